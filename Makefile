@@ -1,0 +1,58 @@
+# Sealbox: `make run` starts the daemon, `make test` is what CI checks.
+SWIFT ?= swift
+PYTHON ?= python3
+SWIFT_FLAGS ?= -Xswiftc -warnings-as-errors
+APT_PACKAGES := libsodium-dev libssl-dev libsqlite3-dev pkg-config
+PY_REQUIREMENTS := Tests/Conformance/requirements.txt
+
+.PHONY: all build release run test unit conformance lint format deps deps-apt deps-py clean
+
+all: build
+
+## deps: install the system libraries (apt-get, as root) and the Python test packages.
+deps: deps-apt deps-py
+
+deps-apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "missing system packages; run: sudo apt-get install -y$$missing"; exit 1; \
+		fi; \
+	fi
+
+deps-py:
+	@$(PYTHON) -c "import boto3, botocore, cryptography, nacl, pytest, yaml, awscli" 2>/dev/null || \
+		$(PYTHON) -m pip install -q -r $(PY_REQUIREMENTS)
+
+## build: debug build of everything, warnings as errors.
+build: deps-apt
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+release: deps-apt
+	$(SWIFT) build -c release $(SWIFT_FLAGS)
+
+## run: build in release mode and start sealboxd in the foreground on the embedded default.
+run: release
+	./.build/release/sealboxd
+
+## test: lint, unit and integration tests (Swift Testing), then the boto3/AWS CLI conformance suite.
+test: deps lint build unit conformance
+
+unit:
+	$(SWIFT) test $(SWIFT_FLAGS)
+
+conformance:
+	SEALBOXD=$(CURDIR)/.build/debug/sealboxd SEALBOX_VECTORS=$(CURDIR)/.build/debug/sealbox-vectors \
+		$(PYTHON) -m pytest Tests/Conformance -q
+
+lint:
+	bash scripts/validate.sh
+
+format:
+	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Tests
+
+clean:
+	rm -rf .build

@@ -1,0 +1,97 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "sealbox",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sealboxd", targets: ["sealboxd"]),
+        .library(name: "SealboxClient", targets: ["SealboxClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // C shims: only SealboxCrypto imports these.
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "CSealboxSys"),
+
+        .target(
+            name: "SealboxCrypto",
+            dependencies: ["CSodium", "CLibCrypto", "CSealboxSys"]
+        ),
+        .target(
+            name: "SealboxCore",
+            dependencies: ["SealboxCrypto"]
+        ),
+        .target(
+            name: "SealboxStore",
+            dependencies: [
+                "SealboxCore",
+                "SealboxCrypto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "SealboxServer",
+            dependencies: [
+                "SealboxCore",
+                "SealboxCrypto",
+                "SealboxStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "SealboxClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "sealboxd",
+            dependencies: [
+                "SealboxServer",
+                "SealboxCore",
+                "SealboxStore",
+                "SealboxCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "sealbox-vectors",
+            dependencies: [
+                "SealboxCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "SealboxCryptoTests", dependencies: ["SealboxCrypto"]),
+        .testTarget(name: "SealboxCoreTests", dependencies: ["SealboxCore", "SealboxCrypto"]),
+        .testTarget(name: "SealboxStoreTests", dependencies: ["SealboxStore", "SealboxCore", "SealboxCrypto"]),
+        .testTarget(
+            name: "SealboxIntegrationTests",
+            dependencies: ["SealboxClient", "SealboxCrypto"]
+        ),
+    ]
+)

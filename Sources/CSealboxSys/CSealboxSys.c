@@ -1,0 +1,19 @@
+#define _GNU_SOURCE
+#include "CSealboxSys.h"
+
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+_Static_assert(sizeof(csealbox_peercred) == sizeof(struct ucred), "ucred size");
+_Static_assert(offsetof(csealbox_peercred, uid) == offsetof(struct ucred, uid), "ucred uid offset");
+_Static_assert(offsetof(csealbox_peercred, gid) == offsetof(struct ucred, gid), "ucred gid offset");
+
+int csealbox_disable_core_dumps(void) {
+    struct rlimit limit = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &limit) != 0) {
+        return -1;
+    }
+    return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}

@@ -1,0 +1,19 @@
+#ifndef CSEALBOXSYS_H
+#define CSEALBOXSYS_H
+
+#include <sys/types.h>
+
+/// The layout of Linux's `struct ucred`, as `getsockopt(SO_PEERCRED)` fills it. Swift's Glibc module
+/// does not expose `struct ucred` (it needs _GNU_SOURCE), so this target restates it and checks the
+/// layout at compile time.
+typedef struct {
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+} csealbox_peercred;
+
+/// Disables core dumps and ptrace-style attachment for this process
+/// (RLIMIT_CORE=0 and PR_SET_DUMPABLE=0). Returns 0 on success, -1 with errno set.
+int csealbox_disable_core_dumps(void);
+
+#endif

@@ -1,0 +1,145 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Where a Sealbox daemon listens.
+public enum SealboxEndpoint: Sendable, Hashable {
+    /// The Unix socket; the daemon identifies the caller by its process credentials.
+    case unixSocket(path: String)
+    /// Loopback TCP.
+    case tcp(host: String, port: Int)
+}
+
+/// An HTTP response from the daemon.
+public struct SealboxResponse: Sendable {
+    /// The status code.
+    public var status: Int
+    /// The headers, names as sent.
+    public var headers: [(name: String, value: String)]
+    /// The body.
+    public var body: [UInt8]
+
+    /// The first header with this name, ignoring case.
+    /// - Parameter name: the header name.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// A failure to reach the daemon.
+public struct SealboxConnectionError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// One keep-alive HTTP/1.1 connection to the daemon; requests are sent one at a time, in order.
+public final class SealboxConnection: Sendable {
+    private let channel: any Channel
+
+    private init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    /// Connects to the daemon.
+    /// - Parameters:
+    ///   - endpoint: the socket path or TCP address.
+    ///   - group: the event loop group to use.
+    public static func connect(
+        to endpoint: SealboxEndpoint,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> SealboxConnection {
+        let bootstrap = ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(ResponseCollector())
+                }
+            }
+        do {
+            let channel: any Channel
+            switch endpoint {
+            case .unixSocket(let path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+            case .tcp(let host, let port): channel = try await bootstrap.connect(host: host, port: port).get()
+            }
+            return SealboxConnection(channel: channel)
+        } catch {
+            throw SealboxConnectionError(description: "cannot connect to sealboxd at \(endpoint): \(error)")
+        }
+    }
+
+    /// Sends a request and waits for its response.
+    /// - Parameters:
+    ///   - method: the HTTP method.
+    ///   - path: the path and query.
+    ///   - headers: extra headers.
+    ///   - body: the body.
+    public func request(
+        _ method: HTTPMethod,
+        _ path: String,
+        headers: [(String, String)] = [],
+        body: [UInt8] = []
+    ) async throws -> SealboxResponse {
+        let promise = channel.eventLoop.makePromise(of: SealboxResponse.self)
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
+        head.headers.add(name: "Host", value: "sealbox")
+        head.headers.add(name: "Content-Length", value: String(body.count))
+        for (name, value) in headers { head.headers.add(name: name, value: value) }
+        let requestHead = head
+        let channel = self.channel
+        channel.eventLoop.execute {
+            guard let collector = try? channel.pipeline.syncOperations.handler(type: ResponseCollector.self) else {
+                promise.fail(SealboxConnectionError(description: "connection closed"))
+                return
+            }
+            collector.expect(promise)
+            channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
+            channel.write(HTTPClientRequestPart.body(.byteBuffer(channel.allocator.buffer(bytes: body))), promise: nil)
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        }
+        return try await promise.futureResult.get()
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        try? await channel.close()
+    }
+}
+
+/// Matches responses to waiting requests, in order.
+private final class ResponseCollector: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    private var waiting: [EventLoopPromise<SealboxResponse>] = []
+    private var current: SealboxResponse?
+
+    func expect(_ promise: EventLoopPromise<SealboxResponse>) {
+        waiting.append(promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            current = SealboxResponse(
+                status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: [])
+        case .body(let buffer):
+            current?.body.append(contentsOf: buffer.readableBytesView)
+        case .end:
+            if let response = current, !waiting.isEmpty {
+                waiting.removeFirst().succeed(response)
+            }
+            current = nil
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let error = SealboxConnectionError(description: "sealboxd closed the connection")
+        for promise in waiting { promise.fail(error) }
+        waiting.removeAll()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        for promise in waiting { promise.fail(error) }
+        waiting.removeAll()
+        context.close(promise: nil)
+    }
+}

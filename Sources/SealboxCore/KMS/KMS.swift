@@ -1,0 +1,279 @@
+import Foundation
+import SealboxCrypto
+import Synchronization
+
+/// The AWS KMS service: keys with versioned material under the root key, aliases, and envelope
+/// encryption.
+///
+/// Reads (Encrypt, Decrypt, GenerateDataKey, Describe, List) use in-memory snapshots of unwrapped
+/// material in sharded maps, touch no disk and take no global lock. Changes are serialised by one
+/// writer lock, made durable in the ``KeyStore`` first, then published.
+public final class KMS: Sendable {
+    let store: any KeyStore
+    let rootKey: SecureBytes
+    let clock: any WallClock
+    let keys = ShardedMap<KeyID, LiveKey>()
+    let aliases = ShardedMap<String, AliasRecord>()
+    private let writer = Mutex<Void>(())
+
+    /// Most on-demand rotations AWS allows per key.
+    public static let maxOnDemandRotations = 25
+
+    /// Loads every key and alias from `store` and unwraps the key material.
+    /// - Parameters:
+    ///   - store: durable storage.
+    ///   - rootKey: the 32-byte root key that wraps all key material.
+    ///   - clock: the time source.
+    /// - Throws: if the store cannot be read, or material does not unwrap (a wrong root key).
+    public init(store: any KeyStore, rootKey: SecureBytes, clock: any WallClock = SystemClock()) throws {
+        guard rootKey.count == Envelope.keyLength else {
+            throw CryptoError.invalidKeyLength(expected: Envelope.keyLength, got: rootKey.count)
+        }
+        self.store = store
+        self.rootKey = rootKey
+        self.clock = clock
+        try reload()
+    }
+
+    /// Rebuilds the in-memory state from the store.
+    public func reload() throws {
+        let storedKeys = try store.loadKeys()
+        let storedAliases = try store.loadAliases()
+        keys.removeAll()
+        aliases.removeAll()
+        for key in storedKeys {
+            keys[key.record.id] = try live(key, reusing: nil)
+        }
+        for alias in storedAliases {
+            aliases[alias.name] = alias
+        }
+    }
+
+    /// The number of keys, for status reports.
+    public var keyCount: Int { keys.values.count }
+
+    private func live(_ key: StoredKey, reusing previous: LiveKey?) throws -> LiveKey {
+        var material: [UInt32: SecureBytes] = [:]
+        for version in key.versions {
+            material[version.version] =
+                try previous?.material[version.version]
+                ?? KeyWrapping.unwrap(
+                    version.wrappedMaterial, id: key.record.id, version: version.version, root: rootKey)
+        }
+        return LiveKey(record: key.record, versions: key.versions, material: material)
+    }
+
+    // MARK: Resolving references
+
+    /// Finds the key a reference names: key id, key ARN, `alias/name` or alias ARN.
+    func resolve(_ reference: String, _ context: RequestContext, allowAlias: Bool = true) throws(AWSError) -> LiveKey {
+        var name = Substring(reference)
+        if name.hasPrefix("arn:") {
+            let parts = name.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+            guard parts.count == 6, parts[1] == "aws", parts[2] == "kms", parts[4] == context.accountID else {
+                throw AWSError.notFound("Invalid arn \(reference)")
+            }
+            name = parts[5]
+            if name.hasPrefix("key/") { name = name.dropFirst(4) }
+        }
+        if name.hasPrefix("alias/") {
+            guard allowAlias else { throw AWSError.validation("Aliases must refer to keys. Not aliases") }
+            guard let alias = aliases[String(name)], let key = present(alias.keyID) else {
+                throw AWSError.notFound("Alias \(aliasArn(String(name), context)) is not found.")
+            }
+            return key
+        }
+        guard let id = KeyID(name) else { throw AWSError.notFound("Invalid keyId '\(reference)'") }
+        guard let key = present(id) else {
+            throw AWSError.notFound("Key 'arn:aws:kms:\(context.region):\(context.accountID):key/\(id)' does not exist")
+        }
+        return key
+    }
+
+    /// A key that exists and has not passed its deletion date.
+    func present(_ id: KeyID) -> LiveKey? {
+        guard let key = keys[id] else { return nil }
+        if key.record.state == .pendingDeletion, let date = key.record.deletionDate, date <= clock.now() {
+            return nil
+        }
+        return key
+    }
+
+    func aliasArn(_ name: String, _ context: RequestContext) -> String {
+        "arn:aws:kms:\(context.region):\(context.accountID):\(name)"
+    }
+
+    /// Fails unless the key may be used for cryptographic operations.
+    func requireUsable(_ key: LiveKey, _ context: RequestContext) throws(AWSError) {
+        switch key.record.state {
+        case .enabled: return
+        case .disabled: throw AWSError.disabled("\(key.arn(context)) is disabled.")
+        case .pendingDeletion: throw AWSError.invalidState("\(key.arn(context)) is pending deletion.")
+        }
+    }
+
+    func requireNotPendingDeletion(_ key: LiveKey, _ context: RequestContext) throws(AWSError) {
+        if key.record.state == .pendingDeletion {
+            throw AWSError.invalidState("\(key.arn(context)) is pending deletion.")
+        }
+    }
+
+    // MARK: Writing
+
+    /// Applies `change` to the key `reference` names, stores the result durably, then publishes it.
+    @discardableResult
+    func mutate(
+        _ reference: String,
+        _ context: RequestContext,
+        _ change: (inout StoredKey, LiveKey) throws(AWSError) -> Void
+    ) throws(AWSError) -> LiveKey {
+        try writer.withLock { _ throws(AWSError) -> LiveKey in
+            let current = try resolve(reference, context)
+            var stored = current.stored
+            try change(&stored, current)
+            return try publish(stored, previous: current)
+        }
+    }
+
+    /// Stores and publishes a key; the caller holds the writer lock.
+    private func publish(_ stored: StoredKey, previous: LiveKey?) throws(AWSError) -> LiveKey {
+        do {
+            let next = try live(stored, reusing: previous)
+            try store.saveKey(stored)
+            keys[stored.record.id] = next
+            return next
+        } catch {
+            throw AWSError.kmsInternal("The key could not be stored")
+        }
+    }
+
+    func withWriter<R>(_ body: () throws(AWSError) -> R) throws(AWSError) -> R {
+        try writer.withLock { _ throws(AWSError) -> R in try body() }
+    }
+
+    func storeAlias(_ alias: AliasRecord) throws(AWSError) {
+        do { try store.saveAlias(alias) } catch { throw AWSError.kmsInternal("The alias could not be stored") }
+        aliases[alias.name] = alias
+    }
+
+    func removeAlias(_ name: String) throws(AWSError) {
+        do { try store.deleteAlias(name) } catch { throw AWSError.kmsInternal("The alias could not be deleted") }
+        aliases[name] = nil
+    }
+
+    /// Creates a key with fresh material as version 1.
+    func createKey(_ record: KeyRecord) throws(AWSError) -> LiveKey {
+        try withWriter { () throws(AWSError) -> LiveKey in
+            let version = try newVersion(for: record.id, number: 1, type: .created)
+            return try publish(StoredKey(record: record, versions: [version]), previous: nil)
+        }
+    }
+
+    func newVersion(for id: KeyID, number: UInt32, type: RotationType) throws(AWSError) -> KeyVersionRecord {
+        let material = SecureBytes.random(count: KeyWrapping.materialLength)
+        let now = clock.now()
+        do {
+            let wrapped = try KeyWrapping.wrap(material, id: id, version: number, root: rootKey, now: now)
+            return KeyVersionRecord(version: number, wrappedMaterial: wrapped, created: now, rotationType: type)
+        } catch {
+            throw AWSError.kmsInternal("Key material could not be wrapped")
+        }
+    }
+
+    // MARK: Maintenance
+
+    /// Deletes keys whose deletion window has ended, with their aliases.
+    /// - Returns: how many keys were deleted.
+    @discardableResult
+    public func purgeDeletedKeys() throws -> Int {
+        try writer.withLock { _ in
+            let now = clock.now()
+            let due = keys.values.filter { key in
+                key.record.state == .pendingDeletion && (key.record.deletionDate ?? .infinity) <= now
+            }
+            for key in due {
+                try store.deleteKey(key.id)
+                keys[key.id] = nil
+                for alias in aliases.values where alias.keyID == key.id {
+                    aliases[alias.name] = nil
+                }
+            }
+            return due.count
+        }
+    }
+
+    /// Adds a new material version to every enabled key whose automatic rotation is due.
+    /// - Returns: how many keys were rotated.
+    @discardableResult
+    public func rotateDueKeys() throws -> Int {
+        try writer.withLock { _ in
+            let now = clock.now()
+            var rotated = 0
+            for key in keys.values where key.record.state == .enabled {
+                guard let due = key.record.nextRotationDate, due <= now else { continue }
+                var stored = key.stored
+                stored.versions.append(try newVersion(for: key.id, number: key.currentVersion + 1, type: .automatic))
+                stored.record.rotationAnchor = now
+                _ = try publish(stored, previous: key)
+                rotated += 1
+            }
+            return rotated
+        }
+    }
+
+    // MARK: Crypto operations used by other services
+
+    /// Seals `plaintext` under the current version of the key `reference` names.
+    /// - Parameters:
+    ///   - plaintext: the bytes.
+    ///   - reference: key id, ARN or alias.
+    ///   - encryptionContext: bound to the ciphertext.
+    ///   - context: the caller.
+    /// - Returns: the ciphertext and the key's ARN.
+    public func encrypt(
+        _ plaintext: SecureBytes,
+        keyReference reference: String,
+        encryptionContext: EncryptionContext,
+        context: RequestContext
+    ) throws(AWSError) -> (ciphertext: [UInt8], keyArn: String) {
+        let key = try resolve(reference, context)
+        try requireUsable(key, context)
+        do {
+            let token = try Envelope.seal(
+                plaintext, key: key.material[key.currentVersion]!, keyID: key.id, keyVersion: key.currentVersion,
+                context: encryptionContext, timestamp: UInt64(clock.now()))
+            return (token, key.arn(context))
+        } catch {
+            throw AWSError.kmsInternal("Encryption failed")
+        }
+    }
+
+    /// Opens a ciphertext made by ``encrypt(_:keyReference:encryptionContext:context:)``.
+    /// - Parameters:
+    ///   - ciphertext: the blob.
+    ///   - encryptionContext: must equal the one it was sealed with.
+    ///   - expectedKey: if given, the ciphertext's key must be this one (`IncorrectKeyException`).
+    ///   - context: the caller.
+    /// - Returns: the plaintext in guarded memory and the key's ARN.
+    public func decrypt(
+        _ ciphertext: [UInt8],
+        encryptionContext: EncryptionContext,
+        expectedKey: String?,
+        context: RequestContext
+    ) throws(AWSError) -> (plaintext: SecureBytes, keyArn: String) {
+        guard let header = try? Envelope.header(of: ciphertext) else { throw AWSError.invalidCiphertext }
+        if let expectedKey {
+            let named = try resolve(expectedKey, context)
+            guard named.id == header.keyID else {
+                throw AWSError.incorrectKey(
+                    "The key ID in the request does not identify a KMS key that can perform this operation.")
+            }
+        }
+        guard let key = present(header.keyID) else { throw AWSError.invalidCiphertext }
+        try requireUsable(key, context)
+        guard let material = key.material[header.keyVersion],
+            let plaintext = try? Envelope.open(ciphertext, key: material, context: encryptionContext)
+        else { throw AWSError.invalidCiphertext }
+        return (plaintext, key.arn(context))
+    }
+}

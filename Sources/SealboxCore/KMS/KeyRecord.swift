@@ -1,0 +1,177 @@
+import SealboxCrypto
+
+/// The lifecycle state of a KMS key, as the KMS key-state table names it.
+public enum KeyState: String, Codable, Sendable {
+    case enabled = "Enabled"
+    case disabled = "Disabled"
+    case pendingDeletion = "PendingDeletion"
+}
+
+/// Who manages a key: customers, or Sealbox on behalf of a service (`alias/aws/ssm`).
+public enum KeyManager: String, Codable, Sendable {
+    case customer = "CUSTOMER"
+    case aws = "AWS"
+}
+
+/// A tag on a KMS key.
+public struct KeyTag: Codable, Hashable, Sendable {
+    public var key: String
+    public var value: String
+
+    /// - Parameters:
+    ///   - key: the tag key.
+    ///   - value: the tag value.
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// Everything stored about a KMS key except its material.
+public struct KeyRecord: Codable, Sendable {
+    public var id: KeyID
+    public var created: Double
+    public var description: String
+    public var state: KeyState
+    public var manager: KeyManager
+    public var deletionDate: Double?
+    public var pendingWindowInDays: Int?
+    public var rotationEnabled: Bool
+    public var rotationPeriodInDays: Int?
+    /// When automatic rotation counts from: when it was enabled, or the last automatic rotation.
+    public var rotationAnchor: Double?
+    public var onDemandRotations: Int
+    public var policy: String
+    public var tags: [KeyTag]
+
+    /// When an automatic rotation is next due, if rotation is enabled.
+    public var nextRotationDate: Double? {
+        guard rotationEnabled, let anchor = rotationAnchor, let period = rotationPeriodInDays else { return nil }
+        return anchor + Double(period) * 86_400
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, created, description, state, manager, deletionDate, pendingWindowInDays, rotationEnabled
+        case rotationPeriodInDays, rotationAnchor, onDemandRotations, policy, tags
+    }
+
+    public init(
+        id: KeyID,
+        created: Double,
+        description: String,
+        manager: KeyManager,
+        policy: String,
+        tags: [KeyTag]
+    ) {
+        self.id = id
+        self.created = created
+        self.description = description
+        self.state = .enabled
+        self.manager = manager
+        self.rotationEnabled = false
+        self.onDemandRotations = 0
+        self.policy = policy
+        self.tags = tags
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let idText = try c.decode(String.self, forKey: .id)
+        guard let id = KeyID(idText) else {
+            throw DecodingError.dataCorruptedError(forKey: .id, in: c, debugDescription: "bad key id")
+        }
+        self.id = id
+        created = try c.decode(Double.self, forKey: .created)
+        description = try c.decode(String.self, forKey: .description)
+        state = try c.decode(KeyState.self, forKey: .state)
+        manager = try c.decode(KeyManager.self, forKey: .manager)
+        deletionDate = try c.decodeIfPresent(Double.self, forKey: .deletionDate)
+        pendingWindowInDays = try c.decodeIfPresent(Int.self, forKey: .pendingWindowInDays)
+        rotationEnabled = try c.decode(Bool.self, forKey: .rotationEnabled)
+        rotationPeriodInDays = try c.decodeIfPresent(Int.self, forKey: .rotationPeriodInDays)
+        rotationAnchor = try c.decodeIfPresent(Double.self, forKey: .rotationAnchor)
+        onDemandRotations = try c.decode(Int.self, forKey: .onDemandRotations)
+        policy = try c.decode(String.self, forKey: .policy)
+        tags = try c.decode([KeyTag].self, forKey: .tags)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id.description, forKey: .id)
+        try c.encode(created, forKey: .created)
+        try c.encode(description, forKey: .description)
+        try c.encode(state, forKey: .state)
+        try c.encode(manager, forKey: .manager)
+        try c.encodeIfPresent(deletionDate, forKey: .deletionDate)
+        try c.encodeIfPresent(pendingWindowInDays, forKey: .pendingWindowInDays)
+        try c.encode(rotationEnabled, forKey: .rotationEnabled)
+        try c.encodeIfPresent(rotationPeriodInDays, forKey: .rotationPeriodInDays)
+        try c.encodeIfPresent(rotationAnchor, forKey: .rotationAnchor)
+        try c.encode(onDemandRotations, forKey: .onDemandRotations)
+        try c.encode(policy, forKey: .policy)
+        try c.encode(tags, forKey: .tags)
+    }
+}
+
+/// How a key version came to be.
+public enum RotationType: String, Codable, Sendable {
+    case created = "CREATED"
+    case automatic = "AUTOMATIC"
+    case onDemand = "ON_DEMAND"
+}
+
+/// One version of a key's material, wrapped under the root key.
+public struct KeyVersionRecord: Sendable, Equatable {
+    public var version: UInt32
+    /// An envelope token sealed under the root key (see ``KeyWrapping``).
+    public var wrappedMaterial: [UInt8]
+    public var created: Double
+    public var rotationType: RotationType
+
+    /// - Parameters:
+    ///   - version: the version number, from 1.
+    ///   - wrappedMaterial: the material sealed under the root key.
+    ///   - created: when it was made.
+    ///   - rotationType: how it was made.
+    public init(version: UInt32, wrappedMaterial: [UInt8], created: Double, rotationType: RotationType) {
+        self.version = version
+        self.wrappedMaterial = wrappedMaterial
+        self.created = created
+        self.rotationType = rotationType
+    }
+}
+
+/// An alias naming a key.
+public struct AliasRecord: Sendable, Equatable {
+    /// The full name, `alias/...`.
+    public var name: String
+    public var keyID: KeyID
+    public var created: Double
+    public var updated: Double
+
+    /// - Parameters:
+    ///   - name: the full alias name.
+    ///   - keyID: the target key.
+    ///   - created: when it was made.
+    ///   - updated: when it last changed target.
+    public init(name: String, keyID: KeyID, created: Double, updated: Double) {
+        self.name = name
+        self.keyID = keyID
+        self.created = created
+        self.updated = updated
+    }
+}
+
+/// A key with all its versions, as the store holds it.
+public struct StoredKey: Sendable {
+    public var record: KeyRecord
+    public var versions: [KeyVersionRecord]
+
+    /// - Parameters:
+    ///   - record: the key's metadata.
+    ///   - versions: its material versions, oldest first.
+    public init(record: KeyRecord, versions: [KeyVersionRecord]) {
+        self.record = record
+        self.versions = versions
+    }
+}

@@ -1,0 +1,90 @@
+/// A 128-bit key identifier, written as a lowercase UUID.
+public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The 16 bytes.
+    public let bytes: [UInt8]
+
+    /// - Parameter bytes: exactly 16 bytes, else nil.
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 16 else { return nil }
+        self.bytes = bytes
+    }
+
+    /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (either case).
+    /// - Parameter string: the UUID text.
+    public init?(_ string: some StringProtocol) {
+        let hex = string.utf8.filter { $0 != UInt8(ascii: "-") }
+        guard string.utf8.count == 36, hex.count == 32 else { return nil }
+        for (index, char) in string.utf8.enumerated() where [8, 13, 18, 23].contains(index) {
+            guard char == UInt8(ascii: "-") else { return nil }
+        }
+        guard let bytes = Hex.decode(hex) else { return nil }
+        self.bytes = bytes
+    }
+
+    /// A random (version 4) id.
+    public static func random() -> KeyID {
+        var bytes = Sodium.randomBytes(16)
+        bytes[6] = (bytes[6] & 0x0f) | 0x40
+        bytes[8] = (bytes[8] & 0x3f) | 0x80
+        return KeyID(bytes: bytes)!
+    }
+
+    /// The all-zero id, used for material wrapped directly under the root key.
+    public static let root = KeyID(bytes: [UInt8](repeating: 0, count: 16))!
+
+    public var description: String {
+        let hex = Hex.encode(bytes)
+        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
+            hex[
+                hex.index(
+                    hex.startIndex, offsetBy: range.lowerBound)..<hex.index(hex.startIndex, offsetBy: range.upperBound)]
+        }
+        return parts.joined(separator: "-")
+    }
+
+    public static func < (lhs: KeyID, rhs: KeyID) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+}
+
+/// Lowercase hexadecimal.
+public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// Encodes bytes as lowercase hex.
+    /// - Parameter bytes: the input.
+    public static func encode(_ bytes: some ContiguousBytes) -> String {
+        bytes.withUnsafeBytes { raw in
+            String(unsafeUninitializedCapacity: raw.count * 2) { out in
+                for (index, byte) in raw.enumerated() {
+                    out[index * 2] = digits[Int(byte >> 4)]
+                    out[index * 2 + 1] = digits[Int(byte & 0x0f)]
+                }
+                return raw.count * 2
+            }
+        }
+    }
+
+    /// Decodes hex (either case); nil on odd length or a non-hex character.
+    /// - Parameter text: the hex digits as UTF-8.
+    public static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
+        guard text.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count / 2)
+        var high: UInt8? = nil
+        for char in text {
+            let value: UInt8
+            switch char {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = char - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = char - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = char - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            if let h = high {
+                out.append(h << 4 | value)
+                high = nil
+            } else {
+                high = value
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,70 @@
+import CSodium
+
+/// Key material or plaintext held in libsodium guarded memory.
+///
+/// The memory comes from `sodium_malloc`: it is locked (never swapped), surrounded by guard pages,
+/// excluded from core dumps, and wiped by `sodium_free` when the value is released. The contents are
+/// never printed. Instances are immutable once built, which makes them safe to share.
+public final class SecureBytes: @unchecked Sendable {
+    private let base: UnsafeMutableRawPointer
+    /// The number of bytes held.
+    public let count: Int
+
+    /// Allocates `count` bytes of guarded memory and lets `initialise` fill them before the value is shared.
+    /// - Parameters:
+    ///   - count: the number of bytes.
+    ///   - initialise: writes the contents; it may throw, and the memory is then wiped and freed.
+    public init(count: Int, initialise: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        try Sodium.ensureInitialised()
+        precondition(count >= 0, "negative SecureBytes count")
+        guard let pointer = sodium_malloc(Swift.max(count, 1)) else {
+            fatalError("sodium_malloc failed: out of locked memory")
+        }
+        base = pointer
+        self.count = count
+        let buffer = UnsafeMutableRawBufferPointer(start: pointer, count: count)
+        Sodium.zero(buffer)
+        try initialise(buffer)
+    }
+
+    /// Copies `bytes` into guarded memory.
+    /// - Parameter bytes: the bytes to protect; wipe your own copy afterwards.
+    public convenience init(copying bytes: some ContiguousBytes) {
+        // The closure cannot throw and libsodium is initialised on first use, so this cannot fail.
+        try! self.init(count: bytes.withUnsafeBytes { $0.count }) { buffer in
+            bytes.withUnsafeBytes { source in
+                if source.count > 0 { buffer.copyMemory(from: source) }
+            }
+        }
+    }
+
+    /// Fresh random bytes, for keys.
+    /// - Parameter count: the number of bytes.
+    public static func random(count: Int) -> SecureBytes {
+        try! SecureBytes(count: count) { Sodium.randomFill($0) }
+    }
+
+    deinit {
+        sodium_free(base)
+    }
+
+    /// Calls `body` with the bytes. The pointer must not escape.
+    /// - Parameter body: reads the bytes.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    /// Compares with other bytes in constant time.
+    /// - Parameter other: the bytes to compare against.
+    public func constantTimeEquals(_ other: some ContiguousBytes) -> Bool {
+        withUnsafeBytes { mine in other.withUnsafeBytes { Sodium.constantTimeEquals(mine, $0) } }
+    }
+}
+
+extension SecureBytes: ContiguousBytes {}
+
+extension SecureBytes: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "SecureBytes(\(count) bytes)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
+}

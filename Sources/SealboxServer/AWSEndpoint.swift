@@ -1,0 +1,97 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SealboxCore
+import SealboxCrypto
+
+/// `POST /` with `X-Amz-Target: <Service>.<Operation>`: AWS JSON 1.1 for KMS.
+struct AWSEndpoint: Sendable {
+    let kms: KMS
+    let settings: ServerSettings
+    let verifier: SigV4Verifier
+    let threadPool: NIOThreadPool
+    let logger: Logger
+
+    func handle(_ request: HTTPRequest, on eventLoop: any EventLoop) -> RouteResult {
+        let requestID = KeyID.random().description
+        do throws(AWSError) {
+            guard request.head.method == .POST else {
+                throw AWSError.unknownOperation("AWS JSON operations are called with POST /")
+            }
+            let target = request.head.headers.first(name: "x-amz-target") ?? ""
+            let parts = target.split(separator: ".", maxSplits: 1)
+            guard parts.count == 2, parts[0] == KMS.targetPrefix, let operation = KMS.operations[String(parts[1])]
+            else {
+                throw AWSError.unknownOperation(
+                    target.isEmpty ? "Missing X-Amz-Target header" : "Unknown operation \(target)")
+            }
+            let context = try authenticate(request, service: "kms")
+            let kms = self.kms
+            guard operation.writes else {
+                return .now(
+                    respond(requestID) { () throws(AWSError) in try operation(kms, body: request.body, context: context)
+                    })
+            }
+            return .later(
+                threadPool.runIfActive(eventLoop: eventLoop) {
+                    respond(requestID) { () throws(AWSError) in try operation(kms, body: request.body, context: context)
+                    }
+                })
+        } catch {
+            return .now(Self.errorResponse(error, requestID: requestID))
+        }
+    }
+
+    /// Identifies the caller: SO_PEERCRED on the Unix socket, SigV4 on TCP.
+    private func authenticate(_ request: HTTPRequest, service: String) throws(AWSError) -> RequestContext {
+        let headers = request.head.headers
+        switch request.connection.transport {
+        case .unix(let peer):
+            guard let peer else { throw AWSError.accessDenied("The caller's credentials could not be read.") }
+            // Until a policy file is configured, only root and the daemon's own user may act.
+            guard peer.uid == 0 || peer.uid == settings.daemonUID else {
+                throw AWSError.accessDenied("User uid:\(peer.uid) is not authorized to use this Sealbox daemon.")
+            }
+            let region = SigV4Authorization.region(of: headers) ?? settings.region
+            return RequestContext(
+                region: region, accountID: settings.accountID,
+                principal: .process(pid: peer.pid, uid: peer.uid, gid: peer.gid))
+        case .tcp:
+            if settings.ephemeral && !settings.requireAuth {
+                let auth = headers.first(name: "authorization").flatMap { SigV4Authorization($0) }
+                return RequestContext(
+                    region: auth?.region ?? settings.region, accountID: settings.accountID,
+                    principal: auth.map { .accessKey($0.accessKeyID) } ?? .anonymous)
+            }
+            let (key, region) = try verifier.verify(
+                method: request.head.method.rawValue, path: request.path, query: request.query, headers: headers,
+                body: request.body, service: service)
+            return RequestContext(region: region, accountID: settings.accountID, principal: .accessKey(key.id))
+        }
+    }
+
+    private func respond(_ requestID: String, _ body: () throws(AWSError) -> ResponseBody) -> HTTPResponse {
+        do {
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
+            headers.add(name: "x-amzn-RequestId", value: requestID)
+            return HTTPResponse(status: .ok, headers: headers, body: try body())
+        } catch {
+            if error.httpStatus >= 500 {
+                logger.error("request failed", metadata: ["requestId": "\(requestID)", "error": "\(error)"])
+            }
+            return Self.errorResponse(error, requestID: requestID)
+        }
+    }
+
+    static func errorResponse(_ error: AWSError, requestID: String = KeyID.random().description) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
+        headers.add(name: "x-amzn-RequestId", value: requestID)
+        headers.add(name: "X-Amzn-ErrorType", value: error.type)
+        return HTTPResponse(
+            status: HTTPResponseStatus(statusCode: error.httpStatus), headers: headers,
+            body: NativeJSON.encode(["__type": error.type, "message": error.message]))
+    }
+}

@@ -1,0 +1,92 @@
+import NIOCore
+import NIOHTTP1
+import SealboxCore
+import SealboxCrypto
+
+/// Which listener a connection came through, and who is at the other end.
+public struct ConnectionInfo: Sendable {
+    /// The transport.
+    public enum Transport: Sendable {
+        /// The Unix socket; the peer is identified by SO_PEERCRED, read once at accept.
+        case unix(PeerCredentials?)
+        /// Loopback TCP; requests must authenticate themselves.
+        case tcp
+    }
+
+    public var transport: Transport
+
+    /// - Parameter transport: the listener kind and peer.
+    public init(transport: Transport) {
+        self.transport = transport
+    }
+}
+
+/// A fully received HTTP request.
+public struct HTTPRequest: Sendable {
+    public var head: HTTPRequestHead
+    public var body: [UInt8]
+    public var connection: ConnectionInfo
+
+    /// - Parameters:
+    ///   - head: method, URI and headers.
+    ///   - body: the whole body.
+    ///   - connection: where it came from.
+    public init(head: HTTPRequestHead, body: [UInt8], connection: ConnectionInfo) {
+        self.head = head
+        self.body = body
+        self.connection = connection
+    }
+
+    /// The path without the query string.
+    public var path: Substring {
+        head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+    }
+
+    /// The raw query string, without the `?`.
+    public var query: Substring {
+        let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        return parts.count == 2 ? parts[1] : ""
+    }
+}
+
+/// An HTTP response, ready to write.
+public struct HTTPResponse: Sendable {
+    public var status: HTTPResponseStatus
+    public var headers: HTTPHeaders
+    public var body: ResponseBody
+
+    /// - Parameters:
+    ///   - status: the status.
+    ///   - headers: extra headers; Content-Length is added when written.
+    ///   - body: the body.
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ResponseBody) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON response from an encodable value, for native endpoints.
+    /// - Parameters:
+    ///   - status: the status.
+    ///   - value: the body.
+    public static func json(_ status: HTTPResponseStatus, _ value: some Encodable) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        return HTTPResponse(status: status, headers: headers, body: NativeJSON.encode(value))
+    }
+
+    /// A native 4xx/5xx error: `{"error": code, "message": text}`.
+    /// - Parameters:
+    ///   - status: the status.
+    ///   - code: a short machine-readable code.
+    ///   - message: a human-readable reason; never a secret.
+    public static func error(_ status: HTTPResponseStatus, code: String, message: String) -> HTTPResponse {
+        json(status, ["error": code, "message": message])
+    }
+}
+
+/// The result of routing: most requests finish on the event loop; writes finish later.
+public enum RouteResult: Sendable {
+    case now(HTTPResponse)
+    case later(EventLoopFuture<HTTPResponse>)
+}

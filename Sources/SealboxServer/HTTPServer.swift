@@ -1,0 +1,138 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SealboxCrypto
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The HTTP/1.1 listeners (Unix socket and loopback TCP) as one lifecycle service. On graceful
+/// shutdown it stops accepting, lets in-flight requests finish, and closes idle keep-alive connections.
+public final class HTTPServer: Service, Sendable {
+    private let responder: any HTTPResponder
+    private let socketPath: String?
+    private let tcp: ListenAddress?
+    private let group: MultiThreadedEventLoopGroup
+    private let maxBodyBytes: Int
+    private let logger: Logger
+    private let tracker = ConnectionTracker()
+    private let onReady: @Sendable (_ tcpPort: Int?) -> Void
+    /// How long shutdown waits for in-flight requests.
+    public static let drainTimeout: TimeAmount = .seconds(10)
+
+    /// - Parameters:
+    ///   - responder: answers requests.
+    ///   - socketPath: the Unix socket to create (mode 0660; a stale file is replaced), or nil.
+    ///   - tcp: the TCP address, or nil.
+    ///   - group: the event loops.
+    ///   - maxBodyBytes: bodies over this get 413.
+    ///   - logger: for lifecycle messages.
+    ///   - onReady: called once every listener is bound, with the bound TCP port.
+    public init(
+        responder: any HTTPResponder,
+        socketPath: String?,
+        tcp: ListenAddress?,
+        group: MultiThreadedEventLoopGroup,
+        maxBodyBytes: Int,
+        logger: Logger,
+        onReady: @escaping @Sendable (_ tcpPort: Int?) -> Void
+    ) {
+        self.responder = responder
+        self.socketPath = socketPath
+        self.tcp = tcp
+        self.group = group
+        self.maxBodyBytes = maxBodyBytes
+        self.logger = logger
+        self.onReady = onReady
+    }
+
+    public func run() async throws {
+        var channels: [any Channel] = []
+        if let socketPath {
+            try removeStaleSocket(socketPath)
+            let channel = try await bootstrap(unix: true).bind(unixDomainSocketPath: socketPath).get()
+            guard chmod(socketPath, 0o660) == 0 else {
+                throw SocketSetupError(message: "cannot set mode 0660 on \(socketPath)")
+            }
+            channels.append(channel)
+        }
+        var port: Int? = nil
+        if let tcp {
+            let channel = try await bootstrap(unix: false).bind(host: tcp.host, port: tcp.port).get()
+            port = channel.localAddress?.port
+            channels.append(channel)
+        }
+        onReady(port)
+        let listeners = channels
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for channel in listeners {
+                    group.addTask { try? await channel.closeFuture.get() }
+                }
+            }
+        } onGracefulShutdown: {
+            for channel in listeners { channel.close(promise: nil) }
+        }
+        await drain()
+        if let socketPath { unlink(socketPath) }
+    }
+
+    private func drain() async {
+        tracker.startDraining()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while tracker.busyCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        tracker.closeAll()
+    }
+
+    private func bootstrap(unix: Bool) -> ServerBootstrap {
+        let responder = self.responder
+        let maxBodyBytes = self.maxBodyBytes
+        let tracker = self.tracker
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                let peer: EventLoopFuture<PeerCredentials?>
+                if unix, let provider = channel as? any SocketOptionProvider {
+                    let future: EventLoopFuture<PeerCredentialsBuffer> = provider.unsafeGetSocketOption(
+                        level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+                    peer = future.map { Optional($0.credentials) }.recover { _ in nil }
+                } else {
+                    peer = channel.eventLoop.makeSucceededFuture(nil)
+                }
+                return peer.flatMap { credentials in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                        let connection = ConnectionInfo(transport: unix ? .unix(credentials) : .tcp)
+                        try sync.addHandler(
+                            RequestHandler(
+                                responder: responder, connection: connection, maxBodyBytes: maxBodyBytes,
+                                tracker: tracker))
+                    }
+                }
+            }
+    }
+
+    private func removeStaleSocket(_ path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        guard (info.st_mode & S_IFMT) == S_IFSOCK else {
+            throw SocketSetupError(message: "\(path) exists and is not a socket; refusing to replace it")
+        }
+        unlink(path)
+    }
+}
+
+/// The socket could not be set up.
+public struct SocketSetupError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

@@ -1,0 +1,42 @@
+import Logging
+import SealboxCore
+import ServiceLifecycle
+
+/// Periodic KMS housekeeping: deletes keys whose deletion window has ended and rotates keys whose
+/// automatic rotation is due. Runs off the event loops.
+public struct MaintenanceService: Service {
+    private let kms: KMS
+    private let interval: Duration
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - kms: the KMS service.
+    ///   - interval: how often to look.
+    ///   - logger: reports what was done.
+    public init(kms: KMS, interval: Duration = .seconds(60), logger: Logger) {
+        self.kms = kms
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                tick()
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    private func tick() {
+        do {
+            let deleted = try kms.purgeDeletedKeys()
+            let rotated = try kms.rotateDueKeys()
+            if deleted + rotated > 0 {
+                logger.info("maintenance", metadata: ["deletedKeys": "\(deleted)", "rotatedKeys": "\(rotated)"])
+            }
+        } catch {
+            logger.error("maintenance failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import NIOCore
+import NIOHTTP1
+import SealboxCore
+import SealboxCrypto
+
+/// Answers fully received requests.
+public protocol HTTPResponder: Sendable {
+    /// Routes one request.
+    /// - Parameters:
+    ///   - request: the request.
+    ///   - eventLoop: the connection's event loop; deferred work completes a future on it.
+    func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> RouteResult
+
+    /// The response for a body over the size limit.
+    /// - Parameter head: the request's head.
+    func payloadTooLarge(_ head: HTTPRequestHead) -> HTTPResponse
+}
+
+/// Collects one HTTP/1.1 request at a time (NIO's pipelining helper queues the next), hands it to the
+/// responder, and writes the answer. Bodies over the limit get 413 without being buffered.
+final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let responder: any HTTPResponder
+    private let connection: ConnectionInfo
+    private let maxBodyBytes: Int
+    private let tracker: ConnectionTracker
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private var tooLarge = false
+
+    init(responder: any HTTPResponder, connection: ConnectionInfo, maxBodyBytes: Int, tracker: ConnectionTracker) {
+        self.responder = responder
+        self.connection = connection
+        self.maxBodyBytes = maxBodyBytes
+        self.tracker = tracker
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        tracker.opened(context.channel)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        tracker.closed(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            tracker.busy(context.channel, true)
+            head = requestHead
+            tooLarge = false
+            let declared = requestHead.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
+            if declared > maxBodyBytes {
+                // Answer now and close rather than read a body we will not use.
+                tooLarge = true
+                write(responder.payloadTooLarge(requestHead), context: context, keepAlive: false)
+                return
+            }
+            body = context.channel.allocator.buffer(capacity: declared)
+        case .body(var chunk):
+            guard !tooLarge else { return }
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBodyBytes {
+                tooLarge = true
+                body = nil
+            } else {
+                body?.writeBuffer(&chunk)
+            }
+        case .end:
+            guard let requestHead = head else { return }
+            head = nil
+            if tooLarge {
+                if body == nil, context.channel.isActive {
+                    write(responder.payloadTooLarge(requestHead), context: context, keepAlive: false)
+                }
+                return
+            }
+            let bytes = body.map { Array($0.readableBytesView) } ?? []
+            body = nil
+            let request = HTTPRequest(head: requestHead, body: bytes, connection: connection)
+            let keepAlive = requestHead.isKeepAlive
+            switch responder.respond(to: request, on: context.eventLoop) {
+            case .now(let response):
+                write(response, context: context, keepAlive: keepAlive)
+            case .later(let future):
+                future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
+                    let response: HTTPResponse
+                    switch result {
+                    case .success(let value): response = value
+                    case .failure: response = .error(.internalServerError, code: "internal", message: "internal error")
+                    }
+                    self.write(response, context: context, keepAlive: keepAlive)
+                }
+            }
+        }
+    }
+
+    private func write(_ response: HTTPResponse, context: ChannelHandlerContext, keepAlive: Bool) {
+        let keepAlive = keepAlive && !tracker.isDraining
+        var headers = response.headers
+        var buffer: ByteBuffer
+        var sensitive = false
+        switch response.body {
+        case .json(let bytes):
+            buffer = context.channel.allocator.buffer(bytes: bytes)
+        case .sensitive(let secret):
+            sensitive = true
+            buffer = context.channel.allocator.buffer(capacity: secret.count)
+            secret.withUnsafeBytes { _ = buffer.writeBytes($0) }
+        }
+        headers.replaceOrAdd(name: "Content-Length", value: String(buffer.readableBytes))
+        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))),
+            promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        let channel = context.channel
+        let tracker = self.tracker
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            if sensitive {
+                // The socket write is done; wipe the plaintext this buffer held.
+                buffer.withUnsafeMutableReadableBytes { Sodium.zero($0) }
+            }
+            tracker.busy(channel, false)
+            if !keepAlive { channel.close(promise: nil) }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SealboxCore
+import SealboxCrypto
+
+/// Sends each request to the endpoint that serves its path.
+public struct Router: HTTPResponder {
+    private let aws: AWSEndpoint
+    private let kms: KMS
+    private let settings: ServerSettings
+    private let started: Double
+    private let clock: any WallClock
+
+    /// - Parameters:
+    ///   - kms: the KMS service.
+    ///   - settings: how the daemon was started.
+    ///   - accessKeys: the SigV4 access keys accepted on TCP.
+    ///   - threadPool: where writes run, off the event loops.
+    ///   - clock: the time source.
+    ///   - logger: for failures; never given secrets.
+    public init(
+        kms: KMS,
+        settings: ServerSettings,
+        accessKeys: [AccessKey],
+        threadPool: NIOThreadPool,
+        clock: any WallClock = SystemClock(),
+        logger: Logger
+    ) {
+        self.kms = kms
+        self.settings = settings
+        self.clock = clock
+        self.started = clock.now()
+        aws = AWSEndpoint(
+            kms: kms, settings: settings, verifier: SigV4Verifier(keys: accessKeys, clock: clock),
+            threadPool: threadPool,
+            logger: logger)
+    }
+
+    public func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> RouteResult {
+        switch request.path {
+        case "/":
+            return aws.handle(request, on: eventLoop)
+        case "/health":
+            guard request.head.method == .GET || request.head.method == .HEAD else {
+                return .now(.error(.methodNotAllowed, code: "MethodNotAllowed", message: "use GET /health"))
+            }
+            return .now(
+                .json(
+                    .ok,
+                    Health(
+                        status: "ok", version: settings.version, uptimeSeconds: Int(clock.now() - started),
+                        ephemeral: settings.ephemeral, keys: kms.keyCount)))
+        default:
+            return .now(.error(.notFound, code: "NotFound", message: "no endpoint at \(request.path)"))
+        }
+    }
+
+    public func payloadTooLarge(_ head: HTTPRequestHead) -> HTTPResponse {
+        let message = "The request body exceeds the limit of \(settings.maxBodyBytes) bytes"
+        if head.uri == "/" { return AWSEndpoint.errorResponse(.requestTooLarge(message)) }
+        return .error(.payloadTooLarge, code: "PayloadTooLarge", message: message)
+    }
+
+    private struct Health: Encodable {
+        var status: String
+        var version: String
+        var uptimeSeconds: Int
+        var ephemeral: Bool
+        var keys: Int
+    }
+}

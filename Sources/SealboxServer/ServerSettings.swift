@@ -1,0 +1,43 @@
+/// What the server needs to know about how the daemon was started.
+public struct ServerSettings: Sendable {
+    /// The account in ARNs.
+    public var accountID: String
+    /// The region when a request names none.
+    public var region: String
+    /// In-memory test mode: any credentials are accepted on TCP unless `requireAuth`.
+    public var ephemeral: Bool
+    /// Verify SigV4 even when ephemeral.
+    public var requireAuth: Bool
+    /// The daemon's own uid, which the default policy trusts.
+    public var daemonUID: UInt32
+    /// The largest request body accepted.
+    public var maxBodyBytes: Int
+    /// The version string reported by `/health`.
+    public var version: String
+
+    /// - Parameters:
+    ///   - accountID: the account in ARNs.
+    ///   - region: the default region.
+    ///   - ephemeral: test mode.
+    ///   - requireAuth: verify SigV4 in test mode too.
+    ///   - daemonUID: the daemon's uid.
+    ///   - maxBodyBytes: the body limit.
+    ///   - version: the daemon version.
+    public init(
+        accountID: String,
+        region: String,
+        ephemeral: Bool,
+        requireAuth: Bool,
+        daemonUID: UInt32,
+        maxBodyBytes: Int = 64 * 1024,
+        version: String
+    ) {
+        self.accountID = accountID
+        self.region = region
+        self.ephemeral = ephemeral
+        self.requireAuth = requireAuth
+        self.daemonUID = daemonUID
+        self.maxBodyBytes = maxBodyBytes
+        self.version = version
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import GRDB
+import SealboxCore
+import SealboxCrypto
+
+/// The embedded store: one SQLite file in WAL mode with full synchronous commits, so every
+/// acknowledged write survives `kill -9` and power loss. An in-memory database serves `--ephemeral`.
+public final class SQLiteStore: KeyStore {
+    private let database: DatabaseQueue
+
+    /// Opens (creating and migrating if needed) the store at `path`.
+    /// - Parameter path: the SQLite file.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(5)
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        try Self.migrator.migrate(database)
+    }
+
+    /// An in-memory store: nothing touches the disk.
+    public init() throws {
+        database = try DatabaseQueue()
+        try Self.migrator.migrate(database)
+    }
+
+    /// Runs SQLite's own consistency check.
+    /// - Returns: `["ok"]` for a sound file, else SQLite's findings.
+    public func integrityCheck() throws -> [String] {
+        try database.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-kms") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE kms_keys (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        record TEXT NOT NULL
+                    );
+                    CREATE TABLE kms_key_versions (
+                        key_id TEXT NOT NULL REFERENCES kms_keys(id) ON DELETE CASCADE,
+                        version INTEGER NOT NULL,
+                        wrapped BLOB NOT NULL,
+                        created REAL NOT NULL,
+                        rotation_type TEXT NOT NULL,
+                        PRIMARY KEY (key_id, version)
+                    );
+                    CREATE TABLE kms_aliases (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        key_id TEXT NOT NULL REFERENCES kms_keys(id) ON DELETE CASCADE,
+                        created REAL NOT NULL,
+                        updated REAL NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+
+    public func loadKeys() throws -> [StoredKey] {
+        try database.read { db in
+            var versions: [String: [KeyVersionRecord]] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql:
+                    "SELECT key_id, version, wrapped, created, rotation_type FROM kms_key_versions ORDER BY key_id, version"
+            )
+            while let row = try rows.next() {
+                let type = RotationType(rawValue: row["rotation_type"]) ?? .created
+                let wrapped: Data = row["wrapped"]
+                versions[row["key_id"], default: []].append(
+                    KeyVersionRecord(
+                        version: row["version"], wrappedMaterial: Array(wrapped), created: row["created"],
+                        rotationType: type))
+            }
+            let decoder = JSONDecoder()
+            return try Row.fetchAll(db, sql: "SELECT id, record FROM kms_keys").map { row in
+                let record = try decoder.decode(KeyRecord.self, from: Data((row["record"] as String).utf8))
+                return StoredKey(record: record, versions: versions[row["id"]] ?? [])
+            }
+        }
+    }
+
+    public func loadAliases() throws -> [AliasRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, key_id, created, updated FROM kms_aliases").compactMap { row in
+                guard let id = KeyID(row["key_id"] as String) else { return nil }
+                return AliasRecord(name: row["name"], keyID: id, created: row["created"], updated: row["updated"])
+            }
+        }
+    }
+
+    public func saveKey(_ key: StoredKey) throws {
+        let record = String(decoding: try JSONEncoder().encode(key.record), as: UTF8.self)
+        let id = key.record.id.description
+        try database.write { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO kms_keys (id, record) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record",
+                arguments: [id, record])
+            for version in key.versions {
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO kms_key_versions (key_id, version, wrapped, created, rotation_type)
+                        VALUES (?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        id, version.version, Data(version.wrappedMaterial), version.created,
+                        version.rotationType.rawValue,
+                    ])
+            }
+        }
+    }
+
+    public func deleteKey(_ id: KeyID) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM kms_aliases WHERE key_id = ?", arguments: [id.description])
+            try db.execute(sql: "DELETE FROM kms_key_versions WHERE key_id = ?", arguments: [id.description])
+            try db.execute(sql: "DELETE FROM kms_keys WHERE id = ?", arguments: [id.description])
+        }
+    }
+
+    public func saveAlias(_ alias: AliasRecord) throws {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO kms_aliases (name, key_id, created, updated) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET key_id = excluded.key_id, updated = excluded.updated
+                    """,
+                arguments: [alias.name, alias.keyID.description, alias.created, alias.updated])
+        }
+    }
+
+    public func deleteAlias(_ name: String) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM kms_aliases WHERE name = ?", arguments: [name])
+        }
+    }
+}

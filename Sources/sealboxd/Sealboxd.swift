@@ -1,0 +1,213 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SealboxCore
+import SealboxCrypto
+import SealboxServer
+import SealboxStore
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@main
+struct Sealboxd: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "sealboxd",
+        abstract: "The Sealbox secrets broker daemon.",
+        discussion: """
+            Serves AWS KMS (AWS JSON 1.1) over a Unix socket and loopback TCP, with key material kept \
+            encrypted under a root key. Every flag can also be set with an environment variable \
+            SEALBOX_<NAME>, for example SEALBOX_DATA_DIR=/var/lib/sealbox.
+
+            Examples:
+              sealboxd                                  # ./.sealbox, socket ./.sealbox/sealbox.sock, 127.0.0.1:2773
+              sealboxd --ephemeral --listen 127.0.0.1:0 # in-memory, for a test suite
+              sealboxd --root-key credential:root.key   # under systemd's LoadCredential=
+            """,
+        version: version
+    )
+
+    @Option(
+        help: ArgumentHelp(
+            "SQLite store, root key file and credentials file. [env: SEALBOX_DATA_DIR]", valueName: "path"))
+    var dataDir: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Unix socket, created mode 0660. Default <data-dir>/sealbox.sock. [env: SEALBOX_SOCKET]", valueName: "path")
+    )
+    var socket: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Loopback TCP listener, or 'none'. Default 127.0.0.1:2773. [env: SEALBOX_LISTEN]", valueName: "host:port"))
+    var listen: String?
+
+    @Flag(help: "Allow a non-loopback --listen address. [env: SEALBOX_ALLOW_REMOTE]")
+    var allowRemote = false
+
+    @Option(
+        help: ArgumentHelp(
+            "file:PATH, env:NAME (base64) or credential:NAME. Default file:<data-dir>/root.key. [env: SEALBOX_ROOT_KEY]",
+            valueName: "source"))
+    var rootKey: String?
+
+    @Flag(
+        help:
+            "In-memory store and random root key; nothing is written to disk. For test suites. [env: SEALBOX_EPHEMERAL]"
+    )
+    var ephemeral = false
+
+    @Flag(help: "With --ephemeral, still verify SigV4 signatures on TCP. [env: SEALBOX_REQUIRE_AUTH]")
+    var requireAuth = false
+
+    @Option(help: ArgumentHelp("The account in ARNs. [env: SEALBOX_ACCOUNT_ID]", valueName: "id"))
+    var accountId: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The default region; a signed request's credential scope overrides it. [env: SEALBOX_REGION]",
+            valueName: "name"))
+    var region: String?
+
+    func run() async throws {
+        // Files the daemon creates (store, WAL, keys) are for its own user only.
+        umask(0o077)
+        if let failure = ProcessHardening.disableCoreDumps() {
+            FileHandle.standardError.write(Data("sealboxd: warning: could not disable core dumps: \(failure)\n".utf8))
+        }
+        let environment = ProcessInfo.processInfo.environment
+        func setting(_ value: String?, _ name: String) -> String? { value ?? environment["SEALBOX_\(name)"] }
+        func flag(_ value: Bool, _ name: String) -> Bool {
+            value || ["1", "true", "yes"].contains(environment["SEALBOX_\(name)"]?.lowercased() ?? "")
+        }
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "sealboxd")
+
+        let ephemeral = flag(ephemeral, "EPHEMERAL")
+        let dataDir = setting(dataDir, "DATA_DIR") ?? "./.sealbox"
+        let listenText = setting(listen, "LISTEN") ?? "127.0.0.1:2773"
+        var tcp: ListenAddress? = nil
+        if listenText != "none" {
+            guard let address = ListenAddress(listenText) else {
+                throw ValidationError("--listen must be HOST:PORT or none, not '\(listenText)'")
+            }
+            guard address.isLoopback || flag(allowRemote, "ALLOW_REMOTE") else {
+                throw ValidationError(
+                    "--listen \(listenText) is not a loopback address; pass --allow-remote to expose Sealbox beyond this host"
+                )
+            }
+            tcp = address
+        }
+        let accountID = setting(accountId, "ACCOUNT_ID") ?? "123456789012"
+        guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {
+            throw ValidationError("--account-id must be 12 digits")
+        }
+        let settings = ServerSettings(
+            accountID: accountID, region: setting(region, "REGION") ?? "us-east-1", ephemeral: ephemeral,
+            requireAuth: flag(requireAuth, "REQUIRE_AUTH"), daemonUID: getuid(), version: Self.version)
+
+        let store: SQLiteStore
+        let root: SecureBytes
+        var accessKeys: [AccessKey] = []
+        var socketPath = setting(socket, "SOCKET")
+        if ephemeral {
+            store = try SQLiteStore()
+            root = SecureBytes.random(count: Envelope.keyLength)
+        } else {
+            try Self.prepareDataDir(dataDir)
+            socketPath = socketPath ?? "\(dataDir)/sealbox.sock"
+            let sourceText = setting(rootKey, "ROOT_KEY")
+            guard let source = RootKeySource(sourceText ?? "file:\(dataDir)/root.key") else {
+                throw ValidationError("--root-key must be file:PATH, env:NAME or credential:NAME")
+            }
+            let (key, created) = try RootKey.load(source, createIfMissing: sourceText == nil)
+            if created {
+                logger.warning(
+                    "generated a DEVELOPMENT root key at \(dataDir)/root.key (mode 0600); production should pass --root-key credential:NAME"
+                )
+            }
+            root = key
+            store = try SQLiteStore(path: "\(dataDir)/sealbox.db")
+            let credentials = try CredentialsFile.loadOrCreate(at: "\(dataDir)/credentials")
+            accessKeys = credentials.keys
+        }
+
+        let kms: KMS
+        do {
+            kms = try KMS(store: store, rootKey: root)
+        } catch let error as CryptoError where error.isInvalidCiphertext {
+            throw SetupError(
+                description: "the root key does not unwrap the keys in \(dataDir)/sealbox.db: wrong --root-key?")
+        }
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let threadPool = NIOThreadPool(numberOfThreads: 2)
+        threadPool.start()
+        let router = Router(
+            kms: kms, settings: settings, accessKeys: accessKeys, threadPool: threadPool, logger: logger)
+        let credentialsHint = ephemeral ? nil : "\(dataDir)/credentials"
+        let (listenAddress, socketFile) = (tcp, socketPath)
+        let server = HTTPServer(
+            responder: router, socketPath: socketFile, tcp: listenAddress, group: group,
+            maxBodyBytes: settings.maxBodyBytes,
+            logger: logger
+        ) { port in
+            Self.announceReady(
+                tcp: listenAddress.map { "\($0.host):\(port ?? $0.port)" }, socket: socketFile,
+                credentials: credentialsHint, region: settings.region, logger: logger)
+        }
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: server), .init(service: MaintenanceService(kms: kms, logger: logger))],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await services.run()
+        } catch {
+            try? await threadPool.shutdownGracefully()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await threadPool.shutdownGracefully()
+        try await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+
+    /// One JSON line on stdout for scripts, then the human hint on stderr.
+    static func announceReady(tcp: String?, socket: String?, credentials: String?, region: String, logger: Logger) {
+        var fields: [String] = ["\"event\":\"ready\"", "\"pid\":\(getpid())"]
+        if let tcp { fields.append("\"tcp\":\"\(tcp)\"") }
+        if let socket { fields.append("\"socket\":\"\(socket)\"") }
+        FileHandle.standardOutput.write(Data("{\(fields.joined(separator: ","))}\n".utf8))
+        logger.info("ready", metadata: ["tcp": "\(tcp ?? "none")", "socket": "\(socket ?? "none")"])
+        if let tcp, let credentials {
+            FileHandle.standardError.write(
+                Data(
+                    "Try: AWS_SHARED_CREDENTIALS_FILE=\(credentials) aws --profile sealbox --region \(region) --endpoint-url http://\(tcp) kms list-keys\n"
+                        .utf8))
+        }
+    }
+
+    static func prepareDataDir(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            guard mkdir(path, 0o700) == 0 else {
+                throw SetupError(description: "cannot create the data dir \(path): \(String(cString: strerror(errno)))")
+            }
+        } else if (info.st_mode & S_IFMT) != S_IFDIR {
+            throw SetupError(description: "the data dir \(path) is not a directory")
+        }
+    }
+}
