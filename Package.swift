@@ -87,8 +87,14 @@ let package = Package(
         ),
 
         .testTarget(name: "SealboxCryptoTests", dependencies: ["SealboxCrypto"]),
-        .testTarget(name: "SealboxCoreTests", dependencies: ["SealboxCore", "SealboxCrypto"]),
+        .testTarget(name: "SealboxCoreTests", dependencies: ["SealboxCore", "SealboxCrypto", "SealboxStore"]),
         .testTarget(name: "SealboxStoreTests", dependencies: ["SealboxStore", "SealboxCore", "SealboxCrypto"]),
+        .testTarget(
+            name: "SealboxServerTests",
+            dependencies: [
+                "SealboxServer", "SealboxCore", "SealboxCrypto", .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "SealboxIntegrationTests",
             dependencies: ["SealboxClient", "SealboxCrypto"]

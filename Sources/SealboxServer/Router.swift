@@ -42,6 +42,8 @@ public struct Router: HTTPResponder {
         switch request.path {
         case "/":
             return aws.handle(request, on: eventLoop)
+        case "/moto-api/reset":
+            return resetForTests(request)
         case "/health":
             guard request.head.method == .GET || request.head.method == .HEAD else {
                 return .now(.error(.methodNotAllowed, code: "MethodNotAllowed", message: "use GET /health"))
@@ -54,6 +56,22 @@ public struct Router: HTTPResponder {
                         ephemeral: settings.ephemeral, keys: kms.keyCount)))
         default:
             return .now(.error(.notFound, code: "NotFound", message: "no endpoint at \(request.path)"))
+        }
+    }
+
+    /// Wipes all state, as moto's server mode does; only an ephemeral daemon has this endpoint.
+    private func resetForTests(_ request: HTTPRequest) -> RouteResult {
+        guard settings.ephemeral else {
+            return .now(.error(.notFound, code: "NotFound", message: "/moto-api/reset exists only with --ephemeral"))
+        }
+        guard request.head.method == .POST else {
+            return .now(.error(.methodNotAllowed, code: "MethodNotAllowed", message: "use POST /moto-api/reset"))
+        }
+        do {
+            try kms.reset()
+            return .now(.json(.ok, ["status": "ok"]))
+        } catch {
+            return .now(.error(.internalServerError, code: "InternalError", message: "reset failed"))
         }
     }
 

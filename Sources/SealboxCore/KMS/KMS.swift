@@ -182,6 +182,16 @@ public final class KMS: Sendable {
 
     // MARK: Maintenance
 
+    /// Deletes every key and alias; for `POST /moto-api/reset` on an ephemeral daemon.
+    public func reset() throws {
+        try writer.withLock { _ in
+            for key in keys.values { try store.deleteKey(key.id) }
+            for alias in aliases.values { try store.deleteAlias(alias.name) }
+            keys.removeAll()
+            aliases.removeAll()
+        }
+    }
+
     /// Deletes keys whose deletion window has ended, with their aliases.
     /// - Returns: how many keys were deleted.
     @discardableResult
@@ -235,14 +245,14 @@ public final class KMS: Sendable {
         keyReference reference: String,
         encryptionContext: EncryptionContext,
         context: RequestContext
-    ) throws(AWSError) -> (ciphertext: [UInt8], keyArn: String) {
+    ) throws(AWSError) -> (ciphertext: [UInt8], keyArn: String, materialID: String) {
         let key = try resolve(reference, context)
         try requireUsable(key, context)
         do {
             let token = try Envelope.seal(
                 plaintext, key: key.material[key.currentVersion]!, keyID: key.id, keyVersion: key.currentVersion,
                 context: encryptionContext, timestamp: UInt64(clock.now()))
-            return (token, key.arn(context))
+            return (token, key.arn(context), key.materialID(key.currentVersion))
         } catch {
             throw AWSError.kmsInternal("Encryption failed")
         }
@@ -260,7 +270,7 @@ public final class KMS: Sendable {
         encryptionContext: EncryptionContext,
         expectedKey: String?,
         context: RequestContext
-    ) throws(AWSError) -> (plaintext: SecureBytes, keyArn: String) {
+    ) throws(AWSError) -> (plaintext: SecureBytes, keyArn: String, materialID: String) {
         guard let header = try? Envelope.header(of: ciphertext) else { throw AWSError.invalidCiphertext }
         if let expectedKey {
             let named = try resolve(expectedKey, context)
@@ -274,6 +284,6 @@ public final class KMS: Sendable {
         guard let material = key.material[header.keyVersion],
             let plaintext = try? Envelope.open(ciphertext, key: material, context: encryptionContext)
         else { throw AWSError.invalidCiphertext }
-        return (plaintext, key.arn(context))
+        return (plaintext, key.arn(context), key.materialID(header.keyVersion))
     }
 }

@@ -262,7 +262,8 @@ extension KMS {
             ListKeyRotationsResponse(
                 rotations: chosen.map {
                     RotationEntry(
-                        keyId: key.arn(context), rotationDate: $0.created, rotationType: $0.rotationType.rawValue)
+                        keyId: key.arn(context), keyMaterialId: key.materialID($0.version), rotationDate: $0.created,
+                        rotationType: $0.rotationType.rawValue)
                 },
                 nextMarker: page.nextMarker, truncated: page.nextMarker != nil))
     }
@@ -283,7 +284,7 @@ extension KMS {
         let key = try resolve(request.keyId!, context)
         try requireUsable(key, context)
         try checkDryRun(request.dryRun)
-        let (ciphertext, arn) = try encrypt(
+        let (ciphertext, arn, _) = try encrypt(
             request.plaintext!.bytes, keyReference: key.id.description,
             encryptionContext: EncryptionContext(request.encryptionContext ?? [:]), context: context)
         return AWSJSON.encode(
@@ -301,7 +302,7 @@ extension KMS {
         validate(encryptionAlgorithm: request.encryptionAlgorithm, "encryptionAlgorithm", &validator)
         try validator.check()
         try requireSymmetric(request.encryptionAlgorithm)
-        let (plaintext, arn) = try decrypt(
+        let (plaintext, arn, materialID) = try decrypt(
             request.ciphertextBlob!.bytes, encryptionContext: EncryptionContext(request.encryptionContext ?? [:]),
             expectedKey: request.keyId, context: context)
         try checkDryRun(request.dryRun)
@@ -309,6 +310,7 @@ extension KMS {
         json.string("KeyId", arn)
         json.base64("Plaintext", plaintext)
         json.string("EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
+        json.string("KeyMaterialId", materialID)
         return json.render()
     }
 
@@ -329,36 +331,40 @@ extension KMS {
         try requireSymmetric(request.destinationEncryptionAlgorithm)
         let destination = try resolve(request.destinationKeyId!, context)
         try requireUsable(destination, context)
-        let (plaintext, sourceArn) = try decrypt(
+        let (plaintext, sourceArn, sourceMaterialID) = try decrypt(
             request.ciphertextBlob!.bytes,
             encryptionContext: EncryptionContext(request.sourceEncryptionContext ?? [:]),
             expectedKey: request.sourceKeyId, context: context)
         try checkDryRun(request.dryRun)
-        let (ciphertext, arn) = try encrypt(
+        let (ciphertext, arn, materialID) = try encrypt(
             plaintext, keyReference: destination.id.description,
             encryptionContext: EncryptionContext(request.destinationEncryptionContext ?? [:]), context: context)
         return AWSJSON.encode(
-            ReEncryptResponse(ciphertextBlob: Base64.encode(ciphertext), sourceKeyId: sourceArn, keyId: arn))
+            ReEncryptResponse(
+                ciphertextBlob: Base64.encode(ciphertext), sourceKeyId: sourceArn, keyId: arn,
+                sourceKeyMaterialId: sourceMaterialID, destinationKeyMaterialId: materialID))
     }
 
     func generateDataKey(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
-        let (ciphertext, plaintext, arn) = try makeDataKey(body, context)
+        let (ciphertext, plaintext, arn, materialID) = try makeDataKey(body, context)
         var json = SensitiveJSON()
         json.string("CiphertextBlob", Base64.encode(ciphertext))
         json.base64("Plaintext", plaintext)
         json.string("KeyId", arn)
+        json.string("KeyMaterialId", materialID)
         return json.render()
     }
 
     func generateDataKeyWithoutPlaintext(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
-        let (ciphertext, _, arn) = try makeDataKey(body, context)
-        return AWSJSON.encode(CiphertextResponse(ciphertextBlob: Base64.encode(ciphertext), keyId: arn))
+        let (ciphertext, _, arn, materialID) = try makeDataKey(body, context)
+        return AWSJSON.encode(
+            CiphertextResponse(ciphertextBlob: Base64.encode(ciphertext), keyId: arn, keyMaterialId: materialID))
     }
 
     private func makeDataKey(
         _ body: [UInt8],
         _ context: RequestContext
-    ) throws(AWSError) -> ([UInt8], SecureBytes, String) {
+    ) throws(AWSError) -> ([UInt8], SecureBytes, String, String) {
         let request = try AWSJSON.decode(GenerateDataKeyRequest.self, from: body)
         var validator = Validator()
         validator.required(request.keyId, "keyId")
@@ -382,10 +388,10 @@ extension KMS {
         try requireUsable(key, context)
         try checkDryRun(request.dryRun)
         let plaintext = SecureBytes.random(count: count)
-        let (ciphertext, arn) = try encrypt(
+        let (ciphertext, arn, materialID) = try encrypt(
             plaintext, keyReference: key.id.description,
             encryptionContext: EncryptionContext(request.encryptionContext ?? [:]), context: context)
-        return (ciphertext, plaintext, arn)
+        return (ciphertext, plaintext, arn, materialID)
     }
 
     func generateRandom(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {

@@ -169,6 +169,7 @@ struct CiphertextResponse: Encodable {
     var ciphertextBlob: String
     var keyId: String
     var encryptionAlgorithm: String?
+    var keyMaterialId: String?
 }
 
 struct ReEncryptResponse: Encodable {
@@ -177,6 +178,8 @@ struct ReEncryptResponse: Encodable {
     var keyId: String
     var sourceEncryptionAlgorithm = "SYMMETRIC_DEFAULT"
     var destinationEncryptionAlgorithm = "SYMMETRIC_DEFAULT"
+    var sourceKeyMaterialId: String
+    var destinationKeyMaterialId: String
 }
 
 struct KeyIdResponse: Encodable {
@@ -199,6 +202,7 @@ struct RotationStatusResponse: Encodable {
 
 struct RotationEntry: Encodable {
     var keyId: String
+    var keyMaterialId: String
     var rotationDate: Double
     var rotationType: String
 }

@@ -14,6 +14,14 @@ final class LiveKey: Sendable {
     }
 
     var id: KeyID { record.id }
+
+    /// The public identifier of one version's material, as KMS's 64-hex-digit `KeyMaterialId`: a
+    /// hash of the key id and version, so it reveals nothing about the material.
+    func materialID(_ version: UInt32) -> String {
+        var input = Array("sealbox-key-material-id".utf8) + record.id.bytes
+        withUnsafeBytes(of: version.bigEndian) { input.append(contentsOf: $0) }
+        return Hex.encode(Digest.sha256(input))
+    }
     var currentVersion: UInt32 { versions.last!.version }
     var stored: StoredKey { StoredKey(record: record, versions: versions) }
 
