@@ -9,13 +9,16 @@ import Testing
         let id = try h.createKey()
         _ = try h.ok("CreateAlias", ["AliasName": "alias/app", "TargetKeyId": id])
         let references = [
-            id, "arn:aws:kms:us-east-1:123456789012:key/\(id)", "alias/app", "arn:aws:kms:us-east-1:123456789012:alias/app",
+            id, "arn:aws:kms:us-east-1:123456789012:key/\(id)", "alias/app",
+            "arn:aws:kms:us-east-1:123456789012:alias/app",
         ]
         for reference in references {
             #expect(try h.decrypt(try h.encrypt(reference, "via \(reference)")) == "via \(reference)")
         }
         #expect(h.error("Encrypt", ["KeyId": "alias/missing", "Plaintext": "eA=="])?.type == "NotFoundException")
-        #expect(h.error("Encrypt", ["KeyId": "arn:aws:kms:us-east-1:999999999999:key/\(id)", "Plaintext": "eA=="])?.type == "NotFoundException")
+        #expect(
+            h.error("Encrypt", ["KeyId": "arn:aws:kms:us-east-1:999999999999:key/\(id)", "Plaintext": "eA=="])?.type
+                == "NotFoundException")
     }
 
     @Test func encryptionContextIsBound() throws {
@@ -36,7 +39,9 @@ import Testing
         let b = try h.createKey()
         let blob = try h.encrypt(a, "mine")
         #expect(h.error("Decrypt", ["CiphertextBlob": blob, "KeyId": b])?.type == "IncorrectKeyException")
-        #expect(try h.ok("Decrypt", ["CiphertextBlob": blob, "KeyId": a])["KeyId"] as? String == "arn:aws:kms:us-east-1:123456789012:key/\(a)")
+        #expect(
+            try h.ok("Decrypt", ["CiphertextBlob": blob, "KeyId": a])["KeyId"] as? String
+                == "arn:aws:kms:us-east-1:123456789012:key/\(a)")
     }
 
     @Test func tamperedCiphertextIsInvalid() throws {
@@ -46,9 +51,12 @@ import Testing
         for index in stride(from: 0, to: blob.count, by: 7) {
             var tampered = blob
             tampered[index] ^= 0x80
-            #expect(h.error("Decrypt", ["CiphertextBlob": Base64.encode(tampered)])?.type == "InvalidCiphertextException")
+            #expect(
+                h.error("Decrypt", ["CiphertextBlob": Base64.encode(tampered)])?.type == "InvalidCiphertextException")
         }
-        #expect(h.error("Decrypt", ["CiphertextBlob": Base64.encode(Array(blob.prefix(20)))])?.type == "InvalidCiphertextException")
+        #expect(
+            h.error("Decrypt", ["CiphertextBlob": Base64.encode(Array(blob.prefix(20)))])?.type
+                == "InvalidCiphertextException")
     }
 
     @Test func plaintextLimits() throws {
@@ -57,7 +65,10 @@ import Testing
         let max = Base64.encode([UInt8](repeating: 1, count: 4096))
         #expect(h.error("Encrypt", ["KeyId": id, "Plaintext": max]) == nil)
         let over = h.error("Encrypt", ["KeyId": id, "Plaintext": Base64.encode([UInt8](repeating: 1, count: 4097))])
-        #expect(over?.message == "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096")
+        #expect(
+            over?.message
+                == "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"
+        )
         #expect(h.error("Encrypt", ["KeyId": id, "Plaintext": ""])?.type == "ValidationException")
     }
 
@@ -69,9 +80,14 @@ import Testing
         #expect(plaintext.count == 16)
         let opened = try h.ok("Decrypt", ["CiphertextBlob": key["CiphertextBlob"]!])
         #expect(opened["Plaintext"] as? String == key["Plaintext"] as? String)
-        #expect(try Base64.decode(Array((try h.ok("GenerateDataKey", ["KeyId": id, "NumberOfBytes": 1024])["Plaintext"] as! String).utf8)).count == 1024)
+        #expect(
+            try Base64.decode(
+                Array((try h.ok("GenerateDataKey", ["KeyId": id, "NumberOfBytes": 1024])["Plaintext"] as! String).utf8)
+            ).count == 1024)
         #expect(h.error("GenerateDataKey", ["KeyId": id])?.type == "ValidationException")
-        #expect(h.error("GenerateDataKey", ["KeyId": id, "KeySpec": "AES_256", "NumberOfBytes": 32])?.type == "ValidationException")
+        #expect(
+            h.error("GenerateDataKey", ["KeyId": id, "KeySpec": "AES_256", "NumberOfBytes": 32])?.type
+                == "ValidationException")
         #expect(h.error("GenerateDataKey", ["KeyId": id, "NumberOfBytes": 0])?.type == "ValidationException")
         #expect(h.error("GenerateDataKey", ["KeyId": id, "NumberOfBytes": 1025])?.type == "ValidationException")
         let without = try h.ok("GenerateDataKeyWithoutPlaintext", ["KeyId": id, "KeySpec": "AES_256"])
@@ -86,11 +102,15 @@ import Testing
         let blob = try h.encrypt(a, "moving", context: ["from": "a"])
         let moved = try h.ok(
             "ReEncrypt",
-            ["CiphertextBlob": blob, "SourceEncryptionContext": ["from": "a"], "DestinationKeyId": b, "DestinationEncryptionContext": ["to": "b"]])
+            [
+                "CiphertextBlob": blob, "SourceEncryptionContext": ["from": "a"], "DestinationKeyId": b,
+                "DestinationEncryptionContext": ["to": "b"],
+            ])
         #expect((moved["SourceKeyId"] as? String)?.hasSuffix(a) == true)
         #expect((moved["KeyId"] as? String)?.hasSuffix(b) == true)
         #expect(try h.decrypt(moved["CiphertextBlob"] as! String, context: ["to": "b"]) == "moving")
-        #expect(h.error("ReEncrypt", ["CiphertextBlob": blob, "DestinationKeyId": b])?.type == "InvalidCiphertextException")
+        #expect(
+            h.error("ReEncrypt", ["CiphertextBlob": blob, "DestinationKeyId": b])?.type == "InvalidCiphertextException")
     }
 
     @Test func onDemandRotationKeepsOldCiphertextsAndIsLimited() throws {
@@ -145,11 +165,17 @@ import Testing
         let a = try h.createKey()
         let b = try h.createKey()
         _ = try h.ok("CreateAlias", ["AliasName": "alias/app/db_1-x", "TargetKeyId": a])
-        #expect(h.error("CreateAlias", ["AliasName": "alias/app/db_1-x", "TargetKeyId": a])?.type == "AlreadyExistsException")
-        #expect(h.error("CreateAlias", ["AliasName": "alias/aws/mine", "TargetKeyId": a])?.type == "NotAuthorizedException")
-        #expect(h.error("CreateAlias", ["AliasName": "alias/bad name", "TargetKeyId": a])?.type == "ValidationException")
+        #expect(
+            h.error("CreateAlias", ["AliasName": "alias/app/db_1-x", "TargetKeyId": a])?.type
+                == "AlreadyExistsException")
+        #expect(
+            h.error("CreateAlias", ["AliasName": "alias/aws/mine", "TargetKeyId": a])?.type == "NotAuthorizedException")
+        #expect(
+            h.error("CreateAlias", ["AliasName": "alias/bad name", "TargetKeyId": a])?.type == "ValidationException")
         #expect(h.error("CreateAlias", ["AliasName": "noprefix", "TargetKeyId": a])?.type == "ValidationException")
-        #expect(h.error("CreateAlias", ["AliasName": "alias/other", "TargetKeyId": "alias/app/db_1-x"])?.type == "ValidationException")
+        #expect(
+            h.error("CreateAlias", ["AliasName": "alias/other", "TargetKeyId": "alias/app/db_1-x"])?.type
+                == "ValidationException")
         _ = try h.ok("UpdateAlias", ["AliasName": "alias/app/db_1-x", "TargetKeyId": b])
         let listed = try #require(try h.ok("ListAliases", ["KeyId": b])["Aliases"] as? [[String: Any]])
         #expect(listed.map { $0["AliasName"] as? String } == ["alias/app/db_1-x"])

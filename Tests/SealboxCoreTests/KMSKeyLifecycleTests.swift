@@ -69,7 +69,8 @@ import Testing
             window?.message
                 == "1 validation error detected: Value '6' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value greater than or equal to 7"
         )
-        #expect(h.error("ScheduleKeyDeletion", ["KeyId": id, "PendingWindowInDays": 31])?.type == "ValidationException")
+        #expect(
+            h.error("ScheduleKeyDeletion", ["KeyId": id, "PendingWindowInDays": 31])?.type == "ValidationException")
         let limit = h.error("ListKeys", ["Limit": 1001])
         #expect(limit?.message.hasSuffix("Member must have value less than or equal to 1000") == true)
         #expect(h.error("ListAliases", ["Limit": 101])?.type == "ValidationException")
@@ -78,7 +79,10 @@ import Testing
         #expect(spec?.message.contains("Member must satisfy enum value set") == true)
         #expect(h.error("CreateKey", ["KeySpec": "RSA_2048"])?.type == "UnsupportedOperationException")
         let missing = h.error("DescribeKey")
-        #expect(missing?.message == "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null")
+        #expect(
+            missing?.message
+                == "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null"
+        )
     }
 
     @Test func malformedBodiesAreSerializationErrors() throws {
@@ -124,7 +128,8 @@ import Testing
         let policy = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
         _ = try h.ok("PutKeyPolicy", ["KeyId": id, "PolicyName": "default", "Policy": policy])
         #expect(try h.ok("GetKeyPolicy", ["KeyId": id])["Policy"] as? String == policy)
-        #expect(h.error("PutKeyPolicy", ["KeyId": id, "Policy": "not json"])?.type == "MalformedPolicyDocumentException")
+        #expect(
+            h.error("PutKeyPolicy", ["KeyId": id, "Policy": "not json"])?.type == "MalformedPolicyDocumentException")
         #expect(try h.ok("ListKeyPolicies", ["KeyId": id])["PolicyNames"] as? [String] == ["default"])
     }
 
@@ -135,7 +140,8 @@ import Testing
         let blob = try h.encrypt(id, "after rotation")
         let reopened = try KMS(store: h.store, rootKey: h.root, clock: h.clock)
         let response = try reopened.decrypt(
-            try Base64.decode(Array(blob.utf8)), encryptionContext: EncryptionContext(), expectedKey: nil, context: h.context)
+            try Base64.decode(Array(blob.utf8)), encryptionContext: EncryptionContext(), expectedKey: nil,
+            context: h.context)
         #expect(response.plaintext.constantTimeEquals(Array("after rotation".utf8)))
         #expect(throws: (any Error).self) { try KMS(store: h.store, rootKey: .random(count: 32), clock: h.clock) }
     }

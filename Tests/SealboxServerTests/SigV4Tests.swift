@@ -23,18 +23,22 @@ import Testing
         keys: [AccessKey(id: "AKIDEXAMPLE", secret: secret, principal: "test")], clock: ManualClock(signedAt))
 
     static func verify(_ headers: HTTPHeaders, clock: ManualClock = ManualClock(signedAt)) throws(AWSError) -> String {
-        let verifier = SigV4Verifier(keys: [AccessKey(id: "AKIDEXAMPLE", secret: secret, principal: "test")], clock: clock)
-        return try verifier.verify(method: "GET", path: "/", query: "", headers: headers, body: [], service: "service").region
+        let verifier = SigV4Verifier(
+            keys: [AccessKey(id: "AKIDEXAMPLE", secret: secret, principal: "test")], clock: clock)
+        return try verifier.verify(method: "GET", path: "/", query: "", headers: headers, body: [], service: "service")
+            .region
     }
 
     @Test func acceptsAWSTestSuiteSignature() throws {
-        let region = try Self.verify(Self.headers(signature: "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"))
+        let region = try Self.verify(
+            Self.headers(signature: "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"))
         #expect(region == "us-east-1")
     }
 
     @Test func rejectsAWrongSignature() {
         let error = #expect(throws: AWSError.self) {
-            _ = try Self.verify(Self.headers(signature: "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf30"))
+            _ = try Self.verify(
+                Self.headers(signature: "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf30"))
         }
         #expect(error?.type == "InvalidSignatureException")
     }
@@ -52,7 +56,9 @@ import Testing
         #expect(code(["Host": "x"]) == "MissingAuthenticationTokenException")
         #expect(code(["Host": "x", "Authorization": "Basic abc"]) == "IncompleteSignatureException")
         #expect(code(Self.headers(signature: good, keyID: "AKIDUNKNOWN")) == "UnrecognizedClientException")
-        #expect(code(Self.headers(signature: good), clock: ManualClock(Self.signedAt + 16 * 60)) == "InvalidSignatureException")
+        #expect(
+            code(Self.headers(signature: good), clock: ManualClock(Self.signedAt + 16 * 60))
+                == "InvalidSignatureException")
         #expect(code(Self.headers(signature: good), clock: ManualClock(Self.signedAt + 14 * 60)) == nil)
     }
 

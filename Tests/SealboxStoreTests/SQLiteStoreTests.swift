@@ -15,7 +15,9 @@ import Testing
         let record = KeyRecord(id: .random(), created: 1, description: "d", manager: .customer, policy: "{}", tags: [])
         return StoredKey(
             record: record,
-            versions: versions.map { KeyVersionRecord(version: $0, wrappedMaterial: [UInt8($0)], created: Double($0), rotationType: .created) })
+            versions: versions.map {
+                KeyVersionRecord(version: $0, wrappedMaterial: [UInt8($0)], created: Double($0), rotationType: .created)
+            })
     }
 
     @Test func writesSurviveReopeningTheFile() throws {
@@ -31,7 +33,8 @@ import Testing
         #expect(keys.count == 1)
         #expect(keys[0].record.id == key.record.id)
         #expect(keys[0].versions == key.versions)
-        #expect(try reopened.loadAliases() == [AliasRecord(name: "alias/x", keyID: key.record.id, created: 1, updated: 2)])
+        #expect(
+            try reopened.loadAliases() == [AliasRecord(name: "alias/x", keyID: key.record.id, created: 1, updated: 2)])
         #expect(try reopened.integrityCheck() == ["ok"])
     }
 
@@ -110,10 +113,15 @@ import Testing
         #expect(Base64.encode(fromEnv.key) == material)
         let directory = Self.directory()
         #expect(FileManager.default.createFile(atPath: directory + "/root", contents: Data((material + "\n").utf8)))
-        let fromCredential = try RootKey.load(.credential("root"), createIfMissing: false, environment: ["CREDENTIALS_DIRECTORY": directory])
+        let fromCredential = try RootKey.load(
+            .credential("root"), createIfMissing: false, environment: ["CREDENTIALS_DIRECTORY": directory])
         #expect(fromCredential.key.constantTimeEquals(fromEnv.key))
-        #expect(throws: SetupError.self) { try RootKey.load(.environment("ROOT"), createIfMissing: false, environment: ["ROOT": "c2hvcnQ="]) }
-        #expect(throws: SetupError.self) { try RootKey.load(.credential("root"), createIfMissing: false, environment: [:]) }
+        #expect(throws: SetupError.self) {
+            try RootKey.load(.environment("ROOT"), createIfMissing: false, environment: ["ROOT": "c2hvcnQ="])
+        }
+        #expect(throws: SetupError.self) {
+            try RootKey.load(.credential("root"), createIfMissing: false, environment: [:])
+        }
         #expect(RootKeySource("file:/x") == .file("/x"))
         #expect(RootKeySource("env:X") == .environment("X"))
         #expect(RootKeySource("credential:c") == .credential("c"))
