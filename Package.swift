@@ -85,6 +85,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "sealbox-bench",
+            dependencies: [
+                "SealboxClient",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
 
         .testTarget(name: "SealboxCryptoTests", dependencies: ["SealboxCrypto"]),
         .testTarget(name: "SealboxCoreTests", dependencies: ["SealboxCore", "SealboxCrypto", "SealboxStore"]),

@@ -79,14 +79,16 @@ public enum RootKey {
             guard let text = environment[name] else {
                 throw SetupError(description: "--root-key env:\(name): the variable \(name) is not set")
             }
-            return (try decode(Array(text.utf8), origin: "env:\(name)"), false)
+            // Child processes and /proc/<pid>/environ must not see it once it is in guarded memory.
+            unsetenv(name)
+            return (try Array(text.utf8).withUnsafeBytes { try decode($0, origin: "env:\(name)") }, false)
         }
     }
 
-    private static func decode(_ text: [UInt8], origin: String) throws -> SecureBytes {
-        var trimmed = text
-        while let last = trimmed.last, last == 0x0a || last == 0x0d || last == 0x20 { trimmed.removeLast() }
-        defer { trimmed.withUnsafeMutableBytes { Sodium.zero($0) } }
+    private static func decode(_ text: UnsafeRawBufferPointer, origin: String) throws -> SecureBytes {
+        var end = text.count
+        while end > 0, text[end - 1] == 0x0a || text[end - 1] == 0x0d || text[end - 1] == 0x20 { end -= 1 }
+        let trimmed = UnsafeRawBufferPointer(rebasing: text[0..<end])
         guard let key = try? Base64.decodeSecure(trimmed), key.count == Envelope.keyLength else {
             throw SetupError(description: "the root key from \(origin) must be the base64 of exactly 32 bytes")
         }
@@ -94,41 +96,15 @@ public enum RootKey {
     }
 
     private static func readKeyFile(_ path: String, checkPermissions: Bool) throws -> SecureBytes {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw SetupError(description: "cannot read the root key file \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw SetupError(description: "cannot stat \(path)") }
-        if checkPermissions, info.st_mode & 0o077 != 0 {
-            throw SetupError(
-                description:
-                    "the root key file \(path) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); run: chmod 600 \(path)"
-            )
-        }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        defer { buffer.withUnsafeMutableBytes { Sodium.zero($0) } }
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { throw SetupError(description: "the root key file \(path) is empty") }
-        return try decode(Array(buffer[0..<count]), origin: path)
+        let text = try SecretFile.read(path, what: "the root key file", checkPermissions: checkPermissions)
+        return try text.withUnsafeBytes { try decode($0, origin: path) }
     }
 
     private static func writeNewKeyFile(_ path: String, _ key: SecureBytes) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw SetupError(
-                description: "cannot create the root key file \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
         let encoded = try SecureBytes(count: Base64.encodedLength(key.count) + 1) { out in
             key.withUnsafeBytes { Base64.encode($0, into: out) }
             out[out.count - 1] = 0x0a
         }
-        let written = encoded.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == encoded.count, fsync(fd) == 0 else {
-            unlink(path)
-            throw SetupError(description: "cannot write the root key file \(path)")
-        }
+        try SecretFile.create(path, contents: encoded, what: "the root key file")
     }
 }

@@ -1,12 +1,12 @@
-import CSodium
-
 /// Key material or plaintext held in libsodium guarded memory.
 ///
-/// The memory comes from `sodium_malloc`: it is locked (never swapped), surrounded by guard pages,
-/// excluded from core dumps, and wiped by `sodium_free` when the value is released. The contents are
-/// never printed. Instances are immutable once built, which makes them safe to share.
+/// The memory comes from `sodium_malloc`: it is locked (never swapped), behind guard pages and
+/// excluded from core dumps. It is wiped when the value is released, and the block is recycled
+/// through ``GuardedMemory``. The contents are never printed. Instances are immutable once built,
+/// which makes them safe to share.
 public final class SecureBytes: @unchecked Sendable {
     private let base: UnsafeMutableRawPointer
+    private let capacity: Int
     /// The number of bytes held.
     public let count: Int
 
@@ -17,14 +17,9 @@ public final class SecureBytes: @unchecked Sendable {
     public init(count: Int, initialise: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
         try Sodium.ensureInitialised()
         precondition(count >= 0, "negative SecureBytes count")
-        guard let pointer = sodium_malloc(Swift.max(count, 1)) else {
-            fatalError("sodium_malloc failed: out of locked memory")
-        }
-        base = pointer
+        (base, capacity) = GuardedMemory.allocate(count)
         self.count = count
-        let buffer = UnsafeMutableRawBufferPointer(start: pointer, count: count)
-        Sodium.zero(buffer)
-        try initialise(buffer)
+        try initialise(UnsafeMutableRawBufferPointer(start: base, count: count))
     }
 
     /// Copies `bytes` into guarded memory.
@@ -45,7 +40,7 @@ public final class SecureBytes: @unchecked Sendable {
     }
 
     deinit {
-        sodium_free(base)
+        GuardedMemory.release(base, capacity: capacity, used: count)
     }
 
     /// Calls `body` with the bytes. The pointer must not escape.

@@ -58,7 +58,7 @@ struct AWSEndpoint: Sendable {
                 region: region, accountID: settings.accountID,
                 principal: .process(pid: peer.pid, uid: peer.uid, gid: peer.gid))
         case .tcp:
-            if settings.ephemeral && !settings.requireAuth {
+            if settings.ephemeral {
                 let auth = headers.first(name: "authorization").flatMap { SigV4Authorization($0) }
                 return RequestContext(
                     region: auth?.region ?? settings.region, accountID: settings.accountID,

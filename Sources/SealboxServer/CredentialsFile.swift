@@ -28,7 +28,7 @@ public enum CredentialsFile {
     /// Parses every profile with both an access key id and a secret.
     /// - Parameter path: the file.
     public static func load(at path: String) throws -> [AccessKey] {
-        let contents = SecureBytes(copying: Array(FileManager.default.contents(atPath: path) ?? Data()))
+        let contents = try SecretFile.read(path, what: "the credentials file")
         var keys: [AccessKey] = []
         var id: String?
         var secret: SecureBytes?
@@ -73,15 +73,6 @@ public enum CredentialsFile {
             }
             out[out.count - 1] = 0x0a
         }
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw SetupError(description: "cannot create \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        let written = file.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == file.count, fsync(fd) == 0 else {
-            unlink(path)
-            throw SetupError(description: "cannot write \(path)")
-        }
+        try SecretFile.create(path, contents: file, what: "the credentials file")
     }
 }

@@ -102,14 +102,16 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let keepAlive = keepAlive && !tracker.isDraining
         var headers = response.headers
         var buffer: ByteBuffer
-        var sensitive = false
+        var sensitive: UnsafeMutableRawBufferPointer? = nil
         switch response.body {
         case .json(let bytes):
             buffer = context.channel.allocator.buffer(bytes: bytes)
         case .sensitive(let secret):
-            sensitive = true
             buffer = context.channel.allocator.buffer(capacity: secret.count)
             secret.withUnsafeBytes { _ = buffer.writeBytes($0) }
+            // Remember where the plaintext sits: wiping through a mutating ByteBuffer call after the
+            // write could copy-on-write and wipe a copy instead.
+            sensitive = buffer.withUnsafeReadableBytes { UnsafeMutableRawBufferPointer(mutating: $0) }
         }
         headers.replaceOrAdd(name: "Content-Length", value: String(buffer.readableBytes))
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
@@ -120,9 +122,9 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let channel = context.channel
         let tracker = self.tracker
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-            if sensitive {
-                // The socket write is done; wipe the plaintext this buffer held.
-                buffer.withUnsafeMutableReadableBytes { Sodium.zero($0) }
+            if let sensitive {
+                // The socket write is done; `buffer` still owns the storage, so the pointer is valid.
+                withExtendedLifetime(buffer) { Sodium.zero(sensitive) }
             }
             tracker.busy(channel, false)
             if !keepAlive { channel.close(promise: nil) }

@@ -4,10 +4,8 @@ public struct ServerSettings: Sendable {
     public var accountID: String
     /// The region when a request names none.
     public var region: String
-    /// In-memory test mode: any credentials are accepted on TCP unless `requireAuth`.
+    /// In-memory test mode: any credentials are accepted on TCP.
     public var ephemeral: Bool
-    /// Verify SigV4 even when ephemeral.
-    public var requireAuth: Bool
     /// The daemon's own uid, which the default policy trusts.
     public var daemonUID: UInt32
     /// The largest request body accepted.
@@ -19,7 +17,6 @@ public struct ServerSettings: Sendable {
     ///   - accountID: the account in ARNs.
     ///   - region: the default region.
     ///   - ephemeral: test mode.
-    ///   - requireAuth: verify SigV4 in test mode too.
     ///   - daemonUID: the daemon's uid.
     ///   - maxBodyBytes: the body limit.
     ///   - version: the daemon version.
@@ -27,7 +24,6 @@ public struct ServerSettings: Sendable {
         accountID: String,
         region: String,
         ephemeral: Bool,
-        requireAuth: Bool,
         daemonUID: UInt32,
         maxBodyBytes: Int = 64 * 1024,
         version: String
@@ -35,7 +31,6 @@ public struct ServerSettings: Sendable {
         self.accountID = accountID
         self.region = region
         self.ephemeral = ephemeral
-        self.requireAuth = requireAuth
         self.daemonUID = daemonUID
         self.maxBodyBytes = maxBodyBytes
         self.version = version

@@ -15,6 +15,8 @@ public final class SQLiteStore: KeyStore {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Deleted rows (wrapped key material) are overwritten, not left in free pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         configuration.busyMode = .timeout(5)
         database = try DatabaseQueue(path: path, configuration: configuration)

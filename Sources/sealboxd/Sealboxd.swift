@@ -64,9 +64,6 @@ struct Sealboxd: AsyncParsableCommand {
     )
     var ephemeral = false
 
-    @Flag(help: "With --ephemeral, still verify SigV4 signatures on TCP. [env: SEALBOX_REQUIRE_AUTH]")
-    var requireAuth = false
-
     @Option(help: ArgumentHelp("The account in ARNs. [env: SEALBOX_ACCOUNT_ID]", valueName: "id"))
     var accountId: String?
 
@@ -116,7 +113,7 @@ struct Sealboxd: AsyncParsableCommand {
         }
         let settings = ServerSettings(
             accountID: accountID, region: setting(region, "REGION") ?? "us-east-1", ephemeral: ephemeral,
-            requireAuth: flag(requireAuth, "REQUIRE_AUTH"), daemonUID: getuid(), version: Self.version)
+            daemonUID: getuid(), version: Self.version)
 
         let store: SQLiteStore
         let root: SecureBytes
@@ -126,7 +123,7 @@ struct Sealboxd: AsyncParsableCommand {
             store = try SQLiteStore()
             root = SecureBytes.random(count: Envelope.keyLength)
         } else {
-            try Self.prepareDataDir(dataDir)
+            if let warning = try Self.prepareDataDir(dataDir) { logger.warning("\(warning)") }
             socketPath = socketPath ?? "\(dataDir)/sealbox.sock"
             let sourceText = setting(rootKey, "ROOT_KEY")
             guard let source = RootKeySource(sourceText ?? "file:\(dataDir)/root.key") else {
@@ -165,7 +162,11 @@ struct Sealboxd: AsyncParsableCommand {
             logger: logger
         ) { port in
             Self.announceReady(
-                tcp: listenAddress.map { "\($0.host):\(port ?? $0.port)" }, socket: socketFile,
+                tcp: listenAddress.map { address in
+                    var bound = address
+                    bound.port = port ?? address.port
+                    return bound.description
+                }, socket: socketFile,
                 credentials: credentialsHint, region: settings.region, logger: logger)
         }
         let services = ServiceGroup(
@@ -187,20 +188,24 @@ struct Sealboxd: AsyncParsableCommand {
 
     /// One JSON line on stdout for scripts, then the human hint on stderr.
     static func announceReady(tcp: String?, socket: String?, credentials: String?, region: String, logger: Logger) {
-        var fields: [String] = ["\"event\":\"ready\"", "\"pid\":\(getpid())"]
-        if let tcp { fields.append("\"tcp\":\"\(tcp)\"") }
-        if let socket { fields.append("\"socket\":\"\(socket)\"") }
-        FileHandle.standardOutput.write(Data("{\(fields.joined(separator: ","))}\n".utf8))
+        var ready: [String: Any] = ["event": "ready", "pid": Int(getpid())]
+        if let tcp { ready["tcp"] = tcp }
+        if let socket { ready["socket"] = socket }
+        if let line = try? JSONSerialization.data(
+            withJSONObject: ready, options: [.sortedKeys, .withoutEscapingSlashes])
+        {
+            FileHandle.standardOutput.write(line + Data("\n".utf8))
+        }
         logger.info("ready", metadata: ["tcp": "\(tcp ?? "none")", "socket": "\(socket ?? "none")"])
         if let tcp, let credentials {
-            FileHandle.standardError.write(
-                Data(
-                    "Try: AWS_SHARED_CREDENTIALS_FILE=\(credentials) aws --profile sealbox --region \(region) --endpoint-url http://\(tcp) kms list-keys\n"
-                        .utf8))
+            let command =
+                "AWS_SHARED_CREDENTIALS_FILE=\(credentials) aws --profile sealbox --region \(region) --endpoint-url http://\(tcp) kms list-keys"
+            FileHandle.standardError.write(Data("sealboxd: try the AWS CLI with:\n\(command)\n".utf8))
         }
     }
 
-    static func prepareDataDir(_ path: String) throws {
+    /// Creates the data dir (0700) if needed; returns a warning if an existing one is open to others.
+    static func prepareDataDir(_ path: String) throws -> String? {
         var info = stat()
         if stat(path, &info) != 0 {
             guard mkdir(path, 0o700) == 0 else {
@@ -208,6 +213,11 @@ struct Sealboxd: AsyncParsableCommand {
             }
         } else if (info.st_mode & S_IFMT) != S_IFDIR {
             throw SetupError(description: "the data dir \(path) is not a directory")
+        } else if info.st_mode & 0o007 != 0 {
+            // Its files are created 0600, so this is a warning, not a refusal.
+            return
+                "the data dir \(path) is open to others (mode \(String(info.st_mode & 0o777, radix: 8))); consider: chmod 700 \(path)"
         }
+        return nil
     }
 }

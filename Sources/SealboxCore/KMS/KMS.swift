@@ -65,7 +65,8 @@ public final class KMS: Sendable {
 
     // MARK: Resolving references
 
-    /// Finds the key a reference names: key id, key ARN, `alias/name` or alias ARN.
+    /// Finds the key a reference names: key id, key ARN, `alias/name` or alias ARN. Most operations
+    /// that manage a key take only a key id or key ARN, as in AWS (`allowAlias: false`).
     func resolve(_ reference: String, _ context: RequestContext, allowAlias: Bool = true) throws(AWSError) -> LiveKey {
         var name = Substring(reference)
         if name.hasPrefix("arn:") {
@@ -77,7 +78,9 @@ public final class KMS: Sendable {
             if name.hasPrefix("key/") { name = name.dropFirst(4) }
         }
         if name.hasPrefix("alias/") {
-            guard allowAlias else { throw AWSError.validation("Aliases must refer to keys. Not aliases") }
+            guard allowAlias else {
+                throw AWSError.notFound("Invalid keyId '\(reference)': this operation takes a key ID or key ARN")
+            }
             guard let alias = aliases[String(name)], let key = present(alias.keyID) else {
                 throw AWSError.notFound("Alias \(aliasArn(String(name), context)) is not found.")
             }
@@ -128,7 +131,7 @@ public final class KMS: Sendable {
         _ change: (inout StoredKey, LiveKey) throws(AWSError) -> Void
     ) throws(AWSError) -> LiveKey {
         try writer.withLock { _ throws(AWSError) -> LiveKey in
-            let current = try resolve(reference, context)
+            let current = try resolve(reference, context, allowAlias: false)
             var stored = current.stored
             try change(&stored, current)
             return try publish(stored, previous: current)

@@ -223,7 +223,7 @@ extension KMS {
 
     func getKeyRotationStatus(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(KeyIdRequest.self, from: body)
-        let key = try resolve(try requireKeyId(request.keyId), context)
+        let key = try resolve(try requireKeyId(request.keyId), context, allowAlias: false)
         try requireNotPendingDeletion(key, context)
         let record = key.record
         return AWSJSON.encode(
@@ -252,7 +252,7 @@ extension KMS {
         let request = try AWSJSON.decode(ListRequest.self, from: body)
         let keyId = try requireKeyId(request.keyId)
         let (limit, marker) = try paging(request, maxLimit: 1000, defaultLimit: 100)
-        let key = try resolve(keyId, context)
+        let key = try resolve(keyId, context, allowAlias: false)
         let rotations = key.versions.filter { $0.rotationType != .created }
         // Zero-padded so that string order is numeric order.
         let label = { (version: UInt32) in String(String(UInt64(version) + 10_000_000_000).dropFirst()) }
@@ -431,10 +431,18 @@ extension KMS {
         }
     }
 
+    private func aliasTarget(_ targetKeyId: String?) throws(AWSError) -> String {
+        let target = try requireKeyId(targetKeyId, "targetKeyId")
+        if target.hasPrefix("alias/") || target.contains(":alias/") {
+            throw AWSError.validation("Aliases must refer to keys. Not aliases")
+        }
+        return target
+    }
+
     func createAlias(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(AliasRequest.self, from: body)
         let name = try validateAliasName(request.aliasName)
-        let target = try requireKeyId(request.targetKeyId, "targetKeyId")
+        let target = try aliasTarget(request.targetKeyId)
         try withWriter { () throws(AWSError) in
             let key = try resolve(target, context, allowAlias: false)
             try requireNotPendingDeletion(key, context)
@@ -451,7 +459,7 @@ extension KMS {
     func updateAlias(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(AliasRequest.self, from: body)
         let name = try validateAliasName(request.aliasName)
-        let target = try requireKeyId(request.targetKeyId, "targetKeyId")
+        let target = try aliasTarget(request.targetKeyId)
         try withWriter { () throws(AWSError) in
             guard var alias = aliases[name] else {
                 throw AWSError.notFound("Alias \(aliasArn(name, context)) is not found.")
@@ -555,10 +563,15 @@ extension KMS {
 
     func listResourceTags(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(ListRequest.self, from: body)
-        let key = try resolve(try requireKeyId(request.keyId), context, allowAlias: false)
+        let keyId = try requireKeyId(request.keyId)
+        let (limit, marker) = try paging(request, maxLimit: 50, defaultLimit: 50)
+        let key = try resolve(keyId, context, allowAlias: false)
+        let values = Dictionary(key.record.tags.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        let page = try Self.page(values.keys.sorted(), after: marker, limit: limit)
         return AWSJSON.encode(
             ListResourceTagsResponse(
-                tags: key.record.tags.map { WireTag(tagKey: $0.key, tagValue: $0.value) }, truncated: false))
+                tags: page.items.map { WireTag(tagKey: $0, tagValue: values[$0]) }, nextMarker: page.nextMarker,
+                truncated: page.nextMarker != nil))
     }
 
     private func checkPolicyDocument(_ policy: String) throws(AWSError) {

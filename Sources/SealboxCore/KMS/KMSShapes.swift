@@ -215,6 +215,7 @@ struct ListKeyRotationsResponse: Encodable {
 
 struct ListResourceTagsResponse: Encodable {
     var tags: [WireTag]
+    var nextMarker: String?
     var truncated: Bool
 }
 

@@ -1,0 +1,67 @@
+import SealboxCrypto
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Files that hold secrets (the root key, the credentials file): read straight into guarded memory,
+/// refused when group or others may read them, and created with mode 0600 and fsync.
+public enum SecretFile {
+    /// Reads a secret file.
+    /// - Parameters:
+    ///   - path: the file.
+    ///   - what: how to name it in errors, e.g. "the root key file".
+    ///   - checkPermissions: refuse a file readable by group or others.
+    ///   - maxBytes: the largest size accepted.
+    public static func read(_ path: String, what: String, checkPermissions: Bool = true, maxBytes: Int = 4096) throws
+        -> SecureBytes
+    {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw SetupError(description: "cannot read \(what) \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SetupError(description: "cannot stat \(what) \(path)") }
+        if checkPermissions, info.st_mode & 0o077 != 0 {
+            throw SetupError(
+                description:
+                    "\(what) \(path) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); run: chmod 600 \(path)"
+            )
+        }
+        var length = 0
+        let scratch = try SecureBytes(count: maxBytes + 1) { buffer in
+            while length < buffer.count {
+                let count = Glibc.read(fd, buffer.baseAddress! + length, buffer.count - length)
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { break }
+                length += count
+            }
+        }
+        guard length <= maxBytes else {
+            throw SetupError(description: "\(what) \(path) is larger than \(maxBytes) bytes")
+        }
+        guard length > 0 else { throw SetupError(description: "\(what) \(path) is empty") }
+        return try SecureBytes(count: length) { out in
+            scratch.withUnsafeBytes { out.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+        }
+    }
+
+    /// Creates a new secret file with mode 0600; fails if it exists.
+    /// - Parameters:
+    ///   - path: the file.
+    ///   - contents: what to write.
+    ///   - what: how to name it in errors.
+    public static func create(_ path: String, contents: SecureBytes, what: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw SetupError(description: "cannot create \(what) \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        let written = contents.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written == contents.count, fsync(fd) == 0 else {
+            unlink(path)
+            throw SetupError(description: "cannot write \(what) \(path)")
+        }
+    }
+}
