@@ -27,6 +27,22 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         case tag = "TagException"
         case requestTooLarge = "RequestEntityTooLargeException"
         case dryRun = "DryRunOperationException"
+        case parameterNotFound = "ParameterNotFound"
+        case parameterVersionNotFound = "ParameterVersionNotFound"
+        case parameterAlreadyExists = "ParameterAlreadyExists"
+        case parameterMaxVersionLimitExceeded = "ParameterMaxVersionLimitExceeded"
+        case parameterVersionLabelLimitExceeded = "ParameterVersionLabelLimitExceeded"
+        case hierarchyLevelLimitExceeded = "HierarchyLevelLimitExceededException"
+        case invalidKeyId = "InvalidKeyId"
+        case invalidNextToken = "InvalidNextToken"
+        case invalidFilterKey = "InvalidFilterKey"
+        case invalidFilterOption = "InvalidFilterOption"
+        case invalidFilterValue = "InvalidFilterValue"
+        case invalidResourceId = "InvalidResourceId"
+        case invalidResourceType = "InvalidResourceType"
+        case tooManyTags = "TooManyTagsError"
+        case parameterPatternMismatch = "ParameterPatternMismatchException"
+        case invalidAllowedPattern = "InvalidAllowedPatternException"
         case kmsInternal = "KMSInternalException"
         case internalServer = "InternalServerError"
     }
@@ -108,6 +124,52 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func requestTooLarge(_ message: String) -> AWSError { AWSError(.requestTooLarge, message) }
     /// The request would have succeeded, but DryRun was set.
     public static func dryRun(_ message: String) -> AWSError { AWSError(.dryRun, message) }
+    /// No parameter has that name.
+    public static func parameterNotFound(_ message: String) -> AWSError { AWSError(.parameterNotFound, message) }
+    /// The parameter has no such version or label.
+    public static func parameterVersionNotFound(_ message: String) -> AWSError {
+        AWSError(.parameterVersionNotFound, message)
+    }
+    /// PutParameter without Overwrite on an existing name.
+    public static func parameterAlreadyExists(_ message: String) -> AWSError {
+        AWSError(.parameterAlreadyExists, message)
+    }
+    /// The oldest of 100 versions carries a label and cannot be dropped.
+    public static func parameterMaxVersionLimitExceeded(_ message: String) -> AWSError {
+        AWSError(.parameterMaxVersionLimitExceeded, message)
+    }
+    /// A version would carry more than 10 labels.
+    public static func parameterVersionLabelLimitExceeded(_ message: String) -> AWSError {
+        AWSError(.parameterVersionLabelLimitExceeded, message)
+    }
+    /// A name has more than 15 levels.
+    public static func hierarchyLevelLimitExceeded(_ message: String) -> AWSError {
+        AWSError(.hierarchyLevelLimitExceeded, message)
+    }
+    /// A SecureString's key is unknown, disabled or unusable.
+    public static func invalidKeyId(_ message: String) -> AWSError { AWSError(.invalidKeyId, message) }
+    /// A NextToken was not issued by this server.
+    public static func invalidNextToken(_ message: String) -> AWSError { AWSError(.invalidNextToken, message) }
+    /// A filter key is unknown or not allowed here.
+    public static func invalidFilterKey(_ message: String) -> AWSError { AWSError(.invalidFilterKey, message) }
+    /// A filter option is not valid for its key.
+    public static func invalidFilterOption(_ message: String) -> AWSError { AWSError(.invalidFilterOption, message) }
+    /// A filter value is not valid for its key.
+    public static func invalidFilterValue(_ message: String) -> AWSError { AWSError(.invalidFilterValue, message) }
+    /// The tagged resource does not exist.
+    public static func invalidResourceId(_ message: String) -> AWSError { AWSError(.invalidResourceId, message) }
+    /// Tags are supported on parameters only.
+    public static func invalidResourceType(_ message: String) -> AWSError { AWSError(.invalidResourceType, message) }
+    /// More than 50 tags.
+    public static func tooManyTags(_ message: String) -> AWSError { AWSError(.tooManyTags, message) }
+    /// The value does not match the parameter's AllowedPattern.
+    public static func parameterPatternMismatch(_ message: String) -> AWSError {
+        AWSError(.parameterPatternMismatch, message)
+    }
+    /// AllowedPattern is not a valid regular expression.
+    public static func invalidAllowedPattern(_ message: String) -> AWSError {
+        AWSError(.invalidAllowedPattern, message)
+    }
     /// An unexpected KMS failure (HTTP 500); the message names no secret.
     public static func kmsInternal(_ message: String) -> AWSError { AWSError(.kmsInternal, message) }
     /// An unexpected failure outside KMS (HTTP 500).

@@ -8,6 +8,7 @@ import SealboxCrypto
 /// `POST /` with `X-Amz-Target: <Service>.<Operation>`: AWS JSON 1.1 for KMS.
 struct AWSEndpoint: Sendable {
     let kms: KMS
+    let ssm: SSM
     let settings: ServerSettings
     let verifier: SigV4Verifier
     let threadPool: NIOThreadPool
@@ -20,27 +21,50 @@ struct AWSEndpoint: Sendable {
                 throw AWSError.unknownOperation("AWS JSON operations are called with POST /")
             }
             let target = request.head.headers.first(name: "x-amz-target") ?? ""
-            let parts = target.split(separator: ".", maxSplits: 1)
-            guard parts.count == 2, parts[0] == KMS.targetPrefix, let operation = KMS.operations[String(parts[1])]
-            else {
-                throw AWSError.unknownOperation(
-                    target.isEmpty ? "Missing X-Amz-Target header" : "Unknown operation \(target)")
+            let parts = target.split(separator: ".", maxSplits: 1).map(String.init)
+            let name = parts.count == 2 ? parts[1] : ""
+            switch parts.first {
+            case KMS.targetPrefix:
+                if let operation = KMS.operations[name] {
+                    return try run(operation, on: kms, signingName: "kms", request, requestID, eventLoop)
+                }
+            case SSM.targetPrefix:
+                if let operation = SSM.operations[name] {
+                    return try run(operation, on: ssm, signingName: "ssm", request, requestID, eventLoop)
+                }
+            default:
+                break
             }
-            let context = try authenticate(request, service: "kms")
-            let kms = self.kms
-            guard operation.writes else {
-                return .now(
-                    respond(requestID) { () throws(AWSError) in try operation(kms, body: request.body, context: context)
-                    })
-            }
-            return .later(
-                threadPool.runIfActive(eventLoop: eventLoop) {
-                    respond(requestID) { () throws(AWSError) in try operation(kms, body: request.body, context: context)
-                    }
-                })
+            throw AWSError.unknownOperation(
+                target.isEmpty ? "Missing X-Amz-Target header" : "Unknown operation \(target)")
         } catch {
             return .now(Self.errorResponse(error, requestID: requestID))
         }
+    }
+
+    /// Authenticates, then runs a read inline on the event loop or a write on the thread pool.
+    private func run<Service: Sendable>(
+        _ operation: AWSOperation<Service>,
+        on service: Service,
+        signingName: String,
+        _ request: HTTPRequest,
+        _ requestID: String,
+        _ eventLoop: any EventLoop
+    ) throws(AWSError) -> RouteResult {
+        let context = try authenticate(request, service: signingName)
+        guard operation.writes else {
+            return .now(
+                respond(requestID) { () throws(AWSError) in try operation(service, body: request.body, context: context)
+                })
+        }
+        return .later(
+            threadPool.runIfActive(eventLoop: eventLoop) {
+                respond(requestID) { () throws(AWSError) in try operation(service, body: request.body, context: context)
+                }
+            }.recover { _ in
+                // The pool refuses work only while shutting down.
+                Self.errorResponse(.internalServer("The daemon is shutting down"), requestID: requestID)
+            })
     }
 
     /// Identifies the caller: SO_PEERCRED on the Unix socket, SigV4 on TCP.

@@ -9,12 +9,14 @@ import SealboxCrypto
 public struct Router: HTTPResponder {
     private let aws: AWSEndpoint
     private let kms: KMS
+    private let ssm: SSM
     private let settings: ServerSettings
     private let started: Double
     private let clock: any WallClock
 
     /// - Parameters:
     ///   - kms: the KMS service.
+    ///   - ssm: the Parameter Store service.
     ///   - settings: how the daemon was started.
     ///   - accessKeys: the SigV4 access keys accepted on TCP.
     ///   - threadPool: where writes run, off the event loops.
@@ -22,6 +24,7 @@ public struct Router: HTTPResponder {
     ///   - logger: for failures; never given secrets.
     public init(
         kms: KMS,
+        ssm: SSM,
         settings: ServerSettings,
         accessKeys: [AccessKey],
         threadPool: NIOThreadPool,
@@ -29,11 +32,12 @@ public struct Router: HTTPResponder {
         logger: Logger
     ) {
         self.kms = kms
+        self.ssm = ssm
         self.settings = settings
         self.clock = clock
         self.started = clock.now()
         aws = AWSEndpoint(
-            kms: kms, settings: settings, verifier: SigV4Verifier(keys: accessKeys, clock: clock),
+            kms: kms, ssm: ssm, settings: settings, verifier: SigV4Verifier(keys: accessKeys, clock: clock),
             threadPool: threadPool,
             logger: logger)
     }
@@ -53,7 +57,7 @@ public struct Router: HTTPResponder {
                     .ok,
                     Health(
                         status: "ok", version: settings.version, uptimeSeconds: Int(clock.now() - started),
-                        ephemeral: settings.ephemeral, keys: kms.keyCount)))
+                        ephemeral: settings.ephemeral, keys: kms.keyCount, parameters: ssm.parameterCount)))
         default:
             return .now(.error(.notFound, code: "NotFound", message: "no endpoint at \(request.path)"))
         }
@@ -68,6 +72,7 @@ public struct Router: HTTPResponder {
             return .now(.error(.methodNotAllowed, code: "MethodNotAllowed", message: "use POST /moto-api/reset"))
         }
         do {
+            try ssm.reset()
             try kms.reset()
             return .now(.json(.ok, ["status": "ok"]))
         } catch {
@@ -87,5 +92,6 @@ public struct Router: HTTPResponder {
         var uptimeSeconds: Int
         var ephemeral: Bool
         var keys: Int
+        var parameters: Int
     }
 }

@@ -5,7 +5,7 @@ import SealboxCrypto
 
 /// The embedded store: one SQLite file in WAL mode with full synchronous commits, so every
 /// acknowledged write survives `kill -9` and power loss. An in-memory database serves `--ephemeral`.
-public final class SQLiteStore: KeyStore {
+public final class SQLiteStore: KeyStore, ParameterStore {
     private let database: DatabaseQueue
 
     /// Opens (creating and migrating if needed) the store at `path`.
@@ -57,6 +57,22 @@ public final class SQLiteStore: KeyStore {
                         key_id TEXT NOT NULL REFERENCES kms_keys(id) ON DELETE CASCADE,
                         created REAL NOT NULL,
                         updated REAL NOT NULL
+                    );
+                    """)
+        }
+        migrator.registerMigration("v2-ssm") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE ssm_parameters (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        tags TEXT NOT NULL
+                    );
+                    CREATE TABLE ssm_parameter_versions (
+                        name TEXT NOT NULL REFERENCES ssm_parameters(name) ON DELETE CASCADE,
+                        version INTEGER NOT NULL,
+                        record TEXT NOT NULL,
+                        value BLOB NOT NULL,
+                        PRIMARY KEY (name, version)
                     );
                     """)
         }
@@ -140,6 +156,63 @@ public final class SQLiteStore: KeyStore {
     public func deleteAlias(_ name: String) throws {
         try database.write { db in
             try db.execute(sql: "DELETE FROM kms_aliases WHERE name = ?", arguments: [name])
+        }
+    }
+
+    // MARK: Parameters
+
+    public func loadParameters() throws -> [StoredParameter] {
+        try database.read { db in
+            let decoder = JSONDecoder()
+            var versions: [String: [ParameterVersionRecord]] = [:]
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT name, record, value FROM ssm_parameter_versions ORDER BY name, version")
+            while let row = try rows.next() {
+                var version = try decoder.decode(
+                    ParameterVersionRecord.self, from: Data((row["record"] as String).utf8))
+                version.value = Array(row["value"] as Data)
+                versions[row["name"], default: []].append(version)
+            }
+            return try Row.fetchAll(db, sql: "SELECT name, tags FROM ssm_parameters").map { row in
+                let name: String = row["name"]
+                let tags = try decoder.decode([KeyTag].self, from: Data((row["tags"] as String).utf8))
+                return StoredParameter(name: name, tags: tags, versions: versions[name] ?? [])
+            }
+        }
+    }
+
+    public func apply(_ change: ParameterChange) throws {
+        let encoder = JSONEncoder()
+        try database.write { db in
+            if let parameter = change.parameter {
+                try db.execute(
+                    sql: """
+                        INSERT INTO ssm_parameters (name, tags) VALUES (?, ?)
+                        ON CONFLICT(name) DO UPDATE SET tags = excluded.tags
+                        """,
+                    arguments: [parameter.name, String(decoding: try encoder.encode(parameter.tags), as: UTF8.self)])
+                for version in parameter.versions where change.writtenVersions.contains(version.version) {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO ssm_parameter_versions (name, version, record, value) VALUES (?, ?, ?, ?)
+                            ON CONFLICT(name, version) DO UPDATE SET record = excluded.record, value = excluded.value
+                            """,
+                        arguments: [
+                            parameter.name, version.version,
+                            String(decoding: try encoder.encode(version), as: UTF8.self),
+                            Data(version.value),
+                        ])
+                }
+                for number in change.removedVersions {
+                    try db.execute(
+                        sql: "DELETE FROM ssm_parameter_versions WHERE name = ? AND version = ?",
+                        arguments: [parameter.name, number])
+                }
+            }
+            for name in change.deletedNames {
+                try db.execute(sql: "DELETE FROM ssm_parameter_versions WHERE name = ?", arguments: [name])
+                try db.execute(sql: "DELETE FROM ssm_parameters WHERE name = ?", arguments: [name])
+            }
         }
     }
 }

@@ -148,12 +148,13 @@ struct Sealboxd: AsyncParsableCommand {
             throw SetupError(
                 description: "the root key does not unwrap the keys in \(dataDir)/sealbox.db: wrong --root-key?")
         }
+        let ssm = try SSM(store: store, kms: kms)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let router = Router(
-            kms: kms, settings: settings, accessKeys: accessKeys, threadPool: threadPool, logger: logger)
+            kms: kms, ssm: ssm, settings: settings, accessKeys: accessKeys, threadPool: threadPool, logger: logger)
         let credentialsHint = ephemeral ? nil : "\(dataDir)/credentials"
         let (listenAddress, socketFile) = (tcp, socketPath)
         let server = HTTPServer(

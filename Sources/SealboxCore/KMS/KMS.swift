@@ -261,6 +261,56 @@ public final class KMS: Sendable {
         }
     }
 
+    /// Seals a value under a fresh data key wrapped by the key `reference` names (an envelope v2
+    /// token), so a key rotation can re-wrap the data key without touching the value. KMS Decrypt
+    /// opens it like any other ciphertext.
+    /// - Parameters:
+    ///   - plaintext: the value.
+    ///   - reference: key id, ARN or alias.
+    ///   - encryptionContext: bound to both the wrapped data key and the value.
+    ///   - context: the caller.
+    public func sealValue(
+        _ plaintext: SecureBytes,
+        keyReference reference: String,
+        encryptionContext: EncryptionContext,
+        context: RequestContext
+    ) throws(AWSError) -> (ciphertext: [UInt8], keyArn: String) {
+        let dataKey = SecureBytes.random(count: DataKeyEnvelope.dataKeyLength)
+        let (wrapped, arn, _) = try encrypt(
+            dataKey, keyReference: reference, encryptionContext: encryptionContext, context: context)
+        do {
+            let token = try DataKeyEnvelope.seal(
+                plaintext, dataKey: dataKey, wrappedKey: wrapped, context: encryptionContext)
+            return (token, arn)
+        } catch {
+            throw AWSError.kmsInternal("Encryption failed")
+        }
+    }
+
+    /// Creates, on first use, the AWS-managed key behind a reserved alias such as `alias/aws/ssm`.
+    /// - Parameters:
+    ///   - alias: the reserved alias.
+    ///   - description: the key's description.
+    public func ensureManagedKey(alias: String, description: String) throws(AWSError) {
+        guard aliases[alias] == nil else { return }
+        try withWriter { () throws(AWSError) in
+            guard aliases[alias] == nil else { return }
+            let now = clock.now()
+            let record = KeyRecord(
+                id: .random(), created: now, description: description, manager: .aws, policy: KMS.managedPolicy,
+                tags: [])
+            let version = try newVersion(for: record.id, number: 1, type: .created)
+            _ = try publish(StoredKey(record: record, versions: [version]), previous: nil)
+            try storeAlias(AliasRecord(name: alias, keyID: record.id, created: now, updated: now))
+        }
+    }
+
+    static let managedPolicy = """
+        {"Version":"2012-10-17","Id":"auto-ssm","Statement":[{"Sid":"Allow access through Systems Manager",\
+        "Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*",\
+        "kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*"}]}
+        """
+
     /// Opens a ciphertext made by ``encrypt(_:keyReference:encryptionContext:context:)``.
     /// - Parameters:
     ///   - ciphertext: the blob.
@@ -274,6 +324,20 @@ public final class KMS: Sendable {
         expectedKey: String?,
         context: RequestContext
     ) throws(AWSError) -> (plaintext: SecureBytes, keyArn: String, materialID: String) {
+        if ciphertext.first == DataKeyEnvelope.version {
+            // A value under its own data key: unwrap the data key (a v1 token), then open the value.
+            guard let wrapped = try? DataKeyEnvelope.wrappedKey(of: ciphertext), wrapped.first == Envelope.version
+            else {
+                throw AWSError.invalidCiphertext
+            }
+            let (dataKey, arn, materialID) = try decrypt(
+                wrapped, encryptionContext: encryptionContext, expectedKey: expectedKey, context: context)
+            guard let plaintext = try? DataKeyEnvelope.open(ciphertext, dataKey: dataKey, context: encryptionContext)
+            else {
+                throw AWSError.invalidCiphertext
+            }
+            return (plaintext, arn, materialID)
+        }
         guard let header = try? Envelope.header(of: ciphertext) else { throw AWSError.invalidCiphertext }
         if let expectedKey {
             let named = try resolve(expectedKey, context)

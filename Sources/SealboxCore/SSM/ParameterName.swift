@@ -1,0 +1,119 @@
+/// Parameter names, selectors and ARNs, with AWS's rules.
+enum ParameterName {
+    static let maxLevels = 15
+    static let maxLength = 1011
+
+    /// A name with an optional `:version` or `:label` selector, from a name or an ARN.
+    struct Reference {
+        var name: String
+        var selector: Selector?
+        var original: String
+    }
+
+    enum Selector: Equatable {
+        case version(Int)
+        case label(String)
+
+        var text: String {
+            switch self {
+            case .version(let number): ":\(number)"
+            case .label(let label): ":\(label)"
+            }
+        }
+    }
+
+    static func arn(_ name: String, _ context: RequestContext) -> String {
+        "arn:aws:ssm:\(context.region):\(context.accountID):parameter/\(name.hasPrefix("/") ? String(name.dropFirst()) : name)"
+    }
+
+    /// Splits `name[:selector]` or `arn:...:parameter/name[:selector]`.
+    static func parse(_ text: String, _ context: RequestContext) throws(AWSError) -> Reference {
+        var rest = Substring(text)
+        var fromArn = false
+        if rest.hasPrefix("arn:") {
+            let parts = rest.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+            guard parts.count == 6, parts[2] == "ssm", parts[5].hasPrefix("parameter/") else {
+                throw AWSError.validation("Invalid parameter ARN: \(text)")
+            }
+            rest = parts[5].dropFirst("parameter/".count)
+            fromArn = true
+        }
+        var selector: Selector? = nil
+        if let colon = rest.firstIndex(of: ":") {
+            let tail = rest[rest.index(after: colon)...]
+            rest = rest[..<colon]
+            if let number = Int(tail), number > 0 {
+                selector = .version(number)
+            } else if !tail.isEmpty {
+                selector = .label(String(tail))
+            } else {
+                throw AWSError.validation("Invalid selector in \(text)")
+            }
+        }
+        var name = String(rest)
+        if fromArn, name.contains("/") { name = "/" + name }
+        return Reference(name: name, selector: selector, original: text)
+    }
+
+    /// Checks a name for writing: characters, reserved prefixes, hierarchy depth and length.
+    static func validate(_ name: String, _ context: RequestContext) throws(AWSError) {
+        let allowed = name.unicodeScalars.allSatisfy { scalar in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", "_", ".", "-", "/": true
+            default: false
+            }
+        }
+        guard !name.isEmpty, allowed else {
+            throw AWSError.validation(
+                "Parameter name: can't contain characters other than a-zA-Z0-9_.-/ (name: \(name))")
+        }
+        let bare = name.hasPrefix("/") ? name.dropFirst() : Substring(name)
+        let lower = bare.lowercased()
+        if lower.hasPrefix("aws") || lower.hasPrefix("ssm") {
+            throw AWSError.validation("Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).")
+        }
+        if name.contains("/") {
+            guard name.hasPrefix("/") else {
+                throw AWSError.validation("Parameter name must be a fully qualified name: a hierarchy starts with /")
+            }
+            guard !name.hasSuffix("/"), !name.contains("//") else {
+                throw AWSError.validation("Parameter name: a hierarchy level can't be empty (name: \(name))")
+            }
+        }
+        if levels(name) > maxLevels {
+            throw AWSError.hierarchyLevelLimitExceeded(
+                "Parameter name: hierarchy can't have more than \(maxLevels) levels (name: \(name))")
+        }
+        let arnPrefix = "arn:aws:ssm:\(context.region):\(context.accountID):parameter/"
+        if arnPrefix.count + bare.count > maxLength {
+            throw AWSError.validation(
+                "Parameter name: the fully qualified name, with the ARN prefix, can't be longer than \(maxLength) characters"
+            )
+        }
+    }
+
+    static func levels(_ name: String) -> Int {
+        name.split(separator: "/").count
+    }
+
+    /// Labels may not start with a digit, `aws` or `ssm`, and use a-zA-Z0-9_.- up to 100 characters.
+    static func isValidLabel(_ label: String) -> Bool {
+        guard (1...100).contains(label.count), let first = label.unicodeScalars.first else { return false }
+        if ("0"..."9").contains(first) { return false }
+        let lower = label.lowercased()
+        if lower.hasPrefix("aws") || lower.hasPrefix("ssm") { return false }
+        return label.unicodeScalars.allSatisfy { scalar in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", "_", ".", "-": true
+            default: false
+            }
+        }
+    }
+
+    /// Whether `name` lies under `path`: one level down, or any depth when recursive.
+    static func isUnder(_ name: String, path: String, recursive: Bool) -> Bool {
+        let prefix = path == "/" ? "/" : path + "/"
+        guard name.hasPrefix(prefix), name.count > prefix.count else { return false }
+        return recursive || !name.dropFirst(prefix.count).contains("/")
+    }
+}

@@ -1,0 +1,112 @@
+import SealboxCrypto
+import Synchronization
+
+/// The AWS SSM Parameter Store service: String, StringList and SecureString parameters with up to
+/// 100 versions, labels and tags. SecureString values are sealed under a fresh data key per
+/// version, wrapped by a KMS key (default `alias/aws/ssm`).
+///
+/// Reads use in-memory snapshots in sharded maps plus a sorted name index for path queries; they
+/// touch no disk and take no global lock on the GetParameter path. Writes are serialised by one
+/// writer lock, made durable in the ``ParameterStore``, then published.
+public final class SSM: Sendable {
+    let store: any ParameterStore
+    let kms: KMS
+    let clock: any WallClock
+    let parameters = ShardedMap<String, StoredParameter>()
+    /// Every name, sorted; replaced (never mutated in place) under its lock.
+    private let index = Mutex<[String]>([])
+    private let writer = Mutex<Void>(())
+
+    /// Versions kept per parameter.
+    public static let maxVersions = 100
+    /// Labels per version.
+    public static let maxLabelsPerVersion = 10
+    /// The key SecureStrings use when the writer names none.
+    public static let defaultKeyAlias = "alias/aws/ssm"
+
+    /// Loads every parameter from `store`.
+    /// - Parameters:
+    ///   - store: durable storage.
+    ///   - kms: the KMS service that seals SecureString values.
+    ///   - clock: the time source.
+    public init(store: any ParameterStore, kms: KMS, clock: any WallClock = SystemClock()) throws {
+        self.store = store
+        self.kms = kms
+        self.clock = clock
+        try reload()
+    }
+
+    /// Rebuilds the in-memory state from the store.
+    public func reload() throws {
+        let loaded = try store.loadParameters()
+        parameters.removeAll()
+        for parameter in loaded { parameters[parameter.name] = parameter }
+        index.withLock { $0 = loaded.map(\.name).sorted() }
+    }
+
+    /// The number of parameters, for status reports.
+    public var parameterCount: Int { index.withLock { $0.count } }
+
+    /// Every name, sorted.
+    func sortedNames() -> [String] { index.withLock { $0 } }
+
+    /// The sorted names that start with `prefix`, found by binary search.
+    func sortedNames(withPrefix prefix: String) -> ArraySlice<String> {
+        let names = sortedNames()
+        var low = 0
+        var high = names.count
+        while low < high {
+            let middle = (low + high) / 2
+            if names[middle] < prefix { low = middle + 1 } else { high = middle }
+        }
+        var end = low
+        while end < names.count, names[end].hasPrefix(prefix) { end += 1 }
+        return names[low..<end]
+    }
+
+    /// Applies a change durably, then publishes it. The caller holds the writer lock.
+    func commit(_ change: ParameterChange) throws(AWSError) {
+        do {
+            try store.apply(change)
+        } catch {
+            throw AWSError.internalServer("The parameter store could not be written")
+        }
+        var added: [String] = []
+        if let parameter = change.parameter {
+            if parameters[parameter.name] == nil { added.append(parameter.name) }
+            parameters[parameter.name] = parameter
+        }
+        for name in change.deletedNames { parameters[name] = nil }
+        guard !added.isEmpty || !change.deletedNames.isEmpty else { return }
+        index.withLock { names in
+            var next = names.filter { !change.deletedNames.contains($0) }
+            next.append(contentsOf: added)
+            next.sort()
+            names = next
+        }
+    }
+
+    func withWriter<R>(_ body: () throws(AWSError) -> R) throws(AWSError) -> R {
+        try writer.withLock { _ throws(AWSError) -> R in try body() }
+    }
+
+    /// Deletes every parameter; for `POST /moto-api/reset` on an ephemeral daemon.
+    public func reset() throws {
+        try withWriter { () throws(AWSError) in
+            try commit(ParameterChange(parameter: nil, writtenVersions: [], deletedNames: sortedNames()))
+        }
+    }
+
+    /// The plaintext of a version: the text itself, or the SecureString opened through KMS.
+    func plaintext(of version: ParameterVersionRecord, _ context: RequestContext) throws(AWSError) -> SecureBytes {
+        guard version.type == .secureString else { return SecureBytes(copying: version.value) }
+        do {
+            return try kms.decrypt(
+                version.value, encryptionContext: EncryptionContext(["PARAMETER_ARN": version.contextArn ?? ""]),
+                expectedKey: nil, context: context
+            ).plaintext
+        } catch {
+            throw AWSError.invalidKeyId("The SecureString's KMS key cannot decrypt it: \(error.type)")
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import SealboxCrypto
+
+/// Writes a JSON object whose members may include secrets straight into guarded memory, so
+/// plaintext never passes through `String`, `Data` or `JSONEncoder`.
+public struct SensitiveJSON: Sendable {
+    private indirect enum Value: Sendable {
+        case string(String)
+        case secretString(SecureBytes)
+        case secretBase64(SecureBytes)
+        case raw(String)
+        case object(SensitiveJSON)
+        case array([Value])
+    }
+
+    private var members: [(String, Value)] = []
+
+    public init() {}
+
+    /// Adds a string member.
+    /// - Parameters:
+    ///   - name: the member name.
+    ///   - value: the value, escaped as JSON requires.
+    public mutating func string(_ name: String, _ value: String) {
+        members.append((name, .string(value)))
+    }
+
+    /// Adds a string member whose text is a secret (UTF-8), escaped as JSON requires.
+    /// - Parameters:
+    ///   - name: the member name.
+    ///   - value: the secret text.
+    public mutating func secretString(_ name: String, _ value: SecureBytes) {
+        members.append((name, .secretString(value)))
+    }
+
+    /// Adds a member holding the base64 of secret bytes.
+    /// - Parameters:
+    ///   - name: the member name.
+    ///   - value: the secret.
+    public mutating func base64(_ name: String, _ value: SecureBytes) {
+        members.append((name, .secretBase64(value)))
+    }
+
+    /// Adds a number member.
+    /// - Parameters:
+    ///   - name: the member name.
+    ///   - value: the number.
+    public mutating func number(_ name: String, _ value: some BinaryInteger) {
+        members.append((name, .raw(String(value))))
+    }
+
+    /// Adds a number member, such as an epoch timestamp.
+    /// - Parameters:
+    ///   - name: the member name.
+    ///   - value: the number; must be finite.
+    public mutating func number(_ name: String, _ value: Double) {
+        members.append((name, .raw(value.description)))
+    }
+
+    /// Adds a boolean member.
+    /// - Parameters:
+    ///   - name: the member name.
+    ///   - value: the boolean.
+    public mutating func bool(_ name: String, _ value: Bool) {
+        members.append((name, .raw(value ? "true" : "false")))
+    }
+
+    /// Adds a nested object.
+    /// - Parameters:
+    ///   - name: the member name.
+    ///   - value: the object.
+    public mutating func object(_ name: String, _ value: SensitiveJSON) {
+        members.append((name, .object(value)))
+    }
+
+    /// Adds an array of objects.
+    /// - Parameters:
+    ///   - name: the member name.
+    ///   - values: the objects.
+    public mutating func objects(_ name: String, _ values: [SensitiveJSON]) {
+        members.append((name, .array(values.map { .object($0) })))
+    }
+
+    /// Adds an array of strings.
+    /// - Parameters:
+    ///   - name: the member name.
+    ///   - values: the strings.
+    public mutating func strings(_ name: String, _ values: [String]) {
+        members.append((name, .array(values.map { .string($0) })))
+    }
+
+    /// Renders the object into guarded memory.
+    public func render() -> ResponseBody {
+        var counter = Writer(buffer: nil)
+        counter.object(self)
+        let length = counter.offset
+        let out = try! SecureBytes(count: length) { buffer in
+            var writer = Writer(buffer: buffer)
+            writer.object(self)
+            precondition(writer.offset == length)
+        }
+        return .sensitive(out)
+    }
+
+    /// Measures (with no buffer) or writes (with one) the same bytes, so both passes agree.
+    private struct Writer {
+        let buffer: UnsafeMutableRawBufferPointer?
+        var offset = 0
+
+        mutating func put(_ byte: UInt8) {
+            buffer?[offset] = byte
+            offset += 1
+        }
+
+        mutating func put(_ text: String) {
+            for byte in text.utf8 { put(byte) }
+        }
+
+        mutating func escaped(_ bytes: some Sequence<UInt8>) {
+            put(UInt8(ascii: "\""))
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "\""): put("\\\"")
+                case UInt8(ascii: "\\"): put("\\\\")
+                case 0x0a: put("\\n")
+                case 0x0d: put("\\r")
+                case 0x09: put("\\t")
+                case 0..<0x20:
+                    put("\\u00")
+                    put(Self.hex[Int(byte >> 4)])
+                    put(Self.hex[Int(byte & 0x0f)])
+                default: put(byte)
+                }
+            }
+            put(UInt8(ascii: "\""))
+        }
+
+        private static let hex = Array("0123456789abcdef".utf8)
+
+        mutating func object(_ json: SensitiveJSON) {
+            put(UInt8(ascii: "{"))
+            for (index, (name, value)) in json.members.enumerated() {
+                if index > 0 { put(UInt8(ascii: ",")) }
+                escaped(name.utf8)
+                put(UInt8(ascii: ":"))
+                write(value)
+            }
+            put(UInt8(ascii: "}"))
+        }
+
+        mutating func write(_ value: Value) {
+            switch value {
+            case .string(let text):
+                escaped(text.utf8)
+            case .secretString(let secret):
+                secret.withUnsafeBytes { escaped($0) }
+            case .secretBase64(let secret):
+                let count = Base64.encodedLength(secret.count)
+                put(UInt8(ascii: "\""))
+                if let buffer {
+                    secret.withUnsafeBytes {
+                        Base64.encode(
+                            $0, into: UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + count)]))
+                    }
+                }
+                offset += count
+                put(UInt8(ascii: "\""))
+            case .raw(let text):
+                put(text)
+            case .object(let json):
+                object(json)
+            case .array(let values):
+                put(UInt8(ascii: "["))
+                for (index, element) in values.enumerated() {
+                    if index > 0 { put(UInt8(ascii: ",")) }
+                    write(element)
+                }
+                put(UInt8(ascii: "]"))
+            }
+        }
+    }
+}
