@@ -3,22 +3,45 @@ import Foundation
 import NIOPosix
 import SealboxClient
 
-/// A load generator for sealboxd: keep-alive connections sending one request at a time each.
+/// A load generator for sealboxd: keep-alive connections over the Unix socket, one request at a
+/// time each.
 @main
 struct SealboxBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sealbox-bench",
-        abstract: "Measures KMS Decrypt throughput and latency against a running sealboxd.",
-        discussion: """
-            Creates a key, encrypts a 32-byte value, then sends Decrypt for --duration seconds over
-            --connections keep-alive connections and prints req/s and latency percentiles.
+        abstract: "Measures sealboxd throughput and latency, and seeds large parameter sets.",
+        subcommands: [Run.self, Seed.self],
+        defaultSubcommand: Run.self
+    )
+}
 
-            Example: sealbox-bench --socket .sealbox/sealbox.sock --connections 32 --duration 5
+enum Workload: String, ExpressibleByArgument, CaseIterable {
+    case decrypt
+    case getParameter = "get-parameter"
+    case byPath = "by-path"
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sends one workload for a fixed time and prints req/s and latency percentiles.",
+        discussion: """
+            decrypt:        KMS Decrypt of a 32-byte value.
+            get-parameter:  SSM GetParameter WithDecryption of a SecureString.
+            by-path:        every page of GetParametersByPath --path (recursive, with decryption);
+                            one "request" is the whole subtree.
+
+            Example: sealbox-bench run --socket .sealbox/sealbox.sock --workload get-parameter --connections 32
             """
     )
 
     @Option(help: "The daemon's Unix socket.")
     var socket: String
+
+    @Option(help: "What to send: \(Workload.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var workload = Workload.decrypt
+
+    @Option(help: "The subtree for by-path.")
+    var path = "/seed/0"
 
     @Option(help: "Concurrent keep-alive connections.")
     var connections = 1
@@ -32,18 +55,12 @@ struct SealboxBench: AsyncParsableCommand {
     func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: clientThreads)
         let setup = try await SealboxConnection.connect(to: .unixSocket(path: socket), group: group)
-        let created = try await call(setup, "CreateKey", ["Description": "sealbox-bench"])
-        let keyId = (created["KeyMetadata"] as! [String: Any])["KeyId"] as! String
-        let plaintext = Data((0..<32).map { UInt8($0) }).base64EncodedString()
-        let blob =
-            try await call(setup, "Encrypt", ["KeyId": keyId, "Plaintext": plaintext])["CiphertextBlob"] as! String
+        let requests = try await prepare(setup)
         await setup.close()
-        let body = Array(try JSONSerialization.data(withJSONObject: ["CiphertextBlob": blob]))
-        let headers = [("X-Amz-Target", "TrentService.Decrypt"), ("Content-Type", "application/x-amz-json-1.1")]
 
-        let start = ContinuousClock.now
-        let measureFrom = start + .seconds(1)
+        let measureFrom = ContinuousClock.now + .seconds(1)
         let end = measureFrom + .seconds(duration)
+        let socket = self.socket
         let samples = try await withThrowingTaskGroup(of: [Int64].self) { tasks in
             for _ in 0..<connections {
                 tasks.addTask {
@@ -53,10 +70,7 @@ struct SealboxBench: AsyncParsableCommand {
                     while true {
                         let sent = ContinuousClock.now
                         if sent >= end { break }
-                        let response = try await connection.request(.POST, "/", headers: headers, body: body)
-                        guard response.status == 200 else {
-                            throw BenchError(description: "Decrypt answered \(response.status)")
-                        }
+                        try await requests(connection)
                         if sent >= measureFrom {
                             let elapsed = ContinuousClock.now - sent
                             latencies.append(
@@ -76,25 +90,109 @@ struct SealboxBench: AsyncParsableCommand {
         func percentile(_ p: Double) -> Double {
             samples.isEmpty ? 0 : Double(samples[min(samples.count - 1, Int(Double(samples.count) * p))]) / 1000
         }
-        let rate = Double(samples.count) / duration
         print(
             String(
-                format:
-                    "KMS Decrypt  unix  connections=%d  requests=%d  req/s=%.0f  p50=%.0fus  p99=%.0fus  p999=%.0fus",
-                connections, samples.count, rate, percentile(0.5), percentile(0.99), percentile(0.999)))
+                format: "%@  unix  connections=%d  requests=%d  req/s=%.0f  p50=%.0fus  p99=%.0fus  p999=%.0fus",
+                workload.rawValue, connections, samples.count, Double(samples.count) / duration, percentile(0.5),
+                percentile(0.99), percentile(0.999)))
     }
 
-    private func call(_ connection: SealboxConnection, _ operation: String, _ body: [String: Any]) async throws
-        -> [String: Any]
+    /// Creates what the workload reads, and returns the request it repeats.
+    private func prepare(_ setup: SealboxConnection) async throws -> @Sendable (SealboxConnection) async throws -> Void
     {
-        let response = try await connection.request(
-            .POST, "/", headers: [("X-Amz-Target", "TrentService.\(operation)")],
-            body: Array(try JSONSerialization.data(withJSONObject: body)))
-        guard response.status == 200 else {
-            throw BenchError(description: "\(operation): \(String(decoding: response.body, as: UTF8.self))")
+        switch workload {
+        case .decrypt:
+            let created = try await call(setup, "TrentService.CreateKey", ["Description": "sealbox-bench"])
+            let keyId = (created["KeyMetadata"] as! [String: Any])["KeyId"] as! String
+            let plaintext = Data((0..<32).map { UInt8($0) }).base64EncodedString()
+            let blob =
+                try await call(setup, "TrentService.Encrypt", ["KeyId": keyId, "Plaintext": plaintext])[
+                    "CiphertextBlob"] as! String
+            let body = try JSONSerialization.data(withJSONObject: ["CiphertextBlob": blob])
+            return { connection in try await expect200(connection, "TrentService.Decrypt", Array(body)) }
+        case .getParameter:
+            _ = try await call(
+                setup, "AmazonSSM.PutParameter",
+                [
+                    "Name": "/sealbox-bench/secret", "Value": String(repeating: "s", count: 32), "Type": "SecureString",
+                    "Overwrite": true,
+                ])
+            let body = try JSONSerialization.data(withJSONObject: [
+                "Name": "/sealbox-bench/secret", "WithDecryption": true,
+            ])
+            return { connection in try await expect200(connection, "AmazonSSM.GetParameter", Array(body)) }
+        case .byPath:
+            let path = self.path
+            return { connection in
+                var token: String? = nil
+                repeat {
+                    var request: [String: Any] = [
+                        "Path": path, "Recursive": true, "WithDecryption": true, "MaxResults": 10,
+                    ]
+                    if let token { request["NextToken"] = token }
+                    token = try await call(connection, "AmazonSSM.GetParametersByPath", request)["NextToken"] as? String
+                } while token != nil
+            }
         }
-        return try JSONSerialization.jsonObject(with: Data(response.body)) as! [String: Any]
     }
+}
+
+struct Seed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Writes parameters, half of them SecureString, in subtrees of 1,000.",
+        discussion:
+            "Example: sealbox-bench seed --socket .sealbox/sealbox.sock --count 100000  # /seed/0/p0 ... /seed/99/p99999"
+    )
+
+    @Option(help: "The daemon's Unix socket.")
+    var socket: String
+
+    @Option(help: "How many parameters.")
+    var count = 100_000
+
+    @Option(help: "Concurrent connections.")
+    var connections = 8
+
+    func run() async throws {
+        let started = ContinuousClock.now
+        let socket = self.socket
+        let count = self.count
+        let connections = self.connections
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for worker in 0..<connections {
+                tasks.addTask {
+                    let connection = try await SealboxConnection.connect(to: .unixSocket(path: socket))
+                    for index in stride(from: worker, to: count, by: connections) {
+                        let body: [String: Any] = [
+                            "Name": "/seed/\(index / 1000)/p\(index)",
+                            "Value": "value-\(index)-" + String(repeating: "x", count: 24),
+                            "Type": index % 2 == 0 ? "String" : "SecureString", "Overwrite": true,
+                        ]
+                        _ = try await call(connection, "AmazonSSM.PutParameter", body)
+                    }
+                    await connection.close()
+                }
+            }
+            try await tasks.waitForAll()
+        }
+        let elapsed = ContinuousClock.now - started
+        print("seeded \(count) parameters in \(elapsed)")
+    }
+}
+
+@discardableResult
+func call(_ connection: SealboxConnection, _ target: String, _ body: [String: Any]) async throws -> [String: Any] {
+    let response = try await connection.request(
+        .POST, "/", headers: [("X-Amz-Target", target)], body: Array(try JSONSerialization.data(withJSONObject: body)))
+    guard response.status == 200 else {
+        throw BenchError(description: "\(target): \(String(decoding: response.body, as: UTF8.self))")
+    }
+    return try JSONSerialization.jsonObject(with: Data(response.body)) as! [String: Any]
+}
+
+func expect200(_ connection: SealboxConnection, _ target: String, _ body: [UInt8]) async throws {
+    let response = try await connection.request(.POST, "/", headers: [("X-Amz-Target", target)], body: body)
+    guard response.status == 200 else { throw BenchError(description: "\(target) answered \(response.status)") }
 }
 
 struct BenchError: Error, CustomStringConvertible {

@@ -53,15 +53,21 @@ public final class SSM: Sendable {
     /// The sorted names that start with `prefix`, found by binary search.
     func sortedNames(withPrefix prefix: String) -> ArraySlice<String> {
         let names = sortedNames()
+        let start = Self.insertionPoint(of: prefix, in: names)
+        var end = start
+        while end < names.count, names[end].hasPrefix(prefix) { end += 1 }
+        return names[start..<end]
+    }
+
+    /// The first index whose name is not less than `name`.
+    private static func insertionPoint(of name: String, in names: [String]) -> Int {
         var low = 0
         var high = names.count
         while low < high {
             let middle = (low + high) / 2
-            if names[middle] < prefix { low = middle + 1 } else { high = middle }
+            if names[middle] < name { low = middle + 1 } else { high = middle }
         }
-        var end = low
-        while end < names.count, names[end].hasPrefix(prefix) { end += 1 }
-        return names[low..<end]
+        return low
     }
 
     /// Applies a change durably, then publishes it. The caller holds the writer lock.
@@ -79,10 +85,11 @@ public final class SSM: Sendable {
         for name in change.deletedNames { parameters[name] = nil }
         guard !added.isEmpty || !change.deletedNames.isEmpty else { return }
         index.withLock { names in
-            var next = names.filter { !change.deletedNames.contains($0) }
-            next.append(contentsOf: added)
-            next.sort()
-            names = next
+            for name in added { names.insert(name, at: Self.insertionPoint(of: name, in: names)) }
+            for name in change.deletedNames {
+                let position = Self.insertionPoint(of: name, in: names)
+                if position < names.count, names[position] == name { names.remove(at: position) }
+            }
         }
     }
 
