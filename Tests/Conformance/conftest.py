@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,24 @@ def kms_nv(daemon, creds):
     """Same, without botocore's client-side parameter validation, so that the
     server's own validation is what gets tested."""
     return daemon.client(*creds, validate=False)
+
+
+@pytest.fixture(scope="session")
+def ssm(daemon, creds):
+    """boto3 SSM client signed with the daemon's `sealbox` profile."""
+    return daemon.client(*creds, service="ssm")
+
+
+@pytest.fixture(scope="session")
+def ssm_nv(daemon, creds):
+    """SSM without botocore's client-side validation (server-side validation is tested)."""
+    return daemon.client(*creds, service="ssm", validate=False)
+
+
+@pytest.fixture
+def pbase() -> str:
+    """A fresh parameter hierarchy for one test: /t/<32 hex>."""
+    return f"/t/{uuid.uuid4().hex}"
 
 
 @pytest.fixture

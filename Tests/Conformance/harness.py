@@ -21,6 +21,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -55,6 +56,11 @@ def key_arn(key_id: str, region: str = REGION) -> str:
 
 def alias_arn(alias_name: str, region: str = REGION) -> str:
     return f"arn:aws:kms:{region}:{ACCOUNT}:{alias_name}"
+
+
+def parameter_arn(name: str, region: str = REGION) -> str:
+    """AWS-WIRE.md: arn:aws:ssm:<region>:<account>:parameter/<name without its leading slash>."""
+    return f"arn:aws:ssm:{region}:{ACCOUNT}:parameter/{name[1:] if name.startswith('/') else name}"
 
 
 def clean_env() -> dict:
@@ -193,10 +199,10 @@ class Daemon:
         return read_credentials(self.credentials_file)
 
     def client(self, access_key: str | None = None, secret_key: str | None = None, *,
-               region: str = REGION, validate: bool = True):
+               region: str = REGION, validate: bool = True, service: str = "kms"):
         if access_key is None:
             access_key, secret_key = self.credentials()
-        return make_kms_client(self.endpoint, access_key, secret_key, region=region, validate=validate)
+        return make_client(service, self.endpoint, access_key, secret_key, region=region, validate=validate)
 
 
 def missing_binary_message(path: Path) -> str:
@@ -214,8 +220,9 @@ def read_credentials(path: Path) -> tuple[str, str]:
     return sec["aws_access_key_id"].strip(), sec["aws_secret_access_key"].strip()
 
 
-def make_kms_client(endpoint: str, access_key: str, secret_key: str, *, region: str = REGION,
-                    validate: bool = True):
+def make_client(service: str, endpoint: str, access_key: str, secret_key: str, *, region: str = REGION,
+                validate: bool = True):
+    """A boto3 client for `service` ("kms" or "ssm") pointed at a daemon."""
     import boto3
     from botocore.config import Config
 
@@ -223,7 +230,17 @@ def make_kms_client(endpoint: str, access_key: str, secret_key: str, *, region: 
                                     region_name=region)
     cfg = Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=20,
                  parameter_validation=validate, proxies={})
-    return session.client("kms", endpoint_url=endpoint, config=cfg)
+    return session.client(service, endpoint_url=endpoint, config=cfg)
+
+
+def make_kms_client(endpoint: str, access_key: str, secret_key: str, *, region: str = REGION,
+                    validate: bool = True):
+    return make_client("kms", endpoint, access_key, secret_key, region=region, validate=validate)
+
+
+def make_ssm_client(endpoint: str, access_key: str, secret_key: str, *, region: str = REGION,
+                    validate: bool = True):
+    return make_client("ssm", endpoint, access_key, secret_key, region=region, validate=validate)
 
 
 # ---------------------------------------------------------------------------
@@ -290,13 +307,13 @@ class RawResponse:
 def tcp_request(port: int, target: str | None, body: bytes, *, creds: tuple[str, str] | None = None,
                 conn: http.client.HTTPConnection | None = None, extra_headers: dict | None = None,
                 method: str = "POST", path: str = "/", sign_body: bytes | None = None,
-                when: _dt.datetime | None = None) -> RawResponse:
+                when: _dt.datetime | None = None, service: str = "kms") -> RawResponse:
     """One request over TCP. If creds is given, it is SigV4-signed (over sign_body
     if given, which lets a test send a body other than the one signed)."""
     host = f"127.0.0.1:{port}"
     if creds is not None:
         headers = sigv4_headers(creds[0], creds[1], host, target or "", body if sign_body is None else sign_body,
-                                when=when)
+                                when=when, service=service)
     else:
         headers = {"Content-Type": JSON_CT, "Host": host}
         if target is not None:
@@ -363,6 +380,10 @@ class UnixHTTP:
         return self.read_response(method)
 
     def kms(self, target: str, body: bytes | dict, extra_headers: dict | None = None) -> RawResponse:
+        return self.aws(target, body, extra_headers)
+
+    def aws(self, target: str, body: bytes | dict, extra_headers: dict | None = None) -> RawResponse:
+        """An AWS JSON 1.1 call (`TrentService.*` or `AmazonSSM.*`), unsigned."""
         if isinstance(body, dict):
             body = json.dumps(body).encode()
         headers = {"Content-Type": JSON_CT, "X-Amz-Target": target}
@@ -450,6 +471,17 @@ def assert_client_error(excinfo, code: str | tuple, status: int = 400) -> str:
     rid = excinfo.value.response["ResponseMetadata"].get("RequestId", "")
     assert UUID_RE.match(rid or ""), f"error response x-amzn-RequestId {rid!r} is not a UUID"
     return msg
+
+
+def expect_error(code: str | tuple, call, *args, status: int = 400, **kwargs) -> str:
+    """Calls a boto3 method that must fail with `code`; returns the error message."""
+    from botocore.exceptions import ClientError
+
+    try:
+        result = call(*args, **kwargs)
+    except ClientError as e:
+        return assert_client_error(SimpleNamespace(value=e), code, status)
+    raise AssertionError(f"expected {code}, but the call succeeded: {result!r}")
 
 
 def envelope_header(ct: bytes) -> dict:

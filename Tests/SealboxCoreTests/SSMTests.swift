@@ -257,14 +257,21 @@ extension SSMHarness {
         #expect(
             h.error(
                 "DescribeParameters",
-                ["ParameterFilters": [["Key": "Type", "Option": "BeginsWith", "Values": ["String"]]]])?.type
+                ["ParameterFilters": [["Key": "Type", "Option": "Contains", "Values": ["String"]]]])?.type
                 == "InvalidFilterOption")
         #expect(
             h.error("DescribeParameters", ["ParameterFilters": [["Key": "Type", "Values": ["Number"]]]])?.type
                 == "InvalidFilterValue")
+        // A key outside the model's pattern is a ValidationException; a known key not allowed here is InvalidFilterKey.
         #expect(
             h.error("DescribeParameters", ["ParameterFilters": [["Key": "Colour", "Values": ["red"]]]])?.type
+                == "ValidationException")
+        #expect(
+            h.error(
+                "GetParametersByPath", ["Path": "/app", "ParameterFilters": [["Key": "tag:team", "Values": ["red"]]]])?
+                .type
                 == "InvalidFilterKey")
+        #expect(try describe([["Key": "Type", "Option": "BeginsWith", "Values": ["Secure"]]]) == ["/sec/one"])
         #expect(h.error("DescribeParameters", ["Filters": [], "ParameterFilters": []])?.type == "ValidationException")
         #expect(h.error("DescribeParameters", ["MaxResults": 51])?.type == "ValidationException")
     }

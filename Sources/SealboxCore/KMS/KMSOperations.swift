@@ -628,21 +628,16 @@ extension KMS {
         return (request.limit ?? defaultLimit, request.marker)
     }
 
-    /// A page of sorted `items` after the one a marker names. Markers are opaque to clients: the
-    /// base64 of the last item returned.
-    static func page(_ items: [String], after marker: String?, limit: Int) throws(AWSError) -> (
-        items: [String], nextMarker: String?
-    ) {
-        var start = 0
-        if let marker {
-            guard let decoded = try? Base64.decode(Array(marker.utf8)),
-                let last = String(validating: decoded, as: UTF8.self)
-            else { throw AWSError.invalidMarker("Invalid marker") }
-            start = items.firstIndex { $0 > last } ?? items.count
+    /// A page of sorted `items` after the one an opaque marker names.
+    static func page(_ items: [String], after marker: String?, limit: Int, scope: String = #function) throws(AWSError)
+        -> (
+            items: [String], nextMarker: String?
+        )
+    {
+        guard let page = PageToken.page(items, sortKey: { $0 }, after: marker, limit: limit, scope: "kms." + scope)
+        else {
+            throw AWSError.invalidMarker("Invalid marker")
         }
-        let end = min(start + limit, items.count)
-        let chosen = Array(items[start..<end])
-        let next = end < items.count ? Base64.encode(Array(chosen.last!.utf8)) : nil
-        return (chosen, next)
+        return (Array(page.items), page.next)
     }
 }

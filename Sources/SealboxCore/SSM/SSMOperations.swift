@@ -67,28 +67,18 @@ extension SSM {
         return json
     }
 
-    private func decodeToken(_ token: String?) throws(AWSError) -> String? {
-        guard let token else { return nil }
-        guard let bytes = try? Base64.decode(Array(token.utf8)), let text = String(validating: bytes, as: UTF8.self),
-            text.hasPrefix("ssm:")
-        else { throw AWSError.invalidNextToken("The nextToken is not valid") }
-        return String(text.dropFirst(4))
-    }
-
-    private func encodeToken(_ last: String) -> String { Base64.encode(Array("ssm:\(last)".utf8)) }
-
-    /// A page of `items` (sorted by `key`) after the token's item.
+    /// A page of `items` (sorted by `key`) after the one an opaque NextToken names.
     private func page<T>(
         _ items: [T],
         key: (T) -> String,
         token: String?,
-        limit: Int
+        limit: Int,
+        scope: String = #function
     ) throws(AWSError) -> (items: ArraySlice<T>, next: String?) {
-        var start = 0
-        if let after = try decodeToken(token) { start = items.firstIndex { key($0) > after } ?? items.count }
-        let end = min(start + limit, items.count)
-        let next = end < items.count ? encodeToken(key(items[end - 1])) : nil
-        return (items[start..<end], next)
+        guard let page = PageToken.page(items, sortKey: key, after: token, limit: limit, scope: "ssm." + scope) else {
+            throw AWSError.invalidNextToken("The nextToken is not valid")
+        }
+        return page
     }
 
     private func validateTags(_ tags: [SSMTag]?, _ validator: inout Validator) -> [KeyTag] {
@@ -98,12 +88,26 @@ extension SSM {
             validator.required(tag.value, "tags.\(index + 1).member.value")
             validator.length(tag.key, "tags.\(index + 1).member.key", min: 1, max: 128)
             validator.length(tag.value, "tags.\(index + 1).member.value", max: 256)
+            let pattern = "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"
+            validator.pattern(tag.key, "tags.\(index + 1).member.key", pattern, allowed: Self.isTagCharacter)
+            validator.pattern(tag.value, "tags.\(index + 1).member.value", pattern, allowed: Self.isTagCharacter)
             if let key = tag.key, let value = tag.value {
                 result.removeAll { $0.key == key }
                 result.append(KeyTag(key: key, value: value))
             }
         }
         return result
+    }
+
+    /// Letters, separators, numbers and `_.:/=+-@`, as the model's tag pattern allows.
+    static func isTagCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .spaceSeparator,
+            .lineSeparator, .paragraphSeparator, .decimalNumber, .letterNumber, .otherNumber:
+            return true
+        default:
+            return "_.:/=+-@".unicodeScalars.contains(scalar)
+        }
     }
 
     // MARK: Writing
@@ -145,6 +149,10 @@ extension SSM {
         if let dataType = request.dataType, dataType != "text" {
             throw AWSError.validation(
                 "The following data type is not supported: \(dataType) (Sealbox stores text parameters only)")
+        }
+        if value.contains("{{") && value.contains("}}") {
+            throw AWSError.validation(
+                "Parameter value can't nest another parameter. Do not use \"{{}}\" in the value.")
         }
         guard !value.isEmpty else {
             throw AWSError.validation(
@@ -274,9 +282,9 @@ extension SSM {
             var deleted: [String] = []
             var invalid: [String] = []
             for text in names {
-                guard let name = try? ParameterName.parse(text, context).name, parameters[name] != nil,
-                    !deleted.contains(name)
-                else {
+                let name = try? ParameterName.parse(text, context).name
+                if let name, deleted.contains(name) { continue }
+                guard let name, parameters[name] != nil else {
                     invalid.append(text)
                     continue
                 }
@@ -327,25 +335,25 @@ extension SSM {
     func getParameters(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(NamesRequest.self, from: body)
         let names = try requireNames(request.names)
-        var found: [(String, SensitiveJSON)] = []
+        var found: [(sortKey: String, text: String, json: SensitiveJSON)] = []
         var invalid: [String] = []
         for text in names {
             guard let reference = try? ParameterName.parse(text, context), let hit = try? find(reference) else {
                 if !invalid.contains(text) { invalid.append(text) }
                 continue
             }
-            guard !found.contains(where: { $0.0 == text }) else { continue }
+            guard !found.contains(where: { $0.text == text }) else { continue }
             let (parameter, version) = hit
             found.append(
                 (
-                    text,
+                    parameter.name + "\u{0}" + (reference.selector?.text ?? ""), text,
                     try parameterJSON(
                         parameter.name, version, selector: reference.selector, decrypt: request.withDecryption == true,
                         context)
                 ))
         }
         var json = SensitiveJSON()
-        json.objects("Parameters", found.sorted { $0.0 < $1.0 }.map(\.1))
+        json.objects("Parameters", found.sorted { $0.sortKey < $1.sortKey }.map(\.json))
         json.strings("InvalidParameters", invalid)
         return json.render()
     }
@@ -365,21 +373,22 @@ extension SSM {
         if ParameterName.levels(normalized) > ParameterName.maxLevels {
             throw AWSError.hierarchyLevelLimitExceeded("The path has more than \(ParameterName.maxLevels) levels")
         }
-        let filters = try (request.parameterFilters ?? []).map { (filter) throws(AWSError) in
-            try ParameterFilter(key: filter.key, option: filter.option, values: filter.values, use: .byPath)
+        let filters = try (request.parameterFilters ?? []).enumerated().map { (index, filter) throws(AWSError) in
+            try ParameterFilter(
+                key: filter.key, option: filter.option, values: filter.values, use: .byPath, index: index)
         }
-        let labels = filters.filter { $0.key == "Label" }.flatMap(\.values)
+        let labelFilters = filters.filter { $0.key == "Label" }
         let recursive = request.recursive == true
         let prefix = normalized == "/" ? "/" : normalized + "/"
         var matches: [(StoredParameter, ParameterVersionRecord)] = []
         for name in sortedNames(withPrefix: prefix)
         where ParameterName.isUnder(name, path: normalized, recursive: recursive) {
             guard let parameter = parameters[name], filters.allSatisfy({ $0.matches(parameter) }) else { continue }
-            let version =
-                labels.isEmpty
-                ? parameter.versions.last!
-                : parameter.versions.last { $0.labels.contains(where: labels.contains) }!
-            matches.append((parameter, version))
+            // With a Label filter, the answer is the labelled version.
+            let labelled = parameter.versions.last { version in
+                labelFilters.allSatisfy { filter in version.labels.contains(where: filter.accepts) }
+            }
+            matches.append((parameter, labelled ?? parameter.versions.last!))
         }
         let (chosen, next) = try page(
             matches, key: { $0.0.name }, token: request.nextToken, limit: request.maxResults ?? 10)
@@ -405,15 +414,16 @@ extension SSM {
             throw AWSError.validation(
                 "You can use either Filters or ParameterFilters in a single request, but not both.")
         }
-        var filters = try (request.parameterFilters ?? []).map { (filter) throws(AWSError) in
-            try ParameterFilter(key: filter.key, option: filter.option, values: filter.values, use: .describe)
+        var filters = try (request.parameterFilters ?? []).enumerated().map { (index, filter) throws(AWSError) in
+            try ParameterFilter(
+                key: filter.key, option: filter.option, values: filter.values, use: .describe, index: index)
         }
-        for filter in request.filters ?? [] {
+        for (index, filter) in (request.filters ?? []).enumerated() {
             // The deprecated Filters: Name means "begins with", the others "equals".
             filters.append(
                 try ParameterFilter(
                     key: filter.key, option: filter.key == "Name" ? "BeginsWith" : "Equals", values: filter.values,
-                    use: .describe))
+                    use: .describe, index: index))
         }
         let matches = sortedNames().compactMap { parameters[$0] }.filter { parameter in
             filters.allSatisfy { $0.matches(parameter) }
