@@ -8,6 +8,8 @@ SIGTERM) start one with `harness.Daemon`.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -164,3 +166,38 @@ def pytest_runtest_makereport(item, call):
         if not d.running():
             report.sections.append(("session sealboxd", f"the session daemon is no longer running "
                                                         f"(status {d.proc.returncode})"))
+
+
+def _aws_argv() -> list[str]:
+    exe = shutil.which("aws")
+    if exe:
+        return [exe]
+    try:
+        import awscli  # noqa: F401
+    except ImportError:
+        pytest.fail("the AWS CLI is not installed (`pip install awscli`, or put `aws` on PATH)", pytrace=False)
+    return [sys.executable, "-m", "awscli"]
+
+
+@pytest.fixture(scope="session")
+def aws(daemon, tmp_path_factory):
+    """Runs the AWS CLI against the session daemon with the credentials file it wrote."""
+    base = _aws_argv()
+    home = tmp_path_factory.mktemp("awscli-home")
+    env = harness.clean_env()
+    env.update({
+        "AWS_SHARED_CREDENTIALS_FILE": str(daemon.credentials_file),
+        "AWS_CONFIG_FILE": str(home / "config-does-not-exist"),
+        "AWS_PAGER": "",
+        "HOME": str(home),
+    })
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        argv = base + ["--profile", "sealbox", "--region", "us-east-1",
+                       "--endpoint-url", daemon.endpoint] + list(args)
+        p = subprocess.run(argv, env=env, capture_output=True, timeout=60)
+        if check:
+            assert p.returncode == 0, f"{' '.join(args)} -> {p.returncode}\nstdout: {p.stdout!r}\nstderr: {p.stderr!r}"
+        return p
+
+    return run

@@ -5,47 +5,10 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
-import subprocess
-import sys
 
 import pytest
 
-from harness import clean_env, parameter_arn
-
-
-def _aws_argv() -> list[str]:
-    exe = shutil.which("aws")
-    if exe:
-        return [exe]
-    try:
-        import awscli  # noqa: F401
-    except ImportError:
-        pytest.fail("the AWS CLI is not installed (`pip install awscli`, or put `aws` on PATH)", pytrace=False)
-    return [sys.executable, "-m", "awscli"]
-
-
-@pytest.fixture(scope="module")
-def aws(daemon, tmp_path_factory):
-    base = _aws_argv()
-    home = tmp_path_factory.mktemp("awscli-ssm-home")
-    env = clean_env()
-    env.update({
-        "AWS_SHARED_CREDENTIALS_FILE": str(daemon.credentials_file),
-        "AWS_CONFIG_FILE": str(home / "config-does-not-exist"),
-        "AWS_PAGER": "",
-        "HOME": str(home),
-    })
-
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        argv = base + ["--profile", "sealbox", "--region", "us-east-1",
-                       "--endpoint-url", daemon.endpoint] + list(args)
-        p = subprocess.run(argv, env=env, capture_output=True, timeout=60)
-        if check:
-            assert p.returncode == 0, f"{' '.join(args)} -> {p.returncode}\nstdout: {p.stdout!r}\nstderr: {p.stderr!r}"
-        return p
-
-    return run
+from harness import parameter_arn
 
 
 def test_cli_secure_string_from_a_file_and_get_by_path(aws, ssm, pbase, tmp_path):

@@ -19,19 +19,7 @@ struct KMSHarness {
 
     /// Calls an operation; returns the decoded JSON object or the AWS error.
     func call(_ operation: String, _ body: [String: Any] = [:]) -> Result<[String: Any], AWSError> {
-        let op = KMS.operations[operation]!
-        let bytes = Array(try! JSONSerialization.data(withJSONObject: body))
-        do {
-            let response = try op(kms, body: bytes, context: context)
-            let data: Data
-            switch response {
-            case .json(let json): data = Data(json)
-            case .sensitive(let secret): data = secret.withUnsafeBytes { Data($0) }
-            }
-            return .success(try! JSONSerialization.jsonObject(with: data) as! [String: Any])
-        } catch {
-            return .failure(error)
-        }
+        callOperation(KMS.operations[operation]!, on: kms, body, context: context)
     }
 
     func ok(_ operation: String, _ body: [String: Any] = [:]) throws -> [String: Any] {
@@ -59,5 +47,25 @@ struct KMSHarness {
         let response = try ok("Decrypt", ["CiphertextBlob": blob, "EncryptionContext": context])
         let plaintext = try Base64.decode(Array(try #require(response["Plaintext"] as? String).utf8))
         return String(decoding: plaintext, as: UTF8.self)
+    }
+}
+
+/// Runs a wire operation on a service with a JSON body; returns the decoded JSON object or the AWS error.
+func callOperation<Service: Sendable>(
+    _ operation: AWSOperation<Service>,
+    on service: Service,
+    _ body: [String: Any],
+    context: RequestContext
+) -> Result<[String: Any], AWSError> {
+    let bytes = Array(try! JSONSerialization.data(withJSONObject: body))
+    do {
+        let data: Data
+        switch try operation(service, body: bytes, context: context) {
+        case .json(let json): data = Data(json)
+        case .sensitive(let secret): data = secret.withUnsafeBytes { Data($0) }
+        }
+        return .success(try! JSONSerialization.jsonObject(with: data) as! [String: Any])
+    } catch {
+        return .failure(error)
     }
 }

@@ -17,18 +17,7 @@ struct SSMHarness {
     }
 
     func call(_ operation: String, _ body: [String: Any] = [:]) -> Result<[String: Any], AWSError> {
-        let op = SSM.operations[operation]!
-        let bytes = Array(try! JSONSerialization.data(withJSONObject: body))
-        do {
-            let data: Data
-            switch try op(ssm, body: bytes, context: context) {
-            case .json(let json): data = Data(json)
-            case .sensitive(let secret): data = secret.withUnsafeBytes { Data($0) }
-            }
-            return .success(try! JSONSerialization.jsonObject(with: data) as! [String: Any])
-        } catch {
-            return .failure(error)
-        }
+        callOperation(SSM.operations[operation]!, on: ssm, body, context: context)
     }
 
     func ok(_ operation: String, _ body: [String: Any] = [:]) throws -> [String: Any] {

@@ -1,71 +1,38 @@
-/// One operation of an AWS JSON 1.1 service.
-public struct AWSOperation<Service: Sendable>: Sendable {
-    /// The operation name, as in `X-Amz-Target: <Prefix>.<name>`.
-    public let name: String
-    /// Whether it writes to the store; the server runs these off the event loops.
-    public let writes: Bool
-    let run: @Sendable (Service, [UInt8], RequestContext) throws(AWSError) -> ResponseBody
-
-    /// Runs the operation.
-    /// - Parameters:
-    ///   - service: the service instance.
-    ///   - body: the request body.
-    ///   - context: the caller.
-    public func callAsFunction(_ service: Service, body: [UInt8], context: RequestContext) throws(AWSError)
-        -> ResponseBody
-    {
-        try run(service, body, context)
-    }
-}
-
 extension KMS {
     /// The `X-Amz-Target` prefix of KMS.
     public static let targetPrefix = "TrentService"
 
-    private static func op(
-        _ name: String,
-        writes: Bool = false,
-        _ run: @escaping @Sendable (KMS) -> ([UInt8], RequestContext) throws(AWSError) -> ResponseBody
-    ) -> (String, AWSOperation<KMS>) {
-        (
-            name,
-            AWSOperation(name: name, writes: writes) { (kms, body, context) throws(AWSError) in
-                try run(kms)(body, context)
-            }
-        )
-    }
-
     /// Every operation Sealbox serves, by name.
     public static let operations: [String: AWSOperation<KMS>] = Dictionary(
         uniqueKeysWithValues: [
-            op("CreateKey", writes: true, KMS.createKey),
-            op("DescribeKey", KMS.describeKey),
-            op("ListKeys", KMS.listKeys),
-            op("Encrypt", KMS.encrypt),
-            op("Decrypt", KMS.decrypt),
-            op("ReEncrypt", KMS.reEncrypt),
-            op("GenerateDataKey", KMS.generateDataKey),
-            op("GenerateDataKeyWithoutPlaintext", KMS.generateDataKeyWithoutPlaintext),
-            op("GenerateRandom", KMS.generateRandom),
-            op("CreateAlias", writes: true, KMS.createAlias),
-            op("UpdateAlias", writes: true, KMS.updateAlias),
-            op("DeleteAlias", writes: true, KMS.deleteAlias),
-            op("ListAliases", KMS.listAliases),
-            op("EnableKey", writes: true, KMS.enableKey),
-            op("DisableKey", writes: true, KMS.disableKey),
-            op("ScheduleKeyDeletion", writes: true, KMS.scheduleKeyDeletion),
-            op("CancelKeyDeletion", writes: true, KMS.cancelKeyDeletion),
-            op("EnableKeyRotation", writes: true, KMS.enableKeyRotation),
-            op("DisableKeyRotation", writes: true, KMS.disableKeyRotation),
-            op("GetKeyRotationStatus", KMS.getKeyRotationStatus),
-            op("RotateKeyOnDemand", writes: true, KMS.rotateKeyOnDemand),
-            op("ListKeyRotations", KMS.listKeyRotations),
-            op("TagResource", writes: true, KMS.tagResource),
-            op("UntagResource", writes: true, KMS.untagResource),
-            op("ListResourceTags", KMS.listResourceTags),
-            op("UpdateKeyDescription", writes: true, KMS.updateKeyDescription),
-            op("GetKeyPolicy", KMS.getKeyPolicy),
-            op("PutKeyPolicy", writes: true, KMS.putKeyPolicy),
-            op("ListKeyPolicies", KMS.listKeyPolicies),
+            AWSOperation.bind("CreateKey", writes: true, KMS.createKey),
+            AWSOperation.bind("DescribeKey", KMS.describeKey),
+            AWSOperation.bind("ListKeys", KMS.listKeys),
+            AWSOperation.bind("Encrypt", KMS.encrypt),
+            AWSOperation.bind("Decrypt", KMS.decrypt),
+            AWSOperation.bind("ReEncrypt", KMS.reEncrypt),
+            AWSOperation.bind("GenerateDataKey", KMS.generateDataKey),
+            AWSOperation.bind("GenerateDataKeyWithoutPlaintext", KMS.generateDataKeyWithoutPlaintext),
+            AWSOperation.bind("GenerateRandom", KMS.generateRandom),
+            AWSOperation.bind("CreateAlias", writes: true, KMS.createAlias),
+            AWSOperation.bind("UpdateAlias", writes: true, KMS.updateAlias),
+            AWSOperation.bind("DeleteAlias", writes: true, KMS.deleteAlias),
+            AWSOperation.bind("ListAliases", KMS.listAliases),
+            AWSOperation.bind("EnableKey", writes: true, KMS.enableKey),
+            AWSOperation.bind("DisableKey", writes: true, KMS.disableKey),
+            AWSOperation.bind("ScheduleKeyDeletion", writes: true, KMS.scheduleKeyDeletion),
+            AWSOperation.bind("CancelKeyDeletion", writes: true, KMS.cancelKeyDeletion),
+            AWSOperation.bind("EnableKeyRotation", writes: true, KMS.enableKeyRotation),
+            AWSOperation.bind("DisableKeyRotation", writes: true, KMS.disableKeyRotation),
+            AWSOperation.bind("GetKeyRotationStatus", KMS.getKeyRotationStatus),
+            AWSOperation.bind("RotateKeyOnDemand", writes: true, KMS.rotateKeyOnDemand),
+            AWSOperation.bind("ListKeyRotations", KMS.listKeyRotations),
+            AWSOperation.bind("TagResource", writes: true, KMS.tagResource),
+            AWSOperation.bind("UntagResource", writes: true, KMS.untagResource),
+            AWSOperation.bind("ListResourceTags", KMS.listResourceTags),
+            AWSOperation.bind("UpdateKeyDescription", writes: true, KMS.updateKeyDescription),
+            AWSOperation.bind("GetKeyPolicy", KMS.getKeyPolicy),
+            AWSOperation.bind("PutKeyPolicy", writes: true, KMS.putKeyPolicy),
+            AWSOperation.bind("ListKeyPolicies", KMS.listKeyPolicies),
         ])
 }
