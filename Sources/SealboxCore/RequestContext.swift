@@ -2,17 +2,21 @@
 public struct RequestContext: Sendable {
     /// How the caller was identified.
     public enum Principal: Hashable, Sendable, CustomStringConvertible {
-        /// A process on the Unix socket, from SO_PEERCRED.
-        case process(pid: Int32, uid: UInt32, gid: UInt32)
+        /// A process on the Unix socket, from SO_PEERCRED, with its start time (clock ticks since
+        /// boot, `/proc/<pid>/stat` field 22) so a recycled pid is a different caller.
+        case process(pid: Int32, uid: UInt32, gid: UInt32, startTime: UInt64)
         /// A SigV4 access key on TCP.
         case accessKey(String)
+        /// A TCP caller that presented the extension token (`X-Aws-Parameters-Secrets-Token`).
+        case token
         /// Any caller of an ephemeral daemon that sent no verifiable identity.
         case anonymous
 
         public var description: String {
             switch self {
-            case .process(let pid, let uid, _): "uid:\(uid)/pid:\(pid)"
+            case .process(let pid, let uid, _, _): "uid:\(uid)/pid:\(pid)"
             case .accessKey(let id): "access-key:\(id)"
+            case .token: "token"
             case .anonymous: "anonymous"
             }
         }

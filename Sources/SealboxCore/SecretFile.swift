@@ -47,13 +47,31 @@ public enum SecretFile {
         }
     }
 
-    /// Creates a new secret file with mode 0600; fails if it exists.
+    /// Writes a secret file anew (through a temporary file and a rename, so readers never see half
+    /// of it), with `mode` whatever the umask.
+    /// - Parameters:
+    ///   - path: the file.
+    ///   - contents: what to write.
+    ///   - mode: the permissions, e.g. 0o640.
+    ///   - what: how to name it in errors.
+    public static func replace(_ path: String, contents: SecureBytes, mode: mode_t, what: String) throws {
+        let temporary = path + ".new"
+        unlink(temporary)
+        try create(temporary, contents: contents, what: what, mode: mode)
+        guard chmod(temporary, mode) == 0, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw SetupError(description: "cannot install \(what) \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Creates a new secret file; fails if it exists.
     /// - Parameters:
     ///   - path: the file.
     ///   - contents: what to write.
     ///   - what: how to name it in errors.
-    public static func create(_ path: String, contents: SecureBytes, what: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    ///   - mode: the permissions before the umask; 0600 by default.
+    public static func create(_ path: String, contents: SecureBytes, what: String, mode: mode_t = 0o600) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else {
             throw SetupError(description: "cannot create \(what) \(path): \(String(cString: strerror(errno)))")
         }

@@ -9,8 +9,7 @@ import SealboxCrypto
 struct AWSEndpoint: Sendable {
     let kms: KMS
     let ssm: SSM
-    let settings: ServerSettings
-    let verifier: SigV4Verifier
+    let authenticator: Authenticator
     let threadPool: NIOThreadPool
     let logger: Logger
 
@@ -51,7 +50,7 @@ struct AWSEndpoint: Sendable {
         _ requestID: String,
         _ eventLoop: any EventLoop
     ) throws(AWSError) -> RouteResult {
-        let context = try authenticate(request, service: signingName)
+        let context = try authenticator.aws(request, signingName: signingName)
         guard operation.writes else {
             return .now(
                 respond(requestID) { () throws(AWSError) in try operation(service, body: request.body, context: context)
@@ -65,34 +64,6 @@ struct AWSEndpoint: Sendable {
                 // The pool refuses work only while shutting down.
                 Self.errorResponse(.internalServer("The daemon is shutting down"), requestID: requestID)
             })
-    }
-
-    /// Identifies the caller: SO_PEERCRED on the Unix socket, SigV4 on TCP.
-    private func authenticate(_ request: HTTPRequest, service: String) throws(AWSError) -> RequestContext {
-        let headers = request.head.headers
-        switch request.connection.transport {
-        case .unix(let peer):
-            guard let peer else { throw AWSError.accessDenied("The caller's credentials could not be read.") }
-            // Until a policy file is configured, only root and the daemon's own user may act.
-            guard peer.uid == 0 || peer.uid == settings.daemonUID else {
-                throw AWSError.accessDenied("User uid:\(peer.uid) is not authorized to use this Sealbox daemon.")
-            }
-            let region = SigV4Authorization.region(of: headers) ?? settings.region
-            return RequestContext(
-                region: region, accountID: settings.accountID,
-                principal: .process(pid: peer.pid, uid: peer.uid, gid: peer.gid))
-        case .tcp:
-            if settings.ephemeral {
-                let auth = headers.first(name: "authorization").flatMap { SigV4Authorization($0) }
-                return RequestContext(
-                    region: auth?.region ?? settings.region, accountID: settings.accountID,
-                    principal: auth.map { .accessKey($0.accessKeyID) } ?? .anonymous)
-            }
-            let (key, region) = try verifier.verify(
-                method: request.head.method.rawValue, path: request.path, query: request.query, headers: headers,
-                body: request.body, service: service)
-            return RequestContext(region: region, accountID: settings.accountID, principal: .accessKey(key.id))
-        }
     }
 
     private func respond(_ requestID: String, _ body: () throws(AWSError) -> ResponseBody) -> HTTPResponse {

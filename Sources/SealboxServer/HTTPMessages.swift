@@ -7,8 +7,9 @@ import SealboxCrypto
 public struct ConnectionInfo: Sendable {
     /// The transport.
     public enum Transport: Sendable {
-        /// The Unix socket; the peer is identified by SO_PEERCRED, read once at accept.
-        case unix(PeerCredentials?)
+        /// The Unix socket; the peer is identified by SO_PEERCRED and its process start time, read
+        /// once at accept.
+        case unix(PeerCredentials?, startTime: UInt64?)
         /// Loopback TCP; requests must authenticate themselves.
         case tcp
     }

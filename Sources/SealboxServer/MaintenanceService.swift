@@ -2,19 +2,22 @@ import Logging
 import SealboxCore
 import ServiceLifecycle
 
-/// Periodic KMS housekeeping: deletes keys whose deletion window has ended and rotates keys whose
+/// Periodic housekeeping: drops expired leases, deletes keys whose deletion window has ended and rotates keys whose
 /// automatic rotation is due. Runs off the event loops.
 public struct MaintenanceService: Service {
     private let kms: KMS
+    private let leases: LeaseService
     private let interval: Duration
     private let logger: Logger
 
     /// - Parameters:
     ///   - kms: the KMS service.
+    ///   - leases: the lease table to sweep.
     ///   - interval: how often to look.
     ///   - logger: reports what was done.
-    public init(kms: KMS, interval: Duration = .seconds(60), logger: Logger) {
+    public init(kms: KMS, leases: LeaseService, interval: Duration = .seconds(60), logger: Logger) {
         self.kms = kms
+        self.leases = leases
         self.interval = interval
         self.logger = logger
     }
@@ -30,6 +33,7 @@ public struct MaintenanceService: Service {
 
     private func tick() {
         do {
+            leases.sweep()
             let deleted = try kms.purgeDeletedKeys()
             let rotated = try kms.rotateDueKeys()
             if deleted + rotated > 0 {

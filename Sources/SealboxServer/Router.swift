@@ -8,8 +8,10 @@ import SealboxCrypto
 /// Sends each request to the endpoint that serves its path.
 public struct Router: HTTPResponder {
     private let aws: AWSEndpoint
+    private let native: NativeEndpoint
     private let kms: KMS
     private let ssm: SSM
+    private let leases: LeaseService
     private let settings: ServerSettings
     private let started: Double
     private let clock: any WallClock
@@ -17,16 +19,20 @@ public struct Router: HTTPResponder {
     /// - Parameters:
     ///   - kms: the KMS service.
     ///   - ssm: the Parameter Store service.
+    ///   - leases: the lease service.
     ///   - settings: how the daemon was started.
     ///   - accessKeys: the SigV4 access keys accepted on TCP.
+    ///   - extensionToken: the `X-Aws-Parameters-Secrets-Token` accepted on TCP, if any.
     ///   - threadPool: where writes run, off the event loops.
     ///   - clock: the time source.
     ///   - logger: for failures; never given secrets.
     public init(
         kms: KMS,
         ssm: SSM,
+        leases: LeaseService,
         settings: ServerSettings,
         accessKeys: [AccessKey],
+        extensionToken: SecureBytes?,
         threadPool: NIOThreadPool,
         clock: any WallClock = SystemClock(),
         logger: Logger
@@ -36,10 +42,11 @@ public struct Router: HTTPResponder {
         self.settings = settings
         self.clock = clock
         self.started = clock.now()
-        aws = AWSEndpoint(
-            kms: kms, ssm: ssm, settings: settings, verifier: SigV4Verifier(keys: accessKeys, clock: clock),
-            threadPool: threadPool,
-            logger: logger)
+        self.leases = leases
+        let authenticator = Authenticator(
+            settings: settings, verifier: SigV4Verifier(keys: accessKeys, clock: clock), token: extensionToken)
+        aws = AWSEndpoint(kms: kms, ssm: ssm, authenticator: authenticator, threadPool: threadPool, logger: logger)
+        native = NativeEndpoint(leases: leases, ssm: ssm, authenticator: authenticator)
     }
 
     public func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> RouteResult {
@@ -48,6 +55,10 @@ public struct Router: HTTPResponder {
             return aws.handle(request, on: eventLoop)
         case "/moto-api/reset":
             return resetForTests(request)
+        case "/systemsmanager/parameters/get":
+            return .now(native.extensionGet(request))
+        case let path where path == "/v1/leases" || path.hasPrefix("/v1/leases/"):
+            return .now(native.leases(request))
         case "/health":
             guard request.head.method == .GET || request.head.method == .HEAD else {
                 return .now(.error(.methodNotAllowed, code: "MethodNotAllowed", message: "use GET /health"))
@@ -57,7 +68,8 @@ public struct Router: HTTPResponder {
                     .ok,
                     Health(
                         status: "ok", version: settings.version, uptimeSeconds: Int(clock.now() - started),
-                        ephemeral: settings.ephemeral, keys: kms.keyCount, parameters: ssm.parameterCount)))
+                        ephemeral: settings.ephemeral, keys: kms.keyCount, parameters: ssm.parameterCount,
+                        leases: leases.activeCount)))
         default:
             return .now(.error(.notFound, code: "NotFound", message: "no endpoint at \(request.path)"))
         }
@@ -72,6 +84,7 @@ public struct Router: HTTPResponder {
             return .now(.error(.methodNotAllowed, code: "MethodNotAllowed", message: "use POST /moto-api/reset"))
         }
         do {
+            leases.reset()
             try ssm.reset()
             try kms.reset()
             return .now(.json(.ok, ["status": "ok"]))
@@ -93,5 +106,6 @@ public struct Router: HTTPResponder {
         var ephemeral: Bool
         var keys: Int
         var parameters: Int
+        var leases: Int
     }
 }

@@ -118,6 +118,7 @@ struct Sealboxd: AsyncParsableCommand {
         let store: SQLiteStore
         let root: SecureBytes
         var accessKeys: [AccessKey] = []
+        var extensionToken: SecureBytes? = nil
         var socketPath = setting(socket, "SOCKET")
         if ephemeral {
             store = try SQLiteStore()
@@ -139,6 +140,7 @@ struct Sealboxd: AsyncParsableCommand {
             store = try SQLiteStore(path: "\(dataDir)/sealbox.db")
             let credentials = try CredentialsFile.loadOrCreate(at: "\(dataDir)/credentials")
             accessKeys = credentials.keys
+            extensionToken = try Self.writeExtensionToken("\(dataDir)/token")
         }
 
         let kms: KMS
@@ -149,12 +151,14 @@ struct Sealboxd: AsyncParsableCommand {
                 description: "the root key does not unwrap the keys in \(dataDir)/sealbox.db: wrong --root-key?")
         }
         let ssm = try SSM(store: store, kms: kms)
+        let leases = LeaseService(ssm: ssm)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let router = Router(
-            kms: kms, ssm: ssm, settings: settings, accessKeys: accessKeys, threadPool: threadPool, logger: logger)
+            kms: kms, ssm: ssm, leases: leases, settings: settings, accessKeys: accessKeys,
+            extensionToken: extensionToken, threadPool: threadPool, logger: logger)
         let credentialsHint = ephemeral ? nil : "\(dataDir)/credentials"
         let (listenAddress, socketFile) = (tcp, socketPath)
         let server = HTTPServer(
@@ -172,7 +176,10 @@ struct Sealboxd: AsyncParsableCommand {
         }
         let services = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server), .init(service: MaintenanceService(kms: kms, logger: logger))],
+                services: [
+                    .init(service: server),
+                    .init(service: MaintenanceService(kms: kms, leases: leases, logger: logger)),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {
@@ -203,6 +210,21 @@ struct Sealboxd: AsyncParsableCommand {
                 "AWS_SHARED_CREDENTIALS_FILE=\(credentials) aws --profile sealbox --region \(region) --endpoint-url http://\(tcp) kms list-keys"
             FileHandle.standardError.write(Data("sealboxd: try the AWS CLI with:\n\(command)\n".utf8))
         }
+    }
+
+    /// A fresh extension token for this run, written to `path` with mode 0640 so the daemon's group
+    /// (handlers) can read it.
+    static func writeExtensionToken(_ path: String) throws -> SecureBytes {
+        // 43 characters from a 64-letter alphabet: 258 random bits.
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        let random = SecureBytes.random(count: 43)
+        let token = try SecureBytes(count: 43) { out in
+            random.withUnsafeBytes { raw in
+                for index in 0..<raw.count { out[index] = alphabet[Int(raw[index] & 63)] }
+            }
+        }
+        try SecretFile.replace(path, contents: token, mode: 0o640, what: "the extension token file")
+        return token
     }
 
     /// Creates the data dir (0700) if needed; returns a warning if an existing one is open to others.

@@ -319,16 +319,32 @@ extension SSM {
 
     func getParameter(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(NameRequest.self, from: body)
-        let reference = try ParameterName.parse(try requireName(request.name), context)
+        return try parameterResponse(
+            try requireName(request.name), decrypt: request.withDecryption == true, resultMetadata: false, context)
+    }
+
+    /// GetParameter's answer, also served by the Lambda extension's
+    /// `GET /systemsmanager/parameters/get`, which adds an empty `ResultMetadata`.
+    /// - Parameters:
+    ///   - name: the name, ARN, or either with a `:version` / `:label` selector.
+    ///   - decrypt: open a SecureString.
+    ///   - resultMetadata: add the extension's `"ResultMetadata": {}`.
+    ///   - context: the caller.
+    public func parameterResponse(
+        _ name: String,
+        decrypt: Bool,
+        resultMetadata: Bool,
+        _ context: RequestContext
+    ) throws(AWSError) -> ResponseBody {
+        let reference = try ParameterName.parse(name, context)
         guard let (parameter, version) = try find(reference) else {
             throw AWSError.parameterNotFound("Parameter \(reference.name) not found.")
         }
         var json = SensitiveJSON()
         json.object(
             "Parameter",
-            try parameterJSON(
-                parameter.name, version, selector: reference.selector, decrypt: request.withDecryption == true, context)
-        )
+            try parameterJSON(parameter.name, version, selector: reference.selector, decrypt: decrypt, context))
+        if resultMetadata { json.object("ResultMetadata", SensitiveJSON()) }
         return json.render()
     }
 

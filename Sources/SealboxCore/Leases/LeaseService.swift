@@ -1,0 +1,163 @@
+import Foundation
+import SealboxCrypto
+import Synchronization
+
+/// The native lease API: a handler keeps a lease id in global scope and redeems it for the
+/// plaintext during an invocation. Redeems decrypt now, so updated or rotated secrets are seen at
+/// once, and touch no disk.
+public final class LeaseService: Sendable {
+    let ssm: SSM
+    let clock: any WallClock
+    let table = LeaseTable()
+    private let limits: Mutex<LeaseSettings>
+
+    /// - Parameters:
+    ///   - ssm: where the leased parameters live.
+    ///   - settings: TTLs and the table bound.
+    ///   - clock: the time source.
+    public init(ssm: SSM, settings: LeaseSettings = LeaseSettings(), clock: any WallClock = SystemClock()) {
+        self.ssm = ssm
+        self.clock = clock
+        limits = Mutex(settings)
+    }
+
+    /// The limits in force.
+    public var settings: LeaseSettings {
+        get { limits.withLock { $0 } }
+        set { limits.withLock { $0 = newValue } }
+    }
+
+    /// The number of active leases.
+    public var activeCount: Int { table.count }
+
+    /// The TTL to grant: the default when none is asked, capped at the maximum, as Vault does.
+    private func ttl(_ requested: Int?) throws(LeaseError) -> Int {
+        let settings = self.settings
+        let ttl = requested ?? settings.defaultTtlSeconds
+        guard ttl >= 1 else { throw LeaseError.badRequest("ttlSeconds must be at least 1") }
+        return min(ttl, settings.maxTtlSeconds)
+    }
+
+    /// Creates a lease on an existing parameter for the caller.
+    /// - Parameters:
+    ///   - name: the parameter name.
+    ///   - ttlSeconds: the lifetime; the default when nil.
+    ///   - maxUses: the most redeems; 0 for no limit.
+    ///   - context: the caller, who becomes the owner.
+    public func create(name: String, ttlSeconds: Int?, maxUses: Int?, context: RequestContext) throws(LeaseError)
+        -> Lease
+    {
+        let ttl = try ttl(ttlSeconds)
+        let maxUses = maxUses ?? 0
+        guard maxUses >= 0 else { throw LeaseError.badRequest("maxUses must be 0 (no limit) or more") }
+        guard let parameter = ssm.parameters[name] else {
+            throw LeaseError.notFound("No parameter named \(name)")
+        }
+        let now = clock.now()
+        let lease = Lease(
+            id: LeaseTable.newID(), name: name, owner: LeaseOwner(context.principal), created: now,
+            expiresAt: now + Double(ttl), maxUses: maxUses, uses: 0, version: parameter.versions.last!.version)
+        let limit = settings.maxActive
+        // Expired leases still count until swept: sweep once before refusing.
+        guard table.insert(lease, limit: limit) || (sweep() > 0 && table.insert(lease, limit: limit)) else {
+            throw LeaseError.tableFull
+        }
+        return lease
+    }
+
+    /// Finds the caller's live lease, or throws: unknown or foreign leases are "not found" alike, so
+    /// a stranger learns nothing about other callers' leases.
+    private func withOwnLease<R>(
+        _ id: String,
+        _ context: RequestContext,
+        _ body: (inout Lease) throws(LeaseError) -> R
+    ) throws(LeaseError) -> R {
+        let caller = LeaseOwner(context.principal)
+        let now = clock.now()
+        return try table.update(id) { (slot) throws(LeaseError) -> R in
+            guard var lease = slot, Sodium.constantTimeEquals(Array(lease.id.utf8), Array(id.utf8)),
+                lease.owner == caller
+            else { throw LeaseError.notFound("No such lease for this caller") }
+            guard lease.expiresAt > now else {
+                slot = nil
+                throw LeaseError.expired
+            }
+            let result = try body(&lease)
+            slot = lease
+            return result
+        }
+    }
+
+    /// Redeems a lease: counts a use, then decrypts the parameter's current version.
+    /// - Parameters:
+    ///   - id: the lease id.
+    ///   - context: the caller; must be the owner.
+    /// - Returns: the plaintext in guarded memory and its version.
+    public func redeem(_ id: String, context: RequestContext) throws(LeaseError) -> (value: SecureBytes, version: Int) {
+        let name = try withOwnLease(id, context) { (lease) throws(LeaseError) -> String in
+            guard lease.maxUses == 0 || lease.uses < lease.maxUses else { throw LeaseError.usedUp }
+            lease.uses += 1
+            return lease.name
+        }
+        guard let parameter = ssm.parameters[name], let current = parameter.versions.last else {
+            throw LeaseError.notFound("The parameter \(name) no longer exists")
+        }
+        do {
+            return (try ssm.plaintext(of: current, context), current.version)
+        } catch {
+            throw LeaseError(status: 403, code: "KeyUnavailable", message: "The parameter's KMS key cannot decrypt it")
+        }
+    }
+
+    /// Extends a lease from now, capped at the maximum TTL.
+    public func renew(_ id: String, ttlSeconds: Int?, context: RequestContext) throws(LeaseError) -> Lease {
+        let ttl = try ttl(ttlSeconds)
+        let now = clock.now()
+        return try withOwnLease(id, context) { (lease) throws(LeaseError) -> Lease in
+            lease.expiresAt = now + Double(ttl)
+            return lease
+        }
+    }
+
+    /// Ends one of the caller's leases.
+    public func delete(_ id: String, context: RequestContext) throws(LeaseError) {
+        let caller = LeaseOwner(context.principal)
+        try table.update(id) { (slot) throws(LeaseError) in
+            guard let lease = slot, lease.owner == caller else {
+                throw LeaseError.notFound("No such lease for this caller")
+            }
+            slot = nil
+        }
+    }
+
+    /// Every active lease (admin).
+    public func list() -> [Lease] {
+        let now = clock.now()
+        return table.all().filter { $0.expiresAt > now }.sorted { $0.created < $1.created }
+    }
+
+    /// Ends one lease, whoever owns it (admin).
+    /// - Returns: 1 if it existed, else 0.
+    public func revoke(id: String) -> Int {
+        table.removeAll { $0.id == id }
+    }
+
+    /// Ends every lease on a name under `prefix` (admin).
+    /// - Returns: how many were revoked.
+    public func revoke(prefix: String) -> Int {
+        table.removeAll { $0.name.hasPrefix(prefix) }
+    }
+
+    /// Drops expired leases.
+    /// - Returns: how many.
+    @discardableResult
+    public func sweep() -> Int {
+        let now = clock.now()
+        return table.removeAll { $0.expiresAt <= now }
+    }
+
+    /// Ends every lease; for `POST /moto-api/reset`.
+    public func reset() {
+        table.removeAll { _ in true }
+    }
+}

@@ -1,0 +1,72 @@
+import SealboxCrypto
+import Synchronization
+
+/// Active leases, in memory only: they end with the daemon. Sharded so redeems of different leases
+/// never contend; expired leases are dropped on access and by ``sweep()``.
+public final class LeaseTable: Sendable {
+    private final class Shard: Sendable {
+        let leases = Mutex<[String: Lease]>([:])
+    }
+
+    private let shards = (0..<16).map { _ in Shard() }
+    private let active = Atomic<Int>(0)
+
+    public init() {}
+
+    private func shard(_ id: String) -> Shard {
+        shards[Int(UInt(bitPattern: id.hashValue) % UInt(shards.count))]
+    }
+
+    /// The number of leases held, expired ones not yet swept included.
+    public var count: Int { active.load(ordering: .relaxed) }
+
+    /// Adds a lease unless the table holds `limit` already.
+    func insert(_ lease: Lease, limit: Int) -> Bool {
+        var current = active.load(ordering: .relaxed)
+        while true {
+            guard current < limit else { return false }
+            let (exchanged, original) = active.compareExchange(
+                expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { break }
+            current = original
+        }
+        shard(lease.id).leases.withLock { $0[lease.id] = lease }
+        return true
+    }
+
+    /// Runs `body` on the lease under its shard's lock; `body` may change it or set it to nil.
+    func update<R>(_ id: String, _ body: (inout Lease?) throws(LeaseError) -> R) throws(LeaseError) -> R {
+        try shard(id).leases.withLock { (leases) throws(LeaseError) -> R in
+            var lease = leases[id]
+            let hadLease = lease != nil
+            let result = try body(&lease)
+            leases[id] = lease
+            if hadLease && lease == nil { active.subtract(1, ordering: .relaxed) }
+            return result
+        }
+    }
+
+    /// Every lease, for listings.
+    func all() -> [Lease] {
+        shards.flatMap { shard in shard.leases.withLock { Array($0.values) } }
+    }
+
+    /// Removes leases matching `predicate`.
+    /// - Returns: how many were removed.
+    @discardableResult
+    func removeAll(where predicate: (Lease) -> Bool) -> Int {
+        var removed = 0
+        for shard in shards {
+            shard.leases.withLock { leases in
+                for (id, lease) in leases where predicate(lease) {
+                    leases[id] = nil
+                    removed += 1
+                }
+            }
+        }
+        active.subtract(removed, ordering: .relaxed)
+        return removed
+    }
+
+    static func newID() -> String { Hex.encode(Sodium.randomBytes(16)) }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import NIOHTTP1
+import SealboxCore
+import SealboxCrypto
+
+/// The native lease API (`/v1/leases...`) and the AWS Parameters and Secrets Lambda Extension's
+/// `GET /systemsmanager/parameters/get`. Both answer on the event loop: they touch no disk.
+struct NativeEndpoint: Sendable {
+    let leases: LeaseService
+    let ssm: SSM
+    let authenticator: Authenticator
+
+    private struct CreateLease: Decodable {
+        var name: String?
+        var ttlSeconds: Int?
+        var maxUses: Int?
+    }
+
+    private struct RenewLease: Decodable {
+        var ttlSeconds: Int?
+    }
+
+    private struct Revoke: Decodable {
+        var prefix: String?
+        var leaseId: String?
+    }
+
+    private struct LeaseView: Encodable {
+        var leaseId: String
+        var name: String
+        var expiresAt: Double
+        var version: Int
+        var maxUses: Int
+        var uses: Int
+
+        init(_ lease: Lease) {
+            leaseId = lease.id
+            name = lease.name
+            expiresAt = lease.expiresAt
+            version = lease.version
+            maxUses = lease.maxUses
+            uses = lease.uses
+        }
+    }
+
+    private struct LeaseList: Encodable {
+        var leases: [LeaseView]
+    }
+
+    private struct Revoked: Encodable {
+        var revoked: Int
+    }
+
+    /// Routes `/v1/leases`, `/v1/leases/revoke`, `/v1/leases/{id}`, `/v1/leases/{id}/redeem|renew`.
+    func leases(_ request: HTTPRequest) -> HTTPResponse {
+        do throws(NativeError) {
+            let context = try authenticator.native(request)
+            let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
+            let method = request.head.method
+            switch (method, parts.count) {
+            case (.POST, 2):
+                let body = try decode(CreateLease.self, request)
+                guard let name = body.name, !name.isEmpty else { throw NativeError.badRequest("name is required") }
+                let lease = try run { () throws(LeaseError) in
+                    try leases.create(name: name, ttlSeconds: body.ttlSeconds, maxUses: body.maxUses, context: context)
+                }
+                return .json(.created, LeaseView(lease))
+            case (.GET, 2):
+                return .json(.ok, LeaseList(leases: leases.list().map(LeaseView.init)))
+            case (.POST, 3) where parts[2] == "revoke":
+                let body = try decode(Revoke.self, request)
+                if let id = body.leaseId {
+                    return .json(.ok, Revoked(revoked: leases.revoke(id: id)))
+                }
+                guard let prefix = body.prefix, !prefix.isEmpty else {
+                    throw NativeError.badRequest("send {\"prefix\": \"/app/\"} or {\"leaseId\": \"...\"}")
+                }
+                return .json(.ok, Revoked(revoked: leases.revoke(prefix: prefix)))
+            case (.DELETE, 3):
+                try run { () throws(LeaseError) in try leases.delete(String(parts[2]), context: context) }
+                return HTTPResponse(status: .noContent, body: .json([]))
+            case (.POST, 4) where parts[3] == "redeem":
+                let (value, version) = try run { () throws(LeaseError) in
+                    try leases.redeem(String(parts[2]), context: context)
+                }
+                var json = SensitiveJSON()
+                json.secretString("value", value)
+                json.number("version", version)
+                return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: json.render())
+            case (.POST, 4) where parts[3] == "renew":
+                let body = try decode(RenewLease.self, request)
+                let lease = try run { () throws(LeaseError) in
+                    try leases.renew(String(parts[2]), ttlSeconds: body.ttlSeconds, context: context)
+                }
+                return .json(.ok, LeaseView(lease))
+            default:
+                throw NativeError(
+                    status: .notFound, code: "NotFound", message: "no endpoint \(method.rawValue) \(request.path)")
+            }
+        } catch {
+            return error.response
+        }
+    }
+
+    /// `GET /systemsmanager/parameters/get?name=..&version=..|label=..&withDecryption=true`, answered with
+    /// GetParameter's JSON plus `ResultMetadata`, as the Lambda extension does.
+    func extensionGet(_ request: HTTPRequest) -> HTTPResponse {
+        do throws(NativeError) {
+            guard request.head.method == .GET else {
+                throw NativeError(status: .methodNotAllowed, code: "MethodNotAllowed", message: "use GET")
+            }
+            let context = try authenticator.native(request)
+            var query: [String: String] = [:]
+            for item in request.query.split(separator: "&") {
+                let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                query[String(decoding: SigV4Verifier.percentDecode(pair[0]), as: UTF8.self)] =
+                    pair.count > 1 ? String(decoding: SigV4Verifier.percentDecode(pair[1]), as: UTF8.self) : ""
+            }
+            guard var name = query["name"], !name.isEmpty else {
+                throw NativeError.badRequest("the name query parameter is required")
+            }
+            switch (query["version"], query["label"]) {
+            case (.some, .some): throw NativeError.badRequest("send version or label, not both")
+            case (.some(let version), nil): name += ":" + version
+            case (nil, .some(let label)): name += ":" + label
+            case (nil, nil): break
+            }
+            let decrypt = query["withDecryption"]?.lowercased() == "true"
+            do {
+                let body = try ssm.parameterResponse(name, decrypt: decrypt, resultMetadata: true, context)
+                return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: body)
+            } catch {
+                return AWSEndpoint.errorResponse(error)
+            }
+        } catch {
+            return error.response
+        }
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ request: HTTPRequest) throws(NativeError) -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(request.body.isEmpty ? Array("{}".utf8) : request.body))
+        } catch {
+            throw NativeError.badRequest("the body is not the JSON object this endpoint takes")
+        }
+    }
+
+    private func run<R>(_ body: () throws(LeaseError) -> R) throws(NativeError) -> R {
+        do {
+            return try body()
+        } catch {
+            throw NativeError(
+                status: HTTPResponseStatus(statusCode: error.status), code: error.code, message: error.message)
+        }
+    }
+}
+
+extension NativeError {
+    static func badRequest(_ message: String) -> NativeError {
+        NativeError(status: .badRequest, code: "BadRequest", message: message)
+    }
+}
