@@ -28,14 +28,47 @@ public struct RequestContext: Sendable {
     public var accountID: String
     /// The caller.
     public var principal: Principal
+    /// The caller's policy names and the policy in force.
+    public var authorization: Authorization
+    /// The action being performed, such as `kms:Decrypt`; set by the endpoint that dispatches.
+    public var action: String
 
     /// - Parameters:
     ///   - region: the region for ARNs.
     ///   - accountID: the account for ARNs.
     ///   - principal: the caller.
-    public init(region: String, accountID: String, principal: Principal) {
+    ///   - authorization: what the caller may do; unrestricted by default (tests, ephemeral daemons).
+    ///   - action: the action, such as `kms:Decrypt`.
+    public init(
+        region: String,
+        accountID: String,
+        principal: Principal,
+        authorization: Authorization = .unrestricted,
+        action: String = ""
+    ) {
         self.region = region
         self.accountID = accountID
         self.principal = principal
+        self.authorization = authorization
+        self.action = action
+    }
+
+    /// Refuses with `AccessDeniedException` unless the policy grants this request's action on
+    /// every resource.
+    /// - Parameter resources: what the action touches; empty for "no particular resource".
+    public func authorize(_ resources: [String]) throws(AWSError) {
+        try authorize(action, resources)
+    }
+
+    /// Refuses with `AccessDeniedException` unless the policy grants `action` on every resource.
+    /// - Parameters:
+    ///   - action: the action, such as `lease:Redeem`.
+    ///   - resources: what it touches.
+    public func authorize(_ action: String, _ resources: [String]) throws(AWSError) {
+        guard !authorization.allows(action, resources) else { return }
+        let resource = resources.first ?? "*"
+        throw AWSError.accessDenied(
+            "User: \(principal) is not authorized to perform: \(action) on resource: \(resource) because no policy rule allows it"
+        )
     }
 }

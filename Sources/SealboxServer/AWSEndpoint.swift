@@ -50,7 +50,9 @@ struct AWSEndpoint: Sendable {
         _ requestID: String,
         _ eventLoop: any EventLoop
     ) throws(AWSError) -> RouteResult {
-        let context = try authenticator.aws(request, signingName: signingName)
+        var authenticated = try authenticator.aws(request, signingName: signingName)
+        authenticated.action = "\(signingName):\(operation.name)"
+        let context = authenticated
         guard operation.writes else {
             return .now(
                 respond(requestID) { () throws(AWSError) in try operation(service, body: request.body, context: context)

@@ -2,44 +2,51 @@ import NIOHTTP1
 import SealboxCore
 import SealboxCrypto
 
-/// Says who a request comes from, on either listener:
-/// - the Unix socket: SO_PEERCRED and the process start time, read once per connection;
+/// Says who a request comes from, on either listener, and attaches the policy in force:
+/// - the Unix socket: the peer identity read once per connection (uid, groups, start time);
 /// - TCP: a SigV4 signature for a configured access key, or the extension token
 ///   (`X-Aws-Parameters-Secrets-Token`, compared in constant time with `<data-dir>/token`);
 /// - TCP with `--ephemeral`: anyone, as moto does.
+///
+/// Refusals by policy happen later, where the action and its resources are known.
 struct Authenticator: Sendable {
     let settings: ServerSettings
+    let security: SecurityState
     let verifier: SigV4Verifier
     let token: SecureBytes?
 
     static let tokenHeader = "x-aws-parameters-secrets-token"
+
+    init(settings: ServerSettings, security: SecurityState, token: SecureBytes?, clock: any WallClock) {
+        self.settings = settings
+        self.security = security
+        self.token = token
+        verifier = SigV4Verifier(keys: { security.snapshot.keys }, clock: clock)
+    }
 
     /// Identifies the caller of an AWS JSON request.
     func aws(_ request: HTTPRequest, signingName: String) throws(AWSError) -> RequestContext {
         let headers = request.head.headers
         let region = SigV4Authorization.region(of: headers) ?? settings.region
         switch request.connection.transport {
-        case .unix(let peer, let startTime):
-            return RequestContext(
-                region: region, accountID: settings.accountID,
-                principal: try process(peer, startTime, AWSError.accessDenied))
+        case .unix(let peer):
+            guard let peer else { throw AWSError.accessDenied("The caller's process credentials could not be read.") }
+            return context(region, Self.principal(peer), peer.policyNames)
         case .tcp:
             if headers.contains(name: "x-forwarded-for") {
                 throw AWSError.accessDenied("Requests relayed through a proxy (X-Forwarded-For) are refused.")
             }
             if settings.ephemeral {
                 let auth = headers.first(name: "authorization").flatMap { SigV4Authorization($0) }
-                return RequestContext(
-                    region: region, accountID: settings.accountID,
-                    principal: auth.map { .accessKey($0.accessKeyID) } ?? .anonymous)
+                return context(region, auth.map { .accessKey($0.accessKeyID) } ?? .anonymous, [])
             }
             if headers.first(name: "authorization") == nil, hasValidToken(headers) {
-                return RequestContext(region: region, accountID: settings.accountID, principal: .token)
+                return context(region, .token, ["token"])
             }
             let (key, signedRegion) = try verifier.verify(
                 method: request.head.method.rawValue, path: request.path, query: request.query, headers: headers,
                 body: request.body, service: signingName)
-            return RequestContext(region: signedRegion, accountID: settings.accountID, principal: .accessKey(key.id))
+            return context(signedRegion, .accessKey(key.id), ["access-key:\(key.principal)"])
         }
     }
 
@@ -47,26 +54,26 @@ struct Authenticator: Sendable {
     func native(_ request: HTTPRequest) throws(NativeError) -> RequestContext {
         let headers = request.head.headers
         switch request.connection.transport {
-        case .unix(let peer, let startTime):
-            let principal = try process(peer, startTime) {
-                NativeError(status: .forbidden, code: "AccessDenied", message: $0)
+        case .unix(let peer):
+            guard let peer else {
+                throw NativeError(
+                    status: .forbidden, code: "AccessDenied",
+                    message: "The caller's process credentials could not be read.")
             }
-            return RequestContext(region: settings.region, accountID: settings.accountID, principal: principal)
+            return context(settings.region, Self.principal(peer), peer.policyNames)
         case .tcp:
             if headers.contains(name: "x-forwarded-for") {
                 throw NativeError(
                     status: .forbidden, code: "AccessDenied",
                     message: "Requests relayed through a proxy (X-Forwarded-For) are refused.")
             }
-            if settings.ephemeral {
-                return RequestContext(region: settings.region, accountID: settings.accountID, principal: .anonymous)
-            }
+            if settings.ephemeral { return context(settings.region, .anonymous, []) }
             guard hasValidToken(headers) else {
                 throw NativeError(
                     status: .unauthorized, code: "Unauthorized",
                     message: "On TCP, send the token from <data-dir>/token in X-Aws-Parameters-Secrets-Token.")
             }
-            return RequestContext(region: settings.region, accountID: settings.accountID, principal: .token)
+            return context(settings.region, .token, ["token"])
         }
     }
 
@@ -75,17 +82,16 @@ struct Authenticator: Sendable {
         return token.constantTimeEquals(Array(presented.utf8))
     }
 
-    /// The socket peer, refused unless the default policy trusts it: root and the daemon's own uid.
-    private func process<E: Error>(
-        _ peer: PeerCredentials?,
-        _ startTime: UInt64?,
-        _ refuse: (String) -> E
-    ) throws(E) -> RequestContext.Principal {
-        guard let peer, let startTime else { throw refuse("The caller's process credentials could not be read.") }
-        guard peer.uid == 0 || peer.uid == settings.daemonUID else {
-            throw refuse("User uid:\(peer.uid) is not authorized to use this Sealbox daemon.")
-        }
-        return .process(pid: peer.pid, uid: peer.uid, gid: peer.gid, startTime: startTime)
+    private static func principal(_ peer: PeerIdentity) -> RequestContext.Principal {
+        .process(
+            pid: peer.credentials.pid, uid: peer.credentials.uid, gid: peer.credentials.gid, startTime: peer.startTime)
+    }
+
+    /// A request context under the policy in force now.
+    private func context(_ region: String, _ principal: RequestContext.Principal, _ names: [String]) -> RequestContext {
+        RequestContext(
+            region: region, accountID: settings.accountID, principal: principal,
+            authorization: Authorization(principals: names, policy: security.snapshot.settings.policy))
     }
 }
 

@@ -7,9 +7,8 @@ import SealboxCrypto
 public struct ConnectionInfo: Sendable {
     /// The transport.
     public enum Transport: Sendable {
-        /// The Unix socket; the peer is identified by SO_PEERCRED and its process start time, read
-        /// once at accept.
-        case unix(PeerCredentials?, startTime: UInt64?)
+        /// The Unix socket; the peer is identified once at accept (nil if that failed).
+        case unix(PeerIdentity?)
         /// Loopback TCP; requests must authenticate themselves.
         case tcp
     }

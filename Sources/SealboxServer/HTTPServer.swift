@@ -111,9 +111,8 @@ public final class HTTPServer: Service, Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
                         try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                        let startTime = credentials.flatMap { ProcessStartTime.read(pid: $0.pid) }
                         let connection = ConnectionInfo(
-                            transport: unix ? .unix(credentials, startTime: startTime) : .tcp)
+                            transport: unix ? .unix(credentials.flatMap(PeerIdentity.init)) : .tcp)
                         try sync.addHandler(
                             RequestHandler(
                                 responder: responder, connection: connection, maxBodyBytes: maxBodyBytes,
@@ -130,24 +129,6 @@ public final class HTTPServer: Service, Sendable {
             throw SocketSetupError(message: "\(path) exists and is not a socket; refusing to replace it")
         }
         unlink(path)
-    }
-}
-
-/// A process's start time, in clock ticks since boot: field 22 of `/proc/<pid>/stat`. Together with
-/// the pid it names one process for its whole life, even after the pid is recycled.
-enum ProcessStartTime {
-    static func read(pid: Int32) -> UInt64? {
-        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
-        guard let close = buffer[0..<count].lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        let fields = buffer[(close + 1)..<count].split(separator: UInt8(ascii: " "))
-        guard fields.count > 19 else { return nil }
-        return UInt64(String(decoding: fields[19], as: UTF8.self))
     }
 }
 

@@ -66,16 +66,19 @@ struct NativeEndpoint: Sendable {
                 }
                 return .json(.created, LeaseView(lease))
             case (.GET, 2):
-                return .json(.ok, LeaseList(leases: leases.list().map(LeaseView.init)))
+                let all = try run { () throws(LeaseError) in try leases.list(context: context) }
+                return .json(.ok, LeaseList(leases: all.map(LeaseView.init)))
             case (.POST, 3) where parts[2] == "revoke":
                 let body = try decode(Revoke.self, request)
                 if let id = body.leaseId {
-                    return .json(.ok, Revoked(revoked: leases.revoke(id: id)))
+                    let count = try run { () throws(LeaseError) in try leases.revoke(id: id, context: context) }
+                    return .json(.ok, Revoked(revoked: count))
                 }
                 guard let prefix = body.prefix, !prefix.isEmpty else {
                     throw NativeError.badRequest("send {\"prefix\": \"/app/\"} or {\"leaseId\": \"...\"}")
                 }
-                return .json(.ok, Revoked(revoked: leases.revoke(prefix: prefix)))
+                let count = try run { () throws(LeaseError) in try leases.revoke(prefix: prefix, context: context) }
+                return .json(.ok, Revoked(revoked: count))
             case (.DELETE, 3):
                 try run { () throws(LeaseError) in try leases.delete(String(parts[2]), context: context) }
                 return HTTPResponse(status: .noContent, body: .json([]))
@@ -109,7 +112,8 @@ struct NativeEndpoint: Sendable {
             guard request.head.method == .GET else {
                 throw NativeError(status: .methodNotAllowed, code: "MethodNotAllowed", message: "use GET")
             }
-            let context = try authenticator.native(request)
+            var context = try authenticator.native(request)
+            context.action = "ssm:GetParameter"
             var query: [String: String] = [:]
             for item in request.query.split(separator: "&") {
                 let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

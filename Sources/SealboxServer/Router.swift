@@ -21,7 +21,7 @@ public struct Router: HTTPResponder {
     ///   - ssm: the Parameter Store service.
     ///   - leases: the lease service.
     ///   - settings: how the daemon was started.
-    ///   - accessKeys: the SigV4 access keys accepted on TCP.
+    ///   - security: the policy and the SigV4 access keys, replaced on SIGHUP.
     ///   - extensionToken: the `X-Aws-Parameters-Secrets-Token` accepted on TCP, if any.
     ///   - threadPool: where writes run, off the event loops.
     ///   - clock: the time source.
@@ -31,7 +31,7 @@ public struct Router: HTTPResponder {
         ssm: SSM,
         leases: LeaseService,
         settings: ServerSettings,
-        accessKeys: [AccessKey],
+        security: SecurityState,
         extensionToken: SecureBytes?,
         threadPool: NIOThreadPool,
         clock: any WallClock = SystemClock(),
@@ -43,8 +43,7 @@ public struct Router: HTTPResponder {
         self.clock = clock
         self.started = clock.now()
         self.leases = leases
-        let authenticator = Authenticator(
-            settings: settings, verifier: SigV4Verifier(keys: accessKeys, clock: clock), token: extensionToken)
+        let authenticator = Authenticator(settings: settings, security: security, token: extensionToken, clock: clock)
         aws = AWSEndpoint(kms: kms, ssm: ssm, authenticator: authenticator, threadPool: threadPool, logger: logger)
         native = NativeEndpoint(leases: leases, ssm: ssm, authenticator: authenticator)
     }

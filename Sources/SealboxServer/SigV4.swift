@@ -65,7 +65,7 @@ struct SigV4Authorization {
 
 /// Verifies AWS Signature Version 4 on requests, as botocore signs them.
 public struct SigV4Verifier: Sendable {
-    private let keys: [String: AccessKey]
+    private let keys: @Sendable () -> [String: AccessKey]
     private let clock: any WallClock
     /// How far a request's X-Amz-Date may be from now.
     public static let maxSkew: Double = 15 * 60
@@ -74,7 +74,15 @@ public struct SigV4Verifier: Sendable {
     ///   - keys: the accepted access keys.
     ///   - clock: the time source.
     public init(keys: [AccessKey], clock: any WallClock = SystemClock()) {
-        self.keys = Dictionary(keys.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let table = Dictionary(keys.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.init(keys: { table }, clock: clock)
+    }
+
+    /// - Parameters:
+    ///   - keys: reads the accepted access keys, which may change on reload.
+    ///   - clock: the time source.
+    init(keys: @escaping @Sendable () -> [String: AccessKey], clock: any WallClock) {
+        self.keys = keys
         self.clock = clock
     }
 
@@ -106,7 +114,7 @@ public struct SigV4Verifier: Sendable {
             throw AWSError.incompleteSignature(
                 "Authorization header requires existence of a valid 'X-Amz-Date' header.")
         }
-        guard let key = keys[auth.accessKeyID] else {
+        guard let key = keys()[auth.accessKeyID] else {
             throw AWSError.unrecognizedClient("The security token included in the request is invalid.")
         }
         guard auth.service == service else {

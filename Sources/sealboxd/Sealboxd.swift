@@ -58,6 +58,12 @@ struct Sealboxd: AsyncParsableCommand {
             valueName: "source"))
     var rootKey: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Policy, access keys and lease limits (YAML); reloaded on SIGHUP. [env: SEALBOX_CONFIG]", valueName: "path")
+    )
+    var config: String?
+
     @Flag(
         help:
             "In-memory store and random root key; nothing is written to disk. For test suites. [env: SEALBOX_EPHEMERAL]"
@@ -151,13 +157,40 @@ struct Sealboxd: AsyncParsableCommand {
                 description: "the root key does not unwrap the keys in \(dataDir)/sealbox.db: wrong --root-key?")
         }
         let ssm = try SSM(store: store, kms: kms)
-        let leases = LeaseService(ssm: ssm)
+        let configPath = setting(config, "CONFIG")
+        let daemonKeys = accessKeys
+        let daemonUID = settings.daemonUID
+        // Without a config: the default policy, or none at all for an ephemeral daemon (as moto).
+        let loadSecurity: @Sendable () throws -> (SecuritySettings, LeaseSettings) = {
+            guard let configPath else {
+                return (
+                    SecuritySettings(
+                        policy: ephemeral ? nil : .defaultPolicy(daemonUID: daemonUID), accessKeys: daemonKeys),
+                    LeaseSettings()
+                )
+            }
+            let text = try String(contentsOfFile: configPath, encoding: .utf8)
+            let parsed = try SealboxConfig.parse(text, origin: configPath)
+            let configured = try parsed.accessKeys.map { entry in
+                AccessKey(
+                    id: entry.id, secret: try SecretFile.read(entry.secretFile, what: "the secret file of \(entry.id)"),
+                    principal: entry.principal)
+            }
+            return (
+                SecuritySettings(
+                    policy: parsed.policy ?? .defaultPolicy(daemonUID: daemonUID), accessKeys: daemonKeys + configured),
+                parsed.leases
+            )
+        }
+        let (initialSecurity, leaseSettings) = try loadSecurity()
+        let security = SecurityState(initialSecurity)
+        let leases = LeaseService(ssm: ssm, settings: leaseSettings)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let router = Router(
-            kms: kms, ssm: ssm, leases: leases, settings: settings, accessKeys: accessKeys,
+            kms: kms, ssm: ssm, leases: leases, settings: settings, security: security,
             extensionToken: extensionToken, threadPool: threadPool, logger: logger)
         let credentialsHint = ephemeral ? nil : "\(dataDir)/credentials"
         let (listenAddress, socketFile) = (tcp, socketPath)
@@ -179,6 +212,12 @@ struct Sealboxd: AsyncParsableCommand {
                 services: [
                     .init(service: server),
                     .init(service: MaintenanceService(kms: kms, leases: leases, logger: logger)),
+                    .init(
+                        service: ConfigReloader(logger: logger) {
+                            let (reloaded, limits) = try loadSecurity()
+                            security.replace(reloaded)
+                            leases.settings = limits
+                        }),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

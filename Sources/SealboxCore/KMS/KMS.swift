@@ -14,6 +14,8 @@ public final class KMS: Sendable {
     let clock: any WallClock
     let keys = ShardedMap<KeyID, LiveKey>()
     let aliases = ShardedMap<String, AliasRecord>()
+    /// The aliases that name each key, for policy checks on alias resources.
+    let aliasesByKey = ShardedMap<KeyID, [String]>()
     private let writer = Mutex<Void>(())
 
     /// Most on-demand rotations AWS allows per key.
@@ -47,6 +49,7 @@ public final class KMS: Sendable {
         for alias in storedAliases {
             aliases[alias.name] = alias
         }
+        rebuildAliasIndex()
     }
 
     /// The number of keys, for status reports.
@@ -132,6 +135,7 @@ public final class KMS: Sendable {
     ) throws(AWSError) -> LiveKey {
         try writer.withLock { _ throws(AWSError) -> LiveKey in
             let current = try resolve(reference, context, allowAlias: false)
+            try authorize(current, context)
             var stored = current.stored
             try change(&stored, current)
             return try publish(stored, previous: current)
@@ -157,11 +161,30 @@ public final class KMS: Sendable {
     func storeAlias(_ alias: AliasRecord) throws(AWSError) {
         do { try store.saveAlias(alias) } catch { throw AWSError.kmsInternal("The alias could not be stored") }
         aliases[alias.name] = alias
+        rebuildAliasIndex()
     }
 
     func removeAlias(_ name: String) throws(AWSError) {
         do { try store.deleteAlias(name) } catch { throw AWSError.kmsInternal("The alias could not be deleted") }
         aliases[name] = nil
+        rebuildAliasIndex()
+    }
+
+    /// Alias changes are rare and serialised by the writer; rebuild the reverse index wholesale.
+    private func rebuildAliasIndex() {
+        let grouped = Dictionary(grouping: aliases.values, by: \.keyID)
+        aliasesByKey.removeAll()
+        for (id, list) in grouped { aliasesByKey[id] = list.map(\.name).sorted() }
+    }
+
+    /// Refuses unless the policy grants this request's action on the key, named by id, ARN or any
+    /// of its aliases.
+    func authorize(_ key: LiveKey, _ context: RequestContext) throws(AWSError) {
+        guard context.authorization.policy != nil else { return }
+        let names = [key.id.description, key.arn(context)] + (aliasesByKey[key.id] ?? [])
+        // A grant on any of the key's names covers the key.
+        if names.contains(where: { context.authorization.allows(context.action, [$0]) }) { return }
+        try context.authorize([key.arn(context)])
     }
 
     /// Creates a key with fresh material as version 1.
@@ -192,6 +215,7 @@ public final class KMS: Sendable {
             for alias in aliases.values { try store.deleteAlias(alias.name) }
             keys.removeAll()
             aliases.removeAll()
+            aliasesByKey.removeAll()
         }
     }
 
@@ -210,6 +234,7 @@ public final class KMS: Sendable {
                 for alias in aliases.values where alias.keyID == key.id {
                     aliases[alias.name] = nil
                 }
+                aliasesByKey[key.id] = nil
             }
             return due.count
         }
@@ -259,6 +284,17 @@ public final class KMS: Sendable {
         } catch {
             throw AWSError.kmsInternal("Encryption failed")
         }
+    }
+
+    /// The key a ciphertext names (through the wrapped data key for v2 tokens), if it exists.
+    func ciphertextKey(_ ciphertext: [UInt8]) -> LiveKey? {
+        var token = ciphertext
+        if token.first == DataKeyEnvelope.version {
+            guard let wrapped = try? DataKeyEnvelope.wrappedKey(of: token) else { return nil }
+            token = wrapped
+        }
+        guard let header = try? Envelope.header(of: token) else { return nil }
+        return present(header.keyID)
     }
 
     /// Seals a value under a fresh data key wrapped by the key `reference` names (an envelope v2

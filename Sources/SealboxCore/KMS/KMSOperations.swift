@@ -51,6 +51,7 @@ extension KMS {
     // MARK: Keys
 
     func createKey(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
+        try context.authorize([])
         let request = try AWSJSON.decode(CreateKeyRequest.self, from: body)
         var validator = Validator()
         validator.length(request.description, "description", max: 8192)
@@ -102,10 +103,12 @@ extension KMS {
     func describeKey(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(KeyIdRequest.self, from: body)
         let key = try resolve(try requireKeyId(request.keyId), context)
+        try authorize(key, context)
         return AWSJSON.encode(KeyMetadataResponse(keyMetadata: keyMetadata(key, context)))
     }
 
     func listKeys(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
+        try context.authorize([])
         let request = try AWSJSON.decode(ListRequest.self, from: body)
         let (limit, marker) = try paging(request, maxLimit: 1000, defaultLimit: 100)
         let all = keys.values.filter { present($0.id) != nil }.map(\.id).sorted()
@@ -224,6 +227,7 @@ extension KMS {
     func getKeyRotationStatus(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(KeyIdRequest.self, from: body)
         let key = try resolve(try requireKeyId(request.keyId), context, allowAlias: false)
+        try authorize(key, context)
         try requireNotPendingDeletion(key, context)
         let record = key.record
         return AWSJSON.encode(
@@ -253,6 +257,7 @@ extension KMS {
         let keyId = try requireKeyId(request.keyId)
         let (limit, marker) = try paging(request, maxLimit: 1000, defaultLimit: 100)
         let key = try resolve(keyId, context, allowAlias: false)
+        try authorize(key, context)
         let rotations = key.versions.filter { $0.rotationType != .created }
         // Zero-padded so that string order is numeric order.
         let label = { (version: UInt32) in String(String(UInt64(version) + 10_000_000_000).dropFirst()) }
@@ -282,6 +287,7 @@ extension KMS {
         try validator.check()
         try requireSymmetric(request.encryptionAlgorithm)
         let key = try resolve(request.keyId!, context)
+        try authorize(key, context)
         try requireUsable(key, context)
         try checkDryRun(request.dryRun)
         let (ciphertext, arn, _) = try encrypt(
@@ -302,6 +308,7 @@ extension KMS {
         validate(encryptionAlgorithm: request.encryptionAlgorithm, "encryptionAlgorithm", &validator)
         try validator.check()
         try requireSymmetric(request.encryptionAlgorithm)
+        if let key = ciphertextKey(request.ciphertextBlob!.bytes) { try authorize(key, context) }
         let (plaintext, arn, materialID) = try decrypt(
             request.ciphertextBlob!.bytes, encryptionContext: EncryptionContext(request.encryptionContext ?? [:]),
             expectedKey: request.keyId, context: context)
@@ -330,7 +337,9 @@ extension KMS {
         try requireSymmetric(request.sourceEncryptionAlgorithm)
         try requireSymmetric(request.destinationEncryptionAlgorithm)
         let destination = try resolve(request.destinationKeyId!, context)
+        try authorize(destination, context)
         try requireUsable(destination, context)
+        if let source = ciphertextKey(request.ciphertextBlob!.bytes) { try authorize(source, context) }
         let (plaintext, sourceArn, sourceMaterialID) = try decrypt(
             request.ciphertextBlob!.bytes,
             encryptionContext: EncryptionContext(request.sourceEncryptionContext ?? [:]),
@@ -385,6 +394,7 @@ extension KMS {
             count = bytes
         }
         let key = try resolve(request.keyId!, context)
+        try authorize(key, context)
         try requireUsable(key, context)
         try checkDryRun(request.dryRun)
         let plaintext = SecureBytes.random(count: count)
@@ -395,6 +405,7 @@ extension KMS {
     }
 
     func generateRandom(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
+        try context.authorize([])
         let request = try AWSJSON.decode(GenerateRandomRequest.self, from: body)
         var validator = Validator()
         validator.required(request.numberOfBytes, "numberOfBytes")
@@ -443,8 +454,10 @@ extension KMS {
         let request = try AWSJSON.decode(AliasRequest.self, from: body)
         let name = try validateAliasName(request.aliasName)
         let target = try aliasTarget(request.targetKeyId)
+        try context.authorize([name])
         try withWriter { () throws(AWSError) in
             let key = try resolve(target, context, allowAlias: false)
+            try authorize(key, context)
             try requireNotPendingDeletion(key, context)
             try requireCustomerManaged(key, context)
             guard aliases[name] == nil else {
@@ -460,11 +473,13 @@ extension KMS {
         let request = try AWSJSON.decode(AliasRequest.self, from: body)
         let name = try validateAliasName(request.aliasName)
         let target = try aliasTarget(request.targetKeyId)
+        try context.authorize([name])
         try withWriter { () throws(AWSError) in
             guard var alias = aliases[name] else {
                 throw AWSError.notFound("Alias \(aliasArn(name, context)) is not found.")
             }
             let key = try resolve(target, context, allowAlias: false)
+            try authorize(key, context)
             try requireNotPendingDeletion(key, context)
             try requireCustomerManaged(key, context)
             alias.keyID = key.id
@@ -477,6 +492,7 @@ extension KMS {
     func deleteAlias(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(AliasRequest.self, from: body)
         let name = try validateAliasName(request.aliasName)
+        try context.authorize([name])
         try withWriter { () throws(AWSError) in
             guard aliases[name] != nil else {
                 throw AWSError.notFound("Alias \(aliasArn(name, context)) is not found.")
@@ -487,6 +503,7 @@ extension KMS {
     }
 
     func listAliases(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
+        try context.authorize([])
         let request = try AWSJSON.decode(ListRequest.self, from: body)
         let (limit, marker) = try paging(request, maxLimit: 100, defaultLimit: 50)
         var filter: KeyID? = nil
@@ -566,6 +583,7 @@ extension KMS {
         let keyId = try requireKeyId(request.keyId)
         let (limit, marker) = try paging(request, maxLimit: 50, defaultLimit: 50)
         let key = try resolve(keyId, context, allowAlias: false)
+        try authorize(key, context)
         let values = Dictionary(key.record.tags.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
         let page = try Self.page(values.keys.sorted(), after: marker, limit: limit)
         return AWSJSON.encode(
@@ -591,6 +609,7 @@ extension KMS {
         let keyId = try requireKeyId(request.keyId)
         try checkPolicyName(request.policyName)
         let key = try resolve(keyId, context, allowAlias: false)
+        try authorize(key, context)
         return AWSJSON.encode(GetKeyPolicyResponse(policy: key.record.policy, policyName: "default"))
     }
 
@@ -614,7 +633,7 @@ extension KMS {
     func listKeyPolicies(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(ListRequest.self, from: body)
         _ = try paging(request, maxLimit: 1000, defaultLimit: 100)
-        _ = try resolve(try requireKeyId(request.keyId), context, allowAlias: false)
+        try authorize(try resolve(try requireKeyId(request.keyId), context, allowAlias: false), context)
         return AWSJSON.encode(ListKeyPoliciesResponse(policyNames: ["default"], truncated: false))
     }
 

@@ -30,6 +30,14 @@ public final class LeaseService: Sendable {
     /// The number of active leases.
     public var activeCount: Int { table.count }
 
+    private func authorize(_ context: RequestContext, _ action: String, _ resources: [String]) throws(LeaseError) {
+        do {
+            try context.authorize(action, resources)
+        } catch {
+            throw LeaseError.forbidden(error.message)
+        }
+    }
+
     /// The TTL to grant: the default when none is asked, capped at the maximum, as Vault does.
     private func ttl(_ requested: Int?) throws(LeaseError) -> Int {
         let settings = self.settings
@@ -47,6 +55,7 @@ public final class LeaseService: Sendable {
     public func create(name: String, ttlSeconds: Int?, maxUses: Int?, context: RequestContext) throws(LeaseError)
         -> Lease
     {
+        try authorize(context, "lease:Create", [name])
         let ttl = try ttl(ttlSeconds)
         let maxUses = maxUses ?? 0
         guard maxUses >= 0 else { throw LeaseError.badRequest("maxUses must be 0 (no limit) or more") }
@@ -95,6 +104,7 @@ public final class LeaseService: Sendable {
     /// - Returns: the plaintext in guarded memory and its version.
     public func redeem(_ id: String, context: RequestContext) throws(LeaseError) -> (value: SecureBytes, version: Int) {
         let name = try withOwnLease(id, context) { (lease) throws(LeaseError) -> String in
+            try authorize(context, "lease:Redeem", [lease.name])
             guard lease.maxUses == 0 || lease.uses < lease.maxUses else { throw LeaseError.usedUp }
             lease.uses += 1
             return lease.name
@@ -114,6 +124,7 @@ public final class LeaseService: Sendable {
         let ttl = try ttl(ttlSeconds)
         let now = clock.now()
         return try withOwnLease(id, context) { (lease) throws(LeaseError) -> Lease in
+            try authorize(context, "lease:Renew", [lease.name])
             lease.expiresAt = now + Double(ttl)
             return lease
         }
@@ -131,21 +142,24 @@ public final class LeaseService: Sendable {
     }
 
     /// Every active lease (admin).
-    public func list() -> [Lease] {
+    public func list(context: RequestContext) throws(LeaseError) -> [Lease] {
+        try authorize(context, "admin:ListLeases", [])
         let now = clock.now()
         return table.all().filter { $0.expiresAt > now }.sorted { $0.created < $1.created }
     }
 
     /// Ends one lease, whoever owns it (admin).
     /// - Returns: 1 if it existed, else 0.
-    public func revoke(id: String) -> Int {
-        table.removeAll { $0.id == id }
+    public func revoke(id: String, context: RequestContext) throws(LeaseError) -> Int {
+        try authorize(context, "admin:RevokeLeases", [])
+        return table.removeAll { $0.id == id }
     }
 
     /// Ends every lease on a name under `prefix` (admin).
     /// - Returns: how many were revoked.
-    public func revoke(prefix: String) -> Int {
-        table.removeAll { $0.name.hasPrefix(prefix) }
+    public func revoke(prefix: String, context: RequestContext) throws(LeaseError) -> Int {
+        try authorize(context, "admin:RevokeLeases", [prefix + "*"])
+        return table.removeAll { $0.name.hasPrefix(prefix) }
     }
 
     /// Drops expired leases.

@@ -135,6 +135,7 @@ extension SSM {
         let name = request.name!
         let value = request.value!
         try ParameterName.validate(name, context)
+        try context.authorize([name])
         if request.tags != nil && request.overwrite == true {
             throw AWSError.validation(
                 "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource."
@@ -268,6 +269,7 @@ extension SSM {
     func deleteParameter(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(NameRequest.self, from: body)
         let name = try ParameterName.parse(try requireName(request.name), context).name
+        try context.authorize([name])
         try withWriter { () throws(AWSError) in
             guard parameters[name] != nil else { throw AWSError.parameterNotFound("Parameter \(name) not found.") }
             try commit(ParameterChange(parameter: nil, writtenVersions: [], deletedNames: [name]))
@@ -278,6 +280,7 @@ extension SSM {
     func deleteParameters(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(NamesRequest.self, from: body)
         let names = try requireNames(request.names)
+        try context.authorize(names.compactMap { try? ParameterName.parse($0, context).name })
         let result = try withWriter { () throws(AWSError) -> DeleteParametersResponse in
             var deleted: [String] = []
             var invalid: [String] = []
@@ -337,6 +340,7 @@ extension SSM {
         _ context: RequestContext
     ) throws(AWSError) -> ResponseBody {
         let reference = try ParameterName.parse(name, context)
+        try context.authorize([reference.name])
         guard let (parameter, version) = try find(reference) else {
             throw AWSError.parameterNotFound("Parameter \(reference.name) not found.")
         }
@@ -351,6 +355,7 @@ extension SSM {
     func getParameters(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(NamesRequest.self, from: body)
         let names = try requireNames(request.names)
+        try context.authorize(names.compactMap { try? ParameterName.parse($0, context).name })
         var found: [(sortKey: String, text: String, json: SensitiveJSON)] = []
         var invalid: [String] = []
         for text in names {
@@ -396,6 +401,7 @@ extension SSM {
         let labelFilters = filters.filter { $0.key == "Label" }
         let recursive = request.recursive == true
         let prefix = normalized == "/" ? "/" : normalized + "/"
+        try context.authorize([prefix + "*"])
         var matches: [(StoredParameter, ParameterVersionRecord)] = []
         for name in sortedNames(withPrefix: prefix)
         where ParameterName.isUnder(name, path: normalized, recursive: recursive) {
@@ -419,6 +425,7 @@ extension SSM {
     }
 
     func describeParameters(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
+        try context.authorize([])
         let request = try AWSJSON.decode(DescribeParametersRequest.self, from: body)
         var validator = Validator()
         validator.range(request.maxResults, "maxResults", min: 1, max: 50)
@@ -473,6 +480,7 @@ extension SSM {
     func getParameterHistory(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(NameRequest.self, from: body)
         let name = try ParameterName.parse(try requireName(request.name), context).name
+        try context.authorize([name])
         var validator = Validator()
         validator.range(request.maxResults, "maxResults", min: 1, max: 50)
         try validator.check()
@@ -502,6 +510,7 @@ extension SSM {
     func labelParameterVersion(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(LabelRequest.self, from: body)
         let name = try ParameterName.parse(try requireName(request.name), context).name
+        try context.authorize([name])
         let labels = try requireLabels(request.labels)
         let result = try withWriter { () throws(AWSError) -> LabelParameterVersionResponse in
             guard var parameter = parameters[name] else {
@@ -539,6 +548,7 @@ extension SSM {
     func unlabelParameterVersion(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(LabelRequest.self, from: body)
         let name = try ParameterName.parse(try requireName(request.name), context).name
+        try context.authorize([name])
         var validator = Validator()
         validator.required(request.parameterVersion, "parameterVersion")
         try validator.check()
@@ -608,6 +618,7 @@ extension SSM {
         let tags = validateTags(request.tags, &validator)
         try validator.check()
         let name = try taggedParameter(request, context)
+        try context.authorize([name])
         try withWriter { () throws(AWSError) in
             guard var parameter = parameters[name] else {
                 throw AWSError.invalidResourceId("The resource ID \(name) is not valid.")
@@ -630,6 +641,7 @@ extension SSM {
         validator.required(request.tagKeys, "tagKeys")
         try validator.check()
         let name = try taggedParameter(request, context)
+        try context.authorize([name])
         try withWriter { () throws(AWSError) in
             guard var parameter = parameters[name] else {
                 throw AWSError.invalidResourceId("The resource ID \(name) is not valid.")
@@ -643,6 +655,7 @@ extension SSM {
     func listTagsForResource(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(TagsRequest.self, from: body)
         let name = try taggedParameter(request, context)
+        try context.authorize([name])
         let tags = parameters[name]?.tags ?? []
         return AWSJSON.encode(ListTagsForResourceResponse(tagList: tags.map { SSMTag(key: $0.key, value: $0.value) }))
     }

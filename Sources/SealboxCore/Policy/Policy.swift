@@ -1,0 +1,90 @@
+/// Who may do what: rules granting actions on resources to principals.
+///
+/// Principals are written `uid:1001`, `gid:100`, `user:name`, `group:name`, `access-key:<principal>`
+/// (the principal an access key maps to), `token` (the extension token on TCP) or `*`. Actions are
+/// `<service>:<Operation>` (`kms:Decrypt`, `ssm:GetParameter`, `lease:Create`, `admin:RevokeLeases`),
+/// resources parameter names, key ids, key ARNs or aliases; both may end in `*` to match a prefix.
+public struct Policy: Sendable, Equatable {
+    /// One grant.
+    public struct Rule: Sendable, Equatable, Codable {
+        public var principals: [String]
+        public var allow: [String]
+        public var resources: [String]
+
+        /// - Parameters:
+        ///   - principals: who.
+        ///   - allow: which actions.
+        ///   - resources: on what.
+        public init(principals: [String], allow: [String], resources: [String]) {
+            self.principals = principals
+            self.allow = allow
+            self.resources = resources
+        }
+    }
+
+    public var rules: [Rule]
+
+    /// - Parameter rules: the grants; anything not granted is refused.
+    public init(rules: [Rule]) {
+        self.rules = rules
+    }
+
+    /// The policy without a config file: the daemon's own uid, root, the daemon's access key and the
+    /// extension token (readable only by the daemon's user and group) may do everything.
+    /// - Parameter daemonUID: the daemon's uid.
+    public static func defaultPolicy(daemonUID: UInt32) -> Policy {
+        Policy(rules: [
+            Rule(
+                principals: ["uid:0", "uid:\(daemonUID)", "access-key:daemon", "token"], allow: ["*"], resources: ["*"])
+        ])
+    }
+
+    /// Whether any rule grants `action` on every one of `resources` to one of `principals`.
+    /// - Parameters:
+    ///   - principals: every name the caller goes by.
+    ///   - action: the action.
+    ///   - resources: what it touches; an empty list means "no particular resource" (`*`).
+    public func allows(_ principals: [String], action: String, resources: [String]) -> Bool {
+        let wanted = resources.isEmpty ? ["*"] : resources
+        let rules = self.rules.filter { rule in
+            rule.principals.contains { pattern in principals.contains { Self.matches(pattern, $0) } }
+                && rule.allow.contains { Self.matches($0, action) }
+        }
+        return wanted.allSatisfy { resource in
+            rules.contains { rule in rule.resources.contains { Self.matches($0, resource) } }
+        }
+    }
+
+    /// `*` alone matches anything; a trailing `*` matches a prefix; otherwise the text must be equal.
+    static func matches(_ pattern: String, _ value: String) -> Bool {
+        if pattern == "*" { return true }
+        if pattern.hasSuffix("*") { return value.hasPrefix(pattern.dropLast()) }
+        return pattern == value
+    }
+}
+
+/// The caller's names for policy matching, and the policy in force for this request.
+public struct Authorization: Sendable {
+    /// Every name the caller goes by (`uid:…`, `group:…`, `access-key:…`, `token`).
+    public let principals: [String]
+    let policy: Policy?
+
+    /// - Parameters:
+    ///   - principals: the caller's names.
+    ///   - policy: the policy; nil lets everything through (an ephemeral daemon without a config).
+    public init(principals: [String], policy: Policy?) {
+        self.principals = principals
+        self.policy = policy
+    }
+
+    /// Lets everything through: for tests and ephemeral daemons without a config.
+    public static let unrestricted = Authorization(principals: [], policy: nil)
+
+    /// Whether `action` on `resources` is allowed.
+    /// - Parameters:
+    ///   - action: the action.
+    ///   - resources: what it touches.
+    public func allows(_ action: String, _ resources: [String]) -> Bool {
+        policy?.allows(principals, action: action, resources: resources) ?? true
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Yams
+
+/// The config file (`--config`, YAML): lease limits, SigV4 access keys for TCP, and the policy.
+///
+/// ```yaml
+/// leases: {defaultTtlSeconds: 300, maxTtlSeconds: 3600, maxActive: 100000}
+/// accessKeys:
+///   - {id: AKIAHANDLERS0000001, secretFile: /etc/sealbox/handlers.secret, principal: handlers}
+/// policy:
+///   - principals: ["group:lambda", "uid:1001", "access-key:handlers"]
+///     allow: ["lease:*", "ssm:GetParameter*", "kms:Decrypt"]
+///     resources: ["/app/*", "alias/app"]
+/// ```
+public struct SealboxConfig: Sendable, Equatable {
+    /// An access key whose secret is read from a file (mode 0600, never in the config itself).
+    public struct AccessKeyEntry: Sendable, Equatable {
+        public var id: String
+        public var secretFile: String
+        public var principal: String
+    }
+
+    public var leases: LeaseSettings
+    public var accessKeys: [AccessKeyEntry]
+    /// Nil when the file has no `policy:`; the default policy then applies.
+    public var policy: Policy?
+
+    public init(leases: LeaseSettings = LeaseSettings(), accessKeys: [AccessKeyEntry] = [], policy: Policy? = nil) {
+        self.leases = leases
+        self.accessKeys = accessKeys
+        self.policy = policy
+    }
+
+    /// Parses a config file's text. Unknown keys and bad values are refused with where they are.
+    /// - Parameters:
+    ///   - text: the YAML (or JSON) text.
+    ///   - origin: the file name, for errors.
+    public static func parse(_ text: String, origin: String) throws -> SealboxConfig {
+        func fail(_ message: String) -> SetupError { SetupError(description: "\(origin): \(message)") }
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else { return SealboxConfig() }
+            root = node
+        } catch {
+            throw fail("not valid YAML: \(error)")
+        }
+        guard let top = root.mapping else { throw fail("the top level must be a mapping") }
+        var config = SealboxConfig()
+        for (keyNode, value) in top {
+            guard let key = keyNode.string else { throw fail("keys must be strings") }
+            switch key {
+            case "leases":
+                config.leases = try parseLeases(value, fail)
+            case "accessKeys":
+                guard let list = value.sequence else { throw fail("accessKeys must be a list") }
+                config.accessKeys = try list.enumerated().map { index, entry in
+                    let fields = try strings(entry, ["id", "secretFile", "principal"], "accessKeys[\(index)]", fail)
+                    guard let id = fields["id"], let file = fields["secretFile"], let principal = fields["principal"]
+                    else {
+                        throw fail("accessKeys[\(index)] needs id, secretFile and principal")
+                    }
+                    return AccessKeyEntry(id: id, secretFile: file, principal: principal)
+                }
+            case "policy":
+                guard let list = value.sequence else { throw fail("policy must be a list of rules") }
+                config.policy = Policy(
+                    rules: try list.enumerated().map { index, rule in try parseRule(rule, "policy[\(index)]", fail) })
+            default:
+                throw fail("unknown key '\(key)' (expected leases, accessKeys, policy)")
+            }
+        }
+        return config
+    }
+
+    private static func parseLeases(_ node: Node, _ fail: (String) -> SetupError) throws -> LeaseSettings {
+        guard let mapping = node.mapping else { throw fail("leases must be a mapping") }
+        var settings = LeaseSettings()
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? ""
+            guard let number = value.int, number > 0 else { throw fail("leases.\(key) must be a positive integer") }
+            switch key {
+            case "defaultTtlSeconds": settings.defaultTtlSeconds = number
+            case "maxTtlSeconds": settings.maxTtlSeconds = number
+            case "maxActive": settings.maxActive = number
+            default: throw fail("unknown key 'leases.\(key)' (expected defaultTtlSeconds, maxTtlSeconds, maxActive)")
+            }
+        }
+        guard settings.defaultTtlSeconds <= settings.maxTtlSeconds else {
+            throw fail("leases.defaultTtlSeconds must not exceed leases.maxTtlSeconds")
+        }
+        return settings
+    }
+
+    private static func parseRule(_ node: Node, _ place: String, _ fail: (String) -> SetupError) throws -> Policy.Rule {
+        guard let mapping = node.mapping else { throw fail("\(place) must be a mapping") }
+        var lists: [String: [String]] = [:]
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? ""
+            guard ["principals", "allow", "resources"].contains(key) else {
+                throw fail("unknown key '\(place).\(key)' (expected principals, allow, resources)")
+            }
+            guard let items = value.sequence?.compactMap(\.string), items.count == value.sequence?.count, !items.isEmpty
+            else {
+                throw fail("\(place).\(key) must be a non-empty list of strings")
+            }
+            lists[key] = items
+        }
+        guard let principals = lists["principals"], let allow = lists["allow"], let resources = lists["resources"]
+        else {
+            throw fail("\(place) needs principals, allow and resources")
+        }
+        for principal in principals where !isPrincipal(principal) {
+            throw fail(
+                "\(place): '\(principal)' is not a principal (uid:N, gid:N, user:NAME, group:NAME, access-key:NAME, token, *)"
+            )
+        }
+        for action in allow where action != "*" && !action.contains(":") {
+            throw fail("\(place): '\(action)' is not an action (service:Operation, with an optional trailing *)")
+        }
+        return Policy.Rule(principals: principals, allow: allow, resources: resources)
+    }
+
+    private static func isPrincipal(_ text: String) -> Bool {
+        if text == "*" || text == "token" { return true }
+        for prefix in ["uid:", "gid:"] where text.hasPrefix(prefix) {
+            return UInt32(text.dropFirst(prefix.count)) != nil
+        }
+        return ["user:", "group:", "access-key:"].contains { text.hasPrefix($0) && text.count > $0.count }
+    }
+
+    private static func strings(
+        _ node: Node,
+        _ allowed: [String],
+        _ place: String,
+        _ fail: (String) -> SetupError
+    ) throws -> [String: String] {
+        guard let mapping = node.mapping else { throw fail("\(place) must be a mapping") }
+        var result: [String: String] = [:]
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? ""
+            guard allowed.contains(key) else { throw fail("unknown key '\(place).\(key)'") }
+            guard let text = value.string, !text.isEmpty else {
+                throw fail("\(place).\(key) must be a non-empty string")
+            }
+            result[key] = text
+        }
+        return result
+    }
+}
