@@ -32,6 +32,8 @@ public struct RequestContext: Sendable {
     public var authorization: Authorization
     /// The action being performed, such as `kms:Decrypt`; set by the endpoint that dispatches.
     public var action: String
+    /// Collects what the request touches, for the audit log; nil when the request is not audited.
+    public var trail: AuditTrail?
 
     /// - Parameters:
     ///   - region: the region for ARNs.
@@ -65,6 +67,7 @@ public struct RequestContext: Sendable {
     ///   - action: the action, such as `lease:Redeem`.
     ///   - resources: what it touches.
     public func authorize(_ action: String, _ resources: [String]) throws(AWSError) {
+        if let trail { for resource in resources { trail.add(resource) } }
         guard !authorization.allows(action, resources) else { return }
         let resource = resources.first ?? "*"
         throw AWSError.accessDenied(

@@ -10,6 +10,7 @@ struct AWSEndpoint: Sendable {
     let kms: KMS
     let ssm: SSM
     let authenticator: Authenticator
+    let audit: AuditLog?
     let threadPool: NIOThreadPool
     let logger: Logger
 
@@ -52,15 +53,18 @@ struct AWSEndpoint: Sendable {
     ) throws(AWSError) -> RouteResult {
         var authenticated = try authenticator.aws(request, signingName: signingName)
         authenticated.action = "\(signingName):\(operation.name)"
+        if audit != nil, Self.isAudited(operation.name) { authenticated.trail = AuditTrail() }
         let context = authenticated
         guard operation.writes else {
             return .now(
-                respond(requestID) { () throws(AWSError) in try operation(service, body: request.body, context: context)
+                respond(requestID, context) { () throws(AWSError) in
+                    try operation(service, body: request.body, context: context)
                 })
         }
         return .later(
             threadPool.runIfActive(eventLoop: eventLoop) {
-                respond(requestID) { () throws(AWSError) in try operation(service, body: request.body, context: context)
+                respond(requestID, context) { () throws(AWSError) in
+                    try operation(service, body: request.body, context: context)
                 }
             }.recover { _ in
                 // The pool refuses work only while shutting down.
@@ -68,18 +72,54 @@ struct AWSEndpoint: Sendable {
             })
     }
 
-    private func respond(_ requestID: String, _ body: () throws(AWSError) -> ResponseBody) -> HTTPResponse {
+    /// Reads of metadata are not audited; every decrypt, write and key use is.
+    static func isAudited(_ operation: String) -> Bool {
+        !(operation.hasPrefix("Describe") || operation.hasPrefix("List") || operation == "GetKeyPolicy"
+            || operation == "GetKeyRotationStatus")
+    }
+
+    private func respond(
+        _ requestID: String,
+        _ context: RequestContext,
+        _ body: () throws(AWSError) -> ResponseBody
+    ) -> HTTPResponse {
+        let response: HTTPResponse
+        let result: String
         do {
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
             headers.add(name: "x-amzn-RequestId", value: requestID)
-            return HTTPResponse(status: .ok, headers: headers, body: try body())
+            response = HTTPResponse(status: .ok, headers: headers, body: try body())
+            result = "allowed"
         } catch {
             if error.httpStatus >= 500 {
                 logger.error("request failed", metadata: ["requestId": "\(requestID)", "error": "\(error)"])
             }
-            return Self.errorResponse(error, requestID: requestID)
+            response = Self.errorResponse(error, requestID: requestID)
+            result = error.type == "AccessDeniedException" ? "denied" : "failed:\(error.type)"
         }
+        guard let audit, let trail = context.trail else { return response }
+        do {
+            try audit.record(context, trail: trail, result: result)
+            return response
+        } catch {
+            // Fail closed: without its record, the answer (and any plaintext in it) is not sent.
+            logger.error("audit record failed; refusing the request", metadata: ["requestId": "\(requestID)"])
+            return Self.auditUnavailable(requestID)
+        }
+    }
+
+    static func auditUnavailable(_ requestID: String) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
+        headers.add(name: "x-amzn-RequestId", value: requestID)
+        headers.add(name: "X-Amzn-ErrorType", value: "ServiceUnavailableException")
+        return HTTPResponse(
+            status: .serviceUnavailable, headers: headers,
+            body: NativeJSON.encode([
+                "__type": "ServiceUnavailableException",
+                "message": "The audit log cannot be written; the request was refused.",
+            ]))
     }
 
     static func errorResponse(_ error: AWSError, requestID: String = KeyID.random().description) -> HTTPResponse {

@@ -9,6 +9,7 @@ struct NativeEndpoint: Sendable {
     let leases: LeaseService
     let ssm: SSM
     let authenticator: Authenticator
+    let audit: AuditLog?
 
     private struct CreateLease: Decodable {
         var name: String?
@@ -51,11 +52,54 @@ struct NativeEndpoint: Sendable {
         var revoked: Int
     }
 
-    /// Routes `/v1/leases`, `/v1/leases/revoke`, `/v1/leases/{id}`, `/v1/leases/{id}/redeem|renew`.
+    /// Routes `/v1/leases`, `/v1/leases/revoke`, `/v1/leases/{id}`, `/v1/leases/{id}/redeem|renew`,
+    /// and audits each call.
     func leases(_ request: HTTPRequest) -> HTTPResponse {
+        var context: RequestContext
+        do {
+            context = try authenticator.native(request)
+        } catch {
+            return error.response
+        }
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
+        context.action = Self.action(request.head.method, parts)
+        if audit != nil {
+            context.trail = AuditTrail()
+            if parts.count >= 3, parts[2] != "revoke" { context.trail?.setLease(String(parts[2])) }
+        }
+        let response = leases(request, parts, context)
+        return audited(response, context)
+    }
+
+    private static func action(_ method: HTTPMethod, _ parts: [Substring]) -> String {
+        switch (method, parts.count) {
+        case (.POST, 2): "lease:Create"
+        case (.GET, 2): "admin:ListLeases"
+        case (.POST, 3) where parts[2] == "revoke": "admin:RevokeLeases"
+        case (.DELETE, 3): "lease:Delete"
+        case (.POST, 4) where parts[3] == "redeem": "lease:Redeem"
+        case (.POST, 4) where parts[3] == "renew": "lease:Renew"
+        default: "lease:Unknown"
+        }
+    }
+
+    /// Writes the request's audit record; without it the answer is not sent (fail closed).
+    private func audited(_ response: HTTPResponse, _ context: RequestContext) -> HTTPResponse {
+        guard let audit, let trail = context.trail else { return response }
+        let code = response.status.code
+        let result = code < 300 ? "allowed" : code == 403 ? "denied" : "failed:\(code)"
+        do {
+            try audit.record(context, trail: trail, result: result)
+            return response
+        } catch {
+            return .error(
+                .serviceUnavailable, code: "AuditUnavailable",
+                message: "The audit log cannot be written; the request was refused.")
+        }
+    }
+
+    private func leases(_ request: HTTPRequest, _ parts: [Substring], _ context: RequestContext) -> HTTPResponse {
         do throws(NativeError) {
-            let context = try authenticator.native(request)
-            let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
             let method = request.head.method
             switch (method, parts.count) {
             case (.POST, 2):
@@ -64,6 +108,7 @@ struct NativeEndpoint: Sendable {
                 let lease = try run { () throws(LeaseError) in
                     try leases.create(name: name, ttlSeconds: body.ttlSeconds, maxUses: body.maxUses, context: context)
                 }
+                context.trail?.setLease(lease.id)
                 return .json(.created, LeaseView(lease))
             case (.GET, 2):
                 let all = try run { () throws(LeaseError) in try leases.list(context: context) }
@@ -114,6 +159,7 @@ struct NativeEndpoint: Sendable {
             }
             var context = try authenticator.native(request)
             context.action = "ssm:GetParameter"
+            if audit != nil { context.trail = AuditTrail() }
             var query: [String: String] = [:]
             for item in request.query.split(separator: "&") {
                 let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -132,9 +178,10 @@ struct NativeEndpoint: Sendable {
             let decrypt = query["withDecryption"]?.lowercased() == "true"
             do {
                 let body = try ssm.parameterResponse(name, decrypt: decrypt, resultMetadata: true, context)
-                return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: body)
+                return audited(
+                    HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: body), context)
             } catch {
-                return AWSEndpoint.errorResponse(error)
+                return audited(AWSEndpoint.errorResponse(error), context)
             }
         } catch {
             return error.response

@@ -64,6 +64,12 @@ struct Sealboxd: AsyncParsableCommand {
     )
     var config: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Append-only, hash-chained JSON lines; - for stderr. Default <data-dir>/audit.log (none with --ephemeral). [env: SEALBOX_AUDIT_LOG]",
+            valueName: "path"))
+    var auditLog: String?
+
     @Flag(
         help:
             "In-memory store and random root key; nothing is written to disk. For test suites. [env: SEALBOX_EPHEMERAL]"
@@ -185,13 +191,15 @@ struct Sealboxd: AsyncParsableCommand {
         let (initialSecurity, leaseSettings) = try loadSecurity()
         let security = SecurityState(initialSecurity)
         let leases = LeaseService(ssm: ssm, settings: leaseSettings)
+        let auditPath = setting(auditLog, "AUDIT_LOG") ?? (ephemeral ? nil : "\(dataDir)/audit.log")
+        let audit = try auditPath.map { try AuditLog(path: $0, key: AuditLog.key(rootKey: root)) }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let router = Router(
             kms: kms, ssm: ssm, leases: leases, settings: settings, security: security,
-            extensionToken: extensionToken, threadPool: threadPool, logger: logger)
+            extensionToken: extensionToken, audit: audit, threadPool: threadPool, logger: logger)
         let credentialsHint = ephemeral ? nil : "\(dataDir)/credentials"
         let (listenAddress, socketFile) = (tcp, socketPath)
         let server = HTTPServer(

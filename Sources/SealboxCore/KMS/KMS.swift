@@ -180,10 +180,16 @@ public final class KMS: Sendable {
     /// Refuses unless the policy grants this request's action on the key, named by id, ARN or any
     /// of its aliases.
     func authorize(_ key: LiveKey, _ context: RequestContext) throws(AWSError) {
-        guard context.authorization.policy != nil else { return }
+        guard context.authorization.policy != nil else {
+            context.trail?.add(key.arn(context))
+            return
+        }
         let names = [key.id.description, key.arn(context)] + (aliasesByKey[key.id] ?? [])
         // A grant on any of the key's names covers the key.
-        if names.contains(where: { context.authorization.allows(context.action, [$0]) }) { return }
+        if names.contains(where: { context.authorization.allows(context.action, [$0]) }) {
+            context.trail?.add(key.arn(context))
+            return
+        }
         try context.authorize([key.arn(context)])
     }
 

@@ -1,0 +1,82 @@
+import Foundation
+import SealboxCore
+import SealboxCrypto
+import Testing
+
+@Suite struct AuditTests {
+    static func writeLog(records: Int) throws -> (path: String, key: SecureBytes) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(KeyID.random()).log").path
+        let key = AuditLog.key(rootKey: .random(count: 32))
+        let log = try AuditLog(path: path, key: key, clock: ManualClock())
+        let context = RequestContext(
+            region: "us-east-1", accountID: "123456789012",
+            principal: .process(pid: 7, uid: 1001, gid: 1001, startTime: 9),
+            action: "lease:Redeem")
+        for index in 0..<records {
+            let trail = AuditTrail()
+            trail.setLease("lease-\(index)")
+            try log.record(context, trail: trail, result: index % 3 == 0 ? "denied" : "allowed")
+        }
+        return (path, key)
+    }
+
+    static func lines(_ path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    static func verify(_ lines: [String], _ key: SecureBytes, trailingNewline: Bool = true) -> AuditVerifier.Report {
+        AuditVerifier.verify(Array((lines.joined(separator: "\n") + (trailingNewline ? "\n" : "")).utf8), key: key)
+    }
+
+    @Test func anIntactLogVerifiesAndHoldsNoValues() throws {
+        let (path, key) = try Self.writeLog(records: 5)
+        let lines = try Self.lines(path)
+        #expect(lines.count == 5)
+        let report = Self.verify(lines, key)
+        #expect(report.verified == 5)
+        #expect(report.problem == nil)
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(first["action"] as? String == "lease:Redeem")
+        #expect((first["principal"] as? [String: Any])?["uid"] as? Int == 1001)
+        #expect(first["leaseId"] as? String == "lease-0")
+        #expect(first["result"] as? String == "denied")
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test func anEditIsDetected() throws {
+        let (path, key) = try Self.writeLog(records: 4)
+        var lines = try Self.lines(path)
+        lines[2] = lines[2].replacingOccurrences(of: "\"allowed\"", with: "\"denied!\"")
+        let report = Self.verify(lines, key)
+        #expect(report.verified == 2)
+        #expect(report.problem?.line == 3)
+        #expect(report.problem?.reason.contains("MAC mismatch") == true)
+    }
+
+    @Test func aDeletionOrReorderIsDetected() throws {
+        let (path, key) = try Self.writeLog(records: 4)
+        var lines = try Self.lines(path)
+        lines.remove(at: 1)
+        #expect(Self.verify(lines, key).problem?.line == 2)
+        var swapped = try Self.lines(path)
+        swapped.swapAt(1, 2)
+        #expect(Self.verify(swapped, key).problem?.reason.contains("breaks") == true)
+    }
+
+    @Test func aTornFinalRecordIsReportedWithItsLine() throws {
+        let (path, key) = try Self.writeLog(records: 3)
+        var lines = try Self.lines(path)
+        lines[2] = String(lines[2].prefix(40))
+        let report = Self.verify(lines, key, trailingNewline: false)
+        #expect(report.verified == 2)
+        #expect(report.problem?.line == 3)
+        #expect(report.problem?.reason.contains("torn") == true)
+    }
+
+    @Test func anotherKeyFailsAtTheFirstLine() throws {
+        let (path, _) = try Self.writeLog(records: 2)
+        let report = Self.verify(try Self.lines(path), AuditLog.key(rootKey: .random(count: 32)))
+        #expect(report.problem?.line == 1)
+    }
+}
