@@ -63,6 +63,7 @@ let package = Package(
         .target(
             name: "SealboxClient",
             dependencies: [
+                "SealboxCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -107,7 +108,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SealboxIntegrationTests",
-            dependencies: ["SealboxClient", "SealboxCrypto"]
+            dependencies: ["SealboxClient", "SealboxCrypto", .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
     ]
 )

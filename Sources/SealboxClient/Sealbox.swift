@@ -1,0 +1,299 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SealboxCrypto
+import Synchronization
+
+/// A handler's view of Sealbox: leases held in global scope, plaintext only inside `withValue`.
+///
+/// ```swift
+/// let db = try await Sealbox.lease("/app/db/password")   // global scope: an id, never a secret
+///
+/// func handle(_ event: Event) async throws -> Response {
+///     try await db.withValue { password in               // SecureBytes, wiped when this returns
+///         try connect(user: "app", password: password)
+///     }
+/// }
+/// ```
+public enum Sealbox {
+    /// The socket path: `$SEALBOX_SOCKET`, else `./.sealbox/sealbox.sock`.
+    public static var defaultSocketPath: String {
+        if let path = getenv("SEALBOX_SOCKET") { return String(cString: path) }
+        return "./.sealbox/sealbox.sock"
+    }
+
+    /// Creates a lease on a parameter for this process.
+    /// - Parameters:
+    ///   - name: the parameter name.
+    ///   - ttlSeconds: the lease lifetime; the daemon's default when nil.
+    ///   - maxUses: the most redeems per lease; 0 for no limit.
+    ///   - socketPath: the daemon's Unix socket.
+    public static func lease(
+        _ name: String,
+        ttlSeconds: Int? = nil,
+        maxUses: Int = 0,
+        socketPath: String = defaultSocketPath
+    ) async throws(SealboxError) -> SealboxLease {
+        let lease = SealboxLease(name: name, ttlSeconds: ttlSeconds, maxUses: maxUses, socketPath: socketPath)
+        try await lease.renewLease()
+        return lease
+    }
+}
+
+/// A failure talking to Sealbox.
+public struct SealboxError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure.
+    public enum Kind: Sendable, Equatable {
+        /// The daemon could not be reached.
+        case unavailable
+        /// The policy refused the request.
+        case accessDenied
+        /// The parameter does not exist.
+        case notFound
+        /// The daemon answered something else.
+        case other
+    }
+
+    public let kind: Kind
+    /// The HTTP status, when the daemon answered.
+    public let status: Int?
+    /// The daemon's error code, when it answered.
+    public let code: String?
+    public let message: String
+
+    public var description: String { "\(code ?? "\(kind)"): \(message)" }
+}
+
+/// A lease handle: safe to keep in global scope, it holds the lease id and never plaintext. It
+/// re-leases transparently when the lease expired, was used up or revoked, or the daemon restarted
+/// (leases live in the daemon's memory only).
+public final class SealboxLease: Sendable {
+    /// The leased parameter.
+    public let name: String
+    private let ttlSeconds: Int?
+    private let maxUses: Int
+    private let socketPath: String
+    private let leaseID = Mutex<String?>(nil)
+
+    init(name: String, ttlSeconds: Int?, maxUses: Int, socketPath: String) {
+        self.name = name
+        self.ttlSeconds = ttlSeconds
+        self.maxUses = maxUses
+        self.socketPath = socketPath
+    }
+
+    /// The current lease id (for diagnostics).
+    public var id: String? { leaseID.withLock { $0 } }
+
+    /// Redeems the lease and hands the plaintext to `body`; the bytes are wiped when it returns.
+    /// - Parameter body: uses the secret; it must not copy it anywhere that outlives the call.
+    public func withValue<R>(_ body: (SecureBytes) throws -> R) async throws -> R {
+        let (value, _) = try await redeem()
+        return try body(value)
+    }
+
+    /// Redeems the lease: the plaintext in guarded memory, and its version.
+    public func redeem() async throws(SealboxError) -> (value: SecureBytes, version: Int) {
+        if id == nil { try await renewLease() }
+        do {
+            return try await redeemOnce()
+        } catch let error where ["LeaseNotFound", "LeaseExpired", "LeaseUsedUp"].contains(error.code ?? "") {
+            try await renewLease()
+            return try await redeemOnce()
+        }
+    }
+
+    private func redeemOnce() async throws(SealboxError) -> (value: SecureBytes, version: Int) {
+        guard let id else { throw SealboxError(kind: .other, status: nil, code: nil, message: "no lease") }
+        let response = try await Transport.request(socketPath, .POST, "/v1/leases/\(id)/redeem", body: [])
+        guard response.status == 200 else { throw Transport.error(response) }
+        defer { Transport.wipe(response) }
+        return try RedeemResponse.parse(response.body)
+    }
+
+    /// Takes a fresh lease, replacing the current one.
+    func renewLease() async throws(SealboxError) {
+        var request = "{\"name\":\(JSONQuote.quote(name)),\"maxUses\":\(maxUses)"
+        if let ttlSeconds { request += ",\"ttlSeconds\":\(ttlSeconds)" }
+        request += "}"
+        let response = try await Transport.request(socketPath, .POST, "/v1/leases", body: Array(request.utf8))
+        guard response.status == 201 else { throw Transport.error(response) }
+        guard let id = RedeemResponse.stringField("leaseId", in: response.body) else {
+            throw SealboxError(
+                kind: .other, status: response.status, code: nil, message: "the lease answer has no leaseId")
+        }
+        leaseID.withLock { $0 = id }
+    }
+}
+
+/// One short connection per call: handlers call rarely, and a connection held across invocations
+/// of a frozen Lambda container would go stale.
+enum Transport {
+    static func request(
+        _ socketPath: String,
+        _ method: HTTPMethod,
+        _ path: String,
+        body: [UInt8]
+    ) async throws(SealboxError) -> SealboxResponse {
+        let connection: SealboxConnection
+        do {
+            connection = try await SealboxConnection.connect(to: .unixSocket(path: socketPath))
+        } catch {
+            throw SealboxError(
+                kind: .unavailable, status: nil, code: nil,
+                message:
+                    "cannot reach sealboxd at \(socketPath): is it running (make run), and is SEALBOX_SOCKET right?")
+        }
+        defer { Task { await connection.close() } }
+        do {
+            return try await connection.request(
+                method, path, headers: [("Content-Type", "application/json")], body: body)
+        } catch {
+            throw SealboxError(
+                kind: .unavailable, status: nil, code: nil, message: "sealboxd at \(socketPath) closed the connection")
+        }
+    }
+
+    static func error(_ response: SealboxResponse) -> SealboxError {
+        let code =
+            RedeemResponse.stringField("error", in: response.body)
+            ?? RedeemResponse.stringField("__type", in: response.body)
+        let message = RedeemResponse.stringField("message", in: response.body) ?? "HTTP \(response.status)"
+        let kind: SealboxError.Kind =
+            switch response.status {
+            case 403: .accessDenied
+            case 404: .notFound
+            default: .other
+            }
+        return SealboxError(kind: kind, status: response.status, code: code, message: message)
+    }
+
+    static func wipe(_ response: SealboxResponse) {
+        var body = response.body
+        body.withUnsafeMutableBytes { Sodium.zero($0) }
+    }
+}
+
+enum JSONQuote {
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20:
+                out += "\\u" + String(String(scalar.value + 0x10000, radix: 16).dropFirst())
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// Reads `{"value": "...", "version": n}` without Foundation, decoding the value's JSON escapes
+/// straight into guarded memory.
+enum RedeemResponse {
+    static func parse(_ body: [UInt8]) throws(SealboxError) -> (value: SecureBytes, version: Int) {
+        guard let range = stringRange("value", in: body), let version = intField("version", in: body) else {
+            throw SealboxError(kind: .other, status: 200, code: nil, message: "unexpected redeem answer")
+        }
+        let raw = body[range]
+        var length = 0
+        do {
+            let scratch = try SecureBytes(count: raw.count) { out in
+                length = try unescape(raw, into: out)
+            }
+            let value = try SecureBytes(count: length) { out in
+                scratch.withUnsafeBytes { out.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+            }
+            return (value, version)
+        } catch {
+            throw SealboxError(kind: .other, status: 200, code: nil, message: "the redeem answer has a bad escape")
+        }
+    }
+
+    /// The bytes between the quotes of `"name":"..."`, escapes still encoded.
+    static func stringRange(_ name: String, in body: [UInt8]) -> Range<Int>? {
+        let key = Array("\"\(name)\":\"".utf8)
+        guard let start = firstIndex(of: key, in: body) else { return nil }
+        var index = start + key.count
+        let begin = index
+        while index < body.count {
+            if body[index] == UInt8(ascii: "\\") {
+                index += 2
+                continue
+            }
+            if body[index] == UInt8(ascii: "\"") { return begin..<index }
+            index += 1
+        }
+        return nil
+    }
+
+    static func stringField(_ name: String, in body: [UInt8]) -> String? {
+        stringRange(name, in: body).map { String(decoding: body[$0], as: UTF8.self) }
+    }
+
+    static func intField(_ name: String, in body: [UInt8]) -> Int? {
+        let key = Array("\"\(name)\":".utf8)
+        guard let start = firstIndex(of: key, in: body) else { return nil }
+        let digits = body[(start + key.count)...].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        return Int(String(decoding: digits, as: UTF8.self))
+    }
+
+    private static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        return (0...(haystack.count - needle.count)).first { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
+    }
+
+    struct BadEscape: Error {}
+
+    /// Decodes JSON string escapes into `out`; returns the decoded length.
+    static func unescape(_ raw: ArraySlice<UInt8>, into out: UnsafeMutableRawBufferPointer) throws -> Int {
+        var length = 0
+        var index = raw.startIndex
+        func put(_ byte: UInt8) {
+            out[length] = byte
+            length += 1
+        }
+        func hex4(_ at: Int) throws -> UInt32 {
+            guard at + 4 <= raw.endIndex,
+                let value = UInt32(String(decoding: raw[at..<(at + 4)], as: UTF8.self), radix: 16)
+            else { throw BadEscape() }
+            return value
+        }
+        while index < raw.endIndex {
+            let byte = raw[index]
+            guard byte == UInt8(ascii: "\\") else {
+                put(byte)
+                index += 1
+                continue
+            }
+            guard index + 1 < raw.endIndex else { throw BadEscape() }
+            switch raw[index + 1] {
+            case UInt8(ascii: "\""): put(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): put(UInt8(ascii: "\\"))
+            case UInt8(ascii: "/"): put(UInt8(ascii: "/"))
+            case UInt8(ascii: "n"): put(0x0a)
+            case UInt8(ascii: "r"): put(0x0d)
+            case UInt8(ascii: "t"): put(0x09)
+            case UInt8(ascii: "b"): put(0x08)
+            case UInt8(ascii: "f"): put(0x0c)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4(index + 2)
+                index += 4
+                if (0xD800..<0xDC00).contains(scalar), index + 2 + 6 <= raw.endIndex,
+                    raw[index + 2] == UInt8(ascii: "\\")
+                {
+                    let low = try hex4(index + 4)
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    index += 6
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { throw BadEscape() }
+                for byte in String(Character(unicode)).utf8 { put(byte) }
+            default: throw BadEscape()
+            }
+            index += 2
+        }
+        return length
+    }
+}
