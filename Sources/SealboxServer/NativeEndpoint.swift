@@ -167,10 +167,11 @@ struct NativeEndpoint: Sendable {
                     pair.count > 1 ? String(decoding: SigV4Verifier.percentDecode(pair[1]), as: UTF8.self) : ""
             }
             guard var name = query["name"], !name.isEmpty else {
-                throw NativeError.badRequest("the name query parameter is required")
+                return AWSEndpoint.errorResponse(.validation("The name query parameter is required."))
             }
             switch (query["version"], query["label"]) {
-            case (.some, .some): throw NativeError.badRequest("send version or label, not both")
+            case (.some, .some):
+                return AWSEndpoint.errorResponse(.validation("Send version or label, not both."))
             case (.some(let version), nil): name += ":" + version
             case (nil, .some(let label)): name += ":" + label
             case (nil, nil): break

@@ -506,3 +506,45 @@ def flip_bit(data: bytes, pos: int, bit: int = 0) -> bytes:
     b = bytearray(data)
     b[pos] ^= 1 << bit
     return bytes(b)
+
+
+# ---------------------------------------------------------------------------
+# The native lease API and the Python client in docs/examples
+# ---------------------------------------------------------------------------
+
+PYTHON_CLIENT = REPO / "docs" / "examples" / "python" / "sealbox_client.py"
+
+
+def load_python_client():
+    """Imports docs/examples/python/sealbox_client.py (the handler client under test)."""
+    import importlib.util
+    import sys
+
+    module = sys.modules.get("sealbox_client")
+    if module is not None and getattr(module, "__file__", None) == str(PYTHON_CLIENT):
+        return module
+    spec = importlib.util.spec_from_file_location("sealbox_client", PYTHON_CLIENT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["sealbox_client"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def native(conn: "UnixHTTP", method: str, path: str, doc=None, *, raw: bytes | None = None,
+           headers: dict | None = None) -> RawResponse:
+    """One native API call (`/v1/leases...`) over a kept-alive Unix socket connection."""
+    body = raw if raw is not None else (b"" if doc is None else json.dumps(doc).encode())
+    hdrs = {"Content-Type": "application/json"}
+    hdrs.update(headers or {})
+    return conn.request(method, path, body, hdrs)
+
+
+def assert_native_error(resp: RawResponse, status: int, code: str | tuple) -> dict:
+    """A native error: the status, `Content-Type: application/json`, `{"error": code, "message": text}`."""
+    codes = (code,) if isinstance(code, str) else tuple(code)
+    assert resp.status == status, f"expected HTTP {status} ({codes}), got {resp!r}"
+    assert (resp.header("content-type") or "").startswith("application/json"), f"not JSON: {resp!r}"
+    body = resp.json()
+    assert isinstance(body, dict) and isinstance(body.get("message"), str), f"no message: {body!r}"
+    assert body.get("error") in codes, f"expected error in {codes}, got {body!r}"
+    return body

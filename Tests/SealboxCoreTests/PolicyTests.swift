@@ -56,9 +56,13 @@ import Testing
 
     @Test func defaultPolicyTrustsOnlyTheDaemonAndRoot() {
         let policy = Policy.defaultPolicy(daemonUID: 1234)
-        for principal in ["uid:0", "uid:1234", "access-key:daemon", "token"] {
-            #expect(policy.allows([principal], action: "kms:Decrypt", resources: ["anything"]))
+        for principal in ["uid:0", "uid:1234", "access-key:daemon"] {
+            #expect(policy.allows([principal], action: "admin:RevokeLeases", resources: ["anything"]))
         }
+        #expect(policy.allows(["token"], action: "ssm:GetParameter", resources: ["/app/x"]))
+        #expect(policy.allows(["token"], action: "lease:Redeem", resources: ["/app/x"]))
+        #expect(!policy.allows(["token"], action: "ssm:PutParameter", resources: ["/app/x"]))
+        #expect(!policy.allows(["token"], action: "admin:ListLeases", resources: []))
         #expect(!policy.allows(["uid:1001", "group:wheel"], action: "kms:Decrypt", resources: ["anything"]))
     }
 }

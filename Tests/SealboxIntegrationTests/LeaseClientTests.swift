@@ -59,7 +59,7 @@ import Testing
             Issue.record("a lease on a missing parameter was granted")
         } catch {
             #expect(error.kind == .notFound)
-            #expect(error.code == "LeaseNotFound")
+            #expect(error.code == "ParameterNotFound")
         }
         #expect(daemon.stop() == 0)
         do {

@@ -63,6 +63,9 @@ public struct LeaseError: Error, Equatable, Sendable, CustomStringConvertible {
     static func notFound(_ message: String) -> LeaseError {
         LeaseError(status: 404, code: "LeaseNotFound", message: message)
     }
+    static func parameterNotFound(_ name: String) -> LeaseError {
+        LeaseError(status: 404, code: "ParameterNotFound", message: "No parameter named \(name)")
+    }
     static let expired = LeaseError(
         status: 403, code: "LeaseExpired", message: "The lease has expired; create a new one.")
     static let usedUp = LeaseError(

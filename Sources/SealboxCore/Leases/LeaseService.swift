@@ -60,7 +60,7 @@ public final class LeaseService: Sendable {
         let maxUses = maxUses ?? 0
         guard maxUses >= 0 else { throw LeaseError.badRequest("maxUses must be 0 (no limit) or more") }
         guard let parameter = ssm.parameters[name] else {
-            throw LeaseError.notFound("No parameter named \(name)")
+            throw LeaseError.parameterNotFound(name)
         }
         let now = clock.now()
         let lease = Lease(
@@ -110,7 +110,7 @@ public final class LeaseService: Sendable {
             return lease.name
         }
         guard let parameter = ssm.parameters[name], let current = parameter.versions.last else {
-            throw LeaseError.notFound("The parameter \(name) no longer exists")
+            throw LeaseError.parameterNotFound(name)
         }
         do {
             return (try ssm.plaintext(of: current, context), current.version)

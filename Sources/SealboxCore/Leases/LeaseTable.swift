@@ -39,10 +39,12 @@ public final class LeaseTable: Sendable {
         try shard(id).leases.withLock { (leases) throws(LeaseError) -> R in
             var lease = leases[id]
             let hadLease = lease != nil
-            let result = try body(&lease)
-            leases[id] = lease
-            if hadLease && lease == nil { active.subtract(1, ordering: .relaxed) }
-            return result
+            // Written back even when `body` throws: an expired lease is dropped as it is refused.
+            defer {
+                leases[id] = lease
+                if hadLease && lease == nil { active.subtract(1, ordering: .relaxed) }
+            }
+            return try body(&lease)
         }
     }
 

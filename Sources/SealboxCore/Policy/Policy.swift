@@ -29,13 +29,14 @@ public struct Policy: Sendable, Equatable {
         self.rules = rules
     }
 
-    /// The policy without a config file: the daemon's own uid, root, the daemon's access key and the
-    /// extension token (readable only by the daemon's user and group) may do everything.
+    /// The policy without a config file: root, the daemon's own uid and its access key may do
+    /// everything. The extension token (readable only by the daemon's user and group) may read
+    /// parameters, decrypt and use leases, as the Lambda extension it stands in for: no writes, no admin.
     /// - Parameter daemonUID: the daemon's uid.
     public static func defaultPolicy(daemonUID: UInt32) -> Policy {
         Policy(rules: [
-            Rule(
-                principals: ["uid:0", "uid:\(daemonUID)", "access-key:daemon", "token"], allow: ["*"], resources: ["*"])
+            Rule(principals: ["uid:0", "uid:\(daemonUID)", "access-key:daemon"], allow: ["*"], resources: ["*"]),
+            Rule(principals: ["token"], allow: ["ssm:GetParameter*", "kms:Decrypt", "lease:*"], resources: ["*"]),
         ])
     }
 
