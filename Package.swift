@@ -108,7 +108,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SealboxIntegrationTests",
-            dependencies: ["SealboxClient", "SealboxCrypto", .product(name: "NIOHTTP1", package: "swift-nio")]
+            dependencies: [
+                "SealboxClient", "SealboxCrypto", "SealboxCore", .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
     ]
 )

@@ -27,6 +27,7 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         case tag = "TagException"
         case requestTooLarge = "RequestEntityTooLargeException"
         case dryRun = "DryRunOperationException"
+        case throttling = "ThrottlingException"
         case parameterNotFound = "ParameterNotFound"
         case parameterVersionNotFound = "ParameterVersionNotFound"
         case parameterAlreadyExists = "ParameterAlreadyExists"
@@ -122,6 +123,8 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func tag(_ message: String) -> AWSError { AWSError(.tag, message) }
     /// The body exceeds the size limit (HTTP 413).
     public static func requestTooLarge(_ message: String) -> AWSError { AWSError(.requestTooLarge, message) }
+    /// Too many requests or connections; clients back off and retry.
+    public static func throttling(_ message: String) -> AWSError { AWSError(.throttling, message) }
     /// The request would have succeeded, but DryRun was set.
     public static func dryRun(_ message: String) -> AWSError { AWSError(.dryRun, message) }
     /// No parameter has that name.

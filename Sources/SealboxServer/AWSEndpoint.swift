@@ -122,13 +122,17 @@ struct AWSEndpoint: Sendable {
             ]))
     }
 
-    static func errorResponse(_ error: AWSError, requestID: String = KeyID.random().description) -> HTTPResponse {
+    static func errorResponse(
+        _ error: AWSError,
+        requestID: String = KeyID.random().description,
+        status: HTTPResponseStatus? = nil
+    ) -> HTTPResponse {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
         headers.add(name: "x-amzn-RequestId", value: requestID)
         headers.add(name: "X-Amzn-ErrorType", value: error.type)
         return HTTPResponse(
-            status: HTTPResponseStatus(statusCode: error.httpStatus), headers: headers,
+            status: status ?? HTTPResponseStatus(statusCode: error.httpStatus), headers: headers,
             body: NativeJSON.encode(["__type": error.type, "message": error.message]))
     }
 }

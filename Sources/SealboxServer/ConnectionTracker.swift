@@ -15,8 +15,13 @@ final class ConnectionTracker: Sendable {
 
     var busyCount: Int { state.withLock { $0.channels.values.filter(\.busy).count } }
 
-    func opened(_ channel: any Channel) {
-        state.withLock { $0.channels[ObjectIdentifier(channel)] = (channel, false) }
+    /// Registers a connection.
+    /// - Returns: how many are open, this one included.
+    func opened(_ channel: any Channel) -> Int {
+        state.withLock { state in
+            state.channels[ObjectIdentifier(channel)] = (channel, false)
+            return state.channels.count
+        }
     }
 
     func closed(_ channel: any Channel) {

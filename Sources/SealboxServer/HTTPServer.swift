@@ -17,6 +17,7 @@ public final class HTTPServer: Service, Sendable {
     private let tcp: ListenAddress?
     private let group: MultiThreadedEventLoopGroup
     private let maxBodyBytes: Int
+    private let maxConnections: Int
     private let logger: Logger
     private let tracker = ConnectionTracker()
     private let onReady: @Sendable (_ tcpPort: Int?) -> Void
@@ -29,6 +30,7 @@ public final class HTTPServer: Service, Sendable {
     ///   - tcp: the TCP address, or nil.
     ///   - group: the event loops.
     ///   - maxBodyBytes: bodies over this get 413.
+    ///   - maxConnections: requests on connections beyond this many get 429.
     ///   - logger: for lifecycle messages.
     ///   - onReady: called once every listener is bound, with the bound TCP port.
     public init(
@@ -37,6 +39,7 @@ public final class HTTPServer: Service, Sendable {
         tcp: ListenAddress?,
         group: MultiThreadedEventLoopGroup,
         maxBodyBytes: Int,
+        maxConnections: Int,
         logger: Logger,
         onReady: @escaping @Sendable (_ tcpPort: Int?) -> Void
     ) {
@@ -45,6 +48,7 @@ public final class HTTPServer: Service, Sendable {
         self.tcp = tcp
         self.group = group
         self.maxBodyBytes = maxBodyBytes
+        self.maxConnections = maxConnections
         self.logger = logger
         self.onReady = onReady
     }
@@ -92,6 +96,7 @@ public final class HTTPServer: Service, Sendable {
     private func bootstrap(unix: Bool) -> ServerBootstrap {
         let responder = self.responder
         let maxBodyBytes = self.maxBodyBytes
+        let maxConnections = self.maxConnections
         let tracker = self.tracker
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -116,7 +121,7 @@ public final class HTTPServer: Service, Sendable {
                         try sync.addHandler(
                             RequestHandler(
                                 responder: responder, connection: connection, maxBodyBytes: maxBodyBytes,
-                                tracker: tracker))
+                                maxConnections: maxConnections, tracker: tracker))
                     }
                 }
             }

@@ -14,6 +14,10 @@ public protocol HTTPResponder: Sendable {
     /// The response for a body over the size limit.
     /// - Parameter head: the request's head.
     func payloadTooLarge(_ head: HTTPRequestHead) -> HTTPResponse
+
+    /// The response for a request on a connection beyond the connection cap (429).
+    /// - Parameter head: the request's head.
+    func tooManyConnections(_ head: HTTPRequestHead) -> HTTPResponse
 }
 
 /// Collects one HTTP/1.1 request at a time (NIO's pipelining helper queues the next), hands it to the
@@ -25,20 +29,29 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let responder: any HTTPResponder
     private let connection: ConnectionInfo
     private let maxBodyBytes: Int
+    private let maxConnections: Int
     private let tracker: ConnectionTracker
+    private var overCapacity = false
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var tooLarge = false
 
-    init(responder: any HTTPResponder, connection: ConnectionInfo, maxBodyBytes: Int, tracker: ConnectionTracker) {
+    init(
+        responder: any HTTPResponder,
+        connection: ConnectionInfo,
+        maxBodyBytes: Int,
+        maxConnections: Int,
+        tracker: ConnectionTracker
+    ) {
         self.responder = responder
         self.connection = connection
         self.maxBodyBytes = maxBodyBytes
+        self.maxConnections = maxConnections
         self.tracker = tracker
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        tracker.opened(context.channel)
+        overCapacity = tracker.opened(context.channel) > maxConnections
         context.fireChannelActive()
     }
 
@@ -51,6 +64,12 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             tracker.busy(context.channel, true)
+            if overCapacity {
+                // Answer the first request and close, so the cap frees up at once.
+                tooLarge = true
+                write(responder.tooManyConnections(requestHead), context: context, keepAlive: false)
+                return
+            }
             head = requestHead
             tooLarge = false
             let declared = requestHead.headers.first(name: "content-length").flatMap { Int($0) } ?? 0

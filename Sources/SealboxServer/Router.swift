@@ -95,6 +95,12 @@ public struct Router: HTTPResponder {
         }
     }
 
+    public func tooManyConnections(_ head: HTTPRequestHead) -> HTTPResponse {
+        let message = "Too many open connections (the cap is \(settings.maxConnections)); close idle ones and retry."
+        if head.uri == "/" { return AWSEndpoint.errorResponse(.throttling(message), status: .tooManyRequests) }
+        return .error(.tooManyRequests, code: "TooManyConnections", message: message)
+    }
+
     public func payloadTooLarge(_ head: HTTPRequestHead) -> HTTPResponse {
         let message = "The request body exceeds the limit of \(settings.maxBodyBytes) bytes"
         if head.uri == "/" { return AWSEndpoint.errorResponse(.requestTooLarge(message)) }

@@ -10,6 +10,8 @@ public struct ServerSettings: Sendable {
     public var daemonUID: UInt32
     /// The largest request body accepted.
     public var maxBodyBytes: Int
+    /// Open connections (both listeners) beyond which requests get 429.
+    public var maxConnections: Int
     /// The version string reported by `/health`.
     public var version: String
 
@@ -19,6 +21,7 @@ public struct ServerSettings: Sendable {
     ///   - ephemeral: test mode.
     ///   - daemonUID: the daemon's uid.
     ///   - maxBodyBytes: the body limit.
+    ///   - maxConnections: the connection cap.
     ///   - version: the daemon version.
     public init(
         accountID: String,
@@ -26,6 +29,7 @@ public struct ServerSettings: Sendable {
         ephemeral: Bool,
         daemonUID: UInt32,
         maxBodyBytes: Int = 64 * 1024,
+        maxConnections: Int = 1024,
         version: String
     ) {
         self.accountID = accountID
@@ -33,6 +37,7 @@ public struct ServerSettings: Sendable {
         self.ephemeral = ephemeral
         self.daemonUID = daemonUID
         self.maxBodyBytes = maxBodyBytes
+        self.maxConnections = maxConnections
         self.version = version
     }
 }

@@ -123,7 +123,7 @@ struct Sealboxd: AsyncParsableCommand {
         guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {
             throw ValidationError("--account-id must be 12 digits")
         }
-        let settings = ServerSettings(
+        var settings = ServerSettings(
             accountID: accountID, region: setting(region, "REGION") ?? "us-east-1", ephemeral: ephemeral,
             daemonUID: getuid(), version: Self.version)
 
@@ -167,12 +167,12 @@ struct Sealboxd: AsyncParsableCommand {
         let daemonKeys = accessKeys
         let daemonUID = settings.daemonUID
         // Without a config: the default policy, or none at all for an ephemeral daemon (as moto).
-        let loadSecurity: @Sendable () throws -> (SecuritySettings, LeaseSettings) = {
+        let loadSecurity: @Sendable () throws -> (SecuritySettings, SealboxConfig) = {
             guard let configPath else {
                 return (
                     SecuritySettings(
                         policy: ephemeral ? nil : .defaultPolicy(daemonUID: daemonUID), accessKeys: daemonKeys),
-                    LeaseSettings()
+                    SealboxConfig()
                 )
             }
             let text = try String(contentsOfFile: configPath, encoding: .utf8)
@@ -185,12 +185,14 @@ struct Sealboxd: AsyncParsableCommand {
             return (
                 SecuritySettings(
                     policy: parsed.policy ?? .defaultPolicy(daemonUID: daemonUID), accessKeys: daemonKeys + configured),
-                parsed.leases
+                parsed
             )
         }
-        let (initialSecurity, leaseSettings) = try loadSecurity()
+        let (initialSecurity, initialConfig) = try loadSecurity()
         let security = SecurityState(initialSecurity)
-        let leases = LeaseService(ssm: ssm, settings: leaseSettings)
+        let leases = LeaseService(ssm: ssm, settings: initialConfig.leases)
+        settings.maxConnections = initialConfig.maxConnections
+        let region = settings.region
         let auditPath = setting(auditLog, "AUDIT_LOG") ?? (ephemeral ? nil : "\(dataDir)/audit.log")
         let audit = try auditPath.map { try AuditLog(path: $0, key: AuditLog.key(rootKey: root)) }
 
@@ -204,7 +206,7 @@ struct Sealboxd: AsyncParsableCommand {
         let (listenAddress, socketFile) = (tcp, socketPath)
         let server = HTTPServer(
             responder: router, socketPath: socketFile, tcp: listenAddress, group: group,
-            maxBodyBytes: settings.maxBodyBytes,
+            maxBodyBytes: settings.maxBodyBytes, maxConnections: settings.maxConnections,
             logger: logger
         ) { port in
             Self.announceReady(
@@ -213,7 +215,7 @@ struct Sealboxd: AsyncParsableCommand {
                     bound.port = port ?? address.port
                     return bound.description
                 }, socket: socketFile,
-                credentials: credentialsHint, region: settings.region, logger: logger)
+                credentials: credentialsHint, region: region, logger: logger)
         }
         let services = ServiceGroup(
             configuration: .init(
@@ -222,9 +224,9 @@ struct Sealboxd: AsyncParsableCommand {
                     .init(service: MaintenanceService(kms: kms, leases: leases, logger: logger)),
                     .init(
                         service: ConfigReloader(logger: logger) {
-                            let (reloaded, limits) = try loadSecurity()
+                            let (reloaded, config) = try loadSecurity()
                             security.replace(reloaded)
-                            leases.settings = limits
+                            leases.settings = config.leases
                         }),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

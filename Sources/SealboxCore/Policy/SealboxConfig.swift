@@ -21,12 +21,20 @@ public struct SealboxConfig: Sendable, Equatable {
     }
 
     public var leases: LeaseSettings
+    /// Open connections beyond which requests get 429; read at start only.
+    public var maxConnections: Int
     public var accessKeys: [AccessKeyEntry]
     /// Nil when the file has no `policy:`; the default policy then applies.
     public var policy: Policy?
 
-    public init(leases: LeaseSettings = LeaseSettings(), accessKeys: [AccessKeyEntry] = [], policy: Policy? = nil) {
+    public init(
+        leases: LeaseSettings = LeaseSettings(),
+        maxConnections: Int = 1024,
+        accessKeys: [AccessKeyEntry] = [],
+        policy: Policy? = nil
+    ) {
         self.leases = leases
+        self.maxConnections = maxConnections
         self.accessKeys = accessKeys
         self.policy = policy
     }
@@ -51,6 +59,17 @@ public struct SealboxConfig: Sendable, Equatable {
             switch key {
             case "leases":
                 config.leases = try parseLeases(value, fail)
+            case "server":
+                guard let mapping = value.mapping else { throw fail("server must be a mapping") }
+                for (name, setting) in mapping {
+                    guard name.string == "maxConnections" else {
+                        throw fail("unknown key 'server.\(name.string ?? "")' (expected maxConnections)")
+                    }
+                    guard let number = setting.int, number > 0 else {
+                        throw fail("server.maxConnections must be a positive integer")
+                    }
+                    config.maxConnections = number
+                }
             case "accessKeys":
                 guard let list = value.sequence else { throw fail("accessKeys must be a list") }
                 config.accessKeys = try list.enumerated().map { index, entry in
@@ -66,7 +85,7 @@ public struct SealboxConfig: Sendable, Equatable {
                 config.policy = Policy(
                     rules: try list.enumerated().map { index, rule in try parseRule(rule, "policy[\(index)]", fail) })
             default:
-                throw fail("unknown key '\(key)' (expected leases, accessKeys, policy)")
+                throw fail("unknown key '\(key)' (expected leases, server, accessKeys, policy)")
             }
         }
         return config

@@ -1,0 +1,31 @@
+import Foundation
+import SealboxClient
+import SealboxCore
+import SealboxCrypto
+import Testing
+
+@Suite struct AuditLogTests {
+    /// The daemon's own audit log verifies under its root key, holds no value, and an edit is found.
+    @Test func theDaemonsLogVerifiesAndAnEditIsDetected() async throws {
+        let dataDir = Daemon.temporaryDirectory()
+        let daemon = try Daemon(dataDir: dataDir)
+        try await LeaseClientTests.putSecret(daemon, "/app/audited", "audit-canary-value")
+        let lease = try await Sealbox.lease("/app/audited", socketPath: try #require(daemon.socketPath))
+        for _ in 0..<5 { _ = try await lease.redeem() }
+        #expect(daemon.stop() == 0)
+
+        let rootText = try String(contentsOf: dataDir.appendingPathComponent("root.key"), encoding: .utf8)
+        let root = try Base64.decodeSecure(Array(rootText.trimmingCharacters(in: .whitespacesAndNewlines).utf8))
+        let key = AuditLog.key(rootKey: root)
+        let log = try Data(contentsOf: dataDir.appendingPathComponent("audit.log"))
+        #expect(log.range(of: Data("audit-canary-value".utf8)) == nil)
+        let report = AuditVerifier.verify(Array(log), key: key)
+        #expect(report.problem == nil)
+        #expect(report.verified == 7)  // PutParameter, lease:Create, 5 × lease:Redeem
+
+        var lines = String(decoding: log, as: UTF8.self).split(separator: "\n").map(String.init)
+        lines[3] = lines[3].replacingOccurrences(of: "\"allowed\"", with: "\"denied\"")
+        let edited = AuditVerifier.verify(Array((lines.joined(separator: "\n") + "\n").utf8), key: key)
+        #expect(edited.problem?.line == 4)
+    }
+}
