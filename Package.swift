@@ -92,6 +92,7 @@ let package = Package(
             name: "sealbox-bench",
             dependencies: [
                 "SealboxClient",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

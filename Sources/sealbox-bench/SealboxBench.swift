@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOHTTP1
 import NIOPosix
 import SealboxClient
 
@@ -19,6 +20,8 @@ enum Workload: String, ExpressibleByArgument, CaseIterable {
     case decrypt
     case getParameter = "get-parameter"
     case byPath = "by-path"
+    case redeem
+    case extensionGet = "extension-get"
 }
 
 struct Run: AsyncParsableCommand {
@@ -29,6 +32,8 @@ struct Run: AsyncParsableCommand {
             get-parameter:  SSM GetParameter WithDecryption of a SecureString.
             by-path:        every page of GetParametersByPath --path (recursive, with decryption);
                             one "request" is the whole subtree.
+            redeem:         POST /v1/leases/{id}/redeem of a SecureString lease.
+            extension-get:  GET /systemsmanager/parameters/get with decryption.
 
             Example: sealbox-bench run --socket .sealbox/sealbox.sock --workload get-parameter --connections 32
             """
@@ -111,16 +116,31 @@ struct Run: AsyncParsableCommand {
             let body = try JSONSerialization.data(withJSONObject: ["CiphertextBlob": blob])
             return { connection in try await expect200(connection, "TrentService.Decrypt", Array(body)) }
         case .getParameter:
-            _ = try await call(
-                setup, "AmazonSSM.PutParameter",
-                [
-                    "Name": "/sealbox-bench/secret", "Value": String(repeating: "s", count: 32), "Type": "SecureString",
-                    "Overwrite": true,
-                ])
+            try await putBenchSecret(setup)
             let body = try JSONSerialization.data(withJSONObject: [
                 "Name": "/sealbox-bench/secret", "WithDecryption": true,
             ])
             return { connection in try await expect200(connection, "AmazonSSM.GetParameter", Array(body)) }
+        case .redeem:
+            try await putBenchSecret(setup)
+            let lease = try await callNative(
+                setup, .POST, "/v1/leases", ["name": "/sealbox-bench/secret", "ttlSeconds": 3600])
+            let path = "/v1/leases/\(lease["leaseId"] as! String)/redeem"
+            return { connection in
+                let response = try await connection.request(.POST, path)
+                guard response.status == 200 else {
+                    throw BenchError(description: "redeem answered \(response.status)")
+                }
+            }
+        case .extensionGet:
+            try await putBenchSecret(setup)
+            return { connection in
+                let response = try await connection.request(
+                    .GET, "/systemsmanager/parameters/get?name=%2Fsealbox-bench%2Fsecret&withDecryption=true")
+                guard response.status == 200 else {
+                    throw BenchError(description: "extension answered \(response.status)")
+                }
+            }
         case .byPath:
             let path = self.path
             return { connection in
@@ -178,6 +198,29 @@ struct Seed: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - started
         print("seeded \(count) parameters in \(elapsed)")
     }
+}
+
+func putBenchSecret(_ connection: SealboxConnection) async throws {
+    _ = try await call(
+        connection, "AmazonSSM.PutParameter",
+        [
+            "Name": "/sealbox-bench/secret", "Value": String(repeating: "s", count: 32), "Type": "SecureString",
+            "Overwrite": true,
+        ])
+}
+
+func callNative(
+    _ connection: SealboxConnection,
+    _ method: HTTPMethod,
+    _ path: String,
+    _ body: [String: Any]
+) async throws -> [String: Any] {
+    let response = try await connection.request(
+        method, path, body: Array(try JSONSerialization.data(withJSONObject: body)))
+    guard (200..<300).contains(response.status) else {
+        throw BenchError(description: "\(path): \(String(decoding: response.body, as: UTF8.self))")
+    }
+    return try JSONSerialization.jsonObject(with: Data(response.body)) as! [String: Any]
 }
 
 @discardableResult
