@@ -5,7 +5,7 @@ SWIFT_FLAGS ?= -Xswiftc -warnings-as-errors
 APT_PACKAGES := libsodium-dev libssl-dev libsqlite3-dev pkg-config
 PY_REQUIREMENTS := Tests/Conformance/requirements.txt
 
-.PHONY: all build release run test unit conformance lint format deps deps-apt deps-py clean
+.PHONY: all build release run test unit conformance bench bench-smoke lint format deps deps-apt deps-py clean
 
 all: build
 
@@ -38,8 +38,9 @@ release: deps-apt
 run: release
 	./.build/release/sealboxd
 
-## test: lint, unit and integration tests (Swift Testing), then the boto3/AWS CLI conformance suite.
-test: deps lint build unit conformance
+## test: lint, unit and integration tests (Swift Testing), the boto3/AWS CLI conformance suite, and a
+## short run of the load generator so that it cannot rot (no timing is asserted).
+test: deps lint build unit conformance bench-smoke
 
 unit:
 	$(SWIFT) test $(SWIFT_FLAGS)
@@ -47,6 +48,16 @@ unit:
 conformance:
 	SEALBOXD=$(CURDIR)/.build/debug/sealboxd SEALBOX_VECTORS=$(CURDIR)/.build/debug/sealbox-vectors \
 		$(PYTHON) -m pytest Tests/Conformance -q
+
+## bench: release build, then every workload over the socket and TCP at 1, 8 and 32 connections,
+## each against the bare NIO baseline; prints the tables and writes bench-results.json.
+bench: release
+	./.build/release/sealbox-bench suite --sealboxd ./.build/release/sealboxd \
+		--baseline ./.build/release/sealbox-baseline --json bench-results.json
+
+bench-smoke: build
+	./.build/debug/sealbox-bench suite --sealboxd ./.build/debug/sealboxd --baseline ./.build/debug/sealbox-baseline \
+		--duration 0.2 --connections 2 --json $(CURDIR)/.build/bench-smoke.json
 
 lint:
 	bash scripts/validate.sh

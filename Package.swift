@@ -98,6 +98,16 @@ let package = Package(
             ]
         ),
 
+        .executableTarget(
+            name: "sealbox-baseline",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
         .testTarget(name: "SealboxCryptoTests", dependencies: ["SealboxCrypto"]),
         .testTarget(name: "SealboxCoreTests", dependencies: ["SealboxCore", "SealboxCrypto", "SealboxStore"]),
         .testTarget(name: "SealboxStoreTests", dependencies: ["SealboxStore", "SealboxCore", "SealboxCrypto"]),

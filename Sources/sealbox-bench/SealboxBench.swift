@@ -11,7 +11,7 @@ struct SealboxBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sealbox-bench",
         abstract: "Measures sealboxd throughput and latency, and seeds large parameter sets.",
-        subcommands: [Run.self, Seed.self],
+        subcommands: [Run.self, Suite.self, Seed.self],
         defaultSubcommand: Run.self
     )
 }
@@ -213,10 +213,11 @@ func callNative(
     _ connection: SealboxConnection,
     _ method: HTTPMethod,
     _ path: String,
-    _ body: [String: Any]
+    _ body: [String: Any],
+    headers: [(String, String)] = []
 ) async throws -> [String: Any] {
     let response = try await connection.request(
-        method, path, body: Array(try JSONSerialization.data(withJSONObject: body)))
+        method, path, headers: headers, body: Array(try JSONSerialization.data(withJSONObject: body)))
     guard (200..<300).contains(response.status) else {
         throw BenchError(description: "\(path): \(String(decoding: response.body, as: UTF8.self))")
     }

@@ -1,0 +1,235 @@
+import ArgumentParser
+import Foundation
+import NIOPosix
+import SealboxClient
+
+/// `make bench`: every workload over both transports at several connection counts, each measured
+/// against a bare NIO server answering a body of the same size, in the same run.
+struct Suite: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Runs the benchmark suite against a fresh sealboxd and the bare NIO baseline.",
+        discussion: """
+            Prints one table per workload (req/s, p50/p99/p999, ratio to the baseline, daemon RSS) and
+            writes the figures to --json.
+
+            Example: sealbox-bench suite --sealboxd .build/release/sealboxd --baseline .build/release/sealbox-baseline
+            """
+    )
+
+    @Option(help: "The sealboxd binary.")
+    var sealboxd: String
+
+    @Option(help: "The sealbox-baseline binary.")
+    var baseline: String
+
+    @Option(help: "Seconds measured per run, after a warm-up of a third of it.")
+    var duration = 3.0
+
+    @Option(help: "Connection counts, comma-separated.")
+    var connections = "1,8,32"
+
+    @Option(help: "Transports, comma-separated: unix, tcp.")
+    var transports = "unix,tcp"
+
+    @Option(help: "Workloads, comma-separated: \(SuiteWorkload.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var workloads = SuiteWorkload.allCases.map(\.rawValue).joined(separator: ",")
+
+    @Option(help: "Where to write the figures as JSON.")
+    var json = "bench-results.json"
+
+    struct Row: Codable {
+        var workload: String
+        var transport: String
+        var connections: Int
+        var sealboxd: Stats
+        var baseline: Stats
+        var throughputRatio: Double
+        var p99Ratio: Double
+        var daemonRSSKiB: Int
+    }
+
+    func run() async throws {
+        do {
+            try await runSuite()
+        } catch {
+            ChildProcess.stopAll()
+            throw error
+        }
+    }
+
+    private func runSuite() async throws {
+        let scratch = NSTemporaryDirectory() + "sealbox-bench-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch + "/data", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        // The token stands for the benchmark on TCP; by default it may not write (the mixed workload does).
+        try """
+        policy:
+          - principals: ["uid:\(getuid())", "token"]
+            allow: ["*"]
+            resources: ["*"]
+        """.write(toFile: scratch + "/bench.yaml", atomically: true, encoding: .utf8)
+        let daemon = try ChildProcess(
+            sealboxd,
+            [
+                "--data-dir", scratch + "/data", "--listen", "127.0.0.1:0", "--socket", scratch + "/sealbox.sock",
+                "--config", scratch + "/bench.yaml",
+            ],
+            scratch: scratch)
+        let ready = try daemon.ready()
+        let daemonTCP = try Self.tcpEndpoint(ready)
+        let daemonUnix = SealboxEndpoint.unixSocket(path: scratch + "/sealbox.sock")
+        let token = try String(contentsOfFile: scratch + "/data/token", encoding: .utf8)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let counts = connections.split(separator: ",").compactMap { Int($0) }
+        let chosenTransports = transports.split(separator: ",").map(String.init)
+        var rows: [Row] = []
+
+        for name in workloads.split(separator: ",") {
+            guard let workload = SuiteWorkload(rawValue: String(name)) else {
+                throw ValidationError("unknown workload \(name)")
+            }
+            let setup = try await SealboxConnection.connect(to: daemonUnix, group: group)
+            let tcpSetup = try await SealboxConnection.connect(to: daemonTCP, group: group)
+            let requests = try await workload.prepare(unix: setup, tcp: tcpSetup, token: token)
+            let first = requests.unix(0)
+            let sample = try await setup.request(first.method, first.path, headers: first.headers, body: first.body)
+            await setup.close()
+            await tcpSetup.close()
+            let base = try ChildProcess(
+                baseline,
+                [
+                    "--socket", scratch + "/baseline.sock", "--listen", "127.0.0.1:0", "--body-size",
+                    String(sample.body.count),
+                ],
+                scratch: scratch)
+            let baseTCP = try Self.tcpEndpoint(try base.ready())
+            let baseUnix = SealboxEndpoint.unixSocket(path: scratch + "/baseline.sock")
+            say("\n\(workload.title) (answer \(sample.body.count) bytes)")
+            say(
+                "transport  conns   sealboxd req/s   p50 µs   p99 µs  p999 µs |  baseline req/s   p50 µs   p99 µs | ratio  p99x  RSS MiB"
+            )
+            for transport in chosenTransports {
+                for count in counts {
+                    let tcp = transport == "tcp"
+                    let headers = tcp ? [("X-Aws-Parameters-Secrets-Token", token)] : []
+                    let request = tcp ? requests.tcp : requests.unix
+                    let measured = try await LoadRunner.measure(
+                        endpoint: tcp ? daemonTCP : daemonUnix, connections: count, warmup: duration / 3,
+                        duration: duration, group: group, extraHeaders: headers, request: request)
+                    let reference = try await LoadRunner.measure(
+                        endpoint: tcp ? baseTCP : baseUnix, connections: count, warmup: duration / 3,
+                        duration: duration,
+                        group: group, extraHeaders: headers, request: request)
+                    let row = Row(
+                        workload: workload.rawValue, transport: transport, connections: count, sealboxd: measured,
+                        baseline: reference,
+                        throughputRatio: measured.requestsPerSecond / max(reference.requestsPerSecond, 1),
+                        p99Ratio: measured.p99Micros / max(reference.p99Micros, 1), daemonRSSKiB: daemon.rssKiB)
+                    rows.append(row)
+                    say(
+                        String(
+                            format: "%-9@ %6d %16.0f %8.0f %8.0f %8.0f | %15.0f %8.0f %8.0f | %5.2f %5.2f %8.1f",
+                            transport, count, measured.requestsPerSecond, measured.p50Micros, measured.p99Micros,
+                            measured.p999Micros, reference.requestsPerSecond, reference.p50Micros, reference.p99Micros,
+                            row.throughputRatio, row.p99Ratio, Double(row.daemonRSSKiB) / 1024))
+                }
+            }
+            base.stop()
+        }
+        try await group.shutdownGracefully()
+        daemon.stop()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(rows).write(to: URL(fileURLWithPath: json))
+        say("\nwrote \(json)")
+    }
+
+    static func tcpEndpoint(_ ready: [String: Any]) throws -> SealboxEndpoint {
+        guard let text = ready["tcp"] as? String, let colon = text.lastIndex(of: ":"),
+            let port = Int(text[text.index(after: colon)...])
+        else { throw BenchError(description: "no tcp address in the ready line") }
+        return .tcp(host: String(text[..<colon]), port: port)
+    }
+}
+
+/// The workloads of the suite.
+enum SuiteWorkload: String, CaseIterable {
+    case redeem
+    case extensionGet = "extension-get"
+    case decrypt
+    case getParameter = "get-parameter"
+    case mixed
+
+    var title: String {
+        switch self {
+        case .redeem: "Lease redeem (POST /v1/leases/{id}/redeem)"
+        case .extensionGet: "Extension GET (/systemsmanager/parameters/get, withDecryption)"
+        case .decrypt: "KMS Decrypt (AWS JSON 1.1)"
+        case .getParameter: "SSM GetParameter WithDecryption"
+        case .mixed: "Mixed: 90% GetParameter WithDecryption, 10% PutParameter"
+        }
+    }
+
+    typealias Requests = (unix: @Sendable (Int) -> RequestSpec, tcp: @Sendable (Int) -> RequestSpec)
+
+    /// Creates what the workload reads; returns the request for each index, per transport (a lease
+    /// belongs to the socket process or to the token holder, so each transport gets its own).
+    func prepare(unix setup: SealboxConnection, tcp tcpSetup: SealboxConnection, token: String) async throws -> Requests
+    {
+        try await putBenchSecret(setup)
+        func aws(_ target: String, _ body: [String: Any]) throws -> RequestSpec {
+            RequestSpec(
+                method: .POST, path: "/",
+                headers: [("X-Amz-Target", target), ("Content-Type", "application/x-amz-json-1.1")],
+                body: Array(try JSONSerialization.data(withJSONObject: body)))
+        }
+        switch self {
+        case .redeem:
+            // The suite's socket connections all belong to this process, so they may share one lease.
+            let body = ["name": "/sealbox-bench/secret", "ttlSeconds": 3600] as [String: Any]
+            let unixLease = try await callNative(setup, .POST, "/v1/leases", body)["leaseId"] as! String
+            let tcpLease =
+                try await callNative(
+                    tcpSetup, .POST, "/v1/leases", body, headers: [("X-Aws-Parameters-Secrets-Token", token)])[
+                    "leaseId"] as! String
+            let unixSpec = RequestSpec(method: .POST, path: "/v1/leases/\(unixLease)/redeem", headers: [], body: [])
+            let tcpSpec = RequestSpec(method: .POST, path: "/v1/leases/\(tcpLease)/redeem", headers: [], body: [])
+            return ({ _ in unixSpec }, { _ in tcpSpec })
+        case .extensionGet:
+            let spec = RequestSpec(
+                method: .GET, path: "/systemsmanager/parameters/get?name=%2Fsealbox-bench%2Fsecret&withDecryption=true",
+                headers: [], body: [])
+            return ({ _ in spec }, { _ in spec })
+        case .decrypt:
+            let created = try await call(setup, "TrentService.CreateKey", ["Description": "sealbox-bench"])
+            let keyId = (created["KeyMetadata"] as! [String: Any])["KeyId"] as! String
+            let plaintext = Data((0..<32).map { UInt8($0) }).base64EncodedString()
+            let blob = try await call(setup, "TrentService.Encrypt", ["KeyId": keyId, "Plaintext": plaintext])[
+                "CiphertextBlob"]
+            let spec = try aws("TrentService.Decrypt", ["CiphertextBlob": blob as! String])
+            return ({ _ in spec }, { _ in spec })
+        case .getParameter:
+            let spec = try aws("AmazonSSM.GetParameter", ["Name": "/sealbox-bench/secret", "WithDecryption": true])
+            return ({ _ in spec }, { _ in spec })
+        case .mixed:
+            let read = try aws("AmazonSSM.GetParameter", ["Name": "/sealbox-bench/secret", "WithDecryption": true])
+            let writes = try (0..<10).map { index in
+                try aws(
+                    "AmazonSSM.PutParameter",
+                    [
+                        "Name": "/sealbox-bench/mixed/\(index)", "Value": String(repeating: "w", count: 32),
+                        "Type": "SecureString", "Overwrite": true,
+                    ])
+            }
+            let request: @Sendable (Int) -> RequestSpec = { index in
+                index % 10 == 9 ? writes[(index / 10) % writes.count] : read
+            }
+            return (request, request)
+        }
+    }
+}
+
+/// Writes a line to stdout at once, so progress shows while the suite runs.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
