@@ -27,7 +27,7 @@ enum GuardedMemory {
     private static let shards = (0..<shardCount).map { _ in Shard() }
 
     private static var currentShard: Shard {
-        shards[Int(UInt(pthread_self()) >> 8 % UInt(shardCount)) % shardCount]
+        shards[ThreadShard.index(of: shardCount)]
     }
 
     /// The capacity a request for `count` bytes is served with.

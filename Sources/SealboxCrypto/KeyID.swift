@@ -33,13 +33,19 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public static let root = KeyID(bytes: [UInt8](repeating: 0, count: 16))!
 
     public var description: String {
-        let hex = Hex.encode(bytes)
-        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
-            hex[
-                hex.index(
-                    hex.startIndex, offsetBy: range.lowerBound)..<hex.index(hex.startIndex, offsetBy: range.upperBound)]
+        String(unsafeUninitializedCapacity: 36) { out in
+            var position = 0
+            for (index, byte) in bytes.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    out[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                out[position] = Hex.digits[Int(byte >> 4)]
+                out[position + 1] = Hex.digits[Int(byte & 0x0f)]
+                position += 2
+            }
+            return position
         }
-        return parts.joined(separator: "-")
     }
 
     public static func < (lhs: KeyID, rhs: KeyID) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
@@ -47,7 +53,7 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
 /// Lowercase hexadecimal.
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
+    static let digits = Array("0123456789abcdef".utf8)
 
     /// Encodes bytes as lowercase hex.
     /// - Parameter bytes: the input.

@@ -35,18 +35,21 @@ public struct HTTPRequest: Sendable {
         self.head = head
         self.body = body
         self.connection = connection
+        // Split once: routing and signing read these on every request.
+        if let mark = head.uri.firstIndex(of: "?") {
+            path = head.uri[..<mark]
+            query = head.uri[head.uri.index(after: mark)...]
+        } else {
+            path = head.uri[...]
+            query = ""
+        }
     }
 
     /// The path without the query string.
-    public var path: Substring {
-        head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-    }
+    public let path: Substring
 
     /// The raw query string, without the `?`.
-    public var query: Substring {
-        let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        return parts.count == 2 ? parts[1] : ""
-    }
+    public let query: Substring
 }
 
 /// An HTTP response, ready to write.

@@ -77,9 +77,7 @@ public final class AuditLog: Sendable {
         if closeOnDeinit { close(fd) }
     }
 
-    private var shard: Shard {
-        shards[Int(UInt(pthread_self()) >> 8 % UInt(shards.count)) % shards.count]
-    }
+    private var shardIndex: Int { ThreadShard.index(of: shards.count) }
 
     /// Appends one record.
     /// - Parameters:
@@ -93,8 +91,8 @@ public final class AuditLog: Sendable {
         fields += ",\"resources\":[\(trail.resources.map(JSONText.quoted).joined(separator: ","))]"
         if let lease = trail.leaseID { fields += ",\"leaseId\":\(JSONText.quoted(lease))" }
         fields += ",\"result\":\(JSONText.quoted(result))"
-        let shardIndex = shards.firstIndex { $0 === shard }!
-        try shard.chain.withLock { chain in
+        let shardIndex = self.shardIndex
+        try shards[shardIndex].chain.withLock { chain in
             let body =
                 "{\"chain\":\"\(run)-\(shardIndex)\",\"seq\":\(chain.sequence + 1),\(fields),\"prev\":\"\(chain.previous)\""
             let mac = Hex.encode(Digest.hmacSHA256(key: key, Array(body.utf8)))
@@ -121,6 +119,9 @@ public final class AuditLog: Sendable {
 /// Minimal JSON string quoting for audit lines (names and resources, never secrets).
 enum JSONText {
     static func quoted(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -366,19 +366,31 @@ public final class KMS: Sendable {
         expectedKey: String?,
         context: RequestContext
     ) throws(AWSError) -> (plaintext: SecureBytes, keyArn: String, materialID: String) {
+        let (plaintext, key, version) = try open(
+            ciphertext, encryptionContext: encryptionContext, expectedKey: expectedKey, context: context)
+        return (plaintext, key.arn(context), key.materialID(version))
+    }
+
+    /// Opens a v1 or v2 token; the caller names the key in its answer only if it needs to.
+    func open(
+        _ ciphertext: [UInt8],
+        encryptionContext: EncryptionContext,
+        expectedKey: String?,
+        context: RequestContext
+    ) throws(AWSError) -> (plaintext: SecureBytes, key: LiveKey, version: UInt32) {
         if ciphertext.first == DataKeyEnvelope.version {
             // A value under its own data key: unwrap the data key (a v1 token), then open the value.
             guard let wrapped = try? DataKeyEnvelope.wrappedKey(of: ciphertext), wrapped.first == Envelope.version
             else {
                 throw AWSError.invalidCiphertext
             }
-            let (dataKey, arn, materialID) = try decrypt(
+            let (dataKey, key, version) = try open(
                 wrapped, encryptionContext: encryptionContext, expectedKey: expectedKey, context: context)
             guard let plaintext = try? DataKeyEnvelope.open(ciphertext, dataKey: dataKey, context: encryptionContext)
             else {
                 throw AWSError.invalidCiphertext
             }
-            return (plaintext, arn, materialID)
+            return (plaintext, key, version)
         }
         guard let header = try? Envelope.header(of: ciphertext) else { throw AWSError.invalidCiphertext }
         if let expectedKey {
@@ -393,6 +405,6 @@ public final class KMS: Sendable {
         guard let material = key.material[header.keyVersion],
             let plaintext = try? Envelope.open(ciphertext, key: material, context: encryptionContext)
         else { throw AWSError.invalidCiphertext }
-        return (plaintext, key.arn(context), key.materialID(header.keyVersion))
+        return (plaintext, key, header.keyVersion)
     }
 }

@@ -7,10 +7,17 @@ final class LiveKey: Sendable {
     let versions: [KeyVersionRecord]
     let material: [UInt32: SecureBytes]
 
+    /// The key id as text, and each version's KeyMaterialId, worked out once per snapshot.
+    let idText: String
+    let materialIDs: [UInt32: String]
+
     init(record: KeyRecord, versions: [KeyVersionRecord], material: [UInt32: SecureBytes]) {
         self.record = record
         self.versions = versions
         self.material = material
+        idText = record.id.description
+        materialIDs = Dictionary(
+            uniqueKeysWithValues: versions.map { ($0.version, Self.materialID(record.id, $0.version)) })
     }
 
     var id: KeyID { record.id }
@@ -18,7 +25,11 @@ final class LiveKey: Sendable {
     /// The public identifier of one version's material, as KMS's 64-hex-digit `KeyMaterialId`: a
     /// hash of the key id and version, so it reveals nothing about the material.
     func materialID(_ version: UInt32) -> String {
-        var input = Array("sealbox-key-material-id".utf8) + record.id.bytes
+        materialIDs[version] ?? Self.materialID(record.id, version)
+    }
+
+    private static func materialID(_ id: KeyID, _ version: UInt32) -> String {
+        var input = Array("sealbox-key-material-id".utf8) + id.bytes
         withUnsafeBytes(of: version.bigEndian) { input.append(contentsOf: $0) }
         return Hex.encode(Digest.sha256(input))
     }
@@ -26,6 +37,6 @@ final class LiveKey: Sendable {
     var stored: StoredKey { StoredKey(record: record, versions: versions) }
 
     func arn(_ context: RequestContext) -> String {
-        "arn:aws:kms:\(context.region):\(context.accountID):key/\(record.id)"
+        "arn:aws:kms:\(context.region):\(context.accountID):key/\(idText)"
     }
 }

@@ -108,7 +108,7 @@ public final class SSM: Sendable {
     func plaintext(of version: ParameterVersionRecord, _ context: RequestContext) throws(AWSError) -> SecureBytes {
         guard version.type == .secureString else { return SecureBytes(copying: version.value) }
         do {
-            return try kms.decrypt(
+            return try kms.open(
                 version.value, encryptionContext: EncryptionContext(["PARAMETER_ARN": version.contextArn ?? ""]),
                 expectedKey: nil, context: context
             ).plaintext
