@@ -24,7 +24,7 @@ deps-apt:
 	fi
 
 deps-py:
-	@$(PYTHON) -c "import boto3, botocore, cryptography, nacl, pytest, yaml, awscli" 2>/dev/null || \
+	@$(PYTHON) -c "import boto3, botocore, cryptography, nacl, pytest, yaml, awscli, moto, flask" 2>/dev/null || \
 		$(PYTHON) -m pip install -q -r $(PY_REQUIREMENTS)
 
 ## build: debug build of everything, warnings as errors.
@@ -51,9 +51,11 @@ conformance:
 
 ## bench: release build, then every workload over the socket and TCP at 1, 8 and 32 connections,
 ## each against the bare NIO baseline; prints the tables and writes bench-results.json.
-bench: release
+bench: release deps-py
 	./.build/release/sealbox-bench suite --sealboxd ./.build/release/sealboxd \
 		--baseline ./.build/release/sealbox-baseline --json bench-results.json
+	./.build/release/sealbox-bench crypto --python-script Tests/Bench/fernet_python.py
+	$(PYTHON) Tests/Bench/peer_moto.py --sealboxd ./.build/release/sealboxd
 
 bench-smoke: build
 	./.build/debug/sealbox-bench suite --sealboxd ./.build/debug/sealboxd --baseline ./.build/debug/sealbox-baseline \
