@@ -11,6 +11,20 @@ enum PageToken {
         Digest.hmacSHA256(key: key, Array("\(scope)\u{0}\(last)".utf8)).prefix(macLength)
     }
 
+    /// A token naming `last` as the final item returned.
+    static func make(after last: String, scope: String) -> String {
+        Base64.encode(Array(last.utf8) + mac(last, scope: scope))
+    }
+
+    /// The last item a token names, or nil if this process did not issue it for this scope.
+    static func last(in token: String, scope: String) -> String? {
+        guard let raw = try? Base64.decode(Array(token.utf8)), raw.count > macLength,
+            let last = String(validating: raw.dropLast(macLength), as: UTF8.self),
+            Sodium.constantTimeEquals(Array(raw.suffix(macLength)), Array(mac(last, scope: scope)))
+        else { return nil }
+        return last
+    }
+
     /// A page of `items`, already sorted by `sortKey`, after the item a token names.
     /// - Returns: nil when the token was not issued by this process for this scope.
     static func page<T>(
@@ -22,18 +36,11 @@ enum PageToken {
     ) -> (items: ArraySlice<T>, next: String?)? {
         var start = 0
         if let token {
-            guard let raw = try? Base64.decode(Array(token.utf8)), raw.count > macLength,
-                let last = String(validating: raw.dropLast(macLength), as: UTF8.self),
-                Sodium.constantTimeEquals(Array(raw.suffix(macLength)), Array(mac(last, scope: scope)))
-            else { return nil }
+            guard let last = last(in: token, scope: scope) else { return nil }
             start = items.firstIndex { sortKey($0) > last } ?? items.count
         }
         let end = min(start + limit, items.count)
-        var next: String? = nil
-        if end < items.count {
-            let last = sortKey(items[end - 1])
-            next = Base64.encode(Array(last.utf8) + mac(last, scope: scope))
-        }
+        let next = end < items.count ? make(after: sortKey(items[end - 1]), scope: scope) : nil
         return (items[start..<end], next)
     }
 }

@@ -76,6 +76,34 @@ public final class SQLiteStore: KeyStore, ParameterStore {
                     );
                     """)
         }
+        migrator.registerMigration("v3-ssm-columns") { db in
+            // Metadata in columns: decoding one JSON record per version dominated startup.
+            try db.execute(
+                sql: """
+                    ALTER TABLE ssm_parameter_versions ADD COLUMN type TEXT NOT NULL DEFAULT 'String';
+                    ALTER TABLE ssm_parameter_versions ADD COLUMN key_id TEXT;
+                    ALTER TABLE ssm_parameter_versions ADD COLUMN description TEXT;
+                    ALTER TABLE ssm_parameter_versions ADD COLUMN allowed_pattern TEXT;
+                    ALTER TABLE ssm_parameter_versions ADD COLUMN tier TEXT NOT NULL DEFAULT 'Standard';
+                    ALTER TABLE ssm_parameter_versions ADD COLUMN data_type TEXT NOT NULL DEFAULT 'text';
+                    ALTER TABLE ssm_parameter_versions ADD COLUMN modified REAL NOT NULL DEFAULT 0;
+                    ALTER TABLE ssm_parameter_versions ADD COLUMN modified_by TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE ssm_parameter_versions ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';
+                    ALTER TABLE ssm_parameter_versions ADD COLUMN context_arn TEXT;
+                    UPDATE ssm_parameter_versions SET
+                        type = json_extract(record, '$.type'),
+                        key_id = json_extract(record, '$.keyId'),
+                        description = json_extract(record, '$.description'),
+                        allowed_pattern = json_extract(record, '$.allowedPattern'),
+                        tier = json_extract(record, '$.tier'),
+                        data_type = json_extract(record, '$.dataType'),
+                        modified = json_extract(record, '$.modified'),
+                        modified_by = json_extract(record, '$.modifiedBy'),
+                        labels = json_extract(record, '$.labels'),
+                        context_arn = json_extract(record, '$.contextArn'),
+                        record = '';
+                    """)
+        }
         return migrator
     }
 
@@ -163,22 +191,34 @@ public final class SQLiteStore: KeyStore, ParameterStore {
 
     public func loadParameters() throws -> [StoredParameter] {
         try database.read { db in
-            let decoder = JSONDecoder()
             var versions: [String: [ParameterVersionRecord]] = [:]
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT name, record, value FROM ssm_parameter_versions ORDER BY name, version")
+                db,
+                sql: """
+                    SELECT name, version, type, key_id, description, allowed_pattern, tier, data_type, modified,
+                           modified_by, labels, context_arn, value
+                    FROM ssm_parameter_versions ORDER BY name, version
+                    """)
             while let row = try rows.next() {
-                var version = try decoder.decode(
-                    ParameterVersionRecord.self, from: Data((row["record"] as String).utf8))
-                version.value = Array(row["value"] as Data)
-                versions[row["name"], default: []].append(version)
+                let version = ParameterVersionRecord(
+                    version: row[1], type: ParameterType(rawValue: row[2]) ?? .string, keyId: row[3],
+                    description: row[4],
+                    allowedPattern: row[5], tier: row[6], dataType: row[7], modified: row[8], modifiedBy: row[9],
+                    labels: try Self.strings(row[10]), contextArn: row[11], value: Array(row[12] as Data))
+                versions[row[0], default: []].append(version)
             }
             return try Row.fetchAll(db, sql: "SELECT name, tags FROM ssm_parameters").map { row in
-                let name: String = row["name"]
-                let tags = try decoder.decode([KeyTag].self, from: Data((row["tags"] as String).utf8))
+                let name: String = row[0]
+                let text: String = row[1]
+                let tags = text == "[]" ? [] : try JSONDecoder().decode([KeyTag].self, from: Data(text.utf8))
                 return StoredParameter(name: name, tags: tags, versions: versions[name] ?? [])
             }
         }
+    }
+
+    /// A JSON array of strings (labels); almost always empty.
+    private static func strings(_ text: String) throws -> [String] {
+        text == "[]" ? [] : try JSONDecoder().decode([String].self, from: Data(text.utf8))
     }
 
     public func apply(_ change: ParameterChange) throws {
@@ -194,13 +234,16 @@ public final class SQLiteStore: KeyStore, ParameterStore {
                 for version in parameter.versions where change.writtenVersions.contains(version.version) {
                     try db.execute(
                         sql: """
-                            INSERT INTO ssm_parameter_versions (name, version, record, value) VALUES (?, ?, ?, ?)
-                            ON CONFLICT(name, version) DO UPDATE SET record = excluded.record, value = excluded.value
+                            INSERT OR REPLACE INTO ssm_parameter_versions
+                                (name, version, record, type, key_id, description, allowed_pattern, tier, data_type,
+                                 modified, modified_by, labels, context_arn, value)
+                            VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """,
                         arguments: [
-                            parameter.name, version.version,
-                            String(decoding: try encoder.encode(version), as: UTF8.self),
-                            Data(version.value),
+                            parameter.name, version.version, version.type.rawValue, version.keyId, version.description,
+                            version.allowedPattern, version.tier, version.dataType, version.modified,
+                            version.modifiedBy, String(decoding: try encoder.encode(version.labels), as: UTF8.self),
+                            version.contextArn, Data(version.value),
                         ])
                 }
                 for number in change.removedVersions {

@@ -6,7 +6,7 @@ public enum ParameterType: String, Codable, Sendable, CaseIterable {
 }
 
 /// One version of a parameter, with the metadata it was written with.
-public struct ParameterVersionRecord: Codable, Sendable {
+public struct ParameterVersionRecord: Sendable {
     public var version: Int
     public var type: ParameterType
     /// For SecureString: the key reference as the writer gave it (default `alias/aws/ssm`).
@@ -22,10 +22,6 @@ public struct ParameterVersionRecord: Codable, Sendable {
     public var contextArn: String?
     /// String and StringList: the UTF-8 text. SecureString: an envelope v2 token, never plaintext.
     public var value: [UInt8]
-
-    enum CodingKeys: String, CodingKey {
-        case version, type, keyId, description, allowedPattern, tier, dataType, modified, modifiedBy, labels, contextArn
-    }
 
     /// - Parameters: see the properties.
     public init(
@@ -54,22 +50,6 @@ public struct ParameterVersionRecord: Codable, Sendable {
         self.labels = labels
         self.contextArn = contextArn
         self.value = value
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        version = try c.decode(Int.self, forKey: .version)
-        type = try c.decode(ParameterType.self, forKey: .type)
-        keyId = try c.decodeIfPresent(String.self, forKey: .keyId)
-        description = try c.decodeIfPresent(String.self, forKey: .description)
-        allowedPattern = try c.decodeIfPresent(String.self, forKey: .allowedPattern)
-        tier = try c.decode(String.self, forKey: .tier)
-        dataType = try c.decode(String.self, forKey: .dataType)
-        modified = try c.decode(Double.self, forKey: .modified)
-        modifiedBy = try c.decode(String.self, forKey: .modifiedBy)
-        labels = try c.decode([String].self, forKey: .labels)
-        contextArn = try c.decodeIfPresent(String.self, forKey: .contextArn)
-        value = []
     }
 }
 

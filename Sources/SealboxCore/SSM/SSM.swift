@@ -50,13 +50,16 @@ public final class SSM: Sendable {
     /// Every name, sorted.
     func sortedNames() -> [String] { index.withLock { $0 } }
 
-    /// The sorted names that start with `prefix`, found by binary search.
-    func sortedNames(withPrefix prefix: String) -> ArraySlice<String> {
+    /// The sorted names that start with `prefix` (and sort after `after`), found by binary search and
+    /// read lazily, so a caller that stops early pays only for what it reads.
+    func sortedNames(withPrefix prefix: String, after: String? = nil) -> LazyPrefixWhileSequence<ArraySlice<String>> {
         let names = sortedNames()
-        let start = Self.insertionPoint(of: prefix, in: names)
-        var end = start
-        while end < names.count, names[end].hasPrefix(prefix) { end += 1 }
-        return names[start..<end]
+        var start = Self.insertionPoint(of: prefix, in: names)
+        if let after, after >= prefix {
+            start = Self.insertionPoint(of: after, in: names)
+            if start < names.count, names[start] == after { start += 1 }
+        }
+        return names[start...].lazy.prefix { $0.hasPrefix(prefix) }
     }
 
     /// The first index whose name is not less than `name`.

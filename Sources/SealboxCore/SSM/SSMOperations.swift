@@ -402,18 +402,33 @@ extension SSM {
         let recursive = request.recursive == true
         let prefix = normalized == "/" ? "/" : normalized + "/"
         try context.authorize([prefix + "*"])
-        var matches: [(StoredParameter, ParameterVersionRecord)] = []
-        for name in sortedNames(withPrefix: prefix)
+        // Resume after the token's name and stop one match past the page: a page costs its own size,
+        // not the subtree's.
+        let scope = "ssm.getParametersByPath"
+        var after: String? = nil
+        if let token = request.nextToken {
+            guard let last = PageToken.last(in: token, scope: scope) else {
+                throw AWSError.invalidNextToken("The nextToken is not valid")
+            }
+            after = last
+        }
+        let limit = request.maxResults ?? 10
+        var chosen: [(StoredParameter, ParameterVersionRecord)] = []
+        var more = false
+        for name in sortedNames(withPrefix: prefix, after: after)
         where ParameterName.isUnder(name, path: normalized, recursive: recursive) {
             guard let parameter = parameters[name], filters.allSatisfy({ $0.matches(parameter) }) else { continue }
+            guard chosen.count < limit else {
+                more = true
+                break
+            }
             // With a Label filter, the answer is the labelled version.
             let labelled = parameter.versions.last { version in
                 labelFilters.allSatisfy { filter in version.labels.contains(where: filter.accepts) }
             }
-            matches.append((parameter, labelled ?? parameter.versions.last!))
+            chosen.append((parameter, labelled ?? parameter.versions.last!))
         }
-        let (chosen, next) = try page(
-            matches, key: { $0.0.name }, token: request.nextToken, limit: request.maxResults ?? 10)
+        let next = more ? PageToken.make(after: chosen.last!.0.name, scope: scope) : nil
         var json = SensitiveJSON()
         json.objects(
             "Parameters",
