@@ -34,7 +34,8 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var overCapacity = false
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
-    private var tooLarge = false
+    /// The current request is answered (or will be, with 413) without its body: drop the body.
+    private var discarding = false
 
     init(
         responder: any HTTPResponder,
@@ -66,24 +67,24 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             tracker.busy(context.channel, true)
             if overCapacity {
                 // Answer the first request and close, so the cap frees up at once.
-                tooLarge = true
+                discarding = true
                 write(responder.tooManyConnections(requestHead), context: context, keepAlive: false)
                 return
             }
             head = requestHead
-            tooLarge = false
+            discarding = false
             let declared = requestHead.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
             if declared > maxBodyBytes {
                 // Answer now and close rather than read a body we will not use.
-                tooLarge = true
+                discarding = true
                 write(responder.payloadTooLarge(requestHead), context: context, keepAlive: false)
                 return
             }
             body = context.channel.allocator.buffer(capacity: declared)
         case .body(var chunk):
-            guard !tooLarge else { return }
+            guard !discarding else { return }
             if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBodyBytes {
-                tooLarge = true
+                discarding = true
                 body = nil
             } else {
                 body?.writeBuffer(&chunk)
@@ -91,7 +92,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let requestHead = head else { return }
             head = nil
-            if tooLarge {
+            if discarding {
                 if body == nil, context.channel.isActive {
                     write(responder.payloadTooLarge(requestHead), context: context, keepAlive: false)
                 }

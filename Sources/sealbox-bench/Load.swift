@@ -36,6 +36,30 @@ enum LoadRunner {
         extraHeaders: [(String, String)] = [],
         request: @escaping @Sendable (Int) -> RequestSpec
     ) async throws -> Stats {
+        try await measure(
+            endpoint: endpoint, connections: connections, warmup: warmup, duration: duration, group: group
+        ) { connection, index in
+            let spec = request(index)
+            let response = try await connection.request(
+                spec.method, spec.path, headers: spec.headers + extraHeaders, body: spec.body)
+            guard (200..<300).contains(response.status) else {
+                throw BenchError(
+                    description:
+                        "\(spec.path) answered \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))"
+                )
+            }
+        }
+    }
+
+    /// Runs `operation` back to back on each connection; each call is one sample.
+    static func measure(
+        endpoint: SealboxEndpoint,
+        connections: Int,
+        warmup: Double,
+        duration: Double,
+        group: MultiThreadedEventLoopGroup,
+        operation: @escaping @Sendable (SealboxConnection, Int) async throws -> Void
+    ) async throws -> Stats {
         let measureFrom = ContinuousClock.now + .milliseconds(Int(warmup * 1000))
         let end = measureFrom + .milliseconds(Int(duration * 1000))
         let samples = try await withThrowingTaskGroup(of: [Int64].self) { tasks in
@@ -48,16 +72,8 @@ enum LoadRunner {
                     while true {
                         let sent = ContinuousClock.now
                         if sent >= end { break }
-                        let spec = request(index)
+                        try await operation(connection, index)
                         index += connections
-                        let response = try await connection.request(
-                            spec.method, spec.path, headers: spec.headers + extraHeaders, body: spec.body)
-                        guard (200..<300).contains(response.status) else {
-                            throw BenchError(
-                                description:
-                                    "\(spec.path) answered \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))"
-                            )
-                        }
                         if sent >= measureFrom {
                             let elapsed = ContinuousClock.now - sent
                             latencies.append(

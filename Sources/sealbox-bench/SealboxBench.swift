@@ -63,43 +63,15 @@ struct Run: AsyncParsableCommand {
         let requests = try await prepare(setup)
         await setup.close()
 
-        let measureFrom = ContinuousClock.now + .seconds(1)
-        let end = measureFrom + .seconds(duration)
-        let socket = self.socket
-        let samples = try await withThrowingTaskGroup(of: [Int64].self) { tasks in
-            for _ in 0..<connections {
-                tasks.addTask {
-                    let connection = try await SealboxConnection.connect(to: .unixSocket(path: socket), group: group)
-                    var latencies: [Int64] = []
-                    latencies.reserveCapacity(200_000)
-                    while true {
-                        let sent = ContinuousClock.now
-                        if sent >= end { break }
-                        try await requests(connection)
-                        if sent >= measureFrom {
-                            let elapsed = ContinuousClock.now - sent
-                            latencies.append(
-                                elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds
-                                    / 1_000_000_000)
-                        }
-                    }
-                    await connection.close()
-                    return latencies
-                }
-            }
-            var all: [Int64] = []
-            for try await part in tasks { all += part }
-            return all.sorted()
-        }
+        let stats = try await LoadRunner.measure(
+            endpoint: .unixSocket(path: socket), connections: connections, warmup: 1, duration: duration, group: group
+        ) { connection, _ in try await requests(connection) }
         try await group.shutdownGracefully()
-        func percentile(_ p: Double) -> Double {
-            samples.isEmpty ? 0 : Double(samples[min(samples.count - 1, Int(Double(samples.count) * p))]) / 1000
-        }
-        print(
+        say(
             String(
                 format: "%@  unix  connections=%d  requests=%d  req/s=%.0f  p50=%.0fus  p99=%.0fus  p999=%.0fus",
-                workload.rawValue, connections, samples.count, Double(samples.count) / duration, percentile(0.5),
-                percentile(0.99), percentile(0.999)))
+                workload.rawValue, connections, stats.requests, stats.requestsPerSecond, stats.p50Micros,
+                stats.p99Micros, stats.p999Micros))
     }
 
     /// Creates what the workload reads, and returns the request it repeats.
