@@ -11,7 +11,7 @@ struct SealboxBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sealbox-bench",
         abstract: "Measures sealboxd throughput and latency, and seeds large parameter sets.",
-        subcommands: [Run.self, Suite.self, Seed.self, CryptoBench.self],
+        subcommands: [Run.self, Suite.self, Seed.self, Scale.self, CryptoBench.self],
         defaultSubcommand: Run.self
     )
 }
@@ -147,9 +147,12 @@ struct Seed: AsyncParsableCommand {
 
     func run() async throws {
         let started = ContinuousClock.now
-        let socket = self.socket
-        let count = self.count
-        let connections = self.connections
+        try await Self.seed(socket: socket, count: count, connections: connections)
+        say("seeded \(count) parameters in \(ContinuousClock.now - started)")
+    }
+
+    /// Writes `/seed/<i / 1000>/p<i>` for i in 0..<count, odd ones SecureString.
+    static func seed(socket: String, count: Int, connections: Int) async throws {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             for worker in 0..<connections {
                 tasks.addTask {
@@ -167,8 +170,6 @@ struct Seed: AsyncParsableCommand {
             }
             try await tasks.waitForAll()
         }
-        let elapsed = ContinuousClock.now - started
-        print("seeded \(count) parameters in \(elapsed)")
     }
 }
 

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import NIOPosix
+import SealboxClient
+
+/// Scale and memory: a large store, many leases, start-up time and RSS growth under load.
+struct Scale: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Loads parameters and leases, then reports store size, start-up time, RSS and its growth.",
+        discussion: "Example: sealbox-bench scale --sealboxd .build/release/sealboxd --parameters 100000 --leases 10000"
+    )
+
+    @Option(help: "The sealboxd binary.")
+    var sealboxd: String
+
+    @Option(help: "Parameters to load, half of them SecureString.")
+    var parameters = 100_000
+
+    @Option(help: "Active leases to hold.")
+    var leases = 10_000
+
+    @Option(help: "Requests for the RSS-growth run (lease redeems over 32 connections).")
+    var requests = 1_000_000
+
+    func run() async throws {
+        let scratch = NSTemporaryDirectory() + "sealbox-scale-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch + "/data", withIntermediateDirectories: true)
+        defer {
+            ChildProcess.stopAll()
+            try? FileManager.default.removeItem(atPath: scratch)
+        }
+        let socket = scratch + "/sealbox.sock"
+        let arguments = ["--data-dir", scratch + "/data", "--listen", "none", "--socket", socket]
+        var daemon = try ChildProcess(sealboxd, arguments, scratch: scratch)
+        _ = try daemon.ready()
+        let seeding = ContinuousClock.now
+        try await Seed.seed(socket: socket, count: parameters, connections: 8)
+        say("loaded \(parameters) parameters in \(ContinuousClock.now - seeding)")
+        daemon.stop()
+
+        // Start again on the loaded store: time to a healthy answer.
+        let started = ContinuousClock.now
+        daemon = try ChildProcess(sealboxd, arguments, scratch: scratch)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var healthy: Duration = .zero
+        while healthy == .zero {
+            if let connection = try? await SealboxConnection.connect(to: .unixSocket(path: socket), group: group),
+                let response = try? await connection.request(.GET, "/health"), response.status == 200
+            {
+                healthy = ContinuousClock.now - started
+                await connection.close()
+            } else {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        }
+        let storeBytes = try FileManager.default.contentsOfDirectory(atPath: scratch + "/data")
+            .filter { $0.hasPrefix("sealbox.db") }
+            .reduce(0) { total, file in
+                total
+                    + ((try? FileManager.default.attributesOfItem(atPath: scratch + "/data/" + file)[.size] as? Int)
+                        ?? 0)
+            }
+        say(
+            String(format: "store size              %8.1f MiB (sealbox.db and its WAL)", Double(storeBytes) / 1_048_576)
+        )
+        say("start to healthy        \(healthy)")
+        say(String(format: "RSS after start         %8.1f MiB", Double(daemon.rssKiB) / 1024))
+
+        let setup = try await SealboxConnection.connect(to: .unixSocket(path: socket), group: group)
+        var leaseIDs: [String] = []
+        for index in 0..<leases {
+            let lease = try await callNative(
+                setup, .POST, "/v1/leases",
+                ["name": "/seed/\((index % parameters) / 1000)/p\(index % parameters)", "ttlSeconds": 3600])
+            leaseIDs.append(lease["leaseId"] as! String)
+        }
+        await setup.close()
+        say(String(format: "RSS with %d leases   %8.1f MiB", leases, Double(daemon.rssKiB) / 1024))
+
+        let byPath = try await LoadRunner.measure(
+            endpoint: .unixSocket(path: socket), connections: 1, warmup: 0.5, duration: 3, group: group
+        ) { connection, _ in
+            var token: String? = nil
+            repeat {
+                var request: [String: Any] = [
+                    "Path": "/seed/7", "Recursive": true, "WithDecryption": true, "MaxResults": 10,
+                ]
+                if let token { request["NextToken"] = token }
+                token = try await call(connection, "AmazonSSM.GetParametersByPath", request)["NextToken"] as? String
+            } while token != nil
+        }
+        say(
+            String(
+                format: "GetParametersByPath, 1,000-parameter subtree (100 pages): p50 %.1f ms, p99 %.1f ms",
+                byPath.p50Micros / 1000, byPath.p99Micros / 1000))
+
+        // RSS growth: redeem the held leases round-robin until `requests` are done.
+        let before = daemon.rssKiB
+        let ids = leaseIDs
+        var done = 0
+        while done < requests {
+            let stats = try await LoadRunner.measure(
+                endpoint: .unixSocket(path: socket), connections: 32, warmup: 0, duration: 5, group: group
+            ) { connection, index in
+                let response = try await connection.request(.POST, "/v1/leases/\(ids[index % ids.count])/redeem")
+                guard response.status == 200 else {
+                    throw BenchError(description: "redeem answered \(response.status)")
+                }
+            }
+            done += stats.requests
+        }
+        let after = daemon.rssKiB
+        say(
+            String(
+                format: "RSS over %d requests: %.1f -> %.1f MiB (%+.1f%%)", done, Double(before) / 1024,
+                Double(after) / 1024,
+                Double(after - before) * 100 / Double(max(before, 1))))
+        try await group.shutdownGracefully()
+    }
+}
