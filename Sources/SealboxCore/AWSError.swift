@@ -18,9 +18,7 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidKeyUsage = "InvalidKeyUsageException"
         case alreadyExists = "AlreadyExistsException"
         case notAuthorized = "NotAuthorizedException"
-        case invalidAliasName = "InvalidAliasNameException"
         case invalidMarker = "InvalidMarkerException"
-        case invalidArn = "InvalidArnException"
         case limitExceeded = "LimitExceededException"
         case unsupportedOperation = "UnsupportedOperationException"
         case malformedPolicyDocument = "MalformedPolicyDocumentException"
@@ -105,12 +103,8 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func alreadyExists(_ message: String) -> AWSError { AWSError(.alreadyExists, message) }
     /// The caller may not use a reserved name.
     public static func notAuthorized(_ message: String) -> AWSError { AWSError(.notAuthorized, message) }
-    /// The alias name is not allowed.
-    public static func invalidAliasName(_ message: String) -> AWSError { AWSError(.invalidAliasName, message) }
     /// A paging marker was not issued by this server.
     public static func invalidMarker(_ message: String) -> AWSError { AWSError(.invalidMarker, message) }
-    /// An ARN is malformed.
-    public static func invalidArn(_ message: String) -> AWSError { AWSError(.invalidArn, message) }
     /// A quota is used up.
     public static func limitExceeded(_ message: String) -> AWSError { AWSError(.limitExceeded, message) }
     /// Sealbox does not implement this variant.

@@ -10,7 +10,6 @@ public struct CryptoError: Error, Hashable, Sendable, CustomStringConvertible {
         case authenticationFailed
         case expired
         case invalidEncoding
-        case randomUnavailable
         case libcrypto
     }
 
