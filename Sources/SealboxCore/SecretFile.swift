@@ -64,6 +64,24 @@ public enum SecretFile {
         }
     }
 
+    /// Reads a secret file whose content is one line of text (an access key secret), without its
+    /// trailing newline or spaces.
+    /// - Parameters:
+    ///   - path: the file.
+    ///   - what: how to name it in errors.
+    public static func readLine(_ path: String, what: String) throws -> SecureBytes {
+        let raw = try read(path, what: what)
+        let length = raw.withUnsafeBytes { bytes in
+            var end = bytes.count
+            while end > 0, [0x0a, 0x0d, 0x20, 0x09].contains(bytes[end - 1]) { end -= 1 }
+            return end
+        }
+        guard length > 0 else { throw SetupError(description: "\(what) \(path) is empty") }
+        return try SecureBytes(count: length) { out in
+            raw.withUnsafeBytes { out.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+        }
+    }
+
     /// Creates a new secret file; fails if it exists.
     /// - Parameters:
     ///   - path: the file.

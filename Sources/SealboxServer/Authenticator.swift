@@ -6,7 +6,7 @@ import SealboxCrypto
 /// - the Unix socket: the peer identity read once per connection (uid, groups, start time);
 /// - TCP: a SigV4 signature for a configured access key, or the extension token
 ///   (`X-Aws-Parameters-Secrets-Token`, compared in constant time with `<data-dir>/token`);
-/// - TCP with `--ephemeral`: anyone, as moto does.
+/// - TCP with `--ephemeral`: anyone, as moto does, unless `--require-auth`.
 ///
 /// Refusals by policy happen later, where the action and its resources are known.
 struct Authenticator: Sendable {
@@ -36,7 +36,7 @@ struct Authenticator: Sendable {
             if headers.contains(name: "x-forwarded-for") {
                 throw AWSError.accessDenied("Requests relayed through a proxy (X-Forwarded-For) are refused.")
             }
-            if settings.ephemeral {
+            if settings.ephemeral && !settings.requireAuth {
                 let auth = headers.first(name: "authorization").flatMap { SigV4Authorization($0) }
                 return context(region, auth.map { .accessKey($0.accessKeyID) } ?? .anonymous, [])
             }
@@ -67,7 +67,7 @@ struct Authenticator: Sendable {
                     status: .forbidden, code: "AccessDenied",
                     message: "Requests relayed through a proxy (X-Forwarded-For) are refused.")
             }
-            if settings.ephemeral { return context(settings.region, .anonymous, []) }
+            if settings.ephemeral && !settings.requireAuth { return context(settings.region, .anonymous, []) }
             guard hasValidToken(headers) else {
                 throw NativeError(
                     status: .unauthorized, code: "Unauthorized",

@@ -57,7 +57,13 @@ public final class HTTPServer: Service, Sendable {
         var channels: [any Channel] = []
         if let socketPath {
             try removeStaleSocket(socketPath)
-            let channel = try await bootstrap(unix: true).bind(unixDomainSocketPath: socketPath).get()
+            let channel: any Channel
+            do {
+                channel = try await bootstrap(unix: true).bind(unixDomainSocketPath: socketPath).get()
+            } catch {
+                throw SocketSetupError(
+                    message: "cannot create the Unix socket \(socketPath): \(error) (does its directory exist?)")
+            }
             guard chmod(socketPath, 0o660) == 0 else {
                 throw SocketSetupError(message: "cannot set mode 0660 on \(socketPath)")
             }

@@ -4,8 +4,10 @@ public struct ServerSettings: Sendable {
     public var accountID: String
     /// The region when a request names none.
     public var region: String
-    /// In-memory test mode: any credentials are accepted on TCP.
+    /// In-memory test mode: any credentials are accepted on TCP, unless `requireAuth`.
     public var ephemeral: Bool
+    /// With `ephemeral`, still verify SigV4 (against the config's access keys) and the token.
+    public var requireAuth: Bool = false
     /// The daemon's own uid, which the default policy trusts.
     public var daemonUID: UInt32
     /// The largest request body accepted.

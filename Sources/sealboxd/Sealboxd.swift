@@ -76,6 +76,12 @@ struct Sealboxd: AsyncParsableCommand {
     )
     var ephemeral = false
 
+    @Flag(
+        help:
+            "With --ephemeral, still verify SigV4 on TCP, against the access keys in --config. [env: SEALBOX_REQUIRE_AUTH]"
+    )
+    var requireAuth = false
+
     @Option(help: ArgumentHelp("The account in ARNs. [env: SEALBOX_ACCOUNT_ID]", valueName: "id"))
     var accountId: String?
 
@@ -179,12 +185,15 @@ struct Sealboxd: AsyncParsableCommand {
             let parsed = try SealboxConfig.parse(text, origin: configPath)
             let configured = try parsed.accessKeys.map { entry in
                 AccessKey(
-                    id: entry.id, secret: try SecretFile.read(entry.secretFile, what: "the secret file of \(entry.id)"),
+                    id: entry.id,
+                    secret: try SecretFile.readLine(entry.secretFile, what: "the secret file of \(entry.id)"),
                     principal: entry.principal)
             }
             return (
                 SecuritySettings(
-                    policy: parsed.policy ?? .defaultPolicy(daemonUID: daemonUID), accessKeys: daemonKeys + configured),
+                    // An ephemeral daemon's config without a policy lets every authenticated caller in.
+                    policy: parsed.policy ?? (ephemeral ? nil : .defaultPolicy(daemonUID: daemonUID)),
+                    accessKeys: daemonKeys + configured),
                 parsed
             )
         }
@@ -192,6 +201,10 @@ struct Sealboxd: AsyncParsableCommand {
         let security = SecurityState(initialSecurity)
         let leases = LeaseService(ssm: ssm, settings: initialConfig.leases)
         settings.maxConnections = initialConfig.maxConnections
+        settings.requireAuth = flag(requireAuth, "REQUIRE_AUTH")
+        if settings.requireAuth && (!ephemeral || configPath == nil) {
+            throw ValidationError("--require-auth goes with --ephemeral and a --config that lists accessKeys")
+        }
         let region = settings.region
         let auditPath = setting(auditLog, "AUDIT_LOG") ?? (ephemeral ? nil : "\(dataDir)/audit.log")
         let audit = try auditPath.map { try AuditLog(path: $0, key: AuditLog.key(rootKey: root)) }
