@@ -201,3 +201,16 @@ def aws(daemon, tmp_path_factory):
         return p
 
     return run
+
+
+@pytest.fixture
+def sock(daemon):
+    """A kept-alive HTTP connection to the session daemon's Unix socket, owned by this process."""
+    with harness.UnixHTTP(daemon.socket_path) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def sbc():
+    """The sealbox_client module (docs/examples/python/sealbox_client.py) under test."""
+    return harness.load_python_client()

@@ -24,17 +24,6 @@ def query(name, **extra) -> str:
     return PATH + "?" + urllib.parse.urlencode({"name": name, **extra}, quote_via=urllib.parse.quote)
 
 
-@pytest.fixture
-def sock(daemon):
-    with harness.UnixHTTP(daemon.socket_path) as conn:
-        yield conn
-
-
-@pytest.fixture(scope="module")
-def sbc():
-    return harness.load_python_client()
-
-
 def token_of(daemon) -> str:
     return (daemon.data_dir / "token").read_text().strip()
 

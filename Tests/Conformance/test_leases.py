@@ -29,19 +29,6 @@ HEX32 = set("0123456789abcdef")
 
 
 @pytest.fixture
-def sock(daemon):
-    """A kept-alive HTTP connection to the session daemon's Unix socket, owned by this process."""
-    with harness.UnixHTTP(daemon.socket_path) as conn:
-        yield conn
-
-
-@pytest.fixture(scope="module")
-def sbc():
-    """The sealbox_client module under test."""
-    return harness.load_python_client()
-
-
-@pytest.fixture
 def client(daemon, sbc):
     with sbc.SealboxClient(socket_path=str(daemon.socket_path), timeout=10) as c:
         yield c

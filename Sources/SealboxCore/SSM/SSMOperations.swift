@@ -634,20 +634,27 @@ extension SSM {
         try validator.check()
         let name = try taggedParameter(request, context)
         try context.authorize([name])
+        try updateTags(name) { (current) throws(AWSError) in
+            for tag in tags {
+                current.removeAll { $0.key == tag.key }
+                current.append(tag)
+            }
+            guard current.count <= Self.maxTags else {
+                throw AWSError.tooManyTags("A parameter may carry at most \(Self.maxTags) tags.")
+            }
+        }
+        return AWSJSON.encode(Empty())
+    }
+
+    /// Changes a parameter's tags under the writer lock and commits them.
+    private func updateTags(_ name: String, _ change: (inout [KeyTag]) throws(AWSError) -> Void) throws(AWSError) {
         try withWriter { () throws(AWSError) in
             guard var parameter = parameters[name] else {
                 throw AWSError.invalidResourceId("The resource ID \(name) is not valid.")
             }
-            for tag in tags {
-                parameter.tags.removeAll { $0.key == tag.key }
-                parameter.tags.append(tag)
-            }
-            guard parameter.tags.count <= Self.maxTags else {
-                throw AWSError.tooManyTags("A parameter may carry at most \(Self.maxTags) tags.")
-            }
+            try change(&parameter.tags)
             try commit(ParameterChange(parameter: parameter, writtenVersions: []))
         }
-        return AWSJSON.encode(Empty())
     }
 
     func removeTagsFromResource(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
@@ -657,13 +664,8 @@ extension SSM {
         try validator.check()
         let name = try taggedParameter(request, context)
         try context.authorize([name])
-        try withWriter { () throws(AWSError) in
-            guard var parameter = parameters[name] else {
-                throw AWSError.invalidResourceId("The resource ID \(name) is not valid.")
-            }
-            parameter.tags.removeAll { request.tagKeys!.contains($0.key) }
-            try commit(ParameterChange(parameter: parameter, writtenVersions: []))
-        }
+        let keys = request.tagKeys!
+        try updateTags(name) { current in current.removeAll { keys.contains($0.key) } }
         return AWSJSON.encode(Empty())
     }
 
