@@ -16,13 +16,10 @@ public enum CredentialsFile {
 
     /// Reads the file, creating it with a fresh access key on first start.
     /// - Parameter path: the file.
-    /// - Returns: the access keys, and whether the file was just created.
-    public static func loadOrCreate(at path: String) throws -> (keys: [AccessKey], created: Bool) {
-        if !FileManager.default.fileExists(atPath: path) {
-            try create(at: path)
-            return (try load(at: path), true)
-        }
-        return (try load(at: path), false)
+    /// - Returns: the access keys.
+    public static func loadOrCreate(at path: String) throws -> [AccessKey] {
+        if !FileManager.default.fileExists(atPath: path) { try create(at: path) }
+        return try load(at: path)
     }
 
     /// Parses every profile with both an access key id and a secret.

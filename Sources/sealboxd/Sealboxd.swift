@@ -156,8 +156,7 @@ struct Sealboxd: AsyncParsableCommand {
             }
             root = key
             store = try SQLiteStore(path: "\(dataDir)/sealbox.db")
-            let credentials = try CredentialsFile.loadOrCreate(at: "\(dataDir)/credentials")
-            accessKeys = credentials.keys
+            accessKeys = try CredentialsFile.loadOrCreate(at: "\(dataDir)/credentials")
             extensionToken = try Self.writeExtensionToken("\(dataDir)/token")
         }
 
