@@ -10,7 +10,7 @@ struct AWSEndpoint: Sendable {
     let kms: KMS
     let ssm: SSM
     let authenticator: Authenticator
-    let audit: AuditLog?
+    let auditing: Bool
     let threadPool: NIOThreadPool
     let logger: Logger
 
@@ -53,7 +53,7 @@ struct AWSEndpoint: Sendable {
     ) throws(AWSError) -> RouteResult {
         var authenticated = try authenticator.aws(request, signingName: signingName)
         authenticated.action = "\(signingName):\(operation.name)"
-        if audit != nil, Self.isAudited(operation.name) { authenticated.trail = AuditTrail() }
+        if auditing, Self.isAudited(operation.name) { authenticated.trail = AuditTrail() }
         let context = authenticated
         guard operation.writes else {
             return .now(
@@ -83,7 +83,7 @@ struct AWSEndpoint: Sendable {
         _ context: RequestContext,
         _ body: () throws(AWSError) -> ResponseBody
     ) -> HTTPResponse {
-        let response: HTTPResponse
+        var response: HTTPResponse
         let result: String
         do {
             var headers = HTTPHeaders()
@@ -98,15 +98,10 @@ struct AWSEndpoint: Sendable {
             response = Self.errorResponse(error, requestID: requestID)
             result = error.type == "AccessDeniedException" ? "denied" : "failed:\(error.type)"
         }
-        guard let audit, let trail = context.trail else { return response }
-        do {
-            try audit.record(context, trail: trail, result: result)
-            return response
-        } catch {
-            // Fail closed: without its record, the answer (and any plaintext in it) is not sent.
-            logger.error("audit record failed; refusing the request", metadata: ["requestId": "\(requestID)"])
-            return Self.auditUnavailable(requestID)
+        if let trail = context.trail {
+            response.audit = AuditEntry(context: context, trail: trail, result: result, awsRequestID: requestID)
         }
+        return response
     }
 
     static func auditUnavailable(_ requestID: String) -> HTTPResponse {

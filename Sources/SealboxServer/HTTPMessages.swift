@@ -57,6 +57,8 @@ public struct HTTPResponse: Sendable {
     public var status: HTTPResponseStatus
     public var headers: HTTPHeaders
     public var body: ResponseBody
+    /// The request's audit record; the response is sent only once it is written.
+    public var audit: AuditEntry?
 
     /// - Parameters:
     ///   - status: the status.

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SealboxCore
 import SealboxCrypto
 import ServiceLifecycle
 
@@ -21,6 +22,8 @@ public final class HTTPServer: Service, Sendable {
     private let logger: Logger
     private let tracker = ConnectionTracker()
     private let onReady: @Sendable (_ tcpPort: Int?) -> Void
+    /// One audit writer per event loop, so requests on different loops never share a lock.
+    private let auditBatchers: [ObjectIdentifier: AuditBatcher]
     /// How long shutdown waits for in-flight requests.
     public static let drainTimeout: TimeAmount = .seconds(10)
 
@@ -31,6 +34,7 @@ public final class HTTPServer: Service, Sendable {
     ///   - group: the event loops.
     ///   - maxBodyBytes: bodies over this get 413.
     ///   - maxConnections: requests on connections beyond this many get 429.
+    ///   - audit: the audit log that responses carrying a record wait for, if any.
     ///   - logger: for lifecycle messages.
     ///   - onReady: called once every listener is bound, with the bound TCP port.
     public init(
@@ -40,6 +44,7 @@ public final class HTTPServer: Service, Sendable {
         group: MultiThreadedEventLoopGroup,
         maxBodyBytes: Int,
         maxConnections: Int,
+        audit: AuditLog?,
         logger: Logger,
         onReady: @escaping @Sendable (_ tcpPort: Int?) -> Void
     ) {
@@ -51,6 +56,14 @@ public final class HTTPServer: Service, Sendable {
         self.maxConnections = maxConnections
         self.logger = logger
         self.onReady = onReady
+        var batchers: [ObjectIdentifier: AuditBatcher] = [:]
+        if let audit {
+            for loop in group.makeIterator() {
+                batchers[ObjectIdentifier(loop)] = AuditBatcher(
+                    chain: audit.makeChain(), eventLoop: loop, logger: logger)
+            }
+        }
+        auditBatchers = batchers
     }
 
     public func run() async throws {
@@ -104,6 +117,7 @@ public final class HTTPServer: Service, Sendable {
         let maxBodyBytes = self.maxBodyBytes
         let maxConnections = self.maxConnections
         let tracker = self.tracker
+        let auditBatchers = self.auditBatchers
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -127,7 +141,8 @@ public final class HTTPServer: Service, Sendable {
                         try sync.addHandler(
                             RequestHandler(
                                 responder: responder, connection: connection, maxBodyBytes: maxBodyBytes,
-                                maxConnections: maxConnections, tracker: tracker))
+                                maxConnections: maxConnections, tracker: tracker,
+                                audit: auditBatchers[ObjectIdentifier(channel.eventLoop)]))
                     }
                 }
             }

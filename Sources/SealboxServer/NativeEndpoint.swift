@@ -9,7 +9,7 @@ struct NativeEndpoint: Sendable {
     let leases: LeaseService
     let ssm: SSM
     let authenticator: Authenticator
-    let audit: AuditLog?
+    let auditing: Bool
 
     private struct CreateLease: Decodable {
         var name: String?
@@ -63,7 +63,7 @@ struct NativeEndpoint: Sendable {
         }
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
         context.action = Self.action(request.head.method, parts)
-        if audit != nil {
+        if auditing {
             context.trail = AuditTrail()
             if parts.count >= 3, parts[2] != "revoke" { context.trail?.setLease(String(parts[2])) }
         }
@@ -83,19 +83,14 @@ struct NativeEndpoint: Sendable {
         }
     }
 
-    /// Writes the request's audit record; without it the answer is not sent (fail closed).
+    /// Attaches the request's audit record; the answer is sent only once it is written (fail closed).
     private func audited(_ response: HTTPResponse, _ context: RequestContext) -> HTTPResponse {
-        guard let audit, let trail = context.trail else { return response }
+        guard let trail = context.trail else { return response }
         let code = response.status.code
         let result = code < 300 ? "allowed" : code == 403 ? "denied" : "failed:\(code)"
-        do {
-            try audit.record(context, trail: trail, result: result)
-            return response
-        } catch {
-            return .error(
-                .serviceUnavailable, code: "AuditUnavailable",
-                message: "The audit log cannot be written; the request was refused.")
-        }
+        var response = response
+        response.audit = AuditEntry(context: context, trail: trail, result: result)
+        return response
     }
 
     private func leases(_ request: HTTPRequest, _ parts: [Substring], _ context: RequestContext) -> HTTPResponse {
@@ -159,7 +154,7 @@ struct NativeEndpoint: Sendable {
             }
             var context = try authenticator.native(request)
             context.action = "ssm:GetParameter"
-            if audit != nil { context.trail = AuditTrail() }
+            if auditing { context.trail = AuditTrail() }
             var query: [String: String] = [:]
             for item in request.query.split(separator: "&") {
                 let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

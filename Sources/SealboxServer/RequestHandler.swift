@@ -31,6 +31,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let maxBodyBytes: Int
     private let maxConnections: Int
     private let tracker: ConnectionTracker
+    private let audit: AuditBatcher?
     private var overCapacity = false
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
@@ -42,8 +43,10 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         connection: ConnectionInfo,
         maxBodyBytes: Int,
         maxConnections: Int,
-        tracker: ConnectionTracker
+        tracker: ConnectionTracker,
+        audit: AuditBatcher?
     ) {
+        self.audit = audit
         self.responder = responder
         self.connection = connection
         self.maxBodyBytes = maxBodyBytes
@@ -104,7 +107,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             let keepAlive = requestHead.isKeepAlive
             switch responder.respond(to: request, on: context.eventLoop) {
             case .now(let response):
-                write(response, context: context, keepAlive: keepAlive)
+                send(response, context: context, keepAlive: keepAlive)
             case .later(let future):
                 future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
                     let response: HTTPResponse
@@ -112,8 +115,20 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                     case .success(let value): response = value
                     case .failure: response = .error(.internalServerError, code: "internal", message: "internal error")
                     }
-                    self.write(response, context: context, keepAlive: keepAlive)
+                    self.send(response, context: context, keepAlive: keepAlive)
                 }
+            }
+        }
+    }
+
+    /// Writes the response once its audit record, if it has one, is written; otherwise the refusal.
+    private func send(_ response: HTTPResponse, context: ChannelHandlerContext, keepAlive: Bool) {
+        guard let entry = response.audit else { return write(response, context: context, keepAlive: keepAlive) }
+        guard let audit else { return write(entry.refusal, context: context, keepAlive: keepAlive) }
+        audit.submit(entry).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success: self.write(response, context: context, keepAlive: keepAlive)
+            case .failure: self.write(entry.refusal, context: context, keepAlive: keepAlive)
             }
         }
     }

@@ -23,7 +23,7 @@ public struct Router: HTTPResponder {
     ///   - settings: how the daemon was started.
     ///   - security: the policy and the SigV4 access keys, replaced on SIGHUP.
     ///   - extensionToken: the `X-Aws-Parameters-Secrets-Token` accepted on TCP, if any.
-    ///   - audit: the audit log, if any.
+    ///   - auditing: whether requests are audited; their records are written by the server.
     ///   - threadPool: where writes run, off the event loops.
     ///   - clock: the time source.
     ///   - logger: for failures; never given secrets.
@@ -34,7 +34,7 @@ public struct Router: HTTPResponder {
         settings: ServerSettings,
         security: SecurityState,
         extensionToken: SecureBytes?,
-        audit: AuditLog?,
+        auditing: Bool,
         threadPool: NIOThreadPool,
         clock: any WallClock = SystemClock(),
         logger: Logger
@@ -47,8 +47,9 @@ public struct Router: HTTPResponder {
         self.leases = leases
         let authenticator = Authenticator(settings: settings, security: security, token: extensionToken, clock: clock)
         aws = AWSEndpoint(
-            kms: kms, ssm: ssm, authenticator: authenticator, audit: audit, threadPool: threadPool, logger: logger)
-        native = NativeEndpoint(leases: leases, ssm: ssm, authenticator: authenticator, audit: audit)
+            kms: kms, ssm: ssm, authenticator: authenticator, auditing: auditing, threadPool: threadPool, logger: logger
+        )
+        native = NativeEndpoint(leases: leases, ssm: ssm, authenticator: authenticator, auditing: auditing)
     }
 
     public func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> RouteResult {

@@ -23,6 +23,9 @@ struct Stats: Codable, Sendable {
     var p50Micros: Double
     var p99Micros: Double
     var p999Micros: Double
+    /// Server CPU time (user + system) per request, warm-up included; the steadiest cost figure on a
+    /// shared machine, where req/s drifts with whatever else runs.
+    var cpuMicrosPerRequest: Double = 0
 }
 
 /// Drives keep-alive connections, one request in flight each, for a fixed time after a warm-up.
@@ -34,10 +37,12 @@ enum LoadRunner {
         duration: Double,
         group: MultiThreadedEventLoopGroup,
         extraHeaders: [(String, String)] = [],
+        cpuSeconds: @Sendable () -> Double? = { nil },
         request: @escaping @Sendable (Int) -> RequestSpec
     ) async throws -> Stats {
         try await measure(
-            endpoint: endpoint, connections: connections, warmup: warmup, duration: duration, group: group
+            endpoint: endpoint, connections: connections, warmup: warmup, duration: duration, group: group,
+            cpuSeconds: cpuSeconds
         ) { connection, index in
             let spec = request(index)
             let response = try await connection.request(
@@ -58,22 +63,26 @@ enum LoadRunner {
         warmup: Double,
         duration: Double,
         group: MultiThreadedEventLoopGroup,
+        cpuSeconds: @Sendable () -> Double? = { nil },
         operation: @escaping @Sendable (SealboxConnection, Int) async throws -> Void
     ) async throws -> Stats {
+        let cpuBefore = cpuSeconds()
         let measureFrom = ContinuousClock.now + .milliseconds(Int(warmup * 1000))
         let end = measureFrom + .milliseconds(Int(duration * 1000))
-        let samples = try await withThrowingTaskGroup(of: [Int64].self) { tasks in
+        let (samples, served) = try await withThrowingTaskGroup(of: ([Int64], Int).self) { tasks in
             for worker in 0..<connections {
                 tasks.addTask {
                     let connection = try await SealboxConnection.connect(to: endpoint, group: group)
                     var latencies: [Int64] = []
                     latencies.reserveCapacity(100_000)
                     var index = worker
+                    var served = 0
                     while true {
                         let sent = ContinuousClock.now
                         if sent >= end { break }
                         try await operation(connection, index)
                         index += connections
+                        served += 1
                         if sent >= measureFrom {
                             let elapsed = ContinuousClock.now - sent
                             latencies.append(
@@ -82,19 +91,25 @@ enum LoadRunner {
                         }
                     }
                     await connection.close()
-                    return latencies
+                    return (latencies, served)
                 }
             }
             var all: [Int64] = []
-            for try await part in tasks { all += part }
-            return all.sorted()
+            var served = 0
+            for try await (part, count) in tasks {
+                all += part
+                served += count
+            }
+            return (all.sorted(), served)
         }
+        let cpuSpent = cpuSeconds().map { $0 - cpuBefore! }
         func percentile(_ p: Double) -> Double {
             samples.isEmpty ? 0 : Double(samples[min(samples.count - 1, Int(Double(samples.count) * p))]) / 1000
         }
         return Stats(
             requests: samples.count, requestsPerSecond: Double(samples.count) / duration, p50Micros: percentile(0.5),
-            p99Micros: percentile(0.99), p999Micros: percentile(0.999))
+            p99Micros: percentile(0.99), p999Micros: percentile(0.999),
+            cpuMicrosPerRequest: cpuSpent.map { $0 * 1_000_000 / Double(max(served, 1)) } ?? 0)
     }
 }
 
@@ -141,6 +156,17 @@ final class ChildProcess: @unchecked Sendable {
         let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    /// User plus system CPU time so far, from /proc/<pid>/stat.
+    var cpuSeconds: Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // Fields after the command name; utime and stime are fields 14 and 15 of the whole line.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// SIGTERM, then SIGKILL after five seconds; reaped with waitpid, because Foundation's

@@ -45,6 +45,8 @@ struct Suite: AsyncParsableCommand {
         var baseline: Stats
         var throughputRatio: Double
         var p99Ratio: Double
+        /// sealboxd's CPU per request over the baseline's.
+        var cpuRatio: Double
         var daemonRSSKiB: Int
     }
 
@@ -106,7 +108,7 @@ struct Suite: AsyncParsableCommand {
             let baseUnix = SealboxEndpoint.unixSocket(path: scratch + "/baseline.sock")
             say("\n\(workload.title) (answer \(sample.body.count) bytes)")
             say(
-                "transport  conns   sealboxd req/s   p50 µs   p99 µs  p999 µs |  baseline req/s   p50 µs   p99 µs | ratio  p99x  RSS MiB"
+                "transport  conns   sealboxd req/s   p50 µs   p99 µs  p999 µs  cpu µs |  baseline req/s   p50 µs   p99 µs  cpu µs | ratio  p99x  cpux  RSS MiB"
             )
             for transport in chosenTransports {
                 for count in counts {
@@ -115,23 +117,28 @@ struct Suite: AsyncParsableCommand {
                     let request = tcp ? requests.tcp : requests.unix
                     let measured = try await LoadRunner.measure(
                         endpoint: tcp ? daemonTCP : daemonUnix, connections: count, warmup: duration / 3,
-                        duration: duration, group: group, extraHeaders: headers, request: request)
+                        duration: duration, group: group, extraHeaders: headers,
+                        cpuSeconds: { daemon.cpuSeconds }, request: request)
                     let reference = try await LoadRunner.measure(
                         endpoint: tcp ? baseTCP : baseUnix, connections: count, warmup: duration / 3,
                         duration: duration,
-                        group: group, extraHeaders: headers, request: request)
+                        group: group, extraHeaders: headers, cpuSeconds: { base.cpuSeconds }, request: request)
                     let row = Row(
                         workload: workload.rawValue, transport: transport, connections: count, sealboxd: measured,
                         baseline: reference,
                         throughputRatio: measured.requestsPerSecond / max(reference.requestsPerSecond, 1),
-                        p99Ratio: measured.p99Micros / max(reference.p99Micros, 1), daemonRSSKiB: daemon.rssKiB)
+                        p99Ratio: measured.p99Micros / max(reference.p99Micros, 1),
+                        cpuRatio: measured.cpuMicrosPerRequest / max(reference.cpuMicrosPerRequest, 0.001),
+                        daemonRSSKiB: daemon.rssKiB)
                     rows.append(row)
                     say(
                         String(
-                            format: "%-9@ %6d %16.0f %8.0f %8.0f %8.0f | %15.0f %8.0f %8.0f | %5.2f %5.2f %8.1f",
+                            format:
+                                "%-9@ %6d %16.0f %8.0f %8.0f %8.0f %7.1f | %15.0f %8.0f %8.0f %7.1f | %5.2f %5.2f %5.2f %8.1f",
                             transport, count, measured.requestsPerSecond, measured.p50Micros, measured.p99Micros,
-                            measured.p999Micros, reference.requestsPerSecond, reference.p50Micros, reference.p99Micros,
-                            row.throughputRatio, row.p99Ratio, Double(row.daemonRSSKiB) / 1024))
+                            measured.p999Micros, measured.cpuMicrosPerRequest, reference.requestsPerSecond,
+                            reference.p50Micros, reference.p99Micros, reference.cpuMicrosPerRequest,
+                            row.throughputRatio, row.p99Ratio, row.cpuRatio, Double(row.daemonRSSKiB) / 1024))
                 }
             }
             base.stop()

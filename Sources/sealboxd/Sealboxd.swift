@@ -213,12 +213,12 @@ struct Sealboxd: AsyncParsableCommand {
         threadPool.start()
         let router = Router(
             kms: kms, ssm: ssm, leases: leases, settings: settings, security: security,
-            extensionToken: extensionToken, audit: audit, threadPool: threadPool, logger: logger)
+            extensionToken: extensionToken, auditing: audit != nil, threadPool: threadPool, logger: logger)
         let credentialsHint = ephemeral ? nil : "\(dataDir)/credentials"
         let (listenAddress, socketFile) = (tcp, socketPath)
         let server = HTTPServer(
             responder: router, socketPath: socketFile, tcp: listenAddress, group: group,
-            maxBodyBytes: settings.maxBodyBytes, maxConnections: settings.maxConnections,
+            maxBodyBytes: settings.maxBodyBytes, maxConnections: settings.maxConnections, audit: audit,
             logger: logger
         ) { port in
             Self.announceReady(

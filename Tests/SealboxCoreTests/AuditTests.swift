@@ -44,6 +44,44 @@ import Testing
         #expect(mode == 0o600)
     }
 
+    @Test func batchedChainsInterleaveWithSharedOnesAndVerify() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(KeyID.random()).log").path
+        let key = AuditLog.key(rootKey: .random(count: 32))
+        let log = try AuditLog(path: path, key: key, clock: ManualClock())
+        let context = RequestContext(
+            region: "us-east-1", accountID: "123456789012", principal: .token, action: "kms:Decrypt")
+        let loops = [log.makeChain(), log.makeChain()]
+        for round in 0..<3 {
+            for (index, chain) in loops.enumerated() {
+                for _ in 0...index + round { chain.append(context, trail: AuditTrail(), result: "allowed") }
+            }
+            try log.record(context, trail: AuditTrail(), result: "denied")
+            try loops[round % 2].flush()
+            try loops[(round + 1) % 2].flush()
+        }
+        let lines = try Self.lines(path)
+        #expect(lines.count == (1 + 2 + 3) + (2 + 3 + 4) + 3)
+        let report = Self.verify(lines, key)
+        #expect(report.verified == lines.count)
+        #expect(report.problem == nil)
+        let chains = try lines.map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["chain"] as? String
+        }
+        #expect(Set(chains).count == 3)
+    }
+
+    @Test func aFailedFlushThrowsAndWritesNothing() throws {
+        let log = try AuditLog(path: "/dev/full", key: AuditLog.key(rootKey: .random(count: 32)))
+        let chain = log.makeChain()
+        let context = RequestContext(
+            region: "us-east-1", accountID: "123456789012", principal: .token, action: "kms:Decrypt")
+        chain.append(context, trail: AuditTrail(), result: "allowed")
+        chain.append(context, trail: AuditTrail(), result: "allowed")
+        #expect(throws: (any Error).self) { try chain.flush() }
+        // The buffer was dropped with the failure: nothing is left to write.
+        try chain.flush()
+    }
+
     @Test func anEditIsDetected() throws {
         let (path, key) = try Self.writeLog(records: 4)
         var lines = try Self.lines(path)

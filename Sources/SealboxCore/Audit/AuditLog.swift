@@ -27,25 +27,16 @@ public final class AuditTrail: Sendable {
 ///
 /// Records are hash-chained with a keyed MAC (HMAC-SHA256 under a key derived from the root key), so
 /// deleting, reordering or editing a record is detectable by ``AuditVerifier``. To keep the hot
-/// path free of a global lock there is one chain per shard (threads map to shards); each line names
-/// its chain and sequence number. Every daemon run starts fresh chains under a random run id.
-/// A record that cannot be written fails the request (fail closed).
+/// path free of a global lock the log holds many chains, each named in its lines with a sequence
+/// number: one per event loop (``makeChain()``), which batches a loop iteration's records into one
+/// `write(2)`, and a few shared by other threads for ``record(_:trail:result:)``. Every daemon run
+/// starts fresh chains under a random run id. A record that cannot be written fails its request
+/// (fail closed).
 public final class AuditLog: Sendable {
-    private struct Chain {
-        var sequence = 0
-        var previous = "start"
-    }
-
-    private final class Shard: Sendable {
-        let chain = Mutex(Chain())
-    }
-
-    private let fd: Int32
-    private let closeOnDeinit: Bool
-    private let key: SecureBytes
+    private let sink: AuditSink
     private let run = Hex.encode(Sodium.randomBytes(8))
-    private let shards = (0..<8).map { _ in Shard() }
-    private let clock: any WallClock
+    private let chainCount = Atomic<Int>(0)
+    private let shared: [AuditChain]
 
     /// The MAC key of the audit log, derived from the root key.
     /// - Parameter rootKey: the root key.
@@ -59,6 +50,38 @@ public final class AuditLog: Sendable {
     ///   - key: the MAC key (``key(rootKey:)``).
     ///   - clock: the time source.
     public init(path: String, key: SecureBytes, clock: any WallClock = SystemClock()) throws {
+        let sink = try AuditSink(path: path, key: key, clock: clock)
+        self.sink = sink
+        let run = self.run
+        shared = (0..<4).map { AuditChain(id: "\(run)-s\($0)", sink: sink) }
+    }
+
+    /// A new chain for one writer, typically an event loop: it appends records and writes them with
+    /// ``AuditChain/flush()``.
+    public func makeChain() -> AuditChain {
+        let index = chainCount.wrappingAdd(1, ordering: .relaxed).oldValue
+        return AuditChain(id: "\(run)-\(index)", sink: sink)
+    }
+
+    /// Appends one record and writes it at once, on a chain shared with other threads.
+    /// - Parameters:
+    ///   - context: the caller and the action.
+    ///   - trail: what the request touched.
+    ///   - result: `allowed`, `denied` or `failed:<code>`.
+    /// - Throws: if the line could not be written whole; the caller must then fail the request.
+    public func record(_ context: RequestContext, trail: AuditTrail, result: String) throws {
+        try shared[ThreadShard.index(of: shared.count)].record(context, trail: trail, result: result)
+    }
+}
+
+/// The open log file and what every chain needs to write to it.
+private final class AuditSink: Sendable {
+    let fd: Int32
+    let closeOnDeinit: Bool
+    let key: SecureBytes
+    let clock: any WallClock
+
+    init(path: String, key: SecureBytes, clock: any WallClock) throws {
         if path == "-" {
             fd = STDERR_FILENO
             closeOnDeinit = false
@@ -77,41 +100,124 @@ public final class AuditLog: Sendable {
         if closeOnDeinit { close(fd) }
     }
 
-    private var shardIndex: Int { ThreadShard.index(of: shards.count) }
+    func writeAll(_ bytes: [UInt8]) throws {
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else {
+            throw SetupError(description: "the audit log could not be written: \(String(cString: strerror(errno)))")
+        }
+    }
+}
 
-    /// Appends one record.
+/// One hash chain of the audit log. Records are appended to a buffer and written together by
+/// ``flush()``; a failed write rolls the chain back to its last written record, so the chain stays
+/// unbroken for the records that follow.
+public final class AuditChain: Sendable {
+    private struct State {
+        var sequence = 0
+        var previous: [UInt8] = Array("start".utf8)
+        var written = (sequence: 0, previous: Array("start".utf8))
+        var pending: [UInt8] = []
+    }
+
+    private let id: [UInt8]
+    private let sink: AuditSink
+    private let state = Mutex(State())
+
+    fileprivate init(id: String, sink: AuditSink) {
+        self.id = Array(id.utf8)
+        self.sink = sink
+    }
+
+    /// Adds one record to the buffer; it reaches the file with the next ``flush()``.
     /// - Parameters:
     ///   - context: the caller and the action.
     ///   - trail: what the request touched.
     ///   - result: `allowed`, `denied` or `failed:<code>`.
-    /// - Throws: if the line could not be written whole; the caller must then fail the request.
-    public func record(_ context: RequestContext, trail: AuditTrail, result: String) throws {
-        var fields = "\"time\":\(clock.now()),\"principal\":\(Self.principal(context.principal))"
-        fields += ",\"action\":\(JSONText.quoted(context.action))"
-        fields += ",\"resources\":[\(trail.resources.map(JSONText.quoted).joined(separator: ","))]"
-        if let lease = trail.leaseID { fields += ",\"leaseId\":\(JSONText.quoted(lease))" }
-        fields += ",\"result\":\(JSONText.quoted(result))"
-        let shardIndex = self.shardIndex
-        try shards[shardIndex].chain.withLock { chain in
-            let body =
-                "{\"chain\":\"\(run)-\(shardIndex)\",\"seq\":\(chain.sequence + 1),\(fields),\"prev\":\"\(chain.previous)\""
-            let mac = Hex.encode(Digest.hmacSHA256(key: key, Array(body.utf8)))
-            let line = Array("\(body),\"mac\":\"\(mac)\"}\n".utf8)
-            let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard written == line.count else {
-                throw SetupError(description: "the audit log could not be written: \(String(cString: strerror(errno)))")
-            }
-            chain.sequence += 1
-            chain.previous = mac
+    public func append(_ context: RequestContext, trail: AuditTrail, result: String) {
+        let time = sink.clock.now()
+        state.withLock { append(&$0, context, trail, result, time) }
+    }
+
+    /// Writes every buffered record with one `write(2)`.
+    /// - Throws: if the records could not be written whole; each of their requests must then fail.
+    public func flush() throws {
+        try state.withLock { try flush(&$0) }
+    }
+
+    fileprivate func record(_ context: RequestContext, trail: AuditTrail, result: String) throws {
+        let time = sink.clock.now()
+        try state.withLock { state in
+            append(&state, context, trail, result, time)
+            try flush(&state)
         }
     }
 
-    private static func principal(_ principal: RequestContext.Principal) -> String {
+    private func flush(_ state: inout State) throws {
+        guard !state.pending.isEmpty else { return }
+        defer { state.pending.removeAll(keepingCapacity: true) }
+        do {
+            try sink.writeAll(state.pending)
+            state.written = (state.sequence, state.previous)
+        } catch {
+            (state.sequence, state.previous) = state.written
+            throw error
+        }
+    }
+
+    private func append(
+        _ state: inout State,
+        _ context: RequestContext,
+        _ trail: AuditTrail,
+        _ result: String,
+        _ time: Double
+    ) {
+        state.sequence += 1
+        let start = state.pending.count
+        var out = state.pending
+        state.pending = []
+        out.append(contentsOf: #"{"chain":""#.utf8)
+        out.append(contentsOf: id)
+        out.append(contentsOf: #"","seq":"#.utf8)
+        out.append(contentsOf: String(state.sequence).utf8)
+        out.append(contentsOf: #","time":"#.utf8)
+        out.append(contentsOf: "\(time)".utf8)
+        out.append(contentsOf: #","principal":"#.utf8)
+        Self.principal(context.principal, into: &out)
+        out.append(contentsOf: #","action":"#.utf8)
+        out.append(contentsOf: JSONText.quoted(context.action).utf8)
+        out.append(contentsOf: #","resources":["#.utf8)
+        for (index, resource) in trail.resources.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: JSONText.quoted(resource).utf8)
+        }
+        out.append(UInt8(ascii: "]"))
+        if let lease = trail.leaseID {
+            out.append(contentsOf: #","leaseId":"#.utf8)
+            out.append(contentsOf: JSONText.quoted(lease).utf8)
+        }
+        out.append(contentsOf: #","result":"#.utf8)
+        out.append(contentsOf: JSONText.quoted(result).utf8)
+        out.append(contentsOf: #","prev":""#.utf8)
+        out.append(contentsOf: state.previous)
+        out.append(UInt8(ascii: "\""))
+        let mac = out.withUnsafeBytes {
+            Digest.hmacSHA256(key: sink.key, UnsafeRawBufferPointer(rebasing: $0[start...]))
+        }
+        let hex = Array(Hex.encode(mac).utf8)
+        out.append(contentsOf: #","mac":""#.utf8)
+        out.append(contentsOf: hex)
+        out.append(contentsOf: "\"}\n".utf8)
+        state.pending = out
+        state.previous = hex
+    }
+
+    private static func principal(_ principal: RequestContext.Principal, into out: inout [UInt8]) {
         switch principal {
-        case .process(let pid, let uid, let gid, _): "{\"uid\":\(uid),\"gid\":\(gid),\"pid\":\(pid)}"
-        case .accessKey(let id): "{\"accessKey\":\(JSONText.quoted(id))}"
-        case .token: "{\"token\":true}"
-        case .anonymous: "{\"anonymous\":true}"
+        case .process(let pid, let uid, let gid, _):
+            out.append(contentsOf: #"{"uid":\#(uid),"gid":\#(gid),"pid":\#(pid)}"#.utf8)
+        case .accessKey(let id): out.append(contentsOf: #"{"accessKey":\#(JSONText.quoted(id))}"#.utf8)
+        case .token: out.append(contentsOf: #"{"token":true}"#.utf8)
+        case .anonymous: out.append(contentsOf: #"{"anonymous":true}"#.utf8)
         }
     }
 }
