@@ -110,7 +110,12 @@ let package = Package(
 
         .testTarget(name: "SealboxCryptoTests", dependencies: ["SealboxCrypto"]),
         .testTarget(name: "SealboxCoreTests", dependencies: ["SealboxCore", "SealboxCrypto", "SealboxStore"]),
-        .testTarget(name: "SealboxStoreTests", dependencies: ["SealboxStore", "SealboxCore", "SealboxCrypto"]),
+        .testTarget(
+            name: "SealboxStoreTests",
+            dependencies: [
+                "SealboxStore", "SealboxCore", "SealboxCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "SealboxServerTests",
             dependencies: [

@@ -2,6 +2,9 @@
 #include "CSealboxSys.h"
 
 #include <stddef.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -16,4 +19,10 @@ int csealbox_disable_core_dumps(void) {
         return -1;
     }
     return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+void csealbox_release_free_memory(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
 }

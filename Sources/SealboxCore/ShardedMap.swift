@@ -28,6 +28,16 @@ final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         shards.flatMap { shard in shard.entries.withLock { Array($0.values) } }
     }
 
+    /// Replaces every entry at once, each shard's dictionary built at its final size.
+    /// - Parameter entries: the new contents.
+    func replaceAll(with entries: [(Key, Value)]) {
+        var parts = shards.map { _ in [Key: Value](minimumCapacity: entries.count / shards.count + 1) }
+        for (key, value) in entries {
+            parts[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))][key] = value
+        }
+        for (shard, part) in zip(shards, parts) { shard.entries.withLock { $0 = part } }
+    }
+
     func removeAll() {
         for shard in shards { shard.entries.withLock { $0.removeAll() } }
     }

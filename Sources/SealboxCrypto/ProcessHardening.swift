@@ -13,6 +13,12 @@ public enum ProcessHardening {
     public static func disableCoreDumps() -> String? {
         csealbox_disable_core_dumps() == 0 ? nil : String(cString: strerror(errno))
     }
+
+    /// Hands free heap pages back to the kernel, after a phase (such as loading the store) that built
+    /// and dropped large temporaries.
+    public static func releaseFreeMemory() {
+        csealbox_release_free_memory()
+    }
 }
 
 /// The credentials of the process at the other end of a Unix socket, from `SO_PEERCRED`.

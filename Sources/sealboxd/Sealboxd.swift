@@ -168,6 +168,8 @@ struct Sealboxd: AsyncParsableCommand {
                 description: "the root key does not unwrap the keys in \(dataDir)/sealbox.db: wrong --root-key?")
         }
         let ssm = try SSM(store: store, kms: kms)
+        // Loading builds and drops large temporaries; hand their pages back rather than carry them.
+        ProcessHardening.releaseFreeMemory()
         let configPath = setting(config, "CONFIG")
         let daemonKeys = accessKeys
         let daemonUID = settings.daemonUID

@@ -16,4 +16,7 @@ typedef struct {
 /// (RLIMIT_CORE=0 and PR_SET_DUMPABLE=0). Returns 0 on success, -1 with errno set.
 int csealbox_disable_core_dumps(void);
 
+/// Returns free heap pages to the kernel (glibc's malloc_trim); a no-op elsewhere.
+void csealbox_release_free_memory(void);
+
 #endif

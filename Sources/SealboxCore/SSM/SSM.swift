@@ -39,8 +39,8 @@ public final class SSM: Sendable {
     /// Rebuilds the in-memory state from the store.
     public func reload() throws {
         let loaded = try store.loadParameters()
-        parameters.removeAll()
-        for parameter in loaded { parameters[parameter.name] = parameter }
+        parameters.replaceAll(with: loaded.map { ($0.name, $0) })
+        // The store returns names in byte order; sorting a sorted array is one linear pass.
         index.withLock { $0 = loaded.map(\.name).sorted() }
     }
 

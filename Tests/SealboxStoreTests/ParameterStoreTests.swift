@@ -1,0 +1,75 @@
+import Foundation
+import GRDB
+import SealboxCore
+import SealboxCrypto
+import Testing
+
+@testable import SealboxStore
+
+@Suite struct ParameterStoreTests {
+    static func version(_ number: Int, _ value: String, labels: [String] = []) -> ParameterVersionRecord {
+        ParameterVersionRecord(
+            version: number, type: .string, keyId: nil, description: "v\(number)", allowedPattern: nil,
+            tier: "Standard", dataType: "text", modified: Double(number), modifiedBy: "uid:1000/pid:7",
+            labels: labels, contextArn: nil, value: Array(value.utf8))
+    }
+
+    @Test func parametersComeBackGroupedSortedAndWithTheirTags() throws {
+        let store = try SQLiteStore()
+        let names = ["/b/two", "/a/one", "/c/three"]
+        for (index, name) in names.enumerated() {
+            let versions = (1...index + 1).map { Self.version($0, "\(name)#\($0)", labels: $0 == 1 ? ["first"] : []) }
+            let tags = name == "/a/one" ? [KeyTag(key: "team", value: "core")] : []
+            try store.apply(
+                ParameterChange(
+                    parameter: StoredParameter(name: name, tags: tags, versions: versions),
+                    writtenVersions: versions.map(\.version)))
+        }
+        let loaded = try store.loadParameters()
+        #expect(loaded.map(\.name) == ["/a/one", "/b/two", "/c/three"])
+        #expect(loaded.map { $0.versions.map(\.version) } == [[1, 2], [1], [1, 2, 3]])
+        #expect(
+            loaded[2].versions.map { String(decoding: $0.value, as: UTF8.self) } == [
+                "/c/three#1", "/c/three#2", "/c/three#3",
+            ])
+        #expect(loaded[0].tags == [KeyTag(key: "team", value: "core")])
+        #expect(loaded[1].tags.isEmpty && loaded[2].tags.isEmpty)
+        #expect(loaded[0].versions.map(\.labels) == [["first"], []])
+        #expect(loaded[0].versions[1].description == "v2")
+    }
+
+    @Test func aVersion3FileIsMigratedWithEveryFieldIntact() throws {
+        let path = SQLiteStoreTests.temporaryPath()
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteStore.migrator.migrate(queue, upTo: "v3-ssm-columns")
+            try queue.write { db in
+                try db.execute(sql: "INSERT INTO ssm_parameters (name, tags) VALUES ('/app/db', '[]')")
+                try db.execute(
+                    sql: """
+                        INSERT INTO ssm_parameter_versions
+                            (name, version, record, type, key_id, description, allowed_pattern, tier, data_type,
+                             modified, modified_by, labels, context_arn, value)
+                        VALUES ('/app/db', 1, '', 'SecureString', 'alias/aws/ssm', 'the db', '^.+$', 'Advanced',
+                                'text', 12.5, 'uid:1000/pid:7', '["live"]',
+                                'arn:aws:ssm:us-east-1:123456789012:parameter/app/db', X'0102')
+                        """)
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        let loaded = try store.loadParameters()
+        #expect(loaded.count == 1)
+        let version = try #require(loaded.first?.versions.first)
+        #expect(version.type == .secureString)
+        #expect(version.keyId == "alias/aws/ssm")
+        #expect(version.description == "the db")
+        #expect(version.allowedPattern == "^.+$")
+        #expect(version.tier == "Advanced")
+        #expect(version.modified == 12.5)
+        #expect(version.modifiedBy == "uid:1000/pid:7")
+        #expect(version.labels == ["live"])
+        #expect(version.contextArn == "arn:aws:ssm:us-east-1:123456789012:parameter/app/db")
+        #expect(version.value == [1, 2])
+        #expect(try store.integrityCheck() == ["ok"])
+    }
+}
