@@ -39,22 +39,28 @@ public enum AWSJSON {
         .json(Array(try! encoder.encode(value)))
     }
 
-    // Swift members are lowerCamelCase; the wire is UpperCamelCase.
-    private static var decoder: JSONDecoder {
+    // Swift members are lowerCamelCase; the wire is UpperCamelCase. Made once: JSONDecoder and
+    // JSONEncoder are safe to share, and building one per request showed in the Decrypt profile.
+    private static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .custom { path in
-            WireKey(path.last!.stringValue.prefix(1).lowercased() + path.last!.stringValue.dropFirst())
-        }
+        decoder.keyDecodingStrategy = .custom { path in WireKey(recased(path.last!.stringValue, upper: false)) }
         return decoder
-    }
+    }()
 
-    private static var encoder: JSONEncoder {
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .custom { path in
-            WireKey(path.last!.stringValue.prefix(1).uppercased() + path.last!.stringValue.dropFirst())
-        }
+        encoder.keyEncodingStrategy = .custom { path in WireKey(recased(path.last!.stringValue, upper: true)) }
         return encoder
+    }()
+
+    /// The key with its first letter's case changed (ASCII only, as every AWS member name is); short
+    /// keys stay small strings, so this allocates nothing for them.
+    private static func recased(_ key: String, upper: Bool) -> String {
+        guard let first = key.utf8.first, (upper ? (0x61...0x7a) : (0x41...0x5a)).contains(first) else { return key }
+        var bytes = Array(key.utf8)
+        bytes[0] = upper ? first - 0x20 : first + 0x20
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func path(_ context: DecodingError.Context) -> String {
