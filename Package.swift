@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "sealboxd", targets: ["sealboxd"]),
+        .executable(name: "sealbox", targets: ["sealbox"]),
         .library(name: "SealboxClient", targets: ["SealboxClient"]),
     ],
     dependencies: [
@@ -79,6 +80,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "sealbox",
+            dependencies: [
+                "SealboxClient",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(

@@ -38,6 +38,40 @@ public enum Sealbox {
         try await lease.renewLease()
         return lease
     }
+
+    /// Decrypts the encrypted environment variable `name` (`NAME=sealbox:v1:...`, made by
+    /// `sealbox env encrypt`) through the daemon. Call it during the invocation, not at import.
+    /// - Parameters:
+    ///   - name: the variable's name.
+    ///   - socketPath: the daemon's Unix socket.
+    /// - Returns: the plaintext in guarded memory.
+    public static func environment(
+        _ name: String,
+        socketPath: String = defaultSocketPath
+    ) async throws(SealboxError) -> SecureBytes {
+        guard let token = getenv(name) else {
+            throw SealboxError(kind: .notFound, status: nil, code: nil, message: "\(name) is not set")
+        }
+        return try await decryptEnvironment(name: name, token: String(cString: token), socketPath: socketPath)
+    }
+
+    /// Decrypts an env token through the daemon (`POST /v1/env/decrypt`).
+    /// - Parameters:
+    ///   - name: the variable the token was made for.
+    ///   - token: the token: `sealbox:v1:...`, or a Fernet token made with `--fernet`.
+    ///   - socketPath: the daemon's Unix socket.
+    /// - Returns: the plaintext in guarded memory.
+    public static func decryptEnvironment(
+        name: String,
+        token: String,
+        socketPath: String = defaultSocketPath
+    ) async throws(SealboxError) -> SecureBytes {
+        let request = "{\"name\":\(JSONQuote.quote(name)),\"token\":\(JSONQuote.quote(token))}"
+        let response = try await Transport.request(socketPath, .POST, "/v1/env/decrypt", body: Array(request.utf8))
+        guard response.status == 200 else { throw Transport.error(response) }
+        defer { Transport.wipe(response) }
+        return try RedeemResponse.secretString("value", in: response.body)
+    }
 }
 
 /// A failure talking to Sealbox.
@@ -194,8 +228,16 @@ enum JSONQuote {
 /// straight into guarded memory.
 enum RedeemResponse {
     static func parse(_ body: [UInt8]) throws(SealboxError) -> (value: SecureBytes, version: Int) {
-        guard let range = stringRange("value", in: body), let version = intField("version", in: body) else {
+        guard let version = intField("version", in: body) else {
             throw SealboxError(kind: .other, status: 200, code: nil, message: "unexpected redeem answer")
+        }
+        return (try secretString("value", in: body), version)
+    }
+
+    /// A string member, unescaped into guarded memory.
+    static func secretString(_ name: String, in body: [UInt8]) throws(SealboxError) -> SecureBytes {
+        guard let range = stringRange(name, in: body) else {
+            throw SealboxError(kind: .other, status: 200, code: nil, message: "the answer has no \(name)")
         }
         let raw = body[range]
         var length = 0
@@ -206,9 +248,9 @@ enum RedeemResponse {
             let value = try SecureBytes(count: length) { out in
                 scratch.withUnsafeBytes { out.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
             }
-            return (value, version)
+            return value
         } catch {
-            throw SealboxError(kind: .other, status: 200, code: nil, message: "the redeem answer has a bad escape")
+            throw SealboxError(kind: .other, status: 200, code: nil, message: "the answer has a bad escape")
         }
     }
 

@@ -85,6 +85,53 @@ public enum RootKey {
         }
     }
 
+    /// Where a rotation stages the next root key for the key file `path`.
+    /// - Parameter path: the root key file.
+    public static func candidatePath(for path: String) -> String { path + ".next" }
+
+    /// Writes a new root key beside the current one (mode 0600, synced), replacing any stale candidate.
+    /// - Parameters:
+    ///   - key: the new key.
+    ///   - path: the current root key file.
+    public static func stageCandidate(_ key: SecureBytes, for path: String) throws {
+        let candidate = candidatePath(for: path)
+        unlink(candidate)
+        try writeNewKeyFile(candidate, key)
+        try syncDirectory(of: path)
+    }
+
+    /// Makes the staged key the root key file (an atomic rename, synced).
+    /// - Parameter path: the current root key file.
+    public static func promoteCandidate(for path: String) throws {
+        guard rename(candidatePath(for: path), path) == 0 else {
+            throw SetupError(
+                description: "cannot install the new root key at \(path): \(String(cString: strerror(errno)))")
+        }
+        try syncDirectory(of: path)
+    }
+
+    /// The staged key, if a rotation left one.
+    /// - Parameter path: the current root key file.
+    public static func loadCandidate(for path: String) -> SecureBytes? {
+        let candidate = candidatePath(for: path)
+        guard FileManager.default.fileExists(atPath: candidate) else { return nil }
+        return try? readKeyFile(candidate, checkPermissions: true)
+    }
+
+    /// Removes a staged key that never took effect.
+    /// - Parameter path: the current root key file.
+    public static func discardCandidate(for path: String) {
+        unlink(candidatePath(for: path))
+    }
+
+    private static func syncDirectory(of path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SetupError(description: "cannot open \(directory) to sync it") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw SetupError(description: "cannot sync \(directory)") }
+    }
+
     private static func decode(_ text: UnsafeRawBufferPointer, origin: String) throws -> SecureBytes {
         var end = text.count
         while end > 0, text[end - 1] == 0x0a || text[end - 1] == 0x0d || text[end - 1] == 0x20 { end -= 1 }

@@ -14,6 +14,18 @@ public struct FernetKey: Sendable {
         encryption = raw.withUnsafeBytes { SecureBytes(copying: Array($0[16..<32])) }
     }
 
+    /// A key from 32 raw bytes (signing key, then encryption key), such as a derived one.
+    /// - Parameter raw: the 32 bytes.
+    public init(raw: SecureBytes) throws {
+        guard raw.count == 32 else { throw CryptoError.invalidKeyLength(expected: 32, got: raw.count) }
+        (signing, encryption) = try raw.withUnsafeBytes { bytes in
+            (
+                try SecureBytes(count: 16) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<16])) },
+                try SecureBytes(count: 16) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[16..<32])) }
+            )
+        }
+    }
+
     /// A fresh random key.
     public static func generate() -> FernetKey {
         let raw = SecureBytes.random(count: 32)

@@ -9,6 +9,7 @@ import SealboxCrypto
 public struct Router: HTTPResponder {
     private let aws: AWSEndpoint
     private let native: NativeEndpoint
+    private let admin: AdminEndpoint
     private let kms: KMS
     private let ssm: SSM
     private let leases: LeaseService
@@ -23,7 +24,8 @@ public struct Router: HTTPResponder {
     ///   - settings: how the daemon was started.
     ///   - security: the policy and the SigV4 access keys, replaced on SIGHUP.
     ///   - extensionToken: the `X-Aws-Parameters-Secrets-Token` accepted on TCP, if any.
-    ///   - auditing: whether requests are audited; their records are written by the server.
+    ///   - audit: the audit log, if any: requests then carry records (the server writes them), and the
+    ///     admin endpoints read and verify it.
     ///   - threadPool: where writes run, off the event loops.
     ///   - clock: the time source.
     ///   - logger: for failures; never given secrets.
@@ -34,7 +36,7 @@ public struct Router: HTTPResponder {
         settings: ServerSettings,
         security: SecurityState,
         extensionToken: SecureBytes?,
-        auditing: Bool,
+        audit: AuditLog?,
         threadPool: NIOThreadPool,
         clock: any WallClock = SystemClock(),
         logger: Logger
@@ -47,9 +49,13 @@ public struct Router: HTTPResponder {
         self.leases = leases
         let authenticator = Authenticator(settings: settings, security: security, token: extensionToken, clock: clock)
         aws = AWSEndpoint(
-            kms: kms, ssm: ssm, authenticator: authenticator, auditing: auditing, threadPool: threadPool, logger: logger
+            kms: kms, ssm: ssm, authenticator: authenticator, auditing: audit != nil, threadPool: threadPool,
+            logger: logger
         )
-        native = NativeEndpoint(leases: leases, ssm: ssm, authenticator: authenticator, auditing: auditing)
+        native = NativeEndpoint(leases: leases, ssm: ssm, authenticator: authenticator, auditing: audit != nil)
+        admin = AdminEndpoint(
+            kms: kms, ssm: ssm, leases: leases, env: EnvironmentTokens(kms: kms), audit: audit,
+            authenticator: authenticator, settings: settings, threadPool: threadPool, started: started, clock: clock)
     }
 
     public func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> RouteResult {
@@ -62,6 +68,9 @@ public struct Router: HTTPResponder {
             return .now(native.extensionGet(request))
         case let path where path == "/v1/leases" || path.hasPrefix("/v1/leases/"):
             return .now(native.leases(request))
+        case "/v1/status", "/v1/audit", "/v1/audit/verify", "/v1/keys/rewrap", "/v1/keys/retire", "/v1/env/encrypt",
+            "/v1/env/decrypt", "/v1/env/rewrap", "/v1/root/rotate":
+            return admin.handle(request, on: eventLoop)
         case "/health":
             guard request.head.method == .GET || request.head.method == .HEAD else {
                 return .now(.error(.methodNotAllowed, code: "MethodNotAllowed", message: "use GET /health"))

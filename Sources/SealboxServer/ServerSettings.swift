@@ -16,6 +16,10 @@ public struct ServerSettings: Sendable {
     public var maxConnections: Int
     /// The version string reported by `/health`.
     public var version: String
+    /// Where the root key came from (`file:...`, `env:...`, `credential:...`), for status reports.
+    public var rootKeySource: String = "random (ephemeral)"
+    /// The root key file, when the source is `file:`: only such a key can be rotated by the daemon.
+    public var rootKeyFile: String?
 
     /// - Parameters:
     ///   - accountID: the account in ARNs.

@@ -136,6 +136,11 @@ public final class SQLiteStore: KeyStore, ParameterStore {
                     ALTER TABLE ssm_parameter_versions_v4 RENAME TO ssm_parameter_versions;
                     """)
         }
+        migrator.registerMigration("v5-secrets") { db in
+            // Daemon secrets (the audit MAC key) wrapped under the root key, so they survive its rotation.
+            try db.execute(
+                sql: "CREATE TABLE sealbox_secrets (name TEXT PRIMARY KEY NOT NULL, wrapped BLOB NOT NULL)")
+        }
         return migrator
     }
 
@@ -168,6 +173,41 @@ public final class SQLiteStore: KeyStore, ParameterStore {
             try Row.fetchAll(db, sql: "SELECT name, key_id, created, updated FROM kms_aliases").compactMap { row in
                 guard let id = KeyID(row["key_id"] as String) else { return nil }
                 return AliasRecord(name: row["name"], keyID: id, created: row["created"], updated: row["updated"])
+            }
+        }
+    }
+
+    public func loadSecret(_ name: String) throws -> [UInt8]? {
+        try database.read { db in
+            try Data.fetchOne(db, sql: "SELECT wrapped FROM sealbox_secrets WHERE name = ?", arguments: [name])
+                .map(Array.init)
+        }
+    }
+
+    public func saveSecret(_ name: String, _ wrapped: [UInt8]) throws {
+        try database.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO sealbox_secrets (name, wrapped) VALUES (?, ?)",
+                arguments: [name, Data(wrapped)])
+        }
+    }
+
+    public func rewrapUnderNewRoot(
+        versions: [(key: KeyID, version: UInt32, wrapped: [UInt8])],
+        secrets: [String: [UInt8]]
+    ) throws {
+        try database.write { db in
+            for entry in versions {
+                try db.execute(
+                    sql: "UPDATE kms_key_versions SET wrapped = ? WHERE key_id = ? AND version = ?",
+                    arguments: [Data(entry.wrapped), entry.key.description, entry.version])
+                guard db.changesCount == 1 else {
+                    throw SetupError(description: "key \(entry.key) version \(entry.version) is not in the store")
+                }
+            }
+            for (name, wrapped) in secrets {
+                try db.execute(
+                    sql: "UPDATE sealbox_secrets SET wrapped = ? WHERE name = ?", arguments: [Data(wrapped), name])
             }
         }
     }
@@ -271,40 +311,48 @@ public final class SQLiteStore: KeyStore, ParameterStore {
     }
 
     public func apply(_ change: ParameterChange) throws {
-        let encoder = JSONEncoder()
+        try apply([change])
+    }
+
+    public func apply(_ changes: [ParameterChange]) throws {
         try database.write { db in
-            if let parameter = change.parameter {
+            for change in changes { try Self.apply(change, db) }
+        }
+    }
+
+    private static func apply(_ change: ParameterChange, _ db: Database) throws {
+        let encoder = JSONEncoder()
+        if let parameter = change.parameter {
+            try db.execute(
+                sql: """
+                    INSERT INTO ssm_parameters (name, tags) VALUES (?, ?)
+                    ON CONFLICT(name) DO UPDATE SET tags = excluded.tags
+                    """,
+                arguments: [parameter.name, String(decoding: try encoder.encode(parameter.tags), as: UTF8.self)])
+            for version in parameter.versions where change.writtenVersions.contains(version.version) {
                 try db.execute(
                     sql: """
-                        INSERT INTO ssm_parameters (name, tags) VALUES (?, ?)
-                        ON CONFLICT(name) DO UPDATE SET tags = excluded.tags
+                        INSERT OR REPLACE INTO ssm_parameter_versions
+                            (name, version, type, key_id, description, allowed_pattern, tier, data_type,
+                             modified, modified_by, labels, context_arn, value)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: [parameter.name, String(decoding: try encoder.encode(parameter.tags), as: UTF8.self)])
-                for version in parameter.versions where change.writtenVersions.contains(version.version) {
-                    try db.execute(
-                        sql: """
-                            INSERT OR REPLACE INTO ssm_parameter_versions
-                                (name, version, type, key_id, description, allowed_pattern, tier, data_type,
-                                 modified, modified_by, labels, context_arn, value)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
-                            parameter.name, version.version, version.type.rawValue, version.keyId, version.description,
-                            version.allowedPattern, version.tier, version.dataType, version.modified,
-                            version.modifiedBy, String(decoding: try encoder.encode(version.labels), as: UTF8.self),
-                            version.contextArn, Data(version.value),
-                        ])
-                }
-                for number in change.removedVersions {
-                    try db.execute(
-                        sql: "DELETE FROM ssm_parameter_versions WHERE name = ? AND version = ?",
-                        arguments: [parameter.name, number])
-                }
+                    arguments: [
+                        parameter.name, version.version, version.type.rawValue, version.keyId, version.description,
+                        version.allowedPattern, version.tier, version.dataType, version.modified,
+                        version.modifiedBy, String(decoding: try encoder.encode(version.labels), as: UTF8.self),
+                        version.contextArn, Data(version.value),
+                    ])
             }
-            for name in change.deletedNames {
-                try db.execute(sql: "DELETE FROM ssm_parameter_versions WHERE name = ?", arguments: [name])
-                try db.execute(sql: "DELETE FROM ssm_parameters WHERE name = ?", arguments: [name])
+            for number in change.removedVersions {
+                try db.execute(
+                    sql: "DELETE FROM ssm_parameter_versions WHERE name = ? AND version = ?",
+                    arguments: [parameter.name, number])
             }
+        }
+        for name in change.deletedNames {
+            try db.execute(sql: "DELETE FROM ssm_parameter_versions WHERE name = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM ssm_parameters WHERE name = ?", arguments: [name])
         }
     }
 }

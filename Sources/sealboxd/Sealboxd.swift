@@ -135,6 +135,7 @@ struct Sealboxd: AsyncParsableCommand {
 
         let store: SQLiteStore
         let root: SecureBytes
+        var rootFile: String? = nil
         var accessKeys: [AccessKey] = []
         var extensionToken: SecureBytes? = nil
         var socketPath = setting(socket, "SOCKET")
@@ -155,6 +156,11 @@ struct Sealboxd: AsyncParsableCommand {
                 )
             }
             root = key
+            settings.rootKeySource = source.description
+            if case .file(let path) = source {
+                rootFile = path
+                settings.rootKeyFile = path
+            }
             store = try SQLiteStore(path: "\(dataDir)/sealbox.db")
             accessKeys = try CredentialsFile.loadOrCreate(at: "\(dataDir)/credentials")
             extensionToken = try Self.writeExtensionToken("\(dataDir)/token")
@@ -163,10 +169,25 @@ struct Sealboxd: AsyncParsableCommand {
         let kms: KMS
         do {
             kms = try KMS(store: store, rootKey: root)
+            if let rootFile, RootKey.loadCandidate(for: rootFile) != nil {
+                // A rotation stopped before its transaction: the current key is the valid one.
+                RootKey.discardCandidate(for: rootFile)
+                logger.warning("discarded the key of a root key rotation that did not complete")
+            }
         } catch let error as CryptoError where error.isInvalidCiphertext {
-            throw SetupError(
-                description: "the root key does not unwrap the keys in \(dataDir)/sealbox.db: wrong --root-key?")
+            // A rotation that committed but stopped before installing its key left the key beside it.
+            guard let rootFile, let candidate = RootKey.loadCandidate(for: rootFile),
+                let recovered = try? KMS(store: store, rootKey: candidate)
+            else {
+                throw SetupError(
+                    description: "the root key does not unwrap the keys in \(dataDir)/sealbox.db: wrong --root-key?")
+            }
+            try RootKey.promoteCandidate(for: rootFile)
+            logger.warning("finished an interrupted root key rotation: \(rootFile) now holds the new key")
+            kms = recovered
         }
+        // Created on first start, so the store always holds a secret that only the right root key opens.
+        let auditKey = try kms.auditKey()
         let ssm = try SSM(store: store, kms: kms)
         // Loading builds and drops large temporaries; hand their pages back rather than carry them.
         ProcessHardening.releaseFreeMemory()
@@ -208,14 +229,14 @@ struct Sealboxd: AsyncParsableCommand {
         }
         let region = settings.region
         let auditPath = setting(auditLog, "AUDIT_LOG") ?? (ephemeral ? nil : "\(dataDir)/audit.log")
-        let audit = try auditPath.map { try AuditLog(path: $0, key: AuditLog.key(rootKey: root)) }
+        let audit = try auditPath.map { try AuditLog(path: $0, key: auditKey) }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let router = Router(
             kms: kms, ssm: ssm, leases: leases, settings: settings, security: security,
-            extensionToken: extensionToken, auditing: audit != nil, threadPool: threadPool, logger: logger)
+            extensionToken: extensionToken, audit: audit, threadPool: threadPool, logger: logger)
         let credentialsHint = ephemeral ? nil : "\(dataDir)/credentials"
         let (listenAddress, socketFile) = (tcp, socketPath)
         let server = HTTPServer(

@@ -1,3 +1,4 @@
+import Foundation
 import SealboxCrypto
 import Synchronization
 
@@ -37,6 +38,8 @@ public final class AuditLog: Sendable {
     private let run = Hex.encode(Sodium.randomBytes(8))
     private let chainCount = Atomic<Int>(0)
     private let shared: [AuditChain]
+    /// The file, or nil for standard error.
+    public let path: String?
 
     /// The MAC key of the audit log, derived from the root key.
     /// - Parameter rootKey: the root key.
@@ -52,8 +55,19 @@ public final class AuditLog: Sendable {
     public init(path: String, key: SecureBytes, clock: any WallClock = SystemClock()) throws {
         let sink = try AuditSink(path: path, key: key, clock: clock)
         self.sink = sink
+        self.path = path == "-" ? nil : path
         let run = self.run
         shared = (0..<4).map { AuditChain(id: "\(run)-s\($0)", sink: sink) }
+    }
+
+    /// Writes that failed (and refused their requests) since start.
+    public var writeFailures: Int { sink.failures.load(ordering: .relaxed) }
+
+    /// Verifies the whole file as it is now.
+    /// - Returns: the verifier's report; nil when the log is standard error.
+    public func verify() throws -> AuditVerifier.Report? {
+        guard let path else { return nil }
+        return AuditVerifier.verify(Array(try Data(contentsOf: URL(fileURLWithPath: path))), key: sink.key)
     }
 
     /// A new chain for one writer, typically an event loop: it appends records and writes them with
@@ -80,6 +94,7 @@ private final class AuditSink: Sendable {
     let closeOnDeinit: Bool
     let key: SecureBytes
     let clock: any WallClock
+    let failures = Atomic<Int>(0)
 
     init(path: String, key: SecureBytes, clock: any WallClock) throws {
         if path == "-" {
@@ -103,6 +118,7 @@ private final class AuditSink: Sendable {
     func writeAll(_ bytes: [UInt8]) throws {
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == bytes.count else {
+            failures.add(1, ordering: .relaxed)
             throw SetupError(description: "the audit log could not be written: \(String(cString: strerror(errno)))")
         }
     }

@@ -10,13 +10,15 @@ import Synchronization
 /// writer lock, made durable in the ``KeyStore`` first, then published.
 public final class KMS: Sendable {
     let store: any KeyStore
-    let rootKey: SecureBytes
+    /// Replaced only by a root key rotation, under the writer lock.
+    private let root: Mutex<SecureBytes>
+    var rootKey: SecureBytes { root.withLock { $0 } }
     let clock: any WallClock
     let keys = ShardedMap<KeyID, LiveKey>()
     let aliases = ShardedMap<String, AliasRecord>()
     /// The aliases that name each key, for policy checks on alias resources.
     let aliasesByKey = ShardedMap<KeyID, [String]>()
-    private let writer = Mutex<Void>(())
+    let writer = Mutex<Void>(())
 
     /// Most on-demand rotations AWS allows per key.
     public static let maxOnDemandRotations = 25
@@ -32,9 +34,16 @@ public final class KMS: Sendable {
             throw CryptoError.invalidKeyLength(expected: Envelope.keyLength, got: rootKey.count)
         }
         self.store = store
-        self.rootKey = rootKey
+        self.root = Mutex(rootKey)
         self.clock = clock
         try reload()
+        // A store whose keys were all deleted still holds the daemon's secrets: check those too.
+        try verifySecrets()
+    }
+
+    /// Installs a new root key after the store was re-wrapped under it; the caller holds the writer lock.
+    func replaceRootKey(_ key: SecureBytes) {
+        root.withLock { $0 = key }
     }
 
     /// Rebuilds the in-memory state from the store.
@@ -333,13 +342,15 @@ public final class KMS: Sendable {
     /// - Parameters:
     ///   - alias: the reserved alias.
     ///   - description: the key's description.
-    public func ensureManagedKey(alias: String, description: String) throws(AWSError) {
+    ///   - manager: who manages it: AWS for `alias/aws/...`; the customer for Sealbox's own defaults,
+    ///     which admins rotate.
+    public func ensureManagedKey(alias: String, description: String, manager: KeyManager = .aws) throws(AWSError) {
         guard aliases[alias] == nil else { return }
         try withWriter { () throws(AWSError) in
             guard aliases[alias] == nil else { return }
             let now = clock.now()
             let record = KeyRecord(
-                id: .random(), created: now, description: description, manager: .aws, policy: KMS.managedPolicy,
+                id: .random(), created: now, description: description, manager: manager, policy: KMS.managedPolicy,
                 tags: [])
             let version = try newVersion(for: record.id, number: 1, type: .created)
             _ = try publish(StoredKey(record: record, versions: [version]), previous: nil)
@@ -402,6 +413,11 @@ public final class KMS: Sendable {
         }
         guard let key = present(header.keyID) else { throw AWSError.invalidCiphertext }
         try requireUsable(key, context)
+        if let floor = key.record.minDecryptionVersion, header.keyVersion < floor {
+            throw AWSError.invalidState(
+                "Version \(header.keyVersion) of \(key.arn(context)) is retired: versions below \(floor) no longer decrypt."
+            )
+        }
         guard let material = key.material[header.keyVersion],
             let plaintext = try? Envelope.open(ciphertext, key: material, context: encryptionContext)
         else { throw AWSError.invalidCiphertext }

@@ -43,6 +43,8 @@ public struct KeyRecord: Codable, Sendable {
     public var onDemandRotations: Int
     public var policy: String
     public var tags: [KeyTag]
+    /// Versions below this no longer decrypt (Vault's `min_decryption_version`); nil means all do.
+    public var minDecryptionVersion: UInt32?
 
     /// When an automatic rotation is next due, if rotation is enabled.
     public var nextRotationDate: Double? {
@@ -52,7 +54,7 @@ public struct KeyRecord: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case id, created, description, state, manager, deletionDate, pendingWindowInDays, rotationEnabled
-        case rotationPeriodInDays, rotationAnchor, onDemandRotations, policy, tags
+        case rotationPeriodInDays, rotationAnchor, onDemandRotations, policy, tags, minDecryptionVersion
     }
 
     public init(
@@ -93,6 +95,7 @@ public struct KeyRecord: Codable, Sendable {
         onDemandRotations = try c.decode(Int.self, forKey: .onDemandRotations)
         policy = try c.decode(String.self, forKey: .policy)
         tags = try c.decode([KeyTag].self, forKey: .tags)
+        minDecryptionVersion = try c.decodeIfPresent(UInt32.self, forKey: .minDecryptionVersion)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -110,6 +113,7 @@ public struct KeyRecord: Codable, Sendable {
         try c.encode(onDemandRotations, forKey: .onDemandRotations)
         try c.encode(policy, forKey: .policy)
         try c.encode(tags, forKey: .tags)
+        try c.encodeIfPresent(minDecryptionVersion, forKey: .minDecryptionVersion)
     }
 }
 

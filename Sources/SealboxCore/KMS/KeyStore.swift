@@ -21,4 +21,19 @@ public protocol KeyStore: Sendable {
     /// Removes an alias.
     /// - Parameter name: the full alias name.
     func deleteAlias(_ name: String) throws
+    /// A daemon secret (such as the audit MAC key), wrapped under the root key; nil if never saved.
+    /// - Parameter name: the secret's name.
+    func loadSecret(_ name: String) throws -> [UInt8]?
+    /// Saves a daemon secret, wrapped under the root key.
+    /// - Parameters:
+    ///   - name: the secret's name.
+    ///   - wrapped: the wrapped bytes.
+    func saveSecret(_ name: String, _ wrapped: [UInt8]) throws
+    /// Replaces the wrapping of every key version and every daemon secret in one transaction: the
+    /// store's half of a root key rotation.
+    /// - Parameters:
+    ///   - versions: each key version's material wrapped under the new root key.
+    ///   - secrets: each daemon secret wrapped under the new root key.
+    func rewrapUnderNewRoot(versions: [(key: KeyID, version: UInt32, wrapped: [UInt8])], secrets: [String: [UInt8]])
+        throws
 }

@@ -99,4 +99,7 @@ public protocol ParameterStore: Sendable {
     /// Applies one change atomically.
     /// - Parameter change: the change.
     func apply(_ change: ParameterChange) throws
+    /// Applies several changes as one transaction: all of them or none.
+    /// - Parameter changes: the changes.
+    func apply(_ changes: [ParameterChange]) throws
 }

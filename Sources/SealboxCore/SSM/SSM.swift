@@ -75,21 +75,30 @@ public final class SSM: Sendable {
 
     /// Applies a change durably, then publishes it. The caller holds the writer lock.
     func commit(_ change: ParameterChange) throws(AWSError) {
+        try commit([change])
+    }
+
+    /// Applies changes durably as one transaction, then publishes them. The caller holds the writer lock.
+    func commit(_ changes: [ParameterChange]) throws(AWSError) {
         do {
-            try store.apply(change)
+            try store.apply(changes)
         } catch {
             throw AWSError.internalServer("The parameter store could not be written")
         }
         var added: [String] = []
-        if let parameter = change.parameter {
-            if parameters[parameter.name] == nil { added.append(parameter.name) }
-            parameters[parameter.name] = parameter
+        var deleted: [String] = []
+        for change in changes {
+            if let parameter = change.parameter {
+                if parameters[parameter.name] == nil { added.append(parameter.name) }
+                parameters[parameter.name] = parameter
+            }
+            for name in change.deletedNames { parameters[name] = nil }
+            deleted += change.deletedNames
         }
-        for name in change.deletedNames { parameters[name] = nil }
-        guard !added.isEmpty || !change.deletedNames.isEmpty else { return }
+        guard !added.isEmpty || !deleted.isEmpty else { return }
         index.withLock { names in
             for name in added { names.insert(name, at: Self.insertionPoint(of: name, in: names)) }
-            for name in change.deletedNames {
+            for name in deleted {
                 let position = Self.insertionPoint(of: name, in: names)
                 if position < names.count, names[position] == name { names.remove(at: position) }
             }

@@ -1,0 +1,36 @@
+import SealboxCrypto
+
+extension KMS {
+    /// The key and key version that wrap the data key of an envelope v2 token.
+    /// - Parameter token: a v2 token (a SecureString value, an env token's payload).
+    public func wrappingVersion(of token: [UInt8]) -> (key: KeyID, version: UInt32)? {
+        guard token.first == DataKeyEnvelope.version, let wrapped = try? DataKeyEnvelope.wrappedKey(of: token),
+            let header = try? Envelope.header(of: wrapped)
+        else { return nil }
+        return (header.keyID, header.keyVersion)
+    }
+
+    /// Re-wraps a v2 token's data key under the current version of its key. The value itself is not
+    /// decrypted: only the 32-byte data key is opened, in guarded memory, and sealed again.
+    /// - Parameters:
+    ///   - token: the v2 token.
+    ///   - encryptionContext: the context the token was sealed with.
+    /// - Returns: the new token, or nil when the data key already uses the current version.
+    /// - Throws: `InvalidCiphertextException` if the token does not open; `NotFoundException` if its
+    ///   key is gone.
+    func rewrapDataKey(_ token: [UInt8], encryptionContext: EncryptionContext) throws(AWSError) -> [UInt8]? {
+        guard let (id, version) = wrappingVersion(of: token), let wrapped = try? DataKeyEnvelope.wrappedKey(of: token)
+        else { throw AWSError.invalidCiphertext }
+        guard let key = present(id) else { throw AWSError.notFound("Key '\(id)' does not exist") }
+        let current = key.currentVersion
+        guard version < current else { return nil }
+        guard let old = key.material[version], let new = key.material[current],
+            let dataKey = try? Envelope.open(wrapped, key: old, context: encryptionContext),
+            let rewrapped = try? Envelope.seal(
+                dataKey, key: new, keyID: id, keyVersion: current, context: encryptionContext,
+                timestamp: UInt64(clock.now())),
+            let token = try? DataKeyEnvelope.rewrapped(token, with: rewrapped)
+        else { throw AWSError.invalidCiphertext }
+        return token
+    }
+}
