@@ -31,15 +31,8 @@ struct AliasCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            var aliases: [[String: Any]] = []
-            var marker: String? = nil
-            repeat {
-                var body: [String: Any] = ["Limit": 100]
-                if let marker { body["Marker"] = marker }
-                let page = try await global.daemon().aws("TrentService.ListAliases", body)
-                aliases += page["Aliases"] as? [[String: Any]] ?? []
-                marker = page["Truncated"] as? Bool == true ? page["NextMarker"] as? String : nil
-            } while marker != nil
+            let aliases = try await global.daemon().awsAll(
+                "TrentService.ListAliases", ["Limit": 100], items: "Aliases")
             try Output.table(
                 global.output, json: aliases, columns: ["alias", "key id"],
                 rows: aliases.map { [Output.text($0["AliasName"]), Output.text($0["TargetKeyId"])] })

@@ -24,6 +24,28 @@ struct DaemonClient {
         return try Self.object(response)
     }
 
+    /// Calls a paged AWS list operation until the last page, and returns every page's `items`. KMS
+    /// pages with `Marker`/`NextMarker`/`Truncated`, SSM with `NextToken`; both are followed.
+    /// - Parameters:
+    ///   - target: the `X-Amz-Target`.
+    ///   - body: the request members, without the page token.
+    ///   - items: the member that holds each page's items.
+    func awsAll(_ target: String, _ body: [String: Any], items: String) async throws -> [[String: Any]] {
+        var all: [[String: Any]] = []
+        var request = body
+        while true {
+            let page = try await aws(target, request)
+            all += page[items] as? [[String: Any]] ?? []
+            if let token = page["NextToken"] as? String {
+                request["NextToken"] = token
+            } else if page["Truncated"] as? Bool == true, let marker = page["NextMarker"] as? String {
+                request["Marker"] = marker
+            } else {
+                return all
+            }
+        }
+    }
+
     /// Calls a native endpoint.
     /// - Parameters:
     ///   - method: the HTTP method.

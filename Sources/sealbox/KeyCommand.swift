@@ -64,15 +64,8 @@ struct KeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let daemon = global.daemon()
-            var ids: [String] = []
-            var marker: String? = nil
-            repeat {
-                var body: [String: Any] = ["Limit": 1000]
-                if let marker { body["Marker"] = marker }
-                let page = try await daemon.aws("TrentService.ListKeys", body)
-                ids += (page["Keys"] as? [[String: Any]] ?? []).compactMap { $0["KeyId"] as? String }
-                marker = page["Truncated"] as? Bool == true ? page["NextMarker"] as? String : nil
-            } while marker != nil
+            let ids = try await daemon.awsAll("TrentService.ListKeys", ["Limit": 1000], items: "Keys")
+                .compactMap { $0["KeyId"] as? String }
             let aliases = try await KeyCommand.aliasesByKey(daemon)
             var keys: [[String: Any]] = []
             for id in ids {
@@ -341,18 +334,11 @@ struct KeyCommand: AsyncParsableCommand {
 
     static func aliasesByKey(_ daemon: DaemonClient) async throws -> [String: [String]] {
         var result: [String: [String]] = [:]
-        var marker: String? = nil
-        repeat {
-            var body: [String: Any] = ["Limit": 100]
-            if let marker { body["Marker"] = marker }
-            let page = try await daemon.aws("TrentService.ListAliases", body)
-            for alias in page["Aliases"] as? [[String: Any]] ?? [] {
-                if let key = alias["TargetKeyId"] as? String, let name = alias["AliasName"] as? String {
-                    result[key, default: []].append(name)
-                }
+        for alias in try await daemon.awsAll("TrentService.ListAliases", ["Limit": 100], items: "Aliases") {
+            if let key = alias["TargetKeyId"] as? String, let name = alias["AliasName"] as? String {
+                result[key, default: []].append(name)
             }
-            marker = page["Truncated"] as? Bool == true ? page["NextMarker"] as? String : nil
-        } while marker != nil
+        }
         return result
     }
 }

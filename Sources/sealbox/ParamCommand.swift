@@ -93,17 +93,10 @@ struct ParamCommand: AsyncParsableCommand {
         var recursive = false
 
         func run() async throws {
-            var parameters: [[String: Any]] = []
-            var token: String? = nil
-            repeat {
-                var body: [String: Any] = ["Path": path, "Recursive": recursive, "MaxResults": 10]
-                if let token { body["NextToken"] = token }
-                let page = try await global.daemon().aws("AmazonSSM.GetParametersByPath", body)
-                parameters += (page["Parameters"] as? [[String: Any]] ?? []).map { parameter in
-                    parameter.filter { $0.key != "Value" }
-                }
-                token = page["NextToken"] as? String
-            } while token != nil
+            let parameters = try await global.daemon().awsAll(
+                "AmazonSSM.GetParametersByPath", ["Path": path, "Recursive": recursive, "MaxResults": 10],
+                items: "Parameters"
+            ).map { parameter in parameter.filter { $0.key != "Value" } }
             try Output.table(
                 global.output, json: parameters, columns: ["name", "type", "version", "modified"],
                 rows: parameters.map {
@@ -125,17 +118,10 @@ struct ParamCommand: AsyncParsableCommand {
         var name: String
 
         func run() async throws {
-            var versions: [[String: Any]] = []
-            var token: String? = nil
-            repeat {
-                var body: [String: Any] = ["Name": name, "MaxResults": 50, "WithDecryption": false]
-                if let token { body["NextToken"] = token }
-                let page = try await global.daemon().aws("AmazonSSM.GetParameterHistory", body)
-                versions += (page["Parameters"] as? [[String: Any]] ?? []).map { version in
-                    version.filter { $0.key != "Value" }
-                }
-                token = page["NextToken"] as? String
-            } while token != nil
+            let versions = try await global.daemon().awsAll(
+                "AmazonSSM.GetParameterHistory", ["Name": name, "MaxResults": 50, "WithDecryption": false],
+                items: "Parameters"
+            ).map { version in version.filter { $0.key != "Value" } }
             try Output.table(
                 global.output, json: versions, columns: ["version", "labels", "modified", "by", "key"],
                 rows: versions.map {
