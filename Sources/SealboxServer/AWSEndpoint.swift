@@ -10,7 +10,7 @@ struct AWSEndpoint: Sendable {
     let kms: KMS
     let ssm: SSM
     let authenticator: Authenticator
-    let auditing: Bool
+    let logging: CallLogging
     let threadPool: NIOThreadPool
     let logger: Logger
 
@@ -53,17 +53,18 @@ struct AWSEndpoint: Sendable {
     ) throws(AWSError) -> RouteResult {
         var authenticated = try authenticator.aws(request, signingName: signingName)
         authenticated.action = "\(signingName):\(operation.name)"
-        if auditing, Self.isAudited(operation.name) { authenticated.trail = AuditTrail() }
+        let audited = Self.isAudited(operation.name)
+        if logging.traces(audited: audited) { authenticated.trail = AuditTrail() }
         let context = authenticated
         guard operation.writes else {
             return .now(
-                respond(requestID, context) { () throws(AWSError) in
+                respond(requestID, context, logged: audited) { () throws(AWSError) in
                     try operation(service, body: request.body, context: context)
                 })
         }
         return .later(
             threadPool.runIfActive(eventLoop: eventLoop) {
-                respond(requestID, context) { () throws(AWSError) in
+                respond(requestID, context, logged: audited) { () throws(AWSError) in
                     try operation(service, body: request.body, context: context)
                 }
             }.recover { _ in
@@ -81,6 +82,7 @@ struct AWSEndpoint: Sendable {
     private func respond(
         _ requestID: String,
         _ context: RequestContext,
+        logged: Bool,
         _ body: () throws(AWSError) -> ResponseBody
     ) -> HTTPResponse {
         var response: HTTPResponse
@@ -99,7 +101,9 @@ struct AWSEndpoint: Sendable {
             result = error.type == "AccessDeniedException" ? "denied" : "failed:\(error.type)"
         }
         if let trail = context.trail {
-            response.audit = AuditEntry(context: context, trail: trail, result: result, awsRequestID: requestID)
+            response.audit = AuditEntry(
+                context: context, trail: trail, result: result, awsRequestID: requestID, logged: logging.audit && logged
+            )
         }
         return response
     }

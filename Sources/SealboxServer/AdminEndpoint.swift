@@ -15,6 +15,7 @@ struct AdminEndpoint: Sendable {
     let leases: LeaseService
     let env: EnvironmentTokens
     let audit: AuditLog?
+    let logging: CallLogging
     let authenticator: Authenticator
     let settings: ServerSettings
     let threadPool: NIOThreadPool
@@ -35,13 +36,15 @@ struct AdminEndpoint: Sendable {
         switch (method, request.path) {
         case (.GET, "/v1/status"):
             context.action = "admin:Status"
+            context = traced(context, audited: false)
             return .now(respond(context, audited: false) { () throws(AWSError) in try status(context) })
         case (.GET, "/v1/audit"):
             context.action = "admin:ReadAudit"
+            context = traced(context, audited: false)
             return .now(respond(context, audited: false) { () throws(AWSError) in try auditLines(request, context) })
         case (.POST, "/v1/audit/verify"):
             context.action = "admin:VerifyAudit"
-            let verifying = context
+            let verifying = traced(context, audited: false)
             return later(on: eventLoop) {
                 respond(verifying, audited: false) { () throws(AWSError) in try verify(verifying) }
             }
@@ -130,8 +133,12 @@ struct AdminEndpoint: Sendable {
     }
 
     private func audited(_ context: RequestContext) -> RequestContext {
+        traced(context, audited: true)
+    }
+
+    private func traced(_ context: RequestContext, audited: Bool) -> RequestContext {
         var context = context
-        if audit != nil { context.trail = AuditTrail() }
+        if logging.traces(audited: audited) { context.trail = AuditTrail() }
         return context
     }
 
@@ -162,8 +169,9 @@ struct AdminEndpoint: Sendable {
             response = .error(status, code: error.type, message: message)
             result = error.type == "AccessDeniedException" ? "denied" : "failed:\(error.type)"
         }
-        if audited, let trail = context.trail {
-            response.audit = AuditEntry(context: context, trail: trail, result: result)
+        if let trail = context.trail {
+            response.audit = AuditEntry(
+                context: context, trail: trail, result: result, logged: logging.audit && audited)
         }
         return response
     }

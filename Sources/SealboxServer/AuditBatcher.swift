@@ -3,6 +3,16 @@ import NIOCore
 import SealboxCore
 import Synchronization
 
+/// Which calls get a record: those the audit log takes, and with call recording (ephemeral daemons)
+/// every call.
+struct CallLogging: Sendable {
+    var audit: Bool
+    var record: Bool
+
+    /// Whether a request whose operation the audit log takes (`audited`) gets a trail at all.
+    func traces(audited: Bool) -> Bool { record || (audit && audited) }
+}
+
 /// A request's audit record, written before its response may be sent (fail closed).
 public struct AuditEntry: Sendable {
     var context: RequestContext
@@ -10,6 +20,8 @@ public struct AuditEntry: Sendable {
     var result: String
     /// Set for AWS JSON requests, whose refusal is AWS-shaped and carries the request id.
     var awsRequestID: String?
+    /// Whether it goes to the audit log; an ephemeral daemon also records calls that are not audited.
+    var logged = true
 
     /// What is sent instead of the response when the record cannot be written.
     var refusal: HTTPResponse {

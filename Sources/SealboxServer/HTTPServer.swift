@@ -24,6 +24,7 @@ public final class HTTPServer: Service, Sendable {
     private let onReady: @Sendable (_ tcpPort: Int?) -> Void
     /// One audit writer per event loop, so requests on different loops never share a lock.
     private let auditBatchers: [ObjectIdentifier: AuditBatcher]
+    private let recorder: CallRecorder?
     /// How long shutdown waits for in-flight requests.
     public static let drainTimeout: TimeAmount = .seconds(10)
 
@@ -35,6 +36,7 @@ public final class HTTPServer: Service, Sendable {
     ///   - maxBodyBytes: bodies over this get 413.
     ///   - maxConnections: requests on connections beyond this many get 429.
     ///   - audit: the audit log that responses carrying a record wait for, if any.
+    ///   - recorder: where every call is recorded (ephemeral daemons), if anywhere.
     ///   - logger: for lifecycle messages.
     ///   - onReady: called once every listener is bound, with the bound TCP port.
     public init(
@@ -45,6 +47,7 @@ public final class HTTPServer: Service, Sendable {
         maxBodyBytes: Int,
         maxConnections: Int,
         audit: AuditLog?,
+        recorder: CallRecorder? = nil,
         logger: Logger,
         onReady: @escaping @Sendable (_ tcpPort: Int?) -> Void
     ) {
@@ -56,6 +59,7 @@ public final class HTTPServer: Service, Sendable {
         self.maxConnections = maxConnections
         self.logger = logger
         self.onReady = onReady
+        self.recorder = recorder
         var batchers: [ObjectIdentifier: AuditBatcher] = [:]
         if let audit {
             for loop in group.makeIterator() {
@@ -118,6 +122,7 @@ public final class HTTPServer: Service, Sendable {
         let maxConnections = self.maxConnections
         let tracker = self.tracker
         let auditBatchers = self.auditBatchers
+        let recorder = self.recorder
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -142,7 +147,7 @@ public final class HTTPServer: Service, Sendable {
                             RequestHandler(
                                 responder: responder, connection: connection, maxBodyBytes: maxBodyBytes,
                                 maxConnections: maxConnections, tracker: tracker,
-                                audit: auditBatchers[ObjectIdentifier(channel.eventLoop)]))
+                                audit: auditBatchers[ObjectIdentifier(channel.eventLoop)], recorder: recorder))
                     }
                 }
             }

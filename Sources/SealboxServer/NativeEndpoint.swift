@@ -9,7 +9,7 @@ struct NativeEndpoint: Sendable {
     let leases: LeaseService
     let ssm: SSM
     let authenticator: Authenticator
-    let auditing: Bool
+    let logging: CallLogging
 
     private struct CreateLease: Decodable {
         var name: String?
@@ -63,7 +63,7 @@ struct NativeEndpoint: Sendable {
         }
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
         context.action = Self.action(request.head.method, parts)
-        if auditing {
+        if logging.traces(audited: true) {
             context.trail = AuditTrail()
             if parts.count >= 3, parts[2] != "revoke" { context.trail?.setLease(String(parts[2])) }
         }
@@ -89,7 +89,7 @@ struct NativeEndpoint: Sendable {
         let code = response.status.code
         let result = code < 300 ? "allowed" : code == 403 ? "denied" : "failed:\(code)"
         var response = response
-        response.audit = AuditEntry(context: context, trail: trail, result: result)
+        response.audit = AuditEntry(context: context, trail: trail, result: result, logged: logging.audit)
         return response
     }
 
@@ -154,7 +154,7 @@ struct NativeEndpoint: Sendable {
             }
             var context = try authenticator.native(request)
             context.action = "ssm:GetParameter"
-            if auditing { context.trail = AuditTrail() }
+            if logging.traces(audited: true) { context.trail = AuditTrail() }
             var query: [String: String] = [:]
             for item in request.query.split(separator: "&") {
                 let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

@@ -32,6 +32,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let maxConnections: Int
     private let tracker: ConnectionTracker
     private let audit: AuditBatcher?
+    private let recorder: CallRecorder?
     private var overCapacity = false
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
@@ -44,9 +45,11 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         maxBodyBytes: Int,
         maxConnections: Int,
         tracker: ConnectionTracker,
-        audit: AuditBatcher?
+        audit: AuditBatcher?,
+        recorder: CallRecorder?
     ) {
         self.audit = audit
+        self.recorder = recorder
         self.responder = responder
         self.connection = connection
         self.maxBodyBytes = maxBodyBytes
@@ -124,6 +127,8 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Writes the response once its audit record, if it has one, is written; otherwise the refusal.
     private func send(_ response: HTTPResponse, context: ChannelHandlerContext, keepAlive: Bool) {
         guard let entry = response.audit else { return write(response, context: context, keepAlive: keepAlive) }
+        recorder?.record(entry, status: response.status.code)
+        guard entry.logged else { return write(response, context: context, keepAlive: keepAlive) }
         guard let audit else { return write(entry.refusal, context: context, keepAlive: keepAlive) }
         audit.submit(entry).assumeIsolated().whenComplete { result in
             switch result {

@@ -10,6 +10,9 @@ public struct Router: HTTPResponder {
     private let aws: AWSEndpoint
     private let native: NativeEndpoint
     private let admin: AdminEndpoint
+    private let testing: TestingEndpoint
+    private let recorder: CallRecorder?
+    private let seed: FixtureSeed?
     private let kms: KMS
     private let ssm: SSM
     private let leases: LeaseService
@@ -26,6 +29,8 @@ public struct Router: HTTPResponder {
     ///   - extensionToken: the `X-Aws-Parameters-Secrets-Token` accepted on TCP, if any.
     ///   - audit: the audit log, if any: requests then carry records (the server writes them), and the
     ///     admin endpoints read and verify it.
+    ///   - recorder: records every call (ephemeral daemons), if any.
+    ///   - seed: the fixtures applied at start, which a reset applies again.
     ///   - threadPool: where writes run, off the event loops.
     ///   - clock: the time source.
     ///   - logger: for failures; never given secrets.
@@ -37,6 +42,8 @@ public struct Router: HTTPResponder {
         security: SecurityState,
         extensionToken: SecureBytes?,
         audit: AuditLog?,
+        recorder: CallRecorder? = nil,
+        seed: FixtureSeed? = nil,
         threadPool: NIOThreadPool,
         clock: any WallClock = SystemClock(),
         logger: Logger
@@ -47,15 +54,21 @@ public struct Router: HTTPResponder {
         self.clock = clock
         self.started = clock.now()
         self.leases = leases
+        self.recorder = recorder
+        self.seed = seed
+        let logging = CallLogging(audit: audit != nil, record: recorder != nil)
         let authenticator = Authenticator(settings: settings, security: security, token: extensionToken, clock: clock)
         aws = AWSEndpoint(
-            kms: kms, ssm: ssm, authenticator: authenticator, auditing: audit != nil, threadPool: threadPool,
+            kms: kms, ssm: ssm, authenticator: authenticator, logging: logging, threadPool: threadPool,
             logger: logger
         )
-        native = NativeEndpoint(leases: leases, ssm: ssm, authenticator: authenticator, auditing: audit != nil)
+        native = NativeEndpoint(leases: leases, ssm: ssm, authenticator: authenticator, logging: logging)
         admin = AdminEndpoint(
-            kms: kms, ssm: ssm, leases: leases, env: EnvironmentTokens(kms: kms), audit: audit,
+            kms: kms, ssm: ssm, leases: leases, env: EnvironmentTokens(kms: kms), audit: audit, logging: logging,
             authenticator: authenticator, settings: settings, threadPool: threadPool, started: started, clock: clock)
+        testing = TestingEndpoint(
+            kms: kms, ssm: ssm, recorder: recorder, authenticator: authenticator, settings: settings,
+            threadPool: threadPool)
     }
 
     public func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> RouteResult {
@@ -71,6 +84,8 @@ public struct Router: HTTPResponder {
         case "/v1/status", "/v1/audit", "/v1/audit/verify", "/v1/keys/rewrap", "/v1/keys/retire", "/v1/env/encrypt",
             "/v1/env/decrypt", "/v1/env/rewrap", "/v1/root/rotate":
             return admin.handle(request, on: eventLoop)
+        case "/v1/test/calls", "/v1/test/inspect", "/v1/fixtures":
+            return testing.handle(request, on: eventLoop)
         case "/health":
             guard request.head.method == .GET || request.head.method == .HEAD else {
                 return .now(.error(.methodNotAllowed, code: "MethodNotAllowed", message: "use GET /health"))
@@ -99,6 +114,12 @@ public struct Router: HTTPResponder {
             leases.reset()
             try ssm.reset()
             try kms.reset()
+            recorder?.clear()
+            if let seed {
+                let context = RequestContext(
+                    region: settings.region, accountID: settings.accountID, principal: .anonymous)
+                _ = try seed.fixtures.apply(kms: kms, ssm: ssm, context: context, origin: seed.origin)
+            }
             return .now(.json(.ok, ["status": "ok"]))
         } catch {
             return .now(.error(.internalServerError, code: "InternalError", message: "reset failed"))

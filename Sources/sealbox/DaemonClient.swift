@@ -58,6 +58,28 @@ struct DaemonClient {
         return try Self.object(response)
     }
 
+    /// Calls a native endpoint with a raw body (fixture text).
+    /// - Parameters:
+    ///   - method: the HTTP method.
+    ///   - path: the path.
+    ///   - body: the bytes.
+    func nativeRaw(_ method: HTTPMethod, _ path: String, body: [UInt8]) async throws -> [String: Any] {
+        try Self.object(try await send(method, path, headers: [], body: Data(body)))
+    }
+
+    /// Calls a native endpoint that answers text (a fixture export).
+    /// - Parameters:
+    ///   - method: the HTTP method.
+    ///   - path: the path and query.
+    func text(_ method: HTTPMethod, _ path: String) async throws -> String {
+        let response = try await send(method, path, headers: [], body: Data())
+        guard (200..<300).contains(response.status) else {
+            _ = try Self.object(response)
+            throw CLIError(description: "HTTP \(response.status)")
+        }
+        return String(decoding: response.body, as: UTF8.self)
+    }
+
     private func send(
         _ method: HTTPMethod,
         _ path: String,

@@ -76,6 +76,12 @@ struct Sealboxd: AsyncParsableCommand {
     )
     var ephemeral = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Keys, aliases, parameters and access keys to apply at start (YAML or JSON), idempotently; an ephemeral daemon's reset returns to them. [env: SEALBOX_FIXTURES]",
+            valueName: "path"))
+    var fixtures: String?
+
     @Flag(
         help:
             "With --ephemeral, still verify SigV4 on TCP, against the access keys in --config. [env: SEALBOX_REQUIRE_AUTH]"
@@ -191,8 +197,24 @@ struct Sealboxd: AsyncParsableCommand {
         let ssm = try SSM(store: store, kms: kms)
         // Loading builds and drops large temporaries; hand their pages back rather than carry them.
         ProcessHardening.releaseFreeMemory()
+        let seed = try setting(fixtures, "FIXTURES").map { path in
+            FixtureSeed(fixtures: try Fixtures.load(path), origin: path)
+        }
+        if let seed {
+            let context = RequestContext(
+                region: settings.region, accountID: settings.accountID, principal: .anonymous)
+            let report = try seed.fixtures.apply(kms: kms, ssm: ssm, context: context, origin: seed.origin)
+            logger.info(
+                "applied fixtures",
+                metadata: [
+                    "file": "\(seed.origin)", "keysCreated": "\(report.keysCreated)",
+                    "parametersWritten": "\(report.parametersWritten)",
+                ])
+        }
         let configPath = setting(config, "CONFIG")
-        let daemonKeys = accessKeys
+        let daemonKeys =
+            accessKeys
+            + (seed?.fixtures.accessKeys ?? []).map { AccessKey(id: $0.id, secret: $0.secret, principal: $0.principal) }
         let daemonUID = settings.daemonUID
         // Without a config: the default policy, or none at all for an ephemeral daemon (as moto).
         let loadSecurity: @Sendable () throws -> (SecuritySettings, SealboxConfig) = {
@@ -224,25 +246,28 @@ struct Sealboxd: AsyncParsableCommand {
         let leases = LeaseService(ssm: ssm, settings: initialConfig.leases)
         settings.maxConnections = initialConfig.maxConnections
         settings.requireAuth = flag(requireAuth, "REQUIRE_AUTH")
-        if settings.requireAuth && (!ephemeral || configPath == nil) {
-            throw ValidationError("--require-auth goes with --ephemeral and a --config that lists accessKeys")
+        if settings.requireAuth && (!ephemeral || (configPath == nil && daemonKeys.isEmpty)) {
+            throw ValidationError(
+                "--require-auth goes with --ephemeral and access keys, from a --config or from --fixtures")
         }
         let region = settings.region
         let auditPath = setting(auditLog, "AUDIT_LOG") ?? (ephemeral ? nil : "\(dataDir)/audit.log")
         let audit = try auditPath.map { try AuditLog(path: $0, key: auditKey) }
 
+        let recorder = ephemeral ? CallRecorder() : nil
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let router = Router(
             kms: kms, ssm: ssm, leases: leases, settings: settings, security: security,
-            extensionToken: extensionToken, audit: audit, threadPool: threadPool, logger: logger)
+            extensionToken: extensionToken, audit: audit, recorder: recorder, seed: seed, threadPool: threadPool,
+            logger: logger)
         let credentialsHint = ephemeral ? nil : "\(dataDir)/credentials"
         let (listenAddress, socketFile) = (tcp, socketPath)
         let server = HTTPServer(
             responder: router, socketPath: socketFile, tcp: listenAddress, group: group,
             maxBodyBytes: settings.maxBodyBytes, maxConnections: settings.maxConnections, audit: audit,
-            logger: logger
+            recorder: recorder, logger: logger
         ) { port in
             Self.announceReady(
                 tcp: listenAddress.map { address in

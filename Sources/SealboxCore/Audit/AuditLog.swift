@@ -6,13 +6,35 @@ import Synchronization
     import Glibc
 #endif
 
+/// A secret a request handed out in plaintext, named so that it can be decrypted again later (for
+/// `sealbox inspect`), never holding the plaintext itself.
+public enum ServedSecret: Sendable, Hashable {
+    /// A SecureString version.
+    case parameter(name: String, version: Int)
+    /// A KMS ciphertext whose plaintext was returned (Decrypt, GenerateDataKey).
+    case ciphertext(blob: [UInt8], context: [String: String])
+    /// An env token, decrypted as the variable `name`.
+    case environment(name: String, token: String)
+}
+
 /// What one audited request touched, filled in by ``RequestContext/authorize(_:)`` as the
-/// operation checks its resources.
+/// operation checks its resources, and which secrets it served.
 public final class AuditTrail: Sendable {
     private let touched = Mutex<[String]>([])
     private let lease = Mutex<String?>(nil)
+    private let secrets = Mutex<[ServedSecret]>([])
 
     public init() {}
+
+    /// Records a secret the request returns in plaintext.
+    /// - Parameter secret: how to find it again.
+    public func served(_ secret: ServedSecret) { secrets.withLock { $0.append(secret) } }
+
+    /// The secrets the request returned in plaintext.
+    public var servedSecrets: [ServedSecret] { secrets.withLock { $0 } }
+
+    /// The resources the request touched.
+    public var touchedResources: [String] { resources }
 
     func add(_ resource: String) { touched.withLock { $0.append(resource) } }
 

@@ -75,14 +75,18 @@ public struct EnvironmentTokens: Sendable {
         context: RequestContext
     ) throws(AWSError) -> SecureBytes {
         try Self.validate(name: name)
-        guard token.hasPrefix(Self.prefix) else {
-            return try decryptFernet(token, keyReference: keyReference ?? Self.defaultKeyAlias, context: context)
+        let value: SecureBytes
+        if token.hasPrefix(Self.prefix) {
+            let ciphertext = try Self.payload(of: token)
+            guard let key = kms.ciphertextKey(ciphertext) else { throw AWSError.invalidCiphertext }
+            try kms.authorize(key, context)
+            value = try kms.open(ciphertext, encryptionContext: Self.context(name), expectedKey: nil, context: context)
+                .plaintext
+        } else {
+            value = try decryptFernet(token, keyReference: keyReference ?? Self.defaultKeyAlias, context: context)
         }
-        let ciphertext = try Self.payload(of: token)
-        guard let key = kms.ciphertextKey(ciphertext) else { throw AWSError.invalidCiphertext }
-        try kms.authorize(key, context)
-        return try kms.open(ciphertext, encryptionContext: Self.context(name), expectedKey: nil, context: context)
-            .plaintext
+        context.trail?.served(.environment(name: name, token: token))
+        return value
     }
 
     /// Re-wraps a `sealbox:v1:` token's data key under its key's current version, without decrypting

@@ -210,8 +210,20 @@ public final class KMS: Sendable {
         }
     }
 
-    func newVersion(for id: KeyID, number: UInt32, type: RotationType) throws(AWSError) -> KeyVersionRecord {
-        let material = SecureBytes.random(count: KeyWrapping.materialLength)
+    /// Creates a key with a chosen id and, optionally, chosen material (fixtures: reproducible ids and
+    /// ciphertexts).
+    func createKey(_ record: KeyRecord, material: SecureBytes?) throws(AWSError) -> LiveKey {
+        try withWriter { () throws(AWSError) -> LiveKey in
+            guard keys[record.id] == nil else { throw AWSError.alreadyExists("Key '\(record.id)' already exists") }
+            let version = try newVersion(for: record.id, number: 1, type: .created, material: material)
+            return try publish(StoredKey(record: record, versions: [version]), previous: nil)
+        }
+    }
+
+    func newVersion(for id: KeyID, number: UInt32, type: RotationType, material: SecureBytes? = nil) throws(AWSError)
+        -> KeyVersionRecord
+    {
+        let material = material ?? SecureBytes.random(count: KeyWrapping.materialLength)
         let now = clock.now()
         do {
             let wrapped = try KeyWrapping.wrap(material, id: id, version: number, root: rootKey, now: now)

@@ -313,6 +313,8 @@ extension KMS {
             request.ciphertextBlob!.bytes, encryptionContext: EncryptionContext(request.encryptionContext ?? [:]),
             expectedKey: request.keyId, context: context)
         try checkDryRun(request.dryRun)
+        context.trail?.served(
+            .ciphertext(blob: request.ciphertextBlob!.bytes, context: request.encryptionContext ?? [:]))
         var json = SensitiveJSON()
         json.string("KeyId", arn)
         json.base64("Plaintext", plaintext)
@@ -356,6 +358,9 @@ extension KMS {
 
     func generateDataKey(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let (ciphertext, plaintext, arn, materialID) = try makeDataKey(body, context)
+        if let trail = context.trail, let request = try? AWSJSON.decode(GenerateDataKeyRequest.self, from: body) {
+            trail.served(.ciphertext(blob: ciphertext, context: request.encryptionContext ?? [:]))
+        }
         var json = SensitiveJSON()
         json.string("CiphertextBlob", Base64.encode(ciphertext))
         json.base64("Plaintext", plaintext)

@@ -113,7 +113,9 @@ public final class LeaseService: Sendable {
             throw LeaseError.parameterNotFound(name)
         }
         do {
-            return (try ssm.plaintext(of: current, context), current.version)
+            let value = try ssm.plaintext(of: current, context)
+            if current.type == .secureString { context.trail?.served(.parameter(name: name, version: current.version)) }
+            return (value, current.version)
         } catch {
             throw LeaseError(status: 403, code: "KeyUnavailable", message: "The parameter's KMS key cannot decrypt it")
         }

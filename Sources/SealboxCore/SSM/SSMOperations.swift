@@ -58,6 +58,7 @@ extension SSM {
             json.string("Value", Base64.encode(version.value))
         } else {
             json.secretString("Value", try plaintext(of: version, context))
+            if version.type == .secureString { context.trail?.served(.parameter(name: name, version: version.version)) }
         }
         json.number("Version", version.version)
         if let selector { json.string("Selector", selector.text) }
@@ -510,6 +511,9 @@ extension SSM {
                 json.string("Value", Base64.encode(version.value))
             } else {
                 json.secretString("Value", try plaintext(of: version, context))
+                if version.type == .secureString {
+                    context.trail?.served(.parameter(name: name, version: version.version))
+                }
             }
             json.strings("Labels", version.labels)
             entries.append(json)

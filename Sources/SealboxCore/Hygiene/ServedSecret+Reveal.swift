@@ -1,0 +1,33 @@
+import SealboxCrypto
+
+extension ServedSecret {
+    /// Decrypts the secret again, into guarded memory, for a hygiene scan.
+    /// - Parameters:
+    ///   - kms: the KMS service.
+    ///   - ssm: the Parameter Store.
+    ///   - context: an unrestricted context; the caller has checked `admin:Inspect`.
+    /// - Returns: the secret with the label findings use; nil if it no longer exists.
+    public func reveal(kms: KMS, ssm: SSM, context: RequestContext) -> ProcessInspector.Secret? {
+        switch self {
+        case .parameter(let name, let version):
+            guard let record = ssm.parameters[name]?.versions.first(where: { $0.version == version }),
+                let value = try? ssm.plaintext(of: record, context)
+            else { return nil }
+            return ProcessInspector.Secret(label: "parameter \(name) version \(version)", value: value)
+        case .ciphertext(let blob, let encryptionContext):
+            guard
+                let opened = try? kms.decrypt(
+                    blob, encryptionContext: EncryptionContext(encryptionContext), expectedKey: nil, context: context)
+            else { return nil }
+            let digest = Hex.encode(Digest.sha256(blob).prefix(6))
+            return ProcessInspector.Secret(
+                label: "KMS plaintext of ciphertext \(digest) (\(opened.keyArn))", value: opened.plaintext)
+        case .environment(let name, let token):
+            guard
+                let value = try? EnvironmentTokens(kms: kms).decrypt(
+                    name: name, token: token, keyReference: nil, context: context)
+            else { return nil }
+            return ProcessInspector.Secret(label: "env \(name)", value: value)
+        }
+    }
+}
