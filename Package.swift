@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "sealboxd", targets: ["sealboxd"]),
         .executable(name: "sealbox", targets: ["sealbox"]),
         .library(name: "SealboxClient", targets: ["SealboxClient"]),
+        .library(name: "SealboxTesting", targets: ["SealboxTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -69,6 +70,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
+        ),
+        .target(
+            name: "SealboxTesting",
+            dependencies: ["SealboxClient", .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .executableTarget(
             name: "sealboxd",
@@ -134,7 +139,8 @@ let package = Package(
         .testTarget(
             name: "SealboxIntegrationTests",
             dependencies: [
-                "SealboxClient", "SealboxCrypto", "SealboxCore", .product(name: "NIOHTTP1", package: "swift-nio"),
+                "SealboxClient", "SealboxCrypto", "SealboxCore", "SealboxTesting",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
     ]

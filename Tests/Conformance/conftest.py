@@ -21,6 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
 
+# The suite also runs through the plugin that test suites use (docs/testing.md): its fixtures
+# (`sealbox`, `sealbox_daemon`, `endpoint_url`) give tests an ephemeral daemon reset per test.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs" / "examples" / "python"))
+pytest_plugins = ["sealbox_pytest"]
+
 # Never let a proxy from the environment see 127.0.0.1 traffic.
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ["no_proxy"] = "127.0.0.1,localhost"

@@ -1,0 +1,50 @@
+import Foundation
+import SealboxClient
+import SealboxTesting
+import Testing
+
+/// The Swift test helper, used the way a handler's test suite would use it.
+@Suite struct SealboxTestingTests {
+    static func fixtureFile() throws -> String {
+        let path = NSTemporaryDirectory() + "sealbox-fixtures-\(UUID().uuidString.prefix(8)).yaml"
+        try """
+        keys:
+          - {aliases: [alias/app], description: app key}
+        parameters:
+          - {name: /app/db/password, type: SecureString, keyId: alias/app, value: fixture-secret}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func aSuiteLeasesAFixtureSecretSeesItsCallsAndResets() async throws {
+        let daemon = try SealboxTestDaemon.start(binary: Daemon.binary.path, fixtures: try Self.fixtureFile())
+        defer { daemon.stop() }
+        #expect(daemon.endpointURL.hasPrefix("http://127.0.0.1:"))
+        let lease = try await Sealbox.lease("/app/db/password", socketPath: daemon.socketPath)
+        let value = try await lease.withValue { String(decoding: $0.withUnsafeBytes(Array.init), as: UTF8.self) }
+        #expect(value == "fixture-secret")
+
+        let operations = try await daemon.calls().map(\.operation)
+        #expect(operations == ["lease:Create", "lease:Redeem"])
+        let redeem = try #require(try await daemon.calls().last)
+        #expect(redeem.principal.pid == getpid())
+        #expect(redeem.resources.contains("/app/db/password"))
+
+        try await daemon.reset()
+        #expect(try await daemon.calls().isEmpty)
+        // The fixture state is back, and the old lease is gone with the reset.
+        let again = try await Sealbox.lease("/app/db/password", socketPath: daemon.socketPath)
+        #expect(try await again.withValue { $0.count } == "fixture-secret".utf8.count)
+    }
+
+    @Test func twoDaemonsRunSideBySide() async throws {
+        let first = try SealboxTestDaemon.start(binary: Daemon.binary.path)
+        defer { first.stop() }
+        let second = try SealboxTestDaemon.start(binary: Daemon.binary.path)
+        defer { second.stop() }
+        #expect(first.endpointURL != second.endpointURL)
+        #expect(first.socketPath != second.socketPath)
+        try await first.reset()
+        try await second.reset()
+    }
+}
