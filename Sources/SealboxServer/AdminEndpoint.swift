@@ -122,9 +122,7 @@ struct AdminEndpoint: Sendable {
                         throw AWSError.validation("Send {\"name\": \"VAR\", \"token\": \"sealbox:v1:...\"}.")
                     }
                     let rewrapped = try env.rewrap(name: name, token: token, context: rewrapping)
-                    return NativeJSON.encode([
-                        "name": name, "token": rewrapped, "changed": rewrapped != token ? "true" : "false",
-                    ])
+                    return NativeJSON.encode(EnvRewrapped(name: name, token: rewrapped, changed: rewrapped != token))
                 })
         default:
             return .now(
@@ -307,6 +305,12 @@ struct AdminEndpoint: Sendable {
         var token: String?
         var keyId: String?
         var fernet: Bool?
+    }
+
+    private struct EnvRewrapped: Encodable {
+        var name: String
+        var token: String
+        var changed: Bool
     }
 
     private struct Retired: Encodable {

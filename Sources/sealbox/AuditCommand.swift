@@ -23,6 +23,8 @@ struct AuditCommand: AsyncParsableCommand {
             var page = try await daemon.native(.GET, "/v1/audit?tail=\(max(1, lines))")
             while true {
                 for line in page["lines"] as? [String] ?? [] { try show(line) }
+                // Into a pipe too, so `audit tail --follow | grep` shows records as they come.
+                fflush(nil)
                 guard follow else { return }
                 let offset = page["nextOffset"] as? Int ?? 0
                 try await Task.sleep(for: .milliseconds(500))

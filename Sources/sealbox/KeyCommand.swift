@@ -100,14 +100,15 @@ struct KeyCommand: AsyncParsableCommand {
                 try await daemon.aws("TrentService.DescribeKey", ["KeyId": target.key])["KeyMetadata"]
                 as? [String: Any] ?? [:]
             let id = metadata["KeyId"] as? String ?? target.key
-            let rotation = try await daemon.aws("TrentService.GetKeyRotationStatus", ["KeyId": id])
+            // Both are refused for a key pending deletion, which describe must still show.
+            let rotation = (try? await daemon.aws("TrentService.GetKeyRotationStatus", ["KeyId": id])) ?? [:]
             let rotations =
-                try await daemon.aws("TrentService.ListKeyRotations", ["KeyId": id])["Rotations"]
-                as? [[String: Any]] ?? []
+                (try? await daemon.aws("TrentService.ListKeyRotations", ["KeyId": id]))?["Rotations"]
+                as? [[String: Any]]
             let aliases = try await KeyCommand.aliasesByKey(daemon)[id] ?? []
             metadata["Aliases"] = aliases
             metadata["Rotation"] = rotation
-            metadata["Rotations"] = rotations
+            metadata["Rotations"] = rotations ?? []
             let automatic =
                 rotation["KeyRotationEnabled"] as? Bool == true
                 ? "every \(Output.text(rotation["RotationPeriodInDays"])) days, next \(Output.date(rotation["NextRotationDate"]))"
@@ -121,7 +122,7 @@ struct KeyCommand: AsyncParsableCommand {
                     ("Created", Output.date(metadata["CreationDate"])),
                     ("Deletion date", metadata["DeletionDate"].map { Output.date($0) }),
                     ("Aliases", aliases.isEmpty ? "-" : aliases.joined(separator: ", ")),
-                    ("Versions", "\(rotations.count + 1) (\(rotations.count) rotations)"),
+                    ("Versions", rotations.map { "\($0.count + 1) (\($0.count) rotations)" } ?? "-"),
                     ("Automatic rotation", automatic),
                 ])
         }
@@ -230,6 +231,10 @@ struct KeyCommand: AsyncParsableCommand {
         var key: String?
         @Option(help: "Data keys per batch.")
         var batchSize = 200
+
+        func validate() throws {
+            guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size is 1 to 10000") }
+        }
 
         func run() async throws {
             let daemon = global.daemon()

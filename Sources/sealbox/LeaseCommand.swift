@@ -48,6 +48,9 @@ struct LeaseCommand: AsyncParsableCommand {
         func run() async throws {
             let body: [String: Any] = leaseId.map { ["leaseId": $0] } ?? ["prefix": prefix!]
             let result = try await global.daemon().native(.POST, "/v1/leases/revoke", body)
+            if let leaseId, result["revoked"] as? Int == 0 {
+                throw CLIError(description: "no active lease \(leaseId)")
+            }
             try Output.done(global.output, json: result, "revoked \(Output.text(result["revoked"])) leases")
         }
     }

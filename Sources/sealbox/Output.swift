@@ -112,8 +112,10 @@ enum SecretInput {
         } else {
             bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
         }
-        if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
-        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        if bytes.last == UInt8(ascii: "\n") {
+            bytes.removeLast()
+            if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw CLIError(description: "the value is not valid UTF-8")
         }

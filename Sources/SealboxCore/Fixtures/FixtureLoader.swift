@@ -29,12 +29,30 @@ extension Fixtures {
                 throw SetupError(description: "\(place): \(error.message)")
             }
         }
+        func place(_ index: Int) -> String { "\(origin): parameters[\(index)] (\(parameters[index].name))" }
+        // Every parameter that differs is written in one transaction: all of them, or none.
+        var writes: [(index: Int, request: PutParameterRequest)] = []
         for (index, parameter) in parameters.enumerated() {
-            let place = "\(origin): parameters[\(index)] (\(parameter.name))"
             do {
-                try apply(parameter, ssm: ssm, context: context, report: &report)
+                if try !matches(parameter, ssm: ssm, context: context) {
+                    writes.append((index, parameter.request))
+                }
             } catch let error as AWSError {
-                throw SetupError(description: "\(place): \(error.type): \(error.message)")
+                throw SetupError(description: "\(place(index)): \(error.type): \(error.message)")
+            }
+        }
+        do {
+            try ssm.putParameters(writes.map(\.request), context)
+            report.parametersWritten = writes.count
+        } catch {
+            let entry = error.index.map { place(writes[$0].index) } ?? "\(origin): parameters"
+            throw SetupError(description: "\(entry): \(error.error.type): \(error.error.message)")
+        }
+        for (index, parameter) in parameters.enumerated() where !parameter.labels.isEmpty {
+            do {
+                try label(parameter, ssm: ssm, context: context, report: &report)
+            } catch let error as AWSError {
+                throw SetupError(description: "\(place(index)): \(error.type): \(error.message)")
             }
         }
         return report
@@ -49,38 +67,42 @@ extension Fixtures {
                 throw AWSError.alreadyExists("key \(existing.id) already exists with other material")
             }
         }
+        let created = live == nil
         if live == nil {
             let record = KeyRecord(
-                id: fixture.id ?? .random(), created: kms.clock.now(), description: fixture.description,
+                id: fixture.id ?? .random(), created: kms.clock.now(), description: fixture.description ?? "",
                 manager: .customer, policy: KMS.defaultPolicy(context), tags: [])
             live = try kms.createKey(record, material: fixture.material)
-            report.keysCreated += 1
         }
         let key = live!
+        var changed = false
         for alias in fixture.aliases where kms.aliases[alias]?.keyID != key.id {
             let operation = kms.aliases[alias] == nil ? "CreateAlias" : "UpdateAlias"
             try call(
                 KMS.operations[operation]!, on: kms, ["AliasName": alias, "TargetKeyId": key.id.description], context)
-            report.keysChanged += 1
+            changed = true
+        }
+        if let description = fixture.description, description != key.record.description {
+            try call(
+                KMS.operations["UpdateKeyDescription"]!, on: kms,
+                ["KeyId": key.id.description, "Description": description], context)
+            changed = true
         }
         if fixture.enabled != (key.record.state == .enabled) {
             try call(
                 KMS.operations[fixture.enabled ? "EnableKey" : "DisableKey"]!, on: kms, ["KeyId": key.id.description],
                 context)
+            changed = true
+        }
+        // A key made just now counts as created, not also as changed.
+        if created {
+            report.keysCreated += 1
+        } else if changed {
             report.keysChanged += 1
         }
     }
 
-    private func apply(_ fixture: Parameter, ssm: SSM, context: RequestContext, report: inout FixtureReport) throws {
-        if try !matches(fixture, ssm: ssm, context: context) {
-            var body: [String: Any] = [
-                "Name": fixture.name, "Type": fixture.type.rawValue, "Value": fixture.value, "Overwrite": true,
-            ]
-            if let keyId = fixture.keyId { body["KeyId"] = keyId }
-            if let description = fixture.description { body["Description"] = description }
-            try call(SSM.operations["PutParameter"]!, on: ssm, body, context)
-            report.parametersWritten += 1
-        }
+    private func label(_ fixture: Parameter, ssm: SSM, context: RequestContext, report: inout FixtureReport) throws {
         let latest = ssm.parameters[fixture.name]?.versions.last
         let missing = fixture.labels.filter { !(latest?.labels.contains($0) ?? false) }
         if !missing.isEmpty, let latest {
@@ -91,10 +113,10 @@ extension Fixtures {
         }
     }
 
-    /// Whether the latest version already holds this type, value, key and description.
+    /// Whether the latest version already holds this type, value, key and (when given) description.
     private func matches(_ fixture: Parameter, ssm: SSM, context: RequestContext) throws -> Bool {
         guard let latest = ssm.parameters[fixture.name]?.versions.last, latest.type == fixture.type,
-            latest.description == fixture.description,
+            fixture.description == nil || latest.description == fixture.description,
             fixture.type != .secureString || latest.keyId == (fixture.keyId ?? SSM.defaultKeyAlias)
         else { return false }
         let value = try ssm.plaintext(of: latest, context)
@@ -110,5 +132,13 @@ extension Fixtures {
         var context = context
         context.action = "fixtures:\(operation.name)"
         _ = try operation(service, body: Array(try JSONSerialization.data(withJSONObject: body)), context: context)
+    }
+}
+
+extension Fixtures.Parameter {
+    /// The PutParameter request that writes this fixture as a new version.
+    var request: PutParameterRequest {
+        PutParameterRequest(
+            name: name, description: description, value: value, type: type.rawValue, keyId: keyId, overwrite: true)
     }
 }

@@ -28,7 +28,8 @@ public struct Fixtures: Sendable {
     /// One key.
     public struct Key: Sendable {
         public var id: KeyID?
-        public var description: String
+        /// Nil leaves an existing key's description as it is.
+        public var description: String?
         public var aliases: [String]
         /// The material of version 1; random when nil.
         public var material: SecureBytes?
@@ -86,6 +87,9 @@ public struct Fixtures: Sendable {
         var fixtures = Fixtures()
         for (keyNode, value) in top {
             let section = keyNode.string ?? ""
+            guard ["keys", "parameters", "accessKeys"].contains(section) else {
+                throw fail(section, "unknown section (expected keys, parameters, accessKeys)")
+            }
             guard let entries = value.sequence else { throw fail(section, "must be a list") }
             for (index, entry) in entries.enumerated() {
                 let place = "\(section)[\(index)]"
@@ -93,8 +97,7 @@ public struct Fixtures: Sendable {
                 switch section {
                 case "keys": fixtures.keys.append(try parseKey(mapping, place, fail))
                 case "parameters": fixtures.parameters.append(try parseParameter(mapping, place, fail))
-                case "accessKeys": fixtures.accessKeys.append(try parseAccessKey(mapping, place, fail))
-                default: throw fail(section, "unknown section (expected keys, parameters, accessKeys)")
+                default: fixtures.accessKeys.append(try parseAccessKey(mapping, place, fail))
                 }
             }
         }
@@ -162,7 +165,7 @@ public struct Fixtures: Sendable {
             enabled = flag
         }
         return Key(
-            id: id, description: try scalar(node["description"], "description", place, fail) ?? "",
+            id: id, description: try scalar(node["description"], "description", place, fail),
             aliases: aliases, material: material, enabled: enabled)
     }
 

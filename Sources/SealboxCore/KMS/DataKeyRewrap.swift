@@ -16,16 +16,24 @@ extension KMS {
     ///   - token: the v2 token.
     ///   - encryptionContext: the context the token was sealed with.
     /// - Returns: the new token, or nil when the data key already uses the current version.
-    /// - Throws: `InvalidCiphertextException` if the token does not open; `NotFoundException` if its
-    ///   key is gone.
+    /// - Throws: `InvalidCiphertextException` if the data key does not open under this context;
+    ///   `KMSInvalidStateException` if its version is retired (rewrapping must not revive it);
+    ///   `NotFoundException` if its key is gone.
     func rewrapDataKey(_ token: [UInt8], encryptionContext: EncryptionContext) throws(AWSError) -> [UInt8]? {
         guard let (id, version) = wrappingVersion(of: token), let wrapped = try? DataKeyEnvelope.wrappedKey(of: token)
         else { throw AWSError.invalidCiphertext }
         guard let key = present(id) else { throw AWSError.notFound("Key '\(id)' does not exist") }
+        if let floor = key.record.minDecryptionVersion, version < floor {
+            throw AWSError.invalidState(
+                "Version \(version) of key \(id) is retired; its data keys cannot be rewrapped.")
+        }
+        // Opened even when already current, so a token under the wrong context is refused either way.
+        guard let old = key.material[version],
+            let dataKey = try? Envelope.open(wrapped, key: old, context: encryptionContext)
+        else { throw AWSError.invalidCiphertext }
         let current = key.currentVersion
         guard version < current else { return nil }
-        guard let old = key.material[version], let new = key.material[current],
-            let dataKey = try? Envelope.open(wrapped, key: old, context: encryptionContext),
+        guard let new = key.material[current],
             let rewrapped = try? Envelope.seal(
                 dataKey, key: new, keyID: id, keyVersion: current, context: encryptionContext,
                 timestamp: UInt64(clock.now())),

@@ -97,6 +97,12 @@ public final class SSM: Sendable {
         }
         guard !added.isEmpty || !deleted.isEmpty else { return }
         index.withLock { names in
+            // One insert or removal moves the tail of the array; a batch (fixtures, reset) rebuilds it once.
+            if added.count + deleted.count > 16 {
+                let gone = Set(deleted)
+                names = (names.filter { !gone.contains($0) } + added).sorted()
+                return
+            }
             for name in added { names.insert(name, at: Self.insertionPoint(of: name, in: names)) }
             for name in deleted {
                 let position = Self.insertionPoint(of: name, in: names)
@@ -107,6 +113,10 @@ public final class SSM: Sendable {
 
     func withWriter<R>(_ body: () throws(AWSError) -> R) throws(AWSError) -> R {
         try writer.withLock { _ throws(AWSError) -> R in try body() }
+    }
+
+    func withWriterBatch<R>(_ body: () throws(BatchError) -> R) throws(BatchError) -> R {
+        try writer.withLock { _ throws(BatchError) -> R in try body() }
     }
 
     /// Deletes every parameter; for `POST /moto-api/reset` on an ephemeral daemon.

@@ -115,6 +115,54 @@ extension SSM {
 
     func putParameter(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
         let request = try AWSJSON.decode(PutParameterRequest.self, from: body)
+        let (version, tier) = try withWriter { () throws(AWSError) -> (Int, String) in
+            let (change, version, tier) = try prepare(request, context)
+            try commit(change)
+            return (version, tier)
+        }
+        return AWSJSON.encode(PutParameterResponse(version: version, tier: tier))
+    }
+
+    /// Writes many parameters as one transaction (fixtures): all of them or, at the first refusal,
+    /// none.
+    /// - Parameters:
+    ///   - requests: PutParameter requests.
+    ///   - context: the caller.
+    /// - Throws: the refusal, with the index of the request that caused it.
+    func putParameters(_ requests: [PutParameterRequest], _ context: RequestContext) throws(BatchError) {
+        try withWriterBatch { () throws(BatchError) in
+            var changes: [ParameterChange] = []
+            var prepared: [String: StoredParameter] = [:]
+            for (index, request) in requests.enumerated() {
+                do throws(AWSError) {
+                    let (change, _, _) = try prepare(request, context, pending: prepared)
+                    if let parameter = change.parameter { prepared[parameter.name] = parameter }
+                    changes.append(change)
+                } catch {
+                    throw BatchError(index: index, error: error)
+                }
+            }
+            do throws(AWSError) {
+                try commit(changes)
+            } catch {
+                throw BatchError(index: nil, error: error)
+            }
+        }
+    }
+
+    /// A batch write refused: which request, and why.
+    struct BatchError: Error {
+        var index: Int?
+        var error: AWSError
+    }
+
+    /// Validates a PutParameter request and builds its change, without writing it; the caller holds
+    /// the writer lock. `pending` holds parameters changed earlier in the same batch.
+    private func prepare(
+        _ request: PutParameterRequest,
+        _ context: RequestContext,
+        pending: [String: StoredParameter] = [:]
+    ) throws(AWSError) -> (ParameterChange, Int, String) {
         var validator = Validator()
         validator.required(request.name, "name")
         validator.length(request.name, "name", min: 1, max: 2048)
@@ -161,8 +209,8 @@ extension SSM {
                 "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1"
             )
         }
-        let (version, tier) = try withWriter { () throws(AWSError) -> (Int, String) in
-            let existing = parameters[name]
+        do {
+            let existing = pending[name] ?? parameters[name]
             let previous = existing?.versions.last
             if existing != nil && request.overwrite != true {
                 throw AWSError.parameterAlreadyExists(
@@ -221,10 +269,10 @@ extension SSM {
                     modified: clock.now(), modifiedBy: context.principal.description, labels: [],
                     contextArn: contextArn,
                     value: stored))
-            try commit(ParameterChange(parameter: parameter, writtenVersions: [number], removedVersions: removed))
-            return (number, tier)
+            return (
+                ParameterChange(parameter: parameter, writtenVersions: [number], removedVersions: removed), number, tier
+            )
         }
-        return AWSJSON.encode(PutParameterResponse(version: version, tier: tier))
     }
 
     private func resolveTier(_ requested: String?, previous: String?, valueLength: Int) throws(AWSError) -> String {

@@ -44,6 +44,26 @@ What each piece holds and does:
   once and redeems once more. It also re-leases without asking when it already
   knows the lease is expired or used up, or when the process forked. Any other
   failure raises a ``SealboxError``.
+- ``client.env("DB_PASSWORD")`` decrypts an *encrypted environment variable*: the
+  handler's environment carries ``DB_PASSWORD=sealbox:v1:...`` (made by
+  ``sealbox env encrypt DB_PASSWORD < password.txt``) instead of the plaintext, and
+  the daemon decrypts it (``POST /v1/env/decrypt``, policy action ``env:Decrypt``)
+  during the invocation. It returns a ``bytearray`` that is yours to wipe;
+  ``client.decrypt_env(name, token)`` does the same for a token you hold. A
+  ``sealbox:v1`` token is bound to its variable's name: under another name, tampered
+  with, or under a retired key version it does not open (``SealboxError`` with
+  ``code`` ``InvalidCiphertextException`` or ``KMSInvalidStateException``)::
+
+      from sealbox_client import wipe
+
+      def handler(event, context):
+          secret = sealbox.env("DB_PASSWORD")        # a bytearray
+          try:
+              conn = connect(user="app", password=secret.decode())
+          finally:
+              wipe(secret)                           # every byte set to 0
+
+  ``sealbox_client.env("NAME")`` is the same as a one-off call, for scripts.
 - ``client.get_parameter(name, with_decryption=True)`` is the AWS Parameters and
   Secrets Lambda Extension call (``GET /systemsmanager/parameters/get``) and returns
   its parsed JSON: ``result["Parameter"]["Value"]``. It is there for code ported
@@ -105,6 +125,9 @@ __all__ = [
     "Unavailable",
     "DEFAULT_SOCKET",
     "TOKEN_HEADER",
+    "env",
+    "decrypt_env",
+    "wipe",
 ]
 
 DEFAULT_SOCKET = ".sealbox/sealbox.sock"
@@ -197,6 +220,12 @@ def _wipe(buf: bytearray | memoryview) -> None:
     n = len(buf)
     if n:
         buf[:] = bytes(n)
+
+
+def wipe(buf: bytearray | memoryview) -> None:
+    """Overwrites every byte of a plaintext buffer (from ``env()`` or ``decrypt_env()``)
+    with zeros, in place."""
+    _wipe(buf)
 
 
 _WS = (0x20, 0x09, 0x0A, 0x0D)
@@ -558,6 +587,63 @@ class SealboxClient:
         finally:
             _wipe(body)
 
+    def decrypt_env(self, name: str, token: str, *, key_id: str | None = None) -> bytearray:
+        """``POST /v1/env/decrypt``: the plaintext of an env token (``sealbox:v1:...``, or a
+        Fernet token made with ``sealbox env encrypt --fernet``) for variable ``name``, as a
+        ``bytearray`` the caller must wipe (``wipe(buf)``). ``key_id`` names the key of a
+        Fernet token made with ``--key-id`` (``sealbox:v1`` tokens name their key themselves).
+        The response is parsed as a redeem is, never through a ``str``, and its buffer is wiped::
+
+            buf = client.decrypt_env("DB_PASSWORD", "sealbox:v1:AgB...")
+            try:
+                use(buf)
+            finally:
+                wipe(buf)
+
+        A token that does not open (another name, tampered with, a retired key version)
+        raises ``SealboxError`` (``code`` ``InvalidCiphertextException`` or
+        ``KMSInvalidStateException``)."""
+        if not isinstance(name, str) or not name:
+            raise ValueError("name is required")
+        if not isinstance(token, str) or not token:
+            raise ValueError("token is required")
+        doc = {"name": name, "token": token}
+        if key_id is not None:
+            doc["keyId"] = key_id
+        payload = bytearray(json.dumps(doc).encode("utf-8"))
+        try:
+            status, body = self._request("POST", "/v1/env/decrypt", bytes(payload))
+        finally:
+            _wipe(payload)
+        try:
+            if status != 200:
+                raise _error_from(status, body)
+            try:
+                value, _ = _parse_redeem(body)
+            except (_Malformed, ValueError) as e:
+                raise SealboxError(f"malformed env decrypt response ({e})", status=status,
+                                   code="BadResponse") from None
+            return value
+        finally:
+            _wipe(body)
+
+    def env(self, name: str) -> bytearray:
+        """Decrypts the encrypted environment variable ``name`` (``NAME=sealbox:v1:...`` in
+        ``os.environ``) through the daemon; see ``decrypt_env``. Call it inside the
+        invocation, not at import. Raises ``NotFound`` when the variable is not set::
+
+            secret = client.env("DB_PASSWORD")
+            try:
+                conn = connect(password=secret.decode())
+            finally:
+                wipe(secret)
+        """
+        token = os.environ.get(name)
+        if token is None:
+            raise NotFound(f"the environment variable {name} is not set (expected {name}=sealbox:v1:...)",
+                           code=None)
+        return self.decrypt_env(name, token)
+
     def close(self) -> None:
         with self._lock:
             self._drop()
@@ -782,3 +868,23 @@ class Lease:
     def __repr__(self) -> str:
         held = f"lease {self.lease_id[:8]}…" if self.lease_id else "no lease yet"
         return f"<Lease {self.name!r} ({held})>"
+
+
+def decrypt_env(name: str, token: str, socket_path: str | os.PathLike | None = None, *,
+                key_id: str | None = None) -> bytearray:
+    """One-off ``SealboxClient(socket_path).decrypt_env(name, token)``; wipe the result."""
+    with SealboxClient(socket_path=socket_path) as client:
+        return client.decrypt_env(name, token, key_id=key_id)
+
+
+def env(name: str, socket_path: str | os.PathLike | None = None) -> bytearray:
+    """One-off ``SealboxClient(socket_path).env(name)``: decrypts ``os.environ[name]``::
+
+        secret = sealbox_client.env("DB_PASSWORD")
+        try:
+            use(secret)
+        finally:
+            sealbox_client.wipe(secret)
+    """
+    with SealboxClient(socket_path=socket_path) as client:
+        return client.env(name)
