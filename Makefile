@@ -2,10 +2,15 @@
 SWIFT ?= swift
 PYTHON ?= python3
 SWIFT_FLAGS ?= -Xswiftc -warnings-as-errors
-APT_PACKAGES := libsodium-dev libssl-dev libsqlite3-dev pkg-config
+APT_PACKAGES := libsodium-dev libssl-dev libsqlite3-dev pkg-config systemd
 PY_REQUIREMENTS := Tests/Conformance/requirements.txt
 
-.PHONY: all build release run test unit conformance bench bench-smoke lint format deps deps-apt deps-py clean
+.PHONY: all build release run test unit conformance bench bench-smoke lint format deps deps-apt deps-py clean install
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+# install takes the release build; the tests install the debug build they already have.
+CONFIGURATION ?= release
 
 all: build
 
@@ -64,6 +69,27 @@ bench: release deps-py
 bench-smoke: build
 	./.build/debug/sealbox-bench suite --sealboxd ./.build/debug/sealboxd --baseline ./.build/debug/sealbox-baseline \
 		--duration 0.2 --connections 2 --json $(CURDIR)/.build/bench-smoke.json
+
+## install: both binaries, the systemd units, sysusers.d/tmpfiles.d files, docs and shell
+## completions under $(DESTDIR)$(PREFIX); the units' paths follow PREFIX.
+install: $(if $(filter debug,$(CONFIGURATION)),build,release)
+	@root="$(DESTDIR)$(PREFIX)"; bin=".build/$(CONFIGURATION)"; \
+	install -d "$$root/bin" "$$root/lib/systemd/system" "$$root/lib/sysusers.d" "$$root/lib/tmpfiles.d" \
+		"$$root/share/doc/sealbox" "$$root/share/bash-completion/completions" "$$root/share/zsh/site-functions" \
+		"$$root/share/fish/vendor_completions.d" && \
+	install -m 0755 "$$bin/sealboxd" "$$bin/sealbox" "$$root/bin/" && \
+	for unit in sealboxd.service sealboxd.socket; do \
+		sed -e 's|/usr/local|$(PREFIX)|g' "systemd/$$unit" > "$$root/lib/systemd/system/$$unit" && \
+		chmod 0644 "$$root/lib/systemd/system/$$unit"; \
+	done && \
+	install -m 0644 systemd/sealbox.sysusers.conf "$$root/lib/sysusers.d/sealbox.conf" && \
+	install -m 0644 systemd/sealbox.tmpfiles.conf "$$root/lib/tmpfiles.d/sealbox.conf" && \
+	install -m 0644 README.md docs/*.md "$$root/share/doc/sealbox/" && \
+	install -m 0644 Keys/README.md "$$root/share/doc/sealbox/keys.md" && \
+	"$$bin/sealbox" --generate-completion-script bash > "$$root/share/bash-completion/completions/sealbox" && \
+	"$$bin/sealbox" --generate-completion-script zsh > "$$root/share/zsh/site-functions/_sealbox" && \
+	"$$bin/sealbox" --generate-completion-script fish > "$$root/share/fish/vendor_completions.d/sealbox.fish" && \
+	echo "installed under $$root"
 
 lint:
 	bash scripts/validate.sh

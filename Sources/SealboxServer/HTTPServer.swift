@@ -25,6 +25,8 @@ public final class HTTPServer: Service, Sendable {
     /// One audit writer per event loop, so requests on different loops never share a lock.
     private let auditBatchers: [ObjectIdentifier: AuditBatcher]
     private let recorder: CallRecorder?
+    private let activated: [ActivatedSockets.Listener]
+    private let notifier: SystemdNotifier
     /// How long shutdown waits for in-flight requests.
     public static let drainTimeout: TimeAmount = .seconds(10)
 
@@ -37,6 +39,9 @@ public final class HTTPServer: Service, Sendable {
     ///   - maxConnections: requests on connections beyond this many get 429.
     ///   - audit: the audit log that responses carrying a record wait for, if any.
     ///   - recorder: where every call is recorded (ephemeral daemons), if anywhere.
+    ///   - activated: listeners passed by systemd socket activation; they replace binding
+    ///     `socketPath` (for a Unix one) and `tcp` (for a TCP one).
+    ///   - notifier: told `STOPPING=1` when shutdown begins.
     ///   - logger: for lifecycle messages.
     ///   - onReady: called once every listener is bound, with the bound TCP port.
     public init(
@@ -48,6 +53,8 @@ public final class HTTPServer: Service, Sendable {
         maxConnections: Int,
         audit: AuditLog?,
         recorder: CallRecorder? = nil,
+        activated: [ActivatedSockets.Listener] = [],
+        notifier: SystemdNotifier = SystemdNotifier(environment: [:]),
         logger: Logger,
         onReady: @escaping @Sendable (_ tcpPort: Int?) -> Void
     ) {
@@ -60,6 +67,8 @@ public final class HTTPServer: Service, Sendable {
         self.logger = logger
         self.onReady = onReady
         self.recorder = recorder
+        self.activated = activated
+        self.notifier = notifier
         var batchers: [ObjectIdentifier: AuditBatcher] = [:]
         if let audit {
             for loop in group.makeIterator() {
@@ -72,7 +81,12 @@ public final class HTTPServer: Service, Sendable {
 
     public func run() async throws {
         var channels: [any Channel] = []
-        if let socketPath {
+        for listener in activated {
+            channels.append(try await bootstrap(unix: listener.isUnix).withBoundSocket(listener.fd).get())
+        }
+        let unixActivated = activated.contains { $0.isUnix }
+        let tcpActivated = activated.contains { !$0.isUnix }
+        if let socketPath, !unixActivated {
             try removeStaleSocket(socketPath)
             let channel: any Channel
             do {
@@ -86,8 +100,8 @@ public final class HTTPServer: Service, Sendable {
             }
             channels.append(channel)
         }
-        var port: Int? = nil
-        if let tcp {
+        var port: Int? = channels.first { $0.localAddress?.port != nil }?.localAddress?.port
+        if let tcp, !tcpActivated {
             let channel = try await bootstrap(unix: false).bind(host: tcp.host, port: tcp.port).get()
             port = channel.localAddress?.port
             channels.append(channel)
@@ -101,10 +115,12 @@ public final class HTTPServer: Service, Sendable {
                 }
             }
         } onGracefulShutdown: {
+            self.notifier.notify("STOPPING=1\nSTATUS=draining in-flight requests")
             for channel in listeners { channel.close(promise: nil) }
         }
         await drain()
-        if let socketPath { unlink(socketPath) }
+        // An activated socket belongs to systemd, which keeps it for the next start.
+        if let socketPath, !unixActivated { unlink(socketPath) }
     }
 
     private func drain() async {

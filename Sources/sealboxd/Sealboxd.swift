@@ -104,6 +104,10 @@ struct Sealboxd: AsyncParsableCommand {
             FileHandle.standardError.write(Data("sealboxd: warning: could not disable core dumps: \(failure)\n".utf8))
         }
         let environment = ProcessInfo.processInfo.environment
+        // Under systemd: sockets passed by activation, and the notify socket for READY/STOPPING.
+        let notifier = SystemdNotifier(environment: environment)
+        let activated = ActivatedSockets(environment: environment).listeners
+        notifier.notify("STATUS=opening the store")
         func setting(_ value: String?, _ name: String) -> String? { value ?? environment["SEALBOX_\(name)"] }
         func flag(_ value: Bool, _ name: String) -> Bool {
             value || ["1", "true", "yes"].contains(environment["SEALBOX_\(name)"]?.lowercased() ?? "")
@@ -267,32 +271,38 @@ struct Sealboxd: AsyncParsableCommand {
         let server = HTTPServer(
             responder: router, socketPath: socketFile, tcp: listenAddress, group: group,
             maxBodyBytes: settings.maxBodyBytes, maxConnections: settings.maxConnections, audit: audit,
-            recorder: recorder, logger: logger
+            recorder: recorder, activated: activated, notifier: notifier, logger: logger
         ) { port in
+            notifier.notify("READY=1\nSTATUS=serving\nMAINPID=\(getpid())")
             Self.announceReady(
                 tcp: listenAddress.map { address in
                     var bound = address
                     bound.port = port ?? address.port
                     return bound.description
-                }, socket: socketFile,
+                },
+                socket: activated.first(where: \.isUnix).map { "systemd (fd \($0.fd), \($0.name))" } ?? socketFile,
                 credentials: credentialsHint, region: region, logger: logger)
         }
-        let services = ServiceGroup(
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: server),
+            .init(service: MaintenanceService(kms: kms, leases: leases, logger: logger)),
+            .init(
+                service: ConfigReloader(logger: logger, notifier: notifier) {
+                    let (reloaded, config) = try loadSecurity()
+                    security.replace(reloaded)
+                    leases.settings = config.leases
+                }),
+        ]
+        if let watchdog = WatchdogService(environment: environment, notifier: notifier, group: group) {
+            services.append(.init(service: watchdog))
+        }
+        let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: server),
-                    .init(service: MaintenanceService(kms: kms, leases: leases, logger: logger)),
-                    .init(
-                        service: ConfigReloader(logger: logger) {
-                            let (reloaded, config) = try loadSecurity()
-                            security.replace(reloaded)
-                            leases.settings = config.leases
-                        }),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {
-            try await services.run()
+            try await serviceGroup.run()
         } catch {
             try? await threadPool.shutdownGracefully()
             try? await group.shutdownGracefully()

@@ -409,3 +409,37 @@ def test_rewrap_reports_changed_as_a_json_boolean(sd):
     body = resp.json()
     assert body["token"] == token and body["name"] == "CHANGED_FLAG"
     assert body["changed"] is False, f"changed should be the JSON boolean false, got {body['changed']!r}"
+
+
+def test_fernet_interoperates_with_python_cryptography_under_fixture_material(tmp_path):
+    """With the env key's material fixed by a fixture, the Fernet key the daemon derives
+    (HMAC-SHA256 of the material and "sealbox-env-fernet-v1", signing half first) is known to the
+    test: Python's `cryptography` decrypts the daemon's tokens, and the daemon decrypts Python's."""
+    import hashlib
+    import hmac
+
+    from cryptography.fernet import Fernet
+
+    material = bytes(range(32))
+    fixtures = tmp_path / "env.yaml"
+    fixtures.write_text(
+        "keys:\n"
+        f"  - {{aliases: [alias/sealbox/env], material: {base64.b64encode(material).decode()}}}\n")
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    d = harness.Daemon(data, tmp_path / "logs", ephemeral=True, extra_args=["--fixtures", str(fixtures)])
+    d.start()
+    try:
+        fernet = Fernet(base64.urlsafe_b64encode(hmac.new(material, b"sealbox-env-fernet-v1", hashlib.sha256).digest()))
+        token = encrypt(d.socket_path, "LEGACY_TOKEN", "from-the-daemon", "--fernet")
+        assert fernet.decrypt(token.encode()) == b"from-the-daemon"
+
+        theirs = fernet.encrypt(b"from-python").decode()
+        response = env_call(d, "/v1/env/decrypt", {"name": "LEGACY_TOKEN", "token": theirs})
+        assert response.status == 200, response.body
+        assert json.loads(response.body)["value"] == "from-python"
+
+        forged = Fernet(Fernet.generate_key()).encrypt(b"from-python").decode()
+        assert env_call(d, "/v1/env/decrypt", {"name": "LEGACY_TOKEN", "token": forged}).status == 400
+    finally:
+        d.terminate(timeout=10)

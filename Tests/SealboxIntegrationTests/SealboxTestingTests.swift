@@ -48,3 +48,29 @@ import Testing
         try await second.reset()
     }
 }
+
+/// Encrypted environment variables through the Swift client.
+@Suite struct EnvironmentClientTests {
+    @Test func aHandlerDecryptsItsEnvironmentVariableThroughTheDaemon() async throws {
+        let daemon = try SealboxTestDaemon.start(binary: Daemon.binary.path)
+        defer { daemon.stop() }
+        let connection = try await SealboxConnection.connect(to: .unixSocket(path: daemon.socketPath))
+        let encrypted = try await connection.request(
+            .POST, "/v1/env/encrypt", body: Array(#"{"name":"SEALBOX_TEST_PASSWORD","value":"env-secret"}"#.utf8))
+        await connection.close()
+        #expect(encrypted.status == 200)
+        let token = try #require(
+            (try JSONSerialization.jsonObject(with: Data(encrypted.body)) as? [String: Any])?["token"] as? String)
+        #expect(token.hasPrefix("sealbox:v1:"))
+
+        setenv("SEALBOX_TEST_PASSWORD", token, 1)
+        defer { unsetenv("SEALBOX_TEST_PASSWORD") }
+        let value = try await Sealbox.environment("SEALBOX_TEST_PASSWORD", socketPath: daemon.socketPath)
+        #expect(value.withUnsafeBytes(Array.init) == Array("env-secret".utf8))
+        // Bound to its name: the same token under another name is refused.
+        await #expect(throws: SealboxError.self) {
+            _ = try await Sealbox.decryptEnvironment(name: "OTHER", token: token, socketPath: daemon.socketPath)
+        }
+        #expect(try await daemon.calls().map(\.operation) == ["env:Encrypt", "env:Decrypt", "env:Decrypt"])
+    }
+}
