@@ -100,6 +100,7 @@ struct AWSEndpoint: Sendable {
             response = Self.errorResponse(error, requestID: requestID)
             result = error.type == "AccessDeniedException" ? "denied" : "failed:\(error.type)"
         }
+        response.operation = context.action
         if let trail = context.trail {
             response.audit = AuditEntry(
                 context: context, trail: trail, result: result, awsRequestID: requestID, logged: logging.audit && logged

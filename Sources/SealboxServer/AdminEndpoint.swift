@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import SealboxCore
 import SealboxCrypto
+import SealboxStore
 
 /// Sealbox's own admin and handler endpoints beyond leases: `GET /v1/status`, key rewrap and
 /// retirement (`/v1/keys/...`), the audit log (`/v1/audit...`) and encrypted environment
@@ -21,6 +22,7 @@ struct AdminEndpoint: Sendable {
     let threadPool: NIOThreadPool
     let started: Double
     let clock: any WallClock
+    let store: SQLiteStore?
 
     /// The most audit lines one `GET /v1/audit` returns.
     static let maxAuditLines = 1000
@@ -74,6 +76,10 @@ struct AdminEndpoint: Sendable {
                     return NativeJSON.encode(Retired(keyArn: arn, minDecryptionVersion: below))
                 }
             }
+        case (.GET, "/v1/backup"):
+            context.action = "admin:Backup"
+            let backingUp = audited(context)
+            return later(on: eventLoop) { backup(backingUp) }
         case (.POST, "/v1/root/rotate"):
             context.action = "admin:RotateRootKey"
             let rotating = audited(context)
@@ -167,6 +173,7 @@ struct AdminEndpoint: Sendable {
             response = .error(status, code: error.type, message: message)
             result = error.type == "AccessDeniedException" ? "denied" : "failed:\(error.type)"
         }
+        response.operation = context.action
         if let trail = context.trail {
             response.audit = AuditEntry(
                 context: context, trail: trail, result: result, logged: logging.audit && audited)
@@ -214,6 +221,27 @@ struct AdminEndpoint: Sendable {
                 "The root key rotation did not complete. The daemon keeps serving, and at its next start it settles on whichever key opens the store."
             )
         }
+    }
+
+    /// `GET /v1/backup`: a consistent copy of the store (key material wrapped under the root key,
+    /// never plaintext), taken online into a private temporary file and sent as the body.
+    private func backup(_ context: RequestContext) -> HTTPResponse {
+        var response = respond(context, audited: true) { () throws(AWSError) in
+            try context.authorize([])
+            guard let store else { throw AWSError.notFound("This daemon has no store to back up.") }
+            let path = NSTemporaryDirectory() + "sealbox-backup-\(KeyID.random()).db"
+            defer { unlink(path) }
+            do {
+                try store.backup(to: path)
+                return .json(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+            } catch {
+                throw AWSError.internalServer("The backup failed: \(error)")
+            }
+        }
+        if response.status == .ok {
+            response.headers.replaceOrAdd(name: "Content-Type", value: "application/vnd.sqlite3")
+        }
+        return response
     }
 
     private struct RootRotated: Encodable {

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOCore
 import SealboxCore
@@ -40,14 +41,17 @@ final class AuditBatcher: Sendable {
     private let eventLoop: any EventLoop
     private let waiting = Mutex<[EventLoopPromise<Void>]>([])
     private let logger: Logger
+    private let failures: Counter?
 
     /// - Parameters:
     ///   - chain: this loop's own audit chain.
     ///   - eventLoop: the loop whose requests it records.
+    ///   - failures: counts failed writes, if metrics are kept.
     ///   - logger: for write failures.
-    init(chain: AuditChain, eventLoop: any EventLoop, logger: Logger) {
+    init(chain: AuditChain, eventLoop: any EventLoop, failures: Counter?, logger: Logger) {
         self.chain = chain
         self.eventLoop = eventLoop
+        self.failures = failures
         self.logger = logger
     }
 
@@ -73,6 +77,7 @@ final class AuditBatcher: Sendable {
             try chain.flush()
             for promise in promises { promise.succeed() }
         } catch {
+            failures?.increment()
             logger.error(
                 "audit records could not be written; refusing their requests", metadata: ["count": "\(promises.count)"])
             for promise in promises { promise.fail(error) }

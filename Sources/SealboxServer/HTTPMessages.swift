@@ -59,6 +59,8 @@ public struct HTTPResponse: Sendable {
     public var body: ResponseBody
     /// The request's audit record; the response is sent only once it is written.
     public var audit: AuditEntry?
+    /// The action it answered (`kms:Decrypt`...), for metrics.
+    public var operation: String?
 
     /// - Parameters:
     ///   - status: the status.

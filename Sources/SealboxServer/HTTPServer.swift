@@ -26,6 +26,7 @@ public final class HTTPServer: Service, Sendable {
     private let auditBatchers: [ObjectIdentifier: AuditBatcher]
     private let recorder: CallRecorder?
     private let activated: [ActivatedSockets.Listener]
+    private let metrics: ServerMetrics?
     private let notifier: SystemdNotifier
     /// How long shutdown waits for in-flight requests.
     public static let drainTimeout: TimeAmount = .seconds(10)
@@ -42,6 +43,7 @@ public final class HTTPServer: Service, Sendable {
     ///   - activated: listeners passed by systemd socket activation; they replace binding
     ///     `socketPath` (for a Unix one) and `tcp` (for a TCP one).
     ///   - notifier: told `STOPPING=1` when shutdown begins.
+    ///   - metrics: request counts, latencies and callers' first contacts, if kept.
     ///   - logger: for lifecycle messages.
     ///   - onReady: called once every listener is bound, with the bound TCP port.
     public init(
@@ -55,6 +57,7 @@ public final class HTTPServer: Service, Sendable {
         recorder: CallRecorder? = nil,
         activated: [ActivatedSockets.Listener] = [],
         notifier: SystemdNotifier = SystemdNotifier(environment: [:]),
+        metrics: ServerMetrics? = nil,
         logger: Logger,
         onReady: @escaping @Sendable (_ tcpPort: Int?) -> Void
     ) {
@@ -68,12 +71,13 @@ public final class HTTPServer: Service, Sendable {
         self.onReady = onReady
         self.recorder = recorder
         self.activated = activated
+        self.metrics = metrics
         self.notifier = notifier
         var batchers: [ObjectIdentifier: AuditBatcher] = [:]
         if let audit {
             for loop in group.makeIterator() {
                 batchers[ObjectIdentifier(loop)] = AuditBatcher(
-                    chain: audit.makeChain(), eventLoop: loop, logger: logger)
+                    chain: audit.makeChain(), eventLoop: loop, failures: metrics?.auditWriteFailures, logger: logger)
             }
         }
         auditBatchers = batchers
@@ -139,6 +143,7 @@ public final class HTTPServer: Service, Sendable {
         let tracker = self.tracker
         let auditBatchers = self.auditBatchers
         let recorder = self.recorder
+        let metrics = self.metrics
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -157,13 +162,15 @@ public final class HTTPServer: Service, Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
                         try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                        let connection = ConnectionInfo(
-                            transport: unix ? .unix(credentials.flatMap(PeerIdentity.init)) : .tcp)
+                        let peer = unix ? credentials.flatMap(PeerIdentity.init) : nil
+                        if let peer { metrics?.contact(peer) }
+                        let connection = ConnectionInfo(transport: unix ? .unix(peer) : .tcp)
                         try sync.addHandler(
                             RequestHandler(
                                 responder: responder, connection: connection, maxBodyBytes: maxBodyBytes,
                                 maxConnections: maxConnections, tracker: tracker,
-                                audit: auditBatchers[ObjectIdentifier(channel.eventLoop)], recorder: recorder))
+                                audit: auditBatchers[ObjectIdentifier(channel.eventLoop)], recorder: recorder,
+                                metrics: metrics))
                     }
                 }
             }

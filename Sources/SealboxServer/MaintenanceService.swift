@@ -9,13 +9,19 @@ public struct MaintenanceService: Service {
     private let leases: LeaseService
     private let interval: Duration
     private let logger: Logger
+    private let metrics: ServerMetrics?
 
     /// - Parameters:
     ///   - kms: the KMS service.
     ///   - leases: the lease table to sweep.
     ///   - interval: how often to look.
+    ///   - metrics: counts expired leases and automatic rotations, if kept.
     ///   - logger: reports what was done.
-    public init(kms: KMS, leases: LeaseService, interval: Duration = .seconds(60), logger: Logger) {
+    public init(
+        kms: KMS, leases: LeaseService, interval: Duration = .seconds(60), metrics: ServerMetrics? = nil,
+        logger: Logger
+    ) {
+        self.metrics = metrics
         self.kms = kms
         self.leases = leases
         self.interval = interval
@@ -33,9 +39,11 @@ public struct MaintenanceService: Service {
 
     private func tick() {
         do {
-            leases.sweep()
+            let expired = leases.sweep()
             let deleted = try kms.purgeDeletedKeys()
             let rotated = try kms.rotateDueKeys()
+            metrics?.leasesExpired.increment(by: expired)
+            metrics?.keyRotations.increment(by: rotated)
             if deleted + rotated > 0 {
                 logger.info("maintenance", metadata: ["deletedKeys": "\(deleted)", "rotatedKeys": "\(rotated)"])
             }

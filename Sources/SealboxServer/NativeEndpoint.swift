@@ -85,10 +85,11 @@ struct NativeEndpoint: Sendable {
 
     /// Attaches the request's audit record; the answer is sent only once it is written (fail closed).
     private func audited(_ response: HTTPResponse, _ context: RequestContext) -> HTTPResponse {
+        var response = response
+        response.operation = context.action
         guard let trail = context.trail else { return response }
         let code = response.status.code
         let result = code < 300 ? "allowed" : code == 403 ? "denied" : "failed:\(code)"
-        var response = response
         response.audit = AuditEntry(context: context, trail: trail, result: result, logged: logging.audit)
         return response
     }

@@ -33,6 +33,9 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let tracker: ConnectionTracker
     private let audit: AuditBatcher?
     private let recorder: CallRecorder?
+    private let metrics: ServerMetrics?
+    private var started = NIODeadline.now()
+    private var family = "other"
     private var overCapacity = false
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
@@ -46,8 +49,10 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         maxConnections: Int,
         tracker: ConnectionTracker,
         audit: AuditBatcher?,
-        recorder: CallRecorder?
+        recorder: CallRecorder?,
+        metrics: ServerMetrics?
     ) {
+        self.metrics = metrics
         self.audit = audit
         self.recorder = recorder
         self.responder = responder
@@ -79,6 +84,11 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             head = requestHead
             discarding = false
+            if metrics != nil {
+                started = .now()
+                let uri = requestHead.uri
+                family = ServerMetrics.family(of: uri[..<(uri.firstIndex(of: "?") ?? uri.endIndex)])
+            }
             let declared = requestHead.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
             if declared > maxBodyBytes {
                 // Answer now and close rather than read a body we will not use.
@@ -139,6 +149,8 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func write(_ response: HTTPResponse, context: ChannelHandlerContext, keepAlive: Bool) {
+        metrics?.request(
+            operation: response.operation ?? family, status: response.status.code, family: family, started: started)
         let keepAlive = keepAlive && !tracker.isDraining
         var headers = response.headers
         var buffer: ByteBuffer

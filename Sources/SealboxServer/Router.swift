@@ -2,8 +2,10 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Prometheus
 import SealboxCore
 import SealboxCrypto
+import SealboxStore
 
 /// Sends each request to the endpoint that serves its path.
 public struct Router: HTTPResponder {
@@ -13,6 +15,9 @@ public struct Router: HTTPResponder {
     private let testing: TestingEndpoint
     private let recorder: CallRecorder?
     private let seed: FixtureSeed?
+    private let metrics: ServerMetrics?
+    private let registry: PrometheusCollectorRegistry?
+    private let authenticator: Authenticator
     private let kms: KMS
     private let ssm: SSM
     private let leases: LeaseService
@@ -31,6 +36,8 @@ public struct Router: HTTPResponder {
     ///     admin endpoints read and verify it.
     ///   - recorder: records every call (ephemeral daemons), if any.
     ///   - seed: the fixtures applied at start, which a reset applies again.
+    ///   - metrics: the daemon's metrics, and the registry `GET /metrics` renders, if kept.
+    ///   - store: the store `GET /v1/backup` copies.
     ///   - threadPool: where writes run, off the event loops.
     ///   - clock: the time source.
     ///   - logger: for failures; never given secrets.
@@ -44,6 +51,8 @@ public struct Router: HTTPResponder {
         audit: AuditLog?,
         recorder: CallRecorder? = nil,
         seed: FixtureSeed? = nil,
+        metrics: (ServerMetrics, PrometheusCollectorRegistry)? = nil,
+        store: SQLiteStore? = nil,
         threadPool: NIOThreadPool,
         clock: any WallClock = SystemClock(),
         logger: Logger
@@ -56,8 +65,11 @@ public struct Router: HTTPResponder {
         self.leases = leases
         self.recorder = recorder
         self.seed = seed
+        self.metrics = metrics?.0
+        self.registry = metrics?.1
         let logging = CallLogging(audit: audit != nil, record: recorder != nil)
         let authenticator = Authenticator(settings: settings, security: security, token: extensionToken, clock: clock)
+        self.authenticator = authenticator
         aws = AWSEndpoint(
             kms: kms, ssm: ssm, authenticator: authenticator, logging: logging, threadPool: threadPool,
             logger: logger
@@ -65,7 +77,8 @@ public struct Router: HTTPResponder {
         native = NativeEndpoint(leases: leases, ssm: ssm, authenticator: authenticator, logging: logging)
         admin = AdminEndpoint(
             kms: kms, ssm: ssm, leases: leases, env: EnvironmentTokens(kms: kms), audit: audit, logging: logging,
-            authenticator: authenticator, settings: settings, threadPool: threadPool, started: started, clock: clock)
+            authenticator: authenticator, settings: settings, threadPool: threadPool, started: started, clock: clock,
+            store: store)
         testing = TestingEndpoint(
             kms: kms, ssm: ssm, recorder: recorder, authenticator: authenticator, settings: settings,
             threadPool: threadPool)
@@ -82,10 +95,12 @@ public struct Router: HTTPResponder {
         case let path where path == "/v1/leases" || path.hasPrefix("/v1/leases/"):
             return .now(native.leases(request))
         case "/v1/status", "/v1/audit", "/v1/audit/verify", "/v1/keys/rewrap", "/v1/keys/retire", "/v1/env/encrypt",
-            "/v1/env/decrypt", "/v1/env/rewrap", "/v1/root/rotate":
+            "/v1/env/decrypt", "/v1/env/rewrap", "/v1/root/rotate", "/v1/backup":
             return admin.handle(request, on: eventLoop)
         case "/v1/test/calls", "/v1/test/inspect", "/v1/fixtures":
             return testing.handle(request, on: eventLoop)
+        case "/metrics":
+            return .now(prometheus(request))
         case "/health":
             guard request.head.method == .GET || request.head.method == .HEAD else {
                 return .now(.error(.methodNotAllowed, code: "MethodNotAllowed", message: "use GET /health"))
@@ -100,6 +115,32 @@ public struct Router: HTTPResponder {
         default:
             return .now(.error(.notFound, code: "NotFound", message: "no endpoint at \(request.path)"))
         }
+    }
+
+    /// `GET /metrics`: the Prometheus text format, for callers the policy grants `metrics:Read`.
+    private func prometheus(_ request: HTTPRequest) -> HTTPResponse {
+        guard request.head.method == .GET else {
+            return .error(.methodNotAllowed, code: "MethodNotAllowed", message: "use GET /metrics")
+        }
+        var context: RequestContext
+        do {
+            context = try authenticator.native(request)
+            context.action = "metrics:Read"
+            try context.authorize([])
+        } catch let error as NativeError {
+            return error.response
+        } catch {
+            return .error(.forbidden, code: "AccessDenied", message: "\((error as? AWSError)?.message ?? "denied")")
+        }
+        guard let registry, let metrics else {
+            return .error(.notFound, code: "NotFound", message: "this daemon keeps no metrics")
+        }
+        metrics.activeLeases.record(leases.activeCount)
+        var response = HTTPResponse(
+            status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"],
+            body: .json(Array(registry.emitToString().utf8)))
+        response.operation = "metrics:Read"
+        return response
     }
 
     /// Wipes all state, as moto's server mode does; only an ephemeral daemon has this endpoint.

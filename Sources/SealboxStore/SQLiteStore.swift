@@ -32,6 +32,20 @@ public final class SQLiteStore: KeyStore, ParameterStore {
         try Self.migrator.migrate(database)
     }
 
+    /// Copies the live database into a new file with SQLite's online backup: a consistent snapshot,
+    /// taken while readers and writers go on.
+    /// - Parameter path: the new file (mode 0600); it must not exist.
+    public func backup(to path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw SetupError(description: "\(path) already exists")
+        }
+        let previous = umask(0o077)
+        defer { umask(previous) }
+        let destination = try DatabaseQueue(path: path)
+        try database.backup(to: destination)
+        try destination.close()
+    }
+
     /// Runs SQLite's own consistency check.
     /// - Returns: `["ok"]` for a sound file, else SQLite's findings.
     public func integrityCheck() throws -> [String] {

@@ -72,12 +72,20 @@ struct DaemonClient {
     ///   - method: the HTTP method.
     ///   - path: the path and query.
     func text(_ method: HTTPMethod, _ path: String) async throws -> String {
+        String(decoding: try await bytes(method, path), as: UTF8.self)
+    }
+
+    /// Calls a native endpoint that answers raw bytes (a backup).
+    /// - Parameters:
+    ///   - method: the HTTP method.
+    ///   - path: the path and query.
+    func bytes(_ method: HTTPMethod, _ path: String) async throws -> [UInt8] {
         let response = try await send(method, path, headers: [], body: Data())
         guard (200..<300).contains(response.status) else {
             _ = try Self.object(response)
             throw CLIError(description: "HTTP \(response.status)")
         }
-        return String(decoding: response.body, as: UTF8.self)
+        return response.body
     }
 
     private func send(

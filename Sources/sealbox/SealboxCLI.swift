@@ -25,6 +25,7 @@ struct SealboxCLI: AsyncParsableCommand {
         subcommands: [
             StatusCommand.self, KeyCommand.self, AliasCommand.self, ParamCommand.self, LeaseCommand.self,
             AuditCommand.self, EnvCommand.self, RootCommand.self, FixturesCommand.self, InspectCommand.self,
+            BackupCommand.self,
         ]
     )
 

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
+import Prometheus
 import SealboxCore
 import SealboxCrypto
 import SealboxServer
@@ -82,6 +84,12 @@ struct Sealboxd: AsyncParsableCommand {
             valueName: "path"))
     var fixtures: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Log lines on stderr as logfmt or json; the level comes from the config's logging.level (default info). [env: SEALBOX_LOG_FORMAT]",
+            valueName: "format"))
+    var logFormat: String?
+
     @Flag(
         help:
             "With --ephemeral, still verify SigV4 on TCP, against the access keys in --config. [env: SEALBOX_REQUIRE_AUTH]"
@@ -113,11 +121,15 @@ struct Sealboxd: AsyncParsableCommand {
             value || ["1", "true", "yes"].contains(environment["SEALBOX_\(name)"]?.lowercased() ?? "")
         }
 
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
+        guard let format = StructuredLogHandler.Format(rawValue: setting(logFormat, "LOG_FORMAT") ?? "logfmt") else {
+            throw ValidationError("--log-format is logfmt or json")
         }
+        // The level is read from the config before anything else, so start-up is logged at it too.
+        let configuredLevel = try setting(config, "CONFIG").flatMap { path in
+            try SealboxConfig.parse(String(contentsOfFile: path, encoding: .utf8), origin: path).logLevel
+        }
+        let level = configuredLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, format: format, level: level) }
         let logger = Logger(label: "sealboxd")
 
         let ephemeral = flag(ephemeral, "EPHEMERAL")
@@ -259,19 +271,23 @@ struct Sealboxd: AsyncParsableCommand {
         let audit = try auditPath.map { try AuditLog(path: $0, key: auditKey) }
 
         let recorder = ephemeral ? CallRecorder() : nil
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let metrics = ServerMetrics()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let router = Router(
             kms: kms, ssm: ssm, leases: leases, settings: settings, security: security,
-            extensionToken: extensionToken, audit: audit, recorder: recorder, seed: seed, threadPool: threadPool,
+            extensionToken: extensionToken, audit: audit, recorder: recorder, seed: seed,
+            metrics: (metrics, registry), store: store, threadPool: threadPool,
             logger: logger)
         let credentialsHint = ephemeral ? nil : "\(dataDir)/credentials"
         let (listenAddress, socketFile) = (tcp, socketPath)
         let server = HTTPServer(
             responder: router, socketPath: socketFile, tcp: listenAddress, group: group,
             maxBodyBytes: settings.maxBodyBytes, maxConnections: settings.maxConnections, audit: audit,
-            recorder: recorder, activated: activated, notifier: notifier, logger: logger
+            recorder: recorder, activated: activated, notifier: notifier, metrics: metrics, logger: logger
         ) { port in
             notifier.notify("READY=1\nSTATUS=serving\nMAINPID=\(getpid())")
             Self.announceReady(
@@ -285,7 +301,7 @@ struct Sealboxd: AsyncParsableCommand {
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server),
-            .init(service: MaintenanceService(kms: kms, leases: leases, logger: logger)),
+            .init(service: MaintenanceService(kms: kms, leases: leases, metrics: metrics, logger: logger)),
             .init(
                 service: ConfigReloader(logger: logger, notifier: notifier) {
                     let (reloaded, config) = try loadSecurity()
@@ -327,7 +343,12 @@ struct Sealboxd: AsyncParsableCommand {
         if let tcp, let credentials {
             let command =
                 "AWS_SHARED_CREDENTIALS_FILE=\(credentials) aws --profile sealbox --region \(region) --endpoint-url http://\(tcp) kms list-keys"
-            FileHandle.standardError.write(Data("sealboxd: try the AWS CLI with:\n\(command)\n".utf8))
+            // A person at a terminal gets a line to paste; log collectors get a structured record.
+            if isatty(STDERR_FILENO) == 1 {
+                FileHandle.standardError.write(Data("sealboxd: try the AWS CLI with:\n\(command)\n".utf8))
+            } else {
+                logger.info("try the AWS CLI", metadata: ["command": "\(command)"])
+            }
         }
     }
 

@@ -26,6 +26,8 @@ public struct SealboxConfig: Sendable, Equatable {
     public var accessKeys: [AccessKeyEntry]
     /// Nil when the file has no `policy:`; the default policy then applies.
     public var policy: Policy?
+    /// `logging.level`: trace, debug, info, notice, warning, error or critical; read at start.
+    public var logLevel: String?
 
     public init(
         leases: LeaseSettings = LeaseSettings(),
@@ -80,12 +82,24 @@ public struct SealboxConfig: Sendable, Equatable {
                     }
                     return AccessKeyEntry(id: id, secretFile: file, principal: principal)
                 }
+            case "logging":
+                guard let mapping = value.mapping else { throw fail("logging must be a mapping") }
+                for (name, setting) in mapping {
+                    guard name.string == "level" else {
+                        throw fail("unknown key 'logging.\(name.string ?? "")' (expected level)")
+                    }
+                    let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+                    guard let level = setting.string, levels.contains(level) else {
+                        throw fail("logging.level must be one of \(levels.joined(separator: ", "))")
+                    }
+                    config.logLevel = level
+                }
             case "policy":
                 guard let list = value.sequence else { throw fail("policy must be a list of rules") }
                 config.policy = Policy(
                     rules: try list.enumerated().map { index, rule in try parseRule(rule, "policy[\(index)]", fail) })
             default:
-                throw fail("unknown key '\(key)' (expected leases, server, accessKeys, policy)")
+                throw fail("unknown key '\(key)' (expected leases, server, accessKeys, logging, policy)")
             }
         }
         return config

@@ -1,0 +1,125 @@
+import CoreMetrics
+import Foundation
+import NIOCore
+import SealboxCore
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The daemon's metrics, through swift-metrics (Prometheus text at `GET /metrics`). Handles are made
+/// once and cached, so the request path only bumps atomics: the factory's registry lock is taken
+/// the first time an (operation, result) pair is seen on a loop, never again.
+public final class ServerMetrics: Sendable {
+    let leaseRedeems = Counter(label: "sealbox_lease_redeems_total")
+    let leasesCreated = Counter(label: "sealbox_leases_created_total")
+    let leasesExpired = Counter(label: "sealbox_leases_expired_total")
+    let keyRotations = Counter(label: "sealbox_key_rotations_total")
+    let auditWriteFailures = Counter(label: "sealbox_audit_write_failures_total")
+    let activeLeases = Gauge(label: "sealbox_active_leases")
+    private let coldStartDelay = CoreMetrics.Timer(label: "sealbox_cold_start_seconds")
+    private let durations: [String: CoreMetrics.Timer]
+    private let counters = (0..<16).map { _ in Shard<[String: Counter]>([:]) }
+    private let coldStartsByUID = Mutex<[UInt32: Counter]>([:])
+    /// Callers already seen, by (pid, start time), in shards so connections never share one lock.
+    private let seen = (0..<16).map { _ in Shard<Set<[UInt64]>>([]) }
+    private let bootTime = ServerMetrics.readBootTime()
+
+    /// Families for the latency histograms.
+    static let families = ["aws", "leases", "extension", "admin", "other"]
+
+    public init() {
+        durations = Dictionary(
+            uniqueKeysWithValues: Self.families.map {
+                ($0, CoreMetrics.Timer(label: "sealbox_request_duration_seconds", dimensions: [("family", $0)]))
+            })
+    }
+
+    /// Counts one answered request and records its latency.
+    /// - Parameters:
+    ///   - operation: the action (`kms:Decrypt`, `lease:Redeem`...) or the path family.
+    ///   - status: the HTTP status sent.
+    ///   - family: the endpoint family.
+    ///   - started: when its head arrived.
+    func request(operation: String, status: UInt, family: String, started: NIODeadline) {
+        let result =
+            switch status {
+            case 200..<400: "ok"
+            case 403: "denied"
+            case 400..<500: "client_error"
+            default: "server_error"
+            }
+        let key = operation + "|" + result
+        let shard = counters[Int(UInt(bitPattern: key.hashValue) % UInt(counters.count))]
+        let counter = shard.value.withLock { cache in
+            if let counter = cache[key] { return counter }
+            let counter = Counter(
+                label: "sealbox_requests_total", dimensions: [("operation", operation), ("result", result)])
+            cache[key] = counter
+            return counter
+        }
+        counter.increment()
+        durations[family]?.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+        if result == "ok" {
+            switch operation {
+            case "lease:Redeem": leaseRedeems.increment()
+            case "lease:Create": leasesCreated.increment()
+            case "kms:RotateKeyOnDemand": keyRotations.increment()
+            default: break
+            }
+        }
+    }
+
+    /// Counts a caller process's first contact (pid and start time, so a recycled pid is new), per
+    /// uid, and how long after the process started it came: the cold-start signal.
+    /// - Parameter peer: the Unix-socket peer.
+    func contact(_ peer: PeerIdentity) {
+        let key = [UInt64(peer.credentials.pid), peer.startTime]
+        let shard = seen[Int(peer.credentials.pid) % seen.count]
+        let first = shard.value.withLock { seen in
+            if seen.count > 50_000 { seen.removeAll() }  // bounded; a rare recount beats unbounded growth
+            return seen.insert(key).inserted
+        }
+        guard first else { return }
+        let uid = peer.credentials.uid
+        coldStartsByUID.withLock { counters in
+            if counters[uid] == nil {
+                counters[uid] = Counter(label: "sealbox_cold_starts_total", dimensions: [("uid", String(uid))])
+            }
+            return counters[uid]!
+        }.increment()
+        if let bootTime {
+            // The process's start: boot time plus its start tick.
+            let started = bootTime + Double(peer.startTime) / Double(sysconf(Int32(_SC_CLK_TCK)))
+            let delay = max(0, Date().timeIntervalSince1970 - started)
+            coldStartDelay.recordNanoseconds(Int64(delay * 1_000_000_000))
+        }
+    }
+
+    private static func readBootTime() -> Double? {
+        // /proc files report no size: read to the end rather than one page.
+        guard let data = FileHandle(forReadingAtPath: "/proc/stat")?.readDataToEndOfFile(),
+            let line = String(decoding: data, as: UTF8.self).split(separator: "\n")
+                .first(where: { $0.hasPrefix("btime ") })
+        else { return nil }
+        return Double(line.dropFirst(6))
+    }
+
+    static func family(of path: Substring) -> String {
+        if path == "/" { return "aws" }
+        if path.hasPrefix("/v1/leases") { return "leases" }
+        if path.hasPrefix("/systemsmanager/") { return "extension" }
+        if path.hasPrefix("/v1/") || path == "/metrics" { return "admin" }
+        return "other"
+    }
+}
+
+/// One lock of a sharded set of locks (a `Mutex` cannot live in an array by itself).
+private final class Shard<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+
+    init(_ initial: Value) {
+        value = Mutex(initial)
+    }
+}
