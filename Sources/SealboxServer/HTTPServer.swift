@@ -26,7 +26,7 @@ public final class HTTPServer: Service, Sendable {
     private let auditBatchers: [ObjectIdentifier: AuditBatcher]
     private let recorder: CallRecorder?
     private let activated: [ActivatedSockets.Listener]
-    private let metrics: ServerMetrics?
+    private let loopMetrics: [ObjectIdentifier: LoopMetrics]
     private let notifier: SystemdNotifier
     /// How long shutdown waits for in-flight requests.
     public static let drainTimeout: TimeAmount = .seconds(10)
@@ -71,7 +71,6 @@ public final class HTTPServer: Service, Sendable {
         self.onReady = onReady
         self.recorder = recorder
         self.activated = activated
-        self.metrics = metrics
         self.notifier = notifier
         var batchers: [ObjectIdentifier: AuditBatcher] = [:]
         if let audit {
@@ -81,6 +80,11 @@ public final class HTTPServer: Service, Sendable {
             }
         }
         auditBatchers = batchers
+        var perLoop: [ObjectIdentifier: LoopMetrics] = [:]
+        if let metrics {
+            for loop in group.makeIterator() { perLoop[ObjectIdentifier(loop)] = metrics.forLoop() }
+        }
+        loopMetrics = perLoop
     }
 
     public func run() async throws {
@@ -143,7 +147,7 @@ public final class HTTPServer: Service, Sendable {
         let tracker = self.tracker
         let auditBatchers = self.auditBatchers
         let recorder = self.recorder
-        let metrics = self.metrics
+        let loopMetrics = self.loopMetrics
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -163,6 +167,7 @@ public final class HTTPServer: Service, Sendable {
                         let sync = channel.pipeline.syncOperations
                         try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
                         let peer = unix ? credentials.flatMap(PeerIdentity.init) : nil
+                        let metrics = loopMetrics[ObjectIdentifier(channel.eventLoop)]
                         if let peer { metrics?.contact(peer) }
                         let connection = ConnectionInfo(transport: unix ? .unix(peer) : .tcp)
                         try sync.addHandler(

@@ -33,7 +33,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let tracker: ConnectionTracker
     private let audit: AuditBatcher?
     private let recorder: CallRecorder?
-    private let metrics: ServerMetrics?
+    private let metrics: LoopMetrics?
     private var started = NIODeadline.now()
     private var family = "other"
     private var overCapacity = false
@@ -50,7 +50,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         tracker: ConnectionTracker,
         audit: AuditBatcher?,
         recorder: CallRecorder?,
-        metrics: ServerMetrics?
+        metrics: LoopMetrics?
     ) {
         self.metrics = metrics
         self.audit = audit

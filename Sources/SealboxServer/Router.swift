@@ -138,7 +138,7 @@ public struct Router: HTTPResponder {
         metrics.activeLeases.record(leases.activeCount)
         var response = HTTPResponse(
             status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"],
-            body: .json(Array(registry.emitToString().utf8)))
+            body: .json(Array((registry.emitToString() + metrics.renderLatencies()).utf8)))
         response.operation = "metrics:Read"
         return response
     }

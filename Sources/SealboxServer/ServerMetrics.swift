@@ -19,8 +19,7 @@ public final class ServerMetrics: Sendable {
     let auditWriteFailures = Counter(label: "sealbox_audit_write_failures_total")
     let activeLeases = Gauge(label: "sealbox_active_leases")
     private let coldStartDelay = CoreMetrics.Timer(label: "sealbox_cold_start_seconds")
-    private let durations: [String: CoreMetrics.Timer]
-    private let counters = (0..<16).map { _ in Shard<[String: Counter]>([:]) }
+    private let latencies: [String: LatencyHistogram]
     private let coldStartsByUID = Mutex<[UInt32: Counter]>([:])
     /// Callers already seen, by (pid, start time), in shards so connections never share one lock.
     private let seen = (0..<16).map { _ in Shard<Set<[UInt64]>>([]) }
@@ -30,45 +29,39 @@ public final class ServerMetrics: Sendable {
     static let families = ["aws", "leases", "extension", "admin", "other"]
 
     public init() {
-        durations = Dictionary(
-            uniqueKeysWithValues: Self.families.map {
-                ($0, CoreMetrics.Timer(label: "sealbox_request_duration_seconds", dimensions: [("family", $0)]))
-            })
+        latencies = Dictionary(uniqueKeysWithValues: Self.families.map { ($0, LatencyHistogram()) })
     }
+
+    /// A per-event-loop view: its counter cache is only ever touched from that loop, so the lock
+    /// guarding it is never contended, and the registry's lock is taken once per loop and label set.
+    func forLoop() -> LoopMetrics { LoopMetrics(shared: self) }
 
     /// Counts one answered request and records its latency.
     /// - Parameters:
+    ///   - counter: the (operation, result) counter, from the loop's cache.
     ///   - operation: the action (`kms:Decrypt`, `lease:Redeem`...) or the path family.
-    ///   - status: the HTTP status sent.
+    ///   - ok: whether it succeeded.
     ///   - family: the endpoint family.
-    ///   - started: when its head arrived.
-    func request(operation: String, status: UInt, family: String, started: NIODeadline) {
-        let result =
-            switch status {
-            case 200..<400: "ok"
-            case 403: "denied"
-            case 400..<500: "client_error"
-            default: "server_error"
-            }
-        let key = operation + "|" + result
-        let shard = counters[Int(UInt(bitPattern: key.hashValue) % UInt(counters.count))]
-        let counter = shard.value.withLock { cache in
-            if let counter = cache[key] { return counter }
-            let counter = Counter(
-                label: "sealbox_requests_total", dimensions: [("operation", operation), ("result", result)])
-            cache[key] = counter
-            return counter
-        }
+    ///   - nanoseconds: from its head to its answer.
+    fileprivate func request(_ counter: Counter, operation: String, ok: Bool, family: String, nanoseconds: Int64) {
         counter.increment()
-        durations[family]?.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
-        if result == "ok" {
-            switch operation {
-            case "lease:Redeem": leaseRedeems.increment()
-            case "lease:Create": leasesCreated.increment()
-            case "kms:RotateKeyOnDemand": keyRotations.increment()
-            default: break
-            }
+        latencies[family]?.record(nanoseconds: nanoseconds)
+        guard ok else { return }
+        switch operation {
+        case "lease:Redeem": leaseRedeems.increment()
+        case "lease:Create": leasesCreated.increment()
+        case "kms:RotateKeyOnDemand": keyRotations.increment()
+        default: break
         }
+    }
+
+    /// The latency histograms in the Prometheus text format, to append to the registry's output.
+    public func renderLatencies() -> String {
+        var out = "# TYPE sealbox_request_duration_seconds histogram\n"
+        for family in Self.families {
+            out += latencies[family]!.render(name: "sealbox_request_duration_seconds", family: family)
+        }
+        return out
     }
 
     /// Counts a caller process's first contact (pid and start time, so a recycled pid is new), per
@@ -121,5 +114,80 @@ private final class Shard<Value: Sendable>: Sendable {
 
     init(_ initial: Value) {
         value = Mutex(initial)
+    }
+}
+
+/// The metrics one event loop records into.
+final class LoopMetrics: Sendable {
+    private let shared: ServerMetrics
+    private let counters = Mutex<[String: Counter]>([:])
+
+    fileprivate init(shared: ServerMetrics) {
+        self.shared = shared
+    }
+
+    /// Counts one answered request and records its latency.
+    /// - Parameters:
+    ///   - operation: the action (`kms:Decrypt`, `lease:Redeem`...) or the path family.
+    ///   - status: the HTTP status sent.
+    ///   - family: the endpoint family.
+    ///   - started: when its head arrived.
+    func request(operation: String, status: UInt, family: String, started: NIODeadline) {
+        let result =
+            switch status {
+            case 200..<400: "ok"
+            case 403: "denied"
+            case 400..<500: "client_error"
+            default: "server_error"
+            }
+        let key = operation + "|" + result
+        let counter = counters.withLock { cache in
+            if let counter = cache[key] { return counter }
+            let counter = Counter(
+                label: "sealbox_requests_total", dimensions: [("operation", operation), ("result", result)])
+            cache[key] = counter
+            return counter
+        }
+        shared.request(
+            counter, operation: operation, ok: result == "ok", family: family,
+            nanoseconds: (NIODeadline.now() - started).nanoseconds)
+    }
+
+    func contact(_ peer: PeerIdentity) { shared.contact(peer) }
+}
+
+/// A latency histogram of atomic buckets: recording takes no lock (swift-prometheus's histograms
+/// take one per observation, which every request of a family would share).
+final class LatencyHistogram: Sendable {
+    private final class Cell: Sendable {
+        let value = Atomic<Int64>(0)
+    }
+
+    static let bounds: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5]
+    private let buckets = LatencyHistogram.bounds.map { _ in Cell() }
+    private let count = Cell()
+    private let sumNanoseconds = Cell()
+
+    func record(nanoseconds: Int64) {
+        let seconds = Double(nanoseconds) / 1e9
+        if let index = Self.bounds.firstIndex(where: { seconds <= $0 }) {
+            buckets[index].value.wrappingAdd(1, ordering: .relaxed)
+        }
+        count.value.wrappingAdd(1, ordering: .relaxed)
+        sumNanoseconds.value.wrappingAdd(nanoseconds, ordering: .relaxed)
+    }
+
+    func render(name: String, family: String) -> String {
+        var out = ""
+        var cumulative: Int64 = 0
+        for (bound, bucket) in zip(Self.bounds, buckets) {
+            cumulative += bucket.value.load(ordering: .relaxed)
+            out += "\(name)_bucket{family=\"\(family)\",le=\"\(bound)\"} \(cumulative)\n"
+        }
+        let total = count.value.load(ordering: .relaxed)
+        out += "\(name)_bucket{family=\"\(family)\",le=\"+Inf\"} \(total)\n"
+        out += "\(name)_sum{family=\"\(family)\"} \(Double(sumNanoseconds.value.load(ordering: .relaxed)) / 1e9)\n"
+        out += "\(name)_count{family=\"\(family)\"} \(total)\n"
+        return out
     }
 }
