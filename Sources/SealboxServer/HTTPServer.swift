@@ -17,7 +17,7 @@ public final class HTTPServer: Service, Sendable {
     private let socketPath: String?
     private let tcp: ListenAddress?
     private let group: MultiThreadedEventLoopGroup
-    private let maxBodyBytes: Int
+    private let limits: ServerLimits
     private let maxConnections: Int
     private let logger: Logger
     private let tracker = ConnectionTracker()
@@ -36,7 +36,7 @@ public final class HTTPServer: Service, Sendable {
     ///   - socketPath: the Unix socket to create (mode 0660; a stale file is replaced), or nil.
     ///   - tcp: the TCP address, or nil.
     ///   - group: the event loops.
-    ///   - maxBodyBytes: bodies over this get 413.
+    ///   - limits: header, body and time limits per connection.
     ///   - maxConnections: requests on connections beyond this many get 429.
     ///   - audit: the audit log that responses carrying a record wait for, if any.
     ///   - recorder: where every call is recorded (ephemeral daemons), if anywhere.
@@ -51,7 +51,7 @@ public final class HTTPServer: Service, Sendable {
         socketPath: String?,
         tcp: ListenAddress?,
         group: MultiThreadedEventLoopGroup,
-        maxBodyBytes: Int,
+        limits: ServerLimits,
         maxConnections: Int,
         audit: AuditLog?,
         recorder: CallRecorder? = nil,
@@ -65,7 +65,7 @@ public final class HTTPServer: Service, Sendable {
         self.socketPath = socketPath
         self.tcp = tcp
         self.group = group
-        self.maxBodyBytes = maxBodyBytes
+        self.limits = limits
         self.maxConnections = maxConnections
         self.logger = logger
         self.onReady = onReady
@@ -142,7 +142,7 @@ public final class HTTPServer: Service, Sendable {
 
     private func bootstrap(unix: Bool) -> ServerBootstrap {
         let responder = self.responder
-        let maxBodyBytes = self.maxBodyBytes
+        let limits = self.limits
         let maxConnections = self.maxConnections
         let tracker = self.tracker
         let auditBatchers = self.auditBatchers
@@ -165,14 +165,20 @@ public final class HTTPServer: Service, Sendable {
                 return peer.flatMap { credentials in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
-                        try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+                        decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
+                        decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
+                        decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount
+                        try sync.configureHTTPServerPipeline(
+                            withPipeliningAssistance: true, withErrorHandling: true,
+                            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
                         let peer = unix ? credentials.flatMap(PeerIdentity.init) : nil
                         let metrics = loopMetrics[ObjectIdentifier(channel.eventLoop)]
                         if let peer { metrics?.contact(peer) }
                         let connection = ConnectionInfo(transport: unix ? .unix(peer) : .tcp)
                         try sync.addHandler(
                             RequestHandler(
-                                responder: responder, connection: connection, maxBodyBytes: maxBodyBytes,
+                                responder: responder, connection: connection, limits: limits,
                                 maxConnections: maxConnections, tracker: tracker,
                                 audit: auditBatchers[ObjectIdentifier(channel.eventLoop)], recorder: recorder,
                                 metrics: metrics))

@@ -28,7 +28,10 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let responder: any HTTPResponder
     private let connection: ConnectionInfo
-    private let maxBodyBytes: Int
+    private let limits: ServerLimits
+    private var maxBodyBytes: Int { limits.maxBodyBytes }
+    /// Closes a connection that waits too long: idle between requests, or mid-request.
+    private var deadline: Scheduled<Void>?
     private let maxConnections: Int
     private let tracker: ConnectionTracker
     private let audit: AuditBatcher?
@@ -45,7 +48,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     init(
         responder: any HTTPResponder,
         connection: ConnectionInfo,
-        maxBodyBytes: Int,
+        limits: ServerLimits,
         maxConnections: Int,
         tracker: ConnectionTracker,
         audit: AuditBatcher?,
@@ -57,25 +60,52 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.recorder = recorder
         self.responder = responder
         self.connection = connection
-        self.maxBodyBytes = maxBodyBytes
+        self.limits = limits
         self.maxConnections = maxConnections
         self.tracker = tracker
     }
 
     func channelActive(context: ChannelHandlerContext) {
         overCapacity = tracker.opened(context.channel) > maxConnections
+        arm(seconds: limits.idleTimeoutSeconds, context: context)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
         tracker.closed(context.channel)
         context.fireChannelInactive()
+    }
+
+    /// Closes the connection unless the next step happens within `seconds`: a request head while
+    /// idle (a head trickled in byte by byte never completes, so slowloris connections go too), or
+    /// the body once the head is in.
+    private func arm(seconds: Int, context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(Int64(seconds))) {
+            self.deadline = nil
+            guard self.head != nil, !self.discarding else {
+                context.close(promise: nil)
+                return
+            }
+            // Mid-body: say why before closing.
+            self.head = nil
+            self.body = nil
+            self.discarding = true
+            self.write(
+                .error(
+                    .requestTimeout, code: "RequestTimeout",
+                    message: "The request body did not arrive within \(self.limits.requestTimeoutSeconds) s."),
+                context: context, keepAlive: false)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             tracker.busy(context.channel, true)
+            arm(seconds: limits.requestTimeoutSeconds, context: context)
             if overCapacity {
                 // Answer the first request and close, so the cap frees up at once.
                 discarding = true
@@ -106,6 +136,9 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 body?.writeBuffer(&chunk)
             }
         case .end:
+            // Complete: the answer may take a thread-pool write; no deadline while it is made.
+            deadline?.cancel()
+            deadline = nil
             guard let requestHead = head else { return }
             head = nil
             if discarding {
@@ -179,7 +212,11 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 withExtendedLifetime(buffer) { Sodium.zero(sensitive) }
             }
             tracker.busy(channel, false)
-            if !keepAlive { channel.close(promise: nil) }
+            if !keepAlive {
+                channel.close(promise: nil)
+            } else if channel.isActive {
+                self.arm(seconds: self.limits.idleTimeoutSeconds, context: context)
+            }
         }
     }
 }

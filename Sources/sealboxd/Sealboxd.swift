@@ -261,6 +261,7 @@ struct Sealboxd: AsyncParsableCommand {
         let security = SecurityState(initialSecurity)
         let leases = LeaseService(ssm: ssm, settings: initialConfig.leases)
         settings.maxConnections = initialConfig.maxConnections
+        settings.maxBodyBytes = initialConfig.limits.maxBodyBytes
         settings.requireAuth = flag(requireAuth, "REQUIRE_AUTH")
         if settings.requireAuth && (!ephemeral || (configPath == nil && daemonKeys.isEmpty)) {
             throw ValidationError(
@@ -286,7 +287,7 @@ struct Sealboxd: AsyncParsableCommand {
         let (listenAddress, socketFile) = (tcp, socketPath)
         let server = HTTPServer(
             responder: router, socketPath: socketFile, tcp: listenAddress, group: group,
-            maxBodyBytes: settings.maxBodyBytes, maxConnections: settings.maxConnections, audit: audit,
+            limits: initialConfig.limits, maxConnections: settings.maxConnections, audit: audit,
             recorder: recorder, activated: activated, notifier: notifier, metrics: metrics, logger: logger
         ) { port in
             notifier.notify("READY=1\nSTATUS=serving\nMAINPID=\(getpid())")

@@ -23,6 +23,8 @@ public struct SealboxConfig: Sendable, Equatable {
     public var leases: LeaseSettings
     /// Open connections beyond which requests get 429; read at start only.
     public var maxConnections: Int
+    /// The `server:` limits besides `maxConnections`, read at start only.
+    public var limits = ServerLimits()
     public var accessKeys: [AccessKeyEntry]
     /// Nil when the file has no `policy:`; the default policy then applies.
     public var policy: Policy?
@@ -64,13 +66,22 @@ public struct SealboxConfig: Sendable, Equatable {
             case "server":
                 guard let mapping = value.mapping else { throw fail("server must be a mapping") }
                 for (name, setting) in mapping {
-                    guard name.string == "maxConnections" else {
-                        throw fail("unknown key 'server.\(name.string ?? "")' (expected maxConnections)")
-                    }
+                    let key = name.string ?? ""
                     guard let number = setting.int, number > 0 else {
-                        throw fail("server.maxConnections must be a positive integer")
+                        throw fail("server.\(key) must be a positive integer")
                     }
-                    config.maxConnections = number
+                    switch key {
+                    case "maxConnections": config.maxConnections = number
+                    case "maxHeaderBytes": config.limits.maxHeaderBytes = number
+                    case "maxHeaderCount": config.limits.maxHeaderCount = number
+                    case "maxBodyBytes": config.limits.maxBodyBytes = number
+                    case "requestTimeoutSeconds": config.limits.requestTimeoutSeconds = number
+                    case "idleTimeoutSeconds": config.limits.idleTimeoutSeconds = number
+                    default:
+                        throw fail(
+                            "unknown key 'server.\(key)' (expected maxConnections, maxHeaderBytes, maxHeaderCount, maxBodyBytes, requestTimeoutSeconds, idleTimeoutSeconds)"
+                        )
+                    }
                 }
             case "accessKeys":
                 guard let list = value.sequence else { throw fail("accessKeys must be a list") }
@@ -179,4 +190,21 @@ public struct SealboxConfig: Sendable, Equatable {
         }
         return result
     }
+}
+
+/// Per-connection limits against oversized and slow requests (`server:` in the config).
+public struct ServerLimits: Sendable, Equatable {
+    /// All header names and values of one request together.
+    public var maxHeaderBytes = 16 * 1024
+    /// Header fields in one request.
+    public var maxHeaderCount = 100
+    /// One request body; larger ones get 413.
+    public var maxBodyBytes = 64 * 1024
+    /// From the end of a request's head to the end of its body.
+    public var requestTimeoutSeconds = 10
+    /// A connection with no request in progress (including one still sending a head) is closed
+    /// after this long.
+    public var idleTimeoutSeconds = 60
+
+    public init() {}
 }
