@@ -147,10 +147,7 @@ struct AdminEndpoint: Sendable {
     }
 
     private func later(on eventLoop: any EventLoop, _ work: @escaping @Sendable () -> HTTPResponse) -> RouteResult {
-        .later(
-            threadPool.runIfActive(eventLoop: eventLoop, work).recover { _ in
-                .error(.serviceUnavailable, code: "ShuttingDown", message: "The daemon is shutting down.")
-            })
+        .offLoop(threadPool, eventLoop, work)
     }
 
     /// Runs `body`, maps AWS-style errors onto native JSON errors, and attaches the audit record.

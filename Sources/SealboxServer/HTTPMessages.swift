@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import SealboxCore
 import SealboxCrypto
 
@@ -96,4 +97,20 @@ public struct HTTPResponse: Sendable {
 public enum RouteResult: Sendable {
     case now(HTTPResponse)
     case later(EventLoopFuture<HTTPResponse>)
+
+    /// Work that blocks (store writes, scans) run on the thread pool; 503 once it shuts down.
+    /// - Parameters:
+    ///   - pool: the thread pool.
+    ///   - eventLoop: where the answer is delivered.
+    ///   - work: makes the response.
+    static func offLoop(
+        _ pool: NIOThreadPool,
+        _ eventLoop: any EventLoop,
+        _ work: @escaping @Sendable () -> HTTPResponse
+    ) -> RouteResult {
+        .later(
+            pool.runIfActive(eventLoop: eventLoop, work).recover { _ in
+                .error(.serviceUnavailable, code: "ShuttingDown", message: "The daemon is shutting down.")
+            })
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SealboxCore
 
 #if canImport(Glibc)
     import Glibc
@@ -72,19 +73,5 @@ public struct StructuredLogHandler: LogHandler {
         return plain ? value : jsonString(value)
     }
 
-    static func jsonString(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func jsonString(_ value: String) -> String { JSONText.quoted(value) }
 }

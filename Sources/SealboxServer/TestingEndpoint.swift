@@ -140,10 +140,7 @@ struct TestingEndpoint: Sendable {
     }
 
     private func later(on eventLoop: any EventLoop, _ work: @escaping @Sendable () -> HTTPResponse) -> RouteResult {
-        .later(
-            threadPool.runIfActive(eventLoop: eventLoop, work).recover { _ in
-                .error(.serviceUnavailable, code: "ShuttingDown", message: "The daemon is shutting down.")
-            })
+        .offLoop(threadPool, eventLoop, work)
     }
 
     private struct CallList: Encodable {

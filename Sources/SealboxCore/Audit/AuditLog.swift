@@ -260,9 +260,11 @@ public final class AuditChain: Sendable {
     }
 }
 
-/// Minimal JSON string quoting for audit lines (names and resources, never secrets).
-enum JSONText {
-    static func quoted(_ text: String) -> String {
+/// Minimal JSON string quoting for audit and log lines (names and resources, never secrets).
+package enum JSONText {
+    /// The text as a JSON string literal, quotes included.
+    /// - Parameter text: the text.
+    package static func quoted(_ text: String) -> String {
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             return "\"" + text + "\""
         }
