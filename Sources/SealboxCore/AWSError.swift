@@ -24,6 +24,7 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         case malformedPolicyDocument = "MalformedPolicyDocumentException"
         case tag = "TagException"
         case requestTooLarge = "RequestEntityTooLargeException"
+        case requestTimeout = "RequestTimeoutException"
         case dryRun = "DryRunOperationException"
         case throttling = "ThrottlingException"
         case parameterNotFound = "ParameterNotFound"
@@ -63,6 +64,7 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         switch code {
         case .kmsInternal, .internalServer: 500
         case .requestTooLarge: 413
+        case .requestTimeout: 408
         default: 400
         }
     }
@@ -117,6 +119,8 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func tag(_ message: String) -> AWSError { AWSError(.tag, message) }
     /// The body exceeds the size limit (HTTP 413).
     public static func requestTooLarge(_ message: String) -> AWSError { AWSError(.requestTooLarge, message) }
+    /// 408: the request body did not arrive in time.
+    public static func requestTimeout(_ message: String) -> AWSError { AWSError(.requestTimeout, message) }
     /// Too many requests or connections; clients back off and retry.
     public static func throttling(_ message: String) -> AWSError { AWSError(.throttling, message) }
     /// The request would have succeeded, but DryRun was set.

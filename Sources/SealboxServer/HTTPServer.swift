@@ -170,7 +170,7 @@ public final class HTTPServer: Service, Sendable {
                         decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
                         decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount
                         try sync.configureHTTPServerPipeline(
-                            withPipeliningAssistance: true, withErrorHandling: true,
+                            withPipeliningAssistance: true, withErrorHandling: false,
                             withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
                         let peer = unix ? credentials.flatMap(PeerIdentity.init) : nil
                         let metrics = loopMetrics[ObjectIdentifier(channel.eventLoop)]

@@ -15,6 +15,10 @@ public protocol HTTPResponder: Sendable {
     /// - Parameter head: the request's head.
     func payloadTooLarge(_ head: HTTPRequestHead) -> HTTPResponse
 
+    /// The response for a body that did not arrive within the request timeout (408).
+    /// - Parameter head: the request's head.
+    func requestTimeout(_ head: HTTPRequestHead) -> HTTPResponse
+
     /// The response for a request on a connection beyond the connection cap (429).
     /// - Parameter head: the request's head.
     func tooManyConnections(_ head: HTTPRequestHead) -> HTTPResponse
@@ -40,6 +44,8 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var started = NIODeadline.now()
     private var family = "other"
     private var overCapacity = false
+    /// An answer is being made or written; a parse error must not start a second one.
+    private var answering = false
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     /// The current request is answered (or will be, with 413) without its body: drop the body.
@@ -71,6 +77,22 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelActive()
     }
 
+    /// A request that does not parse (NIO's decoder throws) gets a JSON 400, unless an answer is
+    /// already on its way; either way nothing after it on this connection can be trusted, so it closes.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is HTTPParserError, !answering else {
+            context.close(promise: nil)
+            return
+        }
+        head = nil
+        body = nil
+        discarding = true
+        answering = true
+        write(
+            .error(.badRequest, code: "BadRequest", message: "The request is not valid HTTP/1.1."), context: context,
+            keepAlive: false)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         deadline?.cancel()
         deadline = nil
@@ -85,7 +107,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         deadline?.cancel()
         deadline = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(Int64(seconds))) {
             self.deadline = nil
-            guard self.head != nil, !self.discarding else {
+            guard let head = self.head, !self.discarding else {
                 context.close(promise: nil)
                 return
             }
@@ -93,11 +115,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.head = nil
             self.body = nil
             self.discarding = true
-            self.write(
-                .error(
-                    .requestTimeout, code: "RequestTimeout",
-                    message: "The request body did not arrive within \(self.limits.requestTimeoutSeconds) s."),
-                context: context, keepAlive: false)
+            self.write(self.responder.requestTimeout(head), context: context, keepAlive: false)
         }
     }
 
@@ -106,6 +124,14 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let requestHead):
             tracker.busy(context.channel, true)
             arm(seconds: limits.requestTimeoutSeconds, context: context)
+            if requestHead.method == .CONNECT {
+                // No tunnels: refuse, and close so that nothing after it is read as a tunnel.
+                discarding = true
+                write(
+                    .error(.methodNotAllowed, code: "MethodNotAllowed", message: "CONNECT is not supported"),
+                    context: context, keepAlive: false)
+                return
+            }
             if overCapacity {
                 // Answer the first request and close, so the cap frees up at once.
                 discarding = true
@@ -130,8 +156,14 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .body(var chunk):
             guard !discarding else { return }
             if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBodyBytes {
+                // Say so at once and close, rather than read a (chunked) body that may never end.
                 discarding = true
                 body = nil
+                if let requestHead = head {
+                    head = nil
+                    deadline?.cancel()
+                    write(responder.payloadTooLarge(requestHead), context: context, keepAlive: false)
+                }
             } else {
                 body?.writeBuffer(&chunk)
             }
@@ -151,6 +183,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             body = nil
             let request = HTTPRequest(head: requestHead, body: bytes, connection: connection)
             let keepAlive = requestHead.isKeepAlive
+            answering = true
             switch responder.respond(to: request, on: context.eventLoop) {
             case .now(let response):
                 send(response, context: context, keepAlive: keepAlive)
@@ -212,6 +245,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 withExtendedLifetime(buffer) { Sodium.zero(sensitive) }
             }
             tracker.busy(channel, false)
+            self.answering = false
             if !keepAlive {
                 channel.close(promise: nil)
             } else if channel.isActive {

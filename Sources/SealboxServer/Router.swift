@@ -173,6 +173,12 @@ public struct Router: HTTPResponder {
         return .error(.tooManyRequests, code: "TooManyConnections", message: message)
     }
 
+    public func requestTimeout(_ head: HTTPRequestHead) -> HTTPResponse {
+        let message = "The request body did not arrive within \(settings.requestTimeoutSeconds) seconds."
+        if head.uri == "/" { return AWSEndpoint.errorResponse(.requestTimeout(message)) }
+        return .error(.requestTimeout, code: "RequestTimeout", message: message)
+    }
+
     public func payloadTooLarge(_ head: HTTPRequestHead) -> HTTPResponse {
         let message = "The request body exceeds the limit of \(settings.maxBodyBytes) bytes"
         if head.uri == "/" { return AWSEndpoint.errorResponse(.requestTooLarge(message)) }

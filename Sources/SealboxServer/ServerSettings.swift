@@ -14,6 +14,8 @@ public struct ServerSettings: Sendable {
     public var maxBodyBytes: Int
     /// Open connections (both listeners) beyond which requests get 429.
     public var maxConnections: Int
+    /// From the end of a request's head to the end of its body, in seconds.
+    public var requestTimeoutSeconds = 10
     /// The version string reported by `/health`.
     public var version: String
     /// Where the root key came from (`file:...`, `env:...`, `credential:...`), for status reports.

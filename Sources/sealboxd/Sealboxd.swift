@@ -262,6 +262,7 @@ struct Sealboxd: AsyncParsableCommand {
         let leases = LeaseService(ssm: ssm, settings: initialConfig.leases)
         settings.maxConnections = initialConfig.maxConnections
         settings.maxBodyBytes = initialConfig.limits.maxBodyBytes
+        settings.requestTimeoutSeconds = initialConfig.limits.requestTimeoutSeconds
         settings.requireAuth = flag(requireAuth, "REQUIRE_AUTH")
         if settings.requireAuth && (!ephemeral || (configPath == nil && daemonKeys.isEmpty)) {
             throw ValidationError(
@@ -270,6 +271,11 @@ struct Sealboxd: AsyncParsableCommand {
         let region = settings.region
         let auditPath = setting(auditLog, "AUDIT_LOG") ?? (ephemeral ? nil : "\(dataDir)/audit.log")
         let audit = try auditPath.map { try AuditLog(path: $0, key: auditKey) }
+        if let line = audit?.repairedTornLine {
+            logger.warning(
+                "the audit log ended in a torn record (the daemon stopped mid-write); closed it",
+                metadata: ["line": "\(line)", "file": "\(auditPath ?? "")"])
+        }
 
         let recorder = ephemeral ? CallRecorder() : nil
         let registry = PrometheusCollectorRegistry()

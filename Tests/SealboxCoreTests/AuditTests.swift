@@ -82,6 +82,27 @@ import Testing
         try chain.flush()
     }
 
+    @Test func aTornRecordFromACrashIsClosedAtOpenAndNamedByTheVerifier() throws {
+        let (path, key) = try Self.writeLog(records: 3)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"chain":"abc-0","seq":4,"time":1"#.utf8))
+        try handle.close()
+        let reopened = try AuditLog(path: path, key: key, clock: ManualClock())
+        #expect(reopened.repairedTornLine == 4)
+        let context = RequestContext(
+            region: "us-east-1", accountID: "123456789012", principal: .token, action: "kms:Decrypt")
+        try reopened.record(context, trail: AuditTrail(), result: "allowed")
+        let lines = try Self.lines(path)
+        #expect(lines.count == 5)
+        let report = Self.verify(lines, key)
+        #expect(report.verified == 3)
+        #expect(report.problem?.line == 4)
+        #expect(report.problem?.reason.hasPrefix("torn record") == true)
+        // A clean file is left alone.
+        #expect(try AuditLog(path: try Self.writeLog(records: 2).path, key: key).repairedTornLine == nil)
+    }
+
     @Test func anEditIsDetected() throws {
         let (path, key) = try Self.writeLog(records: 4)
         var lines = try Self.lines(path)

@@ -82,6 +82,10 @@ public final class AuditLog: Sendable {
         shared = (0..<4).map { AuditChain(id: "\(run)-s\($0)", sink: sink) }
     }
 
+    /// The line of a record a crash left torn at the end of the file, closed with a newline at open
+    /// so that new records start on their own line; nil when the file ended cleanly.
+    public var repairedTornLine: Int? { sink.tornLine }
+
     /// Writes that failed (and refused their requests) since start.
     public var writeFailures: Int { sink.failures.load(ordering: .relaxed) }
 
@@ -117,18 +121,35 @@ private final class AuditSink: Sendable {
     let key: SecureBytes
     let clock: any WallClock
     let failures = Atomic<Int>(0)
+    let tornLine: Int?
 
     init(path: String, key: SecureBytes, clock: any WallClock) throws {
         if path == "-" {
             fd = STDERR_FILENO
             closeOnDeinit = false
         } else {
-            fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
+            let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            guard opened >= 0 else {
                 throw SetupError(description: "cannot open the audit log \(path): \(String(cString: strerror(errno)))")
             }
+            fd = opened
             closeOnDeinit = true
+            // A crash mid-write leaves a record without its newline; end it, so the verifier can
+            // name it and every later record stands on its own line.
+            if let existing = FileManager.default.contents(atPath: path), let last = existing.last,
+                last != UInt8(ascii: "\n")
+            {
+                tornLine = existing.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) } + 1
+                let newline: [UInt8] = [UInt8(ascii: "\n")]
+                _ = newline.withUnsafeBytes { write(opened, $0.baseAddress, 1) }
+            } else {
+                tornLine = nil
+            }
+            self.key = key
+            self.clock = clock
+            return
         }
+        tornLine = nil
         self.key = key
         self.clock = clock
     }

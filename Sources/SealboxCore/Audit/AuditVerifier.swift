@@ -37,6 +37,13 @@ public enum AuditVerifier {
             }
             let text = String(decoding: line, as: UTF8.self)
             guard let macStart = text.range(of: ",\"mac\":\"", options: .backwards), text.hasSuffix("\"}") else {
+                // A fragment followed by the first record of a new run: the daemon died mid-write.
+                let next = index + 1 < lines.count ? String(decoding: lines[index + 1], as: UTF8.self) : ""
+                if text.hasPrefix("{\"chain\":\""), next.contains("\"seq\":1,") || next.isEmpty {
+                    return Report(
+                        verified: verified,
+                        problem: (number, "torn record: the daemon stopped mid-write; the next start closed the line"))
+                }
                 return Report(verified: verified, problem: (number, "no MAC"))
             }
             let body = String(text[..<macStart.lowerBound])
