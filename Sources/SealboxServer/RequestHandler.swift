@@ -34,8 +34,12 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let connection: ConnectionInfo
     private let limits: ServerLimits
     private var maxBodyBytes: Int { limits.maxBodyBytes }
-    /// Closes a connection that waits too long: idle between requests, or mid-request.
-    private var deadline: Scheduled<Void>?
+    /// When a connection that waits too long (idle between requests, or mid-request) is closed;
+    /// nil while an answer is being made.
+    private var expiry: NIODeadline?
+    /// Checks `expiry` a few times per timeout. Setting a deadline per request is then a clock
+    /// read, not a timer (re)armed twice per request, which cost as much as the request itself.
+    private var watchdog: RepeatedTask?
     private let maxConnections: Int
     private let tracker: ConnectionTracker
     private let audit: AuditBatcher?
@@ -73,7 +77,15 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         overCapacity = tracker.opened(context.channel) > maxConnections
-        arm(seconds: limits.idleTimeoutSeconds, context: context)
+        arm(seconds: limits.idleTimeoutSeconds)
+        let shortest = min(limits.idleTimeoutSeconds, limits.requestTimeoutSeconds)
+        let interval = TimeAmount.milliseconds(max(200, Int64(shortest) * 250))
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        watchdog = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            let handler = handler.value
+            if let expiry = handler.expiry, NIODeadline.now() >= expiry { handler.expire(context: boundContext.value) }
+        }
         context.fireChannelActive()
     }
 
@@ -94,8 +106,9 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        watchdog?.cancel()
+        watchdog = nil
+        expiry = nil
         tracker.closed(context.channel)
         context.fireChannelInactive()
     }
@@ -103,27 +116,28 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Closes the connection unless the next step happens within `seconds`: a request head while
     /// idle (a head trickled in byte by byte never completes, so slowloris connections go too), or
     /// the body once the head is in.
-    private func arm(seconds: Int, context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(Int64(seconds))) {
-            self.deadline = nil
-            guard let head = self.head, !self.discarding else {
-                context.close(promise: nil)
-                return
-            }
-            // Mid-body: say why before closing.
-            self.head = nil
-            self.body = nil
-            self.discarding = true
-            self.write(self.responder.requestTimeout(head), context: context, keepAlive: false)
+    private func arm(seconds: Int) {
+        expiry = .now() + .seconds(Int64(seconds))
+    }
+
+    private func expire(context: ChannelHandlerContext) {
+        expiry = nil
+        guard let head, !discarding else {
+            context.close(promise: nil)
+            return
         }
+        // Mid-body: say why before closing.
+        self.head = nil
+        body = nil
+        discarding = true
+        write(responder.requestTimeout(head), context: context, keepAlive: false)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             tracker.busy(context.channel, true)
-            arm(seconds: limits.requestTimeoutSeconds, context: context)
+            arm(seconds: limits.requestTimeoutSeconds)
             if requestHead.method == .CONNECT {
                 // No tunnels: refuse, and close so that nothing after it is read as a tunnel.
                 discarding = true
@@ -161,7 +175,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 body = nil
                 if let requestHead = head {
                     head = nil
-                    deadline?.cancel()
+                    expiry = nil
                     write(responder.payloadTooLarge(requestHead), context: context, keepAlive: false)
                 }
             } else {
@@ -169,8 +183,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         case .end:
             // Complete: the answer may take a thread-pool write; no deadline while it is made.
-            deadline?.cancel()
-            deadline = nil
+            expiry = nil
             guard let requestHead = head else { return }
             head = nil
             if discarding {
@@ -249,7 +262,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             if !keepAlive {
                 channel.close(promise: nil)
             } else if channel.isActive {
-                self.arm(seconds: self.limits.idleTimeoutSeconds, context: context)
+                self.arm(seconds: self.limits.idleTimeoutSeconds)
             }
         }
     }
