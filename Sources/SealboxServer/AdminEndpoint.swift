@@ -282,11 +282,7 @@ struct AdminEndpoint: Sendable {
     private func auditLines(_ request: HTTPRequest, _ context: RequestContext) throws(AWSError) -> ResponseBody {
         try context.authorize([])
         guard let path = audit?.path else { throw AWSError.notFound("This daemon keeps no readable audit log.") }
-        var query: [String: String] = [:]
-        for item in request.query.split(separator: "&") {
-            let pair = item.split(separator: "=", maxSplits: 1)
-            if pair.count == 2 { query[String(pair[0])] = String(pair[1]) }
-        }
+        let query = request.queryItems
         let tail = query["tail"].flatMap { Int($0) }.map { min(max($0, 1), Self.maxAuditLines) }
         let limit = min(max(query["limit"].flatMap { Int($0) } ?? 100, 1), Self.maxAuditLines)
         guard let handle = FileHandle(forReadingAtPath: path) else {

@@ -51,6 +51,18 @@ public struct HTTPRequest: Sendable {
 
     /// The raw query string, without the `?`.
     public let query: Substring
+
+    /// The query's `name=value` pairs, percent-decoded; a name without `=` maps to "", and a
+    /// repeated name keeps its last value.
+    public var queryItems: [String: String] {
+        var items: [String: String] = [:]
+        for item in query.split(separator: "&") {
+            let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            items[String(decoding: SigV4Verifier.percentDecode(pair[0]), as: UTF8.self)] =
+                pair.count > 1 ? String(decoding: SigV4Verifier.percentDecode(pair[1]), as: UTF8.self) : ""
+        }
+        return items
+    }
 }
 
 /// An HTTP response, ready to write.

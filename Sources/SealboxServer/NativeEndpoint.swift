@@ -156,12 +156,7 @@ struct NativeEndpoint: Sendable {
             var context = try authenticator.native(request)
             context.action = "ssm:GetParameter"
             if logging.traces(audited: true) { context.trail = AuditTrail() }
-            var query: [String: String] = [:]
-            for item in request.query.split(separator: "&") {
-                let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                query[String(decoding: SigV4Verifier.percentDecode(pair[0]), as: UTF8.self)] =
-                    pair.count > 1 ? String(decoding: SigV4Verifier.percentDecode(pair[1]), as: UTF8.self) : ""
-            }
+            let query = request.queryItems
             guard var name = query["name"], !name.isEmpty else {
                 return AWSEndpoint.errorResponse(.validation("The name query parameter is required."))
             }

@@ -1,3 +1,4 @@
+import SealboxCore
 import SealboxCrypto
 
 #if canImport(Glibc)
@@ -17,16 +18,11 @@ public struct PeerIdentity: Sendable {
     /// Reads what `/proc` says of the peer; nil if the process is already gone.
     /// - Parameter credentials: the peer's SO_PEERCRED.
     public init?(_ credentials: PeerCredentials) {
-        guard let stat = Self.readProc(credentials.pid, "stat"),
-            let close = stat.lastIndex(of: UInt8(ascii: ")"))
-        else { return nil }
-        // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
-        let fields = stat[(close + 1)...].split(separator: UInt8(ascii: " "))
-        guard fields.count > 19, let startTime = UInt64(String(decoding: fields[19], as: UTF8.self)) else { return nil }
+        guard let startTime = ProcFS.startTicks(of: credentials.pid) else { return nil }
         self.credentials = credentials
         self.startTime = startTime
         var gids = [credentials.gid]
-        if let status = Self.readProc(credentials.pid, "status") {
+        if let status = ProcFS.read("/proc/\(credentials.pid)/status") {
             for line in status.split(separator: UInt8(ascii: "\n")) where line.starts(with: Array("Groups:".utf8)) {
                 gids += line.dropFirst(7).split(whereSeparator: { $0 == 0x20 || $0 == 0x09 })
                     .compactMap { UInt32(String(decoding: $0, as: UTF8.self)) }
@@ -39,15 +35,6 @@ public struct PeerIdentity: Sendable {
             if let group = Self.groupName(gid) { names.append("group:\(group)") }
         }
         policyNames = names
-    }
-
-    private static func readProc(_ pid: Int32, _ file: String) -> [UInt8]? {
-        let fd = open("/proc/\(pid)/\(file)", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { Glibc.close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        return count > 0 ? Array(buffer[0..<count]) : nil
     }
 
     private static func userName(_ uid: UInt32) -> String? {

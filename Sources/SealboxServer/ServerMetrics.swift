@@ -23,7 +23,6 @@ public final class ServerMetrics: Sendable {
     private let coldStartsByUID = Mutex<[UInt32: Counter]>([:])
     /// Callers already seen, by (pid, start time), in shards so connections never share one lock.
     private let seen = (0..<16).map { _ in Shard<Set<[UInt64]>>([]) }
-    private let bootTime = ServerMetrics.readBootTime()
 
     /// Families for the latency histograms.
     static let families = ["aws", "leases", "extension", "admin", "other"]
@@ -82,21 +81,9 @@ public final class ServerMetrics: Sendable {
             }
             return counters[uid]!
         }.increment()
-        if let bootTime {
-            // The process's start: boot time plus its start tick.
-            let started = bootTime + Double(peer.startTime) / Double(sysconf(Int32(_SC_CLK_TCK)))
-            let delay = max(0, Date().timeIntervalSince1970 - started)
-            coldStartDelay.recordNanoseconds(Int64(delay * 1_000_000_000))
+        if let started = ProcFS.epoch(ofTicks: peer.startTime) {
+            coldStartDelay.recordNanoseconds(Int64(max(0, Date().timeIntervalSince1970 - started) * 1_000_000_000))
         }
-    }
-
-    private static func readBootTime() -> Double? {
-        // /proc files report no size: read to the end rather than one page.
-        guard let data = FileHandle(forReadingAtPath: "/proc/stat")?.readDataToEndOfFile(),
-            let line = String(decoding: data, as: UTF8.self).split(separator: "\n")
-                .first(where: { $0.hasPrefix("btime ") })
-        else { return nil }
-        return Double(line.dropFirst(6))
     }
 
     static func family(of path: Substring) -> String {

@@ -73,7 +73,7 @@ struct TestingEndpoint: Sendable {
                                 "Only an ephemeral daemon exports fixtures: they hold plaintext values and key material."
                         )
                     }
-                    let json = request.query.contains("format=json")
+                    let json = request.queryItems["format"] == "json"
                     do {
                         let export = try Fixtures.export(
                             kms: kms, ssm: ssm, context: unrestricted(checked), includeMaterial: true)

@@ -151,7 +151,7 @@ public enum ProcessInspector {
             seenFiles.insert(link)
         }
 
-        let started = startTime(pid)
+        let started = ProcFS.startTicks(of: pid).flatMap(ProcFS.epoch(ofTicks:)) ?? 0
         var targetUID = uid_t(0)
         var processInfo = stat()
         if stat("/proc/\(pid)", &processInfo) == 0 { targetUID = processInfo.st_uid }
@@ -175,7 +175,7 @@ public enum ProcessInspector {
     /// The readable and writable mappings, from /proc/<pid>/maps: a secret the process received was
     /// written somewhere, and read-only code and data would only cost time and false alarms.
     private static func regions(_ pid: Int32) throws -> [Region] {
-        guard let bytes = readProcFile("/proc/\(pid)/maps") else {
+        guard let bytes = ProcFS.read("/proc/\(pid)/maps") else {
             throw SetupError(description: "cannot read /proc/\(pid)/maps")
         }
         let maps = String(decoding: bytes, as: UTF8.self)
@@ -193,7 +193,7 @@ public enum ProcessInspector {
     }
 
     private static func environment(_ pid: Int32) -> [String: String] {
-        guard let data = readProcFile("/proc/\(pid)/environ") else { return [:] }
+        guard let data = ProcFS.read("/proc/\(pid)/environ") else { return [:] }
         var result: [String: String] = [:]
         for entry in data.split(separator: 0) {
             let text = String(decoding: entry, as: UTF8.self)
@@ -202,17 +202,6 @@ public enum ProcessInspector {
             }
         }
         return result
-    }
-
-    /// When the process started, in seconds since the epoch (boot time plus its start tick).
-    private static func startTime(_ pid: Int32) -> Double {
-        guard let stat = readProcFile("/proc/\(pid)/stat").map({ String(decoding: $0, as: UTF8.self) }),
-            let close = stat.lastIndex(of: ")"),
-            let ticks = Double(stat[stat.index(after: close)...].split(separator: " ").dropFirst(19).first ?? ""),
-            let boot = readProcFile("/proc/stat").map({ String(decoding: $0, as: UTF8.self) })?.split(separator: "\n")
-                .first(where: { $0.hasPrefix("btime ") }).flatMap({ Double($0.dropFirst(6)) })
-        else { return 0 }
-        return boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// Regular files of `owner` under `directories` (three levels deep), modified since `since`.
@@ -239,23 +228,6 @@ public enum ProcessInspector {
         }
         for directory in directories { walk(directory, depth: 0) }
         return found
-    }
-
-    /// A whole /proc file. These report a size of 0 and may be read in pieces, so Foundation's
-    /// one-shot readers stop at the first page; this reads to the end.
-    static func readProcFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else { break }
-            bytes += chunk[0..<got]
-        }
-        return bytes
     }
 
     /// Whether `needle` occurs in `haystack`.
