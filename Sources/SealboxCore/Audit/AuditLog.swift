@@ -135,11 +135,10 @@ private final class AuditSink: Sendable {
             fd = opened
             closeOnDeinit = true
             // A crash mid-write leaves a record without its newline; end it, so the verifier can
-            // name it and every later record stands on its own line.
-            if let existing = FileManager.default.contents(atPath: path), let last = existing.last,
-                last != UInt8(ascii: "\n")
-            {
-                tornLine = existing.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) } + 1
+            // name it and every later record stands on its own line. Only the last byte is read, so
+            // start-up time does not grow with the log.
+            if Self.endsTorn(path) {
+                tornLine = Self.lineCount(path) + 1
                 let newline: [UInt8] = [UInt8(ascii: "\n")]
                 _ = newline.withUnsafeBytes { write(opened, $0.baseAddress, 1) }
             } else {
@@ -156,6 +155,29 @@ private final class AuditSink: Sendable {
 
     deinit {
         if closeOnDeinit { close(fd) }
+    }
+
+    private static func endsTorn(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_size > 0 else { return false }
+        var last: UInt8 = 0
+        return pread(fd, &last, 1, status.st_size - 1) == 1 && last != UInt8(ascii: "\n")
+    }
+
+    private static func lineCount(_ path: String) -> Int {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var lines = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { return lines }
+            for byte in buffer[..<count] where byte == UInt8(ascii: "\n") { lines += 1 }
+        }
     }
 
     func writeAll(_ bytes: [UInt8]) throws {
