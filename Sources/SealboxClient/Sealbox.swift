@@ -2,7 +2,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import SealboxCrypto
-import Synchronization
 
 /// A handler's view of Sealbox: leases held in global scope, plaintext only inside `withValue`.
 ///
@@ -107,7 +106,7 @@ public final class SealboxLease: Sendable {
     private let ttlSeconds: Int?
     private let maxUses: Int
     private let socketPath: String
-    private let leaseID = Mutex<String?>(nil)
+    private let leaseID = Locked<String?>(nil)
 
     init(name: String, ttlSeconds: Int?, maxUses: Int, socketPath: String) {
         self.name = name

@@ -1,4 +1,4 @@
-import Synchronization
+import SealboxCrypto
 
 #if canImport(Glibc)
     import Glibc
@@ -23,11 +23,11 @@ public struct SystemClock: WallClock {
 
 /// A clock that moves only when told to; for tests.
 public final class ManualClock: WallClock {
-    private let current: Mutex<Double>
+    private let current: Locked<Double>
 
     /// - Parameter start: the initial time in seconds since the epoch.
     public init(_ start: Double = 1_800_000_000) {
-        current = Mutex(start)
+        current = Locked(start)
     }
 
     public func now() -> Double { current.withLock { $0 } }

@@ -1,5 +1,4 @@
 import CSodium
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -20,13 +19,11 @@ enum GuardedMemory {
         let pointer: UnsafeMutableRawPointer
     }
 
-    private final class Shard: Sendable {
-        let free = Mutex<[[Block]]>(Array(repeating: [], count: GuardedMemory.sizeClasses.count))
+    private static let shards = (0..<shardCount).map { _ in
+        Locked<[[Block]]>(Array(repeating: [], count: GuardedMemory.sizeClasses.count))
     }
 
-    private static let shards = (0..<shardCount).map { _ in Shard() }
-
-    private static var currentShard: Shard {
+    private static var currentShard: Locked<[[Block]]> {
         shards[ThreadShard.index(of: shardCount)]
     }
 
@@ -39,7 +36,7 @@ enum GuardedMemory {
     static func allocate(_ count: Int) -> (UnsafeMutableRawPointer, Int) {
         let capacity = capacity(for: max(count, 1))
         if let index = sizeClasses.firstIndex(of: capacity),
-            let block = currentShard.free.withLock({ $0[index].popLast() })
+            let block = currentShard.withLock({ $0[index].popLast() })
         {
             return (block.pointer, capacity)
         }
@@ -54,7 +51,7 @@ enum GuardedMemory {
     static func release(_ pointer: UnsafeMutableRawPointer, capacity: Int, used: Int) {
         sodium_memzero(pointer, min(used, capacity))
         if let index = sizeClasses.firstIndex(of: capacity) {
-            let kept = currentShard.free.withLock { lists -> Bool in
+            let kept = currentShard.withLock { lists -> Bool in
                 guard lists[index].count < maxFreePerClass else { return false }
                 lists[index].append(Block(pointer: pointer))
                 return true

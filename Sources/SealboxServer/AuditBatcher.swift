@@ -2,7 +2,7 @@ import CoreMetrics
 import Logging
 import NIOCore
 import SealboxCore
-import Synchronization
+import SealboxCrypto
 
 /// Which calls get a record: those the audit log takes, and with call recording (ephemeral daemons)
 /// every call.
@@ -39,7 +39,7 @@ public struct AuditEntry: Sendable {
 final class AuditBatcher: Sendable {
     private let chain: AuditChain
     private let eventLoop: any EventLoop
-    private let waiting = Mutex<[EventLoopPromise<Void>]>([])
+    private let waiting = Locked<[EventLoopPromise<Void>]>([])
     private let logger: Logger
     private let failures: Counter?
 

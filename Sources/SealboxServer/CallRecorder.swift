@@ -1,6 +1,6 @@
 import Foundation
 import SealboxCore
-import Synchronization
+import SealboxCrypto
 
 /// An ephemeral daemon's record of every call, in order, for test assertions (`GET /v1/test/calls`),
 /// and of the secrets each process was served (`sealbox inspect`). Nothing here holds a value.
@@ -34,7 +34,7 @@ public final class CallRecorder: Sendable {
     /// Secrets remembered per process.
     static let servedPerProcess = 1_000
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let clock: any WallClock
 
     /// - Parameter clock: the time source.

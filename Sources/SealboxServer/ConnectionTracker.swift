@@ -1,5 +1,5 @@
 import NIOCore
-import Synchronization
+import SealboxCrypto
 
 /// Knows every open connection and whether it is mid-request, so shutdown can close idle
 /// connections at once and let busy ones finish their response.
@@ -9,7 +9,7 @@ final class ConnectionTracker: Sendable {
         var draining = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     var isDraining: Bool { state.withLock { $0.draining } }
 

@@ -1,4 +1,5 @@
 import SealboxCore
+import SealboxCrypto
 import Synchronization
 
 /// What the config file decides about callers, swapped whole on SIGHUP: the policy (nil lets every
@@ -32,7 +33,7 @@ public final class SecurityState: Sendable {
     }
 
     private let current: Atomic<Unmanaged<Snapshot>>
-    private let retired = Mutex<[Snapshot]>([])
+    private let retired = Locked<[Snapshot]>([])
 
     /// - Parameter settings: the initial settings.
     public init(_ settings: SecuritySettings) {

@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import NIOCore
 import SealboxCore
+import SealboxCrypto
 import Synchronization
 
 #if canImport(Glibc)
@@ -20,9 +21,9 @@ public final class ServerMetrics: Sendable {
     let activeLeases = Gauge(label: "sealbox_active_leases")
     private let coldStartDelay = CoreMetrics.Timer(label: "sealbox_cold_start_seconds")
     private let latencies: [String: LatencyHistogram]
-    private let coldStartsByUID = Mutex<[UInt32: Counter]>([:])
+    private let coldStartsByUID = Locked<[UInt32: Counter]>([:])
     /// Callers already seen, by (pid, start time), in shards so connections never share one lock.
-    private let seen = (0..<16).map { _ in Shard<Set<[UInt64]>>([]) }
+    private let seen = (0..<16).map { _ in Locked<Set<[UInt64]>>([]) }
 
     /// Families for the latency histograms.
     static let families = ["aws", "leases", "extension", "admin", "other"]
@@ -69,7 +70,7 @@ public final class ServerMetrics: Sendable {
     func contact(_ peer: PeerIdentity) {
         let key = [UInt64(peer.credentials.pid), peer.startTime]
         let shard = seen[Int(peer.credentials.pid) % seen.count]
-        let first = shard.value.withLock { seen in
+        let first = shard.withLock { seen in
             if seen.count > 50_000 { seen.removeAll() }  // bounded; a rare recount beats unbounded growth
             return seen.insert(key).inserted
         }
@@ -95,19 +96,10 @@ public final class ServerMetrics: Sendable {
     }
 }
 
-/// One lock of a sharded set of locks (a `Mutex` cannot live in an array by itself).
-private final class Shard<Value: Sendable>: Sendable {
-    let value: Mutex<Value>
-
-    init(_ initial: Value) {
-        value = Mutex(initial)
-    }
-}
-
 /// The metrics one event loop records into.
 final class LoopMetrics: Sendable {
     private let shared: ServerMetrics
-    private let counters = Mutex<[String: Counter]>([:])
+    private let counters = Locked<[String: Counter]>([:])
 
     fileprivate init(shared: ServerMetrics) {
         self.shared = shared

@@ -20,9 +20,9 @@ public enum ServedSecret: Sendable, Hashable {
 /// What one audited request touched, filled in by ``RequestContext/authorize(_:)`` as the
 /// operation checks its resources, and which secrets it served.
 public final class AuditTrail: Sendable {
-    private let touched = Mutex<[String]>([])
-    private let lease = Mutex<String?>(nil)
-    private let secrets = Mutex<[ServedSecret]>([])
+    private let touched = Locked<[String]>([])
+    private let lease = Locked<String?>(nil)
+    private let secrets = Locked<[ServedSecret]>([])
 
     public init() {}
 
@@ -202,7 +202,7 @@ public final class AuditChain: Sendable {
 
     private let id: [UInt8]
     private let sink: AuditSink
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     fileprivate init(id: String, sink: AuditSink) {
         self.id = Array(id.utf8)

@@ -1,6 +1,5 @@
 import Foundation
 import SealboxCrypto
-import Synchronization
 
 /// The AWS KMS service: keys with versioned material under the root key, aliases, and envelope
 /// encryption.
@@ -11,14 +10,14 @@ import Synchronization
 public final class KMS: Sendable {
     let store: any KeyStore
     /// Replaced only by a root key rotation, under the writer lock.
-    private let root: Mutex<SecureBytes>
+    private let root: Locked<SecureBytes>
     var rootKey: SecureBytes { root.withLock { $0 } }
     let clock: any WallClock
     let keys = ShardedMap<KeyID, LiveKey>()
     let aliases = ShardedMap<String, AliasRecord>()
     /// The aliases that name each key, for policy checks on alias resources.
     let aliasesByKey = ShardedMap<KeyID, [String]>()
-    let writer = Mutex<Void>(())
+    let writer = Lock()
 
     /// Most on-demand rotations AWS allows per key.
     public static let maxOnDemandRotations = 25
@@ -34,7 +33,7 @@ public final class KMS: Sendable {
             throw CryptoError.invalidKeyLength(expected: Envelope.keyLength, got: rootKey.count)
         }
         self.store = store
-        self.root = Mutex(rootKey)
+        self.root = Locked(rootKey)
         self.clock = clock
         try reload()
         // A store whose keys were all deleted still holds the daemon's secrets: check those too.
@@ -142,7 +141,7 @@ public final class KMS: Sendable {
         _ context: RequestContext,
         _ change: (inout StoredKey, LiveKey) throws(AWSError) -> Void
     ) throws(AWSError) -> LiveKey {
-        try writer.withLock { _ throws(AWSError) -> LiveKey in
+        try writer.withLock { () throws(AWSError) -> LiveKey in
             let current = try resolve(reference, context, allowAlias: false)
             try authorize(current, context)
             var stored = current.stored
@@ -164,7 +163,7 @@ public final class KMS: Sendable {
     }
 
     func withWriter<R>(_ body: () throws(AWSError) -> R) throws(AWSError) -> R {
-        try writer.withLock { _ throws(AWSError) -> R in try body() }
+        try writer.withLock { () throws(AWSError) -> R in try body() }
     }
 
     func storeAlias(_ alias: AliasRecord) throws(AWSError) {
@@ -237,7 +236,7 @@ public final class KMS: Sendable {
 
     /// Deletes every key and alias; for `POST /moto-api/reset` on an ephemeral daemon.
     public func reset() throws {
-        try writer.withLock { _ in
+        try writer.withLock {
             for key in keys.values { try store.deleteKey(key.id) }
             for alias in aliases.values { try store.deleteAlias(alias.name) }
             keys.removeAll()
@@ -250,7 +249,7 @@ public final class KMS: Sendable {
     /// - Returns: how many keys were deleted.
     @discardableResult
     public func purgeDeletedKeys() throws -> Int {
-        try writer.withLock { _ in
+        try writer.withLock {
             let now = clock.now()
             let due = keys.values.filter { key in
                 key.record.state == .pendingDeletion && (key.record.deletionDate ?? .infinity) <= now
@@ -271,7 +270,7 @@ public final class KMS: Sendable {
     /// - Returns: how many keys were rotated.
     @discardableResult
     public func rotateDueKeys() throws -> Int {
-        try writer.withLock { _ in
+        try writer.withLock {
             let now = clock.now()
             var rotated = 0
             for key in keys.values where key.record.state == .enabled {

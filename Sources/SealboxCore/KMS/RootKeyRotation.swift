@@ -12,7 +12,7 @@ extension KMS {
     /// the first time it is the key earlier versions derived from the root key, so logs written
     /// before still verify.
     public func auditKey() throws -> SecureBytes {
-        try writer.withLock { _ in
+        try writer.withLock {
             let root = rootKey
             if let wrapped = try store.loadSecret(Self.auditKeyName) {
                 return try Envelope.open(wrapped, key: root, context: Self.secretContext(Self.auditKeyName))
@@ -53,7 +53,7 @@ extension KMS {
         guard newRoot.count == Envelope.keyLength else {
             throw CryptoError.invalidKeyLength(expected: Envelope.keyLength, got: newRoot.count)
         }
-        return try writer.withLock { _ in
+        return try writer.withLock {
             let oldRoot = rootKey
             let now = clock.now()
             var versions: [(key: KeyID, version: UInt32, wrapped: [UInt8])] = []

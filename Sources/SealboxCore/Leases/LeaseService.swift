@@ -1,6 +1,5 @@
 import Foundation
 import SealboxCrypto
-import Synchronization
 
 /// The native lease API: a handler keeps a lease id in global scope and redeems it for the
 /// plaintext during an invocation. Redeems decrypt now, so updated or rotated secrets are seen at
@@ -9,7 +8,7 @@ public final class LeaseService: Sendable {
     let ssm: SSM
     let clock: any WallClock
     let table = LeaseTable()
-    private let limits: Mutex<LeaseSettings>
+    private let limits: Locked<LeaseSettings>
 
     /// - Parameters:
     ///   - ssm: where the leased parameters live.
@@ -18,7 +17,7 @@ public final class LeaseService: Sendable {
     public init(ssm: SSM, settings: LeaseSettings = LeaseSettings(), clock: any WallClock = SystemClock()) {
         self.ssm = ssm
         self.clock = clock
-        limits = Mutex(settings)
+        limits = Locked(settings)
     }
 
     /// The limits in force.

@@ -4,16 +4,12 @@ import Synchronization
 /// Active leases, in memory only: they end with the daemon. Sharded so redeems of different leases
 /// never contend; expired leases are dropped on access and by ``sweep()``.
 public final class LeaseTable: Sendable {
-    private final class Shard: Sendable {
-        let leases = Mutex<[String: Lease]>([:])
-    }
-
-    private let shards = (0..<16).map { _ in Shard() }
+    private let shards = (0..<16).map { _ in Locked<[String: Lease]>([:]) }
     private let active = Atomic<Int>(0)
 
     public init() {}
 
-    private func shard(_ id: String) -> Shard {
+    private func shard(_ id: String) -> Locked<[String: Lease]> {
         shards[Int(UInt(bitPattern: id.hashValue) % UInt(shards.count))]
     }
 
@@ -30,13 +26,13 @@ public final class LeaseTable: Sendable {
             if exchanged { break }
             current = original
         }
-        shard(lease.id).leases.withLock { $0[lease.id] = lease }
+        shard(lease.id).withLock { $0[lease.id] = lease }
         return true
     }
 
     /// Runs `body` on the lease under its shard's lock; `body` may change it or set it to nil.
     func update<R>(_ id: String, _ body: (inout Lease?) throws(LeaseError) -> R) throws(LeaseError) -> R {
-        try shard(id).leases.withLock { (leases) throws(LeaseError) -> R in
+        try shard(id).withLock { (leases) throws(LeaseError) -> R in
             var lease = leases[id]
             let hadLease = lease != nil
             // Written back even when `body` throws: an expired lease is dropped as it is refused.
@@ -50,7 +46,7 @@ public final class LeaseTable: Sendable {
 
     /// Every lease, for listings.
     func all() -> [Lease] {
-        shards.flatMap { shard in shard.leases.withLock { Array($0.values) } }
+        shards.flatMap { shard in shard.withLock { Array($0.values) } }
     }
 
     /// Removes leases matching `predicate`.
@@ -59,7 +55,7 @@ public final class LeaseTable: Sendable {
     func removeAll(where predicate: (Lease) -> Bool) -> Int {
         var removed = 0
         for shard in shards {
-            shard.leases.withLock { leases in
+            shard.withLock { leases in
                 for (id, lease) in leases where predicate(lease) {
                     leases[id] = nil
                     removed += 1

@@ -1,5 +1,4 @@
 import SealboxCrypto
-import Synchronization
 
 /// The AWS SSM Parameter Store service: String, StringList and SecureString parameters with up to
 /// 100 versions, labels and tags. SecureString values are sealed under a fresh data key per
@@ -14,8 +13,8 @@ public final class SSM: Sendable {
     let clock: any WallClock
     let parameters = ShardedMap<String, StoredParameter>()
     /// Every name, sorted; replaced (never mutated in place) under its lock.
-    private let index = Mutex<[String]>([])
-    private let writer = Mutex<Void>(())
+    private let index = Locked<[String]>([])
+    private let writer = Lock()
 
     /// Versions kept per parameter.
     public static let maxVersions = 100
@@ -112,11 +111,11 @@ public final class SSM: Sendable {
     }
 
     func withWriter<R>(_ body: () throws(AWSError) -> R) throws(AWSError) -> R {
-        try writer.withLock { _ throws(AWSError) -> R in try body() }
+        try writer.withLock { () throws(AWSError) -> R in try body() }
     }
 
     func withWriterBatch<R>(_ body: () throws(BatchError) -> R) throws(BatchError) -> R {
-        try writer.withLock { _ throws(BatchError) -> R in try body() }
+        try writer.withLock { () throws(BatchError) -> R in try body() }
     }
 
     /// Deletes every parameter; for `POST /moto-api/reset` on an ephemeral daemon.
