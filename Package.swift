@@ -33,6 +33,7 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .target(name: "CSealboxSys"),
+        .target(name: "CSealboxFuzz"),
 
         .target(
             name: "SealboxCrypto",
@@ -125,6 +126,22 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Fuzz targets: libFuzzer with `make fuzz`, a corpus replay in an ordinary build.
+        .executableTarget(
+            name: "sealbox-fuzz",
+            dependencies: [
+                "CSealboxFuzz",
+                "SealboxServer",
+                "SealboxCore",
+                "SealboxStore",
+                "SealboxCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

@@ -164,27 +164,49 @@ public final class HTTPServer: Service, Sendable {
                 }
                 return peer.flatMap { credentials in
                     channel.eventLoop.makeCompletedFuture {
-                        let sync = channel.pipeline.syncOperations
-                        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-                        decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
-                        decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
-                        decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount
-                        try sync.configureHTTPServerPipeline(
-                            withPipeliningAssistance: true, withErrorHandling: false,
-                            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
                         let peer = unix ? credentials.flatMap(PeerIdentity.init) : nil
                         let metrics = loopMetrics[ObjectIdentifier(channel.eventLoop)]
                         if let peer { metrics?.contact(peer) }
-                        let connection = ConnectionInfo(transport: unix ? .unix(peer) : .tcp)
-                        try sync.addHandler(
+                        try Self.configure(
+                            channel.pipeline.syncOperations,
                             RequestHandler(
-                                responder: responder, connection: connection, limits: limits,
-                                maxConnections: maxConnections, tracker: tracker,
+                                responder: responder, connection: ConnectionInfo(transport: unix ? .unix(peer) : .tcp),
+                                limits: limits, maxConnections: maxConnections, tracker: tracker,
                                 audit: auditBatchers[ObjectIdentifier(channel.eventLoop)], recorder: recorder,
-                                metrics: metrics))
+                                metrics: metrics),
+                            limits: limits)
                     }
                 }
             }
+    }
+
+    /// One connection's pipeline: NIO's HTTP/1.1 codec under `limits`, then `handler`.
+    private static func configure(
+        _ pipeline: ChannelPipeline.SynchronousOperations, _ handler: RequestHandler, limits: ServerLimits
+    ) throws {
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
+        decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
+        decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount
+        try pipeline.configureHTTPServerPipeline(
+            withPipeliningAssistance: true, withErrorHandling: false,
+            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
+        try pipeline.addHandler(handler)
+    }
+
+    /// Sets up `channel` as the server sets up each TCP connection it accepts, for harnesses that
+    /// drive the real pipeline without a socket (the HTTP fuzz target).
+    /// - Parameters:
+    ///   - channel: a channel on its own event loop, usually an `EmbeddedChannel`.
+    ///   - responder: answers requests.
+    ///   - limits: header, body and time limits.
+    package static func configure(_ channel: any Channel, responder: any HTTPResponder, limits: ServerLimits) throws {
+        try configure(
+            channel.pipeline.syncOperations,
+            RequestHandler(
+                responder: responder, connection: ConnectionInfo(transport: .tcp), limits: limits, maxConnections: 64,
+                tracker: ConnectionTracker(), audit: nil, recorder: nil, metrics: nil),
+            limits: limits)
     }
 
     private func removeStaleSocket(_ path: String) throws {
