@@ -151,6 +151,11 @@ final class ChildProcess: @unchecked Sendable {
         throw BenchError(description: "\(process.executableURL!.path) did not become ready")
     }
 
+    /// Open file descriptors, from /proc.
+    var openFileCount: Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd")) ?? []).count
+    }
+
     /// Resident memory in KiB, from /proc.
     var rssKiB: Int {
         let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
