@@ -118,7 +118,8 @@ fuzz-smoke: fuzz-build
 ## sanitize: the Swift tests, a conformance subset and a 10,000-request daemon check under
 ## AddressSanitizer (the check with LeakSanitizer at the daemon's exit); then the Swift tests and the
 ## daemon check under ThreadSanitizer. Each has its own build folder.
-# It scans the daemon's readable memory, which under ASan includes terabytes of shadow mappings.
+# The one skipped test scans the daemon's readable memory, which under a sanitizer includes
+# terabytes of shadow mappings. The test runner's leaks are XCTest's own; LSan checks the daemon.
 SANITIZER_SKIP := --skip noPlaintextIsLeftInTheDaemonAfterRedeems
 SANITIZER_ENV := SWIFT_BACKTRACE=enable=no
 ASAN_CONFORMANCE := Tests/Conformance/test_hostile_input.py Tests/Conformance/test_kms_crypto.py \
