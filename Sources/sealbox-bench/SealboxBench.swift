@@ -207,6 +207,26 @@ func call(_ connection: SealboxConnection, _ target: String, _ body: [String: An
     return try JSONSerialization.jsonObject(with: Data(response.body)) as! [String: Any]
 }
 
+/// An AWS JSON 1.1 request, sent unsigned (the Unix socket identifies the caller).
+func aws(_ target: String, _ body: [String: Any]) throws -> RequestSpec {
+    RequestSpec(
+        method: .POST, path: "/",
+        headers: [("X-Amz-Target", target), ("Content-Type", "application/x-amz-json-1.1")],
+        body: Array(try JSONSerialization.data(withJSONObject: body)))
+}
+
+/// Creates a KMS key and encrypts 32 known bytes under it, for the Decrypt workloads.
+/// - Returns: the key id and the base64 ciphertext blob.
+func createBenchKey(_ connection: SealboxConnection, _ description: String) async throws -> (
+    keyId: String, blob: String
+) {
+    let created = try await call(connection, "TrentService.CreateKey", ["Description": description])
+    let keyId = (created["KeyMetadata"] as! [String: Any])["KeyId"] as! String
+    let plaintext = Data((0..<32).map { UInt8($0) }).base64EncodedString()
+    let blob = try await call(connection, "TrentService.Encrypt", ["KeyId": keyId, "Plaintext": plaintext])
+    return (keyId, blob["CiphertextBlob"] as! String)
+}
+
 func expect200(_ connection: SealboxConnection, _ target: String, _ body: [UInt8]) async throws {
     let response = try await connection.request(.POST, "/", headers: [("X-Amz-Target", target)], body: body)
     guard response.status == 200 else { throw BenchError(description: "\(target) answered \(response.status)") }

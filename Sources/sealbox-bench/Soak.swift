@@ -88,16 +88,7 @@ struct Soak: AsyncParsableCommand {
     /// Creates the key, parameters and lease the mix reads, and returns the request for each index.
     private static func prepare(_ setup: SealboxConnection) async throws -> @Sendable (Int) -> RequestSpec {
         try await putBenchSecret(setup)
-        func aws(_ target: String, _ body: [String: Any]) throws -> RequestSpec {
-            RequestSpec(
-                method: .POST, path: "/",
-                headers: [("X-Amz-Target", target), ("Content-Type", "application/x-amz-json-1.1")],
-                body: Array(try JSONSerialization.data(withJSONObject: body)))
-        }
-        let created = try await call(setup, "TrentService.CreateKey", ["Description": "sealbox-bench soak"])
-        let keyId = (created["KeyMetadata"] as! [String: Any])["KeyId"] as! String
-        let blob = try await call(setup, "TrentService.Encrypt", ["KeyId": keyId, "Plaintext": "c29haw=="])[
-            "CiphertextBlob"]
+        let (keyId, blob) = try await createBenchKey(setup, "sealbox-bench soak")
         let lease =
             try await callNative(
                 setup, .POST, "/v1/leases", ["name": "/sealbox-bench/secret", "ttlSeconds": 86_400])["leaseId"]
@@ -113,7 +104,7 @@ struct Soak: AsyncParsableCommand {
         }
         let specs: [RequestSpec] = [
             RequestSpec(method: .POST, path: "/v1/leases/\(lease)/redeem", headers: [], body: []),
-            try aws("TrentService.Decrypt", ["CiphertextBlob": blob as! String]),
+            try aws("TrentService.Decrypt", ["CiphertextBlob": blob]),
             try aws("AmazonSSM.GetParameter", ["Name": "/sealbox-bench/secret", "WithDecryption": true]),
             RequestSpec(
                 method: .GET, path: "/systemsmanager/parameters/get?name=%2Fsealbox-bench%2Fsecret&withDecryption=true",

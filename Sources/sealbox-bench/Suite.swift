@@ -184,12 +184,6 @@ enum SuiteWorkload: String, CaseIterable {
     func prepare(unix setup: SealboxConnection, tcp tcpSetup: SealboxConnection, token: String) async throws -> Requests
     {
         try await putBenchSecret(setup)
-        func aws(_ target: String, _ body: [String: Any]) throws -> RequestSpec {
-            RequestSpec(
-                method: .POST, path: "/",
-                headers: [("X-Amz-Target", target), ("Content-Type", "application/x-amz-json-1.1")],
-                body: Array(try JSONSerialization.data(withJSONObject: body)))
-        }
         switch self {
         case .redeem:
             // The suite's socket connections all belong to this process, so they may share one lease.
@@ -208,12 +202,8 @@ enum SuiteWorkload: String, CaseIterable {
                 headers: [], body: [])
             return ({ _ in spec }, { _ in spec })
         case .decrypt:
-            let created = try await call(setup, "TrentService.CreateKey", ["Description": "sealbox-bench"])
-            let keyId = (created["KeyMetadata"] as! [String: Any])["KeyId"] as! String
-            let plaintext = Data((0..<32).map { UInt8($0) }).base64EncodedString()
-            let blob = try await call(setup, "TrentService.Encrypt", ["KeyId": keyId, "Plaintext": plaintext])[
-                "CiphertextBlob"]
-            let spec = try aws("TrentService.Decrypt", ["CiphertextBlob": blob as! String])
+            let (_, blob) = try await createBenchKey(setup, "sealbox-bench")
+            let spec = try aws("TrentService.Decrypt", ["CiphertextBlob": blob])
             return ({ _ in spec }, { _ in spec })
         case .getParameter:
             let spec = try aws("AmazonSSM.GetParameter", ["Name": "/sealbox-bench/secret", "WithDecryption": true])
