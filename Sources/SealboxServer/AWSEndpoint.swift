@@ -21,9 +21,9 @@ struct AWSEndpoint: Sendable {
                 throw AWSError.unknownOperation("AWS JSON operations are called with POST /")
             }
             let target = request.head.headers.first(name: "x-amz-target") ?? ""
-            let parts = target.split(separator: ".", maxSplits: 1).map(String.init)
-            let name = parts.count == 2 ? parts[1] : ""
-            switch parts.first {
+            let dot = target.utf8.firstIndex(of: UInt8(ascii: ".")) ?? target.endIndex
+            let name = dot < target.endIndex ? String(target[target.utf8.index(after: dot)...]) : ""
+            switch String(target[..<dot]) {
             case KMS.targetPrefix:
                 if let operation = KMS.operations[name] {
                     return try run(operation, on: kms, signingName: "kms", request, requestID, eventLoop)

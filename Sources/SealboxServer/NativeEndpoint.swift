@@ -61,7 +61,7 @@ struct NativeEndpoint: Sendable {
         } catch {
             return error.response
         }
-        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
+        let parts = request.pathSegments
         context.action = Self.action(request.head.method, parts)
         if logging.traces(audited: true) {
             context.trail = AuditTrail()

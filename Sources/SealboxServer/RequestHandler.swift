@@ -156,8 +156,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             discarding = false
             if metrics != nil {
                 started = .now()
-                let uri = requestHead.uri
-                family = ServerMetrics.family(of: uri[..<(uri.firstIndex(of: "?") ?? uri.endIndex)])
+                family = ServerMetrics.family(of: HTTPRequest.split(requestHead.uri).path)
             }
             let declared = requestHead.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
             if declared > maxBodyBytes {

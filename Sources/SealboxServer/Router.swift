@@ -92,7 +92,7 @@ public struct Router: HTTPResponder {
             return resetForTests(request)
         case "/systemsmanager/parameters/get":
             return .now(native.extensionGet(request))
-        case let path where path == "/v1/leases" || path.hasPrefix("/v1/leases/"):
+        case let path where path == "/v1/leases" || path.utf8.starts(with: "/v1/leases/".utf8):
             return .now(native.leases(request))
         case "/v1/status", "/v1/audit", "/v1/audit/verify", "/v1/keys/rewrap", "/v1/keys/retire", "/v1/env/encrypt",
             "/v1/env/decrypt", "/v1/env/rewrap", "/v1/root/rotate", "/v1/backup":

@@ -88,10 +88,11 @@ public final class ServerMetrics: Sendable {
     }
 
     static func family(of path: Substring) -> String {
-        if path == "/" { return "aws" }
-        if path.hasPrefix("/v1/leases") { return "leases" }
-        if path.hasPrefix("/systemsmanager/") { return "extension" }
-        if path.hasPrefix("/v1/") || path == "/metrics" { return "admin" }
+        let bytes = path.utf8
+        if bytes.elementsEqual("/".utf8) { return "aws" }
+        if bytes.starts(with: "/v1/leases".utf8) { return "leases" }
+        if bytes.starts(with: "/systemsmanager/".utf8) { return "extension" }
+        if bytes.starts(with: "/v1/".utf8) || bytes.elementsEqual("/metrics".utf8) { return "admin" }
         return "other"
     }
 }
