@@ -59,14 +59,24 @@ public enum Hex {
     /// - Parameter bytes: the input.
     public static func encode(_ bytes: some ContiguousBytes) -> String {
         bytes.withUnsafeBytes { raw in
-            String(unsafeUninitializedCapacity: raw.count * 2) { out in
-                for (index, byte) in raw.enumerated() {
-                    out[index * 2] = digits[Int(byte >> 4)]
-                    out[index * 2 + 1] = digits[Int(byte & 0x0f)]
-                }
-                return raw.count * 2
-            }
+            String(unsafeUninitializedCapacity: raw.count * 2) { write(raw, into: $0) }
         }
+    }
+
+    /// Encodes bytes as lowercase hex, as ASCII bytes rather than a `String`.
+    /// - Parameter bytes: the input.
+    public static func encodeASCII(_ bytes: some ContiguousBytes) -> [UInt8] {
+        bytes.withUnsafeBytes { raw in
+            [UInt8](unsafeUninitializedCapacity: raw.count * 2) { $1 = write(raw, into: $0) }
+        }
+    }
+
+    private static func write(_ raw: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        for (index, byte) in raw.enumerated() {
+            out[index * 2] = digits[Int(byte >> 4)]
+            out[index * 2 + 1] = digits[Int(byte & 0x0f)]
+        }
+        return raw.count * 2
     }
 
     /// Decodes hex (either case); nil on odd length or a non-hex character.

@@ -76,5 +76,7 @@ import Testing
         // RFC 4231 test case 2.
         let mac = Digest.hmacSHA256(key: Array("Jefe".utf8), Array("what do ya want for nothing?".utf8))
         #expect(Hex.encode(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(Hex.encodeASCII(mac) == Array("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843".utf8))
+        #expect(Hex.encodeASCII([UInt8]()).isEmpty)
     }
 }

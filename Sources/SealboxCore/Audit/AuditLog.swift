@@ -265,26 +265,26 @@ public final class AuditChain: Sendable {
         out.append(contentsOf: #","principal":"#.utf8)
         Self.principal(context.principal, into: &out)
         out.append(contentsOf: #","action":"#.utf8)
-        out.append(contentsOf: JSONText.quoted(context.action).utf8)
+        JSONText.appendQuoted(context.action, to: &out)
         out.append(contentsOf: #","resources":["#.utf8)
         for (index, resource) in trail.resources.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: JSONText.quoted(resource).utf8)
+            JSONText.appendQuoted(resource, to: &out)
         }
         out.append(UInt8(ascii: "]"))
         if let lease = trail.leaseID {
             out.append(contentsOf: #","leaseId":"#.utf8)
-            out.append(contentsOf: JSONText.quoted(lease).utf8)
+            JSONText.appendQuoted(lease, to: &out)
         }
         out.append(contentsOf: #","result":"#.utf8)
-        out.append(contentsOf: JSONText.quoted(result).utf8)
+        JSONText.appendQuoted(result, to: &out)
         out.append(contentsOf: #","prev":""#.utf8)
         out.append(contentsOf: state.previous)
         out.append(UInt8(ascii: "\""))
         let mac = out.withUnsafeBytes {
             Digest.hmacSHA256(key: sink.key, UnsafeRawBufferPointer(rebasing: $0[start...]))
         }
-        let hex = Array(Hex.encode(mac).utf8)
+        let hex = Hex.encodeASCII(mac)
         out.append(contentsOf: #","mac":""#.utf8)
         out.append(contentsOf: hex)
         out.append(contentsOf: "\"}\n".utf8)
@@ -295,8 +295,17 @@ public final class AuditChain: Sendable {
     private static func principal(_ principal: RequestContext.Principal, into out: inout [UInt8]) {
         switch principal {
         case .process(let pid, let uid, let gid, _):
-            out.append(contentsOf: #"{"uid":\#(uid),"gid":\#(gid),"pid":\#(pid)}"#.utf8)
-        case .accessKey(let id): out.append(contentsOf: #"{"accessKey":\#(JSONText.quoted(id))}"#.utf8)
+            out.append(contentsOf: #"{"uid":"#.utf8)
+            out.append(contentsOf: String(uid).utf8)
+            out.append(contentsOf: #","gid":"#.utf8)
+            out.append(contentsOf: String(gid).utf8)
+            out.append(contentsOf: #","pid":"#.utf8)
+            out.append(contentsOf: String(pid).utf8)
+            out.append(UInt8(ascii: "}"))
+        case .accessKey(let id):
+            out.append(contentsOf: #"{"accessKey":"#.utf8)
+            JSONText.appendQuoted(id, to: &out)
+            out.append(UInt8(ascii: "}"))
         case .token: out.append(contentsOf: #"{"token":true}"#.utf8)
         case .anonymous: out.append(contentsOf: #"{"anonymous":true}"#.utf8)
         }
@@ -308,21 +317,31 @@ package enum JSONText {
     /// The text as a JSON string literal, quotes included.
     /// - Parameter text: the text.
     package static func quoted(_ text: String) -> String {
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            return "\"" + text + "\""
-        }
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 2)
+        appendQuoted(text, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the text as a JSON string literal, quotes included. Escaping works byte by byte:
+    /// every byte of a multi-byte UTF-8 sequence is 0x80 or above, so none is ever escaped.
+    /// - Parameters:
+    ///   - text: the text.
+    ///   - out: where the literal goes.
+    package static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.append(UInt8(ascii: "\\"))
+                out.append(byte)
+            case UInt8(ascii: "\n"): out.append(contentsOf: #"\n"#.utf8)
+            case UInt8(ascii: "\r"): out.append(contentsOf: #"\r"#.utf8)
+            case UInt8(ascii: "\t"): out.append(contentsOf: #"\t"#.utf8)
+            case ..<0x20: out.append(contentsOf: #"\u00"#.utf8 + Hex.encodeASCII([byte]))
+            default: out.append(byte)
             }
         }
-        return out + "\""
+        out.append(UInt8(ascii: "\""))
     }
 }
