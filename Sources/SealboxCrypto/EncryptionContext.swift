@@ -15,11 +15,13 @@ public struct EncryptionContext: Hashable, Sendable {
     public var canonicalBytes: [UInt8] {
         var out: [UInt8] = []
         out.appendBigEndian(UInt32(pairs.count))
+        // Zero or one pair (every SecureString) needs no sorted copy: this runs on every Decrypt.
+        if pairs.count <= 1 {
+            for (key, value) in pairs { out.appendPair(key, value) }
+            return out
+        }
         for (key, value) in pairs.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-            out.appendBigEndian(UInt32(key.utf8.count))
-            out.append(contentsOf: key.utf8)
-            out.appendBigEndian(UInt32(value.utf8.count))
-            out.append(contentsOf: value.utf8)
+            out.appendPair(key, value)
         }
         return out
     }
@@ -28,6 +30,13 @@ public struct EncryptionContext: Hashable, Sendable {
 extension Array where Element == UInt8 {
     mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
+    }
+
+    fileprivate mutating func appendPair(_ key: String, _ value: String) {
+        appendBigEndian(UInt32(key.utf8.count))
+        append(contentsOf: key.utf8)
+        appendBigEndian(UInt32(value.utf8.count))
+        append(contentsOf: value.utf8)
     }
 }
 
