@@ -18,6 +18,27 @@ public enum AWSJSON {
     ///   - body: the raw body.
     /// - Throws: `SerializationException` for bad JSON, wrong member types or bad base64.
     public static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws(AWSError) -> T {
+        try decodeWithJSONDecoder(type, from: body)
+    }
+
+    /// Decodes a hot request shape, reading a flat body without `JSONDecoder`.
+    /// - Parameters:
+    ///   - type: the request shape.
+    ///   - body: the raw body.
+    /// - Throws: the same `SerializationException` as the general decoder.
+    static func decode<T: FlatDecodable>(_ type: T.Type, from body: [UInt8]) throws(AWSError) -> T {
+        if let object = FlatJSONObject(body), let value = T(flat: object) { return value }
+        return try decodeWithJSONDecoder(type, from: body)
+    }
+
+    /// The shape's member name for a wire key, as the decoder matches them: `CiphertextBlob` is
+    /// `ciphertextBlob`.
+    /// - Parameter key: the key on the wire.
+    static func memberName(_ key: String) -> String { recased(key, upper: false) }
+
+    static func decodeWithJSONDecoder<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws(AWSError)
+        -> T
+    {
         let data = body.isEmpty ? Data("{}".utf8) : Data(body)
         do {
             return try decoder.decode(T.self, from: data)
@@ -83,12 +104,27 @@ public struct Blob: Decodable, Sendable {
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let bytes = try? Base64.decode(Array(text.utf8)) else {
+        guard let blob = Blob(base64: text) else {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: decoder.codingPath, debugDescription: "not valid base64"))
         }
+        self = blob
+    }
+
+    /// The bytes of standard base64 text; nil if it is not valid base64.
+    /// - Parameter text: the base64 text.
+    init?(base64 text: String) {
+        guard let bytes = try? Base64.decode(Array(text.utf8)) else { return nil }
         self.bytes = bytes
     }
+}
+
+/// A request shape that can be read from a ``FlatJSONObject`` without `JSONDecoder`.
+protocol FlatDecodable: Decodable {
+    /// The request, or nil when `object` holds something only `JSONDecoder` may judge (a member of
+    /// the wrong type, a value that does not decode).
+    /// - Parameter object: the parsed body.
+    init?(flat object: FlatJSONObject)
 }
 
 /// A base64 blob member holding a secret (plaintext), decoded into guarded memory.

@@ -21,8 +21,10 @@ enum AWSJSONTarget {
     static func run(_ bytes: [UInt8]) {
         guard let selector = bytes.first else { return }
         let stack = FuzzStack.shared()
+        let body = Array(bytes.dropFirst())
+        // The hand-written fast path for hot request shapes must read a body as JSONDecoder does.
+        precondition(AWSJSON.fastPathAgrees(body), "the flat-JSON fast path disagrees with JSONDecoder")
         do {
-            let body = Array(bytes.dropFirst())
             switch operations[Int(selector) % operations.count] {
             case .kms(let operation): _ = try operation(stack.kms, body: body, context: stack.context)
             case .ssm(let operation): _ = try operation(stack.ssm, body: body, context: stack.context)

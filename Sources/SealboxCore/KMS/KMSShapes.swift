@@ -33,13 +33,28 @@ struct EncryptRequest: Decodable {
     var dryRun: Bool?
 }
 
-struct DecryptRequest: Decodable {
+struct DecryptRequest: FlatDecodable {
     var ciphertextBlob: Blob?
     var encryptionContext: [String: String]?
     var grantTokens: [String]?
     var keyId: String?
     var encryptionAlgorithm: String?
     var dryRun: Bool?
+
+    private static let strings = ["ciphertextBlob", "keyId", "encryptionAlgorithm"]
+    private static let bools = ["dryRun"]
+    private static let others = ["encryptionContext", "grantTokens"]
+
+    init?(flat object: FlatJSONObject) {
+        guard object.matches(strings: Self.strings, bools: Self.bools, others: Self.others) else { return nil }
+        if let text = object.string("ciphertextBlob") {
+            guard let blob = Blob(base64: text) else { return nil }
+            ciphertextBlob = blob
+        }
+        keyId = object.string("keyId")
+        encryptionAlgorithm = object.string("encryptionAlgorithm")
+        dryRun = object.bool("dryRun")
+    }
 }
 
 struct ReEncryptRequest: Decodable {

@@ -20,11 +20,22 @@ struct SSMTag: Codable {
     var value: String?
 }
 
-struct NameRequest: Decodable {
+struct NameRequest: FlatDecodable {
     var name: String?
     var withDecryption: Bool?
     var maxResults: Int?
     var nextToken: String?
+
+    private static let strings = ["name", "nextToken"]
+    private static let bools = ["withDecryption"]
+    private static let others = ["maxResults"]
+
+    init?(flat object: FlatJSONObject) {
+        guard object.matches(strings: Self.strings, bools: Self.bools, others: Self.others) else { return nil }
+        name = object.string("name")
+        withDecryption = object.bool("withDecryption")
+        nextToken = object.string("nextToken")
+    }
 }
 
 struct NamesRequest: Decodable {
