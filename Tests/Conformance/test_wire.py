@@ -243,3 +243,33 @@ def test_signature_too_old(daemon, creds):
 def test_independent_signer_accepted(daemon, creds):
     r = tcp_request(daemon.port, "TrentService.ListKeys", b"{}", creds=creds)
     assert r.status == 200, r
+
+
+def test_pipelined_requests_are_answered_in_order(daemon, ssm, pbase):
+    """Requests sent back to back on one Unix connection, before any answer has come, are each
+    answered once, in order, and the connection stays usable. sealboxd queues pipelined requests
+    itself (RequestHandler), so this is the test of that queue and of the reads it holds back."""
+    ssm.put_parameter(Name=f"{pbase}/a", Value="alpha", Type="SecureString")
+    ssm.put_parameter(Name=f"{pbase}/b", Value="beta", Type="String")
+
+    def head(method: str, path: str, body: bytes = b"", extra: str = "") -> bytes:
+        return (f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n{extra}\r\n").encode() + body
+
+    get_b = json.dumps({"Name": f"{pbase}/b"}).encode()
+    kinds = [
+        (head("GET", f"/systemsmanager/parameters/get?name={pbase}/a&withDecryption=true"),
+         lambda r: r.status == 200 and r.json()["Parameter"]["Value"] == "alpha"),
+        (head("GET", "/health"), lambda r: r.status == 200 and r.json()["status"] == "ok"),
+        (head("POST", "/", get_b, f"Content-Type: {JSON_CT}\r\nX-Amz-Target: AmazonSSM.GetParameter\r\n"),
+         lambda r: r.status == 200 and r.json()["Parameter"]["Value"] == "beta"),
+        (head("GET", "/no/such/endpoint"), lambda r: r.status == 404),
+    ]
+    # 200 requests, about 40 KB: more than one read, so reads are held back and resumed.
+    order = [i % len(kinds) for i in range(200)]
+    with UnixHTTP(daemon.socket_path) as u:
+        u.sock.sendall(b"".join(kinds[k][0] for k in order))
+        for n, k in enumerate(order):
+            response = u.read_response("GET")
+            assert kinds[k][1](response), f"answer {n} (kind {k}) was {response}"
+        after = u.request("GET", "/health")
+        assert after.status == 200, after
