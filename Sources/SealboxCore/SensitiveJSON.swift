@@ -48,6 +48,14 @@ public struct SensitiveJSON: Sendable {
         members.append((name, .raw(String(value))))
     }
 
+    /// Adds an `Int` member; `String(_:)` on the concrete type skips the generic formatting path.
+    /// - Parameters:
+    ///   - name: the member name.
+    ///   - value: the number.
+    public mutating func number(_ name: String, _ value: Int) {
+        members.append((name, .raw(String(value))))
+    }
+
     /// Adds a number member, such as an epoch timestamp.
     /// - Parameters:
     ///   - name: the member name.

@@ -50,7 +50,19 @@ public struct HTTPRequest: Sendable {
 
     /// The path's non-empty segments: `/v1/leases/ID/redeem` gives `v1`, `leases`, `ID`, `redeem`.
     var pathSegments: [Substring] {
-        path.utf8.split(separator: UInt8(ascii: "/")).map { Substring($0) }
+        var segments: [Substring] = []
+        let bytes = path.utf8
+        var start = bytes.startIndex
+        var index = start
+        while index < bytes.endIndex {
+            if bytes[index] == UInt8(ascii: "/") {
+                if start < index { segments.append(path[start..<index]) }
+                start = bytes.index(after: index)
+            }
+            index = bytes.index(after: index)
+        }
+        if start < bytes.endIndex { segments.append(path[start...]) }
+        return segments
     }
 
     /// The path without the query string.

@@ -100,7 +100,14 @@ public final class ServerMetrics: Sendable {
 /// The metrics one event loop records into.
 final class LoopMetrics: Sendable {
     private let shared: ServerMetrics
-    private let counters = Locked<[String: Counter]>([:])
+    /// An operation and its result; a pair rather than one joined string, which would be built
+    /// (and allocated) on every request.
+    private struct CounterKey: Hashable {
+        var operation: String
+        var result: String
+    }
+
+    private let counters = Locked<[CounterKey: Counter]>([:])
 
     fileprivate init(shared: ServerMetrics) {
         self.shared = shared
@@ -120,7 +127,7 @@ final class LoopMetrics: Sendable {
             case 400..<500: "client_error"
             default: "server_error"
             }
-        let key = operation + "|" + result
+        let key = CounterKey(operation: operation, result: result)
         let counter = counters.withLock { cache in
             if let counter = cache[key] { return counter }
             let counter = Counter(
