@@ -65,6 +65,8 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A read was asked for while requests were queued; it is passed on once they are answered.
     private var readHeld = false
     private var draining = false
+    /// An answer that closes the connection is on its way: nothing read after it is a request.
+    private var closing = false
 
     init(
         responder: any HTTPResponder,
@@ -147,6 +149,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        guard !closing else { return }
         guard !answering, queued.isEmpty else { return queued.append(part) }
         handle(part, context: context)
     }
@@ -160,7 +163,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !draining else { return }
         draining = true
         defer { draining = false }
-        while !answering, let part = queued.popFirst() {
+        while !answering, !closing, let part = queued.popFirst() {
             handle(part, context: context)
         }
         if queued.isEmpty, readHeld {
@@ -266,6 +269,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         metrics?.request(
             operation: response.operation ?? family, status: response.status.code, family: family, started: started)
         let keepAlive = keepAlive && !tracker.isDraining
+        if !keepAlive { closing = true }
         var headers = response.headers
         var buffer: ByteBuffer
         var sensitive: UnsafeMutableRawBufferPointer? = nil

@@ -581,6 +581,9 @@ CASES: list[Case] = [
                                         % len(SMUGGLED_REQ) + SMUGGLED_REQ), PROTO()),
     Case("smuggle-pipelined-after-connection-close", raw(HEALTH + b"Connection: close\r\n\r\n" + SMUGGLED_REQ),
          ONE_OK(200), tcp=True),
+    Case("smuggle-pipelined-after-chunked-413", raw(LIST + b"Transfer-Encoding: chunked\r\n\r\n"
+                                                    + b"%x\r\n" % 70000 + b"x" * 70000 + b"\r\n0\r\n\r\n"
+                                                    + SMUGGLED_REQ), ONE_OK(413), tcp=True),
     Case("smuggle-request-inside-get-body", raw(HEALTH + b"Connection: close\r\nContent-Length: %d\r\n\r\n"
                                                 % len(SMUGGLED_REQ) + SMUGGLED_REQ), ONE_OK(200)),
     Case("smuggle-bare-lf-headers", raw(b"GET /health HTTP/1.1\r\nHost: x\nContent-Length: %d\r\n"
