@@ -74,11 +74,24 @@ public struct HTTPRequest: Sendable {
     /// The query's `name=value` pairs, percent-decoded; a name without `=` maps to "", and a
     /// repeated name keeps its last value.
     public var queryItems: [String: String] {
+        func decoded(_ text: Substring) -> String {
+            String(decoding: SigV4Verifier.percentDecode(text), as: UTF8.self)
+        }
+        // Split as bytes: the Character-based split was 4% of an extension GET.
         var items: [String: String] = [:]
-        for item in query.split(separator: "&") {
-            let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            items[String(decoding: SigV4Verifier.percentDecode(pair[0]), as: UTF8.self)] =
-                pair.count > 1 ? String(decoding: SigV4Verifier.percentDecode(pair[1]), as: UTF8.self) : ""
+        let bytes = query.utf8
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.endIndex
+            if start < end {
+                let item = query[start..<end]
+                if let equals = item.utf8.firstIndex(of: UInt8(ascii: "=")) {
+                    items[decoded(item[..<equals])] = decoded(item[item.utf8.index(after: equals)...])
+                } else {
+                    items[decoded(item)] = ""
+                }
+            }
+            start = end < bytes.endIndex ? bytes.index(after: end) : end
         }
         return items
     }

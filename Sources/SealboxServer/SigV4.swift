@@ -191,12 +191,13 @@ public struct SigV4Verifier: Sendable {
     /// Decodes `%XX` escapes and `+` (as a space), as query strings carry them.
     static func percentDecode(_ text: Substring) -> [UInt8] {
         var out: [UInt8] = []
-        var iterator = Array(text.utf8).makeIterator()
+        out.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
-                let decoded = Hex.decode([high, low])
+                let high = hexValue(high), let low = hexValue(low)
             {
-                out.append(decoded[0])
+                out.append(high << 4 | low)
             } else if byte == UInt8(ascii: "+") {
                 out.append(UInt8(ascii: " "))
             } else {
@@ -204,6 +205,15 @@ public struct SigV4Verifier: Sendable {
             }
         }
         return out
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     /// Parses `yyyyMMdd'T'HHmmss'Z'` into seconds since the epoch.

@@ -1,0 +1,32 @@
+import NIOHTTP1
+import Testing
+
+@testable import SealboxServer
+
+@Suite struct HTTPRequestTests {
+    private func request(_ uri: String) -> HTTPRequest {
+        HTTPRequest(
+            head: HTTPRequestHead(version: .http1_1, method: .GET, uri: uri), body: [],
+            connection: ConnectionInfo(transport: .tcp))
+    }
+
+    @Test func pathAndSegmentsSkipEmptySegments() {
+        let parsed = request("//v1//leases/ab%2Fc/redeem/?x=1")
+        #expect(parsed.path == "//v1//leases/ab%2Fc/redeem/")
+        #expect(parsed.query == "x=1")
+        #expect(parsed.pathSegments == ["v1", "leases", "ab%2Fc", "redeem"])
+        #expect(request("/").pathSegments.isEmpty)
+        #expect(request("/é/ü?").pathSegments == ["é", "ü"])
+        #expect(request("/health").query.isEmpty)
+    }
+
+    @Test func queryItemsArePercentDecodedPairs() {
+        let items = request("/p?name=%2Fapp%2fdb&withDecryption=true&flag&&a=b=c&sp=a+b&bad=%zz1&k=1&k=2&=v").queryItems
+        #expect(
+            items == [
+                "name": "/app/db", "withDecryption": "true", "flag": "", "a": "b=c", "sp": "a b", "bad": "%1",
+                "k": "2", "": "v",
+            ])
+        #expect(request("/p").queryItems.isEmpty)
+    }
+}
