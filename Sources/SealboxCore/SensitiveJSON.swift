@@ -119,26 +119,44 @@ public struct SensitiveJSON: Sendable {
             offset += 1
         }
 
-        mutating func put(_ text: String) {
-            for byte in text.utf8 { put(byte) }
+        /// Copies a run of bytes at once: per-byte writes were most of a render.
+        mutating func put(_ bytes: UnsafeRawBufferPointer) {
+            if let buffer, !bytes.isEmpty {
+                UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + bytes.count]).copyMemory(from: bytes)
+            }
+            offset += bytes.count
         }
 
-        mutating func escaped(_ bytes: some Sequence<UInt8>) {
+        mutating func put(_ text: String) {
+            var text = text
+            text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+        }
+
+        mutating func escaped(_ text: String) {
+            var text = text
+            text.withUTF8 { escaped(UnsafeRawBufferPointer($0)) }
+        }
+
+        /// The bytes as a JSON string; runs that need no escape are copied whole.
+        mutating func escaped(_ bytes: UnsafeRawBufferPointer) {
             put(UInt8(ascii: "\""))
-            for byte in bytes {
+            var start = 0
+            for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5c {
+                put(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+                start = index + 1
                 switch byte {
                 case UInt8(ascii: "\""): put("\\\"")
                 case UInt8(ascii: "\\"): put("\\\\")
                 case 0x0a: put("\\n")
                 case 0x0d: put("\\r")
                 case 0x09: put("\\t")
-                case 0..<0x20:
+                default:
                     put("\\u00")
                     put(Self.hex[Int(byte >> 4)])
                     put(Self.hex[Int(byte & 0x0f)])
-                default: put(byte)
                 }
             }
+            put(UnsafeRawBufferPointer(rebasing: bytes[start...]))
             put(UInt8(ascii: "\""))
         }
 
@@ -148,7 +166,7 @@ public struct SensitiveJSON: Sendable {
             put(UInt8(ascii: "{"))
             for (index, (name, value)) in json.members.enumerated() {
                 if index > 0 { put(UInt8(ascii: ",")) }
-                escaped(name.utf8)
+                escaped(name)
                 put(UInt8(ascii: ":"))
                 write(value)
             }
@@ -158,7 +176,7 @@ public struct SensitiveJSON: Sendable {
         mutating func write(_ value: Value) {
             switch value {
             case .string(let text):
-                escaped(text.utf8)
+                escaped(text)
             case .secretString(let secret):
                 secret.withUnsafeBytes { escaped($0) }
             case .secretBase64(let secret):
