@@ -188,17 +188,19 @@ public final class KMS: Sendable {
     /// Refuses unless the policy grants this request's action on the key, named by id, ARN or any
     /// of its aliases.
     func authorize(_ key: LiveKey, _ context: RequestContext) throws(AWSError) {
+        // Built once: an ARN is a fresh string each time, and this runs on every Decrypt.
+        let arn = key.arn(context)
         guard context.authorization.policy != nil else {
-            context.trail?.add(key.arn(context))
+            context.trail?.add(arn)
             return
         }
-        let names = [key.id.description, key.arn(context)] + (aliasesByKey[key.id] ?? [])
+        let names = [key.id.description, arn] + (aliasesByKey[key.id] ?? [])
         // A grant on any of the key's names covers the key.
         if names.contains(where: { context.authorization.allows(context.action, [$0]) }) {
-            context.trail?.add(key.arn(context))
+            context.trail?.add(arn)
             return
         }
-        try context.authorize([key.arn(context)])
+        try context.authorize([arn])
     }
 
     /// Creates a key with fresh material as version 1.
