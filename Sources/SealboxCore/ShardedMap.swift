@@ -26,11 +26,15 @@ final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     /// Replaces every entry at once, each shard's dictionary built at its final size.
     /// - Parameter entries: the new contents.
-    func replaceAll(with entries: [(Key, Value)]) {
-        var parts = shards.map { _ in [Key: Value](minimumCapacity: entries.count / shards.count + 1) }
-        for (key, value) in entries {
-            parts[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))][key] = value
-        }
+    /// Replaces every entry with those `fill` adds. The new shards are built without a lock and
+    /// swapped in one by one, so a large load is never held twice.
+    /// - Parameter fill: called once with `reserve` (the number of entries to expect) and `add`.
+    func replaceAll(_ fill: (_ reserve: (Int) -> Void, _ add: (Key, Value) -> Void) throws -> Void) rethrows {
+        var parts = shards.map { _ in [Key: Value]() }
+        let count = UInt(shards.count)
+        try fill(
+            { total in for index in parts.indices { parts[index].reserveCapacity(total / Int(count) + 1) } },
+            { key, value in parts[Int(UInt(bitPattern: key.hashValue) % count)][key] = value })
         for (shard, part) in zip(shards, parts) { shard.withLock { $0 = part } }
     }
 

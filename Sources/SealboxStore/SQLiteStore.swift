@@ -277,18 +277,20 @@ public final class SQLiteStore: KeyStore, ParameterStore {
 
     /// One pass over the versions in name order, so parameters come out sorted and grouped without
     /// a dictionary of every name; start-up time with 100,000 parameters is mostly this loop.
-    public func loadParameters() throws -> [StoredParameter] {
+    public func loadParameters(reserve: (Int) -> Void, _ body: (StoredParameter) throws -> Void) throws {
         try database.read { db in
             var tags: [String: [KeyTag]] = [:]
             let tagged = try Row.fetchAll(db, sql: "SELECT name, tags FROM ssm_parameters WHERE tags <> '[]'")
             for row in tagged {
                 tags[row[0]] = try JSONDecoder().decode([KeyTag].self, from: Data((row[1] as String).utf8))
             }
-            var parameters: [StoredParameter] = []
-            parameters.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM ssm_parameters") ?? 0)
+            reserve(try Int.fetchOne(db, sql: "SELECT count(*) FROM ssm_parameters") ?? 0)
+            var current: StoredParameter? = nil
             // Writers and key references repeat across parameters: keep one copy of each.
             var interned: [String: String] = [:]
             func intern(_ text: String) -> String {
+                // Up to 15 bytes a String is stored inline: nothing to share, and hashing costs.
+                if text.utf8.count <= 15 { return text }
                 if let known = interned[text] { return known }
                 interned[text] = text
                 return text
@@ -309,13 +311,14 @@ public final class SQLiteStore: KeyStore, ParameterStore {
                     modifiedBy: intern(row[9]), labels: try Self.strings(row[10]), contextArn: row[11],
                     value: Array(row[12] as Data))
                 let name: String = row[0]
-                if let last = parameters.last, last.name == name {
-                    parameters[parameters.count - 1].versions.append(version)
+                if current?.name == name {
+                    current?.versions.append(version)
                 } else {
-                    parameters.append(StoredParameter(name: name, tags: tags[name] ?? [], versions: [version]))
+                    if let done = current { try body(done) }
+                    current = StoredParameter(name: name, tags: tags[name] ?? [], versions: [version])
                 }
             }
-            return parameters
+            if let done = current { try body(done) }
         }
     }
 

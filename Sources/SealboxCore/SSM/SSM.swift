@@ -37,10 +37,18 @@ public final class SSM: Sendable {
 
     /// Rebuilds the in-memory state from the store.
     public func reload() throws {
-        let loaded = try store.loadParameters()
-        parameters.replaceAll(with: loaded.map { ($0.name, $0) })
-        // The store returns names in byte order; sorting a sorted array is one linear pass.
-        index.withLock { $0 = loaded.map(\.name).sorted() }
+        var names: [String] = []
+        try parameters.replaceAll { reserve, add in
+            try store.loadParameters(reserve: {
+                reserve($0)
+                names.reserveCapacity($0)
+            }) { parameter in
+                names.append(parameter.name)
+                add(parameter.name, parameter)
+            }
+        }
+        // The store gives names in byte order; sorting a sorted array is one linear pass.
+        index.withLock { $0 = names.sorted() }
     }
 
     /// The number of parameters, for status reports.
