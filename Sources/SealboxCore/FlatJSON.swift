@@ -3,15 +3,18 @@
 /// Decrypt's CPU.
 ///
 /// Anything else (`\u` escapes, numbers, null, arrays, nested objects, invalid UTF-8, duplicate
-/// keys) gives nil, and the caller decodes with `JSONDecoder`, which then also reports any error. A
-/// request that parses here means the same as it does there: keys are matched as
-/// ``AWSJSON/decode(_:from:)`` matches them (first letter lowercased), and unknown members are
-/// ignored.
+/// keys, more than ``maxMembers`` members) gives nil, and the caller decodes with `JSONDecoder`,
+/// which then also reports any error. A request that parses here means the same as it does there:
+/// keys are matched as ``AWSJSON/decode(_:from:)`` matches them (first letter lowercased), and
+/// unknown members are ignored.
 struct FlatJSONObject {
     enum Value: Equatable {
         case string(String)
         case bool(Bool)
     }
+
+    /// More members than this, and the body goes to `JSONDecoder`.
+    static let maxMembers = 16
 
     private var members: [(key: String, value: Value)] = []
 
@@ -71,7 +74,9 @@ struct FlatJSONObject {
             guard take(UInt8(ascii: "{")) else { return nil }
             if take(UInt8(ascii: "}")) { return end() ? members : nil }
             repeat {
-                guard let key = string() else { return nil }
+                // The hot shapes have a handful of members; a body with many is left to JSONDecoder,
+                // so that the duplicate-key check here never turns quadratic on an event loop.
+                guard members.count < FlatJSONObject.maxMembers, let key = string() else { return nil }
                 guard take(UInt8(ascii: ":")), let value = value() else { return nil }
                 members.append((AWSJSON.memberName(key), value))
             } while take(UInt8(ascii: ","))

@@ -69,6 +69,17 @@ import Testing
         }
     }
 
+    @Test func manyMembersAreLeftToJSONDecoder() throws {
+        func body(members: Int) -> [UInt8] {
+            let extra = (1..<members).map { #","m\#($0)":"x""# }.joined()
+            return Array(#"{"CiphertextBlob":"\#(Self.blob)"\#(extra)}"#.utf8)
+        }
+        #expect(FlatJSONObject(body(members: FlatJSONObject.maxMembers)) != nil)
+        let many = body(members: FlatJSONObject.maxMembers + 1)
+        #expect(FlatJSONObject(many) == nil)
+        #expect(try AWSJSON.decode(DecryptRequest.self, from: many).ciphertextBlob != nil)
+    }
+
     @Test func getParameterBodiesTakeTheFastPath() throws {
         let body = Array(#"{"Name":"/app/db/password","WithDecryption":true}"#.utf8)
         let fast = try #require(FlatJSONObject(body).flatMap(NameRequest.init(flat:)))
