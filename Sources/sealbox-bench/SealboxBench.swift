@@ -79,12 +79,7 @@ struct Run: AsyncParsableCommand {
     {
         switch workload {
         case .decrypt:
-            let created = try await call(setup, "TrentService.CreateKey", ["Description": "sealbox-bench"])
-            let keyId = (created["KeyMetadata"] as! [String: Any])["KeyId"] as! String
-            let plaintext = Data((0..<32).map { UInt8($0) }).base64EncodedString()
-            let blob =
-                try await call(setup, "TrentService.Encrypt", ["KeyId": keyId, "Plaintext": plaintext])[
-                    "CiphertextBlob"] as! String
+            let (_, blob) = try await createBenchKey(setup, "sealbox-bench")
             let body = try JSONSerialization.data(withJSONObject: ["CiphertextBlob": blob])
             return { connection in try await expect200(connection, "TrentService.Decrypt", Array(body)) }
         case .getParameter:
