@@ -79,6 +79,17 @@ public enum Hex {
         return raw.count * 2
     }
 
+    /// The value of one hex digit (either case); nil for any other byte.
+    /// - Parameter digit: the digit as UTF-8.
+    public static func value(ofDigit digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
     /// Decodes hex (either case); nil on odd length or a non-hex character.
     /// - Parameter text: the hex digits as UTF-8.
     public static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
@@ -87,18 +98,12 @@ public enum Hex {
         out.reserveCapacity(text.count / 2)
         var high: UInt8? = nil
         for char in text {
-            let value: UInt8
-            switch char {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = char - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = char - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = char - UInt8(ascii: "A") + 10
-            default: return nil
-            }
+            guard let nibble = value(ofDigit: char) else { return nil }
             if let h = high {
-                out.append(h << 4 | value)
+                out.append(h << 4 | nibble)
                 high = nil
             } else {
-                high = value
+                high = nibble
             }
         }
         return out

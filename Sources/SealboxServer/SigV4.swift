@@ -195,7 +195,7 @@ public struct SigV4Verifier: Sendable {
         var iterator = text.utf8.makeIterator()
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
-                let high = hexValue(high), let low = hexValue(low)
+                let high = Hex.value(ofDigit: high), let low = Hex.value(ofDigit: low)
             {
                 out.append(high << 4 | low)
             } else if byte == UInt8(ascii: "+") {
@@ -205,15 +205,6 @@ public struct SigV4Verifier: Sendable {
             }
         }
         return out
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// Parses `yyyyMMdd'T'HHmmss'Z'` into seconds since the epoch.
