@@ -141,26 +141,14 @@ public struct SensitiveJSON: Sendable {
         mutating func escaped(_ bytes: UnsafeRawBufferPointer) {
             put(UInt8(ascii: "\""))
             var start = 0
-            for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5c {
+            for (index, byte) in bytes.enumerated() where JSONText.needsEscape(byte) {
                 put(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
                 start = index + 1
-                switch byte {
-                case UInt8(ascii: "\""): put("\\\"")
-                case UInt8(ascii: "\\"): put("\\\\")
-                case 0x0a: put("\\n")
-                case 0x0d: put("\\r")
-                case 0x09: put("\\t")
-                default:
-                    put("\\u00")
-                    put(Self.hex[Int(byte >> 4)])
-                    put(Self.hex[Int(byte & 0x0f)])
-                }
+                JSONText.escape(byte) { put($0) }
             }
             put(UnsafeRawBufferPointer(rebasing: bytes[start...]))
             put(UInt8(ascii: "\""))
         }
-
-        private static let hex = Array("0123456789abcdef".utf8)
 
         mutating func object(_ json: SensitiveJSON) {
             put(UInt8(ascii: "{"))

@@ -331,17 +331,38 @@ package enum JSONText {
     package static func appendQuoted(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                out.append(UInt8(ascii: "\\"))
-                out.append(byte)
-            case UInt8(ascii: "\n"): out.append(contentsOf: #"\n"#.utf8)
-            case UInt8(ascii: "\r"): out.append(contentsOf: #"\r"#.utf8)
-            case UInt8(ascii: "\t"): out.append(contentsOf: #"\t"#.utf8)
-            case ..<0x20: out.append(contentsOf: #"\u00"#.utf8 + Hex.encodeASCII([byte]))
-            default: out.append(byte)
-            }
+            if needsEscape(byte) { escape(byte) { out.append($0) } } else { out.append(byte) }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether a byte must be escaped inside a JSON string: a control character, `"` or `\`.
+    /// - Parameter byte: one byte of UTF-8 text.
+    package static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
+    /// Emits the escape of a byte that needs one: `\"`, `\\`, `\n`, `\r`, `\t`, or `\u00XX`.
+    /// Shared by these lines and by `SensitiveJSON`, which writes into guarded memory.
+    /// - Parameters:
+    ///   - byte: a byte for which ``needsEscape(_:)`` holds.
+    ///   - emit: takes each byte of the escape in turn.
+    package static func escape(_ byte: UInt8, _ emit: (UInt8) -> Void) {
+        emit(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): emit(byte)
+        case UInt8(ascii: "\n"): emit(UInt8(ascii: "n"))
+        case UInt8(ascii: "\r"): emit(UInt8(ascii: "r"))
+        case UInt8(ascii: "\t"): emit(UInt8(ascii: "t"))
+        default:
+            // Digit by digit, never through an array: the byte may be part of a secret.
+            for digit in [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")] { emit(digit) }
+            emit(hexDigit(byte >> 4))
+            emit(hexDigit(byte & 0x0f))
+        }
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 }
