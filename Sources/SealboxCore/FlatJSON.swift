@@ -8,7 +8,7 @@
 /// keys are matched as ``AWSJSON/decode(_:from:)`` matches them (first letter lowercased), and
 /// unknown members are ignored.
 struct FlatJSONObject {
-    enum Value: Equatable {
+    enum Value {
         case string(String)
         case bool(Bool)
     }
@@ -21,15 +21,12 @@ struct FlatJSONObject {
     /// Parses `body`; nil unless it is one flat object as described above.
     /// - Parameter body: the request body.
     init?(_ body: [UInt8]) {
-        let parsed: [(String, Value)]? = body.withUnsafeBufferPointer { bytes in
+        let parsed = body.withUnsafeBufferPointer { bytes in
             var scanner = Scanner(bytes: bytes)
             return scanner.object()
         }
         guard let parsed else { return nil }
-        for (key, value) in parsed {
-            guard !members.contains(where: { $0.key == key }) else { return nil }
-            members.append((key, value))
-        }
+        members = parsed
     }
 
     /// The string member `key`, if there is one.
@@ -69,8 +66,9 @@ struct FlatJSONObject {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
 
-        mutating func object() -> [(String, Value)]? {
-            var members: [(String, Value)] = []
+        /// The members, keys recased; nil on anything but a flat object, or on a repeated key.
+        mutating func object() -> [(key: String, value: Value)]? {
+            var members: [(key: String, value: Value)] = []
             guard take(UInt8(ascii: "{")) else { return nil }
             if take(UInt8(ascii: "}")) { return end() ? members : nil }
             repeat {
@@ -78,7 +76,9 @@ struct FlatJSONObject {
                 // so that the duplicate-key check here never turns quadratic on an event loop.
                 guard members.count < FlatJSONObject.maxMembers, let key = string() else { return nil }
                 guard take(UInt8(ascii: ":")), let value = value() else { return nil }
-                members.append((AWSJSON.memberName(key), value))
+                let name = AWSJSON.memberName(key)
+                guard !members.contains(where: { $0.key == name }) else { return nil }
+                members.append((name, value))
             } while take(UInt8(ascii: ","))
             guard take(UInt8(ascii: "}")), end() else { return nil }
             return members

@@ -24,8 +24,6 @@ final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         shards.flatMap { shard in shard.withLock { Array($0.values) } }
     }
 
-    /// Replaces every entry at once, each shard's dictionary built at its final size.
-    /// - Parameter entries: the new contents.
     /// Replaces every entry with those `fill` adds. The new shards are built without a lock and
     /// swapped in one by one, so a large load is never held twice.
     /// - Parameter fill: called once with `reserve` (the number of entries to expect) and `add`.
