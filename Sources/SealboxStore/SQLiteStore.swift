@@ -286,15 +286,7 @@ public final class SQLiteStore: KeyStore, ParameterStore {
             }
             reserve(try Int.fetchOne(db, sql: "SELECT count(*) FROM ssm_parameters") ?? 0)
             var current: StoredParameter? = nil
-            // Writers and key references repeat across parameters: keep one copy of each.
-            var interned: [String: String] = [:]
-            func intern(_ text: String) -> String {
-                // Up to 15 bytes a String is stored inline: nothing to share, and hashing costs.
-                if text.utf8.count <= 15 { return text }
-                if let known = interned[text] { return known }
-                interned[text] = text
-                return text
-            }
+            var pool = ParameterMetadataPool()
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
@@ -303,13 +295,12 @@ public final class SQLiteStore: KeyStore, ParameterStore {
                     FROM ssm_parameter_versions ORDER BY name, version
                     """)
             while let row = try rows.next() {
+                let metadata = ParameterMetadata(
+                    keyId: row[3], description: row[4], allowedPattern: row[5], tier: row[6], dataType: row[7],
+                    modifiedBy: row[9], labels: try Self.strings(row[10]))
                 let version = ParameterVersionRecord(
-                    version: row[1], type: ParameterType(rawValue: row[2]) ?? .string,
-                    keyId: (row[3] as String?).map(intern),
-                    description: row[4],
-                    allowedPattern: row[5], tier: intern(row[6]), dataType: intern(row[7]), modified: row[8],
-                    modifiedBy: intern(row[9]), labels: try Self.strings(row[10]), contextArn: row[11],
-                    value: Array(row[12] as Data))
+                    version: row[1], type: ParameterType(rawValue: row[2]) ?? .string, metadata: metadata,
+                    modified: row[8], contextArn: row[11], value: Array(row[12] as Data), pool: &pool)
                 let name: String = row[0]
                 if current?.name == name {
                     current?.versions.append(version)

@@ -38,6 +38,32 @@ import Testing
         #expect(loaded[0].versions[1].description == "v2")
     }
 
+    @Test func loadedVersionsShareEqualMetadataAndStayIndependentValues() throws {
+        let store = try SQLiteStore()
+        // Alternating metadata, as String and SecureString parameters interleave in name order.
+        let names = (10..<22).map { "/shared/p\($0)" }
+        for (index, name) in names.enumerated() {
+            var version = Self.version(1, name)
+            version.description = index % 2 == 0 ? "even" : "odd"
+            try store.apply(
+                ParameterChange(
+                    parameter: StoredParameter(name: name, tags: [], versions: [version]), writtenVersions: [1]))
+        }
+        var loaded = try store.loadParameters().map { $0.versions[0] }
+        #expect(loaded.count == 12)
+        #expect(loaded[0].sharesMetadata(with: loaded[10]))
+        #expect(loaded[1].sharesMetadata(with: loaded[11]))
+        #expect(!loaded[0].sharesMetadata(with: loaded[1]))
+        #expect(loaded.map(\.description) == (0..<12).map { $0 % 2 == 0 ? "even" : "odd" })
+
+        loaded[0].labels.append("release")
+        #expect(loaded[0].labels == ["release"])
+        #expect(loaded[2].labels.isEmpty)
+        #expect(!loaded[0].sharesMetadata(with: loaded[2]))
+        #expect(loaded[2].sharesMetadata(with: loaded[4]))
+        #expect(String(decoding: loaded[3].value, as: UTF8.self) == "/shared/p13")
+    }
+
     @Test func aVersion3FileIsMigratedWithEveryFieldIntact() throws {
         let path = SQLiteStoreTests.temporaryPath()
         do {

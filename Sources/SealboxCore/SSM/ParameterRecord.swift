@@ -5,23 +5,109 @@ public enum ParameterType: String, Codable, Sendable, CaseIterable {
     case secureString = "SecureString"
 }
 
-/// One version of a parameter, with the metadata it was written with.
-public struct ParameterVersionRecord: Sendable {
-    public var version: Int
-    public var type: ParameterType
+/// What a version was written with besides its value: almost always the same few values across
+/// thousands of parameters, so versions share one copy (see ``ParameterMetadataPool``).
+public struct ParameterMetadata: Hashable, Sendable {
     /// For SecureString: the key reference as the writer gave it (default `alias/aws/ssm`).
     public var keyId: String?
     public var description: String?
     public var allowedPattern: String?
     public var tier: String
     public var dataType: String
-    public var modified: Double
     public var modifiedBy: String
     public var labels: [String]
+
+    /// - Parameters: see the properties.
+    public init(
+        keyId: String?, description: String?, allowedPattern: String?, tier: String, dataType: String,
+        modifiedBy: String, labels: [String]
+    ) {
+        self.keyId = keyId
+        self.description = description
+        self.allowedPattern = allowedPattern
+        self.tier = tier
+        self.dataType = dataType
+        self.modifiedBy = modifiedBy
+        self.labels = labels
+    }
+}
+
+/// An immutable ``ParameterMetadata`` that many versions can point to.
+final class SharedParameterMetadata: Sendable {
+    let metadata: ParameterMetadata
+
+    init(_ metadata: ParameterMetadata) { self.metadata = metadata }
+}
+
+/// Gives equal metadata one shared copy while many versions are built, as at start-up.
+public struct ParameterMetadataPool {
+    private var shared: [ParameterMetadata: SharedParameterMetadata] = [:]
+    // Versions read in name order mostly repeat one of the last few: comparing a few short strings
+    // is cheaper than hashing them.
+    private var recent: [SharedParameterMetadata] = []
+    private var next = 0
+
+    public init() {}
+
+    mutating func share(_ metadata: ParameterMetadata) -> SharedParameterMetadata {
+        for candidate in recent where candidate.metadata == metadata { return candidate }
+        let found = shared[metadata] ?? SharedParameterMetadata(metadata)
+        // Unique descriptions would otherwise make the pool as large as the store.
+        if shared.count < 4096 { shared[metadata] = found }
+        if recent.count < 4 {
+            recent.append(found)
+        } else {
+            recent[next] = found
+            next = (next + 1) % recent.count
+        }
+        return found
+    }
+}
+
+/// One version of a parameter, with the metadata it was written with.
+public struct ParameterVersionRecord: Sendable {
+    public var version: Int
+    public var type: ParameterType
+    public var modified: Double
     /// For SecureString: the parameter ARN bound as encryption context when the value was sealed.
     public var contextArn: String?
     /// String and StringList: the UTF-8 text. SecureString: an envelope v2 token, never plaintext.
     public var value: [UInt8]
+    private var shared: SharedParameterMetadata
+
+    /// The metadata; setting it gives this version its own copy.
+    public var metadata: ParameterMetadata {
+        get { shared.metadata }
+        set { shared = SharedParameterMetadata(newValue) }
+    }
+    public var keyId: String? {
+        get { shared.metadata.keyId }
+        set { metadata.keyId = newValue }
+    }
+    public var description: String? {
+        get { shared.metadata.description }
+        set { metadata.description = newValue }
+    }
+    public var allowedPattern: String? {
+        get { shared.metadata.allowedPattern }
+        set { metadata.allowedPattern = newValue }
+    }
+    public var tier: String {
+        get { shared.metadata.tier }
+        set { metadata.tier = newValue }
+    }
+    public var dataType: String {
+        get { shared.metadata.dataType }
+        set { metadata.dataType = newValue }
+    }
+    public var modifiedBy: String {
+        get { shared.metadata.modifiedBy }
+        set { metadata.modifiedBy = newValue }
+    }
+    public var labels: [String] {
+        get { shared.metadata.labels }
+        set { metadata.labels = newValue }
+    }
 
     /// - Parameters: see the properties.
     public init(
@@ -38,19 +124,46 @@ public struct ParameterVersionRecord: Sendable {
         contextArn: String?,
         value: [UInt8]
     ) {
+        let metadata = ParameterMetadata(
+            keyId: keyId, description: description, allowedPattern: allowedPattern, tier: tier, dataType: dataType,
+            modifiedBy: modifiedBy, labels: labels)
+        self.init(
+            version: version, type: type, metadata: SharedParameterMetadata(metadata), modified: modified,
+            contextArn: contextArn, value: value)
+    }
+
+    /// A version whose metadata is shared with every equal one built through `pool`.
+    /// - Parameters:
+    ///   - pool: where equal metadata is kept once.
+    ///   - others: see the properties.
+    public init(
+        version: Int,
+        type: ParameterType,
+        metadata: ParameterMetadata,
+        modified: Double,
+        contextArn: String?,
+        value: [UInt8],
+        pool: inout ParameterMetadataPool
+    ) {
+        self.init(
+            version: version, type: type, metadata: pool.share(metadata), modified: modified, contextArn: contextArn,
+            value: value)
+    }
+
+    private init(
+        version: Int, type: ParameterType, metadata: SharedParameterMetadata, modified: Double, contextArn: String?,
+        value: [UInt8]
+    ) {
         self.version = version
         self.type = type
-        self.keyId = keyId
-        self.description = description
-        self.allowedPattern = allowedPattern
-        self.tier = tier
-        self.dataType = dataType
         self.modified = modified
-        self.modifiedBy = modifiedBy
-        self.labels = labels
         self.contextArn = contextArn
         self.value = value
+        self.shared = metadata
     }
+
+    /// Whether this version and `other` point to one shared copy of their metadata.
+    package func sharesMetadata(with other: ParameterVersionRecord) -> Bool { shared === other.shared }
 }
 
 /// A parameter with all its kept versions, oldest first.
