@@ -1,22 +1,37 @@
+import OrderedCollections
 import SealboxCrypto
 
 /// A dictionary split over independently locked shards, so concurrent readers of different keys
 /// never contend on one lock. Values should be immutable snapshots: readers hold no lock while they
 /// use them.
+///
+/// Each shard is an `OrderedDictionary`: entries sit in dense arrays behind a compact index table,
+/// where a `Dictionary` keeps a key and a value in every bucket, empty ones included. With 100,000
+/// parameters that is about half the memory. Order means nothing here, so removal swaps the entry
+/// with the last one and stays O(1).
 final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private let shards: [Locked<[Key: Value]>]
+    private let shards: [Locked<OrderedDictionary<Key, Value>>]
 
     init(shardCount: Int = 16) {
         shards = (0..<shardCount).map { _ in Locked([:]) }
     }
 
-    private func shard(_ key: Key) -> Locked<[Key: Value]> {
+    private func shard(_ key: Key) -> Locked<OrderedDictionary<Key, Value>> {
         shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
     }
 
     subscript(key: Key) -> Value? {
         get { shard(key).withLock { $0[key] } }
-        set { shard(key).withLock { $0[key] = newValue } }
+        set {
+            shard(key).withLock { table in
+                if let newValue {
+                    table[key] = newValue
+                } else if let index = table.index(forKey: key) {
+                    table.swapAt(index, table.count - 1)
+                    table.removeLast()
+                }
+            }
+        }
     }
 
     /// Every value, shard by shard; for listings, never for the hot path.
@@ -28,7 +43,7 @@ final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// swapped in one by one, so a large load is never held twice.
     /// - Parameter fill: called once with `reserve` (the number of entries to expect) and `add`.
     func replaceAll(_ fill: (_ reserve: (Int) -> Void, _ add: (Key, Value) -> Void) throws -> Void) rethrows {
-        var parts = shards.map { _ in [Key: Value]() }
+        var parts = shards.map { _ in OrderedDictionary<Key, Value>() }
         let count = UInt(shards.count)
         try fill(
             { total in for index in parts.indices { parts[index].reserveCapacity(total / Int(count) + 1) } },
