@@ -7,6 +7,8 @@ import SealboxCrypto
 /// acknowledged write survives `kill -9` and power loss. An in-memory database serves `--ephemeral`.
 public final class SQLiteStore: KeyStore, ParameterStore {
     private let database: DatabaseQueue
+    /// The file, for a second read-only connection; nil in memory.
+    private let path: String?
 
     /// Opens (creating and migrating if needed) the store at `path`.
     /// - Parameter path: the SQLite file.
@@ -20,6 +22,7 @@ public final class SQLiteStore: KeyStore, ParameterStore {
         }
         configuration.busyMode = .timeout(5)
         database = try DatabaseQueue(path: path, configuration: configuration)
+        self.path = path
         let pending = try database.read { db in try Self.migrator.hasCompletedMigrations(db) == false }
         try Self.migrator.migrate(database)
         // A migration that rebuilt a table leaves its old pages free; give them back once.
@@ -29,6 +32,7 @@ public final class SQLiteStore: KeyStore, ParameterStore {
     /// An in-memory store: nothing touches the disk.
     public init() throws {
         database = try DatabaseQueue()
+        path = nil
         try Self.migrator.migrate(database)
     }
 
@@ -275,42 +279,100 @@ public final class SQLiteStore: KeyStore, ParameterStore {
 
     // MARK: Parameters
 
+    /// Stores with at least this many parameters are read in two halves at once.
+    static let parallelLoadThreshold = 10_000
+
     /// One pass over the versions in name order, so parameters come out sorted and grouped without
     /// a dictionary of every name; start-up time with 100,000 parameters is mostly this loop.
+    ///
+    /// A large file store is read in two halves at once: the upper half on a second, read-only
+    /// connection in another thread, while `body` takes the lower half here, then the upper one.
+    /// The halves are separate read transactions, which is consistent because the SSM loads before
+    /// it writes anything.
     public func loadParameters(reserve: (Int) -> Void, _ body: (StoredParameter) throws -> Void) throws {
-        try database.read { db in
+        let (tags, count, split) = try database.read { db in
             var tags: [String: [KeyTag]] = [:]
             let tagged = try Row.fetchAll(db, sql: "SELECT name, tags FROM ssm_parameters WHERE tags <> '[]'")
             for row in tagged {
                 tags[row[0]] = try JSONDecoder().decode([KeyTag].self, from: Data((row[1] as String).utf8))
             }
-            reserve(try Int.fetchOne(db, sql: "SELECT count(*) FROM ssm_parameters") ?? 0)
-            var current: StoredParameter? = nil
-            var pool = ParameterMetadataPool()
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT name, version, type, key_id, description, allowed_pattern, tier, data_type, modified,
-                           modified_by, labels, context_arn, value
-                    FROM ssm_parameter_versions ORDER BY name, version
-                    """)
-            while let row = try rows.next() {
-                let metadata = ParameterMetadata(
-                    keyId: row[3], description: row[4], allowedPattern: row[5], tier: row[6], dataType: row[7],
-                    modifiedBy: row[9], labels: try Self.strings(row[10]))
-                let version = ParameterVersionRecord(
-                    version: row[1], type: ParameterType(rawValue: row[2]) ?? .string, metadata: metadata,
-                    modified: row[8], contextArn: row[11], value: Array(row[12] as Data), pool: &pool)
-                let name: String = row[0]
-                if current?.name == name {
-                    current?.versions.append(version)
-                } else {
-                    if let done = current { try body(done) }
-                    current = StoredParameter(name: name, tags: tags[name] ?? [], versions: [version])
+            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM ssm_parameters") ?? 0
+            guard path != nil, count >= Self.parallelLoadThreshold else { return (tags, count, String?.none) }
+            let middle = try String.fetchOne(
+                db, sql: "SELECT name FROM ssm_parameters ORDER BY name LIMIT 1 OFFSET ?", arguments: [count / 2])
+            return (tags, count, middle)
+        }
+        reserve(count)
+        guard let split, let path else {
+            try database.read { db in try Self.readParameters(db, tags: tags, below: nil, from: nil, body) }
+            return
+        }
+        let upper = Locked<Result<[StoredParameter], any Error>?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            let result = Result {
+                var configuration = Configuration()
+                configuration.readonly = true
+                // A scan reads each page once; the default 2 MiB cache would only leave holes in the heap.
+                configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -128") }
+                return try DatabaseQueue(path: path, configuration: configuration).read { db in
+                    var parameters: [StoredParameter] = []
+                    try Self.readParameters(db, tags: tags, below: nil, from: split) { parameters.append($0) }
+                    return parameters
                 }
             }
-            if let done = current { try body(done) }
+            upper.withLock { $0 = result }
+            finished.signal()
         }
+        let lower = Result {
+            try database.read { db in try Self.readParameters(db, tags: tags, below: split, from: nil, body) }
+        }
+        finished.wait()
+        try lower.get()
+        for parameter in try upper.withLock({ $0! }).get() { try body(parameter) }
+    }
+
+    /// The parameters with names in `from..<below` (either end open when nil), in name order.
+    private static func readParameters(
+        _ db: Database, tags: [String: [KeyTag]], below: String?, from: String?,
+        _ body: (StoredParameter) throws -> Void
+    ) throws {
+        var current: StoredParameter? = nil
+        var pool = ParameterMetadataPool()
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let from {
+            conditions.append("name >= ?")
+            arguments += [from]
+        }
+        if let below {
+            conditions.append("name < ?")
+            arguments += [below]
+        }
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT name, version, type, key_id, description, allowed_pattern, tier, data_type, modified,
+                       modified_by, labels, context_arn, value
+                FROM ssm_parameter_versions \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+                ORDER BY name, version
+                """, arguments: arguments)
+        while let row = try rows.next() {
+            let metadata = ParameterMetadata(
+                keyId: row[3], description: row[4], allowedPattern: row[5], tier: row[6], dataType: row[7],
+                modifiedBy: row[9], labels: try Self.strings(row[10]))
+            let version = ParameterVersionRecord(
+                version: row[1], type: ParameterType(rawValue: row[2]) ?? .string, metadata: metadata,
+                modified: row[8], contextArn: row[11], value: Array(row[12] as Data), pool: &pool)
+            let name: String = row[0]
+            if current?.name == name {
+                current?.versions.append(version)
+            } else {
+                if let done = current { try body(done) }
+                current = StoredParameter(name: name, tags: tags[name] ?? [], versions: [version])
+            }
+        }
+        if let done = current { try body(done) }
     }
 
     /// A JSON array of strings (labels); almost always empty.

@@ -64,6 +64,40 @@ import Testing
         #expect(String(decoding: loaded[3].value, as: UTF8.self) == "/shared/p13")
     }
 
+    @Test func aLargeFileStoreIsReadInTwoHalvesWithEveryParameterOnceInOrder() throws {
+        let path = SQLiteStoreTests.temporaryPath()
+        let count = SQLiteStore.parallelLoadThreshold + 11
+        // Written in number order, which is not byte order ("/big/p10" sorts before "/big/p2").
+        let names = (0..<count).map { "/big/p\($0)" }
+        let expected = names.sorted()
+        do {
+            let store = try SQLiteStore(path: path)
+            try store.apply(
+                names.enumerated().map { index, name in
+                    let versions = (1...(index % 3 == 0 ? 2 : 1)).map { Self.version($0, "\(name)#\($0)") }
+                    let tags = index % 1000 == 0 ? [KeyTag(key: "n", value: name)] : []
+                    return ParameterChange(
+                        parameter: StoredParameter(name: name, tags: tags, versions: versions),
+                        writtenVersions: versions.map(\.version))
+                })
+        }
+        let store = try SQLiteStore(path: path)
+        var reserved = 0
+        var loaded: [StoredParameter] = []
+        try store.loadParameters(reserve: { reserved = $0 }, { loaded.append($0) })
+        #expect(reserved == count)
+        // The index of the first misplaced name, rather than 10,000 names, when this fails.
+        try #require(loaded.count == count)
+        #expect(loaded.indices.first { loaded[$0].name != expected[$0] } == nil)
+        let byName = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        for parameter in loaded {
+            let index = byName[parameter.name]!
+            #expect(parameter.versions.map(\.version) == (index % 3 == 0 ? [1, 2] : [1]))
+            #expect(String(decoding: parameter.versions[0].value, as: UTF8.self) == "\(parameter.name)#1")
+            #expect(parameter.tags == (index % 1000 == 0 ? [KeyTag(key: "n", value: parameter.name)] : []))
+        }
+    }
+
     @Test func aVersion3FileIsMigratedWithEveryFieldIntact() throws {
         let path = SQLiteStoreTests.temporaryPath()
         do {
