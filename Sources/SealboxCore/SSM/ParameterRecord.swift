@@ -134,8 +134,9 @@ public struct ParameterVersionRecord: Sendable {
 
     /// A version whose metadata is shared with every equal one built through `pool`.
     /// - Parameters:
+    ///   - metadata: the metadata, stored once per distinct value in `pool`.
     ///   - pool: where equal metadata is kept once.
-    ///   - others: see the properties.
+    ///   - version, type, modified, contextArn, value: see the properties.
     public init(
         version: Int,
         type: ParameterType,
