@@ -309,7 +309,9 @@ public final class SQLiteStore: KeyStore, ParameterStore {
         }
         let upper = Locked<Result<[StoredParameter], any Error>?>(nil)
         let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        // A thread of its own: the caller blocks below, and may itself be a dispatch worker, so a
+        // queue of the same pool waits for a free worker: about a second on a one-CPU machine.
+        Thread {
             let result = Result {
                 var configuration = Configuration()
                 configuration.readonly = true
@@ -323,7 +325,7 @@ public final class SQLiteStore: KeyStore, ParameterStore {
             }
             upper.withLock { $0 = result }
             finished.signal()
-        }
+        }.start()
         let lower = Result {
             try database.read { db in try Self.readParameters(db, tags: tags, below: split, from: nil, body) }
         }
