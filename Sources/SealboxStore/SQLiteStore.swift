@@ -363,10 +363,10 @@ public final class SQLiteStore: KeyStore, ParameterStore {
             let metadata = ParameterMetadata(
                 keyId: row[3], description: row[4], allowedPattern: row[5], tier: row[6], dataType: row[7],
                 modifiedBy: row[9], labels: try Self.strings(row[10]))
-            let version = ParameterVersionRecord(
-                version: row[1], type: ParameterType(rawValue: row[2]) ?? .string, metadata: metadata,
-                modified: row[8], contextArn: row[11], value: Array(row[12] as Data), pool: &pool)
             let name: String = row[0]
+            let version = ParameterVersionRecord(
+                name: name, version: row[1], type: ParameterType(rawValue: row[2]) ?? .string, metadata: metadata,
+                modified: row[8], contextArn: row[11], value: Array(row[12] as Data), pool: &pool)
             if current?.name == name {
                 current?.versions.append(version)
             } else {
@@ -413,7 +413,7 @@ public final class SQLiteStore: KeyStore, ParameterStore {
                         parameter.name, version.version, version.type.rawValue, version.keyId, version.description,
                         version.allowedPattern, version.tier, version.dataType, version.modified,
                         version.modifiedBy, String(decoding: try encoder.encode(version.labels), as: UTF8.self),
-                        version.contextArn, Data(version.value),
+                        version.contextArn(name: parameter.name), Data(version.value),
                     ])
             }
             for number in change.removedVersions {

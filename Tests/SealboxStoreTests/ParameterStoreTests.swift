@@ -9,7 +9,7 @@ import Testing
 @Suite struct ParameterStoreTests {
     static func version(_ number: Int, _ value: String, labels: [String] = []) -> ParameterVersionRecord {
         ParameterVersionRecord(
-            version: number, type: .string, keyId: nil, description: "v\(number)", allowedPattern: nil,
+            name: "/test", version: number, type: .string, keyId: nil, description: "v\(number)", allowedPattern: nil,
             tier: "Standard", dataType: "text", modified: Double(number), modifiedBy: "uid:1000/pid:7",
             labels: labels, contextArn: nil, value: Array(value.utf8))
     }
@@ -62,6 +62,34 @@ import Testing
         #expect(!loaded[0].sharesMetadata(with: loaded[2]))
         #expect(loaded[2].sharesMetadata(with: loaded[4]))
         #expect(String(decoding: loaded[3].value, as: UTF8.self) == "/shared/p13")
+    }
+
+    @Test func contextArnsComeBackWholeAndSharePrefixesThatEndBeforeTheName() throws {
+        let store = try SQLiteStore()
+        let prefix = "arn:aws:ssm:eu-west-1:123456789012:parameter/"
+        let arns = [
+            "/app/db": prefix + "app/db",
+            "/app/key": prefix + "app/key",
+            "plain": prefix + "plain",
+            "/moved/here": prefix + "moved/elsewhere",
+            "/é": "é",
+        ]
+        for (name, arn) in arns {
+            let version = ParameterVersionRecord(
+                name: name, version: 1, type: .secureString, keyId: "alias/aws/ssm", description: nil,
+                allowedPattern: nil, tier: "Standard", dataType: "text", modified: 1, modifiedBy: "uid:0",
+                labels: [], contextArn: arn, value: [1])
+            #expect(version.contextArn(name: name) == arn)
+            try store.apply(
+                ParameterChange(
+                    parameter: StoredParameter(name: name, tags: [], versions: [version]), writtenVersions: [1]))
+        }
+        let loaded = Dictionary(uniqueKeysWithValues: try store.loadParameters().map { ($0.name, $0.versions[0]) })
+        for (name, arn) in arns { #expect(loaded[name]?.contextArn(name: name) == arn) }
+        // Both end in their names, so their prefixes are equal and so is the rest of their metadata.
+        #expect(try #require(loaded["/app/db"]).sharesMetadata(with: try #require(loaded["/app/key"])))
+        #expect(!(try #require(loaded["/app/db"]).sharesMetadata(with: try #require(loaded["/moved/here"]))))
+        #expect(Self.version(1, "text").contextArn(name: "/test") == nil)
     }
 
     @Test func aLargeFileStoreIsReadInTwoHalvesWithEveryParameterOnceInOrder() throws {
@@ -128,7 +156,7 @@ import Testing
         #expect(version.modified == 12.5)
         #expect(version.modifiedBy == "uid:1000/pid:7")
         #expect(version.labels == ["live"])
-        #expect(version.contextArn == "arn:aws:ssm:us-east-1:123456789012:parameter/app/db")
+        #expect(version.contextArn(name: "/app/db") == "arn:aws:ssm:us-east-1:123456789012:parameter/app/db")
         #expect(version.value == [1, 2])
         #expect(try store.integrityCheck() == ["ok"])
     }

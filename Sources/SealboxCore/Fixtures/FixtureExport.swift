@@ -30,7 +30,7 @@ extension Fixtures {
         var parameters: [[String: Any]] = []
         for name in ssm.sortedNames() {
             guard let latest = ssm.parameters[name]?.versions.last else { continue }
-            let value = try ssm.plaintext(of: latest, context)
+            let value = try ssm.plaintext(of: latest, named: name, context)
             var entry: [String: Any] = [
                 "name": name, "type": latest.type.rawValue,
                 "value": String(decoding: value.withUnsafeBytes(Array.init), as: UTF8.self),

@@ -119,7 +119,7 @@ extension Fixtures {
             fixture.description == nil || latest.description == fixture.description,
             fixture.type != .secureString || latest.keyId == (fixture.keyId ?? SSM.defaultKeyAlias)
         else { return false }
-        let value = try ssm.plaintext(of: latest, context)
+        let value = try ssm.plaintext(of: latest, named: fixture.name, context)
         return value.constantTimeEquals(Array(fixture.value.utf8))
     }
 

@@ -11,7 +11,7 @@ extension ServedSecret {
         switch self {
         case .parameter(let name, let version):
             guard let record = ssm.parameters[name]?.versions.first(where: { $0.version == version }),
-                let value = try? ssm.plaintext(of: record, context)
+                let value = try? ssm.plaintext(of: record, named: name, context)
             else { return nil }
             return ProcessInspector.Secret(label: "parameter \(name) version \(version)", value: value)
         case .ciphertext(let blob, let encryptionContext):

@@ -112,7 +112,7 @@ public final class LeaseService: Sendable {
             throw LeaseError.parameterNotFound(name)
         }
         do {
-            let value = try ssm.plaintext(of: current, context)
+            let value = try ssm.plaintext(of: current, named: name, context)
             if current.type == .secureString { context.trail?.served(.parameter(name: name, version: current.version)) }
             return (value, current.version)
         } catch {

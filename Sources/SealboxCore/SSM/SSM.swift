@@ -134,11 +134,18 @@ public final class SSM: Sendable {
     }
 
     /// The plaintext of a version: the text itself, or the SecureString opened through KMS.
-    func plaintext(of version: ParameterVersionRecord, _ context: RequestContext) throws(AWSError) -> SecureBytes {
+    /// - Parameters:
+    ///   - version: the version.
+    ///   - name: the name of its parameter, which its encryption context names.
+    ///   - context: the caller.
+    func plaintext(of version: ParameterVersionRecord, named name: String, _ context: RequestContext) throws(AWSError)
+        -> SecureBytes
+    {
         guard version.type == .secureString else { return SecureBytes(copying: version.value) }
         do {
             return try kms.open(
-                version.value, encryptionContext: EncryptionContext(["PARAMETER_ARN": version.contextArn ?? ""]),
+                version.value,
+                encryptionContext: EncryptionContext(["PARAMETER_ARN": version.contextArn(name: name) ?? ""]),
                 expectedKey: nil, context: context
             ).plaintext
         } catch {

@@ -57,7 +57,7 @@ extension SSM {
         if version.type == .secureString && !decrypt {
             json.string("Value", Base64.encode(version.value))
         } else {
-            json.secretString("Value", try plaintext(of: version, context))
+            json.secretString("Value", try plaintext(of: version, named: name, context))
             if version.type == .secureString { context.trail?.served(.parameter(name: name, version: version.version)) }
         }
         json.number("Version", version.version)
@@ -262,7 +262,7 @@ extension SSM {
             }
             parameter.versions.append(
                 ParameterVersionRecord(
-                    version: number, type: type, keyId: keyId,
+                    name: name, version: number, type: type, keyId: keyId,
                     description: request.description ?? previous?.description,
                     allowedPattern: allowedPattern, tier: tier,
                     dataType: request.dataType ?? previous?.dataType ?? "text",
@@ -558,7 +558,7 @@ extension SSM {
             if version.type == .secureString && request.withDecryption != true {
                 json.string("Value", Base64.encode(version.value))
             } else {
-                json.secretString("Value", try plaintext(of: version, context))
+                json.secretString("Value", try plaintext(of: version, named: name, context))
                 if version.type == .secureString {
                     context.trail?.served(.parameter(name: name, version: version.version))
                 }
