@@ -19,6 +19,9 @@ public final class SQLiteStore: KeyStore, ParameterStore {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Deleted rows (wrapped key material) are overwritten, not left in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // Reads are served from memory, so the cache only helps writes, which touch a few pages
+            // each; the default 2 MiB would fill with the pages start-up scanned and stay resident.
+            try db.execute(sql: "PRAGMA cache_size = -256")
         }
         configuration.busyMode = .timeout(5)
         database = try DatabaseQueue(path: path, configuration: configuration)
