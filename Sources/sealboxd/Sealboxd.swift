@@ -338,12 +338,15 @@ struct Sealboxd: AsyncParsableCommand {
 
     /// One JSON line on stdout for scripts, then the human hint on stderr.
     static func announceReady(tcp: String?, socket: String?, credentials: String?, region: String, logger: Logger) {
-        var ready: [String: Any] = ["event": "ready", "pid": Int(getpid())]
-        if let tcp { ready["tcp"] = tcp }
-        if let socket { ready["socket"] = socket }
-        if let line = try? JSONSerialization.data(
-            withJSONObject: ready, options: [.sortedKeys, .withoutEscapingSlashes])
-        {
+        struct Ready: Encodable {
+            var event = "ready"
+            var pid: Int32
+            var tcp: String?
+            var socket: String?
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if let line = try? encoder.encode(Ready(pid: getpid(), tcp: tcp, socket: socket)) {
             FileHandle.standardOutput.write(line + Data("\n".utf8))
         }
         logger.info("ready", metadata: ["tcp": "\(tcp ?? "none")", "socket": "\(socket ?? "none")"])
