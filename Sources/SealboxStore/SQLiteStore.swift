@@ -374,7 +374,7 @@ public final class SQLiteStore: KeyStore, ParameterStore {
                 current?.versions.append(version)
             } else {
                 if let done = current { try body(done) }
-                current = StoredParameter(name: name, tags: tags[name] ?? [], versions: [version])
+                current = StoredParameter(name: name, tags: tags[name] ?? [], versions: ParameterVersions(version))
             }
         }
         if let done = current { try body(done) }

@@ -218,13 +218,23 @@ public struct ParameterVersionRecord: Sendable {
 public struct StoredParameter: Sendable {
     public var name: String
     public var tags: [KeyTag]
-    public var versions: [ParameterVersionRecord]
+    public var versions: ParameterVersions
 
     /// - Parameters:
     ///   - name: the full name.
     ///   - tags: its tags.
     ///   - versions: its versions, oldest first.
     public init(name: String, tags: [KeyTag], versions: [ParameterVersionRecord]) {
+        self.name = name
+        self.tags = tags
+        self.versions = ParameterVersions(versions)
+    }
+
+    /// - Parameters:
+    ///   - name: the full name.
+    ///   - tags: its tags.
+    ///   - versions: its versions, oldest first.
+    public init(name: String, tags: [KeyTag], versions: ParameterVersions) {
         self.name = name
         self.tags = tags
         self.versions = versions

@@ -551,7 +551,7 @@ extension SSM {
         guard let parameter = parameters[name] else { throw AWSError.parameterNotFound("Parameter \(name) not found.") }
         let label = { (version: ParameterVersionRecord) in String(String(version.version + 1_000_000).dropFirst()) }
         let (chosen, next) = try page(
-            parameter.versions, key: label, token: request.nextToken, limit: request.maxResults ?? 50)
+            Array(parameter.versions), key: label, token: request.nextToken, limit: request.maxResults ?? 50)
         var entries: [SensitiveJSON] = []
         for version in chosen {
             var json = metadataJSON(parameter, version, context)
