@@ -22,21 +22,45 @@ final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     subscript(key: Key) -> Value? {
         get { shard(key).withLock { $0[key] } }
-        set {
-            shard(key).withLock { table in
-                if let newValue {
-                    table[key] = newValue
-                } else if let index = table.index(forKey: key) {
+        set { update(key) { $0 = newValue } }
+    }
+
+    /// Runs `body` on the entry for `key` under its shard's lock; `body` may change the value, add
+    /// one, or set it to nil to remove the entry. The result is stored even when `body` throws.
+    func update<R, Failure: Error>(_ key: Key, _ body: (inout Value?) throws(Failure) -> R) throws(Failure) -> R {
+        try shard(key).withLock { (table) throws(Failure) -> R in
+            let index = table.index(forKey: key)
+            var value = index.map { table.values[$0] }
+            defer {
+                switch (index, value) {
+                case (let index?, let value?): table.values[index] = value
+                case (nil, let value?): table[key] = value
+                case (let index?, nil):
                     table.swapAt(index, table.count - 1)
                     table.removeLast()
+                case (nil, nil): break
                 }
             }
+            return try body(&value)
         }
     }
 
     /// Every value, shard by shard; for listings, never for the hot path.
     var values: [Value] {
         shards.flatMap { shard in shard.withLock { Array($0.values) } }
+    }
+
+    /// Removes the entries whose values match `predicate`, shard by shard.
+    /// - Returns: how many were removed.
+    func removeAll(where predicate: (Value) -> Bool) -> Int {
+        shards.reduce(0) { removed, shard in
+            removed
+                + shard.withLock { table in
+                    let before = table.count
+                    table.removeAll { predicate($0.value) }
+                    return before - table.count
+                }
+        }
     }
 
     /// Replaces every entry with those `fill` adds. The new shards are built without a lock and

@@ -35,7 +35,7 @@ struct NativeEndpoint: Sendable {
         var uses: Int
 
         init(_ lease: Lease) {
-            leaseId = lease.id
+            leaseId = lease.id.description
             name = lease.name
             expiresAt = lease.expiresAt
             version = lease.version
@@ -104,7 +104,7 @@ struct NativeEndpoint: Sendable {
                 let lease = try run { () throws(LeaseError) in
                     try leases.create(name: name, ttlSeconds: body.ttlSeconds, maxUses: body.maxUses, context: context)
                 }
-                context.trail?.setLease(lease.id)
+                context.trail?.setLease(lease.id.description)
                 return .json(.created, LeaseView(lease))
             case (.GET, 2):
                 let all = try run { () throws(LeaseError) in try leases.list(context: context) }

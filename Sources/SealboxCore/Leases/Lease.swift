@@ -18,8 +18,8 @@ public enum LeaseOwner: Hashable, Sendable {
 
 /// A capability to decrypt one parameter, bound to its creator. It carries no plaintext.
 public struct Lease: Sendable {
-    /// The lease id: 128 random bits, hex.
-    public let id: String
+    /// The lease id.
+    public let id: LeaseID
     /// The parameter it opens.
     public let name: String
     public let owner: LeaseOwner

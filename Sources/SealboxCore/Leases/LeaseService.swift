@@ -63,7 +63,7 @@ public final class LeaseService: Sendable {
         }
         let now = clock.now()
         let lease = Lease(
-            id: LeaseTable.newID(), name: name, owner: LeaseOwner(context.principal), created: now,
+            id: LeaseID.random(), name: name, owner: LeaseOwner(context.principal), created: now,
             expiresAt: now + Double(ttl), maxUses: maxUses, uses: 0, version: parameter.versions.last!.version)
         let limit = settings.maxActive
         // Expired leases still count until swept: sweep once before refusing.
@@ -82,9 +82,9 @@ public final class LeaseService: Sendable {
     ) throws(LeaseError) -> R {
         let caller = LeaseOwner(context.principal)
         let now = clock.now()
+        guard let id = LeaseID(id) else { throw LeaseError.notFound("No such lease for this caller") }
         return try table.update(id) { (slot) throws(LeaseError) -> R in
-            guard var lease = slot, Sodium.constantTimeEquals(Array(lease.id.utf8), Array(id.utf8)),
-                lease.owner == caller
+            guard var lease = slot, lease.id.constantTimeEquals(id), lease.owner == caller
             else { throw LeaseError.notFound("No such lease for this caller") }
             guard lease.expiresAt > now else {
                 slot = nil
@@ -134,6 +134,7 @@ public final class LeaseService: Sendable {
     /// Ends one of the caller's leases.
     public func delete(_ id: String, context: RequestContext) throws(LeaseError) {
         let caller = LeaseOwner(context.principal)
+        guard let id = LeaseID(id) else { throw LeaseError.notFound("No such lease for this caller") }
         try table.update(id) { (slot) throws(LeaseError) in
             guard let lease = slot, lease.owner == caller else {
                 throw LeaseError.notFound("No such lease for this caller")
@@ -153,6 +154,7 @@ public final class LeaseService: Sendable {
     /// - Returns: 1 if it existed, else 0.
     public func revoke(id: String, context: RequestContext) throws(LeaseError) -> Int {
         try authorize(context, "admin:RevokeLeases", [])
+        guard let id = LeaseID(id) else { return 0 }
         return table.removeAll { $0.id == id }
     }
 

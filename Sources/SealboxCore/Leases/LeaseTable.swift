@@ -4,14 +4,10 @@ import Synchronization
 /// Active leases, in memory only: they end with the daemon. Sharded so redeems of different leases
 /// never contend; expired leases are dropped on access and by ``sweep()``.
 public final class LeaseTable: Sendable {
-    private let shards = (0..<16).map { _ in Locked<[String: Lease]>([:]) }
+    private let leases = ShardedMap<LeaseID, Lease>()
     private let active = Atomic<Int>(0)
 
     public init() {}
-
-    private func shard(_ id: String) -> Locked<[String: Lease]> {
-        shards[Int(UInt(bitPattern: id.hashValue) % UInt(shards.count))]
-    }
 
     /// The number of leases held, expired ones not yet swept included.
     public var count: Int { active.load(ordering: .relaxed) }
@@ -26,45 +22,29 @@ public final class LeaseTable: Sendable {
             if exchanged { break }
             current = original
         }
-        shard(lease.id).withLock { $0[lease.id] = lease }
+        leases[lease.id] = lease
         return true
     }
 
     /// Runs `body` on the lease under its shard's lock; `body` may change it or set it to nil.
-    func update<R>(_ id: String, _ body: (inout Lease?) throws(LeaseError) -> R) throws(LeaseError) -> R {
-        try shard(id).withLock { (leases) throws(LeaseError) -> R in
-            var lease = leases[id]
+    func update<R>(_ id: LeaseID, _ body: (inout Lease?) throws(LeaseError) -> R) throws(LeaseError) -> R {
+        try leases.update(id) { (lease) throws(LeaseError) -> R in
             let hadLease = lease != nil
             // Written back even when `body` throws: an expired lease is dropped as it is refused.
-            defer {
-                leases[id] = lease
-                if hadLease && lease == nil { active.subtract(1, ordering: .relaxed) }
-            }
+            defer { if hadLease && lease == nil { active.subtract(1, ordering: .relaxed) } }
             return try body(&lease)
         }
     }
 
     /// Every lease, for listings.
-    func all() -> [Lease] {
-        shards.flatMap { shard in shard.withLock { Array($0.values) } }
-    }
+    func all() -> [Lease] { leases.values }
 
     /// Removes leases matching `predicate`.
     /// - Returns: how many were removed.
     @discardableResult
     func removeAll(where predicate: (Lease) -> Bool) -> Int {
-        var removed = 0
-        for shard in shards {
-            shard.withLock { leases in
-                for (id, lease) in leases where predicate(lease) {
-                    leases[id] = nil
-                    removed += 1
-                }
-            }
-        }
+        let removed = leases.removeAll(where: predicate)
         active.subtract(removed, ordering: .relaxed)
         return removed
     }
-
-    static func newID() -> String { Hex.encode(Sodium.randomBytes(16)) }
 }

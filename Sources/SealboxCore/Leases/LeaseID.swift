@@ -1,0 +1,49 @@
+import SealboxCrypto
+
+/// A lease id: 128 random bits, written as 32 lowercase hex digits. The table keeps the two words,
+/// not the text, so a lease costs no allocation of its own for its id.
+public struct LeaseID: Hashable, Sendable, CustomStringConvertible {
+    private let high: UInt64
+    private let low: UInt64
+
+    /// A fresh random id.
+    static func random() -> LeaseID {
+        let bytes = Sodium.randomBytes(16)
+        let word = { (start: Int) in bytes[start..<start + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        return LeaseID(high: word(0), low: word(8))
+    }
+
+    private init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// Reads an id as the daemon writes it; nil for anything else, uppercase digits included.
+    /// - Parameter text: 32 lowercase hex digits.
+    public init?(_ text: String) {
+        var words: (UInt64, UInt64) = (0, 0)
+        var count = 0
+        for byte in text.utf8 {
+            guard count < 32, byte < UInt8(ascii: "A") || byte > UInt8(ascii: "F"),
+                let digit = Hex.value(ofDigit: byte)
+            else { return nil }
+            if count < 16 {
+                words.0 = words.0 << 4 | UInt64(digit)
+            } else {
+                words.1 = words.1 << 4 | UInt64(digit)
+            }
+            count += 1
+        }
+        guard count == 32 else { return nil }
+        self.init(high: words.0, low: words.1)
+    }
+
+    public var description: String {
+        withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { Hex.encode($0) }
+    }
+
+    /// Equality that takes the same time wherever the ids differ.
+    func constantTimeEquals(_ other: LeaseID) -> Bool {
+        (high ^ other.high) | (low ^ other.low) == 0
+    }
+}
