@@ -32,4 +32,34 @@ import Testing
         map.removeAll()
         #expect(map.values.isEmpty && map["n1"] == nil)
     }
+
+    struct Refused: Error {}
+
+    @Test func updateAddsChangesAndRemovesAndKeepsWhatAThrowingBodyLeft() {
+        let map = ShardedMap<String, Int>(shardCount: 2)
+        map.update("a") { value in value = 1 }
+        #expect(map["a"] == 1)
+        let seen = map.update("a") { value -> Int? in
+            defer { value! += 1 }
+            return value
+        }
+        #expect(seen == 1 && map["a"] == 2)
+        #expect(throws: Refused.self) {
+            try map.update("a") { (value) throws(Refused) in
+                value = nil
+                throw Refused()
+            }
+        }
+        #expect(map["a"] == nil)
+        map.update("never") { value in #expect(value == nil) }
+        #expect(map.values.isEmpty)
+    }
+
+    @Test func removeAllWhereCountsWhatItRemovedAcrossShards() {
+        let map = ShardedMap<String, Int>(shardCount: 4)
+        for number in 0..<100 { map["k\(number)"] = number }
+        #expect(map.removeAll { $0 % 3 == 0 } == 34)
+        #expect(map.values.sorted() == (0..<100).filter { $0 % 3 != 0 })
+        #expect(map.removeAll { _ in false } == 0)
+    }
 }
