@@ -48,6 +48,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var watchdog: RepeatedTask?
     private let maxConnections: Int
     private let tracker: ConnectionTracker
+    private var connectionState: ConnectionTracker.Connection?
     private let audit: AuditBatcher?
     private let recorder: CallRecorder?
     private let metrics: LoopMetrics?
@@ -89,7 +90,9 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        overCapacity = tracker.opened(context.channel) > maxConnections
+        let (connection, open) = tracker.opened(context.channel)
+        connectionState = connection
+        overCapacity = open > maxConnections
         arm(seconds: limits.idleTimeoutSeconds)
         let shortest = min(limits.idleTimeoutSeconds, limits.requestTimeoutSeconds)
         let interval = TimeAmount.milliseconds(max(200, Int64(shortest) * 250))
@@ -175,7 +178,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let requestHead):
-            tracker.busy(context.channel, true)
+            connectionState?.busy = true
             arm(seconds: limits.requestTimeoutSeconds)
             if requestHead.method == .CONNECT {
                 // No tunnels: refuse, and close so that nothing after it is read as a tunnel.
@@ -290,13 +293,12 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         let channel = context.channel
-        let tracker = self.tracker
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             if let sensitive {
                 // The socket write is done; `buffer` still owns the storage, so the pointer is valid.
                 withExtendedLifetime(buffer) { Sodium.zero(sensitive) }
             }
-            tracker.busy(channel, false)
+            self.connectionState?.busy = false
             self.answering = false
             if !keepAlive {
                 channel.close(promise: nil)
