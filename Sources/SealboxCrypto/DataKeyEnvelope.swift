@@ -132,10 +132,14 @@ public enum DataKeyEnvelope {
         nonce: some ContiguousBytes,
         context: EncryptionContext
     ) throws -> SecureBytes {
-        var input = domain
-        input.append(version)
-        nonce.withUnsafeBytes { input.append(contentsOf: $0) }
-        input.append(contentsOf: context.canonicalBytes)
+        var input: [UInt8] = []
+        nonce.withUnsafeBytes { nonce in
+            input.reserveCapacity(domain.count + 1 + nonce.count + context.canonicalCount)
+            input.append(contentsOf: domain)
+            input.append(version)
+            input.append(contentsOf: nonce)
+        }
+        context.appendCanonicalBytes(to: &input)
         return try SecureBytes(count: Envelope.keyLength) { out in
             dataKey.withUnsafeBytes { k in
                 _ = crypto_generichash(

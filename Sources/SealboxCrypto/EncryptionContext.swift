@@ -14,16 +14,26 @@ public struct EncryptionContext: Hashable, Sendable {
     /// length-prefixed, all lengths 32-bit big-endian. Equal contexts encode equally.
     public var canonicalBytes: [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(canonicalCount)
+        appendCanonicalBytes(to: &out)
+        return out
+    }
+
+    /// The length of ``canonicalBytes``.
+    var canonicalCount: Int { pairs.reduce(4) { $0 + 8 + $1.key.utf8.count + $1.value.utf8.count } }
+
+    /// Appends ``canonicalBytes`` to `out`: a key derivation reserves room for its whole input once.
+    /// - Parameter out: where to append.
+    func appendCanonicalBytes(to out: inout [UInt8]) {
         out.appendBigEndian(UInt32(pairs.count))
         // Zero or one pair (every SecureString) needs no sorted copy: this runs on every Decrypt.
         if pairs.count <= 1 {
             for (key, value) in pairs { out.appendPair(key, value) }
-            return out
+            return
         }
         for (key, value) in pairs.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
             out.appendPair(key, value)
         }
-        return out
     }
 }
 

@@ -75,8 +75,7 @@ public enum Envelope {
     /// - Throws: `CryptoError` if the token is too short or of another version.
     public static func header(of token: some ContiguousBytes) throws -> Header {
         try token.withUnsafeBytes { raw in
-            guard raw.count >= minimumLength else { throw CryptoError.malformedToken("token too short") }
-            guard raw[0] == version else { throw CryptoError.unsupportedVersion }
+            try checkHeader(raw)
             var header = Header(
                 keyID: KeyID(bytes: Array(raw[1..<17]))!,
                 keyVersion: raw.loadBigEndian(at: 17, as: UInt32.self),
@@ -85,6 +84,12 @@ public enum Envelope {
             header.version = raw[0]
             return header
         }
+    }
+
+    /// What ``header(of:)`` checks, without copying the key id and nonce out.
+    private static func checkHeader(_ raw: UnsafeRawBufferPointer) throws {
+        guard raw.count >= minimumLength else { throw CryptoError.malformedToken("token too short") }
+        guard raw[0] == version else { throw CryptoError.unsupportedVersion }
     }
 
     /// Seals `plaintext` under `key`.
@@ -139,9 +144,9 @@ public enum Envelope {
         key: SecureBytes,
         context: EncryptionContext = EncryptionContext()
     ) throws -> SecureBytes {
-        _ = try header(of: token)
         guard key.count == keyLength else { throw CryptoError.invalidKeyLength(expected: keyLength, got: key.count) }
         return try token.withUnsafeBytes { raw in
+            try checkHeader(raw)
             let headerBytes = UnsafeRawBufferPointer(rebasing: raw[0..<headerLength])
             let messageKey = try deriveKey(key, header: headerBytes, context: context)
             let boxed = UnsafeRawBufferPointer(rebasing: raw[headerLength...])
@@ -163,9 +168,13 @@ public enum Envelope {
         header: some ContiguousBytes,
         context: EncryptionContext
     ) throws -> SecureBytes {
-        var input = domain
-        header.withUnsafeBytes { input.append(contentsOf: $0) }
-        input.append(contentsOf: context.canonicalBytes)
+        var input: [UInt8] = []
+        header.withUnsafeBytes { header in
+            input.reserveCapacity(domain.count + header.count + context.canonicalCount)
+            input.append(contentsOf: domain)
+            input.append(contentsOf: header)
+        }
+        context.appendCanonicalBytes(to: &input)
         return try SecureBytes(count: keyLength) { out in
             key.withUnsafeBytes { k in
                 _ = crypto_generichash(

@@ -143,6 +143,8 @@ extension Substring {
     /// - Parameter separator: an ASCII byte.
     fileprivate func nonEmptyParts(separatedBy separator: UInt8) -> [Substring] {
         var parts: [Substring] = []
+        // Paths have a handful of parts: one allocation instead of one per doubling.
+        parts.reserveCapacity(8)
         var start = startIndex
         var index = start
         while index < endIndex {

@@ -20,30 +20,35 @@ public enum ServedSecret: Sendable, Hashable {
 /// What one audited request touched, filled in by ``RequestContext/authorize(_:)`` as the
 /// operation checks its resources, and which secrets it served.
 public final class AuditTrail: Sendable {
-    private let touched = Locked<[String]>([])
-    private let lease = Locked<String?>(nil)
-    private let secrets = Locked<[ServedSecret]>([])
+    // One lock for all three: every request makes a trail, and each lock is two allocations.
+    private struct State {
+        var touched: [String] = []
+        var lease: String? = nil
+        var secrets: [ServedSecret] = []
+    }
+
+    private let state = Locked(State())
 
     public init() {}
 
     /// Records a secret the request returns in plaintext.
     /// - Parameter secret: how to find it again.
-    public func served(_ secret: ServedSecret) { secrets.withLock { $0.append(secret) } }
+    public func served(_ secret: ServedSecret) { state.withLock { $0.secrets.append(secret) } }
 
     /// The secrets the request returned in plaintext.
-    public var servedSecrets: [ServedSecret] { secrets.withLock { $0 } }
+    public var servedSecrets: [ServedSecret] { state.withLock { $0.secrets } }
 
     /// The resources the request touched.
     public var touchedResources: [String] { resources }
 
-    func add(_ resource: String) { touched.withLock { $0.append(resource) } }
+    func add(_ resource: String) { state.withLock { $0.touched.append(resource) } }
 
     /// Records the lease a native request used.
     /// - Parameter id: the lease id.
-    public func setLease(_ id: String) { lease.withLock { $0 = id } }
+    public func setLease(_ id: String) { state.withLock { $0.lease = id } }
 
-    var resources: [String] { touched.withLock { $0 } }
-    var leaseID: String? { lease.withLock { $0 } }
+    var resources: [String] { state.withLock { $0.touched } }
+    var leaseID: String? { state.withLock { $0.lease } }
 }
 
 /// The append-only audit log: one JSON line per audited request, never holding a value.

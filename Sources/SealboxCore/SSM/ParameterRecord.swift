@@ -65,9 +65,16 @@ enum SealedArn: Hashable, Sendable {
     /// The whole ARN for the parameter named `name`.
     func arn(name: String) -> String? {
         switch self {
-        case .none: nil
-        case .whole(let arn): arn
-        case .beforeName(let prefix): prefix + (name.hasPrefix("/") ? name.dropFirst() : name[...])
+        case .none: return nil
+        case .whole(let arn): return arn
+        case .beforeName(let prefix):
+            // Reserved, so the ARN is one allocation: this runs on every SecureString read.
+            let tail = name.hasPrefix("/") ? name.dropFirst() : name[...]
+            var arn = ""
+            arn.reserveCapacity(prefix.utf8.count + tail.utf8.count)
+            arn += prefix
+            arn += tail
+            return arn
         }
     }
 }
