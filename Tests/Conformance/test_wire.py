@@ -273,3 +273,15 @@ def test_pipelined_requests_are_answered_in_order(daemon, ssm, pbase):
             assert kinds[k][1](response), f"answer {n} (kind {k}) was {response}"
         after = u.request("GET", "/health")
         assert after.status == 200, after
+
+
+def test_head_answer_has_no_body(daemon):
+    """HEAD /health gets GET's status and Content-Length but no body (RFC 9110, 9.3.2), so the
+    answer after it on the same keep-alive connection is read from its first byte."""
+    with UnixHTTP(daemon.socket_path) as u:
+        u.sock.sendall(b"HEAD /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = u.read_response("HEAD")
+        get = u.read_response("GET")
+    assert head.status == 200 and head.body == b"", head
+    assert get.status == 200 and get.json()["status"] == "ok", get
+    assert int(head.header("content-length")) > 0, head
