@@ -144,9 +144,11 @@ public enum Envelope {
         key: SecureBytes,
         context: EncryptionContext = EncryptionContext()
     ) throws -> SecureBytes {
-        guard key.count == keyLength else { throw CryptoError.invalidKeyLength(expected: keyLength, got: key.count) }
-        return try token.withUnsafeBytes { raw in
+        try token.withUnsafeBytes { raw in
             try checkHeader(raw)
+            guard key.count == keyLength else {
+                throw CryptoError.invalidKeyLength(expected: keyLength, got: key.count)
+            }
             let headerBytes = UnsafeRawBufferPointer(rebasing: raw[0..<headerLength])
             let messageKey = try deriveKey(key, header: headerBytes, context: context)
             let boxed = UnsafeRawBufferPointer(rebasing: raw[headerLength...])

@@ -1,4 +1,3 @@
-import SealboxCrypto
 import Synchronization
 
 /// Active leases, in memory only: they end with the daemon. Sharded so redeems of different leases
