@@ -344,6 +344,7 @@ struct Sealboxd: AsyncParsableCommand {
             var tcp: String?
             var socket: String?
         }
+        // Not JSONSerialization: its sorted keys go through a Locale, which keeps ~3 MB of ICU resident.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         if let line = try? encoder.encode(Ready(pid: getpid(), tcp: tcp, socket: socket)) {
