@@ -23,7 +23,12 @@ enum ParameterName {
     }
 
     static func arn(_ name: String, _ context: RequestContext) -> String {
-        "arn:aws:ssm:\(context.region):\(context.accountID):parameter/\(name.hasPrefix("/") ? String(name.dropFirst()) : name)"
+        "arn:aws:ssm:\(context.region):\(context.accountID):parameter/\(bare(name))"
+    }
+
+    /// The name without its leading slash, as it ends an ARN.
+    static func bare(_ name: String) -> Substring {
+        name.hasPrefix("/") ? name.dropFirst() : name[...]
     }
 
     /// Splits `name[:selector]` or `arn:...:parameter/name[:selector]`.
@@ -67,8 +72,7 @@ enum ParameterName {
             throw AWSError.validation(
                 "Parameter name: can't contain characters other than a-zA-Z0-9_.-/ (name: \(name))")
         }
-        let bare = name.hasPrefix("/") ? name.dropFirst() : Substring(name)
-        let lower = bare.lowercased()
+        let lower = bare(name).lowercased()
         if lower.hasPrefix("aws") || lower.hasPrefix("ssm") {
             throw AWSError.validation("Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).")
         }
@@ -84,8 +88,7 @@ enum ParameterName {
             throw AWSError.hierarchyLevelLimitExceeded(
                 "Parameter name: hierarchy can't have more than \(maxLevels) levels (name: \(name))")
         }
-        let arnPrefix = "arn:aws:ssm:\(context.region):\(context.accountID):parameter/"
-        if arnPrefix.count + bare.count > maxLength {
+        if arn(name, context).count > maxLength {
             throw AWSError.validation(
                 "Parameter name: the fully qualified name, with the ARN prefix, can't be longer than \(maxLength) characters"
             )

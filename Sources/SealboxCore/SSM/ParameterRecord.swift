@@ -52,7 +52,7 @@ enum SealedArn: Hashable, Sendable {
             self = .none
             return
         }
-        let tail = name.utf8.first == UInt8(ascii: "/") ? name.utf8.dropFirst() : name.utf8[...]
+        let tail = ParameterName.bare(name).utf8
         guard arn.utf8.count > tail.count, arn.utf8.suffix(tail.count).elementsEqual(tail),
             let prefix = String(arn.utf8.dropLast(tail.count))
         else {
@@ -69,7 +69,7 @@ enum SealedArn: Hashable, Sendable {
         case .whole(let arn): return arn
         case .beforeName(let prefix):
             // Reserved, so the ARN is one allocation: this runs on every SecureString read.
-            let tail = name.hasPrefix("/") ? name.dropFirst() : name[...]
+            let tail = ParameterName.bare(name)
             var arn = ""
             arn.reserveCapacity(prefix.utf8.count + tail.utf8.count)
             arn += prefix
