@@ -22,7 +22,7 @@ struct Scale: AsyncParsableCommand {
     @Option(help: "Requests for the RSS-growth run (lease redeems over 32 connections).")
     var requests = 1_000_000
 
-    static let starts = 5
+    static let startCount = 5
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
@@ -48,7 +48,7 @@ struct Scale: AsyncParsableCommand {
         // a shared machine moves by a third from run to run; the last one stays up for what follows.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var starts: [Duration] = []
-        for attempt in 0..<Self.starts {
+        for attempt in 0..<Self.startCount {
             if attempt > 0 { daemon.stop() }
             let started = ContinuousClock.now
             daemon = try ChildProcess(sealboxd, arguments, scratch: scratch)
