@@ -180,7 +180,8 @@ public final class HTTPServer: Service, Sendable {
             }
     }
 
-    /// One connection's pipeline: NIO's HTTP/1.1 codec under `limits`, then `handler`.
+    /// One connection's pipeline: NIO's HTTP/1.1 request decoder under `limits`, then `handler`, which
+    /// writes its answers as bytes (``ResponseEncoder``).
     private static func configure(
         _ pipeline: ChannelPipeline.SynchronousOperations, _ handler: RequestHandler, limits: ServerLimits
     ) throws {
@@ -188,9 +189,8 @@ public final class HTTPServer: Service, Sendable {
         decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
         decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
         decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount
-        try pipeline.configureHTTPServerPipeline(
-            withPipeliningAssistance: false, withErrorHandling: false,
-            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
+        let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)
+        try pipeline.addHandler(ByteToMessageHandler(decoder))
         try pipeline.addHandler(handler)
     }
 

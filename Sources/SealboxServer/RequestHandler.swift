@@ -33,8 +33,8 @@ public protocol HTTPResponder: Sendable {
 /// re-joined the epoll set twice per request, 5% of a redeem's CPU.
 final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let responder: any HTTPResponder
     private let connection: ConnectionInfo
@@ -58,7 +58,11 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// An answer is being made or written; a parse error must not start a second one.
     private var answering = false
     private var head: HTTPRequestHead?
+    /// The method of the request being answered: answers to HEAD and CONNECT carry no body.
+    private var method = HTTPMethod.GET
     private var body: ByteBuffer?
+    /// The last answer's buffer, written into again once the socket has taken it.
+    private var output: ByteBuffer?
     /// The current request is answered (or will be, with 413) without its body: drop the body.
     private var discarding = false
     /// Parts of pipelined requests that arrived while an answer was pending, in order.
@@ -179,6 +183,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch part {
         case .head(let requestHead):
             connectionState?.busy = true
+            method = requestHead.method
             arm(seconds: limits.requestTimeoutSeconds)
             if requestHead.method == .CONNECT {
                 // No tunnels: refuse, and close so that nothing after it is read as a tunnel.
@@ -272,32 +277,31 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         metrics?.request(
             operation: response.operation ?? family, status: response.status.code, family: family, started: started)
         let keepAlive = keepAlive && !tracker.isDraining
+        var buffer = output.take() ?? context.channel.allocator.buffer(capacity: 1024)
+        buffer.clear()
+        guard let bodyRange = ResponseEncoder.encode(response, method: method, keepAlive: keepAlive, into: &buffer)
+        else {
+            let failure = HTTPResponse.error(
+                .internalServerError, code: "internal", message: "The response had a header that is not valid HTTP.")
+            return write(failure, context: context, keepAlive: false)
+        }
         if !keepAlive { closing = true }
-        var headers = response.headers
-        var buffer: ByteBuffer
         var sensitive: UnsafeMutableRawBufferPointer? = nil
-        switch response.body {
-        case .json(let bytes):
-            buffer = context.channel.allocator.buffer(bytes: bytes)
-        case .sensitive(let secret):
-            buffer = context.channel.allocator.buffer(capacity: secret.count)
-            secret.withUnsafeBytes { _ = buffer.writeBytes($0) }
+        if case .sensitive = response.body {
             // Remember where the plaintext sits: wiping through a mutating ByteBuffer call after the
             // write could copy-on-write and wipe a copy instead.
-            sensitive = buffer.withUnsafeReadableBytes { UnsafeMutableRawBufferPointer(mutating: $0) }
+            sensitive = buffer.withUnsafeReadableBytes {
+                UnsafeMutableRawBufferPointer(mutating: UnsafeRawBufferPointer(rebasing: $0[bodyRange]))
+            }
         }
-        headers.replaceOrAdd(name: "Content-Length", value: String(buffer.readableBytes))
-        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
-        context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))),
-            promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
             if let sensitive {
                 // The socket write is done; `buffer` still owns the storage, so the pointer is valid.
                 withExtendedLifetime(buffer) { Sodium.zero(sensitive) }
             }
+            // Large answers (a big GetParametersByPath page) are not kept for the connection's life.
+            if buffer.capacity <= 16 * 1024 { self.output = buffer }
             self.connectionState?.busy = false
             self.answering = false
             if !keepAlive {

@@ -3,7 +3,7 @@ import NIOEmbedded
 import SealboxCore
 import SealboxServer
 
-/// Raw bytes on a connection, through the daemon's real pipeline (NIO's HTTP/1.1 codec, the
+/// Raw bytes on a connection, through the daemon's real pipeline (NIO's HTTP/1.1 request decoder, the
 /// request handler with its limits, the router and every endpoint), on an `EmbeddedChannel`.
 enum HTTPTarget {
     private static let limits: ServerLimits = {
@@ -28,7 +28,7 @@ enum HTTPTarget {
         }
         // Past the request and idle timeouts, so their paths run too.
         channel.embeddedEventLoop.advanceTime(by: .seconds(120))
-        while (try? channel.readOutbound(as: IOData.self)) ?? nil != nil {}
+        while (try? channel.readOutbound(as: ByteBuffer.self)) ?? nil != nil {}
         _ = try? channel.finish()
     }
 }
