@@ -33,13 +33,25 @@ public struct AuditEntry: Sendable {
     }
 }
 
+/// A request waiting for its audit record to be written before it may answer.
+protocol AuditWaiter: AnyObject {
+    /// Called on the batcher's event loop once the record is written, or failed to be.
+    /// - Parameter written: whether the record reached the log.
+    func auditRecordDone(written: Bool)
+}
+
 /// The audit records of one event loop's requests, written together: records appended during one
 /// loop iteration reach the file in one `write(2)` when the iteration's I/O is done, and only then
 /// are their responses sent. One syscall per iteration instead of one per request.
+///
+/// Waiters are called back directly rather than through a promise each: a promise, its future and
+/// the callback on it were three allocations per request.
 final class AuditBatcher: Sendable {
     private let chain: AuditChain
     private let eventLoop: any EventLoop
-    private let waiting = Locked<[EventLoopPromise<Void>]>([])
+    /// The requests whose records are appended but not yet written, and a spare list to swap in
+    /// while they are called back. Only touched on `eventLoop`.
+    private let waiting: NIOLoopBoundBox<(current: [any AuditWaiter], spare: [any AuditWaiter])>
     private let logger: Logger
     private let failures: Counter?
 
@@ -53,34 +65,38 @@ final class AuditBatcher: Sendable {
         self.eventLoop = eventLoop
         self.failures = failures
         self.logger = logger
+        waiting = .makeBoxSendingValue(([], []), eventLoop: eventLoop)
     }
 
-    /// Appends the record; the future succeeds once it is written, and fails if it cannot be.
-    /// - Parameter entry: the record.
-    func submit(_ entry: AuditEntry) -> EventLoopFuture<Void> {
+    /// Appends the record; `waiter` is called back once it is written, or could not be. Call it on
+    /// the batcher's event loop.
+    /// - Parameters:
+    ///   - entry: the record.
+    ///   - waiter: the request that answers once the record is written.
+    func submit(_ entry: AuditEntry, for waiter: any AuditWaiter) {
         chain.append(entry.context, trail: entry.trail, result: entry.result)
-        let promise = eventLoop.makePromise(of: Void.self)
-        let first = waiting.withLock { waiting in
-            waiting.append(promise)
-            return waiting.count == 1
-        }
-        if first { eventLoop.execute { self.flush() } }
-        return promise.futureResult
+        waiting.value.current.append(waiter)
+        if waiting.value.current.count == 1 { eventLoop.execute { self.flush() } }
     }
 
     private func flush() {
-        let promises = waiting.withLock { waiting in
-            defer { waiting.removeAll(keepingCapacity: true) }
-            return waiting
+        var waiters: [any AuditWaiter] = []
+        waiting.withValue { lists in
+            waiters = lists.current
+            lists.current = lists.spare
+            lists.spare = []
         }
+        var written = true
         do {
             try chain.flush()
-            for promise in promises { promise.succeed() }
         } catch {
+            written = false
             failures?.increment()
             logger.error(
-                "audit records could not be written; refusing their requests", metadata: ["count": "\(promises.count)"])
-            for promise in promises { promise.fail(error) }
+                "audit records could not be written; refusing their requests", metadata: ["count": "\(waiters.count)"])
         }
+        for waiter in waiters { waiter.auditRecordDone(written: written) }
+        waiters.removeAll(keepingCapacity: true)
+        waiting.value.spare = waiters
     }
 }

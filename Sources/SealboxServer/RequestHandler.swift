@@ -31,7 +31,7 @@ public protocol HTTPResponder: Sendable {
 /// the handler hold back reads. NIO's `HTTPServerPipelineHandler` holds them back whenever an answer
 /// is pending, which every answer here is (it waits for its audit record): the socket left and
 /// re-joined the epoll set twice per request, 5% of a redeem's CPU.
-final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, AuditWaiter {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -63,6 +63,8 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var body: ByteBuffer?
     /// The last answer's buffer, written into again once the socket has taken it.
     private var output: ByteBuffer?
+    /// The answer held back until its audit record is written.
+    private var awaitingAudit: (response: HTTPResponse, context: ChannelHandlerContext, keepAlive: Bool)?
     /// The current request is answered (or will be, with 413) without its body: drop the body.
     private var discarding = false
     /// Parts of pipelined requests that arrived while an answer was pending, in order.
@@ -265,12 +267,14 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         recorder?.record(entry, status: response.status.code)
         guard entry.logged else { return write(response, context: context, keepAlive: keepAlive) }
         guard let audit else { return write(entry.refusal, context: context, keepAlive: keepAlive) }
-        audit.submit(entry).assumeIsolated().whenComplete { result in
-            switch result {
-            case .success: self.write(response, context: context, keepAlive: keepAlive)
-            case .failure: self.write(entry.refusal, context: context, keepAlive: keepAlive)
-            }
-        }
+        awaitingAudit = (response, context, keepAlive)
+        audit.submit(entry, for: self)
+    }
+
+    func auditRecordDone(written: Bool) {
+        guard let (response, context, keepAlive) = awaitingAudit.take() else { return }
+        let refusal = written ? nil : response.audit?.refusal
+        write(refusal ?? response, context: context, keepAlive: keepAlive)
     }
 
     private func write(_ response: HTTPResponse, context: ChannelHandlerContext, keepAlive: Bool) {
