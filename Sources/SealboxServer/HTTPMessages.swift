@@ -61,10 +61,16 @@ public struct HTTPRequest: Sendable {
     /// repeated name keeps its last value.
     public var queryItems: [String: String] {
         func decoded(_ text: Substring) -> String {
-            String(decoding: SigV4Verifier.percentDecode(text), as: UTF8.self)
+            // Most names and values have nothing to decode: no byte-by-byte copy for them.
+            guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
+                return String(text)
+            }
+            return String(decoding: SigV4Verifier.percentDecode(text), as: UTF8.self)
         }
+        let parts = query.nonEmptyParts(separatedBy: UInt8(ascii: "&"))
         var items: [String: String] = [:]
-        for item in query.nonEmptyParts(separatedBy: UInt8(ascii: "&")) {
+        items.reserveCapacity(parts.count)
+        for item in parts {
             if let equals = item.utf8.firstIndex(of: UInt8(ascii: "=")) {
                 items[decoded(item[..<equals])] = decoded(item[item.utf8.index(after: equals)...])
             } else {

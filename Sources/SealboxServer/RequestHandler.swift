@@ -214,7 +214,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
                 write(responder.payloadTooLarge(requestHead), context: context, keepAlive: false)
                 return
             }
-            body = context.channel.allocator.buffer(capacity: declared)
+            body = ByteBuffer()
         case .body(var chunk):
             guard !discarding else { return }
             if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBodyBytes {
@@ -226,6 +226,9 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
                     expiry = nil
                     write(responder.payloadTooLarge(requestHead), context: context, keepAlive: false)
                 }
+            } else if body?.readableBytes == 0 {
+                // A body in one chunk (nearly all) is kept as the decoder's slice, not copied twice.
+                body = chunk
             } else {
                 body?.writeBuffer(&chunk)
             }

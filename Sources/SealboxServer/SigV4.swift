@@ -188,21 +188,25 @@ public struct SigV4Verifier: Sendable {
         return out
     }
 
-    /// Decodes `%XX` escapes and `+` (as a space), as query strings carry them.
+    /// Decodes `%XX` escapes and `+` (as a space), as query strings carry them. A `%` that does not
+    /// start an escape is kept as it is, with what follows it, as Python's `unquote_plus` keeps it.
     static func percentDecode(_ text: Substring) -> [UInt8] {
+        let bytes = text.utf8
         var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
-                let high = Hex.value(ofDigit: high), let low = Hex.value(ofDigit: low)
-            {
-                out.append(high << 4 | low)
-            } else if byte == UInt8(ascii: "+") {
-                out.append(UInt8(ascii: " "))
-            } else {
-                out.append(byte)
+        out.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            index = bytes.index(after: index)
+            if byte == UInt8(ascii: "%"), index < bytes.endIndex, let high = Hex.value(ofDigit: bytes[index]) {
+                let next = bytes.index(after: index)
+                if next < bytes.endIndex, let low = Hex.value(ofDigit: bytes[next]) {
+                    out.append(high << 4 | low)
+                    index = bytes.index(after: next)
+                    continue
+                }
             }
+            out.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
         }
         return out
     }
