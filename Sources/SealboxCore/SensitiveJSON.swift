@@ -3,7 +3,9 @@ import SealboxCrypto
 /// Writes a JSON object whose members may include secrets straight into guarded memory, so
 /// plaintext never passes through `String`, `Data` or `JSONEncoder`.
 public struct SensitiveJSON: Sendable {
-    private indirect enum Value: Sendable {
+    // Not `indirect`: that boxed every member, one allocation each. Nesting goes through the
+    // members array, which is a reference already.
+    private enum Value: Sendable {
         case string(String)
         case secretString(SecureBytes)
         case secretBase64(SecureBytes)
@@ -16,12 +18,18 @@ public struct SensitiveJSON: Sendable {
 
     public init() {}
 
+    private mutating func add(_ name: String, _ value: Value) {
+        // The objects written here have a handful of members: one allocation, not one per doubling.
+        if members.isEmpty { members.reserveCapacity(8) }
+        members.append((name, value))
+    }
+
     /// Adds a string member.
     /// - Parameters:
     ///   - name: the member name.
     ///   - value: the value, escaped as JSON requires.
     public mutating func string(_ name: String, _ value: String) {
-        members.append((name, .string(value)))
+        add(name, .string(value))
     }
 
     /// Adds a string member whose text is a secret (UTF-8), escaped as JSON requires.
@@ -29,7 +37,7 @@ public struct SensitiveJSON: Sendable {
     ///   - name: the member name.
     ///   - value: the secret text.
     public mutating func secretString(_ name: String, _ value: SecureBytes) {
-        members.append((name, .secretString(value)))
+        add(name, .secretString(value))
     }
 
     /// Adds a member holding the base64 of secret bytes.
@@ -37,7 +45,7 @@ public struct SensitiveJSON: Sendable {
     ///   - name: the member name.
     ///   - value: the secret.
     public mutating func base64(_ name: String, _ value: SecureBytes) {
-        members.append((name, .secretBase64(value)))
+        add(name, .secretBase64(value))
     }
 
     /// Adds a number member.
@@ -45,7 +53,7 @@ public struct SensitiveJSON: Sendable {
     ///   - name: the member name.
     ///   - value: the number.
     public mutating func number(_ name: String, _ value: some BinaryInteger) {
-        members.append((name, .raw(String(value))))
+        add(name, .raw(String(value)))
     }
 
     /// Adds an `Int` member; `String(_:)` on the concrete type skips the generic formatting path.
@@ -53,7 +61,7 @@ public struct SensitiveJSON: Sendable {
     ///   - name: the member name.
     ///   - value: the number.
     public mutating func number(_ name: String, _ value: Int) {
-        members.append((name, .raw(String(value))))
+        add(name, .raw(String(value)))
     }
 
     /// Adds a number member, such as an epoch timestamp.
@@ -61,7 +69,7 @@ public struct SensitiveJSON: Sendable {
     ///   - name: the member name.
     ///   - value: the number; must be finite.
     public mutating func number(_ name: String, _ value: Double) {
-        members.append((name, .raw(value.description)))
+        add(name, .raw(value.description))
     }
 
     /// Adds a boolean member.
@@ -69,7 +77,7 @@ public struct SensitiveJSON: Sendable {
     ///   - name: the member name.
     ///   - value: the boolean.
     public mutating func bool(_ name: String, _ value: Bool) {
-        members.append((name, .raw(value ? "true" : "false")))
+        add(name, .raw(value ? "true" : "false"))
     }
 
     /// Adds a nested object.
@@ -77,7 +85,7 @@ public struct SensitiveJSON: Sendable {
     ///   - name: the member name.
     ///   - value: the object.
     public mutating func object(_ name: String, _ value: SensitiveJSON) {
-        members.append((name, .object(value)))
+        add(name, .object(value))
     }
 
     /// Adds an array of objects.
@@ -85,7 +93,7 @@ public struct SensitiveJSON: Sendable {
     ///   - name: the member name.
     ///   - values: the objects.
     public mutating func objects(_ name: String, _ values: [SensitiveJSON]) {
-        members.append((name, .array(values.map { .object($0) })))
+        add(name, .array(values.map { .object($0) }))
     }
 
     /// Adds an array of strings.
@@ -93,7 +101,7 @@ public struct SensitiveJSON: Sendable {
     ///   - name: the member name.
     ///   - values: the strings.
     public mutating func strings(_ name: String, _ values: [String]) {
-        members.append((name, .array(values.map { .string($0) })))
+        add(name, .array(values.map { .string($0) }))
     }
 
     /// Renders the object into guarded memory.

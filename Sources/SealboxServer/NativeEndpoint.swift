@@ -63,11 +63,12 @@ struct NativeEndpoint: Sendable {
         }
         let parts = request.pathSegments
         context.action = Self.action(request.head.method, parts)
+        let id = parts.count >= 3 ? String(parts[2]) : ""
         if logging.traces(audited: true) {
             context.trail = AuditTrail()
-            if parts.count >= 3, parts[2] != "revoke" { context.trail?.setLease(String(parts[2])) }
+            if parts.count >= 3, id != "revoke" { context.trail?.setLease(id) }
         }
-        let response = leases(request, parts, context)
+        let response = leases(request, parts, id: id, context)
         return audited(response, context)
     }
 
@@ -94,7 +95,9 @@ struct NativeEndpoint: Sendable {
         return response
     }
 
-    private func leases(_ request: HTTPRequest, _ parts: [Substring], _ context: RequestContext) -> HTTPResponse {
+    private func leases(
+        _ request: HTTPRequest, _ parts: [Substring], id: String, _ context: RequestContext
+    ) -> HTTPResponse {
         do throws(NativeError) {
             let method = request.head.method
             switch (method, parts.count) {
@@ -121,11 +124,11 @@ struct NativeEndpoint: Sendable {
                 let count = try run { () throws(LeaseError) in try leases.revoke(prefix: prefix, context: context) }
                 return .json(.ok, Revoked(revoked: count))
             case (.DELETE, 3):
-                try run { () throws(LeaseError) in try leases.delete(String(parts[2]), context: context) }
+                try run { () throws(LeaseError) in try leases.delete(id, context: context) }
                 return HTTPResponse(status: .noContent, body: .json([]))
             case (.POST, 4) where parts[3] == "redeem":
                 let (value, version) = try run { () throws(LeaseError) in
-                    try leases.redeem(String(parts[2]), context: context)
+                    try leases.redeem(id, context: context)
                 }
                 var json = SensitiveJSON()
                 json.secretString("value", value)
@@ -134,7 +137,7 @@ struct NativeEndpoint: Sendable {
             case (.POST, 4) where parts[3] == "renew":
                 let body = try decode(RenewLease.self, request)
                 let lease = try run { () throws(LeaseError) in
-                    try leases.renew(String(parts[2]), ttlSeconds: body.ttlSeconds, context: context)
+                    try leases.renew(id, ttlSeconds: body.ttlSeconds, context: context)
                 }
                 return .json(.ok, LeaseView(lease))
             default:

@@ -302,13 +302,15 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
             }
         }
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
-            if let sensitive {
-                // The socket write is done; `buffer` still owns the storage, so the pointer is valid.
-                withExtendedLifetime(buffer) { Sodium.zero(sensitive) }
+        // Constants, so that the callback holds them itself rather than each in a box of its own.
+        let (written, wipe) = (buffer, sensitive)
+        context.writeAndFlush(wrapOutboundOut(written)).assumeIsolated().whenComplete { _ in
+            if let wipe {
+                // The socket write is done; `written` still owns the storage, so the pointer is valid.
+                withExtendedLifetime(written) { Sodium.zero(wipe) }
             }
             // Large answers (a big GetParametersByPath page) are not kept for the connection's life.
-            if buffer.capacity <= 16 * 1024 { self.output = buffer }
+            if written.capacity <= 16 * 1024 { self.output = written }
             self.connectionState?.busy = false
             self.answering = false
             if !keepAlive {
