@@ -79,4 +79,42 @@ import Testing
         #expect(Hex.encodeASCII(mac) == Array("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843".utf8))
         #expect(Hex.encodeASCII([UInt8]()).isEmpty)
     }
+
+    @Test func sha256OfLongerInputs() {
+        #expect(
+            Hex.encode(Digest.sha256(Array("abc".utf8)))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            Hex.encode(Digest.sha256([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    /// RFC 4231 test cases 1, 6 (a key longer than the block, hashed first) and 7 (a longer key and
+    /// message), and an empty key and message.
+    @Test(arguments: [
+        (
+            String(repeating: "0b", count: 20), Array("Hi There".utf8),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        ),
+        (
+            String(repeating: "aa", count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        ),
+        (
+            String(repeating: "aa", count: 131),
+            Array(
+                ("This is a test using a larger than block-size key and a larger than block-size data. The key needs"
+                    + " to be hashed before being used by the HMAC algorithm.").utf8),
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"
+        ),
+        ("", [UInt8](), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad"),
+    ])
+    func hmacMatchesRFC4231(key: String, message: [UInt8], expected: String) throws {
+        let digits = Array(key.utf8)
+        let key = try stride(from: 0, to: digits.count, by: 2).map { index in
+            try #require(Hex.value(ofDigit: digits[index])) << 4 | #require(Hex.value(ofDigit: digits[index + 1]))
+        }
+        #expect(Hex.encode(Digest.hmacSHA256(key: key, message)) == expected)
+        #expect(Digest.hmacSHA256Secure(key: key, message).withUnsafeBytes { Hex.encode(Array($0)) } == expected)
+    }
 }
