@@ -315,6 +315,20 @@ extension SSMHarness {
                 == "ValidationException")
     }
 
+    /// Reading a SecureString remembers its data key; the key's state still decides every read after.
+    @Test func aRememberedDataKeyStillObeysTheKeyState() throws {
+        let h = try SSMHarness()
+        let key = try h.kmsHarness.createKey()
+        try h.put("/cached", "guarded", type: "SecureString", extra: ["KeyId": key])
+        #expect(try h.value("/cached") == "guarded")
+        _ = try h.kmsHarness.ok("DisableKey", ["KeyId": key])
+        #expect(h.error("GetParameter", ["Name": "/cached", "WithDecryption": true])?.type == "InvalidKeyId")
+        _ = try h.kmsHarness.ok("EnableKey", ["KeyId": key])
+        #expect(try h.value("/cached") == "guarded")
+        _ = try h.kmsHarness.ok("ScheduleKeyDeletion", ["KeyId": key, "PendingWindowInDays": 7])
+        #expect(h.error("GetParameter", ["Name": "/cached", "WithDecryption": true])?.type == "InvalidKeyId")
+    }
+
     @Test func rotationLeavesEveryVersionReadable() throws {
         let h = try SSMHarness()
         let key = try h.kmsHarness.createKey()

@@ -18,6 +18,7 @@ public final class KMS: Sendable {
     /// The aliases that name each key, for policy checks on alias resources.
     let aliasesByKey = ShardedMap<KeyID, [String]>()
     let writer = Lock()
+    private let dataKeys = DataKeyCache()
 
     /// Most on-demand rotations AWS allows per key.
     public static let maxOnDemandRotations = 25
@@ -51,6 +52,7 @@ public final class KMS: Sendable {
         let storedAliases = try store.loadAliases()
         keys.removeAll()
         aliases.removeAll()
+        dataKeys.removeAll()
         for key in storedKeys {
             keys[key.record.id] = try live(key, reusing: nil)
         }
@@ -244,6 +246,7 @@ public final class KMS: Sendable {
             keys.removeAll()
             aliases.removeAll()
             aliasesByKey.removeAll()
+            dataKeys.removeAll()
         }
     }
 
@@ -396,11 +399,14 @@ public final class KMS: Sendable {
     }
 
     /// Opens a v1 or v2 token; the caller names the key in its answer only if it needs to.
+    /// - Parameter cache: where an unwrapped data key may be remembered, once the key's state allows
+    ///   the open.
     func open(
         _ ciphertext: [UInt8],
         encryptionContext: EncryptionContext,
         expectedKey: String?,
-        context: RequestContext
+        context: RequestContext,
+        cache: DataKeyCache? = nil
     ) throws(AWSError) -> (plaintext: SecureBytes, key: LiveKey, version: UInt32) {
         if ciphertext.first == DataKeyEnvelope.version {
             // A value under its own data key: unwrap the data key (a v1 token), then open the value.
@@ -409,7 +415,8 @@ public final class KMS: Sendable {
                 throw AWSError.invalidCiphertext
             }
             let (dataKey, key, version) = try open(
-                wrapped, encryptionContext: encryptionContext, expectedKey: expectedKey, context: context)
+                wrapped, encryptionContext: encryptionContext, expectedKey: expectedKey, context: context,
+                cache: dataKeys)
             guard let plaintext = try? DataKeyEnvelope.open(ciphertext, dataKey: dataKey, context: encryptionContext)
             else {
                 throw AWSError.invalidCiphertext
@@ -431,9 +438,14 @@ public final class KMS: Sendable {
                 "Version \(header.keyVersion) of \(key.arn(context)) is retired: versions below \(floor) no longer decrypt."
             )
         }
-        guard let material = key.material[header.keyVersion],
-            let plaintext = try? Envelope.open(ciphertext, key: material, context: encryptionContext)
-        else { throw AWSError.invalidCiphertext }
-        return (plaintext, key, header.keyVersion)
+        guard let material = key.material[header.keyVersion] else { throw AWSError.invalidCiphertext }
+        let open = { () throws(AWSError) -> SecureBytes in
+            guard let plaintext = try? Envelope.open(ciphertext, key: material, context: encryptionContext) else {
+                throw AWSError.invalidCiphertext
+            }
+            return plaintext
+        }
+        guard let cache else { return (try open(), key, header.keyVersion) }
+        return (try cache.dataKey(wrapped: ciphertext, context: encryptionContext, open: open), key, header.keyVersion)
     }
 }
