@@ -159,7 +159,7 @@ struct AdminEndpoint: Sendable {
         var response: HTTPResponse
         let result: String
         do {
-            response = HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: try body())
+            response = HTTPResponse(status: .ok, headers: .json, body: try body())
             result = "allowed"
         } catch {
             let status = Self.status(of: error)

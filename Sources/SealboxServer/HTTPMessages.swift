@@ -106,9 +106,7 @@ public struct HTTPResponse: Sendable {
     ///   - status: the status.
     ///   - value: the body.
     public static func json(_ status: HTTPResponseStatus, _ value: some Encodable) -> HTTPResponse {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
-        return HTTPResponse(status: status, headers: headers, body: NativeJSON.encode(value))
+        HTTPResponse(status: status, headers: .json, body: NativeJSON.encode(value))
     }
 
     /// A native 4xx/5xx error: `{"error": code, "message": text}`.
@@ -119,6 +117,11 @@ public struct HTTPResponse: Sendable {
     public static func error(_ status: HTTPResponseStatus, code: String, message: String) -> HTTPResponse {
         json(status, ["error": code, "message": message])
     }
+}
+
+extension HTTPHeaders {
+    /// `Content-Type: application/json`, made once: a literal allocated its storage on every answer.
+    static let json: HTTPHeaders = ["Content-Type": "application/json"]
 }
 
 /// The result of routing: most requests finish on the event loop; writes finish later.

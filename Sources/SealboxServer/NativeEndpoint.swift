@@ -133,7 +133,7 @@ struct NativeEndpoint: Sendable {
                 var json = SensitiveJSON()
                 json.secretString("value", value)
                 json.number("version", version)
-                return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: json.render())
+                return HTTPResponse(status: .ok, headers: .json, body: json.render())
             case (.POST, 4) where parts[3] == "renew":
                 let body = try decode(RenewLease.self, request)
                 let lease = try run { () throws(LeaseError) in
@@ -174,7 +174,7 @@ struct NativeEndpoint: Sendable {
             do {
                 let body = try ssm.parameterResponse(name, decrypt: decrypt, resultMetadata: true, context)
                 return audited(
-                    HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: body), context)
+                    HTTPResponse(status: .ok, headers: .json, body: body), context)
             } catch {
                 return audited(AWSEndpoint.errorResponse(error), context)
             }
