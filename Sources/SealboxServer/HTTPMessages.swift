@@ -65,7 +65,9 @@ public struct HTTPRequest: Sendable {
             guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
                 return String(text)
             }
-            return String(decoding: SigV4Verifier.percentDecode(text), as: UTF8.self)
+            // Decoded straight into the string's storage (invalid UTF-8 is repaired, as by
+            // `String(decoding:as:)`): one allocation, not two.
+            return String(unsafeUninitializedCapacity: text.utf8.count) { SigV4Verifier.percentDecode(text, into: $0) }
         }
         let parts = query.nonEmptyParts(separatedBy: UInt8(ascii: "&"))
         var items: [String: String] = [:]

@@ -191,9 +191,16 @@ public struct SigV4Verifier: Sendable {
     /// Decodes `%XX` escapes and `+` (as a space), as query strings carry them. A `%` that does not
     /// start an escape is kept as it is, with what follows it, as Python's `unquote_plus` keeps it.
     static func percentDecode(_ text: Substring) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: text.utf8.count) { buffer, count in
+            count = percentDecode(text, into: buffer)
+        }
+    }
+
+    /// ``percentDecode(_:)`` into `out`, which has room for `text.utf8.count` bytes.
+    /// - Returns: how many bytes were written.
+    static func percentDecode(_ text: Substring, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let bytes = text.utf8
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
+        var count = 0
         var index = bytes.startIndex
         while index < bytes.endIndex {
             let byte = bytes[index]
@@ -201,14 +208,16 @@ public struct SigV4Verifier: Sendable {
             if byte == UInt8(ascii: "%"), index < bytes.endIndex, let high = Hex.value(ofDigit: bytes[index]) {
                 let next = bytes.index(after: index)
                 if next < bytes.endIndex, let low = Hex.value(ofDigit: bytes[next]) {
-                    out.append(high << 4 | low)
+                    out[count] = high << 4 | low
+                    count += 1
                     index = bytes.index(after: next)
                     continue
                 }
             }
-            out.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+            out[count] = byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte
+            count += 1
         }
-        return out
+        return count
     }
 
     /// Parses `yyyyMMdd'T'HHmmss'Z'` into seconds since the epoch.

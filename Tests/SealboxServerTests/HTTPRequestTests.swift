@@ -22,13 +22,13 @@ import Testing
 
     @Test func queryItemsArePercentDecodedPairs() {
         let items = request(
-            "/p?name=%2Fapp%2fdb&withDecryption=true&flag&&a=b=c&sp=a+b&bad=%zz1&end=9%&half=%a&k=1&k=2&=v"
+            "/p?name=%2Fapp%2fdb&withDecryption=true&flag&&a=b=c&sp=a+b&bad=%zz1&end=9%&half=%a&bin=%ff&k=1&k=2&=v"
         )
         .queryItems
         #expect(
             items == [
                 "name": "/app/db", "withDecryption": "true", "flag": "", "a": "b=c", "sp": "a b", "bad": "%zz1",
-                "end": "9%", "half": "%a", "k": "2", "": "v",
+                "end": "9%", "half": "%a", "bin": "\u{FFFD}", "k": "2", "": "v",
             ])
         #expect(request("/p").queryItems.isEmpty)
     }

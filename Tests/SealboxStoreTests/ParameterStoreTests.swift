@@ -85,7 +85,18 @@ import Testing
                     parameter: StoredParameter(name: name, tags: [], versions: [version]), writtenVersions: [1]))
         }
         let loaded = Dictionary(uniqueKeysWithValues: try store.loadParameters().map { ($0.name, $0.versions[0]) })
-        for (name, arn) in arns { #expect(loaded[name]?.contextArn(name: name) == arn) }
+        for (name, arn) in arns {
+            #expect(loaded[name]?.contextArn(name: name) == arn)
+            // A read's own ARN is taken when it is this one, and never when only its length matches.
+            let readArn =
+                "arn:aws:ssm:eu-west-1:123456789012:parameter/"
+                + (name.hasPrefix("/") ? String(name.dropFirst()) : name)
+            let sameLength =
+                "arn:aws:ssm:us-west-1:123456789012:parameter/"
+                + (name.hasPrefix("/") ? String(name.dropFirst()) : name)
+            #expect(loaded[name]?.contextArn(name: name, candidate: readArn) == arn)
+            #expect(loaded[name]?.contextArn(name: name, candidate: sameLength) == arn)
+        }
         // Both end in their names, so their prefixes are equal and so is the rest of their metadata.
         #expect(try #require(loaded["/app/db"]).sharesMetadata(with: try #require(loaded["/app/key"])))
         #expect(!(try #require(loaded["/app/db"]).sharesMetadata(with: try #require(loaded["/moved/here"]))))

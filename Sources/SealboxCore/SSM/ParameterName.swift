@@ -23,7 +23,17 @@ enum ParameterName {
     }
 
     static func arn(_ name: String, _ context: RequestContext) -> String {
-        "arn:aws:ssm:\(context.region):\(context.accountID):parameter/\(bare(name))"
+        // Appended into one reserved string: every read answers with it.
+        let tail = bare(name)
+        var arn = "arn:aws:ssm:"
+        arn.reserveCapacity(
+            arn.utf8.count + context.region.utf8.count + context.accountID.utf8.count + tail.utf8.count + 12)
+        arn += context.region
+        arn += ":"
+        arn += context.accountID
+        arn += ":parameter/"
+        arn += tail
+        return arn
     }
 
     /// The name without its leading slash, as it ends an ARN.
@@ -35,7 +45,8 @@ enum ParameterName {
     static func parse(_ text: String, _ context: RequestContext) throws(AWSError) -> Reference {
         var rest = Substring(text)
         var fromArn = false
-        if rest.hasPrefix("arn:") {
+        // Compared as bytes: Character comparisons walk grapheme clusters, on every read.
+        if rest.utf8.starts(with: "arn:".utf8) {
             let parts = rest.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
             guard parts.count == 6, parts[2] == "ssm", parts[5].hasPrefix("parameter/") else {
                 throw AWSError.validation("Invalid parameter ARN: \(text)")
@@ -44,7 +55,7 @@ enum ParameterName {
             fromArn = true
         }
         var selector: Selector? = nil
-        if let colon = rest.firstIndex(of: ":") {
+        if let colon = rest.utf8.firstIndex(of: UInt8(ascii: ":")) {
             let tail = rest[rest.index(after: colon)...]
             rest = rest[..<colon]
             if let number = Int(tail), number > 0 {

@@ -63,11 +63,20 @@ enum SealedArn: Hashable, Sendable {
     }
 
     /// The whole ARN for the parameter named `name`.
-    func arn(name: String) -> String? {
+    /// - Parameters:
+    ///   - name: the parameter's name.
+    ///   - candidate: an ARN that ends in `name` (the one a read answers with), returned as it is
+    ///     when it is this ARN, so that a read builds the string once.
+    func arn(name: String, candidate: String? = nil) -> String? {
         switch self {
         case .none: return nil
         case .whole(let arn): return arn
         case .beforeName(let prefix):
+            if let candidate, candidate.utf8.count == prefix.utf8.count + ParameterName.bare(name).utf8.count,
+                candidate.utf8.starts(with: prefix.utf8)
+            {
+                return candidate
+            }
             // Reserved, so the ARN is one allocation: this runs on every SecureString read.
             let tail = ParameterName.bare(name)
             var arn = ""
@@ -127,7 +136,12 @@ public struct ParameterVersionRecord: Sendable {
     }
     /// For SecureString: the parameter ARN bound as encryption context when the value was sealed.
     /// - Parameter name: the name of the parameter this version belongs to.
-    public func contextArn(name: String) -> String? { shared.metadata.sealedArn.arn(name: name) }
+    /// - Parameters:
+    ///   - name: the name of the parameter this version belongs to.
+    ///   - candidate: an ARN ending in `name`, returned itself when it is the one.
+    public func contextArn(name: String, candidate: String? = nil) -> String? {
+        shared.metadata.sealedArn.arn(name: name, candidate: candidate)
+    }
     public var keyId: String? {
         get { shared.metadata.keyId }
         set { metadata.keyId = newValue }

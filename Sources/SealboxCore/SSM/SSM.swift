@@ -137,15 +137,17 @@ public final class SSM: Sendable {
     /// - Parameters:
     ///   - version: the version.
     ///   - name: the name of its parameter, which its encryption context names.
+    ///   - arn: the parameter's ARN, when the caller has it: the context is then not built again.
     ///   - context: the caller.
-    func plaintext(of version: ParameterVersionRecord, named name: String, _ context: RequestContext) throws(AWSError)
-        -> SecureBytes
-    {
+    func plaintext(
+        of version: ParameterVersionRecord, named name: String, arn: String? = nil, _ context: RequestContext
+    ) throws(AWSError) -> SecureBytes {
         guard version.type == .secureString else { return SecureBytes(copying: version.value) }
         do {
+            let contextArn = version.contextArn(name: name, candidate: arn) ?? ""
             return try kms.open(
                 version.value,
-                encryptionContext: EncryptionContext(["PARAMETER_ARN": version.contextArn(name: name) ?? ""]),
+                encryptionContext: EncryptionContext(["PARAMETER_ARN": contextArn]),
                 expectedKey: nil, context: context
             ).plaintext
         } catch {

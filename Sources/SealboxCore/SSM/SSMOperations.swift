@@ -51,19 +51,20 @@ extension SSM {
         decrypt: Bool,
         _ context: RequestContext
     ) throws(AWSError) -> SensitiveJSON {
+        let arn = ParameterName.arn(name, context)
         var json = SensitiveJSON()
         json.string("Name", name)
         json.string("Type", version.type.rawValue)
         if version.type == .secureString && !decrypt {
             json.string("Value", Base64.encode(version.value))
         } else {
-            json.secretString("Value", try plaintext(of: version, named: name, context))
+            json.secretString("Value", try plaintext(of: version, named: name, arn: arn, context))
             if version.type == .secureString { context.trail?.served(.parameter(name: name, version: version.version)) }
         }
         json.number("Version", version.version)
         if let selector { json.string("Selector", selector.text) }
         json.number("LastModifiedDate", version.modified)
-        json.string("ARN", ParameterName.arn(name, context))
+        json.string("ARN", arn)
         json.string("DataType", version.dataType)
         return json
     }
