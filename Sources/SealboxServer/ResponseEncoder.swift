@@ -10,8 +10,9 @@ import SealboxCore
 enum ResponseEncoder {
     /// Appends `response` to `buffer`.
     ///
-    /// The answer to a `HEAD` request keeps the `Content-Length` of the body it leaves out; the answer
-    /// to a `CONNECT` request has neither (RFC 9110 §9.3.6), as NIO's encoder frames them.
+    /// The answer to a `HEAD` request keeps the `Content-Length` of the body it leaves out. Answers to
+    /// a `CONNECT` request (RFC 9110 §9.3.6) and 1xx, 204 and 304 answers (§8.6) have neither, as NIO's
+    /// encoder frames them.
     /// - Parameters:
     ///   - response: the response.
     ///   - method: the method of the request it answers.
@@ -39,7 +40,9 @@ enum ResponseEncoder {
             buffer.writeString(value)
             buffer.writeStaticString("\r\n")
         }
-        if method != .CONNECT {
+        let code = response.status.code
+        let bodiless = method == .CONNECT || code < 200 || code == 204 || code == 304
+        if !bodiless {
             buffer.writeStaticString("Content-Length: ")
             writeDecimal(bodyCount, into: &buffer)
             buffer.writeStaticString("\r\n")
@@ -47,7 +50,7 @@ enum ResponseEncoder {
         if !keepAlive { buffer.writeStaticString("Connection: close\r\n") }
         buffer.writeStaticString("\r\n")
         let start = buffer.writerIndex
-        guard method != .HEAD, method != .CONNECT else { return start..<start }
+        guard method != .HEAD, !bodiless else { return start..<start }
         switch response.body {
         case .json(let bytes): buffer.writeBytes(bytes)
         case .sensitive(let secret): secret.withUnsafeBytes { _ = buffer.writeBytes($0) }

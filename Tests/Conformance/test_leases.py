@@ -271,6 +271,8 @@ def test_delete_then_redeem_is_404(sock, ssm, pbase):
     lease_id = create(sock, name)["leaseId"]
     resp = native(sock, "DELETE", f"/v1/leases/{lease_id}")
     assert resp.status == 204 and resp.body == b"", resp
+    # RFC 9110 §8.6: no Content-Length on a 204.
+    assert resp.header("Content-Length") is None, resp.header_list
     assert_gone(sock, lease_id)
     assert_native_error(native(sock, "DELETE", f"/v1/leases/{lease_id}"), 404, "LeaseNotFound")
     assert_native_error(native(sock, "POST", f"/v1/leases/{lease_id}/renew"), 404, "LeaseNotFound")

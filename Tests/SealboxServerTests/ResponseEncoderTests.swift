@@ -46,6 +46,12 @@ import Testing
         #expect(body.isEmpty)
     }
 
+    @Test func noContentAnswerHasNoLengthAndNoBody() throws {
+        let (text, body) = try #require(encode(HTTPResponse(status: .noContent, body: .json(Array("{}".utf8)))))
+        #expect(text == "HTTP/1.1 204 No Content\r\n\r\n")
+        #expect(body.isEmpty)
+    }
+
     @Test func responseFramingHeadersAreReplaced() throws {
         var response = json
         response.headers.add(name: "content-length", value: "999")
