@@ -15,7 +15,7 @@ struct AWSEndpoint: Sendable {
     let logger: Logger
 
     func handle(_ request: HTTPRequest, on eventLoop: any EventLoop) -> RouteResult {
-        let requestID = KeyID.random().description
+        let requestID = RequestID.next()
         do throws(AWSError) {
             guard request.head.method == .POST else {
                 throw AWSError.unknownOperation("AWS JSON operations are called with POST /")
@@ -124,7 +124,7 @@ struct AWSEndpoint: Sendable {
 
     static func errorResponse(
         _ error: AWSError,
-        requestID: String = KeyID.random().description,
+        requestID: String = RequestID.next(),
         status: HTTPResponseStatus? = nil
     ) -> HTTPResponse {
         var headers = HTTPHeaders()

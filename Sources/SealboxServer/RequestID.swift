@@ -1,0 +1,22 @@
+import SealboxCrypto
+import Synchronization
+
+/// AWS request ids (`x-amzn-RequestId`): UUID-shaped and unique, not secret. A random half drawn once
+/// per daemon run and a counter, so that a request does not pay a `getrandom(2)` call, which a fresh
+/// random UUID per request did: 3% of a KMS Decrypt's CPU.
+enum RequestID {
+    private static let run = Sodium.randomBytes(8)
+    private static let counter = Atomic<UInt64>(0)
+
+    /// The next id: the run's 8 random bytes, then the counter's 8 bytes, with the version (4) and
+    /// variant bits of a random UUID, as SDKs and moto's ids look.
+    static func next() -> String {
+        let count = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        var bytes = run
+        bytes.reserveCapacity(16)
+        withUnsafeBytes(of: count.bigEndian) { bytes.append(contentsOf: $0) }
+        bytes[6] = (bytes[6] & 0x0f) | 0x40
+        bytes[8] = (bytes[8] & 0x3f) | 0x80
+        return KeyID(bytes: bytes)!.description
+    }
+}
