@@ -37,6 +37,6 @@ final class LiveKey: Sendable {
     var stored: StoredKey { StoredKey(record: record, versions: versions) }
 
     func arn(_ context: RequestContext) -> String {
-        "arn:aws:kms:\(context.region):\(context.accountID):key/\(idText)"
+        context.arn("kms", "key/", idText)
     }
 }

@@ -23,17 +23,7 @@ enum ParameterName {
     }
 
     static func arn(_ name: String, _ context: RequestContext) -> String {
-        // Appended into one reserved string: every read answers with it.
-        let tail = bare(name)
-        var arn = "arn:aws:ssm:"
-        arn.reserveCapacity(
-            arn.utf8.count + context.region.utf8.count + context.accountID.utf8.count + tail.utf8.count + 12)
-        arn += context.region
-        arn += ":"
-        arn += context.accountID
-        arn += ":parameter/"
-        arn += tail
-        return arn
+        context.arn("ssm", "parameter/", bare(name))
     }
 
     /// The name without its leading slash, as it ends an ARN.
