@@ -83,17 +83,7 @@ enum ResponseEncoder {
     }
 
     private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { raw in
-            var index = raw.count
-            var rest = value
-            repeat {
-                index -= 1
-                raw[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            } while rest > 0
-            _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[index...]))
-        }
+        JSONText.withDecimalDigits(of: UInt64(value)) { _ = buffer.writeBytes($0) }
     }
 }
 

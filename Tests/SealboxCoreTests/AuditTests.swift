@@ -40,8 +40,24 @@ import Testing
         #expect((first["principal"] as? [String: Any])?["uid"] as? Int == 1001)
         #expect(first["leaseId"] as? String == "lease-0")
         #expect(first["result"] as? String == "denied")
+        #expect(lines[0].contains(#""seq":1,"time":1800000000.000000,"principal":{"uid":1001,"gid":1001,"pid":7}"#))
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
+    }
+
+    /// Times are written to the microsecond, and numbers as plain decimals.
+    @Test(arguments: [(1_764_000_000.25, "1764000000.250000"), (0.000_001, "0.000001"), (59.999_999_6, "60.000000")])
+    func recordTimes(time: Double, text: String) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(KeyID.random()).log").path
+        let key = AuditLog.key(rootKey: .random(count: 32))
+        let log = try AuditLog(path: path, key: key, clock: ManualClock(time))
+        try log.record(
+            RequestContext(
+                region: "us-east-1", accountID: "1", principal: .process(pid: 0, uid: 0, gid: 0, startTime: 0)),
+            trail: AuditTrail(), result: "allowed")
+        let line = try #require(try Self.lines(path).first)
+        #expect(line.contains(#","time":\#(text),"principal":{"uid":0,"gid":0,"pid":0}"#))
+        #expect(Self.verify([line], key).verified == 1)
     }
 
     @Test func batchedChainsInterleaveWithSharedOnesAndVerify() throws {
