@@ -46,7 +46,7 @@ enum ParameterName {
         }
         var selector: Selector? = nil
         if let colon = rest.utf8.firstIndex(of: UInt8(ascii: ":")) {
-            let tail = rest[rest.index(after: colon)...]
+            let tail = rest[rest.utf8.index(after: colon)...]
             rest = rest[..<colon]
             if let number = Int(tail), number > 0 {
                 selector = .version(number)

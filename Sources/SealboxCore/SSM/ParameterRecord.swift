@@ -135,7 +135,6 @@ public struct ParameterVersionRecord: Sendable {
         set { shared = SharedParameterMetadata(newValue) }
     }
     /// For SecureString: the parameter ARN bound as encryption context when the value was sealed.
-    /// - Parameter name: the name of the parameter this version belongs to.
     /// - Parameters:
     ///   - name: the name of the parameter this version belongs to.
     ///   - candidate: an ARN ending in `name`, returned itself when it is the one.
