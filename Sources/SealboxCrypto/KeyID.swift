@@ -23,10 +23,17 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// A random (version 4) id.
     public static func random() -> KeyID {
-        var bytes = Sodium.randomBytes(16)
+        KeyID(version4: Sodium.randomBytes(16))!
+    }
+
+    /// 16 bytes with the version (4) and variant bits of a random UUID set.
+    /// - Parameter bytes: exactly 16 bytes, else nil.
+    public init?(version4 bytes: [UInt8]) {
+        guard bytes.count == 16 else { return nil }
+        var bytes = bytes
         bytes[6] = (bytes[6] & 0x0f) | 0x40
         bytes[8] = (bytes[8] & 0x3f) | 0x80
-        return KeyID(bytes: bytes)!
+        self.bytes = bytes
     }
 
     /// The all-zero id, used for material wrapped directly under the root key.

@@ -15,8 +15,6 @@ enum RequestID {
         var bytes = run
         bytes.reserveCapacity(16)
         withUnsafeBytes(of: count.bigEndian) { bytes.append(contentsOf: $0) }
-        bytes[6] = (bytes[6] & 0x0f) | 0x40
-        bytes[8] = (bytes[8] & 0x3f) | 0x80
-        return KeyID(bytes: bytes)!.description
+        return KeyID(version4: bytes)!.description
     }
 }
