@@ -72,13 +72,13 @@ enum SealedArn: Hashable, Sendable {
         case .none: return nil
         case .whole(let arn): return arn
         case .beforeName(let prefix):
-            if let candidate, candidate.utf8.count == prefix.utf8.count + ParameterName.bare(name).utf8.count,
+            let tail = ParameterName.bare(name)
+            if let candidate, candidate.utf8.count == prefix.utf8.count + tail.utf8.count,
                 candidate.utf8.starts(with: prefix.utf8)
             {
                 return candidate
             }
             // Reserved, so the ARN is one allocation: this runs on every SecureString read.
-            let tail = ParameterName.bare(name)
             var arn = ""
             arn.reserveCapacity(prefix.utf8.count + tail.utf8.count)
             arn += prefix
