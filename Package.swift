@@ -54,6 +54,7 @@ let package = Package(
                 "SealboxCore",
                 "SealboxCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .target(

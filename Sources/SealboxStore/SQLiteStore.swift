@@ -162,6 +162,10 @@ public final class SQLiteStore: KeyStore, ParameterStore {
             try db.execute(
                 sql: "CREATE TABLE sealbox_secrets (name TEXT PRIMARY KEY NOT NULL, wrapped BLOB NOT NULL)")
         }
+        migrator.registerMigration("v6-ssm-tagged") { db in
+            // Start-up reads the few tagged parameters; without this it scans every row for them.
+            try db.execute(sql: "CREATE INDEX ssm_parameters_tagged ON ssm_parameters(name) WHERE tags <> '[]'")
+        }
         return migrator
     }
 
@@ -282,6 +286,9 @@ public final class SQLiteStore: KeyStore, ParameterStore {
 
     // MARK: Parameters
 
+    /// The few parameters with tags, read through the `ssm_parameters_tagged` index.
+    static let taggedParametersQuery = "SELECT name, tags FROM ssm_parameters WHERE tags <> '[]'"
+
     /// Stores with at least this many parameters are read in two halves at once.
     static let parallelLoadThreshold = 10_000
 
@@ -295,7 +302,7 @@ public final class SQLiteStore: KeyStore, ParameterStore {
     public func loadParameters(reserve: (Int) -> Void, _ body: (StoredParameter) throws -> Void) throws {
         let (tags, count, split) = try database.read { db in
             var tags: [String: [KeyTag]] = [:]
-            let tagged = try Row.fetchAll(db, sql: "SELECT name, tags FROM ssm_parameters WHERE tags <> '[]'")
+            let tagged = try Row.fetchAll(db, sql: Self.taggedParametersQuery)
             for row in tagged {
                 tags[row[0]] = try JSONDecoder().decode([KeyTag].self, from: Data((row[1] as String).utf8))
             }
@@ -354,31 +361,40 @@ public final class SQLiteStore: KeyStore, ParameterStore {
             conditions.append("name < ?")
             arguments += [below]
         }
-        let rows = try Row.fetchCursor(
-            db,
+        let statement = try db.makeStatement(
             sql: """
                 SELECT name, version, type, key_id, description, allowed_pattern, tier, data_type, modified,
                        modified_by, labels, context_arn, value
                 FROM ssm_parameter_versions \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
                 ORDER BY name, version
-                """, arguments: arguments)
-        while let row = try rows.next() {
+                """)
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        var columns = RowColumns(statement)
+        while try rows.next() != nil {
             let metadata = ParameterMetadata(
-                keyId: row[3], description: row[4], allowedPattern: row[5], tier: row[6], dataType: row[7],
-                modifiedBy: row[9], labels: try Self.strings(row[10]))
-            let name: String = row[0]
-            let version = ParameterVersionRecord(
-                name: name, version: row[1], type: ParameterType(rawValue: row[2]) ?? .string, metadata: metadata,
-                modified: row[8], contextArn: row[11], value: Array(row[12] as Data), pool: &pool)
+                keyId: columns.optionalText(3), description: columns.optionalText(4),
+                allowedPattern: columns.optionalText(5), tier: columns.text(6), dataType: columns.text(7),
+                modifiedBy: columns.text(9), labels: try Self.strings(columns.text(10)))
+            let name = columns.text(0)
+            let type = columns.withBytes(2) { text in Self.parameterTypes.first { $0.text.elementsEqual(text) } }
+            let sealed = !columns.isNull(11)
+            let version = columns.withBytes(11) { arn in
+                ParameterVersionRecord(
+                    name: name, version: columns.int(1), type: type?.type ?? .string, metadata: metadata,
+                    modified: columns.double(8), contextArn: sealed ? arn : nil, value: columns.bytes(12), pool: &pool)
+            }
             if current?.name == name {
                 current?.versions.append(version)
             } else {
                 if let done = current { try body(done) }
-                current = StoredParameter(name: name, tags: tags[name] ?? [], versions: ParameterVersions(version))
+                current = StoredParameter(
+                    name: name, tags: tags.isEmpty ? [] : tags[name] ?? [], versions: ParameterVersions(version))
             }
         }
         if let done = current { try body(done) }
     }
+
+    private static let parameterTypes = ParameterType.allCases.map { (text: Array($0.rawValue.utf8), type: $0) }
 
     /// A JSON array of strings (labels); almost always empty.
     private static func strings(_ text: String) throws -> [String] {

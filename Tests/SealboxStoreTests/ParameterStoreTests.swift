@@ -103,6 +103,46 @@ import Testing
         #expect(Self.version(1, "text").contextArn(name: "/test") == nil)
     }
 
+    @Test func typesNullsAndEmptyTextComeBackAsWrittenWhenRowsRepeatOrAlternate() throws {
+        let store = try SQLiteStore()
+        let types: [ParameterType] = [.string, .secureString, .secureString, .stringList, .string]
+        // NULL and "" alternate in one column, and a value repeats after a different one, as the
+        // loader reuses the previous row's text only when the bytes are the same.
+        let descriptions: [String?] = [nil, "", "x", "x", nil]
+        let keys: [String?] = [nil, "alias/aws/ssm", "alias/other", "alias/aws/ssm", nil]
+        for index in types.indices {
+            let name = "/mixed/p\(index)"
+            let version = ParameterVersionRecord(
+                name: name, version: 1, type: types[index], keyId: keys[index], description: descriptions[index],
+                allowedPattern: index == 2 ? "" : nil, tier: index % 2 == 0 ? "Standard" : "Advanced",
+                dataType: "text", modified: Double(index), modifiedBy: "uid:\(index / 2)", labels: [],
+                contextArn: nil, value: Array(repeating: UInt8(index), count: index))
+            try store.apply(
+                ParameterChange(
+                    parameter: StoredParameter(name: name, tags: [], versions: [version]), writtenVersions: [1]))
+        }
+        let loaded = try store.loadParameters().map { $0.versions[0] }
+        #expect(loaded.map(\.type) == types)
+        #expect(loaded.map(\.description) == descriptions)
+        #expect(loaded.map(\.keyId) == keys)
+        #expect(loaded.map(\.allowedPattern) == [nil, nil, "", nil, nil])
+        #expect(loaded.map(\.tier) == ["Standard", "Advanced", "Standard", "Advanced", "Standard"])
+        #expect(loaded.map(\.modifiedBy) == ["uid:0", "uid:0", "uid:1", "uid:1", "uid:2"])
+        #expect(loaded.map(\.modified) == [0, 1, 2, 3, 4])
+        #expect(loaded.map(\.value) == types.indices.map { Array(repeating: UInt8($0), count: $0) })
+    }
+
+    @Test func startUpFindsTaggedParametersThroughTheirIndex() throws {
+        let path = SQLiteStoreTests.temporaryPath()
+        _ = try SQLiteStore(path: path)
+        let plan = try DatabaseQueue(path: path).read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteStore.taggedParametersQuery).map {
+                $0["detail"] as String
+            }
+        }
+        #expect(plan.contains { $0.contains("USING INDEX ssm_parameters_tagged") }, "plan: \(plan)")
+    }
+
     @Test func aLargeFileStoreIsReadInTwoHalvesWithEveryParameterOnceInOrder() throws {
         let path = SQLiteStoreTests.temporaryPath()
         let count = SQLiteStore.parallelLoadThreshold + 11

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The type of a parameter.
 public enum ParameterType: String, Codable, Sendable, CaseIterable {
     case string = "String"
@@ -48,18 +50,41 @@ enum SealedArn: Hashable, Sendable {
     ///   - arn: the whole ARN, if any.
     ///   - name: the name of the parameter it belongs to.
     init(_ arn: String?, name: String) {
+        guard var arn else {
+            self = .none
+            return
+        }
+        self = arn.withUTF8 { SealedArn(UnsafeRawBufferPointer($0), name: name) }
+    }
+
+    /// - Parameters:
+    ///   - arn: the whole ARN's UTF-8 bytes, if any.
+    ///   - name: the name of the parameter it belongs to.
+    ///   - knownPrefix: a prefix already kept, used instead of a new copy when it is this ARN's.
+    init(_ arn: UnsafeRawBufferPointer?, name: String, knownPrefix: String? = nil) {
         guard let arn else {
             self = .none
             return
         }
-        let tail = ParameterName.bare(name).utf8
-        guard arn.utf8.count > tail.count, arn.utf8.suffix(tail.count).elementsEqual(tail),
-            let prefix = String(arn.utf8.dropLast(tail.count))
-        else {
-            self = .whole(arn)
+        var tail = ParameterName.bare(name)
+        let prefixCount = arn.count - tail.utf8.count
+        guard prefixCount > 0, tail.withUTF8({ Self.equal(UnsafeRawBufferPointer($0), arn[prefixCount...]) }) else {
+            self = .whole(String(decoding: arn, as: UTF8.self))
             return
         }
-        self = .beforeName(prefix)
+        // The tail is whole UTF-8, so the prefix ends on a scalar boundary.
+        let prefix = arn[..<prefixCount]
+        if var knownPrefix, knownPrefix.withUTF8({ Self.equal(UnsafeRawBufferPointer($0), prefix) }) {
+            self = .beforeName(knownPrefix)
+        } else {
+            self = .beforeName(String(decoding: prefix, as: UTF8.self))
+        }
+    }
+
+    private static func equal(_ bytes: UnsafeRawBufferPointer, _ other: Slice<UnsafeRawBufferPointer>) -> Bool {
+        bytes.count == other.count
+            && (bytes.isEmpty
+                || memcmp(bytes.baseAddress!, other.base.baseAddress! + other.startIndex, bytes.count) == 0)
     }
 
     /// The whole ARN for the parameter named `name`.
@@ -102,6 +127,8 @@ public struct ParameterMetadataPool {
     // is cheaper than hashing them.
     private var recent: [SharedParameterMetadata] = []
     private var next = 0
+    /// The ARN prefix of the last SecureString built, which the next one most likely shares.
+    fileprivate var arnPrefix: String? = nil
 
     public init() {}
 
@@ -202,7 +229,7 @@ public struct ParameterVersionRecord: Sendable {
     /// - Parameters:
     ///   - name: the name of the parameter this version belongs to.
     ///   - metadata: the metadata, stored once per distinct value in `pool`.
-    ///   - contextArn: for SecureString, the parameter ARN its value was sealed with.
+    ///   - contextArn: for SecureString, the UTF-8 bytes of the parameter ARN its value was sealed with.
     ///   - pool: where equal metadata is kept once.
     ///   - version, type, modified, value: see the properties.
     public init(
@@ -211,12 +238,13 @@ public struct ParameterVersionRecord: Sendable {
         type: ParameterType,
         metadata: ParameterMetadata,
         modified: Double,
-        contextArn: String?,
+        contextArn: UnsafeRawBufferPointer?,
         value: [UInt8],
         pool: inout ParameterMetadataPool
     ) {
         var metadata = metadata
-        metadata.sealedArn = SealedArn(contextArn, name: name)
+        metadata.sealedArn = SealedArn(contextArn, name: name, knownPrefix: pool.arnPrefix)
+        if case .beforeName(let prefix) = metadata.sealedArn { pool.arnPrefix = prefix }
         self.init(version: version, type: type, metadata: pool.share(metadata), modified: modified, value: value)
     }
 
