@@ -2,6 +2,7 @@
 #include "CSealboxSys.h"
 
 #include <stddef.h>
+#include <string.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -25,4 +26,10 @@ void csealbox_release_free_memory(void) {
 #if defined(__GLIBC__)
     malloc_trim(0);
 #endif
+}
+
+__attribute__((noinline)) void csealbox_wipe_stack(void) {
+    unsigned char scratch[4096];
+    // explicit_bzero, unlike memset, is not removed as a store to memory nobody reads.
+    explicit_bzero(scratch, sizeof scratch);
 }

@@ -68,6 +68,7 @@ public enum DataKeyEnvelope {
                         UInt64(message.count), nonce, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
                 }
             }
+            StackWipe.afterCryptoCall()
             return token
         }
     }
@@ -82,13 +83,45 @@ public enum DataKeyEnvelope {
         dataKey: SecureBytes,
         context: EncryptionContext
     ) throws -> SecureBytes {
+        try open(token, messageKey: messageKey(of: token, dataKey: dataKey, context: context))
+    }
+
+    /// The bytes at the start of a token that, with the context, decide its message key: the
+    /// version, the wrapped data key and the nonce.
+    /// - Parameter token: a version 2 token.
+    public static func keyedLength(of token: some ContiguousBytes) throws -> Int {
+        try token.withUnsafeBytes { raw in try 3 + parse(raw) + Envelope.nonceLength }
+    }
+
+    /// The key a token's value is sealed under, derived from its data key, nonce and context.
+    /// - Parameters:
+    ///   - token: a version 2 token.
+    ///   - dataKey: the data key its wrapped key holds.
+    ///   - context: the context it was sealed with.
+    public static func messageKey(
+        of token: some ContiguousBytes,
+        dataKey: SecureBytes,
+        context: EncryptionContext
+    ) throws -> SecureBytes {
         try token.withUnsafeBytes { raw in
-            let length = try parse(raw)
-            let nonceStart = 3 + length
-            let boxed = UnsafeRawBufferPointer(rebasing: raw[(nonceStart + Envelope.nonceLength)...])
-            let messageKey = try deriveKey(
+            let nonceStart = try 3 + parse(raw)
+            return try deriveKey(
                 dataKey, nonce: UnsafeRawBufferPointer(rebasing: raw[nonceStart..<(nonceStart + Envelope.nonceLength)]),
                 context: context)
+        }
+    }
+
+    /// Opens a token with its message key (see ``messageKey(of:dataKey:context:)``).
+    /// - Parameters:
+    ///   - token: a version 2 token.
+    ///   - messageKey: the key its value is sealed under.
+    public static func open(_ token: some ContiguousBytes, messageKey: SecureBytes) throws -> SecureBytes {
+        guard messageKey.count == Envelope.keyLength else {
+            throw CryptoError.invalidKeyLength(expected: Envelope.keyLength, got: messageKey.count)
+        }
+        return try token.withUnsafeBytes { raw in
+            let nonceStart = try 3 + parse(raw)
+            let boxed = UnsafeRawBufferPointer(rebasing: raw[(nonceStart + Envelope.nonceLength)...])
             return try SecureBytes(count: boxed.count - Envelope.tagLength) { out in
                 let status = messageKey.withUnsafeBytes { k in
                     crypto_secretbox_open_easy(
@@ -97,6 +130,7 @@ public enum DataKeyEnvelope {
                         (raw.baseAddress! + nonceStart).assumingMemoryBound(to: UInt8.self),
                         k.baseAddress!.assumingMemoryBound(to: UInt8.self))
                 }
+                StackWipe.afterCryptoCall()
                 guard status == 0 else { throw CryptoError.authenticationFailed }
             }
         }
@@ -147,6 +181,7 @@ public enum DataKeyEnvelope {
                     UInt64(input.count),
                     k.baseAddress!.assumingMemoryBound(to: UInt8.self), k.count)
             }
+            StackWipe.afterCryptoCall()
         }
     }
 }

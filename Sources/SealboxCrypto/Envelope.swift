@@ -129,6 +129,7 @@ public enum Envelope {
                         nonce, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
                 }
             }
+            StackWipe.afterCryptoCall()
             return token
         }
     }
@@ -160,6 +161,7 @@ public enum Envelope {
                         (raw.baseAddress! + 29).assumingMemoryBound(to: UInt8.self),
                         k.baseAddress!.assumingMemoryBound(to: UInt8.self))
                 }
+                StackWipe.afterCryptoCall()
                 guard status == 0 else { throw CryptoError.authenticationFailed }
             }
         }
@@ -183,6 +185,7 @@ public enum Envelope {
                     out.baseAddress!.assumingMemoryBound(to: UInt8.self), keyLength, input, UInt64(input.count),
                     k.baseAddress!.assumingMemoryBound(to: UInt8.self), k.count)
             }
+            StackWipe.afterCryptoCall()
         }
     }
 }

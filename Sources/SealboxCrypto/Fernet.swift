@@ -140,6 +140,7 @@ public enum Fernet {
                 }
                 total += written
             }
+            StackWipe.afterCryptoCall()
             return try SecureBytes(count: Int(total)) { out in
                 scratch.withUnsafeBytes { out.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<Int(total)])) }
             }

@@ -18,5 +18,8 @@ int csealbox_disable_core_dumps(void);
 
 /// Returns free heap pages to the kernel (glibc's malloc_trim); a no-op elsewhere.
 void csealbox_release_free_memory(void);
+/// Zeroes the 4 KiB of stack below the caller's frame, where the functions it just called kept their
+/// locals: libsodium's secretbox leaves the first bytes of a plaintext and its keystream there.
+void csealbox_wipe_stack(void);
 
 #endif
