@@ -18,7 +18,7 @@ public final class KMS: Sendable {
     /// The aliases that name each key, for policy checks on alias resources.
     let aliasesByKey = ShardedMap<KeyID, [String]>()
     let writer = Lock()
-    private let dataKeys = DataKeyCache()
+    private let messageKeys = MessageKeyCache()
 
     /// Most on-demand rotations AWS allows per key.
     public static let maxOnDemandRotations = 25
@@ -52,7 +52,7 @@ public final class KMS: Sendable {
         let storedAliases = try store.loadAliases()
         keys.removeAll()
         aliases.removeAll()
-        dataKeys.removeAll()
+        messageKeys.removeAll()
         for key in storedKeys {
             keys[key.record.id] = try live(key, reusing: nil)
         }
@@ -246,7 +246,7 @@ public final class KMS: Sendable {
             keys.removeAll()
             aliases.removeAll()
             aliasesByKey.removeAll()
-            dataKeys.removeAll()
+            messageKeys.removeAll()
         }
     }
 
@@ -399,31 +399,49 @@ public final class KMS: Sendable {
     }
 
     /// Opens a v1 or v2 token; the caller names the key in its answer only if it needs to.
-    /// - Parameter cache: where an unwrapped data key may be remembered, once the key's state allows
-    ///   the open.
     func open(
         _ ciphertext: [UInt8],
         encryptionContext: EncryptionContext,
         expectedKey: String?,
-        context: RequestContext,
-        cache: DataKeyCache? = nil
+        context: RequestContext
     ) throws(AWSError) -> (plaintext: SecureBytes, key: LiveKey, version: UInt32) {
-        if ciphertext.first == DataKeyEnvelope.version {
-            // A value under its own data key: unwrap the data key (a v1 token), then open the value.
-            guard let wrapped = try? DataKeyEnvelope.wrappedKey(of: ciphertext), wrapped.first == Envelope.version
-            else {
-                throw AWSError.invalidCiphertext
-            }
-            let (dataKey, key, version) = try open(
-                wrapped, encryptionContext: encryptionContext, expectedKey: expectedKey, context: context,
-                cache: dataKeys)
-            guard let plaintext = try? DataKeyEnvelope.open(ciphertext, dataKey: dataKey, context: encryptionContext)
-            else {
+        guard ciphertext.first == DataKeyEnvelope.version else {
+            let (key, version, material) = try usableMaterial(
+                for: ciphertext, expectedKey: expectedKey, context: context)
+            guard let plaintext = try? Envelope.open(ciphertext, key: material, context: encryptionContext) else {
                 throw AWSError.invalidCiphertext
             }
             return (plaintext, key, version)
         }
-        guard let header = try? Envelope.header(of: ciphertext) else { throw AWSError.invalidCiphertext }
+        // A value under its own data key, which is wrapped as a v1 token after the first three bytes.
+        guard let keyedLength = try? DataKeyEnvelope.keyedLength(of: ciphertext) else {
+            throw AWSError.invalidCiphertext
+        }
+        let wrapped = ciphertext[3..<(keyedLength - Envelope.nonceLength)]
+        let (key, version, material) = try usableMaterial(for: wrapped, expectedKey: expectedKey, context: context)
+        let messageKey = try messageKeys.messageKey(
+            of: ciphertext, keyedLength: keyedLength, context: encryptionContext
+        ) { () throws(AWSError) -> SecureBytes in
+            guard let dataKey = try? Envelope.open(wrapped, key: material, context: encryptionContext),
+                let messageKey = try? DataKeyEnvelope.messageKey(
+                    of: ciphertext, dataKey: dataKey, context: encryptionContext)
+            else {
+                throw AWSError.invalidCiphertext
+            }
+            return messageKey
+        }
+        guard let plaintext = try? DataKeyEnvelope.open(ciphertext, messageKey: messageKey) else {
+            throw AWSError.invalidCiphertext
+        }
+        return (plaintext, key, version)
+    }
+
+    /// The key and material that open a v1 token, once the key's state allows it: present, usable,
+    /// the expected one if the caller named one, and the version not retired.
+    private func usableMaterial(
+        for token: some SealboxCrypto.ContiguousBytes, expectedKey: String?, context: RequestContext
+    ) throws(AWSError) -> (key: LiveKey, version: UInt32, material: SecureBytes) {
+        guard let header = try? Envelope.header(of: token) else { throw AWSError.invalidCiphertext }
         if let expectedKey {
             let named = try resolve(expectedKey, context)
             guard named.id == header.keyID else {
@@ -439,13 +457,6 @@ public final class KMS: Sendable {
             )
         }
         guard let material = key.material[header.keyVersion] else { throw AWSError.invalidCiphertext }
-        let open = { () throws(AWSError) -> SecureBytes in
-            guard let plaintext = try? Envelope.open(ciphertext, key: material, context: encryptionContext) else {
-                throw AWSError.invalidCiphertext
-            }
-            return plaintext
-        }
-        guard let cache else { return (try open(), key, header.keyVersion) }
-        return (try cache.dataKey(wrapped: ciphertext, context: encryptionContext, open: open), key, header.keyVersion)
+        return (key, header.keyVersion, material)
     }
 }

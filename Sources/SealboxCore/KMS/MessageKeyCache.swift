@@ -1,49 +1,55 @@
 import SealboxCrypto
 
-/// Data keys unwrapped recently, so that reading a SecureString again does not open its data key
-/// under the master key again: that open was 5.7% of a lease redeem's CPU.
+/// The keys that SecureString values were sealed under, remembered, so that reading a value again
+/// neither opens its data key under the master key (5.7% of a lease redeem's CPU) nor derives the
+/// value's key from it (4%).
 ///
-/// It memoizes a pure function of the wrapped key and the encryption context, and nothing else: the
-/// caller checks the master key's state, and that the version's material still exists, before every
-/// lookup, so a disabled or deleted key refuses as before. The data keys stay in guarded memory; the
-/// master key material they came from is in memory anyway. Direct-mapped and bounded: a slot holds
-/// the last key that hashed to it.
-final class DataKeyCache: Sendable {
+/// It memoizes a pure function of a token's first bytes (its wrapped data key and nonce) and the
+/// encryption context, and nothing else: the caller checks the master key's state, and that the
+/// version's material still exists, before every lookup, so a disabled or deleted key refuses as
+/// before. The keys stay in guarded memory; each opens one value only, and the master key material
+/// they came from is in memory anyway. Direct-mapped and bounded: a slot holds the last key that
+/// hashed to it.
+final class MessageKeyCache: Sendable {
     private struct Entry: Sendable {
-        let wrapped: [UInt8]
+        let identity: [UInt8]
         let context: EncryptionContext
-        let dataKey: SecureBytes
+        let messageKey: SecureBytes
     }
 
     private let slots: [Locked<Entry?>]
 
-    /// - Parameter slotCount: how many data keys it holds at most.
+    /// - Parameter slotCount: how many keys it holds at most.
     init(slotCount: Int = 64) {
         slots = (0..<slotCount).map { _ in Locked(nil) }
     }
 
-    /// The data key `wrapped` holds under `context`: from the cache, or from `open`, which is then
+    /// The message key of a version 2 token: from the cache, or from `derive`, which is then
     /// remembered. A failure is not.
     /// - Parameters:
-    ///   - wrapped: the wrapped data key (a v1 envelope).
+    ///   - token: the token.
+    ///   - keyedLength: its ``DataKeyEnvelope/keyedLength(of:)``.
     ///   - context: the encryption context it was sealed with.
-    ///   - open: unwraps it under the master key.
-    func dataKey<Failure: Error>(
-        wrapped: [UInt8], context: EncryptionContext, open: () throws(Failure) -> SecureBytes
+    ///   - derive: unwraps the data key under the master key and derives the message key.
+    func messageKey<Failure: Error>(
+        of token: [UInt8], keyedLength: Int, context: EncryptionContext,
+        derive: () throws(Failure) -> SecureBytes
     ) throws(Failure) -> SecureBytes {
+        let identity = token[..<keyedLength]
         var hasher = Hasher()
-        wrapped.withUnsafeBytes { hasher.combine(bytes: $0) }
+        // The nonce, last in the identity, is random: enough to spread tokens over the slots.
+        identity.suffix(Envelope.nonceLength).withUnsafeBytes { hasher.combine(bytes: $0) }
         let slot = slots[Int(UInt(bitPattern: hasher.finalize()) % UInt(slots.count))]
         let cached = slot.withLock { entry in
-            entry.flatMap { $0.wrapped == wrapped && $0.context == context ? $0.dataKey : nil }
+            entry.flatMap { $0.identity[...] == identity && $0.context == context ? $0.messageKey : nil }
         }
         if let cached { return cached }
-        let dataKey = try open()
-        slot.withLock { $0 = Entry(wrapped: wrapped, context: context, dataKey: dataKey) }
-        return dataKey
+        let messageKey = try derive()
+        slot.withLock { $0 = Entry(identity: Array(identity), context: context, messageKey: messageKey) }
+        return messageKey
     }
 
-    /// Forgets every data key, when the keys they came from are replaced wholesale.
+    /// Forgets every key, when the master keys they came from are replaced wholesale.
     func removeAll() {
         for slot in slots { slot.withLock { $0 = nil } }
     }
