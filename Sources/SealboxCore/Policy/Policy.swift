@@ -49,13 +49,14 @@ public struct Policy: Sendable, Equatable {
     ///   - action: the action.
     ///   - resources: what it touches; an empty list means "no particular resource" (`*`).
     public func allows(_ principals: [String], action: String, resources: [String]) -> Bool {
-        let wanted = resources.isEmpty ? ["*"] : resources
-        let rules = self.rules.filter { rule in
+        // No filtered copy of the rules: this runs on every request, and almost always for one resource.
+        func applies(_ rule: Rule) -> Bool {
             rule.principals.contains { pattern in principals.contains { Self.matches(pattern, $0) } }
                 && rule.allow.contains { Self.matches($0, action) }
         }
+        let wanted = resources.isEmpty ? ["*"] : resources
         return wanted.allSatisfy { resource in
-            rules.contains { rule in rule.resources.contains { Self.matches($0, resource) } }
+            rules.contains { rule in rule.resources.contains { Self.matches($0, resource) } && applies(rule) }
         }
     }
 

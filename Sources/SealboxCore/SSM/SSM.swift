@@ -147,11 +147,19 @@ public final class SSM: Sendable {
             let contextArn = version.contextArn(name: name, candidate: arn) ?? ""
             return try kms.open(
                 version.value,
-                encryptionContext: EncryptionContext(["PARAMETER_ARN": contextArn]),
+                encryptionContext: .parameter(arn: contextArn),
                 expectedKey: nil, context: context
             ).plaintext
         } catch {
             throw AWSError.invalidKeyId("The SecureString's KMS key cannot decrypt it: \(error.type)")
         }
+    }
+}
+
+extension EncryptionContext {
+    /// The context a SecureString value is sealed with: its parameter's ARN, as AWS binds it.
+    /// - Parameter arn: the parameter ARN.
+    static func parameter(arn: String) -> EncryptionContext {
+        EncryptionContext(key: "PARAMETER_ARN", value: arn)
     }
 }

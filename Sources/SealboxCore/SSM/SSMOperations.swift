@@ -309,7 +309,7 @@ extension SSM {
             }
             return try kms.sealValue(
                 SecureBytes(copying: value), keyReference: keyReference,
-                encryptionContext: EncryptionContext(["PARAMETER_ARN": contextArn]), context: context
+                encryptionContext: .parameter(arn: contextArn), context: context
             ).ciphertext
         } catch {
             throw AWSError.invalidKeyId("The KMS key \(keyReference) cannot encrypt the parameter: \(error.type)")

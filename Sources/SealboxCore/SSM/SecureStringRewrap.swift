@@ -43,7 +43,7 @@ extension SSM {
                         progress.remaining += 1
                         continue
                     }
-                    let encryptionContext = EncryptionContext(["PARAMETER_ARN": version.contextArn(name: name) ?? ""])
+                    let encryptionContext = EncryptionContext.parameter(arn: version.contextArn(name: name) ?? "")
                     do {
                         if let token = try kms.rewrapDataKey(version.value, encryptionContext: encryptionContext) {
                             parameter.versions[index].value = token
