@@ -358,8 +358,16 @@ package enum JSONText {
     ///   - out: where the literal goes.
     package static func appendQuoted(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            if needsEscape(byte) { escape(byte) { out.append($0) } } else { out.append(byte) }
+        var text = text
+        // Runs between escapes are copied whole: audit lines quote several strings per request.
+        text.withUTF8 { bytes in
+            var start = 0
+            for index in bytes.indices where needsEscape(bytes[index]) {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                escape(bytes[index]) { out.append($0) }
+                start = index + 1
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         }
         out.append(UInt8(ascii: "\""))
     }
