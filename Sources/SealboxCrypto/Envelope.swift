@@ -145,13 +145,40 @@ public enum Envelope {
         key: SecureBytes,
         context: EncryptionContext = EncryptionContext()
     ) throws -> SecureBytes {
+        try open(token, messageKey: messageKey(of: token, key: key, context: context))
+    }
+
+    /// The key a token's message is sealed under, derived from the key material, the token's header
+    /// (which holds its nonce) and the context.
+    /// - Parameters:
+    ///   - token: the token bytes; only the header is read.
+    ///   - key: the material named by the token's key id and key version.
+    ///   - context: the context the token was sealed with.
+    public static func messageKey(
+        of token: some ContiguousBytes,
+        key: SecureBytes,
+        context: EncryptionContext
+    ) throws -> SecureBytes {
         try token.withUnsafeBytes { raw in
             try checkHeader(raw)
             guard key.count == keyLength else {
                 throw CryptoError.invalidKeyLength(expected: keyLength, got: key.count)
             }
-            let headerBytes = UnsafeRawBufferPointer(rebasing: raw[0..<headerLength])
-            let messageKey = try deriveKey(key, header: headerBytes, context: context)
+            return try deriveKey(key, header: UnsafeRawBufferPointer(rebasing: raw[0..<headerLength]), context: context)
+        }
+    }
+
+    /// Opens a token with its message key (see ``messageKey(of:key:context:)``).
+    /// - Parameters:
+    ///   - token: the token bytes.
+    ///   - messageKey: the key its message is sealed under.
+    /// - Throws: `CryptoError.authenticationFailed` on any mismatch; nothing is returned then.
+    public static func open(_ token: some ContiguousBytes, messageKey: SecureBytes) throws -> SecureBytes {
+        guard messageKey.count == keyLength else {
+            throw CryptoError.invalidKeyLength(expected: keyLength, got: messageKey.count)
+        }
+        return try token.withUnsafeBytes { raw in
+            try checkHeader(raw)
             let boxed = UnsafeRawBufferPointer(rebasing: raw[headerLength...])
             return try SecureBytes(count: boxed.count - tagLength) { out in
                 let status = messageKey.withUnsafeBytes { k in

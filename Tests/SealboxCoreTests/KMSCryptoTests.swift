@@ -33,6 +33,33 @@ import Testing
         }
     }
 
+    /// A decrypted blob's message key is remembered; the key's state, the expected key and the
+    /// context still decide every Decrypt after.
+    @Test func aRememberedBlobStillObeysTheKeyStateAndContext() throws {
+        let h = try KMSHarness()
+        let key = try h.createKey()
+        let other = try h.createKey()
+        let blob = try h.encrypt(key, "twice", context: ["app": "a"])
+        #expect(try h.decrypt(blob, context: ["app": "a"]) == "twice")
+        #expect(try h.decrypt(blob, context: ["app": "a"]) == "twice")
+        #expect(
+            h.error("Decrypt", ["CiphertextBlob": blob, "EncryptionContext": ["app": "b"]])?.type
+                == "InvalidCiphertextException")
+        #expect(
+            h.error("Decrypt", ["CiphertextBlob": blob, "EncryptionContext": ["app": "a"], "KeyId": other])?.type
+                == "IncorrectKeyException")
+        _ = try h.ok("DisableKey", ["KeyId": key])
+        #expect(
+            h.error("Decrypt", ["CiphertextBlob": blob, "EncryptionContext": ["app": "a"]])?.type
+                == "DisabledException")
+        _ = try h.ok("EnableKey", ["KeyId": key])
+        #expect(try h.decrypt(blob, context: ["app": "a"]) == "twice")
+        _ = try h.ok("ScheduleKeyDeletion", ["KeyId": key, "PendingWindowInDays": 7])
+        #expect(
+            h.error("Decrypt", ["CiphertextBlob": blob, "EncryptionContext": ["app": "a"]])?.type
+                == "KMSInvalidStateException")
+    }
+
     @Test func decryptWithAnotherKeyIdIsIncorrectKey() throws {
         let h = try KMSHarness()
         let a = try h.createKey()

@@ -408,7 +408,16 @@ public final class KMS: Sendable {
         guard ciphertext.first == DataKeyEnvelope.version else {
             let (key, version, material) = try usableMaterial(
                 for: ciphertext, expectedKey: expectedKey, context: context)
-            guard let plaintext = try? Envelope.open(ciphertext, key: material, context: encryptionContext) else {
+            // A handler decrypts the same blob at every start, so its message key is remembered too.
+            let messageKey = try messageKeys.messageKey(
+                of: ciphertext, keyedLength: Envelope.headerLength, context: encryptionContext
+            ) { () throws(AWSError) -> SecureBytes in
+                guard
+                    let messageKey = try? Envelope.messageKey(of: ciphertext, key: material, context: encryptionContext)
+                else { throw AWSError.invalidCiphertext }
+                return messageKey
+            }
+            guard let plaintext = try? Envelope.open(ciphertext, messageKey: messageKey) else {
                 throw AWSError.invalidCiphertext
             }
             return (plaintext, key, version)

@@ -1,11 +1,12 @@
 import SealboxCrypto
 
-/// The keys that SecureString values were sealed under, remembered, so that reading a value again
+/// The keys that ciphertexts were sealed under, remembered, so that reading a SecureString again
 /// neither opens its data key under the master key (5.7% of a lease redeem's CPU) nor derives the
-/// value's key from it (4%).
+/// value's key from it (4%), and decrypting a blob again does not derive its key.
 ///
-/// It memoizes a pure function of a token's first bytes (its wrapped data key and nonce) and the
-/// encryption context, and nothing else: the caller checks the master key's state, and that the
+/// It memoizes a pure function of a token's first bytes (a v1 token's header, with its key id,
+/// version and nonce; a v2 token's wrapped data key and nonce) and the encryption context, and
+/// nothing else: the caller checks the master key's state, and that the
 /// version's material still exists, before every lookup, so a disabled or deleted key refuses as
 /// before. The keys stay in guarded memory; each opens one value only, and the master key material
 /// they came from is in memory anyway. Direct-mapped and bounded: a slot holds the last key that
@@ -24,13 +25,14 @@ final class MessageKeyCache: Sendable {
         slots = (0..<slotCount).map { _ in Locked(nil) }
     }
 
-    /// The message key of a version 2 token: from the cache, or from `derive`, which is then
-    /// remembered. A failure is not.
+    /// The message key of a token: from the cache, or from `derive`, which is then remembered. A
+    /// failure is not.
     /// - Parameters:
     ///   - token: the token.
-    ///   - keyedLength: its ``DataKeyEnvelope/keyedLength(of:)``.
+    ///   - keyedLength: the bytes that decide its key, ending in its nonce: ``Envelope/headerLength``
+    ///     or ``DataKeyEnvelope/keyedLength(of:)``.
     ///   - context: the encryption context it was sealed with.
-    ///   - derive: unwraps the data key under the master key and derives the message key.
+    ///   - derive: derives the message key (for a v2 token, after unwrapping its data key).
     func messageKey<Failure: Error>(
         of token: [UInt8], keyedLength: Int, context: EncryptionContext,
         derive: () throws(Failure) -> SecureBytes
