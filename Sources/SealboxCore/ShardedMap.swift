@@ -45,6 +45,26 @@ final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
+    /// Runs `body` on the entry for `key` where it is stored, under its shard's lock: nothing is
+    /// copied out and back, which matters for an entry many threads change at once. `body` sets its
+    /// second argument to remove the entry; a change it made before throwing stays.
+    /// - Returns: `body`'s result, or nil when there is no entry.
+    func modify<R, Failure: Error>(
+        _ key: Key, _ body: (inout Value, inout Bool) throws(Failure) -> R
+    ) throws(Failure) -> R? {
+        try shard(key).withLock { (table) throws(Failure) -> R? in
+            guard let index = table.index(forKey: key) else { return nil }
+            var remove = false
+            defer {
+                if remove {
+                    table.swapAt(index, table.count - 1)
+                    table.removeLast()
+                }
+            }
+            return try body(&table.values[index], &remove)
+        }
+    }
+
     /// Every value, shard by shard; for listings, never for the hot path.
     var values: [Value] {
         shards.flatMap { shard in shard.withLock { Array($0.values) } }

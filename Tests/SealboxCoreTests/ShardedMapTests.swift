@@ -35,6 +35,24 @@ import Testing
 
     struct Refused: Error {}
 
+    @Test func modifyChangesOrRemovesAnEntryInPlaceAndFindsNoMissingOne() throws {
+        let map = ShardedMap<String, [Int]>(shardCount: 2)
+        map["a"] = [1]
+        map["b"] = [2]
+        #expect(map.modify("a") { value, _ in value.append(10) } != nil)
+        #expect(map["a"] == [1, 10])
+        #expect(map.modify("missing") { value, _ in value.append(0) } == nil)
+        #expect(map["missing"] == nil)
+        #expect(throws: Refused.self) {
+            try map.modify("b") { (value, remove) throws(Refused) in
+                remove = true
+                throw Refused()
+            }
+        }
+        #expect(map["b"] == nil)
+        #expect(map.values == [[1, 10]])
+    }
+
     @Test func updateAddsChangesAndRemovesAndKeepsWhatAThrowingBodyLeft() {
         let map = ShardedMap<String, Int>(shardCount: 2)
         map.update("a") { value in value = 1 }

@@ -74,7 +74,8 @@ public final class LeaseService: Sendable {
     }
 
     /// Finds the caller's live lease, or throws: unknown or foreign leases are "not found" alike, so
-    /// a stranger learns nothing about other callers' leases.
+    /// a stranger learns nothing about other callers' leases. `body` runs under the lease's shard
+    /// lock on the stored lease: it must throw before it changes anything, and be short.
     private func withOwnLease<R>(
         _ id: String,
         _ context: RequestContext,
@@ -83,17 +84,18 @@ public final class LeaseService: Sendable {
         let caller = LeaseOwner(context.principal)
         let now = clock.now()
         guard let id = LeaseID(id) else { throw LeaseError.notFound("No such lease for this caller") }
-        return try table.update(id) { (slot) throws(LeaseError) -> R in
-            guard var lease = slot, lease.id.constantTimeEquals(id), lease.owner == caller
-            else { throw LeaseError.notFound("No such lease for this caller") }
+        let result = try table.modify(id) { (lease, remove) throws(LeaseError) -> R in
+            guard lease.id.constantTimeEquals(id), lease.owner == caller else {
+                throw LeaseError.notFound("No such lease for this caller")
+            }
             guard lease.expiresAt > now else {
-                slot = nil
+                remove = true
                 throw LeaseError.expired
             }
-            let result = try body(&lease)
-            slot = lease
-            return result
+            return try body(&lease)
         }
+        guard let result else { throw LeaseError.notFound("No such lease for this caller") }
+        return result
     }
 
     /// Redeems a lease: counts a use, then decrypts the parameter's current version.
@@ -102,11 +104,18 @@ public final class LeaseService: Sendable {
     ///   - context: the caller; must be the owner.
     /// - Returns: the plaintext in guarded memory and its version.
     public func redeem(_ id: String, context: RequestContext) throws(LeaseError) -> (value: SecureBytes, version: Int) {
+        // Every handler of a function may redeem one lease at once: the use is counted under the
+        // shard lock, and the policy is checked after it, outside; a refused redeem gives it back.
         let name = try withOwnLease(id, context) { (lease) throws(LeaseError) -> String in
-            try authorize(context, "lease:Redeem", [lease.name])
             guard lease.maxUses == 0 || lease.uses < lease.maxUses else { throw LeaseError.usedUp }
             lease.uses += 1
             return lease.name
+        }
+        do {
+            try authorize(context, "lease:Redeem", [name])
+        } catch {
+            if let lease = LeaseID(id) { _ = try? table.modify(lease) { lease, _ in lease.uses -= 1 } }
+            throw error
         }
         guard let parameter = ssm.parameters[name], let current = parameter.versions.last else {
             throw LeaseError.parameterNotFound(name)

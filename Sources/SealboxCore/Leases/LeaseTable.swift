@@ -35,6 +35,15 @@ public final class LeaseTable: Sendable {
         }
     }
 
+    /// Runs `body` on the lease where it is stored, under its shard's lock; `body` sets its second
+    /// argument to drop the lease. Nil when there is no such lease.
+    func modify<R>(_ id: LeaseID, _ body: (inout Lease, inout Bool) throws(LeaseError) -> R) throws(LeaseError) -> R? {
+        try leases.modify(id) { (lease, remove) throws(LeaseError) -> R in
+            defer { if remove { active.subtract(1, ordering: .relaxed) } }
+            return try body(&lease, &remove)
+        }
+    }
+
     /// Every lease, for listings.
     func all() -> [Lease] { leases.values }
 
