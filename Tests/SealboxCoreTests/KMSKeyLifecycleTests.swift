@@ -43,6 +43,26 @@ import Testing
         #expect(h.error("CancelKeyDeletion", ["KeyId": id])?.type == "KMSInvalidStateException")
     }
 
+    /// Fixtures choose key ids, so a deleted key's id can come back with other material: the new
+    /// key must not open the old key's ciphertexts through a remembered message key.
+    @Test func aKeyRecreatedUnderADeletedKeysIdCannotReadItsCiphertexts() throws {
+        let h = try KMSHarness()
+        let ssm = try SSM(store: h.store, kms: h.kms, clock: h.clock)
+        let id = KeyID.random().description
+        func load(material byte: UInt8) throws {
+            let text = "keys:\n  - id: \(id)\n    material: \(Base64.encode(Array(repeating: byte, count: 32)))\n"
+            _ = try Fixtures.parse(text, origin: "test").apply(kms: h.kms, ssm: ssm, context: h.context, origin: "test")
+        }
+        try load(material: 1)
+        let blob = try h.encrypt(id, "old")
+        #expect(try h.decrypt(blob) == "old")
+        _ = try h.ok("ScheduleKeyDeletion", ["KeyId": id, "PendingWindowInDays": 7])
+        h.clock.advance(by: 7 * 86_400)
+        #expect(try h.kms.purgeDeletedKeys() == 1)
+        try load(material: 2)
+        #expect(h.error("Decrypt", ["CiphertextBlob": blob])?.type == "InvalidCiphertextException")
+    }
+
     @Test func keyIsReallyDeletedWhenTheWindowEnds() throws {
         let h = try KMSHarness()
         let id = try h.createKey()

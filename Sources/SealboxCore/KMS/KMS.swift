@@ -267,6 +267,9 @@ public final class KMS: Sendable {
                 }
                 aliasesByKey[key.id] = nil
             }
+            // A key created later under a deleted key's id (fixtures choose ids) must not find the
+            // old key's message keys: its ciphertexts stay unreadable.
+            if !due.isEmpty { messageKeys.removeAll() }
             return due.count
         }
     }
