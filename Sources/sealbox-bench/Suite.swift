@@ -10,7 +10,9 @@ struct Suite: AsyncParsableCommand {
         abstract: "Runs the benchmark suite against a fresh sealboxd and the bare NIO baseline.",
         discussion: """
             Prints one table per workload (req/s, p50/p99/p999, ratio to the baseline, daemon RSS) and
-            writes the figures to --json.
+            writes the figures to --json. Each row is measured in --rounds rounds in which sealboxd and the
+            baseline take turns, so that a slow moment of a shared machine hits both; the row shows the
+            round with the median throughput ratio, and the JSON keeps every round's ratio.
 
             Example: sealbox-bench suite --sealboxd .build/release/sealboxd --baseline .build/release/sealbox-baseline
             """
@@ -22,8 +24,11 @@ struct Suite: AsyncParsableCommand {
     @Option(help: "The sealbox-baseline binary.")
     var baseline: String
 
-    @Option(help: "Seconds measured per run, after a warm-up of a third of it.")
+    @Option(help: "Seconds measured per row and server, split over the rounds, each after a warm-up of a third.")
     var duration = 3.0
+
+    @Option(help: "Rounds per row, sealboxd and the baseline taking turns.")
+    var rounds = 3
 
     @Option(help: "Connection counts, comma-separated.")
     var connections = "1,8,32"
@@ -48,6 +53,8 @@ struct Suite: AsyncParsableCommand {
         /// sealboxd's CPU per request over the baseline's.
         var cpuRatio: Double
         var daemonRSSKiB: Int
+        /// Every round's throughput ratio; the row is the median one.
+        var roundRatios: [Double]
     }
 
     func run() async throws {
@@ -115,21 +122,32 @@ struct Suite: AsyncParsableCommand {
                     let tcp = transport == "tcp"
                     let headers = tcp ? [("X-Aws-Parameters-Secrets-Token", token)] : []
                     let request = tcp ? requests.tcp : requests.unix
-                    let measured = try await LoadRunner.measure(
-                        endpoint: tcp ? daemonTCP : daemonUnix, connections: count, warmup: duration / 3,
-                        duration: duration, group: group, extraHeaders: headers,
-                        cpuSeconds: { daemon.cpuSeconds }, request: request)
-                    let reference = try await LoadRunner.measure(
-                        endpoint: tcp ? baseTCP : baseUnix, connections: count, warmup: duration / 3,
-                        duration: duration,
-                        group: group, extraHeaders: headers, cpuSeconds: { base.cpuSeconds }, request: request)
+                    let slice = duration / Double(max(rounds, 1))
+                    func run(_ endpoint: SealboxEndpoint, _ server: ChildProcess) async throws -> Stats {
+                        try await LoadRunner.measure(
+                            endpoint: endpoint, connections: count, warmup: slice / 3, duration: slice, group: group,
+                            extraHeaders: headers, cpuSeconds: { server.cpuSeconds }, request: request)
+                    }
+                    var pairs: [(measured: Stats, reference: Stats)] = []
+                    for round in 0..<max(rounds, 1) {
+                        // Turns alternate, so neither server always runs on the other's warm caches.
+                        if round % 2 == 0 {
+                            let measured = try await run(tcp ? daemonTCP : daemonUnix, daemon)
+                            pairs.append((measured, try await run(tcp ? baseTCP : baseUnix, base)))
+                        } else {
+                            let reference = try await run(tcp ? baseTCP : baseUnix, base)
+                            pairs.append((try await run(tcp ? daemonTCP : daemonUnix, daemon), reference))
+                        }
+                    }
+                    let ratios = pairs.map { $0.measured.requestsPerSecond / max($0.reference.requestsPerSecond, 1) }
+                    let median = ratios.indices.sorted { ratios[$0] < ratios[$1] }[ratios.count / 2]
+                    let (measured, reference) = pairs[median]
                     let row = Row(
                         workload: workload.rawValue, transport: transport, connections: count, sealboxd: measured,
-                        baseline: reference,
-                        throughputRatio: measured.requestsPerSecond / max(reference.requestsPerSecond, 1),
+                        baseline: reference, throughputRatio: ratios[median],
                         p99Ratio: measured.p99Micros / max(reference.p99Micros, 1),
                         cpuRatio: measured.cpuMicrosPerRequest / max(reference.cpuMicrosPerRequest, 0.001),
-                        daemonRSSKiB: daemon.rssKiB)
+                        daemonRSSKiB: daemon.rssKiB, roundRatios: ratios)
                     rows.append(row)
                     say(
                         String(
