@@ -118,6 +118,8 @@ public enum Fernet {
         return try input.withUnsafeBytes { source in
             let scratch = try SecureBytes(count: source.count + 16) { _ in }
             var total: Int32 = 0
+            // Deferred, so that a failed decryption wipes what the cipher left on the stack too.
+            defer { StackWipe.afterCryptoCall() }
             try scratch.withUnsafeBytes { outRaw in
                 let out = UnsafeMutablePointer(mutating: outRaw.baseAddress!.assumingMemoryBound(to: UInt8.self))
                 let ok = key.withUnsafeBytes { k in
@@ -140,7 +142,6 @@ public enum Fernet {
                 }
                 total += written
             }
-            StackWipe.afterCryptoCall()
             return try SecureBytes(count: Int(total)) { out in
                 scratch.withUnsafeBytes { out.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<Int(total)])) }
             }
