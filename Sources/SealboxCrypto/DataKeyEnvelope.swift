@@ -61,14 +61,8 @@ public enum DataKeyEnvelope {
         return plaintext.withUnsafeBytes { message in
             token.append(contentsOf: repeatElement(0, count: Envelope.tagLength + message.count))
             token.withUnsafeMutableBytes { out in
-                messageKey.withUnsafeBytes { k in
-                    _ = crypto_secretbox_easy(
-                        (out.baseAddress! + start).assumingMemoryBound(to: UInt8.self),
-                        (message.baseAddress ?? UnsafeRawPointer(out.baseAddress!)).assumingMemoryBound(to: UInt8.self),
-                        UInt64(message.count), nonce, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
-                }
+                Secretbox.seal(message, nonce: nonce, key: messageKey, into: out.baseAddress! + start)
             }
-            StackWipe.afterCryptoCall()
             return token
         }
     }
@@ -121,18 +115,9 @@ public enum DataKeyEnvelope {
         }
         return try token.withUnsafeBytes { raw in
             let nonceStart = try 3 + parse(raw)
-            let boxed = UnsafeRawBufferPointer(rebasing: raw[(nonceStart + Envelope.nonceLength)...])
-            return try SecureBytes(count: boxed.count - Envelope.tagLength) { out in
-                let status = messageKey.withUnsafeBytes { k in
-                    crypto_secretbox_open_easy(
-                        out.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                        boxed.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(boxed.count),
-                        (raw.baseAddress! + nonceStart).assumingMemoryBound(to: UInt8.self),
-                        k.baseAddress!.assumingMemoryBound(to: UInt8.self))
-                }
-                StackWipe.afterCryptoCall()
-                guard status == 0 else { throw CryptoError.authenticationFailed }
-            }
+            return try Secretbox.open(
+                UnsafeRawBufferPointer(rebasing: raw[(nonceStart + Envelope.nonceLength)...]),
+                nonce: (raw.baseAddress! + nonceStart).assumingMemoryBound(to: UInt8.self), key: messageKey)
         }
     }
 
@@ -166,22 +151,10 @@ public enum DataKeyEnvelope {
         nonce: some ContiguousBytes,
         context: EncryptionContext
     ) throws -> SecureBytes {
-        var input: [UInt8] = []
-        nonce.withUnsafeBytes { nonce in
-            input.reserveCapacity(domain.count + 1 + nonce.count + context.canonicalCount)
-            input.append(contentsOf: domain)
-            input.append(version)
-            input.append(contentsOf: nonce)
-        }
-        context.appendCanonicalBytes(to: &input)
-        return try SecureBytes(count: Envelope.keyLength) { out in
-            dataKey.withUnsafeBytes { k in
-                _ = crypto_generichash(
-                    out.baseAddress!.assumingMemoryBound(to: UInt8.self), Envelope.keyLength, input,
-                    UInt64(input.count),
-                    k.baseAddress!.assumingMemoryBound(to: UInt8.self), k.count)
+        try withUnsafeBytes(of: version) { version in
+            try nonce.withUnsafeBytes { nonce in
+                try Secretbox.messageKey(under: dataKey, domain: domain, fields: version, nonce, context: context)
             }
-            StackWipe.afterCryptoCall()
         }
     }
 }

@@ -121,15 +121,8 @@ public enum Envelope {
             var token = header
             token.append(contentsOf: repeatElement(0, count: tagLength + message.count))
             token.withUnsafeMutableBytes { out in
-                messageKey.withUnsafeBytes { k in
-                    _ = crypto_secretbox_easy(
-                        (out.baseAddress! + headerLength).assumingMemoryBound(to: UInt8.self),
-                        (message.baseAddress ?? UnsafeRawPointer(out.baseAddress!)).assumingMemoryBound(to: UInt8.self),
-                        UInt64(message.count),
-                        nonce, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
-                }
+                Secretbox.seal(message, nonce: nonce, key: messageKey, into: out.baseAddress! + headerLength)
             }
-            StackWipe.afterCryptoCall()
             return token
         }
     }
@@ -179,18 +172,9 @@ public enum Envelope {
         }
         return try token.withUnsafeBytes { raw in
             try checkHeader(raw)
-            let boxed = UnsafeRawBufferPointer(rebasing: raw[headerLength...])
-            return try SecureBytes(count: boxed.count - tagLength) { out in
-                let status = messageKey.withUnsafeBytes { k in
-                    crypto_secretbox_open_easy(
-                        out.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                        boxed.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(boxed.count),
-                        (raw.baseAddress! + 29).assumingMemoryBound(to: UInt8.self),
-                        k.baseAddress!.assumingMemoryBound(to: UInt8.self))
-                }
-                StackWipe.afterCryptoCall()
-                guard status == 0 else { throw CryptoError.authenticationFailed }
-            }
+            return try Secretbox.open(
+                UnsafeRawBufferPointer(rebasing: raw[headerLength...]),
+                nonce: (raw.baseAddress! + 29).assumingMemoryBound(to: UInt8.self), key: messageKey)
         }
     }
 
@@ -199,20 +183,8 @@ public enum Envelope {
         header: some ContiguousBytes,
         context: EncryptionContext
     ) throws -> SecureBytes {
-        var input: [UInt8] = []
-        header.withUnsafeBytes { header in
-            input.reserveCapacity(domain.count + header.count + context.canonicalCount)
-            input.append(contentsOf: domain)
-            input.append(contentsOf: header)
-        }
-        context.appendCanonicalBytes(to: &input)
-        return try SecureBytes(count: keyLength) { out in
-            key.withUnsafeBytes { k in
-                _ = crypto_generichash(
-                    out.baseAddress!.assumingMemoryBound(to: UInt8.self), keyLength, input, UInt64(input.count),
-                    k.baseAddress!.assumingMemoryBound(to: UInt8.self), k.count)
-            }
-            StackWipe.afterCryptoCall()
+        try header.withUnsafeBytes {
+            try Secretbox.messageKey(under: key, domain: domain, fields: $0, context: context)
         }
     }
 }
