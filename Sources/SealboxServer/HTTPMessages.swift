@@ -60,26 +60,43 @@ public struct HTTPRequest: Sendable {
     /// The query's `name=value` pairs, percent-decoded; a name without `=` maps to "", and a
     /// repeated name keeps its last value.
     public var queryItems: [String: String] {
-        func decoded(_ text: Substring) -> String {
-            // Most names and values have nothing to decode: no byte-by-byte copy for them.
-            guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
-                return String(text)
-            }
-            // Decoded straight into the string's storage (invalid UTF-8 is repaired, as by
-            // `String(decoding:as:)`): one allocation, not two.
-            return String(unsafeUninitializedCapacity: text.utf8.count) { SigV4Verifier.percentDecode(text, into: $0) }
-        }
-        let parts = query.nonEmptyParts(separatedBy: UInt8(ascii: "&"))
         var items: [String: String] = [:]
-        items.reserveCapacity(parts.count)
-        for item in parts {
-            if let equals = item.utf8.firstIndex(of: UInt8(ascii: "=")) {
-                items[decoded(item[..<equals])] = decoded(item[item.utf8.index(after: equals)...])
-            } else {
-                items[decoded(item)] = ""
-            }
+        query.forEachNonEmptyPart(separatedBy: UInt8(ascii: "&")) { item in
+            let (name, value) = Self.pair(item)
+            items[Self.decoded(name)] = Self.decoded(value)
         }
         return items
+    }
+
+    /// The value of the query's last pair named `name`, percent-decoded, as in ``queryItems``.
+    /// The extension API reads a few names per request: looking each up costs no dictionary.
+    /// - Parameter name: the decoded name.
+    public func queryItem(_ name: String) -> String? {
+        var found: Substring? = nil
+        query.forEachNonEmptyPart(separatedBy: UInt8(ascii: "&")) { item in
+            let (key, value) = Self.pair(item)
+            let matches = Self.needsDecoding(key) ? Self.decoded(key) == name : key.utf8.elementsEqual(name.utf8)
+            if matches { found = value }
+        }
+        return found.map(Self.decoded)
+    }
+
+    /// A query item split at its first `=`; the value is empty when there is none.
+    private static func pair(_ item: Substring) -> (name: Substring, value: Substring) {
+        guard let equals = item.utf8.firstIndex(of: UInt8(ascii: "=")) else { return (item, "") }
+        return (item[..<equals], item[item.utf8.index(after: equals)...])
+    }
+
+    private static func needsDecoding(_ text: Substring) -> Bool {
+        text.utf8.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
+    }
+
+    private static func decoded(_ text: Substring) -> String {
+        // Most names and values have nothing to decode: no byte-by-byte copy for them.
+        guard needsDecoding(text) else { return String(text) }
+        // Decoded straight into the string's storage (invalid UTF-8 is repaired, as by
+        // `String(decoding:as:)`): one allocation, not two.
+        return String(unsafeUninitializedCapacity: text.utf8.count) { SigV4Verifier.percentDecode(text, into: $0) }
     }
 }
 
@@ -156,16 +173,24 @@ extension Substring {
         var parts: [Substring] = []
         // Paths have a handful of parts: one allocation instead of one per doubling.
         parts.reserveCapacity(8)
+        forEachNonEmptyPart(separatedBy: separator) { parts.append($0) }
+        return parts
+    }
+
+    /// Calls `body` with each non-empty part between `separator` bytes, in order.
+    /// - Parameters:
+    ///   - separator: an ASCII byte.
+    ///   - body: takes each part.
+    fileprivate func forEachNonEmptyPart(separatedBy separator: UInt8, _ body: (Substring) -> Void) {
         var start = startIndex
         var index = start
         while index < endIndex {
             if utf8[index] == separator {
-                if start < index { parts.append(self[start..<index]) }
+                if start < index { body(self[start..<index]) }
                 start = utf8.index(after: index)
             }
             index = utf8.index(after: index)
         }
-        if start < endIndex { parts.append(self[start...]) }
-        return parts
+        if start < endIndex { body(self[start...]) }
     }
 }

@@ -159,18 +159,17 @@ struct NativeEndpoint: Sendable {
             var context = try authenticator.native(request)
             context.action = "ssm:GetParameter"
             if logging.traces(audited: true) { context.trail = AuditTrail() }
-            let query = request.queryItems
-            guard var name = query["name"], !name.isEmpty else {
+            guard var name = request.queryItem("name"), !name.isEmpty else {
                 return AWSEndpoint.errorResponse(.validation("The name query parameter is required."))
             }
-            switch (query["version"], query["label"]) {
+            switch (request.queryItem("version"), request.queryItem("label")) {
             case (.some, .some):
                 return AWSEndpoint.errorResponse(.validation("Send version or label, not both."))
             case (.some(let version), nil): name += ":" + version
             case (nil, .some(let label)): name += ":" + label
             case (nil, nil): break
             }
-            let decrypt = query["withDecryption"]?.lowercased() == "true"
+            let decrypt = request.queryItem("withDecryption")?.lowercased() == "true"
             do {
                 let body = try ssm.parameterResponse(name, decrypt: decrypt, resultMetadata: true, context)
                 return audited(

@@ -32,4 +32,18 @@ import Testing
             ])
         #expect(request("/p").queryItems.isEmpty)
     }
+
+    @Test func oneQueryItemIsLookedUpAsTheDictionaryHasIt() {
+        let uri = "/p?name=%2Fapp%2fdb&flag&&a=b=c&sp=a+b&k=1&k=2&%6Be%79=encoded&=v&n%61me=late"
+        let parsed = request(uri)
+        for name in ["name", "flag", "a", "sp", "k", "key", "", "missing", "fla", "flags"] {
+            #expect(parsed.queryItem(name) == parsed.queryItems[name], "\(name)")
+        }
+        #expect(parsed.queryItem("name") == "late")
+        #expect(parsed.queryItem("k") == "2")
+        #expect(parsed.queryItem("key") == "encoded")
+        #expect(parsed.queryItem("flag") == "")
+        #expect(parsed.queryItem("missing") == nil)
+        #expect(request("/p").queryItem("name") == nil)
+    }
 }
