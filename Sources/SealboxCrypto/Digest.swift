@@ -40,12 +40,30 @@ public enum Digest {
         into out: UnsafeMutableRawBufferPointer
     ) {
         precondition(out.count == 32)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64 + 32) { scratch in
-            let scratch = UnsafeMutableRawBufferPointer(scratch)
-            let block = UnsafeMutableRawBufferPointer(rebasing: scratch[..<64])
-            let inner = UnsafeMutableRawBufferPointer(rebasing: scratch[64...])
-            // The pads are the key in disguise.
-            defer { Sodium.zero(scratch) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { inner in
+            let inner = UnsafeMutableRawBufferPointer(inner)
+            defer { Sodium.zero(inner) }
+            withPads(
+                of: key,
+                inner: { pad in message.withUnsafeBytes { digest(pad, $0, into: inner) } },
+                outer: { pad in digest(pad, UnsafeRawBufferPointer(inner), into: out) })
+        }
+    }
+
+    /// Calls `inner` with the key's inner pad block, then `outer` with its outer pad block. The
+    /// block is on the stack and wiped afterwards: the pads are the key in disguise.
+    /// - Parameters:
+    ///   - key: the HMAC key; one longer than a block is hashed first.
+    ///   - inner: reads the 64-byte inner pad.
+    ///   - outer: reads the 64-byte outer pad.
+    static func withPads(
+        of key: some ContiguousBytes,
+        inner: (UnsafeRawBufferPointer) -> Void,
+        outer: (UnsafeRawBufferPointer) -> Void
+    ) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { block in
+            let block = UnsafeMutableRawBufferPointer(block)
+            defer { Sodium.zero(block) }
             block.initializeMemory(as: UInt8.self, repeating: 0)
             key.withUnsafeBytes { key in
                 if key.count > 64 {
@@ -55,9 +73,9 @@ public enum Digest {
                 }
             }
             for index in block.indices { block[index] ^= 0x36 }
-            message.withUnsafeBytes { digest(UnsafeRawBufferPointer(block), $0, into: inner) }
+            inner(UnsafeRawBufferPointer(block))
             for index in block.indices { block[index] ^= 0x36 ^ 0x5c }
-            digest(UnsafeRawBufferPointer(block), UnsafeRawBufferPointer(inner), into: out)
+            outer(UnsafeRawBufferPointer(block))
         }
     }
 

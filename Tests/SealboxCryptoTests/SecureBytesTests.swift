@@ -116,5 +116,9 @@ import Testing
         }
         #expect(Hex.encode(Digest.hmacSHA256(key: key, message)) == expected)
         #expect(Digest.hmacSHA256Secure(key: key, message).withUnsafeBytes { Hex.encode(Array($0)) } == expected)
+        let prepared = HMACKey(key)
+        #expect(Hex.encode(message.withUnsafeBytes { prepared.mac($0) }) == expected)
+        // Its saved states are not used up by a MAC.
+        #expect(Hex.encode(message.withUnsafeBytes { prepared.mac($0) }) == expected)
     }
 }

@@ -123,11 +123,14 @@ private final class AuditSink: Sendable {
     let fd: Int32
     let closeOnDeinit: Bool
     let key: SecureBytes
+    /// The same key with its pads hashed, for the records' MACs.
+    let mac: HMACKey
     let clock: any WallClock
     let failures = Atomic<Int>(0)
     let tornLine: Int?
 
     init(path: String, key: SecureBytes, clock: any WallClock) throws {
+        mac = HMACKey(key)
         if path == "-" {
             fd = STDERR_FILENO
             closeOnDeinit = false
@@ -285,9 +288,7 @@ public final class AuditChain: Sendable {
         out.append(contentsOf: #","prev":""#.utf8)
         out.append(contentsOf: state.previous)
         out.append(UInt8(ascii: "\""))
-        let mac = out.withUnsafeBytes {
-            Digest.hmacSHA256(key: sink.key, UnsafeRawBufferPointer(rebasing: $0[start...]))
-        }
+        let mac = out.withUnsafeBytes { sink.mac.mac(UnsafeRawBufferPointer(rebasing: $0[start...])) }
         let hex = Hex.encodeASCII(mac)
         out.append(contentsOf: #","mac":""#.utf8)
         out.append(contentsOf: hex)
