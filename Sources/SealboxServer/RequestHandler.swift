@@ -53,7 +53,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     private let recorder: CallRecorder?
     private let metrics: LoopMetrics?
     private var started = NIODeadline.now()
-    private var family = "other"
+    private var family = ServerMetrics.Family.other
     private var overCapacity = false
     /// An answer is being made or written; a parse error must not start a second one.
     private var answering = false
@@ -282,7 +282,8 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
 
     private func write(_ response: HTTPResponse, context: ChannelHandlerContext, keepAlive: Bool) {
         metrics?.request(
-            operation: response.operation ?? family, status: response.status.code, family: family, started: started)
+            operation: response.operation ?? family.label, status: response.status.code, family: family,
+            started: started)
         let keepAlive = keepAlive && !tracker.isDraining
         var buffer = output.take() ?? context.channel.allocator.buffer(capacity: 1024)
         buffer.clear()

@@ -20,17 +20,29 @@ public final class ServerMetrics: Sendable {
     let auditWriteFailures = Counter(label: "sealbox_audit_write_failures_total")
     let activeLeases = Gauge(label: "sealbox_active_leases")
     private let coldStartDelay = CoreMetrics.Timer(label: "sealbox_cold_start_seconds")
-    private let latencies: [String: LatencyHistogram]
+    /// One histogram per family, indexed by its raw value: no string hashing per request.
+    private let latencies = Family.allCases.map { _ in LatencyHistogram() }
     private let coldStartsByUID = Locked<[UInt32: Counter]>([:])
     /// Callers already seen, by (pid, start time), in shards so connections never share one lock.
     private let seen = (0..<16).map { _ in Locked<Set<[UInt64]>>([]) }
 
-    /// Families for the latency histograms.
-    static let families = ["aws", "leases", "extension", "admin", "other"]
+    /// The endpoint families, each with a latency histogram.
+    enum Family: Int, CaseIterable, Sendable {
+        case aws, leases, `extension`, admin, other
 
-    public init() {
-        latencies = Dictionary(uniqueKeysWithValues: Self.families.map { ($0, LatencyHistogram()) })
+        /// The `family` label.
+        var label: String {
+            switch self {
+            case .aws: "aws"
+            case .leases: "leases"
+            case .extension: "extension"
+            case .admin: "admin"
+            case .other: "other"
+            }
+        }
     }
+
+    public init() {}
 
     /// A per-event-loop view: its counter cache is only ever touched from that loop, so the lock
     /// guarding it is never contended, and the registry's lock is taken once per loop and label set.
@@ -43,9 +55,9 @@ public final class ServerMetrics: Sendable {
     ///   - ok: whether it succeeded.
     ///   - family: the endpoint family.
     ///   - nanoseconds: from its head to its answer.
-    fileprivate func request(_ counter: Counter, operation: String, ok: Bool, family: String, nanoseconds: Int64) {
+    fileprivate func request(_ counter: Counter, operation: String, ok: Bool, family: Family, nanoseconds: Int64) {
         counter.increment()
-        latencies[family]?.record(nanoseconds: nanoseconds)
+        latencies[family.rawValue].record(nanoseconds: nanoseconds)
         guard ok else { return }
         switch operation {
         case "lease:Redeem": leaseRedeems.increment()
@@ -58,8 +70,8 @@ public final class ServerMetrics: Sendable {
     /// The latency histograms in the Prometheus text format, to append to the registry's output.
     public func renderLatencies() -> String {
         var out = "# TYPE sealbox_request_duration_seconds histogram\n"
-        for family in Self.families {
-            out += latencies[family]!.render(name: "sealbox_request_duration_seconds", family: family)
+        for family in Family.allCases {
+            out += latencies[family.rawValue].render(name: "sealbox_request_duration_seconds", family: family.label)
         }
         return out
     }
@@ -87,13 +99,13 @@ public final class ServerMetrics: Sendable {
         }
     }
 
-    static func family(of path: Substring) -> String {
+    static func family(of path: Substring) -> Family {
         let bytes = path.utf8
-        if bytes.elementsEqual("/".utf8) { return "aws" }
-        if bytes.starts(with: "/v1/leases".utf8) { return "leases" }
-        if bytes.starts(with: "/systemsmanager/".utf8) { return "extension" }
-        if bytes.starts(with: "/v1/".utf8) || bytes.elementsEqual("/metrics".utf8) { return "admin" }
-        return "other"
+        if bytes.elementsEqual("/".utf8) { return .aws }
+        if bytes.starts(with: "/v1/leases".utf8) { return .leases }
+        if bytes.starts(with: "/systemsmanager/".utf8) { return .extension }
+        if bytes.starts(with: "/v1/".utf8) || bytes.elementsEqual("/metrics".utf8) { return .admin }
+        return .other
     }
 }
 
@@ -107,7 +119,14 @@ final class LoopMetrics: Sendable {
         var result: String
     }
 
-    private let counters = Locked<[CounterKey: Counter]>([:])
+    private struct Counters {
+        var byKey: [CounterKey: Counter] = [:]
+        /// The last one used: a loop mostly answers one operation many times in a row, and comparing
+        /// two short strings is cheaper than hashing them.
+        var last: (key: CounterKey, counter: Counter)?
+    }
+
+    private let counters = Locked(Counters())
 
     fileprivate init(shared: ServerMetrics) {
         self.shared = shared
@@ -119,7 +138,7 @@ final class LoopMetrics: Sendable {
     ///   - status: the HTTP status sent.
     ///   - family: the endpoint family.
     ///   - started: when its head arrived.
-    func request(operation: String, status: UInt, family: String, started: NIODeadline) {
+    func request(operation: String, status: UInt, family: ServerMetrics.Family, started: NIODeadline) {
         let result =
             switch status {
             case 200..<400: "ok"
@@ -129,10 +148,16 @@ final class LoopMetrics: Sendable {
             }
         let key = CounterKey(operation: operation, result: result)
         let counter = counters.withLock { cache in
-            if let counter = cache[key] { return counter }
-            let counter = Counter(
-                label: "sealbox_requests_total", dimensions: [("operation", operation), ("result", result)])
-            cache[key] = counter
+            if let last = cache.last, last.key == key { return last.counter }
+            let counter: Counter
+            if let known = cache.byKey[key] {
+                counter = known
+            } else {
+                counter = Counter(
+                    label: "sealbox_requests_total", dimensions: [("operation", operation), ("result", result)])
+                cache.byKey[key] = counter
+            }
+            cache.last = (key, counter)
             return counter
         }
         shared.request(
