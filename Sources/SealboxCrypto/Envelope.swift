@@ -77,12 +77,25 @@ public enum Envelope {
         try token.withUnsafeBytes { raw in
             try checkHeader(raw)
             var header = Header(
-                keyID: KeyID(bytes: Array(raw[1..<17]))!,
+                keyID: KeyID(raw: UnsafeRawBufferPointer(rebasing: raw[1..<17])),
                 keyVersion: raw.loadBigEndian(at: 17, as: UInt32.self),
                 timestamp: raw.loadBigEndian(at: 21, as: UInt64.self),
                 nonce: Array(raw[29..<53]))
             header.version = raw[0]
             return header
+        }
+    }
+
+    /// The key id and material version of a token: what finding its key needs, without the copy
+    /// of the nonce that ``header(of:)`` makes.
+    /// - Parameter token: the token bytes.
+    /// - Throws: `CryptoError` if the token is too short or of another version.
+    public static func keyReference(of token: some ContiguousBytes) throws -> (keyID: KeyID, keyVersion: UInt32) {
+        try token.withUnsafeBytes { raw in
+            try checkHeader(raw)
+            return (
+                KeyID(raw: UnsafeRawBufferPointer(rebasing: raw[1..<17])), raw.loadBigEndian(at: 17, as: UInt32.self)
+            )
         }
     }
 

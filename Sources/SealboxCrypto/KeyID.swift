@@ -1,12 +1,26 @@
 /// A 128-bit key identifier, written as a lowercase UUID.
 public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The 16 bytes as two big-endian halves: hashing and comparing them needs no array, and every
+    /// KMS Decrypt and SecureString read looks a key up by its id.
+    private let high: UInt64
+    private let low: UInt64
+
     /// The 16 bytes.
-    public let bytes: [UInt8]
+    public var bytes: [UInt8] {
+        withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { Array($0) }
+    }
+
+    /// - Parameter raw: exactly 16 bytes.
+    init(raw: UnsafeRawBufferPointer) {
+        precondition(raw.count == 16, "a key id is 16 bytes")
+        high = raw.loadBigEndian(at: 0, as: UInt64.self)
+        low = raw.loadBigEndian(at: 8, as: UInt64.self)
+    }
 
     /// - Parameter bytes: exactly 16 bytes, else nil.
     public init?(bytes: [UInt8]) {
         guard bytes.count == 16 else { return nil }
-        self.bytes = bytes
+        self = bytes.withUnsafeBytes { KeyID(raw: $0) }
     }
 
     /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (either case).
@@ -18,7 +32,7 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
             guard char == UInt8(ascii: "-") else { return nil }
         }
         guard let bytes = Hex.decode(hex) else { return nil }
-        self.bytes = bytes
+        self.init(bytes: bytes)
     }
 
     /// A random (version 4) id.
@@ -33,29 +47,31 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
         var bytes = bytes
         bytes[6] = (bytes[6] & 0x0f) | 0x40
         bytes[8] = (bytes[8] & 0x3f) | 0x80
-        self.bytes = bytes
+        self.init(bytes: bytes)
     }
 
     /// The all-zero id, used for material wrapped directly under the root key.
     public static let root = KeyID(bytes: [UInt8](repeating: 0, count: 16))!
 
     public var description: String {
-        String(unsafeUninitializedCapacity: 36) { out in
-            var position = 0
-            for (index, byte) in bytes.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 {
-                    out[position] = UInt8(ascii: "-")
-                    position += 1
+        withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { bytes in
+            String(unsafeUninitializedCapacity: 36) { out in
+                var position = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        out[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    out[position] = Hex.digits[Int(byte >> 4)]
+                    out[position + 1] = Hex.digits[Int(byte & 0x0f)]
+                    position += 2
                 }
-                out[position] = Hex.digits[Int(byte >> 4)]
-                out[position + 1] = Hex.digits[Int(byte & 0x0f)]
-                position += 2
+                return position
             }
-            return position
         }
     }
 
-    public static func < (lhs: KeyID, rhs: KeyID) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+    public static func < (lhs: KeyID, rhs: KeyID) -> Bool { (lhs.high, lhs.low) < (rhs.high, rhs.low) }
 }
 
 /// Lowercase hexadecimal.

@@ -19,6 +19,9 @@ import Testing
         /// Opens as a KMS would: find the key and version named in the header, then open.
         func open(_ token: [UInt8], context: [String: String]) throws -> SecureBytes {
             let header = try Envelope.header(of: token)
+            // What a KMS reads to find the key, without the rest of the header.
+            let reference = try Envelope.keyReference(of: token)
+            guard reference == (header.keyID, header.keyVersion) else { throw VectorError.headerDisagrees }
             guard let versions = material[header.keyID.description] else { throw VectorError.unknownKey }
             guard let key = versions[header.keyVersion] else { throw VectorError.unknownKeyVersion }
             return try Envelope.open(token, key: key, context: EncryptionContext(context))
@@ -26,7 +29,7 @@ import Testing
     }
 
     enum VectorError: Error {
-        case unknownKey, unknownKeyVersion
+        case unknownKey, unknownKeyVersion, headerDisagrees
     }
 
     static func vectors(_ kind: String) throws -> [[String: Any]] {

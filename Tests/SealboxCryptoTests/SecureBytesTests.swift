@@ -62,6 +62,23 @@ import Testing
         #expect(KeyID(text) == nil)
     }
 
+    @Test func keyIDKeepsItsBytesAndSortsByThem() throws {
+        let bytes = (0..<16).map { UInt8($0 * 17) }
+        let id = try #require(KeyID(bytes: bytes))
+        #expect(id.bytes == bytes)
+        #expect(id.description == "00112233-4455-6677-8899-aabbccddeeff")
+        #expect(KeyID(bytes: Array(bytes.prefix(15))) == nil)
+        let ordered = try [
+            [UInt8](repeating: 0, count: 16), [UInt8](repeating: 0, count: 15) + [1],
+            [UInt8](repeating: 0, count: 7) + [1] + [UInt8](repeating: 0, count: 8),
+            [UInt8](repeating: 0, count: 7) + [1] + [UInt8](repeating: 0xff, count: 8),
+            [1] + [UInt8](repeating: 0, count: 15), [UInt8](repeating: 0xff, count: 16),
+        ].map { try #require(KeyID(bytes: $0)) }
+        #expect(ordered.sorted() == ordered)
+        #expect(ordered.reversed().sorted() == ordered)
+        #expect(Set(ordered).count == ordered.count)
+    }
+
     @Test func randomKeyIDsAreVersion4() {
         let id = KeyID.random()
         #expect(id.bytes[6] >> 4 == 4)

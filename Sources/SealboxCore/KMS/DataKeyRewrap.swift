@@ -5,9 +5,9 @@ extension KMS {
     /// - Parameter token: a v2 token (a SecureString value, an env token's payload).
     public func wrappingVersion(of token: [UInt8]) -> (key: KeyID, version: UInt32)? {
         guard token.first == DataKeyEnvelope.version, let wrapped = try? DataKeyEnvelope.wrappedKey(of: token),
-            let header = try? Envelope.header(of: wrapped)
+            let reference = try? Envelope.keyReference(of: wrapped)
         else { return nil }
-        return (header.keyID, header.keyVersion)
+        return (reference.keyID, reference.keyVersion)
     }
 
     /// Re-wraps a v2 token's data key under the current version of its key. The value itself is not

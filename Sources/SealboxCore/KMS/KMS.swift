@@ -327,8 +327,8 @@ public final class KMS: Sendable {
             guard let wrapped = try? DataKeyEnvelope.wrappedKey(of: token) else { return nil }
             token = wrapped
         }
-        guard let header = try? Envelope.header(of: token) else { return nil }
-        return present(header.keyID)
+        guard let reference = try? Envelope.keyReference(of: token) else { return nil }
+        return present(reference.keyID)
     }
 
     /// Seals a value under a fresh data key wrapped by the key `reference` names (an envelope v2
@@ -453,7 +453,7 @@ public final class KMS: Sendable {
     private func usableMaterial(
         for token: some SealboxCrypto.ContiguousBytes, expectedKey: String?, context: RequestContext
     ) throws(AWSError) -> (key: LiveKey, version: UInt32, material: SecureBytes) {
-        guard let header = try? Envelope.header(of: token) else { throw AWSError.invalidCiphertext }
+        guard let header = try? Envelope.keyReference(of: token) else { throw AWSError.invalidCiphertext }
         if let expectedKey {
             let named = try resolve(expectedKey, context)
             guard named.id == header.keyID else {
