@@ -182,15 +182,18 @@ extension Substring {
     ///   - separator: an ASCII byte.
     ///   - body: takes each part.
     fileprivate func forEachNonEmptyPart(separatedBy separator: UInt8, _ body: (Substring) -> Void) {
-        var start = startIndex
-        var index = start
-        while index < endIndex {
-            if utf8[index] == separator {
-                if start < index { body(self[start..<index]) }
-                start = utf8.index(after: index)
+        // Scanned as a buffer: indexing the UTF-8 view byte by byte was most of a redeem's path split.
+        var text = self
+        text.withUTF8 { bytes in
+            func part(_ lower: Int, _ upper: Int) -> Substring {
+                self[utf8.index(startIndex, offsetBy: lower)..<utf8.index(startIndex, offsetBy: upper)]
             }
-            index = utf8.index(after: index)
+            var start = 0
+            for index in bytes.indices where bytes[index] == separator {
+                if start < index { body(part(start, index)) }
+                start = index + 1
+            }
+            if start < bytes.count { body(part(start, bytes.count)) }
         }
-        if start < endIndex { body(self[start...]) }
     }
 }

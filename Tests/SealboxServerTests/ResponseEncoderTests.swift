@@ -77,4 +77,16 @@ import Testing
         #expect(ResponseEncoder.encode(response, method: .GET, keepAlive: true, into: &buffer) == nil)
         #expect(buffer.readableBytes == 0)
     }
+
+    /// RFC 9110's tchar: letters, digits and `!#$%&'*+-.^_`|~`, and nothing else of ASCII.
+    @Test func tokensAreExactlyTheTcharRuns() {
+        let others = Set("!#$%&'*+-.^_`|~".utf8)
+        for byte in UInt8(0)...UInt8(127) {
+            let scalar = Character(Unicode.Scalar(byte))
+            let expected = scalar.isLetter || scalar.isNumber || others.contains(byte)
+            #expect(ResponseEncoder.isToken("X" + String(scalar)) == expected, "byte \(byte)")
+        }
+        #expect(!ResponseEncoder.isToken(""))
+        #expect(!ResponseEncoder.isToken("Xé"))
+    }
 }
