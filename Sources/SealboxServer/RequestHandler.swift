@@ -205,7 +205,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
             discarding = false
             if metrics != nil {
                 started = .now()
-                family = ServerMetrics.family(of: HTTPRequest.split(requestHead.uri).path)
+                family = ServerMetrics.family(of: requestHead.uri[...])
             }
             let declared = requestHead.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
             if declared > maxBodyBytes {

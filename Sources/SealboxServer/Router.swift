@@ -92,7 +92,7 @@ public struct Router: HTTPResponder {
             return resetForTests(request)
         case "/systemsmanager/parameters/get":
             return .now(native.extensionGet(request))
-        case let path where path == "/v1/leases" || path.utf8.starts(with: "/v1/leases/".utf8):
+        case let path where path.isLeasesPath:
             return .now(native.leases(request))
         case "/v1/status", "/v1/audit", "/v1/audit/verify", "/v1/keys/rewrap", "/v1/keys/retire", "/v1/env/encrypt",
             "/v1/env/decrypt", "/v1/env/rewrap", "/v1/root/rotate", "/v1/backup":
@@ -193,5 +193,13 @@ public struct Router: HTTPResponder {
         var keys: Int
         var parameters: Int
         var leases: Int
+    }
+}
+
+extension Substring {
+    /// `/v1/leases` or a path below it.
+    fileprivate var isLeasesPath: Bool {
+        var path = self
+        return path.withUTF8 { $0.hasPrefix("/v1/leases", exactly: true) || $0.hasPrefix("/v1/leases/") }
     }
 }

@@ -99,13 +99,18 @@ public final class ServerMetrics: Sendable {
         }
     }
 
-    static func family(of path: Substring) -> Family {
-        let bytes = path.utf8
-        if bytes.elementsEqual("/".utf8) { return .aws }
-        if bytes.starts(with: "/v1/leases".utf8) { return .leases }
-        if bytes.starts(with: "/systemsmanager/".utf8) { return .extension }
-        if bytes.starts(with: "/v1/".utf8) || bytes.elementsEqual("/metrics".utf8) { return .admin }
-        return .other
+    /// The family of a request target, by its path (up to a `?`).
+    /// - Parameter target: the request target, or just its path.
+    static func family(of target: Substring) -> Family {
+        var target = target
+        return target.withUTF8 { bytes in
+            let path = UnsafeBufferPointer(rebasing: bytes[..<(bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count)])
+            if path.hasPrefix("/", exactly: true) { return .aws }
+            if path.hasPrefix("/v1/leases") { return .leases }
+            if path.hasPrefix("/systemsmanager/") { return .extension }
+            if path.hasPrefix("/v1/") || path.hasPrefix("/metrics", exactly: true) { return .admin }
+            return .other
+        }
     }
 }
 

@@ -13,5 +13,7 @@ import Testing
         // A path that is a slice of a longer target reads only its own bytes.
         let target = path + "?x=/v1/leases"
         #expect(ServerMetrics.family(of: HTTPRequest.split(target).path).label == family)
+        // The whole target, as the request handler passes it, reads only the path.
+        #expect(ServerMetrics.family(of: target[...]).label == family)
     }
 }
