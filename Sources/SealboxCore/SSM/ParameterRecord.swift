@@ -96,19 +96,27 @@ enum SealedArn: Hashable, Sendable {
         switch self {
         case .none: return nil
         case .whole(let arn): return arn
-        case .beforeName(let prefix):
-            let tail = ParameterName.bare(name)
-            if let candidate, candidate.utf8.count == prefix.utf8.count + tail.utf8.count,
-                candidate.utf8.starts(with: prefix.utf8)
-            {
-                return candidate
+        case .beforeName(var prefix):
+            var tail = ParameterName.bare(name)
+            // As bytes, copied and compared with memcpy and memcmp: this runs on every SecureString
+            // read, and String's generic append and starts(with:) went through it byte by byte.
+            return prefix.withUTF8 { head in
+                tail.withUTF8 { tail in
+                    let count = head.count + tail.count
+                    if var candidate {
+                        let same = candidate.withUTF8 {
+                            $0.count == count
+                                && Self.equal(UnsafeRawBufferPointer(head), UnsafeRawBufferPointer($0)[..<head.count])
+                        }
+                        if same { return candidate }
+                    }
+                    return String(unsafeUninitializedCapacity: count) { out in
+                        _ = out.initialize(fromContentsOf: head)
+                        _ = UnsafeMutableBufferPointer(rebasing: out[head.count...]).initialize(fromContentsOf: tail)
+                        return count
+                    }
+                }
             }
-            // Reserved, so the ARN is one allocation: this runs on every SecureString read.
-            var arn = ""
-            arn.reserveCapacity(prefix.utf8.count + tail.utf8.count)
-            arn += prefix
-            arn += tail
-            return arn
         }
     }
 }
