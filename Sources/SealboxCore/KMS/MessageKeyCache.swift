@@ -1,5 +1,9 @@
 import SealboxCrypto
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The keys that ciphertexts were sealed under, remembered, so that reading a SecureString again
 /// neither opens its data key under the master key (5.7% of a lease redeem's CPU) nor derives the
 /// value's key from it (4%), and decrypting a blob again does not derive its key.
@@ -37,17 +41,24 @@ final class MessageKeyCache: Sendable {
         of token: [UInt8], keyedLength: Int, context: EncryptionContext,
         derive: () throws(Failure) -> SecureBytes
     ) throws(Failure) -> SecureBytes {
-        let identity = token[..<keyedLength]
-        var hasher = Hasher()
-        // The nonce, last in the identity, is random: enough to spread tokens over the slots.
-        identity.suffix(Envelope.nonceLength).withUnsafeBytes { hasher.combine(bytes: $0) }
-        let slot = slots[Int(UInt(bitPattern: hasher.finalize()) % UInt(slots.count))]
-        let cached = slot.withLock { entry in
-            entry.flatMap { $0.identity[...] == identity && $0.context == context ? $0.messageKey : nil }
+        precondition(keyedLength >= Envelope.nonceLength && keyedLength <= token.count)
+        // The nonce, last in the identity, is random: its first bytes spread tokens over the slots.
+        let spread = token.withUnsafeBytes {
+            $0.loadUnaligned(fromByteOffset: keyedLength - Envelope.nonceLength, as: UInt64.self)
+        }
+        let slot = slots[Int(spread % UInt64(slots.count))]
+        let cached = slot.withLock { entry -> SecureBytes? in
+            // Compared with memcmp: ArraySlice's == went element by element.
+            guard let entry, entry.identity.count == keyedLength, entry.context == context,
+                entry.identity.withUnsafeBytes({ mine in
+                    token.withUnsafeBytes { memcmp(mine.baseAddress!, $0.baseAddress!, keyedLength) }
+                }) == 0
+            else { return nil }
+            return entry.messageKey
         }
         if let cached { return cached }
         let messageKey = try derive()
-        slot.withLock { $0 = Entry(identity: Array(identity), context: context, messageKey: messageKey) }
+        slot.withLock { $0 = Entry(identity: Array(token[..<keyedLength]), context: context, messageKey: messageKey) }
         return messageKey
     }
 
