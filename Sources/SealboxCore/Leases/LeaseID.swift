@@ -21,20 +21,23 @@ public struct LeaseID: Hashable, Sendable, CustomStringConvertible {
     /// Reads an id as the daemon writes it; nil for anything else, uppercase digits included.
     /// - Parameter text: 32 lowercase hex digits.
     public init?(_ text: String) {
-        var words: (UInt64, UInt64) = (0, 0)
-        var count = 0
-        for byte in text.utf8 {
-            guard count < 32, byte < UInt8(ascii: "A") || byte > UInt8(ascii: "F"),
-                let digit = Hex.value(ofDigit: byte)
-            else { return nil }
-            if count < 16 {
-                words.0 = words.0 << 4 | UInt64(digit)
-            } else {
-                words.1 = words.1 << 4 | UInt64(digit)
+        var text = text
+        // Read as a buffer: the String's UTF-8 iterator showed in every redeem.
+        let words = text.withUTF8 { bytes -> (UInt64, UInt64)? in
+            guard bytes.count == 32 else { return nil }
+            var words: (UInt64, UInt64) = (0, 0)
+            for (index, byte) in bytes.enumerated() {
+                guard byte < UInt8(ascii: "A") || byte > UInt8(ascii: "F"), let digit = Hex.value(ofDigit: byte)
+                else { return nil }
+                if index < 16 {
+                    words.0 = words.0 << 4 | UInt64(digit)
+                } else {
+                    words.1 = words.1 << 4 | UInt64(digit)
+                }
             }
-            count += 1
+            return words
         }
-        guard count == 32 else { return nil }
+        guard let words else { return nil }
         self.init(high: words.0, low: words.1)
     }
 
