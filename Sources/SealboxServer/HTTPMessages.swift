@@ -64,43 +64,67 @@ public struct HTTPRequest: Sendable {
     /// The query's `name=value` pairs, percent-decoded; a name without `=` maps to "", and a
     /// repeated name keeps its last value.
     public var queryItems: [String: String] {
-        var items: [String: String] = [:]
-        query.forEachNonEmptyPart(separatedBy: UInt8(ascii: "&")) { item in
-            let (name, value) = Self.pair(item)
-            items[Self.decoded(name)] = Self.decoded(value)
+        var query = query
+        return query.withUTF8 { bytes in
+            var items: [String: String] = [:]
+            Self.forEachPair(in: bytes) { name, value in items[Self.decoded(name)] = Self.decoded(value) }
+            return items
         }
-        return items
     }
 
     /// The value of the query's last pair named `name`, percent-decoded, as in ``queryItems``.
-    /// The extension API reads a few names per request: looking each up costs no dictionary.
+    /// The extension API reads a few names per request: each is found by scanning the bytes, with
+    /// no dictionary and no string but the value's.
     /// - Parameter name: the decoded name.
     public func queryItem(_ name: String) -> String? {
-        var found: Substring? = nil
-        query.forEachNonEmptyPart(separatedBy: UInt8(ascii: "&")) { item in
-            let (key, value) = Self.pair(item)
-            let matches = Self.needsDecoding(key) ? Self.decoded(key) == name : key.utf8.elementsEqual(name.utf8)
-            if matches { found = value }
+        var query = query
+        var name = name
+        return query.withUTF8 { bytes in
+            name.withUTF8 { wanted in
+                var found: UnsafeBufferPointer<UInt8>? = nil
+                Self.forEachPair(in: bytes) { key, value in
+                    let same =
+                        Self.needsDecoding(key)
+                        ? Self.decoded(key).utf8.elementsEqual(wanted)
+                        : key.count == wanted.count
+                            && (key.isEmpty || memcmp(key.baseAddress!, wanted.baseAddress!, key.count) == 0)
+                    if same { found = value }
+                }
+                return found.map(Self.decoded)
+            }
         }
-        return found.map(Self.decoded)
     }
 
-    /// A query item split at its first `=`; the value is empty when there is none.
-    private static func pair(_ item: Substring) -> (name: Substring, value: Substring) {
-        guard let equals = item.utf8.firstIndex(of: UInt8(ascii: "=")) else { return (item, "") }
-        return (item[..<equals], item[item.utf8.index(after: equals)...])
+    /// Calls `body` with the name and value of each non-empty `&`-separated item, split at its
+    /// first `=`; the value is empty when there is none.
+    private static func forEachPair(
+        in query: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Void
+    ) {
+        var start = 0
+        while start < query.count {
+            let end = query[start...].firstIndex(of: UInt8(ascii: "&")) ?? query.count
+            if start < end {
+                let item = UnsafeBufferPointer(rebasing: query[start..<end])
+                let equals = item.firstIndex(of: UInt8(ascii: "=")) ?? item.count
+                body(
+                    UnsafeBufferPointer(rebasing: item[..<equals]),
+                    UnsafeBufferPointer(rebasing: item[min(equals + 1, item.count)...]))
+            }
+            start = end + 1
+        }
     }
 
-    private static func needsDecoding(_ text: Substring) -> Bool {
-        text.utf8.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
+    private static func needsDecoding(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
     }
 
-    private static func decoded(_ text: Substring) -> String {
-        // Most names and values have nothing to decode: no byte-by-byte copy for them.
-        guard needsDecoding(text) else { return String(text) }
+    private static func decoded(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        // Most names and values have nothing to decode: no byte-by-byte copy for them. Pieces split
+        // at ASCII bytes of a String are whole UTF-8.
+        guard needsDecoding(bytes) else { return String(decoding: bytes, as: UTF8.self) }
         // Decoded straight into the string's storage (invalid UTF-8 is repaired, as by
         // `String(decoding:as:)`): one allocation, not two.
-        return String(unsafeUninitializedCapacity: text.utf8.count) { SigV4Verifier.percentDecode(text, into: $0) }
+        return String(unsafeUninitializedCapacity: bytes.count) { SigV4Verifier.percentDecode(bytes, into: $0) }
     }
 }
 
@@ -171,21 +195,12 @@ public enum RouteResult: Sendable {
 
 extension Substring {
     /// The non-empty parts between `separator` bytes. Split as bytes: a Character-based split
-    /// walks grapheme clusters, and paths and queries are split on every request.
+    /// walks grapheme clusters, and request paths are split on every request.
     /// - Parameter separator: an ASCII byte.
     fileprivate func nonEmptyParts(separatedBy separator: UInt8) -> [Substring] {
         var parts: [Substring] = []
         // Paths have a handful of parts: one allocation instead of one per doubling.
         parts.reserveCapacity(8)
-        forEachNonEmptyPart(separatedBy: separator) { parts.append($0) }
-        return parts
-    }
-
-    /// Calls `body` with each non-empty part between `separator` bytes, in order.
-    /// - Parameters:
-    ///   - separator: an ASCII byte.
-    ///   - body: takes each part.
-    fileprivate func forEachNonEmptyPart(separatedBy separator: UInt8, _ body: (Substring) -> Void) {
         // Scanned as a buffer: indexing the UTF-8 view byte by byte was most of a redeem's path split.
         var text = self
         text.withUTF8 { bytes in
@@ -194,11 +209,12 @@ extension Substring {
             }
             var start = 0
             for index in bytes.indices where bytes[index] == separator {
-                if start < index { body(part(start, index)) }
+                if start < index { parts.append(part(start, index)) }
                 start = index + 1
             }
-            if start < bytes.count { body(part(start, bytes.count)) }
+            if start < bytes.count { parts.append(part(start, bytes.count)) }
         }
+        return parts
     }
 }
 

@@ -192,14 +192,13 @@ public struct SigV4Verifier: Sendable {
     /// start an escape is kept as it is, with what follows it, as Python's `unquote_plus` keeps it.
     static func percentDecode(_ text: Substring) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: text.utf8.count) { buffer, count in
-            count = percentDecode(text, into: buffer)
+            count = percentDecode(text.utf8, into: buffer)
         }
     }
 
-    /// ``percentDecode(_:)`` into `out`, which has room for `text.utf8.count` bytes.
+    /// ``percentDecode(_:)`` of UTF-8 bytes into `out`, which has room for as many bytes.
     /// - Returns: how many bytes were written.
-    static func percentDecode(_ text: Substring, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        let bytes = text.utf8
+    static func percentDecode(_ bytes: some Collection<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         var count = 0
         var index = bytes.startIndex
         while index < bytes.endIndex {
