@@ -104,8 +104,23 @@ public struct SensitiveJSON: Sendable {
         add(name, .array(values.map { .string($0) }))
     }
 
-    /// Renders the object into guarded memory.
+    /// Renders the object into guarded memory. Most objects fit a block sized as if a few of their
+    /// string bytes needed escaping, and are written in one pass; measuring first, then writing,
+    /// walked every member twice. One that does not fit is measured exactly and written again.
     public func render() -> ResponseBody {
+        let lengths = Self.lengths(of: self)
+        let likely = lengths.unescaped + lengths.strings / 8 + 32
+        if let out = try? SecureBytes(
+            maximumCount: likely,
+            initialise: { buffer in
+                var writer = Writer(buffer: buffer)
+                writer.object(self)
+                guard writer.offset <= buffer.count else { throw Overflow() }
+                return writer.offset
+            })
+        {
+            return .sensitive(out)
+        }
         var counter = Writer(buffer: nil)
         counter.object(self)
         let length = counter.offset
@@ -117,19 +132,48 @@ public struct SensitiveJSON: Sendable {
         return .sensitive(out)
     }
 
-    /// Measures (with no buffer) or writes (with one) the same bytes, so both passes agree.
+    private struct Overflow: Error {}
+
+    /// The rendered length if nothing needed escaping, and how much of it is string bytes that might.
+    private static func lengths(of json: SensitiveJSON) -> (unescaped: Int, strings: Int) {
+        var total = (unescaped: 2 + max(json.members.count - 1, 0), strings: 0)
+        for (name, value) in json.members {
+            let value = lengths(of: value)
+            total.unescaped += name.utf8.count + 3 + value.unescaped
+            total.strings += name.utf8.count + value.strings
+        }
+        return total
+    }
+
+    private static func lengths(of value: Value) -> (unescaped: Int, strings: Int) {
+        switch value {
+        case .string(let text): (text.utf8.count + 2, text.utf8.count)
+        case .secretString(let secret): (secret.count + 2, secret.count)
+        case .secretBase64(let secret): (Base64.encodedLength(secret.count) + 2, 0)
+        case .raw(let text): (text.utf8.count, 0)
+        case .object(let json): lengths(of: json)
+        case .array(let values):
+            values.reduce((2 + max(values.count - 1, 0), 0)) {
+                let element = lengths(of: $1)
+                return ($0.0 + element.unescaped, $0.1 + element.strings)
+            }
+        }
+    }
+
+    /// Measures (with no buffer) or writes (with one) the same bytes, so both passes agree. Writing
+    /// past the buffer's end writes nothing more but still counts, so the caller sees the overflow.
     private struct Writer {
         let buffer: UnsafeMutableRawBufferPointer?
         var offset = 0
 
         mutating func put(_ byte: UInt8) {
-            buffer?[offset] = byte
+            if let buffer, offset < buffer.count { buffer[offset] = byte }
             offset += 1
         }
 
         /// Copies a run of bytes at once: per-byte writes were most of a render.
         mutating func put(_ bytes: UnsafeRawBufferPointer) {
-            if let buffer, !bytes.isEmpty {
+            if let buffer, !bytes.isEmpty, bytes.count <= buffer.count - min(offset, buffer.count) {
                 UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + bytes.count]).copyMemory(from: bytes)
             }
             offset += bytes.count
@@ -178,7 +222,7 @@ public struct SensitiveJSON: Sendable {
             case .secretBase64(let secret):
                 let count = Base64.encodedLength(secret.count)
                 put(UInt8(ascii: "\""))
-                if let buffer {
+                if let buffer, count <= buffer.count - min(offset, buffer.count) {
                     secret.withUnsafeBytes {
                         Base64.encode(
                             $0, into: UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + count)]))

@@ -22,6 +22,30 @@ public final class SecureBytes: @unchecked Sendable {
         try initialise(UnsafeMutableRawBufferPointer(start: base, count: count))
     }
 
+    /// Allocates room for `maximumCount` bytes of guarded memory and keeps the first ones
+    /// `initialise` wrote: for output whose exact length would take a pass of its own to measure.
+    /// - Parameters:
+    ///   - maximumCount: the most bytes `initialise` may write.
+    ///   - initialise: writes the contents from the start and returns how many bytes it wrote; it may
+    ///     throw, and the memory is then wiped and freed.
+    public init(maximumCount: Int, initialise: (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+        try Sodium.ensureInitialised()
+        precondition(maximumCount >= 0, "negative SecureBytes count")
+        let (base, capacity) = GuardedMemory.allocate(maximumCount)
+        let whole = UnsafeMutableRawBufferPointer(start: base, count: maximumCount)
+        let written: Int
+        do {
+            written = try initialise(whole)
+        } catch {
+            GuardedMemory.release(base, capacity: capacity, used: maximumCount)
+            throw error
+        }
+        precondition(written >= 0 && written <= maximumCount, "wrote outside the SecureBytes")
+        // Only the kept bytes are wiped on release: clear anything written past them now.
+        Sodium.zero(UnsafeMutableRawBufferPointer(rebasing: whole[written...]))
+        (self.base, self.capacity, count) = (base, capacity, written)
+    }
+
     /// Copies `bytes` into guarded memory.
     /// - Parameter bytes: the bytes to protect; wipe your own copy afterwards.
     public convenience init(copying bytes: some ContiguousBytes) {

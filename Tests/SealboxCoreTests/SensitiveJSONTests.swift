@@ -38,4 +38,23 @@ import Testing
         #expect(parsed["time"] as? Double == 1_764_403_200.5 && parsed["flag"] as? Bool == true)
         #expect((parsed["inner"] as? [String: Any])?["list"] as? [String] == Self.texts)
     }
+
+    /// The bytes, and only they, whichever way the render went: in one pass into a block with room
+    /// for a few escapes, or measured and written again when the escapes do not fit.
+    @Test(arguments: [
+        "", "plain value", "a \"few\" escapes\n", String(repeating: "\u{1}", count: 300),
+        String(repeating: "x", count: 5000) + "\"",
+    ])
+    func rendersExactlyTheExpectedBytes(value: String) throws {
+        var json = SensitiveJSON()
+        json.string("Name", "/app/db")
+        json.secretString("Value", SecureBytes(copying: Array(value.utf8)))
+        json.number("Version", 3)
+        guard case .sensitive(let rendered) = json.render() else {
+            Issue.record("render() must give guarded memory")
+            return
+        }
+        let expected = #"{"Name":"/app/db","Value":"# + JSONText.quoted(value) + #","Version":3}"#
+        #expect(rendered.withUnsafeBytes { Array($0) } == Array(expected.utf8))
+    }
 }

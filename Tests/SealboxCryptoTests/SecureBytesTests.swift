@@ -2,6 +2,17 @@ import SealboxCrypto
 import Testing
 
 @Suite struct SecureBytesTests {
+    @Test func aBlockSizedForTheMostKeepsWhatWasWritten() throws {
+        let kept = try SecureBytes(maximumCount: 100) { buffer in
+            for index in 0..<5 { buffer[index] = UInt8(index + 1) }
+            return 5
+        }
+        #expect(kept.count == 5)
+        #expect(kept.withUnsafeBytes { Array($0) } == [1, 2, 3, 4, 5])
+        struct Refused: Error {}
+        #expect(throws: Refused.self) { try SecureBytes(maximumCount: 8) { _ in throw Refused() } }
+    }
+
     @Test func descriptionNeverShowsContents() {
         let secret = SecureBytes(copying: Array("hunter2-canary".utf8))
         for text in [secret.description, secret.debugDescription, String(reflecting: secret), "\(secret)"] {
