@@ -114,7 +114,7 @@ public struct Blob: Decodable, Sendable {
     /// The bytes of standard base64 text; nil if it is not valid base64.
     /// - Parameter text: the base64 text.
     init?(base64 text: String) {
-        guard let bytes = try? Base64.decode(Array(text.utf8)) else { return nil }
+        guard let bytes = try? Base64.decode(text.utf8) else { return nil }
         self.bytes = bytes
     }
 }
