@@ -43,11 +43,17 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// 16 bytes with the version (4) and variant bits of a random UUID set.
     /// - Parameter bytes: exactly 16 bytes, else nil.
     public init?(version4 bytes: [UInt8]) {
-        guard bytes.count == 16 else { return nil }
-        var bytes = bytes
-        bytes[6] = (bytes[6] & 0x0f) | 0x40
-        bytes[8] = (bytes[8] & 0x3f) | 0x80
-        self.init(bytes: bytes)
+        guard let id = KeyID(bytes: bytes) else { return nil }
+        self.init(version4: id.high, id.low)
+    }
+
+    /// Two big-endian halves with the version (4) and variant bits of a random UUID set.
+    /// - Parameters:
+    ///   - high: bytes 0 to 7; byte 6 carries the version.
+    ///   - low: bytes 8 to 15; byte 8 carries the variant.
+    public init(version4 high: UInt64, _ low: UInt64) {
+        self.high = high & ~0xf000 | 0x4000
+        self.low = low & ~(0xc0 << 56) | 0x80 << 56
     }
 
     /// The all-zero id, used for material wrapped directly under the root key.

@@ -121,6 +121,11 @@ import Testing
     @Test func randomKeyIDsAreVersion4() {
         let id = KeyID.random()
         #expect(id.bytes[6] >> 4 == 4)
+        #expect(id.bytes[8] >> 6 == 2)
+        // Only the version nibble and the variant bits change.
+        #expect(KeyID(version4: .max, .max).description == "ffffffff-ffff-4fff-bfff-ffffffffffff")
+        #expect(KeyID(version4: 0, 0).description == "00000000-0000-4000-8000-000000000000")
+        #expect(KeyID(version4: [UInt8](repeating: 0xff, count: 16)) == KeyID(version4: .max, .max))
         #expect(id != KeyID.random())
     }
 }
