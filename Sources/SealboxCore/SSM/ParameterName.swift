@@ -36,7 +36,7 @@ enum ParameterName {
         var rest = Substring(text)
         var fromArn = false
         // Compared as bytes: Character comparisons walk grapheme clusters, on every read.
-        if rest.utf8.starts(with: "arn:".utf8) {
+        if rest.utf8.first == UInt8(ascii: "a"), rest.utf8.starts(with: "arn:".utf8) {
             let parts = rest.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
             guard parts.count == 6, parts[2] == "ssm", parts[5].hasPrefix("parameter/") else {
                 throw AWSError.validation("Invalid parameter ARN: \(text)")
@@ -56,7 +56,8 @@ enum ParameterName {
                 throw AWSError.validation("Invalid selector in \(text)")
             }
         }
-        var name = String(rest)
+        // A plain name, the usual case, is the text itself: no copy.
+        var name = rest.endIndex == text.endIndex && rest.startIndex == text.startIndex ? text : String(rest)
         if fromArn, name.contains("/") { name = "/" + name }
         return Reference(name: name, selector: selector, original: text)
     }
