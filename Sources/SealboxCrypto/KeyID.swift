@@ -68,8 +68,8 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
                         out[position] = UInt8(ascii: "-")
                         position += 1
                     }
-                    out[position] = Hex.digits[Int(byte >> 4)]
-                    out[position + 1] = Hex.digits[Int(byte & 0x0f)]
+                    out[position] = Hex.digit(byte >> 4)
+                    out[position + 1] = Hex.digit(byte & 0x0f)
                     position += 2
                 }
                 return position
@@ -82,8 +82,6 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
 /// Lowercase hexadecimal.
 public enum Hex {
-    static let digits = Array("0123456789abcdef".utf8)
-
     /// Encodes bytes as lowercase hex.
     /// - Parameter bytes: the input.
     public static func encode(_ bytes: some ContiguousBytes) -> String {
@@ -102,10 +100,16 @@ public enum Hex {
 
     private static func write(_ raw: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         for (index, byte) in raw.enumerated() {
-            out[index * 2] = digits[Int(byte >> 4)]
-            out[index * 2 + 1] = digits[Int(byte & 0x0f)]
+            out[index * 2] = digit(byte >> 4)
+            out[index * 2 + 1] = digit(byte & 0x0f)
         }
         return raw.count * 2
+    }
+
+    /// The lowercase digit of a nibble, worked out rather than read from a table: every audit record
+    /// and request id is written in hex, and the table cost a lazy-global check per digit.
+    static func digit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
     }
 
     /// The value of one hex digit (either case); nil for any other byte.
