@@ -25,7 +25,18 @@ public final class HMACKey: Sendable {
     /// The HMAC-SHA256 of `message`, into an ordinary array (for public MACs).
     /// - Parameter message: the input.
     public func mac(_ message: UnsafeRawBufferPointer) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
+        [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            mac(message, into: UnsafeMutableRawBufferPointer(out))
+            count = 32
+        }
+    }
+
+    /// The HMAC-SHA256 of `message` into the 32 bytes of `out`.
+    /// - Parameters:
+    ///   - message: the input.
+    ///   - out: receives the MAC.
+    public func mac(_ message: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count == 32)
         states.withUnsafeBytes { states in
             var state = states.loadUnaligned(as: SHA256_CTX.self)
             var inner: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
@@ -38,10 +49,9 @@ public final class HMACKey: Sendable {
             done = done && withUnsafeMutableBytes(of: &inner) { SHA256_Final(bound($0), &state) } == 1
             state = states.loadUnaligned(fromByteOffset: Self.stateSize, as: SHA256_CTX.self)
             done = done && withUnsafeBytes(of: &inner) { SHA256_Update(&state, $0.baseAddress, $0.count) } == 1
-            done = done && out.withUnsafeMutableBytes { SHA256_Final(bound($0), &state) } == 1
+            done = done && SHA256_Final(bound(out), &state) == 1
             precondition(done, "SHA-256 failed")
         }
-        return out
     }
 
     private func bound(_ buffer: UnsafeMutableRawBufferPointer) -> UnsafeMutablePointer<UInt8> {

@@ -98,7 +98,12 @@ public enum Hex {
         }
     }
 
-    private static func write(_ raw: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    /// Writes bytes as lowercase hex into `out`, which has room for twice as many.
+    /// - Parameters:
+    ///   - raw: the input.
+    ///   - out: receives the digits.
+    /// - Returns: how many digits were written.
+    public static func write(_ raw: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         for (index, byte) in raw.enumerated() {
             out[index * 2] = digit(byte >> 4)
             out[index * 2 + 1] = digit(byte & 0x0f)

@@ -288,13 +288,21 @@ public final class AuditChain: Sendable {
         out.append(contentsOf: #","prev":""#.utf8)
         out.append(contentsOf: state.previous)
         out.append(UInt8(ascii: "\""))
-        let mac = out.withUnsafeBytes { sink.mac.mac(UnsafeRawBufferPointer(rebasing: $0[start...])) }
-        let hex = Hex.encodeASCII(mac)
-        out.append(contentsOf: #","mac":""#.utf8)
-        out.append(contentsOf: hex)
+        // The MAC goes from the stack into the line as hex, and the line's digits become the next
+        // record's `prev`: no array for either, on every audited request.
+        var macStart = 0
+        withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { mac in
+            out.withUnsafeBytes { sink.mac.mac(UnsafeRawBufferPointer(rebasing: $0[start...]), into: mac) }
+            out.append(contentsOf: #","mac":""#.utf8)
+            macStart = out.count
+            out.append(contentsOf: repeatElement(0, count: 64))
+            _ = out.withUnsafeMutableBufferPointer {
+                Hex.write(UnsafeRawBufferPointer(mac), into: UnsafeMutableBufferPointer(rebasing: $0[macStart...]))
+            }
+        }
+        state.previous.replaceSubrange(state.previous.indices, with: out[macStart...])
         out.append(contentsOf: "\"}\n".utf8)
         state.pending = out
-        state.previous = hex
     }
 
     /// Seconds since the epoch to the microsecond. `"\(time)"` went through the shortest-digits
