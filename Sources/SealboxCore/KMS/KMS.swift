@@ -189,20 +189,23 @@ public final class KMS: Sendable {
 
     /// Refuses unless the policy grants this request's action on the key, named by id, ARN or any
     /// of its aliases.
-    func authorize(_ key: LiveKey, _ context: RequestContext) throws(AWSError) {
-        // Built once: an ARN is a fresh string each time, and this runs on every Decrypt.
+    /// - Returns: the key's ARN, built once here: an ARN is a fresh string each time, and Decrypt
+    ///   answers with the one it authorized.
+    @discardableResult
+    func authorize(_ key: LiveKey, _ context: RequestContext) throws(AWSError) -> String {
         let arn = key.arn(context)
         guard context.authorization.policy != nil else {
             context.trail?.add(arn)
-            return
+            return arn
         }
-        let names = [key.id.description, arn] + (aliasesByKey[key.id] ?? [])
+        let names = [key.idText, arn] + (aliasesByKey[key.id] ?? [])
         // A grant on any of the key's names covers the key.
         if names.contains(where: { context.authorization.allows(context.action, [$0]) }) {
             context.trail?.add(arn)
-            return
+            return arn
         }
         try context.authorize([arn])
+        return arn
     }
 
     /// Creates a key with fresh material as version 1.
