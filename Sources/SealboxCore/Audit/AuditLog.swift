@@ -24,9 +24,9 @@ public enum ServedSecret: Sendable, Hashable {
 /// loop to the thread pool and back, and those hand-offs order its accesses. So it takes no lock,
 /// which on every request was two allocations and a lock round trip per access.
 public final class AuditTrail: @unchecked Sendable {
-    private var touched: [String] = []
+    private var touched = InlineFirstList<String>()
     private var lease: String? = nil
-    private var secrets: [ServedSecret] = []
+    private var secrets = InlineFirstList<ServedSecret>()
 
     public init() {}
 
@@ -35,10 +35,10 @@ public final class AuditTrail: @unchecked Sendable {
     public func served(_ secret: ServedSecret) { secrets.append(secret) }
 
     /// The secrets the request returned in plaintext.
-    public var servedSecrets: [ServedSecret] { secrets }
+    public var servedSecrets: [ServedSecret] { Array(secrets) }
 
     /// The resources the request touched.
-    public var touchedResources: [String] { touched }
+    public var touchedResources: [String] { Array(touched) }
 
     func add(_ resource: String) { touched.append(resource) }
 
@@ -46,8 +46,31 @@ public final class AuditTrail: @unchecked Sendable {
     /// - Parameter id: the lease id.
     public func setLease(_ id: String) { lease = id }
 
-    var resources: [String] { touched }
+    var resources: InlineFirstList<String> { touched }
     var leaseID: String? { lease }
+}
+
+/// A list whose first element is held inline: a request touches one resource and serves at most one
+/// secret nearly always, and an array for each was two allocations per request.
+struct InlineFirstList<Element>: Sequence {
+    private var first: Element?
+    private var rest: [Element] = []
+
+    mutating func append(_ element: Element) {
+        if first == nil { first = element } else { rest.append(element) }
+    }
+
+    func makeIterator() -> Iterator { Iterator(first: first, rest: rest.makeIterator()) }
+
+    struct Iterator: IteratorProtocol {
+        var first: Element?
+        var rest: IndexingIterator<[Element]>
+
+        mutating func next() -> Element? {
+            if let element = first.take() { return element }
+            return rest.next()
+        }
+    }
 }
 
 /// The append-only audit log: one JSON line per audited request, never holding a value.
