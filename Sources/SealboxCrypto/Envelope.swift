@@ -62,7 +62,7 @@ public enum Envelope {
         var bytes: [UInt8] {
             var out: [UInt8] = [version]
             out.reserveCapacity(Envelope.headerLength)
-            out.append(contentsOf: keyID.bytes)
+            keyID.withUnsafeBytes { out.append(contentsOf: $0) }
             out.appendBigEndian(keyVersion)
             out.appendBigEndian(timestamp)
             out.append(contentsOf: nonce)

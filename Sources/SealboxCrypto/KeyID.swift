@@ -6,8 +6,12 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
     private let low: UInt64
 
     /// The 16 bytes.
-    public var bytes: [UInt8] {
-        withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { Array($0) }
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// Calls `body` with the 16 bytes, on the stack.
+    /// - Parameter body: reads the bytes; the pointer must not escape.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try Swift.withUnsafeBytes(of: (high.bigEndian, low.bigEndian), body)
     }
 
     /// - Parameter raw: exactly 16 bytes.
@@ -60,7 +64,7 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public static let root = KeyID(bytes: [UInt8](repeating: 0, count: 16))!
 
     public var description: String {
-        withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { bytes in
+        withUnsafeBytes { bytes in
             String(unsafeUninitializedCapacity: 36) { out in
                 var position = 0
                 for (index, byte) in bytes.enumerated() {
