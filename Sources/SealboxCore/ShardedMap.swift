@@ -10,18 +10,18 @@ import SealboxCrypto
 /// parameters that halves the map's memory (about 7 MB). Order means nothing here, so removal swaps
 /// the entry with the last one and stays O(1).
 final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private let shards: [Locked<OrderedDictionary<Key, Value>>]
+    private let shards: [ReadWriteLocked<OrderedDictionary<Key, Value>>]
 
     init(shardCount: Int = 16) {
-        shards = (0..<shardCount).map { _ in Locked([:]) }
+        shards = (0..<shardCount).map { _ in ReadWriteLocked([:]) }
     }
 
-    private func shard(_ key: Key) -> Locked<OrderedDictionary<Key, Value>> {
+    private func shard(_ key: Key) -> ReadWriteLocked<OrderedDictionary<Key, Value>> {
         shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
     }
 
     subscript(key: Key) -> Value? {
-        get { shard(key).withLock { $0[key] } }
+        get { shard(key).withReadLock { $0[key] } }
         set { update(key) { $0 = newValue } }
     }
 
@@ -67,7 +67,7 @@ final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     /// Every value, shard by shard; for listings, never for the hot path.
     var values: [Value] {
-        shards.flatMap { shard in shard.withLock { Array($0.values) } }
+        shards.flatMap { shard in shard.withReadLock { Array($0.values) } }
     }
 
     /// Removes the entries whose values match `predicate`, shard by shard.

@@ -74,3 +74,58 @@ package final class Locked<Value> {
 
 // The mutex orders every access to the value, so sharing the box is safe when sharing the value is.
 extension Locked: @unchecked Sendable where Value: Sendable {}
+
+/// A value behind a pthread read-write lock, for state that many threads read and few change:
+/// readers do not wait for one another. Under a mutex, two event loops reading one hot entry (one
+/// lease's parameter, its key, its cached message key) took turns, and a reader whose partner was
+/// descheduled while holding the lock waited out the partner's time slice.
+package final class ReadWriteLocked<Value> {
+    private let lock: UnsafeMutablePointer<pthread_rwlock_t>
+    private var value: Value
+
+    /// - Parameter value: the initial value.
+    package init(_ value: Value) {
+        self.value = value
+        lock = .allocate(capacity: 1)
+        lock.initialize(to: pthread_rwlock_t())
+        var attributes = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attributes)
+        // Readers come on every request: without this, a steady stream of them could keep a writer out.
+        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        let status = pthread_rwlock_init(lock, &attributes)
+        pthread_rwlockattr_destroy(&attributes)
+        precondition(status == 0, "pthread_rwlock_init failed: \(status)")
+    }
+
+    deinit {
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
+    }
+
+    /// Runs `body` with the lock held for reading, alongside other readers.
+    /// - Parameter body: reads the value; must not take this lock again.
+    /// - Returns: what `body` returns.
+    @inline(__always)
+    package func withReadLock<Result, Failure: Error>(
+        _ body: (Value) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body(value)
+    }
+
+    /// Runs `body` with the lock held alone and the value open for change.
+    /// - Parameter body: reads or changes the value; must not take this lock again.
+    /// - Returns: what `body` returns.
+    @inline(__always)
+    package func withLock<Result, Failure: Error>(
+        _ body: (inout Value) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body(&value)
+    }
+}
+
+// The lock orders every access to the value, so sharing the box is safe when sharing the value is.
+extension ReadWriteLocked: @unchecked Sendable where Value: Sendable {}

@@ -22,11 +22,11 @@ final class MessageKeyCache: Sendable {
         let messageKey: SecureBytes
     }
 
-    private let slots: [Locked<Entry?>]
+    private let slots: [ReadWriteLocked<Entry?>]
 
     /// - Parameter slotCount: how many keys it holds at most.
     init(slotCount: Int = 64) {
-        slots = (0..<slotCount).map { _ in Locked(nil) }
+        slots = (0..<slotCount).map { _ in ReadWriteLocked(nil) }
     }
 
     /// The message key of a token: from the cache, or from `derive`, which is then remembered. A
@@ -47,7 +47,7 @@ final class MessageKeyCache: Sendable {
             $0.loadUnaligned(fromByteOffset: keyedLength - Envelope.nonceLength, as: UInt64.self)
         }
         let slot = slots[Int(spread % UInt64(slots.count))]
-        let cached = slot.withLock { entry -> SecureBytes? in
+        let cached = slot.withReadLock { entry -> SecureBytes? in
             // Compared with memcmp: ArraySlice's == went element by element.
             guard let entry, entry.identity.count == keyedLength, entry.context == context,
                 entry.identity.withUnsafeBytes({ mine in
