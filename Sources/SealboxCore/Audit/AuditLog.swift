@@ -446,12 +446,8 @@ package enum JSONText {
         default:
             // Digit by digit, never through an array: the byte may be part of a secret.
             for digit in [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")] { emit(digit) }
-            emit(hexDigit(byte >> 4))
-            emit(hexDigit(byte & 0x0f))
+            emit(Hex.digit(byte >> 4))
+            emit(Hex.digit(byte & 0x0f))
         }
-    }
-
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 }
