@@ -9,7 +9,7 @@
 set -euo pipefail
 binary=$1 workload=${2:-redeem}
 bench=${BENCH:-$(dirname "$0")/../.build/release/sealbox-bench}
-libc=$(ldd "$binary" | awk '/libc\.so/ { print $3 }')
+libc=$(ldd "$binary" | awk '$1 ~ /^libc\.so/ { print $3 }')
 perf probe -l 2>/dev/null | grep -q 'probe_libc:malloc' || perf probe -q -x "$libc" malloc
 
 dir=$(mktemp -d)
