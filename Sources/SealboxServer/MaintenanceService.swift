@@ -37,9 +37,15 @@ public struct MaintenanceService: Service {
         }
     }
 
+    /// One interval: a lease stays that long after it expires, so its next use is told it expired.
+    private var graceSeconds: Double {
+        let (seconds, attoseconds) = interval.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
     private func tick() {
         do {
-            let expired = leases.sweep()
+            let expired = leases.sweep(expiredFor: graceSeconds)
             let deleted = try kms.purgeDeletedKeys()
             let rotated = try kms.rotateDueKeys()
             metrics?.leasesExpired.increment(by: expired)

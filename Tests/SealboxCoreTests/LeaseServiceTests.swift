@@ -45,4 +45,36 @@ import Testing
             ($0 as? LeaseError)?.code == "LeaseNotFound"
         }
     }
+
+    @Test func theSweepKeepsALeaseForItsGraceSoItsFirstUseIsToldItExpired() throws {
+        let h = try SSMHarness()
+        try h.put("/app/db", "secret")
+        let leases = LeaseService(ssm: h.ssm, clock: h.clock)
+        let recent = try leases.create(name: "/app/db", ttlSeconds: 5, maxUses: nil, context: h.context)
+        let old = try leases.create(name: "/app/db", ttlSeconds: 1, maxUses: nil, context: h.context)
+        h.clock.advance(by: 62)  // `old` expired 61 s ago, `recent` 57 s ago.
+
+        #expect(leases.sweep(expiredFor: 60) == 1)
+        #expect { try leases.redeem(recent.id.description, context: h.context) } throws: {
+            ($0 as? LeaseError) == .expired
+        }
+        #expect { try leases.redeem(old.id.description, context: h.context) } throws: {
+            ($0 as? LeaseError)?.code == "LeaseNotFound"
+        }
+    }
+
+    @Test func aFullTableSweepsEveryExpiredLeaseToMakeRoom() throws {
+        let h = try SSMHarness()
+        try h.put("/app/db", "secret")
+        let leases = LeaseService(ssm: h.ssm, settings: LeaseSettings(maxActive: 1), clock: h.clock)
+        _ = try leases.create(name: "/app/db", ttlSeconds: 1, maxUses: nil, context: h.context)
+        #expect { try leases.create(name: "/app/db", ttlSeconds: 1, maxUses: nil, context: h.context) } throws: {
+            ($0 as? LeaseError) == .tableFull
+        }
+        h.clock.advance(by: 2)
+        let fresh = try leases.create(name: "/app/db", ttlSeconds: 1, maxUses: nil, context: h.context)
+        #expect(leases.table.count == 1)
+        #expect(
+            try leases.redeem(fresh.id.description, context: h.context).value.constantTimeEquals(Array("secret".utf8)))
+    }
 }

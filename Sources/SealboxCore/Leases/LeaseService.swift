@@ -174,12 +174,16 @@ public final class LeaseService: Sendable {
         return table.removeAll { $0.name.hasPrefix(prefix) }
     }
 
-    /// Drops expired leases.
-    /// - Returns: how many.
+    /// Drops leases that expired at least `grace` seconds ago.
+    ///
+    /// The periodic sweep passes its interval as the grace, so a lease is never swept before it has been expired for
+    /// a whole interval: its first use after expiry answers `LeaseExpired`, as the API promises, not "not found".
+    /// - Parameter grace: how long, in seconds, a lease stays after it expires; 0 drops every expired lease.
+    /// - Returns: how many were dropped.
     @discardableResult
-    public func sweep() -> Int {
-        let now = clock.now()
-        return table.removeAll { $0.expiresAt <= now }
+    public func sweep(expiredFor grace: Double = 0) -> Int {
+        let cutoff = clock.now() - grace
+        return table.removeAll { $0.expiresAt <= cutoff }
     }
 
     /// Ends every lease; for `POST /moto-api/reset`.

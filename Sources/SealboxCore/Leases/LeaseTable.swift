@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Active leases, in memory only: they end with the daemon. Sharded so redeems of different leases
-/// never contend; expired leases are dropped on access and by ``sweep()``.
+/// never contend; expired leases are dropped on access and by ``LeaseService/sweep(expiredFor:)``.
 public final class LeaseTable: Sendable {
     private let leases = ShardedMap<LeaseID, Lease>()
     private let active = Atomic<Int>(0)
