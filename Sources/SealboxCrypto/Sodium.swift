@@ -17,6 +17,13 @@ public enum Sodium {
         randombytes_buf(base, buffer.count)
     }
 
+    /// A random 64-bit word, for ids: no array on the way.
+    public static func randomWord() -> UInt64 {
+        var word: UInt64 = 0
+        withUnsafeMutableBytes(of: &word) { randomFill($0) }
+        return word
+    }
+
     /// Returns `count` random bytes in an ordinary array (for nonces and ids, never keys).
     /// - Parameter count: how many bytes.
     public static func randomBytes(_ count: Int) -> [UInt8] {

@@ -5,7 +5,7 @@ import Synchronization
 /// per daemon run and a counter, so that a request does not pay a `getrandom(2)` call, which a fresh
 /// random UUID per request did: 3% of a KMS Decrypt's CPU.
 enum RequestID {
-    private static let run = Sodium.randomBytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    private static let run = Sodium.randomWord()
     private static let counter = Atomic<UInt64>(0)
 
     /// The next id: the run's 8 random bytes, then the counter's 8 bytes, with the version (4) and

@@ -6,6 +6,8 @@ import Testing
     @Test func anIdReadsBackFromTheTextItIsWrittenAs() throws {
         let ids = (0..<50).map { _ in LeaseID.random() }
         #expect(Set(ids).count == 50)
+        // Each half is drawn on its own: all 100 halves differ.
+        #expect(Set(ids.flatMap { [$0.description.prefix(16), $0.description.suffix(16)] }).count == 100)
         for id in ids {
             let text = id.description
             #expect(text.utf8.count == 32 && text.utf8.allSatisfy { Array("0123456789abcdef".utf8).contains($0) })

@@ -8,9 +8,7 @@ public struct LeaseID: Hashable, Sendable, CustomStringConvertible {
 
     /// A fresh random id.
     static func random() -> LeaseID {
-        let bytes = Sodium.randomBytes(16)
-        let word = { (start: Int) in bytes[start..<start + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
-        return LeaseID(high: word(0), low: word(8))
+        LeaseID(high: Sodium.randomWord(), low: Sodium.randomWord())
     }
 
     private init(high: UInt64, low: UInt64) {
