@@ -77,13 +77,12 @@ public final class LeaseService: Sendable {
     /// a stranger learns nothing about other callers' leases. `body` runs under the lease's shard
     /// lock on the stored lease: it must throw before it changes anything, and be short.
     private func withOwnLease<R>(
-        _ id: String,
+        _ id: LeaseID,
         _ context: RequestContext,
         _ body: (inout Lease) throws(LeaseError) -> R
     ) throws(LeaseError) -> R {
         let caller = LeaseOwner(context.principal)
         let now = clock.now()
-        guard let id = LeaseID(id) else { throw LeaseError.notFound("No such lease for this caller") }
         let result = try table.modify(id) { (lease, remove) throws(LeaseError) -> R in
             guard lease.id.constantTimeEquals(id), lease.owner == caller else {
                 throw LeaseError.notFound("No such lease for this caller")
@@ -98,6 +97,12 @@ public final class LeaseService: Sendable {
         return result
     }
 
+    /// The id `text` spells; text that is no id is an unknown lease.
+    private static func leaseID(_ text: String) throws(LeaseError) -> LeaseID {
+        guard let id = LeaseID(text) else { throw LeaseError.notFound("No such lease for this caller") }
+        return id
+    }
+
     /// Redeems a lease: counts a use, then decrypts the parameter's current version.
     /// - Parameters:
     ///   - id: the lease id.
@@ -106,6 +111,7 @@ public final class LeaseService: Sendable {
     public func redeem(_ id: String, context: RequestContext) throws(LeaseError) -> (value: SecureBytes, version: Int) {
         // Every handler of a function may redeem one lease at once: the use is counted under the
         // shard lock, and the policy is checked after it, outside; a refused redeem gives it back.
+        let id = try Self.leaseID(id)
         let name = try withOwnLease(id, context) { (lease) throws(LeaseError) -> String in
             guard lease.maxUses == 0 || lease.uses < lease.maxUses else { throw LeaseError.usedUp }
             lease.uses += 1
@@ -114,7 +120,7 @@ public final class LeaseService: Sendable {
         do {
             try authorize(context, "lease:Redeem", [name])
         } catch {
-            if let lease = LeaseID(id) { _ = try? table.modify(lease) { lease, _ in lease.uses -= 1 } }
+            _ = try? table.modify(id) { lease, _ in lease.uses -= 1 }
             throw error
         }
         guard let parameter = ssm.parameters[name], let current = parameter.versions.last else {
@@ -133,7 +139,7 @@ public final class LeaseService: Sendable {
     public func renew(_ id: String, ttlSeconds: Int?, context: RequestContext) throws(LeaseError) -> Lease {
         let ttl = try ttl(ttlSeconds)
         let now = clock.now()
-        return try withOwnLease(id, context) { (lease) throws(LeaseError) -> Lease in
+        return try withOwnLease(Self.leaseID(id), context) { (lease) throws(LeaseError) -> Lease in
             try authorize(context, "lease:Renew", [lease.name])
             lease.expiresAt = now + Double(ttl)
             return lease
@@ -143,8 +149,7 @@ public final class LeaseService: Sendable {
     /// Ends one of the caller's leases.
     public func delete(_ id: String, context: RequestContext) throws(LeaseError) {
         let caller = LeaseOwner(context.principal)
-        guard let id = LeaseID(id) else { throw LeaseError.notFound("No such lease for this caller") }
-        try table.update(id) { (slot) throws(LeaseError) in
+        try table.update(Self.leaseID(id)) { (slot) throws(LeaseError) in
             guard let lease = slot, lease.owner == caller else {
                 throw LeaseError.notFound("No such lease for this caller")
             }
