@@ -80,8 +80,9 @@ public struct EnvironmentTokens: Sendable {
             let ciphertext = try Self.payload(of: token)
             guard let key = kms.ciphertextKey(ciphertext) else { throw AWSError.invalidCiphertext }
             try kms.authorize(key, context)
-            value = try kms.open(ciphertext, encryptionContext: Self.context(name), expectedKey: nil, context: context)
-                .plaintext
+            value = try kms.open(
+                ciphertext, encryptionContext: Self.context(name), expectedKey: nil, found: key, context: context
+            ).plaintext
         } else {
             value = try decryptFernet(token, keyReference: keyReference ?? Self.defaultKeyAlias, context: context)
         }

@@ -405,15 +405,18 @@ public final class KMS: Sendable {
     }
 
     /// Opens a v1 or v2 token; the caller names the key in its answer only if it needs to.
+    /// - Parameter found: the key the caller already looked up for this ciphertext (to authorize it), so that it is
+    ///   not looked up twice; the token's own key reference still decides which key opens it.
     func open(
         _ ciphertext: [UInt8],
         encryptionContext: EncryptionContext,
         expectedKey: String?,
+        found: LiveKey? = nil,
         context: RequestContext
     ) throws(AWSError) -> (plaintext: SecureBytes, key: LiveKey, version: UInt32) {
         guard ciphertext.first == DataKeyEnvelope.version else {
             let (key, version, material) = try usableMaterial(
-                for: ciphertext, expectedKey: expectedKey, context: context)
+                for: ciphertext, expectedKey: expectedKey, found: found, context: context)
             // A handler decrypts the same blob at every start, so its message key is remembered too.
             let messageKey = try messageKeys.messageKey(
                 of: ciphertext, keyedLength: Envelope.headerLength, context: encryptionContext
@@ -433,7 +436,8 @@ public final class KMS: Sendable {
             throw AWSError.invalidCiphertext
         }
         let wrapped = ciphertext[3..<(keyedLength - Envelope.nonceLength)]
-        let (key, version, material) = try usableMaterial(for: wrapped, expectedKey: expectedKey, context: context)
+        let (key, version, material) = try usableMaterial(
+            for: wrapped, expectedKey: expectedKey, found: found, context: context)
         let messageKey = try messageKeys.messageKey(
             of: ciphertext, keyedLength: keyedLength, context: encryptionContext
         ) { () throws(AWSError) -> SecureBytes in
@@ -454,7 +458,7 @@ public final class KMS: Sendable {
     /// The key and material that open a v1 token, once the key's state allows it: present, usable,
     /// the expected one if the caller named one, and the version not retired.
     private func usableMaterial(
-        for token: some SealboxCrypto.ContiguousBytes, expectedKey: String?, context: RequestContext
+        for token: some SealboxCrypto.ContiguousBytes, expectedKey: String?, found: LiveKey?, context: RequestContext
     ) throws(AWSError) -> (key: LiveKey, version: UInt32, material: SecureBytes) {
         guard let header = try? Envelope.keyReference(of: token) else { throw AWSError.invalidCiphertext }
         if let expectedKey {
@@ -464,7 +468,13 @@ public final class KMS: Sendable {
                     "The key ID in the request does not identify a KMS key that can perform this operation.")
             }
         }
-        guard let key = present(header.keyID) else { throw AWSError.invalidCiphertext }
+        let key: LiveKey
+        if let found, found.id == header.keyID {
+            key = found
+        } else {
+            guard let present = present(header.keyID) else { throw AWSError.invalidCiphertext }
+            key = present
+        }
         try requireUsable(key, context)
         if let floor = key.record.minDecryptionVersion, header.keyVersion < floor {
             throw AWSError.invalidState(

@@ -308,12 +308,12 @@ extension KMS {
         validate(encryptionAlgorithm: request.encryptionAlgorithm, "encryptionAlgorithm", &validator)
         try validator.check()
         try requireSymmetric(request.encryptionAlgorithm)
-        var authorized: (key: KeyID, arn: String)? = nil
-        if let key = ciphertextKey(request.ciphertextBlob!.bytes) { authorized = (key.id, try authorize(key, context)) }
+        var authorized: (key: LiveKey, arn: String)? = nil
+        if let key = ciphertextKey(request.ciphertextBlob!.bytes) { authorized = (key, try authorize(key, context)) }
         let (plaintext, key, version) = try open(
             request.ciphertextBlob!.bytes, encryptionContext: EncryptionContext(request.encryptionContext ?? [:]),
-            expectedKey: request.keyId, context: context)
-        let arn = authorized.flatMap { $0.key == key.id ? $0.arn : nil } ?? key.arn(context)
+            expectedKey: request.keyId, found: authorized?.key, context: context)
+        let arn = authorized.flatMap { $0.key === key ? $0.arn : nil } ?? key.arn(context)
         let materialID = key.materialID(version)
         try checkDryRun(request.dryRun)
         context.trail?.served(
