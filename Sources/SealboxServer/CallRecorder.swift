@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import OrderedCollections
 import SealboxCore
 import SealboxCrypto
 
@@ -23,22 +25,28 @@ public final class CallRecorder: Sendable {
         var status: UInt
     }
 
+    // A ring and ordered sets, so that a full record costs each call the same as an empty one: an
+    // array shifted its 100,000 calls down on every call once full, and a process's served list was
+    // copied and searched whole on every secret it was served.
     private struct State {
-        var calls: [Call] = []
+        var calls = CircularBuffer<Call>()
         var next = 1
-        var served: [Int32: [ServedSecret]] = [:]
+        var served: [Int32: OrderedSet<ServedSecret>] = [:]
     }
-
-    /// Calls kept; older ones are dropped first.
-    static let capacity = 100_000
-    /// Secrets remembered per process.
-    static let servedPerProcess = 1_000
 
     private let state = Locked(State())
     private let clock: any WallClock
+    private let capacity: Int
+    private let servedPerProcess: Int
 
-    /// - Parameter clock: the time source.
-    public init(clock: any WallClock = SystemClock()) {
+    /// - Parameters:
+    ///   - capacity: the calls kept; older ones are dropped first.
+    ///   - servedPerProcess: the secrets remembered per process; the longest-known are dropped first.
+    ///   - clock: the time source.
+    public init(capacity: Int = 100_000, servedPerProcess: Int = 1_000, clock: any WallClock = SystemClock()) {
+        precondition(capacity > 0 && servedPerProcess > 0, "a call record keeps something")
+        self.capacity = capacity
+        self.servedPerProcess = servedPerProcess
         self.clock = clock
     }
 
@@ -59,19 +67,21 @@ public final class CallRecorder: Sendable {
                     resources: entry.trail.touchedResources, principal: principal, result: entry.result,
                     status: status))
             state.next += 1
-            if state.calls.count > Self.capacity { state.calls.removeFirst(state.calls.count - Self.capacity) }
+            if state.calls.count > capacity { state.calls.removeFirst() }
             if case .process(let pid, _, _, _) = entry.context.principal, !served.isEmpty {
-                var known = state.served[pid, default: []]
-                for secret in served where !known.contains(secret) { known.append(secret) }
-                state.served[pid] = Array(known.suffix(Self.servedPerProcess))
+                var known = state.served.removeValue(forKey: pid) ?? []
+                known.append(contentsOf: served)
+                if known.count > servedPerProcess { known.removeFirst(known.count - servedPerProcess) }
+                state.served[pid] = known
             }
         }
     }
 
-    var calls: [Call] { state.withLock { $0.calls } }
+    /// The calls kept, oldest first.
+    var calls: [Call] { state.withLock { Array($0.calls) } }
 
-    /// The secrets served to process `pid`.
-    func served(to pid: Int32) -> [ServedSecret] { state.withLock { $0.served[pid] ?? [] } }
+    /// The secrets served to process `pid`, in the order it was first served them.
+    func served(to pid: Int32) -> [ServedSecret] { state.withLock { Array($0.served[pid] ?? []) } }
 
     /// Forgets every call and every served secret.
     func clear() {
