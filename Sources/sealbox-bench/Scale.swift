@@ -132,6 +132,47 @@ struct Scale: AsyncParsableCommand {
                 format: "RSS over %d requests: %.1f -> %.1f MiB (%+.1f%%)", done, Double(before) / 1024,
                 Double(after) / 1024,
                 Double(after - before) * 100 / Double(max(before, 1))))
+        daemon.stop()
+        try await ephemeralRecord(scratch: scratch, group: group)
         try await group.shutdownGracefully()
+    }
+
+    /// An ephemeral daemon (what test suites start) records every call, up to 100,000: redeems once
+    /// that record is full must go as fast as on a fresh daemon.
+    private func ephemeralRecord(scratch: String, group: MultiThreadedEventLoopGroup) async throws {
+        let socket = scratch + "/ephemeral.sock"
+        try FileManager.default.createDirectory(atPath: scratch + "/ephemeral", withIntermediateDirectories: true)
+        let daemon = try ChildProcess(
+            sealboxd, ["--ephemeral", "--data-dir", scratch + "/ephemeral", "--listen", "none", "--socket", socket],
+            scratch: scratch)
+        defer { daemon.stop() }
+        _ = try daemon.ready()
+        let setup = try await SealboxConnection.connect(to: .unixSocket(path: socket), group: group)
+        try await putBenchSecret(setup)
+        let lease = try await callNative(setup, .POST, "/v1/leases", ["name": "/sealbox-bench/secret"])
+        await setup.close()
+        let path = "/v1/leases/\(lease["leaseId"] as! String)/redeem"
+        func window() async throws -> Stats {
+            try await LoadRunner.measure(
+                endpoint: .unixSocket(path: socket), connections: 32, warmup: 0, duration: 3, group: group
+            ) { connection, _ in
+                let response = try await connection.request(.POST, path)
+                guard response.status == 200 else {
+                    throw BenchError(description: "redeem answered \(response.status)")
+                }
+            }
+        }
+        let fresh = try await window()
+        var calls = fresh.requests + 2
+        var full = fresh
+        while calls < 150_000 {
+            full = try await window()
+            calls += full.requests
+        }
+        say(
+            String(
+                format: "ephemeral daemon, redeem: %.0f req/s fresh, %.0f req/s after %d calls (record full): %.2f",
+                fresh.requestsPerSecond, full.requestsPerSecond, calls, full.requestsPerSecond / fresh.requestsPerSecond
+            ))
     }
 }
