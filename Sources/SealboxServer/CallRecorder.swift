@@ -59,13 +59,13 @@ public final class CallRecorder: Sendable {
             case .anonymous: .init(kind: "anonymous")
             }
         let served = entry.trail.servedSecrets
-        let now = clock.now()
+        // Built outside the lock, which both event loops take; only the sequence number is given under it.
+        var call = Call(
+            sequence: 0, time: clock.now(), operation: entry.context.action, resources: entry.trail.touchedResources,
+            principal: principal, result: entry.result, status: status)
         state.withLock { state in
-            state.calls.append(
-                Call(
-                    sequence: state.next, time: now, operation: entry.context.action,
-                    resources: entry.trail.touchedResources, principal: principal, result: entry.result,
-                    status: status))
+            call.sequence = state.next
+            state.calls.append(call)
             state.next += 1
             if state.calls.count > capacity { state.calls.removeFirst() }
             if case .process(let pid, _, _, _) = entry.context.principal, !served.isEmpty {
