@@ -1,10 +1,14 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The key-value pairs bound to a ciphertext as associated data.
 ///
-/// Matching is exact and case-sensitive; the order of pairs does not matter.
+/// Matching is exact, byte for byte, as the associated data is: two spellings of one Unicode text
+/// are different contexts, as they are to AWS KMS. The order of pairs does not matter.
 public struct EncryptionContext: Hashable, Sendable {
     // One pair, as every SecureString read has, is kept without a dictionary: a read builds its
-    // context on each request. Counts are normalised (a one-pair dictionary is stored as `.one`),
-    // so the synthesised equality is the pairs' equality.
+    // context on each request. Counts are normalised (a one-pair dictionary is stored as `.one`).
     private enum Storage: Hashable, Sendable {
         case none
         case one(key: String, value: String)
@@ -39,6 +43,46 @@ public struct EncryptionContext: Hashable, Sendable {
         storage = .one(key: key, value: value)
     }
 
+    /// The pairs sorted by key bytes, as the canonical encoding lists them.
+    private var sortedPairs: [(key: String, value: String)] {
+        pairs.map { ($0.key, $0.value) }.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+    }
+
+    // String's == treats canonically equivalent texts as equal. The message-key cache compares
+    // contexts, so with it a blob would open under a context whose bytes differ from the sealing
+    // one only while its key was cached.
+    public static func == (lhs: EncryptionContext, rhs: EncryptionContext) -> Bool {
+        switch (lhs.storage, rhs.storage) {
+        case (.none, .none):
+            return true
+        case (.one(let leftKey, let leftValue), .one(let rightKey, let rightValue)):
+            return bytesEqual(leftKey, rightKey) && bytesEqual(leftValue, rightValue)
+        case (.many(let left), .many(let right)):
+            guard left.count == right.count else { return false }
+            return left.allSatisfy { key, value in
+                guard let index = right.index(forKey: key) else { return false }
+                return bytesEqual(key, right[index].key) && bytesEqual(value, right[index].value)
+            }
+        default:
+            return false
+        }
+    }
+
+    // Byte-equal contexts are equal as Strings too, so String's hash stays consistent with ==.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(storage)
+    }
+
+    private static func bytesEqual(_ left: String, _ right: String) -> Bool {
+        guard left.utf8.count == right.utf8.count else { return false }
+        let compared = left.utf8.withContiguousStorageIfAvailable { left in
+            right.utf8.withContiguousStorageIfAvailable { right in
+                left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0
+            }
+        }
+        return (compared ?? nil) ?? left.utf8.elementsEqual(right.utf8)
+    }
+
     /// A canonical byte encoding: the pair count, then each pair sorted by key bytes, each string
     /// length-prefixed, all lengths 32-bit big-endian. Equal contexts encode equally.
     public var canonicalBytes: [UInt8] {
@@ -66,11 +110,10 @@ public struct EncryptionContext: Hashable, Sendable {
         case .one(let key, let value):
             out.appendBigEndian(UInt32(1))
             out.appendPair(key, value)
-        case .many(let pairs):
+        case .many:
+            let pairs = sortedPairs
             out.appendBigEndian(UInt32(pairs.count))
-            for (key, value) in pairs.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-                out.appendPair(key, value)
-            }
+            for (key, value) in pairs { out.appendPair(key, value) }
         }
     }
 }

@@ -102,6 +102,21 @@ def test_encryption_context_mismatch(kms, key, variant):
     assert msg == "", f"context mismatch must not explain itself, got message {msg!r}"
 
 
+@pytest.mark.parametrize("pairs", [1, 2])
+def test_context_matches_by_bytes_even_after_a_cached_decrypt(kms, key, pairs):
+    # "é" precomposed and decomposed are one text to Unicode, two byte strings to KMS. The first
+    # decrypt remembers the blob's key; the second must not reuse it for the other spelling.
+    composed, decomposed = {"k": "caf\u00e9"}, {"k": "cafe\u0301"}
+    if pairs == 2:
+        composed["stage"] = decomposed["stage"] = "prod"
+    ct = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"bytes", EncryptionContext=composed)["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=ct, EncryptionContext=composed)["Plaintext"] == b"bytes"
+    with pytest.raises(ClientError) as ei:
+        kms.decrypt(CiphertextBlob=ct, EncryptionContext=decomposed)
+    assert_client_error(ei, "InvalidCiphertextException")
+    assert kms.decrypt(CiphertextBlob=ct, EncryptionContext=composed)["Plaintext"] == b"bytes"
+
+
 def test_context_given_on_decrypt_but_not_on_encrypt(kms, key):
     ct = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"noctx")["CiphertextBlob"]
     with pytest.raises(ClientError) as ei:

@@ -27,4 +27,16 @@ import Testing
         #expect(two.canonicalCount == two.canonicalBytes.count)
         #expect(EncryptionContext(key: "k", value: "vv").canonicalCount == 15)
     }
+
+    @Test func contextsMatchByteForByteNotByUnicodeEquivalence() {
+        // "é" precomposed and decomposed: equal as Swift strings, different bytes in the associated data.
+        let composed = "caf\u{E9}"
+        let decomposed = "cafe\u{301}"
+        #expect(composed == decomposed)
+        #expect(EncryptionContext(key: "k", value: composed) != EncryptionContext(key: "k", value: decomposed))
+        #expect(EncryptionContext(key: composed, value: "v") != EncryptionContext(key: decomposed, value: "v"))
+        #expect(
+            EncryptionContext(["a": composed, "b": "1"]) != EncryptionContext(["a": decomposed, "b": "1"]))
+        #expect(EncryptionContext(["a": composed, "b": "1"]) == EncryptionContext(["b": "1", "a": composed]))
+    }
 }
