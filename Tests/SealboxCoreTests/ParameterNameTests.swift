@@ -26,4 +26,10 @@ import Testing
     func malformedReferencesAreRefused(text: String) {
         #expect(throws: AWSError.self) { try ParameterName.parse(text, context) }
     }
+
+    @Test(arguments: [("/app/db", "app/db"), ("app/db", "app/db"), ("/", ""), ("", ""), ("//x", "/x")])
+    func aBareNameLosesOneLeadingSlash(name: String, bare: String) {
+        #expect(ParameterName.bare(name) == bare)
+        #expect(String(ParameterName.bare(name)) == bare)
+    }
 }

@@ -28,7 +28,8 @@ enum ParameterName {
 
     /// The name without its leading slash, as it ends an ARN.
     static func bare(_ name: String) -> Substring {
-        name.hasPrefix("/") ? name.dropFirst() : name[...]
+        // By bytes: dropFirst() by Character looked for a grapheme boundary on every SecureString read.
+        name.utf8.first == UInt8(ascii: "/") ? Substring(name.utf8.dropFirst()) : name[...]
     }
 
     /// Splits `name[:selector]` or `arn:...:parameter/name[:selector]`.
