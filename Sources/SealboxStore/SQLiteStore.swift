@@ -412,33 +412,38 @@ public final class SQLiteStore: KeyStore, ParameterStore {
     }
 
     private static func apply(_ change: ParameterChange, _ db: Database) throws {
+        // Cached statements: compiling each statement again was a quarter of a PutParameter's CPU.
         let encoder = JSONEncoder()
+        func json(_ list: [some Encodable]) throws -> String {
+            list.isEmpty ? "[]" : String(decoding: try encoder.encode(list), as: UTF8.self)
+        }
         if let parameter = change.parameter {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO ssm_parameters (name, tags) VALUES (?, ?)
                     ON CONFLICT(name) DO UPDATE SET tags = excluded.tags
-                    """,
-                arguments: [parameter.name, String(decoding: try encoder.encode(parameter.tags), as: UTF8.self)])
+                    """
+            ).execute(arguments: [
+                parameter.name, try json(parameter.tags),
+            ])
             for version in parameter.versions where change.writtenVersions.contains(version.version) {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT OR REPLACE INTO ssm_parameter_versions
                             (name, version, type, key_id, description, allowed_pattern, tier, data_type,
                              modified, modified_by, labels, context_arn, value)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        parameter.name, version.version, version.type.rawValue, version.keyId, version.description,
-                        version.allowedPattern, version.tier, version.dataType, version.modified,
-                        version.modifiedBy, String(decoding: try encoder.encode(version.labels), as: UTF8.self),
-                        version.contextArn(name: parameter.name), Data(version.value),
-                    ])
+                        """
+                ).execute(arguments: [
+                    parameter.name, version.version, version.type.rawValue, version.keyId, version.description,
+                    version.allowedPattern, version.tier, version.dataType, version.modified,
+                    version.modifiedBy, try json(version.labels),
+                    version.contextArn(name: parameter.name), Data(version.value),
+                ])
             }
             for number in change.removedVersions {
-                try db.execute(
-                    sql: "DELETE FROM ssm_parameter_versions WHERE name = ? AND version = ?",
-                    arguments: [parameter.name, number])
+                try db.cachedStatement(sql: "DELETE FROM ssm_parameter_versions WHERE name = ? AND version = ?")
+                    .execute(arguments: [parameter.name, number])
             }
         }
         for name in change.deletedNames {
