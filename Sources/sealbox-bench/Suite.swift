@@ -12,7 +12,9 @@ struct Suite: AsyncParsableCommand {
             Prints one table per workload (req/s, p50/p99/p999, ratio to the baseline, daemon RSS) and
             writes the figures to --json. Each row is measured in --rounds rounds in which sealboxd and the
             baseline take turns, so that a slow moment of a shared machine hits both; the row shows the
-            round with the median throughput ratio, and the JSON keeps every round's ratio.
+            round with the median throughput ratio, and the JSON keeps every round's ratio. The rows the
+            performance targets are set on (Unix socket, 32 connections: redeem, extension GET, Decrypt) get
+            --target-rounds rounds of the same length, so that their median rests on more turns.
 
             Example: sealbox-bench suite --sealboxd .build/release/sealboxd --baseline .build/release/sealbox-baseline
             """
@@ -29,6 +31,10 @@ struct Suite: AsyncParsableCommand {
 
     @Option(help: "Rounds per row, sealboxd and the baseline taking turns.")
     var rounds = 3
+
+    @Option(
+        help: "Rounds for the rows that carry a target (Unix socket, 32 connections, redeem/extension-get/decrypt).")
+    var targetRounds = 7
 
     @Option(help: "Connection counts, comma-separated.")
     var connections = "1,8,32"
@@ -123,13 +129,14 @@ struct Suite: AsyncParsableCommand {
                     let headers = tcp ? [("X-Aws-Parameters-Secrets-Token", token)] : []
                     let request = tcp ? requests.tcp : requests.unix
                     let slice = duration / Double(max(rounds, 1))
+                    let rowRounds = workload.hasTarget && transport == "unix" && count == 32 ? targetRounds : rounds
                     func run(_ endpoint: SealboxEndpoint, _ server: ChildProcess) async throws -> Stats {
                         try await LoadRunner.measure(
                             endpoint: endpoint, connections: count, warmup: slice / 3, duration: slice, group: group,
                             extraHeaders: headers, cpuSeconds: { server.cpuSeconds }, request: request)
                     }
                     var pairs: [(measured: Stats, reference: Stats)] = []
-                    for round in 0..<max(rounds, 1) {
+                    for round in 0..<max(rowRounds, 1) {
                         // Turns alternate, so neither server always runs on the other's warm caches.
                         if round % 2 == 0 {
                             let measured = try await run(tcp ? daemonTCP : daemonUnix, daemon)
@@ -184,6 +191,9 @@ enum SuiteWorkload: String, CaseIterable {
     case decrypt
     case getParameter = "get-parameter"
     case mixed
+
+    /// Whether the performance targets name it (at 32 connections on the Unix socket).
+    var hasTarget: Bool { self == .redeem || self == .extensionGet || self == .decrypt }
 
     var title: String {
         switch self {
