@@ -413,37 +413,41 @@ public final class SQLiteStore: KeyStore, ParameterStore {
 
     private static func apply(_ change: ParameterChange, _ db: Database) throws {
         // Cached statements: compiling each statement again was a quarter of a PutParameter's CPU.
+        // A cached statement keeps its last arguments, so they are dropped once it has run: the
+        // sealed value should not outlive its write.
+        func run(_ sql: String, _ arguments: StatementArguments) throws {
+            let statement = try db.cachedStatement(sql: sql)
+            try statement.execute(arguments: arguments)
+            statement.setUncheckedArguments([])
+        }
         let encoder = JSONEncoder()
         func json(_ list: [some Encodable]) throws -> String {
             list.isEmpty ? "[]" : String(decoding: try encoder.encode(list), as: UTF8.self)
         }
         if let parameter = change.parameter {
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO ssm_parameters (name, tags) VALUES (?, ?)
-                    ON CONFLICT(name) DO UPDATE SET tags = excluded.tags
-                    """
-            ).execute(arguments: [
-                parameter.name, try json(parameter.tags),
-            ])
+            try run(
+                """
+                INSERT INTO ssm_parameters (name, tags) VALUES (?, ?)
+                ON CONFLICT(name) DO UPDATE SET tags = excluded.tags
+                """,
+                [parameter.name, try json(parameter.tags)])
             for version in parameter.versions where change.writtenVersions.contains(version.version) {
-                try db.cachedStatement(
-                    sql: """
-                        INSERT OR REPLACE INTO ssm_parameter_versions
-                            (name, version, type, key_id, description, allowed_pattern, tier, data_type,
-                             modified, modified_by, labels, context_arn, value)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """
-                ).execute(arguments: [
-                    parameter.name, version.version, version.type.rawValue, version.keyId, version.description,
-                    version.allowedPattern, version.tier, version.dataType, version.modified,
-                    version.modifiedBy, try json(version.labels),
-                    version.contextArn(name: parameter.name), Data(version.value),
-                ])
+                try run(
+                    """
+                    INSERT OR REPLACE INTO ssm_parameter_versions
+                        (name, version, type, key_id, description, allowed_pattern, tier, data_type,
+                         modified, modified_by, labels, context_arn, value)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        parameter.name, version.version, version.type.rawValue, version.keyId, version.description,
+                        version.allowedPattern, version.tier, version.dataType, version.modified,
+                        version.modifiedBy, try json(version.labels), version.contextArn(name: parameter.name),
+                        Data(version.value),
+                    ])
             }
             for number in change.removedVersions {
-                try db.cachedStatement(sql: "DELETE FROM ssm_parameter_versions WHERE name = ? AND version = ?")
-                    .execute(arguments: [parameter.name, number])
+                try run("DELETE FROM ssm_parameter_versions WHERE name = ? AND version = ?", [parameter.name, number])
             }
         }
         for name in change.deletedNames {
