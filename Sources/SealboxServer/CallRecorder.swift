@@ -31,22 +31,36 @@ public final class CallRecorder: Sendable {
     private struct State {
         var calls = CircularBuffer<Call>()
         var next = 1
-        var served: [Int32: OrderedSet<ServedSecret>] = [:]
+        var served: [ServedProcess: OrderedSet<ServedSecret>] = [:]
+        /// The processes in `served`, first served first.
+        var processes = CircularBuffer<ServedProcess>()
+    }
+
+    /// A process as the kernel tells it apart: a pid is reused, its start time with it is not.
+    struct ServedProcess: Hashable {
+        var pid: Int32
+        var startTime: UInt64
     }
 
     private let state = Locked(State())
     private let clock: any WallClock
     private let capacity: Int
     private let servedPerProcess: Int
+    private let processLimit: Int
 
     /// - Parameters:
     ///   - capacity: the calls kept; older ones are dropped first.
     ///   - servedPerProcess: the secrets remembered per process; the longest-known are dropped first.
+    ///   - processLimit: the processes whose secrets are remembered; the first served are dropped first.
     ///   - clock: the time source.
-    public init(capacity: Int = 100_000, servedPerProcess: Int = 1_000, clock: any WallClock = SystemClock()) {
-        precondition(capacity > 0 && servedPerProcess > 0, "a call record keeps something")
+    public init(
+        capacity: Int = 100_000, servedPerProcess: Int = 1_000, processLimit: Int = 10_000,
+        clock: any WallClock = SystemClock()
+    ) {
+        precondition(capacity > 0 && servedPerProcess > 0 && processLimit > 0, "a call record keeps something")
         self.capacity = capacity
         self.servedPerProcess = servedPerProcess
+        self.processLimit = processLimit
         self.clock = clock
     }
 
@@ -68,11 +82,16 @@ public final class CallRecorder: Sendable {
             state.calls.append(call)
             state.next += 1
             if state.calls.count > capacity { state.calls.removeFirst() }
-            if case .process(let pid, _, _, _) = entry.context.principal, !served.isEmpty {
-                var known = state.served.removeValue(forKey: pid) ?? []
+            if case .process(let pid, _, _, let startTime) = entry.context.principal, !served.isEmpty {
+                let process = ServedProcess(pid: pid, startTime: startTime)
+                if state.served[process] == nil {
+                    state.processes.append(process)
+                    if state.processes.count > processLimit { state.served[state.processes.removeFirst()] = nil }
+                }
+                var known = state.served.removeValue(forKey: process) ?? []
                 known.append(contentsOf: served)
                 if known.count > servedPerProcess { known.removeFirst(known.count - servedPerProcess) }
-                state.served[pid] = known
+                state.served[process] = known
             }
         }
     }
@@ -80,14 +99,21 @@ public final class CallRecorder: Sendable {
     /// The calls kept, oldest first.
     var calls: [Call] { state.withLock { Array($0.calls) } }
 
-    /// The secrets served to process `pid`, in the order it was first served them.
-    func served(to pid: Int32) -> [ServedSecret] { state.withLock { Array($0.served[pid] ?? []) } }
+    /// The secrets served to a process, in the order it was first served them.
+    /// - Parameters:
+    ///   - pid: the process id.
+    ///   - startTime: its start time in clock ticks since boot, which tells it from an earlier process
+    ///     that had the same pid.
+    func served(to pid: Int32, startTime: UInt64) -> [ServedSecret] {
+        state.withLock { Array($0.served[ServedProcess(pid: pid, startTime: startTime)] ?? []) }
+    }
 
     /// Forgets every call and every served secret.
     func clear() {
         state.withLock { state in
             state.calls.removeAll()
             state.served.removeAll()
+            state.processes.removeAll()
         }
     }
 }

@@ -116,9 +116,9 @@ struct TestingEndpoint: Sendable {
         guard let pid = (try? JSONDecoder().decode(Body.self, from: Data(request.body)))?.pid, pid > 0 else {
             throw NativeError.badRequest("send {\"pid\": N}")
         }
-        let secrets = recorder.served(to: pid).compactMap {
-            $0.reveal(kms: kms, ssm: ssm, context: unrestricted(context))
-        }
+        // The secrets served to this process, not to an earlier one that had its pid.
+        let served = ProcFS.startTicks(of: pid).map { recorder.served(to: pid, startTime: $0) } ?? []
+        let secrets = served.compactMap { $0.reveal(kms: kms, ssm: ssm, context: unrestricted(context)) }
         do {
             return .json(.ok, try ProcessInspector.scan(pid: pid, secrets: secrets))
         } catch let error as SetupError {
