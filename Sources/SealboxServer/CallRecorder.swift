@@ -84,11 +84,15 @@ public final class CallRecorder: Sendable {
             if state.calls.count > capacity { state.calls.removeFirst() }
             if case .process(let pid, _, _, let startTime) = entry.context.principal, !served.isEmpty {
                 let process = ServedProcess(pid: pid, startTime: startTime)
-                if state.served[process] == nil {
+                // Moved out and back, so the set is not copied; a process seen first joins the order.
+                var known: OrderedSet<ServedSecret>
+                if let existing = state.served.removeValue(forKey: process) {
+                    known = existing
+                } else {
+                    known = []
                     state.processes.append(process)
                     if state.processes.count > processLimit { state.served[state.processes.removeFirst()] = nil }
                 }
-                var known = state.served.removeValue(forKey: process) ?? []
                 known.append(contentsOf: served)
                 if known.count > servedPerProcess { known.removeFirst(known.count - servedPerProcess) }
                 state.served[process] = known
