@@ -27,7 +27,9 @@ struct Authenticator: Sendable {
     /// Identifies the caller of an AWS JSON request.
     func aws(_ request: HTTPRequest, signingName: String) throws(AWSError) -> RequestContext {
         let headers = request.head.headers
-        let region = SigV4Authorization.region(of: headers) ?? settings.region
+        // Parsed once: the region, the ephemeral principal and the verifier all read it.
+        let authorization = headers.first(name: "authorization").flatMap { SigV4Authorization($0) }
+        let region = authorization.map { String($0.region) } ?? settings.region
         switch request.connection.transport {
         case .unix(let peer):
             guard let peer else { throw AWSError.accessDenied("The caller's process credentials could not be read.") }
@@ -37,14 +39,14 @@ struct Authenticator: Sendable {
                 throw AWSError.accessDenied("Requests relayed through a proxy (X-Forwarded-For) are refused.")
             }
             if settings.ephemeral && !settings.requireAuth {
-                let auth = headers.first(name: "authorization").flatMap { SigV4Authorization($0) }
-                return context(region, auth.map { .accessKey($0.accessKeyID) } ?? .anonymous, [])
+                return context(region, authorization.map { .accessKey(String($0.accessKeyID)) } ?? .anonymous, [])
             }
             if headers.first(name: "authorization") == nil, hasValidToken(headers) {
                 return context(region, .token, ["token"])
             }
             let (key, signedRegion) = try verifier.verify(
-                method: request.head.method.rawValue, path: request.path, query: request.query, headers: headers,
+                authorization, method: request.head.method.rawValue, path: request.path, query: request.query,
+                headers: headers,
                 body: request.body, service: signingName)
             return context(signedRegion, .accessKey(key.id), ["access-key:\(key.principal)"])
         }

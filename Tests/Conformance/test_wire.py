@@ -245,6 +245,23 @@ def test_independent_signer_accepted(daemon, creds):
     assert r.status == 200, r
 
 
+@pytest.mark.parametrize("value", ["a, b", "  spaced   out\tvalue  ", "one,two"])
+def test_signed_header_values_are_canonicalised_as_botocore_does(daemon, creds, value):
+    """botocore signs every header but a few, each value with its ends trimmed and inner runs of
+    whitespace made one space; commas stay where they are. A header the client adds before signing
+    must verify, whatever its value holds."""
+    client = make_kms_client(daemon.endpoint, *creds)
+
+    def add_header(request, **_):
+        request.headers["X-Sealbox-Probe"] = value
+
+    client.meta.events.register_first("before-sign.kms.ListKeys", add_header)
+    signed = []
+    client.meta.events.register("before-send.kms.ListKeys", lambda request, **_: signed.append(request))
+    assert "Keys" in client.list_keys()
+    assert "x-sealbox-probe" in signed[0].headers["Authorization"].decode()
+
+
 def test_pipelined_requests_are_answered_in_order(daemon, ssm, pbase):
     """Requests sent back to back on one Unix connection, before any answer has come, are each
     answered once, in order, and the connection stays usable. sealboxd queues pipelined requests

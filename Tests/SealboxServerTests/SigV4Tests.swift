@@ -62,6 +62,63 @@ import Testing
         #expect(code(Self.headers(signature: good), clock: ManualClock(Self.signedAt + 14 * 60)) == nil)
     }
 
+    @Test func parsesTheAuthorizationHeader() throws {
+        let auth = try #require(
+            SigV4Authorization(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa0"
+            ))
+        #expect(auth.accessKeyID == "AKIDEXAMPLE")
+        #expect(auth.date == "20150830")
+        #expect(auth.region == "us-east-1")
+        #expect(auth.service == "service")
+        #expect(auth.scope == "20150830/us-east-1/service/aws4_request")
+        #expect(auth.signedHeaders == "host;x-amz-date")
+        #expect(auth.signature == "5fa0")
+    }
+
+    @Test(arguments: [
+        "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request, SignedHeaders=host",
+        "AWS4-HMAC-SHA256 Credential=AKID/2015083/us-east-1/service/aws4_request, SignedHeaders=host, Signature=00",
+        "AWS4-HMAC-SHA256 Credential=/20150830/us-east-1/service/aws4_request, SignedHeaders=host, Signature=00",
+        "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws5_request, SignedHeaders=host, Signature=00",
+        "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/x/aws4_request, SignedHeaders=host, Signature=00",
+        "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request, SignedHeaders=host, Sig=00",
+        "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request, SignedHeaders=host, , Signature=00",
+        "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request, SignedHeaders, Signature=00",
+        "AWS4-HMAC-SHA1 Credential=AKID/20150830/us-east-1/service/aws4_request, SignedHeaders=host, Signature=00",
+    ])
+    func rejectsMalformedAuthorizationHeaders(header: String) {
+        #expect(SigV4Authorization(header) == nil)
+    }
+
+    @Test func canonicalHeadersTrimAndKeepCommas() {
+        var out: [UInt8] = []
+        SigV4Verifier.appendTrimmed("  a,  b\t c  ", to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "a, b c")
+    }
+
+    @Test func aReloadedSecretIsNotVerifiedWithTheOldSigningKey() throws {
+        let good = Self.headers(signature: "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
+        let table = Locked(["AKIDEXAMPLE": AccessKey(id: "AKIDEXAMPLE", secret: Self.secret, principal: "test")])
+        let verifier = SigV4Verifier(keys: { table.withLock { $0 } }, clock: ManualClock(Self.signedAt))
+        func verify() throws(AWSError) {
+            _ = try verifier.verify(method: "GET", path: "/", query: "", headers: good, body: [], service: "service")
+        }
+        try verify()
+        try verify()  // from the cached signing key
+        table.withLock {
+            $0["AKIDEXAMPLE"] = AccessKey(id: "AKIDEXAMPLE", secret: .random(count: 40), principal: "test")
+        }
+        let error = #expect(throws: AWSError.self) { try verify() }
+        #expect(error?.type == "InvalidSignatureException")
+        table.withLock {
+            $0["AKIDEXAMPLE"] = AccessKey(
+                id: "AKIDEXAMPLE", secret: SecureBytes(copying: Array("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".utf8)),
+                principal: "test")
+        }
+        try verify()
+    }
+
     @Test func parsesAmzDates() {
         #expect(SigV4Verifier.parseAmzDate("20150830T123600Z") == Self.signedAt)
         #expect(SigV4Verifier.parseAmzDate("19700101T000000Z") == 0)
