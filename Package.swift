@@ -120,6 +120,7 @@ let package = Package(
             name: "sealbox-bench",
             dependencies: [
                 "SealboxClient",
+                "SealboxCrypto",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -77,9 +77,11 @@ struct Suite: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: scratch + "/data", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         // The token stands for the benchmark on TCP; by default it may not write (the mixed workload does).
+        // The access key the daemon writes to its credentials file (principal `daemon`) signs the SigV4
+        // workload.
         try """
         policy:
-          - principals: ["uid:\(getuid())", "token"]
+          - principals: ["uid:\(getuid())", "token", "access-key:daemon"]
             allow: ["*"]
             resources: ["*"]
         """.write(toFile: scratch + "/bench.yaml", atomically: true, encoding: .utf8)
@@ -94,6 +96,7 @@ struct Suite: AsyncParsableCommand {
         let daemonTCP = try Self.tcpEndpoint(ready)
         let daemonUnix = SealboxEndpoint.unixSocket(path: scratch + "/sealbox.sock")
         let token = try String(contentsOfFile: scratch + "/data/token", encoding: .utf8)
+        let signer = try SigV4Signer(credentialsFile: scratch + "/data/credentials")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let counts = connections.split(separator: ",").compactMap { Int($0) }
         let chosenTransports = transports.split(separator: ",").map(String.init)
@@ -105,7 +108,7 @@ struct Suite: AsyncParsableCommand {
             }
             let setup = try await SealboxConnection.connect(to: daemonUnix, group: group)
             let tcpSetup = try await SealboxConnection.connect(to: daemonTCP, group: group)
-            let requests = try await workload.prepare(unix: setup, tcp: tcpSetup, token: token)
+            let requests = try await workload.prepare(unix: setup, tcp: tcpSetup, token: token, signer: signer)
             let first = requests.unix(0)
             let sample = try await setup.request(first.method, first.path, headers: first.headers, body: first.body)
             await setup.close()
@@ -123,10 +126,10 @@ struct Suite: AsyncParsableCommand {
             say(
                 "transport  conns   sealboxd req/s   p50 µs   p99 µs  p999 µs  cpu µs |  baseline req/s   p50 µs   p99 µs  cpu µs | ratio  p99x  cpux  RSS MiB"
             )
-            for transport in chosenTransports {
+            for transport in chosenTransports where transport == "tcp" || !workload.isSigned {
                 for count in counts {
                     let tcp = transport == "tcp"
-                    let headers = tcp ? [("X-Aws-Parameters-Secrets-Token", token)] : []
+                    let headers = tcp && !workload.isSigned ? [("X-Aws-Parameters-Secrets-Token", token)] : []
                     let request = tcp ? requests.tcp : requests.unix
                     let slice = duration / Double(max(rounds, 1))
                     let rowRounds = workload.hasTarget && transport == "unix" && count == 32 ? targetRounds : rounds
@@ -189,17 +192,22 @@ enum SuiteWorkload: String, CaseIterable {
     case redeem
     case extensionGet = "extension-get"
     case decrypt
+    case decryptSigned = "decrypt-signed"
     case getParameter = "get-parameter"
     case mixed
 
     /// Whether the performance targets name it (at 32 connections on the Unix socket).
     var hasTarget: Bool { self == .redeem || self == .extensionGet || self == .decrypt }
 
+    /// Whether its requests carry a SigV4 signature, as SDKs send them; only TCP verifies one.
+    var isSigned: Bool { self == .decryptSigned }
+
     var title: String {
         switch self {
         case .redeem: "Lease redeem (POST /v1/leases/{id}/redeem)"
         case .extensionGet: "Extension GET (/systemsmanager/parameters/get, withDecryption)"
         case .decrypt: "KMS Decrypt (AWS JSON 1.1)"
+        case .decryptSigned: "KMS Decrypt, SigV4-signed as SDKs send it (TCP only)"
         case .getParameter: "SSM GetParameter WithDecryption"
         case .mixed: "Mixed: 90% GetParameter WithDecryption, 10% PutParameter"
         }
@@ -209,8 +217,9 @@ enum SuiteWorkload: String, CaseIterable {
 
     /// Creates what the workload reads; returns the request for each index, per transport (a lease
     /// belongs to the socket process or to the token holder, so each transport gets its own).
-    func prepare(unix setup: SealboxConnection, tcp tcpSetup: SealboxConnection, token: String) async throws -> Requests
-    {
+    func prepare(
+        unix setup: SealboxConnection, tcp tcpSetup: SealboxConnection, token: String, signer: SigV4Signer
+    ) async throws -> Requests {
         try await putBenchSecret(setup)
         switch self {
         case .redeem:
@@ -232,6 +241,11 @@ enum SuiteWorkload: String, CaseIterable {
         case .decrypt:
             let (_, blob) = try await createBenchKey(setup, "sealbox-bench")
             let spec = try aws("TrentService.Decrypt", ["CiphertextBlob": blob])
+            return ({ _ in spec }, { _ in spec })
+        case .decryptSigned:
+            let (_, blob) = try await createBenchKey(setup, "sealbox-bench")
+            let spec = signer.sign(
+                try aws("TrentService.Decrypt", ["CiphertextBlob": blob]), service: "kms", host: "sealbox")
             return ({ _ in spec }, { _ in spec })
         case .getParameter:
             let spec = try aws("AmazonSSM.GetParameter", ["Name": "/sealbox-bench/secret", "WithDecryption": true])
