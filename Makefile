@@ -59,14 +59,15 @@ conformance:
 ## bench: release build, then every workload over the socket and TCP at 1, 8 and 32 connections,
 ## each against the bare NIO baseline (tables, bench-results.json); scale and memory with 100,000
 ## parameters and 10,000 leases; crypto microbenchmarks beside Python's Fernet; boto3 against
-## sealboxd and moto_server. About ten minutes.
+## sealboxd and moto_server, and against the bare baseline answering the same bytes (the most one
+## boto3 client can show). About ten minutes.
 bench: release deps-py
 	./.build/release/sealbox-bench suite --sealboxd ./.build/release/sealboxd \
 		--baseline ./.build/release/sealbox-baseline --json bench-results.json
 	./.build/release/sealbox-bench scale --sealboxd ./.build/release/sealboxd \
 		--parameters 100000 --leases 10000 --requests 1000000
 	./.build/release/sealbox-bench crypto --python-script Tests/Bench/fernet_python.py
-	$(PYTHON) Tests/Bench/peer_moto.py --sealboxd ./.build/release/sealboxd
+	$(PYTHON) Tests/Bench/peer_moto.py --sealboxd ./.build/release/sealboxd --baseline ./.build/release/sealbox-baseline
 
 bench-smoke: build
 	./.build/debug/sealbox-bench suite --sealboxd ./.build/debug/sealboxd --baseline ./.build/debug/sealbox-baseline \

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -26,11 +27,29 @@ struct SealboxBaseline: ParsableCommand {
     @Option(help: "The size of the fixed answer body.")
     var bodySize = 64
 
+    @Option(
+        help: ArgumentHelp(
+            "A file whose bytes are the answer body instead, so that a client that parses its answers gets a real one.",
+            discussion: "The boto3 peer benchmark serves a captured Decrypt answer this way: the rate boto3 reaches "
+                + "against a server that does no work is the most any server can show through it."))
+    var bodyFile: String?
+
+    @Option(help: "The answer's Content-Type.")
+    var contentType = "application/json"
+
     func run() throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         var body = ByteBufferAllocator().buffer(capacity: bodySize)
-        body.writeRepeatingByte(UInt8(ascii: "x"), count: bodySize)
+        if let bodyFile {
+            guard let bytes = FileManager.default.contents(atPath: bodyFile) else {
+                throw ValidationError("cannot read \(bodyFile)")
+            }
+            body.writeBytes(bytes)
+        } else {
+            body.writeRepeatingByte(UInt8(ascii: "x"), count: bodySize)
+        }
         let fixed = body
+        let contentType = self.contentType
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -39,7 +58,8 @@ struct SealboxBaseline: ParsableCommand {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(FixedResponder(body: fixed))
+                    try channel.pipeline.syncOperations.addHandler(
+                        FixedResponder(body: fixed, contentType: contentType))
                 }
             }
         var ready: [String] = []
@@ -65,10 +85,10 @@ final class FixedResponder: ChannelInboundHandler {
     private let body: ByteBuffer
     private let head: HTTPResponseHead
 
-    init(body: ByteBuffer) {
+    init(body: ByteBuffer, contentType: String) {
         self.body = body
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: String(body.readableBytes))
         head = HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)
     }
