@@ -76,9 +76,7 @@ public struct EncryptionContext: Hashable, Sendable {
     private static func bytesEqual(_ left: String, _ right: String) -> Bool {
         guard left.utf8.count == right.utf8.count else { return false }
         let compared = left.utf8.withContiguousStorageIfAvailable { left in
-            right.utf8.withContiguousStorageIfAvailable { right in
-                left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0
-            }
+            right.utf8.withContiguousStorageIfAvailable { UnsafeRawBufferPointer(left).sameBytes(as: .init($0)) }
         }
         return (compared ?? nil) ?? left.utf8.elementsEqual(right.utf8)
     }

@@ -86,8 +86,7 @@ public struct HTTPRequest: Sendable {
                     let same =
                         Self.needsDecoding(key)
                         ? Self.decoded(key).utf8.elementsEqual(wanted)
-                        : key.count == wanted.count
-                            && (key.isEmpty || memcmp(key.baseAddress!, wanted.baseAddress!, key.count) == 0)
+                        : UnsafeRawBufferPointer(key).sameBytes(as: UnsafeRawBufferPointer(wanted))
                     if same { found = value }
                 }
                 return found.map(Self.decoded)

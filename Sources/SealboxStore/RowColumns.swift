@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import SealboxCrypto
 
 /// The columns of a statement's current row, read through SQLite's C API.
 ///
@@ -47,8 +48,8 @@ struct RowColumns {
         let start = sqlite3_column_text(statement, Int32(column))
         let count = Int(sqlite3_column_bytes(statement, Int32(column)))
         let bytes = UnsafeBufferPointer(start: start, count: start == nil ? 0 : count)
-        if var last = previous[column], last.utf8.count == count,
-            count == 0 || last.withUTF8({ memcmp($0.baseAddress!, bytes.baseAddress!, count) == 0 })
+        if var last = previous[column],
+            last.withUTF8({ UnsafeRawBufferPointer($0).sameBytes(as: UnsafeRawBufferPointer(bytes)) })
         {
             return last
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SealboxCrypto
 
 /// The type of a parameter.
 public enum ParameterType: String, Codable, Sendable, CaseIterable {
@@ -82,9 +83,7 @@ enum SealedArn: Hashable, Sendable {
     }
 
     private static func equal(_ bytes: UnsafeRawBufferPointer, _ other: Slice<UnsafeRawBufferPointer>) -> Bool {
-        bytes.count == other.count
-            && (bytes.isEmpty
-                || memcmp(bytes.baseAddress!, other.base.baseAddress! + other.startIndex, bytes.count) == 0)
+        bytes.sameBytes(as: UnsafeRawBufferPointer(rebasing: other))
     }
 
     /// The whole ARN for the parameter named `name`.
