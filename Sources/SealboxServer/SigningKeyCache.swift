@@ -3,8 +3,9 @@ import SealboxCrypto
 /// SigV4 signing keys already derived, by access key and credential scope.
 ///
 /// A client signs a whole day's requests under one scope (`date/region/service/aws4_request`), and
-/// deriving its key is four HMACs into guarded memory, 4% of a signed Decrypt. The cache is sharded by thread, as the guarded-memory pool is, so no lock is shared
-/// by the event loops; each shard keeps its few most recent keys.
+/// deriving its key is four HMACs into guarded memory, 4% of a signed Decrypt. The cache is sharded
+/// by thread, as the guarded-memory pool is, so no lock is shared by the event loops; each shard
+/// keeps its few most recent keys.
 final class SigningKeyCache: Sendable {
     private struct Entry {
         /// The secret the key was derived from: a reloaded access key has a new one, so a key of its

@@ -71,14 +71,25 @@ def measure(endpoint, duration, answers=None):
     ssm.put_parameter(Name="/bench/secret", Value="s" * 32, Type="SecureString", Overwrite=True)
     if answers is not None:
         for name, call in WORK.items():
-            captured = []
-            client = kms if name.startswith("kms") else ssm
-            client.meta.events.register("after-call", lambda http_response, **_: captured.append(http_response.content))
-            call(kms, ssm, blob)
-            client.meta.events.unregister("after-call")
-            answers[name] = captured[-1]
+            answers[name] = answer_of(kms if name.startswith("kms") else ssm, lambda: call(kms, ssm, blob))
     rate(lambda: kms.decrypt(CiphertextBlob=blob), 0.3)  # warm-up
     return {name: rate(lambda: call(kms, ssm, blob), duration) for name, call in WORK.items()}
+
+
+def answer_of(client, call):
+    """The raw body of the answer to `call`, made once through `client`; the hook is removed after it,
+    so that it costs the measured calls nothing."""
+    captured = []
+
+    def keep(http_response, **_):
+        captured.append(http_response.content)
+
+    client.meta.events.register("after-call", keep)
+    try:
+        call()
+    finally:
+        client.meta.events.unregister("after-call", keep)
+    return captured[-1]
 
 
 def ceiling(baseline, answers, duration):
