@@ -9,8 +9,9 @@ import SealboxCrypto
 final class SigningKeyCache: Sendable {
     private struct Entry {
         /// The secret the key was derived from: a reloaded access key has a new one, so a key of its
-        /// old secret is never returned.
-        let secret: SecureBytes
+        /// old secret is never returned. Held weakly, so that the cache does not keep a replaced
+        /// secret alive; its entry, and the key derived from it, go at the next lookup.
+        weak var secret: SecureBytes?
         let scope: [UInt8]
         let key: SecureBytes
     }
@@ -27,7 +28,8 @@ final class SigningKeyCache: Sendable {
         let scope = authorization.scope
         let shard = shards[ThreadShard.index(of: Self.shardCount)]
         let found = shard.withLock { entries in
-            entries.first { $0.secret === accessKey.secret && $0.scope.elementsEqual(scope.utf8) }?.key
+            entries.removeAll { $0.secret == nil }
+            return entries.first { $0.secret === accessKey.secret && $0.scope.elementsEqual(scope.utf8) }?.key
         }
         if let found { return found }
         let key = Self.derive(

@@ -119,6 +119,19 @@ import Testing
         try verify()
     }
 
+    @Test func aReplacedSecretIsNotKeptAliveByTheCache() throws {
+        let good = Self.headers(signature: "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
+        var secret: SecureBytes? = SecureBytes(copying: Array("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".utf8))
+        weak let replaced = secret
+        let table = Locked(["AKIDEXAMPLE": AccessKey(id: "AKIDEXAMPLE", secret: secret!, principal: "test")])
+        let verifier = SigV4Verifier(keys: { table.withLock { $0 } }, clock: ManualClock(Self.signedAt))
+        _ = try verifier.verify(method: "GET", path: "/", query: "", headers: good, body: [], service: "service")
+        table.withLock { $0["AKIDEXAMPLE"] = AccessKey(id: "AKIDEXAMPLE", secret: Self.secret, principal: "test") }
+        secret = nil
+        #expect(replaced == nil)
+        _ = try verifier.verify(method: "GET", path: "/", query: "", headers: good, body: [], service: "service")
+    }
+
     @Test func parsesAmzDates() {
         #expect(SigV4Verifier.parseAmzDate("20150830T123600Z") == Self.signedAt)
         #expect(SigV4Verifier.parseAmzDate("19700101T000000Z") == 0)
