@@ -27,8 +27,10 @@ struct Authenticator: Sendable {
     /// Identifies the caller of an AWS JSON request.
     func aws(_ request: HTTPRequest, signingName: String) throws(AWSError) -> RequestContext {
         let headers = request.head.headers
-        // Parsed once: the region, the ephemeral principal and the verifier all read it.
-        let authorization = headers.first(name: "authorization").flatMap { SigV4Authorization($0) }
+        // Found and parsed once: the region, the ephemeral principal, the token check and the verifier
+        // all read it.
+        let header = headers.first(name: "authorization")
+        let authorization = header.flatMap { SigV4Authorization($0) }
         let region = authorization.map { String($0.region) } ?? settings.region
         switch request.connection.transport {
         case .unix(let peer):
@@ -41,7 +43,7 @@ struct Authenticator: Sendable {
             if settings.ephemeral && !settings.requireAuth {
                 return context(region, authorization.map { .accessKey(String($0.accessKeyID)) } ?? .anonymous, [])
             }
-            if headers.first(name: "authorization") == nil, hasValidToken(headers) {
+            if header == nil, hasValidToken(headers) {
                 return context(region, .token, ["token"])
             }
             let (key, signedRegion) = try verifier.verify(

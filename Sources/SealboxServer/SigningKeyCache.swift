@@ -43,11 +43,10 @@ final class SigningKeyCache: Sendable {
 
     /// `HMAC(... HMAC(HMAC("AWS4" + secret, date), region) ..., "aws4_request")`.
     static func derive(_ secret: SecureBytes, parts: [Substring]) -> SecureBytes {
-        let prefixed = try! SecureBytes(count: 4 + secret.count) { out in
+        var key = try! SecureBytes(count: 4 + secret.count) { out in
             out.copyBytes(from: "AWS4".utf8)
             secret.withUnsafeBytes { (out.baseAddress! + 4).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         }
-        var key = prefixed
         for part in parts + ["aws4_request"] {
             key = Digest.hmacSHA256Secure(key: key, Array(part.utf8))
         }

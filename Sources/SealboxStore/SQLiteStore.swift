@@ -420,9 +420,9 @@ public final class SQLiteStore: KeyStore, ParameterStore {
             try statement.execute(arguments: arguments)
             statement.setUncheckedArguments([])
         }
-        let encoder = JSONEncoder()
+        // Tags and labels are usually empty: an encoder only for a list that has something.
         func json(_ list: [some Encodable]) throws -> String {
-            list.isEmpty ? "[]" : String(decoding: try encoder.encode(list), as: UTF8.self)
+            list.isEmpty ? "[]" : String(decoding: try JSONEncoder().encode(list), as: UTF8.self)
         }
         if let parameter = change.parameter {
             try run(

@@ -96,8 +96,8 @@ def answer_of(call, client, name):
 
 def start_bare(baseline, body, scratch):
     """The bare baseline answering every request with `body`, and its endpoint."""
-    path = os.path.join(scratch, f"answer-{len(os.listdir(scratch))}.json")
-    with open(path, "wb") as answer:
+    descriptor, path = tempfile.mkstemp(prefix="answer-", suffix=".json", dir=scratch)
+    with os.fdopen(descriptor, "wb") as answer:
         answer.write(body)
     port = free_port()
     server = subprocess.Popen([baseline, "--listen", f"127.0.0.1:{port}", "--body-file", path,
