@@ -25,11 +25,19 @@ public struct AuditEntry: Sendable {
     var logged = true
 
     /// What is sent instead of the response when the record cannot be written.
-    var refusal: HTTPResponse {
-        if let awsRequestID { return AWSEndpoint.auditUnavailable(awsRequestID) }
-        return .error(
-            .serviceUnavailable, code: "AuditUnavailable",
-            message: "The audit log cannot be written; the request was refused.")
+    var refusal: Refusal { Refusal(awsRequestID: awsRequestID) }
+
+    /// The answer to a request whose record could not be written, kept small while the record is
+    /// on its way: it is made only if the write fails.
+    struct Refusal {
+        var awsRequestID: String?
+
+        var response: HTTPResponse {
+            if let awsRequestID { return AWSEndpoint.auditUnavailable(awsRequestID) }
+            return .error(
+                .serviceUnavailable, code: "AuditUnavailable",
+                message: "The audit log cannot be written; the request was refused.")
+        }
     }
 }
 

@@ -68,7 +68,9 @@ struct NativeEndpoint: Sendable {
             context.trail = AuditTrail()
             if parts.count >= 3, id != "revoke" { context.trail?.setLease(id) }
         }
-        return audited(leases(request, parts, id: id, context), context)
+        var response = leases(request, parts, id: id, context)
+        attachAudit(to: &response, context)
+        return response
     }
 
     private static func action(_ method: HTTPMethod, _ parts: [Substring]) -> String {
@@ -84,14 +86,13 @@ struct NativeEndpoint: Sendable {
     }
 
     /// Attaches the request's audit record; the answer is sent only once it is written (fail closed).
-    /// Consuming, so the response is not copied (a copy was 0.4% of a redeem).
-    private func audited(_ response: consuming HTTPResponse, _ context: RequestContext) -> HTTPResponse {
+    /// In place, so the response is not copied (a copy was 0.9% of a redeem, even when consumed).
+    private func attachAudit(to response: inout HTTPResponse, _ context: consuming RequestContext) {
         response.operation = context.action
-        guard let trail = context.trail else { return response }
+        guard let trail = context.trail else { return }
         let code = response.status.code
         let result = code < 300 ? "allowed" : code == 403 ? "denied" : "failed:\(code)"
         response.audit = AuditEntry(context: context, trail: trail, result: result, logged: logging.audit)
-        return response
     }
 
     private func leases(
@@ -169,13 +170,15 @@ struct NativeEndpoint: Sendable {
             case (nil, nil): break
             }
             let decrypt = request.queryItem("withDecryption")?.lowercased() == "true"
+            var response: HTTPResponse
             do {
                 let body = try ssm.parameterResponse(name, decrypt: decrypt, resultMetadata: true, context)
-                return audited(
-                    HTTPResponse(status: .ok, headers: .json, body: body), context)
+                response = HTTPResponse(status: .ok, headers: .json, body: body)
             } catch {
-                return audited(AWSEndpoint.errorResponse(error), context)
+                response = AWSEndpoint.errorResponse(error)
             }
+            attachAudit(to: &response, context)
+            return response
         } catch {
             return error.response
         }

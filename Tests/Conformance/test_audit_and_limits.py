@@ -39,6 +39,14 @@ def test_an_unwritable_audit_log_refuses_decrypts_and_sends_no_plaintext(tmp_pat
         assert status == 503
         assert "fail-closed-canary" not in json.dumps(body)
         assert "audit records could not be written" in daemon.logs()
+        # Native calls are refused in their own shape, with nothing of the answer they would have sent.
+        for method, path in [("POST", "/v1/leases"), ("POST", "/v1/leases/AAAAAAAAAAAAAAAAAAAAAA/redeem")]:
+            payload = b'{"name": "/app/canary"}'
+            status, body = raw_unix(daemon.socket_path, (
+                f"{method} {path} HTTP/1.1\r\nHost: sealbox\r\nContent-Length: {len(payload)}\r\n"
+                f"Connection: close\r\n\r\n").encode() + payload)
+            assert (status, body["error"]) == (503, "AuditUnavailable"), (path, body)
+            assert set(body) == {"error", "message"}, body
         # Reads that are not audited still answer.
         status, _ = raw_unix(daemon.socket_path, aws_request("AmazonSSM.DescribeParameters", {}))
         assert status == 200
