@@ -30,7 +30,7 @@ struct TestingEndpoint: Sendable {
             let checked = context
             return later(on: eventLoop) {
                 run(checked) { () throws(NativeError) in
-                    .json(.ok, CallList(calls: try requireRecorder().calls))
+                    HTTPResponse(status: .ok, headers: .json, body: .json(try requireRecorder().json))
                 }
             }
         case (.DELETE, "/v1/test/calls"):
@@ -144,9 +144,5 @@ struct TestingEndpoint: Sendable {
 
     private func later(on eventLoop: any EventLoop, _ work: @escaping @Sendable () -> HTTPResponse) -> RouteResult {
         .offLoop(threadPool, eventLoop, work)
-    }
-
-    private struct CallList: Encodable {
-        var calls: [CallRecorder.Call]
     }
 }

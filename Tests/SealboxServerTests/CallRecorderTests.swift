@@ -1,3 +1,4 @@
+import Foundation
 import SealboxCore
 import Testing
 
@@ -68,5 +69,46 @@ import Testing
         recorder.record(Self.entry(pid: 9, started: 400, action: "f", serving: [Self.secret(6)]), status: 200)
         #expect(recorder.served(to: 8, startTime: 300) == [Self.secret(5)])
         #expect(recorder.served(to: 9, startTime: 400) == [Self.secret(6)])
+    }
+
+    @Test func theRecordIsWrittenAsJSONEncoderWroteIt() throws {
+        typealias Call = CallRecorder.Call
+        let calls = [
+            Call(
+                sequence: 1, time: 1_800_000_000.123456, operation: "lease:Redeem", resources: ["/app/db", "/a\"b\\c"],
+                principal: .init(kind: "process", pid: 42, uid: 1000, gid: 100), result: "allowed", status: 200),
+            Call(
+                sequence: 2, time: 1_800_000_001, operation: "kms:Decrypt", resources: [],
+                principal: .init(kind: "accessKey", accessKey: "AKIA\u{1}TEST"), result: "failed:Bad\nLine", status: 400
+            ),
+            Call(
+                sequence: 99_999_999_999, time: 0.000_001_5, operation: "caf\u{E9}/\u{1F512}", resources: ["\t"],
+                principal: .init(kind: "anonymous"), result: "denied", status: 403),
+        ]
+        struct List: Encodable { var calls: [Call] }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let expected = String(decoding: try encoder.encode(List(calls: calls)), as: UTF8.self)
+
+        var written: [UInt8] = Array(#"{"calls":["#.utf8)
+        for (index, call) in calls.enumerated() {
+            if index > 0 { written.append(UInt8(ascii: ",")) }
+            call.appendJSON(to: &written)
+        }
+        written.append(contentsOf: "]}".utf8)
+        #expect(String(decoding: written, as: UTF8.self) == expected)
+    }
+
+    @Test func theRecordsJSONListsEveryCallInOrder() throws {
+        let recorder = CallRecorder(capacity: 2, clock: ManualClock())
+        #expect(String(decoding: recorder.json, as: UTF8.self) == #"{"calls":[]}"#)
+        for index in 1...3 { recorder.record(Self.entry(pid: 7, action: "op\(index)"), status: 200) }
+        let object = try JSONSerialization.jsonObject(with: Data(recorder.json)) as? [String: [[String: Any]]]
+        let calls = try #require(object?["calls"])
+        #expect(calls.map { $0["operation"] as? String } == ["op2", "op3"])
+        #expect(calls.map { $0["sequence"] as? Int } == [2, 3])
+        let principal = try #require(calls.first?["principal"] as? [String: Any])
+        #expect(principal["kind"] as? String == "process")
+        #expect([principal["pid"], principal["uid"], principal["gid"]].map { $0 as? Int } == [7, 1000, 1000])
     }
 }
