@@ -157,9 +157,19 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Resident memory in KiB, from /proc.
-    var rssKiB: Int {
+    var rssKiB: Int { statusKiB("VmRSS:") }
+
+    /// The most resident memory since start or since ``resetPeakRSS()``, in KiB.
+    var peakRSSKiB: Int { statusKiB("VmHWM:") }
+
+    /// Starts ``peakRSSKiB`` again from the current RSS (`/proc/<pid>/clear_refs`).
+    func resetPeakRSS() {
+        try? "5".write(toFile: "/proc/\(process.processIdentifier)/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    private func statusKiB(_ field: String) -> Int {
         let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix(field) } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 

@@ -174,5 +174,31 @@ struct Scale: AsyncParsableCommand {
                 format: "ephemeral daemon, redeem: %.0f req/s fresh, %.0f req/s after %d calls (record full): %.2f",
                 fresh.requestsPerSecond, full.requestsPerSecond, calls, full.requestsPerSecond / fresh.requestsPerSecond
             ))
+        try await readFullRecord(daemon, socket: socket, group: group)
+    }
+
+    /// A test suite reads the whole record with `GET /v1/test/calls`: how long that takes, and what
+    /// it costs the daemon's memory while it lasts and after.
+    private func readFullRecord(
+        _ daemon: ChildProcess, socket: String, group: MultiThreadedEventLoopGroup
+    ) async throws {
+        let reader = try await SealboxConnection.connect(to: .unixSocket(path: socket), group: group)
+        let before = daemon.rssKiB
+        daemon.resetPeakRSS()
+        let started = ContinuousClock.now
+        let response = try await reader.request(.GET, "/v1/test/calls")
+        let elapsed = ContinuousClock.now - started
+        await reader.close()
+        guard response.status == 200,
+            let list = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+            let recorded = list["calls"] as? [Any]
+        else { throw BenchError(description: "GET /v1/test/calls answered \(response.status)") }
+        say(
+            String(
+                format:
+                    "ephemeral daemon, GET /v1/test/calls: %d calls, %.1f MiB in %.2f s; RSS %.1f MiB before, %.1f at the peak, %.1f after",
+                recorded.count, Double(response.body.count) / 1_048_576,
+                Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds),
+                Double(before) / 1024, Double(daemon.peakRSSKiB) / 1024, Double(daemon.rssKiB) / 1024))
     }
 }
