@@ -7,8 +7,15 @@
 // reports every access it guards as a race. pthread mutexes are intercepted, so with these types
 // `make sanitize-thread` reports only real races. (NIO's `NIOLock` takes the same route.)
 
+// The lock types are public and inlinable so that callers in other modules specialize them: called
+// as plain generics, each call went through value-witness copies and reabstraction thunks. `package`
+// would do, but with it this toolchain's callers in other modules still called the unspecialized
+// generics (checked in the binary).
+
 /// A pthread mutex on the heap, where it must stay put.
-private struct PthreadMutex {
+@usableFromInline
+struct PthreadMutex {
+    @usableFromInline
     let pointer: UnsafeMutablePointer<pthread_mutex_t>
 
     init() {
@@ -23,7 +30,7 @@ private struct PthreadMutex {
         pointer.deallocate()
     }
 
-    @inline(__always)
+    @inlinable
     func withLock<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
         pthread_mutex_lock(pointer)
         defer { pthread_mutex_unlock(pointer) }
@@ -33,8 +40,9 @@ private struct PthreadMutex {
 
 /// A lock that guards no value of its own: it makes whole operations (a store write and its
 /// publication) one at a time.
-package final class Lock: Sendable {
-    nonisolated(unsafe) private let mutex = PthreadMutex()
+public final class Lock: Sendable {
+    @usableFromInline
+    nonisolated(unsafe) let mutex = PthreadMutex()
 
     package init() {}
 
@@ -43,16 +51,18 @@ package final class Lock: Sendable {
     /// Runs `body` with the lock held.
     /// - Parameter body: the critical section; must not take this lock again.
     /// - Returns: what `body` returns.
-    @inline(__always)
-    package func withLock<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+    @inlinable
+    public func withLock<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
         try mutex.withLock(body)
     }
 }
 
 /// A value behind a pthread mutex, for state shared across threads.
-package final class Locked<Value> {
-    private let mutex = PthreadMutex()
-    private var value: Value
+public final class Locked<Value> {
+    @usableFromInline
+    let mutex = PthreadMutex()
+    @usableFromInline
+    var value: Value
 
     /// - Parameter value: the initial value.
     package init(_ value: Value) {
@@ -64,8 +74,8 @@ package final class Locked<Value> {
     /// Runs `body` with the lock held and the value open for change.
     /// - Parameter body: reads or changes the value; must not take this lock again.
     /// - Returns: what `body` returns.
-    @inline(__always)
-    package func withLock<Result, Failure: Error>(
+    @inlinable
+    public func withLock<Result, Failure: Error>(
         _ body: (inout Value) throws(Failure) -> Result
     ) throws(Failure) -> Result {
         try mutex.withLock { () throws(Failure) -> Result in try body(&value) }
@@ -79,9 +89,11 @@ extension Locked: @unchecked Sendable where Value: Sendable {}
 /// readers do not wait for one another. Under a mutex, two event loops reading one hot entry (one
 /// lease's parameter, its key, its cached message key) took turns, and a reader whose partner was
 /// descheduled while holding the lock waited out the partner's time slice.
-package final class ReadWriteLocked<Value> {
-    private let lock: UnsafeMutablePointer<pthread_rwlock_t>
-    private var value: Value
+public final class ReadWriteLocked<Value> {
+    @usableFromInline
+    let lock: UnsafeMutablePointer<pthread_rwlock_t>
+    @usableFromInline
+    var value: Value
 
     /// - Parameter value: the initial value.
     package init(_ value: Value) {
@@ -105,8 +117,8 @@ package final class ReadWriteLocked<Value> {
     /// Runs `body` with the lock held for reading, alongside other readers.
     /// - Parameter body: reads the value; must not take this lock again.
     /// - Returns: what `body` returns.
-    @inline(__always)
-    package func withReadLock<Result, Failure: Error>(
+    @inlinable
+    public func withReadLock<Result, Failure: Error>(
         _ body: (Value) throws(Failure) -> Result
     ) throws(Failure) -> Result {
         pthread_rwlock_rdlock(lock)
@@ -117,8 +129,8 @@ package final class ReadWriteLocked<Value> {
     /// Runs `body` with the lock held alone and the value open for change.
     /// - Parameter body: reads or changes the value; must not take this lock again.
     /// - Returns: what `body` returns.
-    @inline(__always)
-    package func withLock<Result, Failure: Error>(
+    @inlinable
+    public func withLock<Result, Failure: Error>(
         _ body: (inout Value) throws(Failure) -> Result
     ) throws(Failure) -> Result {
         pthread_rwlock_wrlock(lock)
