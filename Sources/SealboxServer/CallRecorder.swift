@@ -146,8 +146,11 @@ public final class CallRecorder: Sendable {
 
     /// `{"calls":[...]}` for `GET /v1/test/calls`, written straight into bytes: `JSONEncoder` built
     /// a tree of the whole record first, which took a full record's daemon from 56 to 224 MiB.
-    var json: [UInt8] {
-        let calls = self.calls
+    var json: [UInt8] { Self.json(of: calls) }
+
+    /// `{"calls":[...]}` of these calls, in order.
+    /// - Parameter calls: the calls, oldest first.
+    static func json(of calls: [Call]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(32 + calls.count * 200)
         out.append(contentsOf: #"{"calls":["#.utf8)

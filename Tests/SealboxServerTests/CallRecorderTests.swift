@@ -90,13 +90,7 @@ import Testing
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let expected = String(decoding: try encoder.encode(List(calls: calls)), as: UTF8.self)
 
-        var written: [UInt8] = Array(#"{"calls":["#.utf8)
-        for (index, call) in calls.enumerated() {
-            if index > 0 { written.append(UInt8(ascii: ",")) }
-            call.appendJSON(to: &written)
-        }
-        written.append(contentsOf: "]}".utf8)
-        #expect(String(decoding: written, as: UTF8.self) == expected)
+        #expect(String(decoding: CallRecorder.json(of: calls), as: UTF8.self) == expected)
     }
 
     @Test func theRecordsJSONListsEveryCallInOrder() throws {
