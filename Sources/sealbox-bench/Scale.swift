@@ -198,7 +198,7 @@ struct Scale: AsyncParsableCommand {
                 format:
                     "ephemeral daemon, GET /v1/test/calls: %d calls, %.1f MiB in %.2f s; RSS %.1f MiB before, %.1f at the peak, %.1f after",
                 recorded.count, Double(response.body.count) / 1_048_576,
-                Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds),
+                Self.seconds(elapsed),
                 Double(before) / 1024, Double(daemon.peakRSSKiB) / 1024, Double(daemon.rssKiB) / 1024))
     }
 }

@@ -16,6 +16,7 @@ Rates are the medians over the rounds; ratios are the medians of each round's ra
 import argparse
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -151,6 +152,8 @@ def main():
         for process in processes:
             process.terminate()
             process.wait(timeout=10)
+        # The ephemeral daemon's data folder and the captured answers are not kept.
+        shutil.rmtree(scratch, ignore_errors=True)
     summary = {}
     for name, rounds in rates.items():
         median = {label: statistics.median(values) for label, values in rounds.items()}
