@@ -10,6 +10,8 @@ public struct SensitiveJSON: Sendable {
         case secretString(SecureBytes)
         case secretBase64(SecureBytes)
         case raw(String)
+        /// Written as digits at render: `String(_:)` formatted it first, on every redeem.
+        case integer(Int)
         case object(SensitiveJSON)
         case array([Value])
     }
@@ -61,7 +63,7 @@ public struct SensitiveJSON: Sendable {
     ///   - name: the member name.
     ///   - value: the number.
     public mutating func number(_ name: String, _ value: Int) {
-        add(name, .raw(String(value)))
+        add(name, .integer(value))
     }
 
     /// Adds a number member, such as an epoch timestamp.
@@ -151,6 +153,8 @@ public struct SensitiveJSON: Sendable {
         case .secretString(let secret): (secret.count + 2, secret.count)
         case .secretBase64(let secret): (Base64.encodedLength(secret.count) + 2, 0)
         case .raw(let text): (text.utf8.count, 0)
+        case .integer(let number):
+            (JSONText.withDecimalDigits(of: UInt64(number.magnitude)) { $0.count } + (number < 0 ? 1 : 0), 0)
         case .object(let json): lengths(of: json)
         case .array(let values):
             values.reduce((2 + max(values.count - 1, 0), 0)) {
@@ -232,6 +236,9 @@ public struct SensitiveJSON: Sendable {
                 put(UInt8(ascii: "\""))
             case .raw(let text):
                 put(text)
+            case .integer(let number):
+                if number < 0 { put(UInt8(ascii: "-")) }
+                JSONText.withDecimalDigits(of: UInt64(number.magnitude)) { put($0) }
             case .object(let json):
                 object(json)
             case .array(let values):

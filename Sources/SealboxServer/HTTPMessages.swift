@@ -53,7 +53,7 @@ public struct HTTPRequest: Sendable {
     }
 
     /// The path's non-empty segments: `/v1/leases/ID/redeem` gives `v1`, `leases`, `ID`, `redeem`.
-    var pathSegments: [Substring] { path.nonEmptyParts(separatedBy: UInt8(ascii: "/")) }
+    var pathSegments: PathSegments { PathSegments(path) }
 
     /// The path without the query string.
     public let path: Substring
@@ -192,28 +192,50 @@ public enum RouteResult: Sendable {
     }
 }
 
-extension Substring {
-    /// The non-empty parts between `separator` bytes. Split as bytes: a Character-based split
-    /// walks grapheme clusters, and request paths are split on every request.
-    /// - Parameter separator: an ASCII byte.
-    fileprivate func nonEmptyParts(separatedBy separator: UInt8) -> [Substring] {
-        var parts: [Substring] = []
-        // Paths have a handful of parts: one allocation instead of one per doubling.
-        parts.reserveCapacity(8)
-        // Scanned as a buffer: indexing the UTF-8 view byte by byte was most of a redeem's path split.
-        var text = self
-        text.withUTF8 { bytes in
-            func part(_ lower: Int, _ upper: Int) -> Substring {
-                self[utf8.index(startIndex, offsetBy: lower)..<utf8.index(startIndex, offsetBy: upper)]
-            }
-            var start = 0
-            for index in bytes.indices where bytes[index] == separator {
-                if start < index { parts.append(part(start, index)) }
+/// The non-empty segments of a request path, kept as bounds in the path: routing reads a few on
+/// every request, and an array of substrings was an allocation per request.
+struct PathSegments {
+    /// How many segments can be read; the routes that read them have at most four.
+    static let capacity = 8
+
+    private let path: Substring
+    /// Each readable segment's start and end.
+    private let bounds: InlineArray<16, String.Index>
+    /// How many segments the path has, including any past ``capacity``.
+    let count: Int
+
+    /// Splits `path` at its slashes, as bytes: a Character-based split walks grapheme clusters.
+    /// - Parameter path: a request path.
+    init(_ path: Substring) {
+        self.path = path
+        var text = path
+        // Offsets first, in a loop that captures nothing: mutating captured state from a nested
+        // function kept it boxed and access-checked on every byte.
+        let (offsets, count) = text.withUTF8 { bytes -> (InlineArray<16, Int>, Int) in
+            var offsets = InlineArray<16, Int>(repeating: 0)
+            var (count, start) = (0, 0)
+            for index in 0...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: "/") {
+                if start < index {
+                    if count < Self.capacity { (offsets[2 * count], offsets[2 * count + 1]) = (start, index) }
+                    count += 1
+                }
                 start = index + 1
             }
-            if start < bytes.count { parts.append(part(start, bytes.count)) }
+            return (offsets, count)
         }
-        return parts
+        var bounds = InlineArray<16, String.Index>(repeating: path.startIndex)
+        let utf8 = path.utf8
+        for slot in 0..<2 * min(count, Self.capacity) {
+            bounds[slot] = utf8.index(utf8.startIndex, offsetBy: offsets[slot])
+        }
+        self.bounds = bounds
+        self.count = count
+    }
+
+    /// The segment at `index`, which must be below both ``count`` and ``capacity``.
+    subscript(index: Int) -> Substring {
+        precondition(index < min(count, Self.capacity), "path segment \(index) of \(count)")
+        return path[bounds[2 * index]..<bounds[2 * index + 1]]
     }
 }
 

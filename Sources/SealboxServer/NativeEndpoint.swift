@@ -61,27 +61,58 @@ struct NativeEndpoint: Sendable {
         } catch {
             return error.response
         }
-        let parts = request.pathSegments
-        context.action = Self.action(request.head.method, parts)
-        let id = parts.count >= 3 ? String(parts[2]) : ""
+        let route = LeaseRoute(request.head.method, request.pathSegments)
+        context.action = route.action
         if logging.traces(audited: true) {
             context.trail = AuditTrail()
-            if parts.count >= 3, id != "revoke" { context.trail?.setLease(id) }
+            if let id = route.leaseID { context.trail?.setLease(id) }
         }
-        var response = leases(request, parts, id: id, context)
+        var response = leases(request, route, context)
         attachAudit(to: &response, context)
         return response
     }
 
-    private static func action(_ method: HTTPMethod, _ parts: [Substring]) -> String {
-        switch (method, parts.count) {
-        case (.POST, 2): "lease:Create"
-        case (.GET, 2): "admin:ListLeases"
-        case (.POST, 3) where parts[2] == "revoke": "admin:RevokeLeases"
-        case (.DELETE, 3): "lease:Delete"
-        case (.POST, 4) where parts[3] == "redeem": "lease:Redeem"
-        case (.POST, 4) where parts[3] == "renew": "lease:Renew"
-        default: "lease:Unknown"
+    /// What a `/v1/leases` request asks for, read from its method and path once.
+    private enum LeaseRoute {
+        case create
+        case list
+        case revoke
+        case delete(Substring)
+        case redeem(Substring)
+        case renew(Substring)
+        case unknown
+
+        init(_ method: HTTPMethod, _ parts: PathSegments) {
+            switch (method, parts.count) {
+            case (.POST, 2): self = .create
+            case (.GET, 2): self = .list
+            case (.POST, 3) where parts[2] == "revoke": self = .revoke
+            case (.DELETE, 3): self = .delete(parts[2])
+            case (.POST, 4):
+                let verb = parts[3]
+                self = verb == "redeem" ? .redeem(parts[2]) : verb == "renew" ? .renew(parts[2]) : .unknown
+            default: self = .unknown
+            }
+        }
+
+        var action: String {
+            switch self {
+            case .create: "lease:Create"
+            case .list: "admin:ListLeases"
+            case .revoke: "admin:RevokeLeases"
+            case .delete: "lease:Delete"
+            case .redeem: "lease:Redeem"
+            case .renew: "lease:Renew"
+            case .unknown: "lease:Unknown"
+            }
+        }
+
+        /// The lease the request names, for its audit record.
+        var leaseID: Substring? {
+            switch self {
+            case .delete(let id), .redeem(let id), .renew(let id): id
+            case .create, .list, .revoke, .unknown: nil
+            }
         }
     }
 
@@ -95,13 +126,10 @@ struct NativeEndpoint: Sendable {
         response.audit = AuditEntry(context: context, trail: trail, result: result, logged: logging.audit)
     }
 
-    private func leases(
-        _ request: HTTPRequest, _ parts: [Substring], id: String, _ context: RequestContext
-    ) -> HTTPResponse {
+    private func leases(_ request: HTTPRequest, _ route: LeaseRoute, _ context: RequestContext) -> HTTPResponse {
         do throws(NativeError) {
-            let method = request.head.method
-            switch (method, parts.count) {
-            case (.POST, 2):
+            switch route {
+            case .create:
                 let body = try decode(CreateLease.self, request)
                 guard let name = body.name, !name.isEmpty else { throw NativeError.badRequest("name is required") }
                 let lease = try run { () throws(LeaseError) in
@@ -109,10 +137,10 @@ struct NativeEndpoint: Sendable {
                 }
                 context.trail?.setLease(lease.id.description)
                 return .json(.created, LeaseView(lease))
-            case (.GET, 2):
+            case .list:
                 let all = try run { () throws(LeaseError) in try leases.list(context: context) }
                 return .json(.ok, LeaseList(leases: all.map(LeaseView.init)))
-            case (.POST, 3) where parts[2] == "revoke":
+            case .revoke:
                 let body = try decode(Revoke.self, request)
                 if let id = body.leaseId {
                     let count = try run { () throws(LeaseError) in try leases.revoke(id: id, context: context) }
@@ -123,10 +151,10 @@ struct NativeEndpoint: Sendable {
                 }
                 let count = try run { () throws(LeaseError) in try leases.revoke(prefix: prefix, context: context) }
                 return .json(.ok, Revoked(revoked: count))
-            case (.DELETE, 3):
-                try run { () throws(LeaseError) in try leases.delete(id, context: context) }
+            case .delete(let id):
+                try run { () throws(LeaseError) in try leases.delete(String(id), context: context) }
                 return HTTPResponse(status: .noContent, body: .json([]))
-            case (.POST, 4) where parts[3] == "redeem":
+            case .redeem(let id):
                 let (value, version) = try run { () throws(LeaseError) in
                     try leases.redeem(id, context: context)
                 }
@@ -134,15 +162,16 @@ struct NativeEndpoint: Sendable {
                 json.secretString("value", value)
                 json.number("version", version)
                 return HTTPResponse(status: .ok, headers: .json, body: json.render())
-            case (.POST, 4) where parts[3] == "renew":
+            case .renew(let id):
                 let body = try decode(RenewLease.self, request)
                 let lease = try run { () throws(LeaseError) in
-                    try leases.renew(id, ttlSeconds: body.ttlSeconds, context: context)
+                    try leases.renew(String(id), ttlSeconds: body.ttlSeconds, context: context)
                 }
                 return .json(.ok, LeaseView(lease))
-            default:
+            case .unknown:
                 throw NativeError(
-                    status: .notFound, code: "NotFound", message: "no endpoint \(method.rawValue) \(request.path)")
+                    status: .notFound, code: "NotFound",
+                    message: "no endpoint \(request.head.method.rawValue) \(request.path)")
             }
         } catch {
             return error.response

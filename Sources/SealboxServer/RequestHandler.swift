@@ -140,8 +140,11 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     /// Closes the connection unless the next step happens within `seconds`: a request head while
     /// idle (a head trickled in byte by byte never completes, so slowloris connections go too), or
     /// the body once the head is in.
-    private func arm(seconds: Int) {
-        expiry = .now() + .seconds(Int64(seconds))
+    /// - Parameters:
+    ///   - seconds: how long the step may take.
+    ///   - now: the time, if the caller has just read it.
+    private func arm(seconds: Int, from now: NIODeadline = .now()) {
+        expiry = now + .seconds(Int64(seconds))
     }
 
     private func expire(context: ChannelHandlerContext) {
@@ -187,7 +190,9 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
         case .head(let requestHead):
             connectionState?.busy = true
             method = requestHead.method
-            arm(seconds: limits.requestTimeoutSeconds)
+            // One clock read for the deadline and the latency metric.
+            let now = NIODeadline.now()
+            arm(seconds: limits.requestTimeoutSeconds, from: now)
             if requestHead.method == .CONNECT {
                 // No tunnels: refuse, and close so that nothing after it is read as a tunnel.
                 discarding = true
@@ -205,7 +210,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
             head = requestHead
             discarding = false
             if metrics != nil {
-                started = .now()
+                started = now
                 family = ServerMetrics.family(of: requestHead.uri[...])
             }
             let declared = requestHead.headers.first(name: "content-length").flatMap { Int($0) } ?? 0

@@ -45,6 +45,25 @@ import Testing
         #expect(mode == 0o600)
     }
 
+    /// A lease named in a request path is recorded as that slice of the path, escaped, and nothing
+    /// around it.
+    @Test func aLeaseSliceOfThePathIsRecordedAlone() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(KeyID.random()).log").path
+        let key = AuditLog.key(rootKey: .random(count: 32))
+        let log = try AuditLog(path: path, key: key, clock: ManualClock())
+        let uri = "/v1/leases/a\"b\\c/redeem"
+        let trail = AuditTrail()
+        trail.setLease(uri.split(separator: "/")[2])
+        try log.record(
+            RequestContext(
+                region: "us-east-1", accountID: "1", principal: .process(pid: 0, uid: 0, gid: 0, startTime: 0)),
+            trail: trail, result: "allowed")
+        let line = try #require(try Self.lines(path).first)
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(record["leaseId"] as? String == "a\"b\\c")
+        #expect(Self.verify([line], key).verified == 1)
+    }
+
     /// Times are written to the microsecond, and numbers as plain decimals.
     @Test(arguments: [(1_764_000_000.25, "1764000000.250000"), (0.000_001, "0.000001"), (59.999_999_6, "60.000000")])
     func recordTimes(time: Double, text: String) throws {

@@ -57,4 +57,16 @@ import Testing
         let expected = #"{"Name":"/app/db","Value":"# + JSONText.quoted(value) + #","Version":3}"#
         #expect(rendered.withUnsafeBytes { Array($0) } == Array(expected.utf8))
     }
+
+    /// `Int` members are written as digits at render, measured first: every edge must match `String(_:)`.
+    @Test(arguments: [0, 7, -1, 10, -10, 999_999, Int.max, Int.min])
+    func writesIntegersAsStringDoes(number: Int) {
+        var json = SensitiveJSON()
+        json.number("n", number)
+        guard case .sensitive(let rendered) = json.render() else {
+            Issue.record("render() must give guarded memory")
+            return
+        }
+        #expect(rendered.withUnsafeBytes { Array($0) } == Array(#"{"n":\#(number)}"#.utf8))
+    }
 }

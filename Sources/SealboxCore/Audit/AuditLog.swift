@@ -25,7 +25,8 @@ public enum ServedSecret: Sendable, Hashable {
 /// which on every request was two allocations and a lock round trip per access.
 public final class AuditTrail: @unchecked Sendable {
     private var touched = InlineFirstList<String>()
-    private var lease: String? = nil
+    /// A slice of the request's path, not a copy of it.
+    private var lease: Substring? = nil
     private var secrets = InlineFirstList<ServedSecret>()
 
     public init() {}
@@ -44,10 +45,14 @@ public final class AuditTrail: @unchecked Sendable {
 
     /// Records the lease a native request used.
     /// - Parameter id: the lease id.
-    public func setLease(_ id: String) { lease = id }
+    public func setLease(_ id: String) { lease = id[...] }
+
+    /// Records the lease a native request named in its path.
+    /// - Parameter id: the lease id.
+    public func setLease(_ id: Substring) { lease = id }
 
     var resources: InlineFirstList<String> { touched }
-    var leaseID: String? { lease }
+    var leaseID: Substring? { lease }
 }
 
 /// A list whose first element is held inline: a request touches one resource and serves at most one
@@ -389,18 +394,29 @@ package enum JSONText {
     ///   - text: the text.
     ///   - out: where the literal goes.
     package static func appendQuoted(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         var text = text
+        text.withUTF8 { appendQuoted($0, to: &out) }
+    }
+
+    /// Appends part of a string as a JSON string literal, quotes included.
+    /// - Parameters:
+    ///   - text: the text.
+    ///   - out: where the literal goes.
+    package static func appendQuoted(_ text: Substring, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { appendQuoted($0, to: &out) }
+    }
+
+    private static func appendQuoted(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
         // Runs between escapes are copied whole: audit lines quote several strings per request.
-        text.withUTF8 { bytes in
-            var start = 0
-            for index in bytes.indices where needsEscape(bytes[index]) {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                escape(bytes[index]) { out.append($0) }
-                start = index + 1
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+        var start = 0
+        for index in bytes.indices where needsEscape(bytes[index]) {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            escape(bytes[index]) { out.append($0) }
+            start = index + 1
         }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         out.append(UInt8(ascii: "\""))
     }
 

@@ -19,6 +19,12 @@ public struct LeaseID: Hashable, Sendable, CustomStringConvertible {
     /// Reads an id as the daemon writes it; nil for anything else, uppercase digits included.
     /// - Parameter text: 32 lowercase hex digits.
     public init?(_ text: String) {
+        self.init(text[...])
+    }
+
+    /// Reads an id from part of a string, such as a request path's segment.
+    /// - Parameter text: 32 lowercase hex digits.
+    public init?(_ text: Substring) {
         var text = text
         // Read as a buffer: the String's UTF-8 iterator showed in every redeem.
         let words = text.withUTF8 { bytes -> (UInt64, UInt64)? in

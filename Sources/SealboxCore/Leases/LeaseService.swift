@@ -98,7 +98,7 @@ public final class LeaseService: Sendable {
     }
 
     /// The id `text` spells; text that is no id is an unknown lease.
-    private static func leaseID(_ text: String) throws(LeaseError) -> LeaseID {
+    private static func leaseID(_ text: Substring) throws(LeaseError) -> LeaseID {
         guard let id = LeaseID(text) else { throw LeaseError.notFound("No such lease for this caller") }
         return id
     }
@@ -109,6 +109,17 @@ public final class LeaseService: Sendable {
     ///   - context: the caller; must be the owner.
     /// - Returns: the plaintext in guarded memory and its version.
     public func redeem(_ id: String, context: RequestContext) throws(LeaseError) -> (value: SecureBytes, version: Int) {
+        try redeem(id[...], context: context)
+    }
+
+    /// Redeems a lease named by part of a string, such as a request path's segment, without a copy.
+    /// - Parameters:
+    ///   - id: the lease id.
+    ///   - context: the caller; must be the owner.
+    /// - Returns: the plaintext in guarded memory and its version.
+    public func redeem(_ id: Substring, context: RequestContext) throws(LeaseError) -> (
+        value: SecureBytes, version: Int
+    ) {
         // Every handler of a function may redeem one lease at once: the use is counted under the
         // shard lock, and the policy is checked after it, outside; a refused redeem gives it back.
         let id = try Self.leaseID(id)
@@ -139,7 +150,7 @@ public final class LeaseService: Sendable {
     public func renew(_ id: String, ttlSeconds: Int?, context: RequestContext) throws(LeaseError) -> Lease {
         let ttl = try ttl(ttlSeconds)
         let now = clock.now()
-        return try withOwnLease(Self.leaseID(id), context) { (lease) throws(LeaseError) -> Lease in
+        return try withOwnLease(Self.leaseID(id[...]), context) { (lease) throws(LeaseError) -> Lease in
             try authorize(context, "lease:Renew", [lease.name])
             lease.expiresAt = now + Double(ttl)
             return lease
@@ -149,7 +160,7 @@ public final class LeaseService: Sendable {
     /// Ends one of the caller's leases.
     public func delete(_ id: String, context: RequestContext) throws(LeaseError) {
         let caller = LeaseOwner(context.principal)
-        try table.update(Self.leaseID(id)) { (slot) throws(LeaseError) in
+        try table.update(Self.leaseID(id[...])) { (slot) throws(LeaseError) in
             guard let lease = slot, lease.owner == caller else {
                 throw LeaseError.notFound("No such lease for this caller")
             }
