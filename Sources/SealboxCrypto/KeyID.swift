@@ -121,8 +121,10 @@ public enum Hex {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
     }
 
-    /// The value of one hex digit (either case); nil for any other byte.
+    /// The value of one hex digit (either case); nil for any other byte. Inlinable: reading a lease
+    /// id calls it 32 times on every redeem, from another module.
     /// - Parameter digit: the digit as UTF-8.
+    @inlinable
     public static func value(ofDigit digit: UInt8) -> UInt8? {
         switch digit {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")

@@ -41,7 +41,14 @@ enum ResponseEncoder {
             buffer.writeStaticString("\r\n")
         }
         let code = response.status.code
-        let bodiless = method == .CONNECT || code < 200 || code == 204 || code == 304
+        // Matched by case: `==` on HTTPMethod compared the methods' names, on every answer.
+        let (connect, head) =
+            switch method {
+            case .CONNECT: (true, false)
+            case .HEAD: (false, true)
+            default: (false, false)
+            }
+        let bodiless = connect || code < 200 || code == 204 || code == 304
         if !bodiless {
             buffer.writeStaticString("Content-Length: ")
             writeDecimal(bodyCount, into: &buffer)
@@ -50,7 +57,7 @@ enum ResponseEncoder {
         if !keepAlive { buffer.writeStaticString("Connection: close\r\n") }
         buffer.writeStaticString("\r\n")
         let start = buffer.writerIndex
-        guard method != .HEAD, !bodiless else { return start..<start }
+        guard !head, !bodiless else { return start..<start }
         switch response.body {
         case .json(let bytes): buffer.writeBytes(bytes)
         case .sensitive(let secret): secret.withUnsafeBytes { _ = buffer.writeBytes($0) }

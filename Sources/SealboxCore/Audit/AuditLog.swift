@@ -291,29 +291,29 @@ public final class AuditChain: Sendable {
         let start = state.pending.count
         var out = state.pending
         state.pending = []
-        out.append(contentsOf: #"{"chain":""#.utf8)
+        out.append(literal: #"{"chain":""#)
         out.append(contentsOf: id)
-        out.append(contentsOf: #"","seq":"#.utf8)
+        out.append(literal: #"","seq":"#)
         out.appendDecimal(UInt64(state.sequence))
-        out.append(contentsOf: #","time":"#.utf8)
+        out.append(literal: #","time":"#)
         Self.appendTime(time, to: &out)
-        out.append(contentsOf: #","principal":"#.utf8)
+        out.append(literal: #","principal":"#)
         Self.principal(context.principal, into: &out)
-        out.append(contentsOf: #","action":"#.utf8)
+        out.append(literal: #","action":"#)
         JSONText.appendQuoted(context.action, to: &out)
-        out.append(contentsOf: #","resources":["#.utf8)
+        out.append(literal: #","resources":["#)
         for (index, resource) in trail.resources.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             JSONText.appendQuoted(resource, to: &out)
         }
         out.append(UInt8(ascii: "]"))
         if let lease = trail.leaseID {
-            out.append(contentsOf: #","leaseId":"#.utf8)
+            out.append(literal: #","leaseId":"#)
             JSONText.appendQuoted(lease, to: &out)
         }
-        out.append(contentsOf: #","result":"#.utf8)
+        out.append(literal: #","result":"#)
         JSONText.appendQuoted(result, to: &out)
-        out.append(contentsOf: #","prev":""#.utf8)
+        out.append(literal: #","prev":""#)
         out.append(contentsOf: state.previous)
         out.append(UInt8(ascii: "\""))
         // The MAC goes from the stack into the line as hex, and the line's digits become the next
@@ -321,7 +321,7 @@ public final class AuditChain: Sendable {
         var macStart = 0
         withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { mac in
             out.withUnsafeBytes { sink.mac.mac(UnsafeRawBufferPointer(rebasing: $0[start...]), into: mac) }
-            out.append(contentsOf: #","mac":""#.utf8)
+            out.append(literal: #","mac":""#)
             macStart = out.count
             out.append(contentsOf: repeatElement(0, count: 64))
             _ = out.withUnsafeMutableBufferPointer {
@@ -329,7 +329,7 @@ public final class AuditChain: Sendable {
             }
         }
         state.previous.replaceSubrange(state.previous.indices, with: out[macStart...])
-        out.append(contentsOf: "\"}\n".utf8)
+        out.append(literal: "\"}\n")
         state.pending = out
     }
 
@@ -352,25 +352,31 @@ public final class AuditChain: Sendable {
     private static func principal(_ principal: RequestContext.Principal, into out: inout [UInt8]) {
         switch principal {
         case .process(let pid, let uid, let gid, _):
-            out.append(contentsOf: #"{"uid":"#.utf8)
+            out.append(literal: #"{"uid":"#)
             out.appendDecimal(UInt64(uid))
-            out.append(contentsOf: #","gid":"#.utf8)
+            out.append(literal: #","gid":"#)
             out.appendDecimal(UInt64(gid))
-            out.append(contentsOf: #","pid":"#.utf8)
+            out.append(literal: #","pid":"#)
             if pid < 0 { out.append(UInt8(ascii: "-")) }
             out.appendDecimal(UInt64(pid.magnitude))
             out.append(UInt8(ascii: "}"))
         case .accessKey(let id):
-            out.append(contentsOf: #"{"accessKey":"#.utf8)
+            out.append(literal: #"{"accessKey":"#)
             JSONText.appendQuoted(id, to: &out)
             out.append(UInt8(ascii: "}"))
-        case .token: out.append(contentsOf: #"{"token":true}"#.utf8)
-        case .anonymous: out.append(contentsOf: #"{"anonymous":true}"#.utf8)
+        case .token: out.append(literal: #"{"token":true}"#)
+        case .anonymous: out.append(literal: #"{"anonymous":true}"#)
         }
     }
 }
 
 extension [UInt8] {
+    /// Appends a literal's bytes as one copy: through `String.UTF8View` each went the generic
+    /// sequence path, a dozen times per audit record.
+    mutating func append(literal: StaticString) {
+        literal.withUTF8Buffer { append(contentsOf: $0) }
+    }
+
     /// Appends `value` in decimal, without making a String of it.
     mutating func appendDecimal(_ value: UInt64) {
         JSONText.withDecimalDigits(of: value) { append(contentsOf: $0) }
