@@ -48,7 +48,16 @@ public struct HTTPRequest: Sendable {
     /// The path and the query of a request target.
     /// - Parameter uri: the request target.
     static func split(_ uri: String) -> (path: Substring, query: Substring) {
-        guard let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (uri[...], "") }
+        var text = uri
+        // memchr over the bytes: the UTF-8 view's generic firstIndex(of:) went through protocol
+        // witnesses per byte.
+        let offset = text.withUTF8 { bytes -> Int? in
+            guard let base = bytes.baseAddress, let mark = memchr(base, Int32(UInt8(ascii: "?")), bytes.count)
+            else { return nil }
+            return base.distance(to: mark.assumingMemoryBound(to: UInt8.self))
+        }
+        guard let offset else { return (uri[...], uri[uri.endIndex...]) }
+        let mark = uri.utf8.index(uri.utf8.startIndex, offsetBy: offset)
         return (uri[..<mark], uri[uri.utf8.index(after: mark)...])
     }
 

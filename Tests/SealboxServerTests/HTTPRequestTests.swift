@@ -24,6 +24,9 @@ import Testing
         #expect(segments("/é/ü?") == ["é", "ü"])
         #expect(segments("/a/b/c/d/e/f/g/h") == ["a", "b", "c", "d", "e", "f", "g", "h"])
         #expect(request("/health").query.isEmpty)
+        let twice = request("/é?a=1?b")
+        #expect(twice.path == "/é" && twice.query == "a=1?b")
+        #expect(request("?").path.isEmpty && request("?").query.isEmpty)
     }
 
     @Test func segmentsPastTheCapacityAreCountedOnly() {
