@@ -63,6 +63,17 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     private var body: ByteBuffer?
     /// The last answer's buffer, written into again once the socket has taken it.
     private var output: ByteBuffer?
+    /// An answer handed to the socket, kept until its write completes. Writes complete in order, so
+    /// each completion takes the first.
+    private struct SentAnswer {
+        var buffer: ByteBuffer
+        /// Where the plaintext sits in `buffer`, if the answer holds a secret.
+        var plaintext: UnsafeMutableRawBufferPointer?
+        var keepAlive: Bool
+        var context: ChannelHandlerContext
+    }
+
+    private var sent = CircularBuffer<SentAnswer>(initialCapacity: 2)
     /// The answer held back until its audit record is written, and what is sent instead if it cannot be.
     private var awaitingAudit:
         (response: HTTPResponse, refusal: AuditEntry.Refusal, context: ChannelHandlerContext, keepAlive: Bool)?
@@ -314,24 +325,29 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
                 UnsafeMutableRawBufferPointer(mutating: UnsafeRawBufferPointer(rebasing: $0[bodyRange]))
             }
         }
-        let channel = context.channel
-        // Constants, so that the callback holds them itself rather than each in a box of its own.
-        let (written, wipe) = (buffer, sensitive)
-        context.writeAndFlush(wrapOutboundOut(written)).assumeIsolated().whenComplete { _ in
-            if let wipe {
-                // The socket write is done; `written` still owns the storage, so the pointer is valid.
-                withExtendedLifetime(written) { Sodium.zero(wipe) }
-            }
-            // Large answers (a big GetParametersByPath page) are not kept for the connection's life.
-            if written.capacity <= 16 * 1024 { self.output = written }
-            self.connectionState?.busy = false
-            self.answering = false
-            if !keepAlive {
-                channel.close(promise: nil)
-            } else if channel.isActive {
-                self.arm(seconds: self.limits.idleTimeoutSeconds)
-                self.drain(context: context)
-            }
+        sent.append(SentAnswer(buffer: buffer, plaintext: sensitive, keepAlive: keepAlive, context: context))
+        // The callback holds only the handler: capturing the answer's parts took a box per answer.
+        context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in self.answerWritten() }
+    }
+
+    /// The socket took the first answer in ``sent``, or the channel failed it: wipe its plaintext,
+    /// keep its buffer, and go on with the connection.
+    private func answerWritten() {
+        guard let answer = sent.popFirst() else { return }
+        if let plaintext = answer.plaintext {
+            // `answer.buffer` still owns the storage, so the pointer is valid.
+            withExtendedLifetime(answer.buffer) { Sodium.zero(plaintext) }
+        }
+        // Large answers (a big GetParametersByPath page) are not kept for the connection's life.
+        if answer.buffer.capacity <= 16 * 1024 { output = answer.buffer }
+        connectionState?.busy = false
+        answering = false
+        let channel = answer.context.channel
+        if !answer.keepAlive {
+            channel.close(promise: nil)
+        } else if channel.isActive {
+            arm(seconds: limits.idleTimeoutSeconds)
+            drain(context: answer.context)
         }
     }
 }
