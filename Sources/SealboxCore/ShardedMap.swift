@@ -9,7 +9,7 @@ import SealboxCrypto
 /// where a `Dictionary` keeps a key and a value in every bucket, empty ones included. With 100,000
 /// parameters that halves the map's memory (about 7 MB). Order means nothing here, so removal swaps
 /// the entry with the last one and stays O(1).
-final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+final class ShardedMap<Key: ShardKey, Value: Sendable>: Sendable {
     private let shards: [ReadWriteLocked<OrderedDictionary<Key, Value>>]
 
     init(shardCount: Int = 16) {
@@ -17,7 +17,12 @@ final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     private func shard(_ key: Key) -> ReadWriteLocked<OrderedDictionary<Key, Value>> {
-        shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
+        shards[Self.shardIndex(of: key, count: shards.count)]
+    }
+
+    /// The one place a key's shard is worked out.
+    private static func shardIndex(of key: Key, count: Int) -> Int {
+        Int(key.shardHash % UInt(count))
     }
 
     subscript(key: Key) -> Value? {
@@ -88,14 +93,43 @@ final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// - Parameter fill: called once with `reserve` (the number of entries to expect) and `add`.
     func replaceAll(_ fill: (_ reserve: (Int) -> Void, _ add: (Key, Value) -> Void) throws -> Void) rethrows {
         var parts = shards.map { _ in OrderedDictionary<Key, Value>() }
-        let count = UInt(shards.count)
+        let count = shards.count
         try fill(
-            { total in for index in parts.indices { parts[index].reserveCapacity(total / Int(count) + 1) } },
-            { key, value in parts[Int(UInt(bitPattern: key.hashValue) % count)][key] = value })
+            { total in for index in parts.indices { parts[index].reserveCapacity(total / count + 1) } },
+            { key, value in parts[Self.shardIndex(of: key, count: count)][key] = value })
         for (shard, part) in zip(shards, parts) { shard.withLock { $0 = part } }
     }
 
     func removeAll() {
         for shard in shards { shard.withLock { $0.removeAll() } }
     }
+}
+
+/// A key a ``ShardedMap`` picks a shard for without hashing it twice: `hashValue` ran SipHash once
+/// for the shard and the shard's dictionary ran it again, on every lookup. Any stable mix will do
+/// here, since the dictionary still hashes the key with the process's random seed.
+protocol ShardKey: Hashable, Sendable {
+    /// Spreads keys over shards; equal keys must give equal values.
+    var shardHash: UInt { get }
+}
+
+extension String: ShardKey {
+    /// FNV-1a over the UTF-8 bytes of ASCII text. Other text goes through `hashValue`: strings that
+    /// are equal as Swift compares them (canonically equivalent) can differ in their bytes.
+    var shardHash: UInt {
+        var text = self
+        let ascii = text.withUTF8 { bytes -> UInt64? in
+            var (hash, seen): (UInt64, UInt8) = (0xcbf2_9ce4_8422_2325, 0)
+            for byte in bytes {
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+                seen |= byte
+            }
+            return seen < 0x80 ? hash : nil
+        }
+        return UInt(truncatingIfNeeded: ascii ?? UInt64(UInt(bitPattern: hashValue)))
+    }
+}
+
+extension KeyID: ShardKey {
+    var shardHash: UInt { UInt(truncatingIfNeeded: mixedBits) }
 }

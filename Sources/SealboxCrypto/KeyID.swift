@@ -8,6 +8,9 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The 16 bytes.
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 
+    /// Both halves folded into one word, to pick a shard by: generated ids are random throughout.
+    package var mixedBits: UInt64 { high ^ low }
+
     /// Calls `body` with the 16 bytes, on the stack.
     /// - Parameter body: reads the bytes; the pointer must not escape.
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

@@ -20,6 +20,18 @@ import Testing
         #expect(map.values.count == kept.count + 1)
     }
 
+    /// Keys Swift calls equal land in one shard, even when their bytes differ (precomposed and
+    /// decomposed accents), and ASCII keys spread over the shards.
+    @Test func equalKeysShareAShardAndKeysSpread() {
+        let map = ShardedMap<String, Int>(shardCount: 16)
+        map["/app/caf\u{e9}"] = 1
+        #expect(map["/app/cafe\u{301}"] == 1)
+        #expect("/app/caf\u{e9}".shardHash == "/app/cafe\u{301}".shardHash)
+        let used = Set((0..<256).map { "/seed/\($0)".shardHash % 16 })
+        #expect(used.count == 16)
+        #expect(String(repeating: "x", count: 40).shardHash == String(repeating: "x", count: 40).shardHash)
+    }
+
     @Test func replaceAllSwapsInTheNewEntriesOnly() {
         let map = ShardedMap<String, Int>()
         map["old"] = 1
@@ -29,6 +41,9 @@ import Testing
         }
         #expect(map["old"] == nil)
         #expect(map.values.sorted() == [0, 1, 2])
+        // Each entry is found where lookups look for it.
+        let found = (0..<3).map { number in map["n\(number)"] }
+        #expect(found == [0, 1, 2])
         map.removeAll()
         #expect(map.values.isEmpty && map["n1"] == nil)
     }

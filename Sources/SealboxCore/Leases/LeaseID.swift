@@ -2,7 +2,7 @@ import SealboxCrypto
 
 /// A lease id: 128 random bits, written as 32 lowercase hex digits. The table keeps the two words,
 /// not the text, so a lease costs no allocation of its own for its id.
-public struct LeaseID: Hashable, Sendable, CustomStringConvertible {
+public struct LeaseID: Hashable, Sendable, CustomStringConvertible, ShardKey {
     private let high: UInt64
     private let low: UInt64
 
@@ -48,6 +48,9 @@ public struct LeaseID: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { Hex.encode($0) }
     }
+
+    /// Its low word, to pick a ``ShardedMap`` shard by: the id is random.
+    var shardHash: UInt { UInt(truncatingIfNeeded: low) }
 
     /// Equality that takes the same time wherever the ids differ.
     func constantTimeEquals(_ other: LeaseID) -> Bool {
