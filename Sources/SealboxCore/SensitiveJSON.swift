@@ -58,7 +58,7 @@ public struct SensitiveJSON: Sendable {
         add(name, .raw(String(value)))
     }
 
-    /// Adds an `Int` member; `String(_:)` on the concrete type skips the generic formatting path.
+    /// Adds an `Int` member, written as digits when the object is rendered.
     /// - Parameters:
     ///   - name: the member name.
     ///   - value: the number.

@@ -13,9 +13,9 @@ struct Suite: AsyncParsableCommand {
             writes the figures to --json. Each row is measured in --rounds rounds in which sealboxd and the
             baseline take turns, so that a slow moment of a shared machine hits both; the row shows the
             round with the median throughput ratio, except p99x, the median of the rounds' p99 ratios. The
-            JSON keeps every round's ratios. The rows the
-            performance targets are set on (Unix socket, 32 connections: redeem, extension GET, Decrypt) get
-            --target-rounds rounds of the same length, so that their median rests on more turns.
+            JSON keeps every round's ratios. The rows the performance targets are set on (Unix socket, 32
+            connections: redeem, extension GET, Decrypt) get --target-rounds rounds of the same length, so
+            that their median rests on more turns.
 
             Example: sealbox-bench suite --sealboxd .build/release/sealboxd --baseline .build/release/sealbox-baseline
             """
