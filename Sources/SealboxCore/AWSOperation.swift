@@ -4,6 +4,7 @@ public struct AWSOperation<Service: Sendable>: Sendable {
     public let name: String
     /// Whether it writes to the store; the server runs these off the event loops.
     public let writes: Bool
+    let runGroup: (@Sendable (Service, [AWSCall]) -> [Result<ResponseBody, AWSError>])?
     let run: @Sendable (Service, [UInt8], RequestContext) throws(AWSError) -> ResponseBody
 
     /// Runs the operation.
@@ -15,6 +16,31 @@ public struct AWSOperation<Service: Sendable>: Sendable {
         -> ResponseBody
     {
         try run(service, body, context)
+    }
+
+    /// For a write that can commit several callers' requests in one transaction, the function that
+    /// does so on `service`; nil for every other operation.
+    /// - Parameter service: the service instance.
+    /// - Returns: a function from calls to their results, one per call and in order.
+    public func group(on service: Service) -> (@Sendable ([AWSCall]) -> [Result<ResponseBody, AWSError>])? {
+        guard let runGroup else { return nil }
+        return { calls in runGroup(service, calls) }
+    }
+}
+
+/// One caller's request to an AWS operation.
+public struct AWSCall: Sendable {
+    /// The request body.
+    public var body: [UInt8]
+    /// The caller.
+    public var context: RequestContext
+
+    /// - Parameters:
+    ///   - body: the request body.
+    ///   - context: the caller.
+    public init(body: [UInt8], context: RequestContext) {
+        self.body = body
+        self.context = context
     }
 }
 
@@ -31,8 +57,28 @@ extension AWSOperation {
     ) -> (String, AWSOperation<Service>) {
         (
             name,
-            AWSOperation(name: name, writes: writes) { (service, body, context) throws(AWSError) in
+            AWSOperation(name: name, writes: writes, runGroup: nil) { (service, body, context) throws(AWSError) in
                 try method(service)(body, context)
+            }
+        )
+    }
+
+    /// Binds a write that commits groups of calls, for the services' operation tables; one call alone
+    /// is a group of one.
+    /// - Parameters:
+    ///   - name: the operation name.
+    ///   - method: the unapplied method, which answers every call it is given.
+    static func bindGroup(
+        _ name: String,
+        _ method: @escaping @Sendable (Service) -> ([AWSCall]) -> [Result<ResponseBody, AWSError>]
+    ) -> (String, AWSOperation<Service>) {
+        let runGroup: @Sendable (Service, [AWSCall]) -> [Result<ResponseBody, AWSError>] = { service, calls in
+            method(service)(calls)
+        }
+        return (
+            name,
+            AWSOperation(name: name, writes: true, runGroup: runGroup) { (service, body, context) throws(AWSError) in
+                try runGroup(service, [AWSCall(body: body, context: context)])[0].get()
             }
         )
     }

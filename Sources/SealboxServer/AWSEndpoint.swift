@@ -13,6 +13,32 @@ struct AWSEndpoint: Sendable {
     let logging: CallLogging
     let threadPool: NIOThreadPool
     let logger: Logger
+    /// The writes that commit in groups, by `<signing name>:<operation>`.
+    private let groups: [String: GroupCommit]
+
+    init(
+        kms: KMS, ssm: SSM, authenticator: Authenticator, logging: CallLogging, threadPool: NIOThreadPool,
+        metrics: ServerMetrics?, logger: Logger
+    ) {
+        self.kms = kms
+        self.ssm = ssm
+        self.authenticator = authenticator
+        self.logging = logging
+        self.threadPool = threadPool
+        self.logger = logger
+        func groups<Service>(_ operations: [String: AWSOperation<Service>], on service: Service, _ signingName: String)
+            -> [(String, GroupCommit)]
+        {
+            operations.values.compactMap { operation in
+                let action = "\(signingName):\(operation.name)"
+                return operation.group(on: service).map { commit in
+                    (action, GroupCommit(pool: threadPool, counters: metrics?.groupCommits(of: action), commit: commit))
+                }
+            }
+        }
+        self.groups = Dictionary(
+            uniqueKeysWithValues: groups(KMS.operations, on: kms, "kms") + groups(SSM.operations, on: ssm, "ssm"))
+    }
 
     func handle(_ request: HTTPRequest, on eventLoop: any EventLoop) -> RouteResult {
         let requestID = RequestID.next()
@@ -60,6 +86,14 @@ struct AWSEndpoint: Sendable {
             return .now(
                 respond(requestID, context, logged: audited) { () throws(AWSError) in
                     try operation(service, body: request.body, context: context)
+                })
+        }
+        if let group = groups[context.action] {
+            return .later(
+                group.submit(AWSCall(body: request.body, context: context), on: eventLoop).map { answer in
+                    respond(requestID, context, logged: audited) { () throws(AWSError) in try answer.get() }
+                }.recover { _ in
+                    Self.errorResponse(.internalServer("The daemon is shutting down"), requestID: requestID)
                 })
         }
         return .later(

@@ -74,7 +74,7 @@ public struct Router: HTTPResponder {
         self.authenticator = authenticator
         aws = AWSEndpoint(
             kms: kms, ssm: ssm, authenticator: authenticator, logging: logging, threadPool: threadPool,
-            logger: logger
+            metrics: metrics?.0, logger: logger
         )
         native = NativeEndpoint(leases: leases, ssm: ssm, authenticator: authenticator, logging: logging)
         admin = AdminEndpoint(

@@ -44,6 +44,14 @@ public final class ServerMetrics: Sendable {
 
     public init() {}
 
+    /// The counters of one operation's group commits.
+    /// - Parameter operation: the action, such as `ssm:PutParameter`.
+    func groupCommits(of operation: String) -> GroupCommit.Counters {
+        GroupCommit.Counters(
+            groups: Counter(label: "sealbox_group_commits_total", dimensions: [("operation", operation)]),
+            calls: Counter(label: "sealbox_group_commit_calls_total", dimensions: [("operation", operation)]))
+    }
+
     /// A per-event-loop view: its counter cache is only ever touched from that loop, so the lock
     /// guarding it is never contended, and the registry's lock is taken once per loop and label set.
     func forLoop() -> LoopMetrics { LoopMetrics(shared: self) }

@@ -76,6 +76,8 @@ def test_metrics_count_known_traffic(tmp_path):
         assert m['sealbox_requests_total{operation="ssm:GetParameter",result="ok"}'] == 3
         assert m['sealbox_requests_total{operation="ssm:GetParameter",result="client_error"}'] == 1
         assert m['sealbox_requests_total{operation="ssm:PutParameter",result="ok"}'] == 1
+        assert m['sealbox_group_commits_total{operation="ssm:PutParameter"}'] == 1
+        assert m['sealbox_group_commit_calls_total{operation="ssm:PutParameter"}'] == 1
         assert m['sealbox_lease_redeems_total'] == 2
         assert m['sealbox_leases_created_total'] == 1
         assert m['sealbox_key_rotations_total'] == 1
@@ -85,6 +87,40 @@ def test_metrics_count_known_traffic(tmp_path):
         assert m['sealbox_cold_start_seconds_count'] == processes
         assert m['sealbox_request_duration_seconds_count{family="aws"}'] >= 8
         assert m['sealbox_request_duration_seconds_count{family="leases"}'] == 3
+    finally:
+        d.terminate(timeout=10)
+
+
+def test_concurrent_puts_share_commits(tmp_path):
+    """PutParameters from concurrent callers are committed in groups: every call is counted once, in
+    fewer commits than calls, and every one is acknowledged with its own version."""
+    d = start(tmp_path)
+    writers, each = 8, 15
+    start_together = threading.Barrier(writers)
+    versions: list[list[int]] = [[] for _ in range(writers)]
+
+    def write(n: int) -> None:
+        with harness.UnixHTTP(d.socket_path) as conn:
+            start_together.wait()
+            for i in range(each):
+                r = conn.aws("AmazonSSM.PutParameter", {"Name": "/m/shared", "Value": f"{n}-{i}",
+                                                        "Type": "SecureString", "Overwrite": True})
+                assert r.status == 200, r
+                versions[n].append(r.json()["Version"])
+
+    try:
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert sorted(v for vs in versions for v in vs) == list(range(1, writers * each + 1))
+        m = metrics(d.socket_path)
+        calls = m['sealbox_group_commit_calls_total{operation="ssm:PutParameter"}']
+        groups = m['sealbox_group_commits_total{operation="ssm:PutParameter"}']
+        assert calls == writers * each
+        # Eight writers in flight at once leave calls queued behind every commit.
+        assert 1 <= groups < calls, (groups, calls)
     finally:
         d.terminate(timeout=10)
 

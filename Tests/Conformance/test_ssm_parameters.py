@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import string
+import threading
 import uuid
 
 import pytest
@@ -405,6 +406,74 @@ def test_hundred_versions_then_the_oldest_goes(ssm, pbase):
     # and again: 102 drops 2
     assert ssm.put_parameter(Name=name, Value="v102", Overwrite=True)["Version"] == 102
     assert [h["Version"] for h in _history(ssm, name)][:2] == [3, 4]
+
+
+def _race(writers: int, work) -> list:
+    """Runs `work(n)` on `writers` threads released together; returns what each returned, or raised."""
+    start = threading.Barrier(writers)
+    results: list = [None] * writers
+
+    def run(n: int) -> None:
+        start.wait()
+        try:
+            results[n] = work(n)
+        except Exception as e:  # noqa: BLE001 - the caller asserts on it
+            results[n] = e
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a writer hung"
+    return results
+
+
+def test_concurrent_overwrites_each_get_their_own_version(daemon, creds, ssm, pbase):
+    """Overwrites racing on one name are committed in groups; each still gets a version of its own,
+    holding its own value, and one writer's versions rise in the order it wrote them."""
+    name = f"{pbase}/raced"
+    writers, each = 8, 12
+    ssm.put_parameter(Name=name, Value="start", Type="SecureString")
+    clients = [daemon.client(*creds, service="ssm") for _ in range(writers)]
+
+    def work(n: int) -> list[tuple[int, str]]:
+        written = []
+        for i in range(each):
+            value = f"writer {n} value {i}"
+            r = clients[n].put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+            written.append((r["Version"], value))
+        return written
+
+    results = _race(writers, work)
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, errors
+    for written in results:
+        assert [v for v, _ in written] == sorted(v for v, _ in written)
+    acknowledged = [pair for written in results for pair in written]
+    assert sorted(v for v, _ in acknowledged) == list(range(2, 2 + writers * each))
+    history = _history(ssm, name, WithDecryption=True)
+    assert {p["Version"]: p["Value"] for p in history} == {1: "start", **dict(acknowledged)}
+
+
+def test_concurrent_creates_of_one_name_let_exactly_one_win(daemon, creds, ssm, pbase):
+    """Creates without Overwrite racing on one new name: one writes version 1 and every other is
+    refused, even when they share a commit group."""
+    name = f"{pbase}/contested"
+    writers = 8
+    clients = [daemon.client(*creds, service="ssm") for _ in range(writers)]
+
+    def work(n: int) -> int:
+        return clients[n].put_parameter(Name=name, Value=f"writer {n}", Type="String")["Version"]
+
+    results = _race(writers, work)
+    winners = [n for n, r in enumerate(results) if r == 1]
+    assert len(winners) == 1, results
+    for n, r in enumerate(results):
+        if n != winners[0]:
+            assert getattr(r, "response", {}).get("Error", {}).get("Code") == "ParameterAlreadyExists", r
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == f"writer {winners[0]}"
+    assert len(_history(ssm, name)) == 1
 
 
 # -- Labels ------------------------------------------------------------------------

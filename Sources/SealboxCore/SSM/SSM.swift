@@ -118,12 +118,8 @@ public final class SSM: Sendable {
         }
     }
 
-    func withWriter<R>(_ body: () throws(AWSError) -> R) throws(AWSError) -> R {
-        try writer.withLock { () throws(AWSError) -> R in try body() }
-    }
-
-    func withWriterBatch<R>(_ body: () throws(BatchError) -> R) throws(BatchError) -> R {
-        try writer.withLock { () throws(BatchError) -> R in try body() }
+    func withWriter<R, Failure: Error>(_ body: () throws(Failure) -> R) throws(Failure) -> R {
+        try writer.withLock(body)
     }
 
     /// Deletes every parameter; for `POST /moto-api/reset` on an ephemeral daemon.

@@ -5,7 +5,7 @@ extension SSM {
     /// Every Parameter Store operation Sealbox serves, by name.
     public static let operations: [String: AWSOperation<SSM>] = Dictionary(
         uniqueKeysWithValues: [
-            AWSOperation.bind("PutParameter", writes: true, SSM.putParameter),
+            AWSOperation.bindGroup("PutParameter", SSM.putParameters),
             AWSOperation.bind("GetParameter", SSM.getParameter),
             AWSOperation.bind("GetParameters", SSM.getParameters),
             AWSOperation.bind("GetParametersByPath", SSM.getParametersByPath),

@@ -114,14 +114,42 @@ extension SSM {
 
     // MARK: Writing
 
-    func putParameter(_ body: [UInt8], _ context: RequestContext) throws(AWSError) -> ResponseBody {
-        let request = try AWSJSON.decode(PutParameterRequest.self, from: body)
-        let (version, tier) = try withWriter { () throws(AWSError) -> (Int, String) in
-            let (change, version, tier) = try prepare(request, context)
-            try commit(change)
-            return (version, tier)
+    /// PutParameter for a group of callers, in one transaction: one `fsync` for the group instead of
+    /// one per write. Each request is checked on its own, as if the group's earlier ones were already
+    /// written; a refused request fails alone, while a failed commit fails every request it held.
+    /// - Parameter calls: PutParameter calls, in the order they are applied.
+    /// - Returns: each call's answer, in the same order.
+    func putParameters(_ calls: [AWSCall]) -> [Result<ResponseBody, AWSError>] {
+        let requests = calls.map { call in
+            Result { () throws(AWSError) in try AWSJSON.decode(PutParameterRequest.self, from: call.body) }
         }
-        return AWSJSON.encode(PutParameterResponse(version: version, tier: tier))
+        var results: [Result<ResponseBody, AWSError>?] = requests.map { request in
+            if case .failure(let error) = request { .failure(error) } else { nil }
+        }
+        withWriter {
+            var changes: [ParameterChange] = []
+            var pending: [String: StoredParameter] = [:]
+            var accepted: [(index: Int, response: PutParameterResponse)] = []
+            for (index, request) in requests.enumerated() {
+                guard case .success(let request) = request else { continue }
+                do throws(AWSError) {
+                    let (change, version, tier) = try prepare(request, calls[index].context, pending: pending)
+                    if let parameter = change.parameter { pending[parameter.name] = parameter }
+                    changes.append(change)
+                    accepted.append((index, PutParameterResponse(version: version, tier: tier)))
+                } catch {
+                    results[index] = .failure(error)
+                }
+            }
+            guard !changes.isEmpty else { return }
+            do throws(AWSError) {
+                try commit(changes)
+                for (index, response) in accepted { results[index] = .success(AWSJSON.encode(response)) }
+            } catch {
+                for (index, _) in accepted { results[index] = .failure(error) }
+            }
+        }
+        return results.map { $0! }
     }
 
     /// Writes many parameters as one transaction (fixtures): all of them or, at the first refusal,
@@ -131,7 +159,7 @@ extension SSM {
     ///   - context: the caller.
     /// - Throws: the refusal, with the index of the request that caused it.
     func putParameters(_ requests: [PutParameterRequest], _ context: RequestContext) throws(BatchError) {
-        try withWriterBatch { () throws(BatchError) in
+        try withWriter { () throws(BatchError) in
             var changes: [ParameterChange] = []
             var prepared: [String: StoredParameter] = [:]
             for (index, request) in requests.enumerated() {
