@@ -78,10 +78,15 @@ public enum AWSJSON {
     /// The key with its first letter's case changed (ASCII only, as every AWS member name is); short
     /// keys stay small strings, so this allocates nothing for them.
     private static func recased(_ key: String, upper: Bool) -> String {
+        var key = key
         guard let first = key.utf8.first, (upper ? (0x61...0x7a) : (0x41...0x5a)).contains(first) else { return key }
-        var bytes = Array(key.utf8)
-        bytes[0] = upper ? first - 0x20 : first + 0x20
-        return String(decoding: bytes, as: UTF8.self)
+        return key.withUTF8 { utf8 in
+            String(unsafeUninitializedCapacity: utf8.count) { buffer in
+                _ = buffer.initialize(from: utf8)
+                buffer[0] = upper ? first - 0x20 : first + 0x20
+                return utf8.count
+            }
+        }
     }
 
     private static func path(_ context: DecodingError.Context) -> String {

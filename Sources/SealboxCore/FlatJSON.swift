@@ -69,6 +69,8 @@ struct FlatJSONObject {
         /// The members, keys recased; nil on anything but a flat object, or on a repeated key.
         mutating func object() -> [(key: String, value: Value)]? {
             var members: [(key: String, value: Value)] = []
+            // The hot shapes send two or three members: one allocation, not one per doubling.
+            members.reserveCapacity(4)
             guard take(UInt8(ascii: "{")) else { return nil }
             if take(UInt8(ascii: "}")) { return end() ? members : nil }
             repeat {
@@ -111,7 +113,11 @@ struct FlatJSONObject {
                 if byte < 0x20 { return nil }
                 if byte == UInt8(ascii: "\\") {
                     guard index + 1 < bytes.count, let escaped = Self.unescape(bytes[index + 1]) else { return nil }
-                    if unescaped == nil { unescaped = Array(bytes[start..<index]) }
+                    if unescaped == nil {
+                        unescaped = []
+                        unescaped?.reserveCapacity(bytes.count - start)
+                        unescaped?.append(contentsOf: bytes[start..<index])
+                    }
                     unescaped?.append(escaped)
                     index += 2
                     continue
