@@ -165,6 +165,7 @@ let package = Package(
             name: "SealboxServerTests",
             dependencies: [
                 "SealboxServer", "SealboxCore", "SealboxCrypto", .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(
