@@ -5,9 +5,9 @@ import SealboxCore
 import SealboxCrypto
 
 /// Group commit for one write operation: calls that arrive while a group is being made durable wait,
-/// and the next group takes all of them into one transaction. One writer at a time holds the store
-/// and a write's cost is mostly its commit (the WAL append and `fsync`), so with one transaction each
-/// a write waited for every write queued ahead of it to commit on its own.
+/// and the next group takes them, up to ``maxGroup``, into one transaction. One writer at a time
+/// holds the store and a write's cost is mostly its commit (the WAL append and `fsync`), so with one
+/// transaction each a write waited for every write queued ahead of it to commit on its own.
 ///
 /// One thread-pool thread drains the queue while it is not empty; a call that finds no drain running
 /// starts one. Each call's answer comes back on its own event loop.
