@@ -88,20 +88,20 @@ struct AWSEndpoint: Sendable {
                     try operation(service, body: request.body, context: context)
                 })
         }
+        let answered: EventLoopFuture<HTTPResponse>
         if let group = groups[context.action] {
-            return .later(
-                group.submit(AWSCall(body: request.body, context: context), on: eventLoop).map { answer in
-                    respond(requestID, context, logged: audited) { () throws(AWSError) in try answer.get() }
-                }.recover { _ in
-                    Self.errorResponse(.internalServer("The daemon is shutting down"), requestID: requestID)
-                })
-        }
-        return .later(
-            threadPool.runIfActive(eventLoop: eventLoop) {
+            answered = group.submit(AWSCall(body: request.body, context: context), on: eventLoop).map { answer in
+                respond(requestID, context, logged: audited) { () throws(AWSError) in try answer.get() }
+            }
+        } else {
+            answered = threadPool.runIfActive(eventLoop: eventLoop) {
                 respond(requestID, context, logged: audited) { () throws(AWSError) in
                     try operation(service, body: request.body, context: context)
                 }
-            }.recover { _ in
+            }
+        }
+        return .later(
+            answered.recover { _ in
                 // The pool refuses work only while shutting down.
                 Self.errorResponse(.internalServer("The daemon is shutting down"), requestID: requestID)
             })
