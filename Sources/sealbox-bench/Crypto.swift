@@ -19,6 +19,20 @@ struct CryptoBench: ParsableCommand {
     @Option(help: "A Python script that prints {\"encrypt\": ops/s, \"decrypt\": ops/s} for cryptography.fernet.")
     var pythonScript: String?
 
+    @Option(help: "Where to write the figures as JSON (`sealbox-bench report` reads them).")
+    var json: String?
+
+    /// Operations per second, as `--json` writes them; the Python figures only with --python-script.
+    struct Figures: Codable {
+        var plaintextBytes: Int
+        var envelopeSeal: Double
+        var envelopeOpen: Double
+        var fernetEncrypt: Double
+        var fernetDecrypt: Double
+        var pythonFernetEncrypt: Double?
+        var pythonFernetDecrypt: Double?
+    }
+
     func rate(_ body: () throws -> Void) rethrows -> Double {
         let clock = ContinuousClock()
         let end = clock.now + .milliseconds(Int(duration * 1000))
@@ -68,6 +82,14 @@ struct CryptoBench: ParsableCommand {
             } else {
                 say(String(format: "fernet %@    %10.0f /s", name, swift))
             }
+        }
+        if let json {
+            try writeJSON(
+                Figures(
+                    plaintextBytes: size, envelopeSeal: seal, envelopeOpen: open, fernetEncrypt: encrypt,
+                    fernetDecrypt: decrypt, pythonFernetEncrypt: python["encrypt"],
+                    pythonFernetDecrypt: python["decrypt"]),
+                to: json)
         }
     }
 }

@@ -22,6 +22,51 @@ struct Scale: AsyncParsableCommand {
     @Option(help: "Requests for the RSS-growth run (lease redeems over 32 connections).")
     var requests = 1_000_000
 
+    @Option(help: "Calls to make on an ephemeral daemon whose call record holds 100,000; 0 skips that part.")
+    var recordCalls = 150_000
+
+    @Option(help: "Where to write the figures as JSON (`sealbox-bench report` reads them).")
+    var json: String?
+
+    /// What a scale run measured, as `--json` writes it.
+    struct Figures: Codable {
+        var parameters: Int
+        var leases: Int
+        var storeBytes: Int
+        /// Start to a healthy `/health` answer on the loaded store: the median start, and the range.
+        var startSeconds: Double
+        var startRangeSeconds: [Double]
+        var rssAfterStartKiB: Int
+        var rssWithLeasesKiB: Int
+        /// GetParametersByPath over one subtree, every page: its size, and the latency of reading it all.
+        var byPathParameters: Int
+        var byPathP50Micros: Double
+        var byPathP99Micros: Double
+        /// RSS before and after the growth run, and the requests it made.
+        var growthRequests: Int
+        var rssBeforeGrowthKiB: Int
+        var rssAfterGrowthKiB: Int
+        var ephemeral: Ephemeral?
+
+        /// An ephemeral daemon whose call record filled up.
+        struct Ephemeral: Codable {
+            var calls: Int
+            var freshRequestsPerSecond: Double
+            var fullRequestsPerSecond: Double
+            var recordedCalls: Int
+            var recordBytes: Int
+            var recordReadSeconds: Double
+            var rssBeforeReadKiB: Int
+            var rssPeakKiB: Int
+            var rssAfterReadKiB: Int
+        }
+
+        /// RSS growth over the growth run, in percent.
+        var growthPercent: Double {
+            Double(rssAfterGrowthKiB - rssBeforeGrowthKiB) * 100 / Double(max(rssBeforeGrowthKiB, 1))
+        }
+    }
+
     static let startCount = 5
 
     static func seconds(_ duration: Duration) -> Double {
@@ -81,7 +126,8 @@ struct Scale: AsyncParsableCommand {
                 format: "start to healthy        %8.3f s median of %d starts (%.3f to %.3f)",
                 Self.seconds(starts[starts.count / 2]), starts.count, Self.seconds(starts[0]),
                 Self.seconds(starts[starts.count - 1])))
-        say(String(format: "RSS after start         %8.1f MiB", Double(daemon.rssKiB) / 1024))
+        let rssAfterStart = daemon.rssKiB
+        say(String(format: "RSS after start         %8.1f MiB", Double(rssAfterStart) / 1024))
 
         let setup = try await SealboxConnection.connect(to: .unixSocket(path: socket), group: group)
         var leaseIDs: [String] = []
@@ -92,24 +138,23 @@ struct Scale: AsyncParsableCommand {
             leaseIDs.append(lease["leaseId"] as! String)
         }
         await setup.close()
-        say(String(format: "RSS with %d leases   %8.1f MiB", leases, Double(daemon.rssKiB) / 1024))
+        let rssWithLeases = daemon.rssKiB
+        say(String(format: "RSS with %d leases   %8.1f MiB", leases, Double(rssWithLeases) / 1024))
 
+        // The seed puts 1,000 parameters under each /seed/N; a smaller run reads the last subtree it made.
+        let subtree = "/seed/\(min(7, max(parameters - 1, 0) / 1000))"
+        let counter = try await SealboxConnection.connect(to: .unixSocket(path: socket), group: group)
+        let (subtreeSize, pages) = try await Self.readSubtree(subtree, over: counter)
+        await counter.close()
         let byPath = try await LoadRunner.measure(
             endpoint: .unixSocket(path: socket), connections: 1, warmup: 0.5, duration: 3, group: group
         ) { connection, _ in
-            var token: String? = nil
-            repeat {
-                var request: [String: Any] = [
-                    "Path": "/seed/7", "Recursive": true, "WithDecryption": true, "MaxResults": 10,
-                ]
-                if let token { request["NextToken"] = token }
-                token = try await call(connection, "AmazonSSM.GetParametersByPath", request)["NextToken"] as? String
-            } while token != nil
+            _ = try await Self.readSubtree(subtree, over: connection)
         }
         say(
             String(
-                format: "GetParametersByPath, 1,000-parameter subtree (100 pages): p50 %.1f ms, p99 %.1f ms",
-                byPath.p50Micros / 1000, byPath.p99Micros / 1000))
+                format: "GetParametersByPath, %d-parameter subtree (%d pages): p50 %.1f ms, p99 %.1f ms", subtreeSize,
+                pages, byPath.p50Micros / 1000, byPath.p99Micros / 1000))
 
         // RSS growth: redeem the held leases round-robin until `requests` are done.
         let before = daemon.rssKiB
@@ -133,13 +178,40 @@ struct Scale: AsyncParsableCommand {
                 Double(after) / 1024,
                 Double(after - before) * 100 / Double(max(before, 1))))
         daemon.stop()
-        try await ephemeralRecord(scratch: scratch, group: group)
+        var figures = Figures(
+            parameters: parameters, leases: leases, storeBytes: storeBytes,
+            startSeconds: Self.seconds(starts[starts.count / 2]),
+            startRangeSeconds: [Self.seconds(starts[0]), Self.seconds(starts[starts.count - 1])],
+            rssAfterStartKiB: rssAfterStart, rssWithLeasesKiB: rssWithLeases, byPathParameters: subtreeSize,
+            byPathP50Micros: byPath.p50Micros,
+            byPathP99Micros: byPath.p99Micros, growthRequests: done, rssBeforeGrowthKiB: before,
+            rssAfterGrowthKiB: after)
+        if recordCalls > 0 { figures.ephemeral = try await ephemeralRecord(scratch: scratch, group: group) }
         try await group.shutdownGracefully()
+        if let json { try writeJSON(figures, to: json) }
+    }
+
+    /// Reads every page of a subtree, recursively and decrypted, ten parameters a page.
+    /// - Returns: the parameters read and the pages they came in.
+    static func readSubtree(_ path: String, over connection: SealboxConnection) async throws -> (Int, Int) {
+        var (count, pages) = (0, 0)
+        var token: String? = nil
+        repeat {
+            var request: [String: Any] = ["Path": path, "Recursive": true, "WithDecryption": true, "MaxResults": 10]
+            if let token { request["NextToken"] = token }
+            let page = try await call(connection, "AmazonSSM.GetParametersByPath", request)
+            count += (page["Parameters"] as? [Any])?.count ?? 0
+            pages += 1
+            token = page["NextToken"] as? String
+        } while token != nil
+        return (count, pages)
     }
 
     /// An ephemeral daemon (what test suites start) records every call, up to 100,000: redeems once
     /// that record is full must go as fast as on a fresh daemon.
-    private func ephemeralRecord(scratch: String, group: MultiThreadedEventLoopGroup) async throws {
+    private func ephemeralRecord(
+        scratch: String, group: MultiThreadedEventLoopGroup
+    ) async throws -> Figures.Ephemeral {
         let socket = scratch + "/ephemeral.sock"
         try FileManager.default.createDirectory(atPath: scratch + "/ephemeral", withIntermediateDirectories: true)
         let daemon = try ChildProcess(
@@ -164,23 +236,29 @@ struct Scale: AsyncParsableCommand {
         }
         let fresh = try await window()
         var calls = fresh.requests + 2
-        var full = fresh
-        while calls < 150_000 {
+        var full: Stats
+        repeat {
             full = try await window()
             calls += full.requests
-        }
+        } while calls < recordCalls
         say(
             String(
-                format: "ephemeral daemon, redeem: %.0f req/s fresh, %.0f req/s after %d calls (record full): %.2f",
-                fresh.requestsPerSecond, full.requestsPerSecond, calls, full.requestsPerSecond / fresh.requestsPerSecond
-            ))
-        try await readFullRecord(daemon, socket: socket, group: group)
+                format: "ephemeral daemon, redeem: %.0f req/s fresh, %.0f req/s after %d calls%@: %.2f",
+                fresh.requestsPerSecond, full.requestsPerSecond, calls, calls > 100_000 ? " (record full)" : "",
+                full.requestsPerSecond / fresh.requestsPerSecond))
+        var figures = Figures.Ephemeral(
+            calls: calls, freshRequestsPerSecond: fresh.requestsPerSecond,
+            fullRequestsPerSecond: full.requestsPerSecond, recordedCalls: 0, recordBytes: 0, recordReadSeconds: 0,
+            rssBeforeReadKiB: 0, rssPeakKiB: 0, rssAfterReadKiB: 0)
+        try await readFullRecord(daemon, socket: socket, group: group, into: &figures)
+        return figures
     }
 
     /// A test suite reads the whole record with `GET /v1/test/calls`: how long that takes, and what
     /// it costs the daemon's memory while it lasts and after.
     private func readFullRecord(
-        _ daemon: ChildProcess, socket: String, group: MultiThreadedEventLoopGroup
+        _ daemon: ChildProcess, socket: String, group: MultiThreadedEventLoopGroup,
+        into figures: inout Figures.Ephemeral
     ) async throws {
         let reader = try await SealboxConnection.connect(to: .unixSocket(path: socket), group: group)
         let before = daemon.rssKiB
@@ -193,12 +271,19 @@ struct Scale: AsyncParsableCommand {
             let list = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
             let recorded = list["calls"] as? [Any]
         else { throw BenchError(description: "GET /v1/test/calls answered \(response.status)") }
+        let (peak, after) = (daemon.peakRSSKiB, daemon.rssKiB)
         say(
             String(
                 format:
                     "ephemeral daemon, GET /v1/test/calls: %d calls, %.1f MiB in %.2f s; RSS %.1f MiB before, %.1f at the peak, %.1f after",
                 recorded.count, Double(response.body.count) / 1_048_576,
                 Self.seconds(elapsed),
-                Double(before) / 1024, Double(daemon.peakRSSKiB) / 1024, Double(daemon.rssKiB) / 1024))
+                Double(before) / 1024, Double(peak) / 1024, Double(after) / 1024))
+        figures.recordedCalls = recorded.count
+        figures.recordBytes = response.body.count
+        figures.recordReadSeconds = Self.seconds(elapsed)
+        figures.rssBeforeReadKiB = before
+        figures.rssPeakKiB = peak
+        figures.rssAfterReadKiB = after
     }
 }

@@ -11,7 +11,7 @@ struct SealboxBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sealbox-bench",
         abstract: "Measures sealboxd throughput and latency, and seeds large parameter sets.",
-        subcommands: [Run.self, Suite.self, Seed.self, Scale.self, Soak.self, CryptoBench.self],
+        subcommands: [Run.self, Suite.self, Seed.self, Scale.self, Soak.self, CryptoBench.self, Report.self],
         defaultSubcommand: Run.self
     )
 }

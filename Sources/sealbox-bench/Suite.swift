@@ -179,9 +179,7 @@ struct Suite: AsyncParsableCommand {
         }
         try await group.shutdownGracefully()
         daemon.stop()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(rows).write(to: URL(fileURLWithPath: json))
+        try writeJSON(rows, to: json)
         say("\nwrote \(json)")
     }
 
@@ -277,4 +275,14 @@ enum SuiteWorkload: String, CaseIterable {
 /// Writes a line to stdout at once, so progress shows while the suite runs.
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Writes `value` as sorted, indented JSON: the figures a subcommand's `--json` keeps.
+/// - Parameters:
+///   - value: the figures.
+///   - path: the file to write.
+func writeJSON(_ value: some Encodable, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(value).write(to: URL(fileURLWithPath: path))
 }

@@ -1,7 +1,7 @@
 """boto3 with one client against sealboxd and against moto_server, on the same work.
 
 Usage: python3 Tests/Bench/peer_moto.py --sealboxd .build/release/sealboxd [--baseline .build/release/sealbox-baseline]
-    [--duration 3] [--rounds 5]
+    [--duration 3] [--rounds 5] [--json peer.json]
 Prints calls per second for KMS Decrypt and SSM GetParameter WithDecryption on each, and the ratio.
 
 With --baseline it also measures the client's ceiling: boto3 against the bare NIO baseline answering
@@ -114,6 +114,7 @@ def main():
     parser.add_argument("--baseline", help="the sealbox-baseline binary, to measure the client's ceiling")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per server and call, over all rounds")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--json", help="where to write the figures (`sealbox-bench report` reads them)")
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="sealbox-peer-")
     sealbox_port, moto_port = free_port(), free_port()
@@ -173,6 +174,9 @@ def main():
         print(line)
         summary[name] = {"median": median, "ratios": ratios, "rounds": rounds}
     print(json.dumps(summary))
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(summary, out, indent=2, sort_keys=True)
 
 
 if __name__ == "__main__":
