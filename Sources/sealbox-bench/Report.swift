@@ -169,15 +169,13 @@ struct Target: Sendable {
     /// The figure with enough decimals that it reads on the side of the bound it is on: 0.7996 against
     /// "at least 0.8" shows as 0.7996, not as 0.800.
     func shown(_ value: Double, holds: Bool) -> String {
+        var text = ""
         for decimals in decimals...6 {
-            let rounded = (value * pow(10, Double(decimals))).rounded() / pow(10, Double(decimals))
-            if bound.holds(rounded) == holds { return Self.text(value, unit: unit, decimals: decimals) }
+            // Judge the text as printed, so that its rounding and ours cannot differ.
+            text = String(format: "%.\(decimals)f", value)
+            if let printed = Double(text), bound.holds(printed) == holds { break }
         }
-        return Self.text(value, unit: unit, decimals: 6)
-    }
-
-    static func text(_ value: Double, unit: String, decimals: Int) -> String {
-        String(format: "%.\(decimals)f", value) + unit
+        return text + unit
     }
 
     static func row(_ results: Report.Results, _ workload: SuiteWorkload) -> Suite.Row? {
