@@ -127,23 +127,20 @@ extension SSM {
             if case .failure(let error) = request { .failure(error) } else { nil }
         }
         withWriter {
-            var changes: [ParameterChange] = []
-            var pending: [String: StoredParameter] = [:]
+            var writes = PreparedWrites()
             var accepted: [(index: Int, response: PutParameterResponse)] = []
             for (index, request) in requests.enumerated() {
                 guard case .success(let request) = request else { continue }
                 do throws(AWSError) {
-                    let (change, version, tier) = try prepare(request, calls[index].context, pending: pending)
-                    if let parameter = change.parameter { pending[parameter.name] = parameter }
-                    changes.append(change)
+                    let (version, tier) = try prepare(request, calls[index].context, into: &writes)
                     accepted.append((index, PutParameterResponse(version: version, tier: tier)))
                 } catch {
                     results[index] = .failure(error)
                 }
             }
-            guard !changes.isEmpty else { return }
+            guard !writes.changes.isEmpty else { return }
             do throws(AWSError) {
-                try commit(changes)
+                try commit(writes.changes)
                 for (index, response) in accepted { results[index] = .success(AWSJSON.encode(response)) }
             } catch {
                 for (index, _) in accepted { results[index] = .failure(error) }
@@ -160,19 +157,16 @@ extension SSM {
     /// - Throws: the refusal, with the index of the request that caused it.
     func putParameters(_ requests: [PutParameterRequest], _ context: RequestContext) throws(BatchError) {
         try withWriter { () throws(BatchError) in
-            var changes: [ParameterChange] = []
-            var prepared: [String: StoredParameter] = [:]
+            var writes = PreparedWrites()
             for (index, request) in requests.enumerated() {
                 do throws(AWSError) {
-                    let (change, _, _) = try prepare(request, context, pending: prepared)
-                    if let parameter = change.parameter { prepared[parameter.name] = parameter }
-                    changes.append(change)
+                    _ = try prepare(request, context, into: &writes)
                 } catch {
                     throw BatchError(index: index, error: error)
                 }
             }
             do throws(AWSError) {
-                try commit(changes)
+                try commit(writes.changes)
             } catch {
                 throw BatchError(index: nil, error: error)
             }
@@ -185,13 +179,21 @@ extension SSM {
         var error: AWSError
     }
 
-    /// Validates a PutParameter request and builds its change, without writing it; the caller holds
-    /// the writer lock. `pending` holds parameters changed earlier in the same batch.
+    /// Changes prepared for one transaction, and the parameters as they stand after them: each request
+    /// is checked as if the earlier ones were already written.
+    private struct PreparedWrites {
+        var changes: [ParameterChange] = []
+        var pending: [String: StoredParameter] = [:]
+    }
+
+    /// Validates a PutParameter request and adds its change to `writes`, without writing it; the
+    /// caller holds the writer lock. A refused request leaves `writes` as it was.
+    /// - Returns: the version the change makes, and its tier.
     private func prepare(
         _ request: PutParameterRequest,
         _ context: RequestContext,
-        pending: [String: StoredParameter] = [:]
-    ) throws(AWSError) -> (ParameterChange, Int, String) {
+        into writes: inout PreparedWrites
+    ) throws(AWSError) -> (version: Int, tier: String) {
         var validator = Validator()
         validator.required(request.name, "name")
         validator.length(request.name, "name", min: 1, max: 2048)
@@ -239,7 +241,7 @@ extension SSM {
             )
         }
         do {
-            let existing = pending[name] ?? parameters[name]
+            let existing = writes.pending[name] ?? parameters[name]
             let previous = existing?.versions.last
             if existing != nil && request.overwrite != true {
                 throw AWSError.parameterAlreadyExists(
@@ -298,9 +300,10 @@ extension SSM {
                     modified: clock.now(), modifiedBy: context.principal.description, labels: [],
                     contextArn: contextArn,
                     value: stored))
-            return (
-                ParameterChange(parameter: parameter, writtenVersions: [number], removedVersions: removed), number, tier
-            )
+            writes.pending[name] = parameter
+            writes.changes.append(
+                ParameterChange(parameter: parameter, writtenVersions: [number], removedVersions: removed))
+            return (number, tier)
         }
     }
 
