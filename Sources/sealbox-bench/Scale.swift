@@ -111,6 +111,8 @@ struct Scale: AsyncParsableCommand {
             starts.append(healthy)
         }
         starts.sort()
+        let startSeconds = Self.seconds(starts[starts.count / 2])
+        let startRange = [Self.seconds(starts[0]), Self.seconds(starts[starts.count - 1])]
         let storeBytes = try FileManager.default.contentsOfDirectory(atPath: scratch + "/data")
             .filter { $0.hasPrefix("sealbox.db") }
             .reduce(0) { total, file in
@@ -123,9 +125,8 @@ struct Scale: AsyncParsableCommand {
         )
         say(
             String(
-                format: "start to healthy        %8.3f s median of %d starts (%.3f to %.3f)",
-                Self.seconds(starts[starts.count / 2]), starts.count, Self.seconds(starts[0]),
-                Self.seconds(starts[starts.count - 1])))
+                format: "start to healthy        %8.3f s median of %d starts (%.3f to %.3f)", startSeconds,
+                starts.count, startRange[0], startRange[1]))
         let rssAfterStart = daemon.rssKiB
         say(String(format: "RSS after start         %8.1f MiB", Double(rssAfterStart) / 1024))
 
@@ -172,20 +173,16 @@ struct Scale: AsyncParsableCommand {
             done += stats.requests
         }
         let after = daemon.rssKiB
+        daemon.stop()
+        var figures = Figures(
+            parameters: parameters, leases: leases, storeBytes: storeBytes, startSeconds: startSeconds,
+            startRangeSeconds: startRange, rssAfterStartKiB: rssAfterStart, rssWithLeasesKiB: rssWithLeases,
+            byPathParameters: subtreeSize, byPathP50Micros: byPath.p50Micros, byPathP99Micros: byPath.p99Micros,
+            growthRequests: done, rssBeforeGrowthKiB: before, rssAfterGrowthKiB: after)
         say(
             String(
                 format: "RSS over %d requests: %.1f -> %.1f MiB (%+.1f%%)", done, Double(before) / 1024,
-                Double(after) / 1024,
-                Double(after - before) * 100 / Double(max(before, 1))))
-        daemon.stop()
-        var figures = Figures(
-            parameters: parameters, leases: leases, storeBytes: storeBytes,
-            startSeconds: Self.seconds(starts[starts.count / 2]),
-            startRangeSeconds: [Self.seconds(starts[0]), Self.seconds(starts[starts.count - 1])],
-            rssAfterStartKiB: rssAfterStart, rssWithLeasesKiB: rssWithLeases, byPathParameters: subtreeSize,
-            byPathP50Micros: byPath.p50Micros,
-            byPathP99Micros: byPath.p99Micros, growthRequests: done, rssBeforeGrowthKiB: before,
-            rssAfterGrowthKiB: after)
+                Double(after) / 1024, figures.growthPercent))
         if recordCalls > 0 { figures.ephemeral = try await ephemeralRecord(scratch: scratch, group: group) }
         try await group.shutdownGracefully()
         if let json { try writeJSON(figures, to: json) }
@@ -246,20 +243,19 @@ struct Scale: AsyncParsableCommand {
                 format: "ephemeral daemon, redeem: %.0f req/s fresh, %.0f req/s after %d calls%@: %.2f",
                 fresh.requestsPerSecond, full.requestsPerSecond, calls, calls > 100_000 ? " (record full)" : "",
                 full.requestsPerSecond / fresh.requestsPerSecond))
-        var figures = Figures.Ephemeral(
+        let read = try await readFullRecord(daemon, socket: socket, group: group)
+        return Figures.Ephemeral(
             calls: calls, freshRequestsPerSecond: fresh.requestsPerSecond,
-            fullRequestsPerSecond: full.requestsPerSecond, recordedCalls: 0, recordBytes: 0, recordReadSeconds: 0,
-            rssBeforeReadKiB: 0, rssPeakKiB: 0, rssAfterReadKiB: 0)
-        try await readFullRecord(daemon, socket: socket, group: group, into: &figures)
-        return figures
+            fullRequestsPerSecond: full.requestsPerSecond, recordedCalls: read.calls, recordBytes: read.bytes,
+            recordReadSeconds: read.seconds, rssBeforeReadKiB: read.rssBefore, rssPeakKiB: read.rssPeak,
+            rssAfterReadKiB: read.rssAfter)
     }
 
     /// A test suite reads the whole record with `GET /v1/test/calls`: how long that takes, and what
     /// it costs the daemon's memory while it lasts and after.
     private func readFullRecord(
-        _ daemon: ChildProcess, socket: String, group: MultiThreadedEventLoopGroup,
-        into figures: inout Figures.Ephemeral
-    ) async throws {
+        _ daemon: ChildProcess, socket: String, group: MultiThreadedEventLoopGroup
+    ) async throws -> (calls: Int, bytes: Int, seconds: Double, rssBefore: Int, rssPeak: Int, rssAfter: Int) {
         let reader = try await SealboxConnection.connect(to: .unixSocket(path: socket), group: group)
         let before = daemon.rssKiB
         daemon.resetPeakRSS()
@@ -271,19 +267,16 @@ struct Scale: AsyncParsableCommand {
             let list = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
             let recorded = list["calls"] as? [Any]
         else { throw BenchError(description: "GET /v1/test/calls answered \(response.status)") }
-        let (peak, after) = (daemon.peakRSSKiB, daemon.rssKiB)
+        let read = (
+            calls: recorded.count, bytes: response.body.count, seconds: Self.seconds(elapsed), rssBefore: before,
+            rssPeak: daemon.peakRSSKiB, rssAfter: daemon.rssKiB
+        )
         say(
             String(
                 format:
                     "ephemeral daemon, GET /v1/test/calls: %d calls, %.1f MiB in %.2f s; RSS %.1f MiB before, %.1f at the peak, %.1f after",
-                recorded.count, Double(response.body.count) / 1_048_576,
-                Self.seconds(elapsed),
-                Double(before) / 1024, Double(peak) / 1024, Double(after) / 1024))
-        figures.recordedCalls = recorded.count
-        figures.recordBytes = response.body.count
-        figures.recordReadSeconds = Self.seconds(elapsed)
-        figures.rssBeforeReadKiB = before
-        figures.rssPeakKiB = peak
-        figures.rssAfterReadKiB = after
+                read.calls, Double(read.bytes) / 1_048_576, read.seconds, Double(read.rssBefore) / 1024,
+                Double(read.rssPeak) / 1024, Double(read.rssAfter) / 1024))
+        return read
     }
 }
