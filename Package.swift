@@ -49,6 +49,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SealboxAWS",
+            dependencies: [
+                "SealboxCore",
+                "SealboxCrypto",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
             name: "SealboxStore",
             dependencies: [
                 "SealboxCore",
@@ -60,6 +68,7 @@ let package = Package(
         .target(
             name: "SealboxServer",
             dependencies: [
+                "SealboxAWS",
                 "SealboxCore",
                 "SealboxCrypto",
                 "SealboxStore",
@@ -90,6 +99,7 @@ let package = Package(
         .executableTarget(
             name: "sealboxd",
             dependencies: [
+                "SealboxAWS",
                 "SealboxServer",
                 "SealboxCore",
                 "SealboxStore",
@@ -141,6 +151,7 @@ let package = Package(
             name: "sealbox-fuzz",
             dependencies: [
                 "CSealboxFuzz",
+                "SealboxAWS",
                 "SealboxServer",
                 "SealboxCore",
                 "SealboxStore",
@@ -156,6 +167,9 @@ let package = Package(
         .testTarget(name: "SealboxCryptoTests", dependencies: ["SealboxCrypto"]),
         .testTarget(name: "SealboxCoreTests", dependencies: ["SealboxCore", "SealboxCrypto", "SealboxStore"]),
         .testTarget(
+            name: "SealboxAWSTests", dependencies: ["SealboxAWS", "SealboxCore", "SealboxCrypto", "SealboxStore"]
+        ),
+        .testTarget(
             name: "SealboxStoreTests",
             dependencies: [
                 "SealboxStore", "SealboxCore", "SealboxCrypto", .product(name: "GRDB", package: "GRDB.swift"),
@@ -164,7 +178,8 @@ let package = Package(
         .testTarget(
             name: "SealboxServerTests",
             dependencies: [
-                "SealboxServer", "SealboxCore", "SealboxCrypto", .product(name: "NIOHTTP1", package: "swift-nio"),
+                "SealboxServer", "SealboxAWS", "SealboxCore", "SealboxCrypto",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

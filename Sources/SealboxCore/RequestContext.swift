@@ -100,7 +100,7 @@ public struct RequestContext: Sendable {
     /// Refuses with `AccessDeniedException` unless the policy grants this request's action on
     /// every resource.
     /// - Parameter resources: what the action touches; empty for "no particular resource".
-    public func authorize(_ resources: [String]) throws(AWSError) {
+    public func authorize(_ resources: [String]) throws(SealboxError) {
         try authorize(action, resources)
     }
 
@@ -108,11 +108,11 @@ public struct RequestContext: Sendable {
     /// - Parameters:
     ///   - action: the action, such as `lease:Redeem`.
     ///   - resources: what it touches.
-    public func authorize(_ action: String, _ resources: [String]) throws(AWSError) {
+    public func authorize(_ action: String, _ resources: [String]) throws(SealboxError) {
         if let trail { for resource in resources { trail.add(resource) } }
         guard !authorization.allows(action, resources) else { return }
         let resource = resources.first ?? "*"
-        throw AWSError.accessDenied(
+        throw SealboxError.accessDenied(
             "User: \(principal) is not authorized to perform: \(action) on resource: \(resource) because no policy rule allows it"
         )
     }

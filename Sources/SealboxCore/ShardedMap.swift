@@ -9,10 +9,10 @@ import SealboxCrypto
 /// where a `Dictionary` keeps a key and a value in every bucket, empty ones included. With 100,000
 /// parameters that halves the map's memory (about 7 MB). Order means nothing here, so removal swaps
 /// the entry with the last one and stays O(1).
-final class ShardedMap<Key: ShardKey, Value: Sendable>: Sendable {
+package final class ShardedMap<Key: ShardKey, Value: Sendable>: Sendable {
     private let shards: [ReadWriteLocked<OrderedDictionary<Key, Value>>]
 
-    init(shardCount: Int = 16) {
+    package init(shardCount: Int = 16) {
         shards = (0..<shardCount).map { _ in ReadWriteLocked([:]) }
     }
 
@@ -25,14 +25,15 @@ final class ShardedMap<Key: ShardKey, Value: Sendable>: Sendable {
         Int(key.shardHash % UInt(count))
     }
 
-    subscript(key: Key) -> Value? {
+    package subscript(key: Key) -> Value? {
         get { shard(key).withReadLock { $0[key] } }
         set { update(key) { $0 = newValue } }
     }
 
     /// Runs `body` on the entry for `key` under its shard's lock; `body` may change the value, add
     /// one, or set it to nil to remove the entry. The result is stored even when `body` throws.
-    func update<R, Failure: Error>(_ key: Key, _ body: (inout Value?) throws(Failure) -> R) throws(Failure) -> R {
+    package func update<R, Failure: Error>(_ key: Key, _ body: (inout Value?) throws(Failure) -> R) throws(Failure) -> R
+    {
         try shard(key).withLock { (table) throws(Failure) -> R in
             let index = table.index(forKey: key)
             var value = index.map { table.values[$0] }
@@ -54,7 +55,7 @@ final class ShardedMap<Key: ShardKey, Value: Sendable>: Sendable {
     /// copied out and back, which matters for an entry many threads change at once. `body` sets its
     /// second argument to remove the entry; a change it made before throwing stays.
     /// - Returns: `body`'s result, or nil when there is no entry.
-    func modify<R, Failure: Error>(
+    package func modify<R, Failure: Error>(
         _ key: Key, _ body: (inout Value, inout Bool) throws(Failure) -> R
     ) throws(Failure) -> R? {
         try shard(key).withLock { (table) throws(Failure) -> R? in
@@ -71,13 +72,13 @@ final class ShardedMap<Key: ShardKey, Value: Sendable>: Sendable {
     }
 
     /// Every value, shard by shard; for listings, never for the hot path.
-    var values: [Value] {
+    package var values: [Value] {
         shards.flatMap { shard in shard.withReadLock { Array($0.values) } }
     }
 
     /// Removes the entries whose values match `predicate`, shard by shard.
     /// - Returns: how many were removed.
-    func removeAll(where predicate: (Value) -> Bool) -> Int {
+    package func removeAll(where predicate: (Value) -> Bool) -> Int {
         shards.reduce(0) { removed, shard in
             removed
                 + shard.withLock { table in
@@ -91,7 +92,7 @@ final class ShardedMap<Key: ShardKey, Value: Sendable>: Sendable {
     /// Replaces every entry with those `fill` adds. The new shards are built without a lock and
     /// swapped in one by one, so a large load is never held twice.
     /// - Parameter fill: called once with `reserve` (the number of entries to expect) and `add`.
-    func replaceAll(_ fill: (_ reserve: (Int) -> Void, _ add: (Key, Value) -> Void) throws -> Void) rethrows {
+    package func replaceAll(_ fill: (_ reserve: (Int) -> Void, _ add: (Key, Value) -> Void) throws -> Void) rethrows {
         var parts = shards.map { _ in OrderedDictionary<Key, Value>() }
         let count = shards.count
         try fill(
@@ -100,7 +101,7 @@ final class ShardedMap<Key: ShardKey, Value: Sendable>: Sendable {
         for (shard, part) in zip(shards, parts) { shard.withLock { $0 = part } }
     }
 
-    func removeAll() {
+    package func removeAll() {
         for shard in shards { shard.withLock { $0.removeAll() } }
     }
 }
@@ -108,7 +109,7 @@ final class ShardedMap<Key: ShardKey, Value: Sendable>: Sendable {
 /// A key a ``ShardedMap`` picks a shard for without hashing it twice: `hashValue` ran SipHash once
 /// for the shard and the shard's dictionary ran it again, on every lookup. Any stable mix will do
 /// here, since the dictionary still hashes the key with the process's random seed.
-protocol ShardKey: Hashable, Sendable {
+package protocol ShardKey: Hashable, Sendable {
     /// Spreads keys over shards; equal keys must give equal values.
     var shardHash: UInt { get }
 }
@@ -116,7 +117,7 @@ protocol ShardKey: Hashable, Sendable {
 extension String: ShardKey {
     /// FNV-1a over the UTF-8 bytes of ASCII text. Other text goes through `hashValue`: strings that
     /// are equal as Swift compares them (canonically equivalent) can differ in their bytes.
-    var shardHash: UInt {
+    package var shardHash: UInt {
         var text = self
         let ascii = text.withUTF8 { bytes -> UInt64? in
             var (hash, seen): (UInt64, UInt8) = (0xcbf2_9ce4_8422_2325, 0)
@@ -131,5 +132,5 @@ extension String: ShardKey {
 }
 
 extension KeyID: ShardKey {
-    var shardHash: UInt { UInt(truncatingIfNeeded: mixedBits) }
+    package var shardHash: UInt { UInt(truncatingIfNeeded: mixedBits) }
 }

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 
@@ -132,7 +133,7 @@ struct AWSEndpoint: Sendable {
                 logger.error("request failed", metadata: ["requestId": "\(requestID)", "error": "\(error)"])
             }
             response = Self.errorResponse(error, requestID: requestID)
-            result = error.type == "AccessDeniedException" ? "denied" : "failed:\(error.type)"
+            result = error.code == .accessDenied ? "denied" : "failed:\(error.type)"
         }
         response.operation = context.action
         if let trail = context.trail {
@@ -144,16 +145,8 @@ struct AWSEndpoint: Sendable {
     }
 
     static func auditUnavailable(_ requestID: String) -> HTTPResponse {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
-        headers.add(name: "x-amzn-RequestId", value: requestID)
-        headers.add(name: "X-Amzn-ErrorType", value: "ServiceUnavailableException")
-        return HTTPResponse(
-            status: .serviceUnavailable, headers: headers,
-            body: NativeJSON.encode([
-                "__type": "ServiceUnavailableException",
-                "message": "The audit log cannot be written; the request was refused.",
-            ]))
+        errorResponse(
+            .serviceUnavailable("The audit log cannot be written; the request was refused."), requestID: requestID)
     }
 
     static func errorResponse(

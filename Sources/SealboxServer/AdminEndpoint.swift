@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 import SealboxStore
@@ -39,23 +40,24 @@ struct AdminEndpoint: Sendable {
         case (.GET, "/v1/status"):
             context.action = "admin:Status"
             context = traced(context, audited: false)
-            return .now(respond(context, audited: false) { () throws(AWSError) in try status(context) })
+            return .now(respond(context, audited: false) { () throws(SealboxError) in try status(context) })
         case (.GET, "/v1/audit"):
             context.action = "admin:ReadAudit"
             context = traced(context, audited: false)
-            return .now(respond(context, audited: false) { () throws(AWSError) in try auditLines(request, context) })
+            return .now(
+                respond(context, audited: false) { () throws(SealboxError) in try auditLines(request, context) })
         case (.POST, "/v1/audit/verify"):
             context.action = "admin:VerifyAudit"
             let verifying = traced(context, audited: false)
             return later(on: eventLoop) {
-                respond(verifying, audited: false) { () throws(AWSError) in try verify(verifying) }
+                respond(verifying, audited: false) { () throws(SealboxError) in try verify(verifying) }
             }
         case (.POST, "/v1/keys/rewrap"):
             context.action = "admin:RewrapKeys"
             let body = decode(RewrapRequest.self, request)
             let rewrapping = audited(context)
             return later(on: eventLoop) {
-                respond(rewrapping, audited: true) { () throws(AWSError) in
+                respond(rewrapping, audited: true) { () throws(SealboxError) in
                     let body = try body.get()
                     let limit = min(max(body.limit ?? 500, 1), 10_000)
                     return NativeJSON.encode(try ssm.rewrap(key: body.keyId, limit: limit, context: rewrapping))
@@ -66,10 +68,10 @@ struct AdminEndpoint: Sendable {
             let body = decode(RetireRequest.self, request)
             let retiring = audited(context)
             return later(on: eventLoop) {
-                respond(retiring, audited: true) { () throws(AWSError) in
+                respond(retiring, audited: true) { () throws(SealboxError) in
                     let body = try body.get()
                     guard let keyId = body.keyId, let below = body.belowVersion, below >= 1 else {
-                        throw AWSError.validation("Send {\"keyId\": \"...\", \"belowVersion\": N} with N >= 1.")
+                        throw SealboxError.validation("Send {\"keyId\": \"...\", \"belowVersion\": N} with N >= 1.")
                     }
                     let arn = try kms.retire(
                         keyId, below: UInt32(clamping: below), stillNeeded: ssm.dataKeys(of:below:), context: retiring)
@@ -84,7 +86,7 @@ struct AdminEndpoint: Sendable {
             context.action = "admin:RotateRootKey"
             let rotating = audited(context)
             return later(on: eventLoop) {
-                respond(rotating, audited: true) { () throws(AWSError) in try rotateRoot(rotating) }
+                respond(rotating, audited: true) { () throws(SealboxError) in try rotateRoot(rotating) }
             }
         case (.POST, "/v1/env/encrypt"):
             context.action = "env:Encrypt"
@@ -92,10 +94,10 @@ struct AdminEndpoint: Sendable {
             let encrypting = audited(context)
             // May create the default env key on first use: a write.
             return later(on: eventLoop) {
-                respond(encrypting, audited: true) { () throws(AWSError) in
+                respond(encrypting, audited: true) { () throws(SealboxError) in
                     let body = try body.get()
                     guard let name = body.name, let value = body.value else {
-                        throw AWSError.validation("Send {\"name\": \"VAR\", \"value\": \"...\"}.")
+                        throw SealboxError.validation("Send {\"name\": \"VAR\", \"value\": \"...\"}.")
                     }
                     let token = try env.encrypt(
                         name: name, value: SecureBytes(copying: Array(value.utf8)), keyReference: body.keyId,
@@ -107,10 +109,10 @@ struct AdminEndpoint: Sendable {
             context.action = "env:Decrypt"
             let decrypting = audited(context)
             return .now(
-                respond(decrypting, audited: true) { () throws(AWSError) in
+                respond(decrypting, audited: true) { () throws(SealboxError) in
                     let body = try decode(EnvRequest.self, request).get()
                     guard let name = body.name, let token = body.token else {
-                        throw AWSError.validation("Send {\"name\": \"VAR\", \"token\": \"sealbox:v1:...\"}.")
+                        throw SealboxError.validation("Send {\"name\": \"VAR\", \"token\": \"sealbox:v1:...\"}.")
                     }
                     let value = try env.decrypt(name: name, token: token, keyReference: body.keyId, context: decrypting)
                     var json = SensitiveJSON()
@@ -122,10 +124,10 @@ struct AdminEndpoint: Sendable {
             context.action = "env:Encrypt"
             let rewrapping = audited(context)
             return .now(
-                respond(rewrapping, audited: true) { () throws(AWSError) in
+                respond(rewrapping, audited: true) { () throws(SealboxError) in
                     let body = try decode(EnvRequest.self, request).get()
                     guard let name = body.name, let token = body.token else {
-                        throw AWSError.validation("Send {\"name\": \"VAR\", \"token\": \"sealbox:v1:...\"}.")
+                        throw SealboxError.validation("Send {\"name\": \"VAR\", \"token\": \"sealbox:v1:...\"}.")
                     }
                     let rewrapped = try env.rewrap(name: name, token: token, context: rewrapping)
                     return NativeJSON.encode(EnvRewrapped(name: name, token: rewrapped, changed: rewrapped != token))
@@ -154,7 +156,7 @@ struct AdminEndpoint: Sendable {
     private func respond(
         _ context: RequestContext,
         audited: Bool,
-        _ body: () throws(AWSError) -> ResponseBody
+        _ body: () throws(SealboxError) -> ResponseBody
     ) -> HTTPResponse {
         var response: HTTPResponse
         let result: String
@@ -163,12 +165,14 @@ struct AdminEndpoint: Sendable {
             result = "allowed"
         } catch {
             let status = Self.status(of: error)
+            // The admin API names errors as the AWS APIs do, which its callers already know.
+            let type = AWSError(error).type
             let message =
-                error.message.isEmpty && error.type == "InvalidCiphertextException"
+                error.message.isEmpty && error.code == .invalidCiphertext
                 ? "The ciphertext or token does not open: tampered with, made for another name, or under a retired key version."
                 : error.message
-            response = .error(status, code: error.type, message: message)
-            result = error.type == "AccessDeniedException" ? "denied" : "failed:\(error.type)"
+            response = .error(status, code: type, message: message)
+            result = error.code == .accessDenied ? "denied" : "failed:\(type)"
         }
         response.operation = context.action
         if let trail = context.trail {
@@ -178,30 +182,30 @@ struct AdminEndpoint: Sendable {
         return response
     }
 
-    private static func status(of error: AWSError) -> HTTPResponseStatus {
-        switch error.type {
-        case "AccessDeniedException": .forbidden
-        case "NotFoundException", "ParameterNotFound": .notFound
-        case "KMSInvalidStateException", "DisabledException": .conflict
-        default: HTTPResponseStatus(statusCode: error.httpStatus)
+    private static func status(of error: SealboxError) -> HTTPResponseStatus {
+        switch error.code {
+        case .accessDenied: .forbidden
+        case .notFound, .parameterNotFound: .notFound
+        case .invalidState, .disabled: .conflict
+        default: HTTPResponseStatus(statusCode: AWSError(error).httpStatus)
         }
     }
 
-    private func decode<T: Decodable & Sendable>(_ type: T.Type, _ request: HTTPRequest) -> Result<T, AWSError> {
+    private func decode<T: Decodable & Sendable>(_ type: T.Type, _ request: HTTPRequest) -> Result<T, SealboxError> {
         do {
             let body = request.body.isEmpty ? Array("{}".utf8) : request.body
             return .success(try JSONDecoder().decode(T.self, from: Data(body)))
         } catch {
-            return .failure(AWSError.validation("The body is not the JSON object this endpoint takes."))
+            return .failure(SealboxError.validation("The body is not the JSON object this endpoint takes."))
         }
     }
 
     /// A new random root key; for a `file:` root key, staged beside the old file and installed once
     /// the store is re-wrapped. An ephemeral daemon's key lives in memory only.
-    private func rotateRoot(_ context: RequestContext) throws(AWSError) -> ResponseBody {
+    private func rotateRoot(_ context: RequestContext) throws(SealboxError) -> ResponseBody {
         try context.authorize([])
         guard settings.ephemeral || settings.rootKeyFile != nil else {
-            throw AWSError.invalidState(
+            throw SealboxError.invalidState(
                 "This daemon's root key comes from \(settings.rootKeySource), which it cannot rewrite. Rotate it by hand: see Keys/README.md."
             )
         }
@@ -214,7 +218,7 @@ struct AdminEndpoint: Sendable {
                 promote: { if let file { try RootKey.promoteCandidate(for: file) } })
             return NativeJSON.encode(RootRotated(versions: count, rootKey: file ?? "memory"))
         } catch {
-            throw AWSError.internalServer(
+            throw SealboxError.internalFailure(
                 "The root key rotation did not complete. The daemon keeps serving, and at its next start it settles on whichever key opens the store."
             )
         }
@@ -223,16 +227,16 @@ struct AdminEndpoint: Sendable {
     /// `GET /v1/backup`: a consistent copy of the store (key material wrapped under the root key,
     /// never plaintext), taken online into a private temporary file and sent as the body.
     private func backup(_ context: RequestContext) -> HTTPResponse {
-        var response = respond(context, audited: true) { () throws(AWSError) in
+        var response = respond(context, audited: true) { () throws(SealboxError) in
             try context.authorize([])
-            guard let store else { throw AWSError.notFound("This daemon has no store to back up.") }
+            guard let store else { throw SealboxError.notFound("This daemon has no store to back up.") }
             let path = NSTemporaryDirectory() + "sealbox-backup-\(KeyID.random()).db"
             defer { unlink(path) }
             do {
                 try store.backup(to: path)
                 return .json(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
             } catch {
-                throw AWSError.internalServer("The backup failed: \(error)")
+                throw SealboxError.internalFailure("The backup failed: \(error)")
             }
         }
         if response.status == .ok {
@@ -246,7 +250,7 @@ struct AdminEndpoint: Sendable {
         var rootKey: String
     }
 
-    private func status(_ context: RequestContext) throws(AWSError) -> ResponseBody {
+    private func status(_ context: RequestContext) throws(SealboxError) -> ResponseBody {
         try context.authorize([])
         return NativeJSON.encode(
             Status(
@@ -258,17 +262,17 @@ struct AdminEndpoint: Sendable {
                     writeFailures: audit?.writeFailures ?? 0)))
     }
 
-    private func verify(_ context: RequestContext) throws(AWSError) -> ResponseBody {
+    private func verify(_ context: RequestContext) throws(SealboxError) -> ResponseBody {
         try context.authorize([])
-        guard let audit else { throw AWSError.notFound("This daemon keeps no audit log.") }
+        guard let audit else { throw SealboxError.notFound("This daemon keeps no audit log.") }
         let report: AuditVerifier.Report?
         do {
             report = try audit.verify()
         } catch {
-            throw AWSError.internalServer("The audit log cannot be read.")
+            throw SealboxError.internalFailure("The audit log cannot be read.")
         }
         guard let report else {
-            throw AWSError.notFound("The audit log goes to standard error; it cannot be read back.")
+            throw SealboxError.notFound("The audit log goes to standard error; it cannot be read back.")
         }
         return NativeJSON.encode(
             Verification(
@@ -279,14 +283,14 @@ struct AdminEndpoint: Sendable {
     /// Complete lines of the audit log: `GET /v1/audit?offset=N&limit=M` reads forward from a byte
     /// offset; `GET /v1/audit?tail=L` reads the last L lines. `nextOffset` is where the next read
     /// starts (`--follow` polls with it); a line still being written waits for that next read.
-    private func auditLines(_ request: HTTPRequest, _ context: RequestContext) throws(AWSError) -> ResponseBody {
+    private func auditLines(_ request: HTTPRequest, _ context: RequestContext) throws(SealboxError) -> ResponseBody {
         try context.authorize([])
-        guard let path = audit?.path else { throw AWSError.notFound("This daemon keeps no readable audit log.") }
+        guard let path = audit?.path else { throw SealboxError.notFound("This daemon keeps no readable audit log.") }
         let query = request.queryItems
         let tail = query["tail"].flatMap { Int($0) }.map { min(max($0, 1), Self.maxAuditLines) }
         let limit = min(max(query["limit"].flatMap { Int($0) } ?? 100, 1), Self.maxAuditLines)
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw AWSError.internalServer("The audit log cannot be read.")
+            throw SealboxError.internalFailure("The audit log cannot be read.")
         }
         defer { try? handle.close() }
         let size = Int((try? handle.seekToEnd()) ?? 0)

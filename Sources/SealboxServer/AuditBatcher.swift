@@ -1,6 +1,7 @@
 import CoreMetrics
 import Logging
 import NIOCore
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 

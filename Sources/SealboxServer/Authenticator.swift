@@ -1,4 +1,5 @@
 import NIOHTTP1
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 
@@ -106,4 +107,24 @@ struct NativeError: Error {
     let message: String
 
     var response: HTTPResponse { .error(status, code: code, message: message) }
+}
+
+extension NativeError {
+    /// The native answer for a domain failure: a status and the short code the native API documents.
+    /// - Parameter error: what the domain threw.
+    init(_ error: SealboxError) {
+        let (status, code): (HTTPResponseStatus, String) =
+            switch error.code {
+            case .validation: (.badRequest, "BadRequest")
+            case .accessDenied: (.forbidden, "AccessDenied")
+            case .leaseNotFound: (.notFound, "LeaseNotFound")
+            case .parameterNotFound: (.notFound, "ParameterNotFound")
+            case .leaseExpired: (.forbidden, "LeaseExpired")
+            case .leaseUsedUp: (.forbidden, "LeaseUsedUp")
+            case .keyUnavailable: (.forbidden, "KeyUnavailable")
+            case .tooManyLeases: (.tooManyRequests, "TooManyLeases")
+            default: (.internalServerError, "InternalError")
+            }
+        self.init(status: status, code: code, message: error.message)
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import OrderedCollections
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 

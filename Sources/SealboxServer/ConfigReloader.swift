@@ -1,4 +1,5 @@
 import Logging
+import SealboxAWS
 import SealboxCore
 import ServiceLifecycle
 import UnixSignals

@@ -1,4 +1,5 @@
 import Foundation
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 

@@ -1,6 +1,7 @@
 import CoreMetrics
 import NIOCore
 import NIOPosix
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 

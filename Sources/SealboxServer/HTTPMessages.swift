@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 

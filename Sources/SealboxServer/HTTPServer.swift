@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 import ServiceLifecycle

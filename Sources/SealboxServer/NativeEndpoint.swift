@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 
@@ -132,30 +133,30 @@ struct NativeEndpoint: Sendable {
             case .create:
                 let body = try decode(CreateLease.self, request)
                 guard let name = body.name, !name.isEmpty else { throw NativeError.badRequest("name is required") }
-                let lease = try run { () throws(LeaseError) in
+                let lease = try run { () throws(SealboxError) in
                     try leases.create(name: name, ttlSeconds: body.ttlSeconds, maxUses: body.maxUses, context: context)
                 }
                 context.trail?.setLease(lease.id.description)
                 return .json(.created, LeaseView(lease))
             case .list:
-                let all = try run { () throws(LeaseError) in try leases.list(context: context) }
+                let all = try run { () throws(SealboxError) in try leases.list(context: context) }
                 return .json(.ok, LeaseList(leases: all.map(LeaseView.init)))
             case .revoke:
                 let body = try decode(Revoke.self, request)
                 if let id = body.leaseId {
-                    let count = try run { () throws(LeaseError) in try leases.revoke(id: id, context: context) }
+                    let count = try run { () throws(SealboxError) in try leases.revoke(id: id, context: context) }
                     return .json(.ok, Revoked(revoked: count))
                 }
                 guard let prefix = body.prefix, !prefix.isEmpty else {
                     throw NativeError.badRequest("send {\"prefix\": \"/app/\"} or {\"leaseId\": \"...\"}")
                 }
-                let count = try run { () throws(LeaseError) in try leases.revoke(prefix: prefix, context: context) }
+                let count = try run { () throws(SealboxError) in try leases.revoke(prefix: prefix, context: context) }
                 return .json(.ok, Revoked(revoked: count))
             case .delete(let id):
-                try run { () throws(LeaseError) in try leases.delete(String(id), context: context) }
+                try run { () throws(SealboxError) in try leases.delete(String(id), context: context) }
                 return HTTPResponse(status: .noContent, body: .json([]))
             case .redeem(let id):
-                let (value, version) = try run { () throws(LeaseError) in
+                let (value, version) = try run { () throws(SealboxError) in
                     try leases.redeem(id, context: context)
                 }
                 var json = SensitiveJSON()
@@ -164,7 +165,7 @@ struct NativeEndpoint: Sendable {
                 return HTTPResponse(status: .ok, headers: .json, body: json.render())
             case .renew(let id):
                 let body = try decode(RenewLease.self, request)
-                let lease = try run { () throws(LeaseError) in
+                let lease = try run { () throws(SealboxError) in
                     try leases.renew(String(id), ttlSeconds: body.ttlSeconds, context: context)
                 }
                 return .json(.ok, LeaseView(lease))
@@ -204,7 +205,7 @@ struct NativeEndpoint: Sendable {
                 let body = try ssm.parameterResponse(name, decrypt: decrypt, resultMetadata: true, context)
                 response = HTTPResponse(status: .ok, headers: .json, body: body)
             } catch {
-                response = AWSEndpoint.errorResponse(error)
+                response = AWSEndpoint.errorResponse(AWSError(any: error))
             }
             attachAudit(to: &response, context)
             return response
@@ -221,12 +222,11 @@ struct NativeEndpoint: Sendable {
         }
     }
 
-    private func run<R>(_ body: () throws(LeaseError) -> R) throws(NativeError) -> R {
+    private func run<R>(_ body: () throws(SealboxError) -> R) throws(NativeError) -> R {
         do {
             return try body()
         } catch {
-            throw NativeError(
-                status: HTTPResponseStatus(statusCode: error.status), code: error.code, message: error.message)
+            throw NativeError(error)
         }
     }
 }

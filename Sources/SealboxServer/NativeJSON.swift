@@ -1,4 +1,5 @@
 import Foundation
+import SealboxAWS
 import SealboxCore
 
 /// JSON for Sealbox's own endpoints, whose members are lowerCamelCase on the wire.

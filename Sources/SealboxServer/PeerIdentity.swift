@@ -1,3 +1,4 @@
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 

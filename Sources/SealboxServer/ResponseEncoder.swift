@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import SealboxAWS
 import SealboxCore
 
 /// Writes a response as HTTP/1.1 bytes (status line, headers, framing and body) into one buffer.

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 import SealboxStore
@@ -134,8 +135,10 @@ public struct Router: HTTPResponder {
             try context.authorize([])
         } catch let error as NativeError {
             return error.response
+        } catch let error as SealboxError {
+            return .error(.forbidden, code: "AccessDenied", message: error.message)
         } catch {
-            return .error(.forbidden, code: "AccessDenied", message: "\((error as? AWSError)?.message ?? "denied")")
+            return .error(.forbidden, code: "AccessDenied", message: "denied")
         }
         guard let registry, let metrics else {
             return .error(.notFound, code: "NotFound", message: "this daemon keeps no metrics")

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import NIOCore
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 import Synchronization

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SealboxAWS
 import SealboxCore
 
 #if canImport(Glibc)

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 

@@ -1,3 +1,4 @@
+import SealboxAWS
 import SealboxCore
 
 /// Every KMS and SSM operation, writes included, called the way the AWS endpoint calls it: the

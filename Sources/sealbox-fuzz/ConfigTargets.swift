@@ -1,3 +1,4 @@
+import SealboxAWS
 import SealboxCore
 
 /// The files an operator hands the daemon: fixtures and the config with its policy.

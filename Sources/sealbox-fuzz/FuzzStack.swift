@@ -1,5 +1,6 @@
 import Logging
 import NIOPosix
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 import SealboxServer

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import SealboxAWS
 import SealboxCore
 import SealboxServer
 

@@ -5,6 +5,7 @@ import Metrics
 import NIOCore
 import NIOPosix
 import Prometheus
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 import SealboxServer

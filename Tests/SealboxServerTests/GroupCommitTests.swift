@@ -1,6 +1,7 @@
 import Dispatch
 import NIOCore
 import NIOPosix
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 import Testing

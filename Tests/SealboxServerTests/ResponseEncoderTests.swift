@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 import Testing

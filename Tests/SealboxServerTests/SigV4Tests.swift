@@ -1,4 +1,5 @@
 import NIOHTTP1
+import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 import Testing

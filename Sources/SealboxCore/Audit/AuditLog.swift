@@ -153,7 +153,7 @@ private final class AuditSink: Sendable {
     let key: SecureBytes
     /// The same key with its pads hashed, for the records' MACs.
     let mac: HMACKey
-    let clock: any WallClock
+    package let clock: any WallClock
     let failures = Atomic<Int>(0)
     let tornLine: Int?
 

@@ -15,7 +15,7 @@ public struct EnvironmentTokens: Sendable {
     /// rotate it) on first use.
     public static let defaultKeyAlias = "alias/sealbox/env"
 
-    let kms: KMS
+    package let kms: KMS
 
     /// - Parameter kms: the KMS service whose keys protect the tokens.
     public init(kms: KMS) {
@@ -36,7 +36,7 @@ public struct EnvironmentTokens: Sendable {
         keyReference: String?,
         fernet: Bool,
         context: RequestContext
-    ) throws(AWSError) -> String {
+    ) throws(SealboxError) -> String {
         try Self.validate(name: name)
         let reference = keyReference ?? Self.defaultKeyAlias
         if reference == Self.defaultKeyAlias {
@@ -52,7 +52,7 @@ public struct EnvironmentTokens: Sendable {
                 return try Fernet.encrypt(
                     value, key: try Self.fernetKey(key.material[key.currentVersion]!), now: UInt64(kms.clock.now()))
             } catch {
-                throw AWSError.kmsInternal("Encryption failed")
+                throw SealboxError.keyServiceFailure("Encryption failed")
             }
         }
         let (token, _) = try kms.sealValue(
@@ -73,12 +73,12 @@ public struct EnvironmentTokens: Sendable {
         token: String,
         keyReference: String?,
         context: RequestContext
-    ) throws(AWSError) -> SecureBytes {
+    ) throws(SealboxError) -> SecureBytes {
         try Self.validate(name: name)
         let value: SecureBytes
         if token.hasPrefix(Self.prefix) {
             let ciphertext = try Self.payload(of: token)
-            guard let key = kms.ciphertextKey(ciphertext) else { throw AWSError.invalidCiphertext }
+            guard let key = kms.ciphertextKey(ciphertext) else { throw SealboxError.invalidCiphertext }
             try kms.authorize(key, context)
             value = try kms.open(
                 ciphertext, encryptionContext: Self.context(name), expectedKey: nil, found: key, context: context
@@ -97,10 +97,10 @@ public struct EnvironmentTokens: Sendable {
     ///   - token: the token.
     ///   - context: the caller; needs `env:Encrypt` on the key.
     /// - Returns: the new token, or the same one when it already uses the current version.
-    public func rewrap(name: String, token: String, context: RequestContext) throws(AWSError) -> String {
+    public func rewrap(name: String, token: String, context: RequestContext) throws(SealboxError) -> String {
         try Self.validate(name: name)
         let ciphertext = try Self.payload(of: token)
-        guard let key = kms.ciphertextKey(ciphertext) else { throw AWSError.invalidCiphertext }
+        guard let key = kms.ciphertextKey(ciphertext) else { throw SealboxError.invalidCiphertext }
         try kms.authorize(key, context)
         try kms.requireUsable(key, context)
         guard let rewrapped = try kms.rewrapDataKey(ciphertext, encryptionContext: Self.context(name)) else {
@@ -109,7 +109,7 @@ public struct EnvironmentTokens: Sendable {
         return Self.prefix + Base64.encode(rewrapped, variant: .urlSafe)
     }
 
-    private func decryptFernet(_ token: String, keyReference: String, context: RequestContext) throws(AWSError)
+    private func decryptFernet(_ token: String, keyReference: String, context: RequestContext) throws(SealboxError)
         -> SecureBytes
     {
         let key = try kms.resolve(keyReference, context)
@@ -124,7 +124,7 @@ public struct EnvironmentTokens: Sendable {
                 return plaintext
             }
         }
-        throw AWSError.invalidCiphertext
+        throw SealboxError.invalidCiphertext
     }
 
     /// The Fernet key of one KMS key version: HMAC-SHA256 of a fixed label under the material.
@@ -136,15 +136,15 @@ public struct EnvironmentTokens: Sendable {
         EncryptionContext(["sealbox:env": name])
     }
 
-    private static func payload(of token: String) throws(AWSError) -> [UInt8] {
+    private static func payload(of token: String) throws(SealboxError) -> [UInt8] {
         guard token.hasPrefix(prefix),
             let bytes = try? Base64.decode(Array(token.utf8.dropFirst(prefix.utf8.count)), variant: .urlSafe),
             bytes.first == DataKeyEnvelope.version
-        else { throw AWSError.invalidCiphertext }
+        else { throw SealboxError.invalidCiphertext }
         return bytes
     }
 
-    private static func validate(name: String) throws(AWSError) {
+    private static func validate(name: String) throws(SealboxError) {
         let bytes = Array(name.utf8)
         let valid =
             !bytes.isEmpty && bytes.count <= 256
@@ -153,7 +153,7 @@ public struct EnvironmentTokens: Sendable {
                     || (index > 0 && (0x30...0x39).contains(byte))
             }
         guard valid else {
-            throw AWSError.validation(
+            throw SealboxError.validation(
                 "The variable name must match [A-Za-z_][A-Za-z0-9_]* and be at most 256 characters.")
         }
     }

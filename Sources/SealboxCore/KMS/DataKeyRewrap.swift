@@ -19,18 +19,18 @@ extension KMS {
     /// - Throws: `InvalidCiphertextException` if the data key does not open under this context;
     ///   `KMSInvalidStateException` if its version is retired (rewrapping must not revive it);
     ///   `NotFoundException` if its key is gone.
-    func rewrapDataKey(_ token: [UInt8], encryptionContext: EncryptionContext) throws(AWSError) -> [UInt8]? {
+    func rewrapDataKey(_ token: [UInt8], encryptionContext: EncryptionContext) throws(SealboxError) -> [UInt8]? {
         guard let (id, version) = wrappingVersion(of: token), let wrapped = try? DataKeyEnvelope.wrappedKey(of: token)
-        else { throw AWSError.invalidCiphertext }
-        guard let key = present(id) else { throw AWSError.notFound("Key '\(id)' does not exist") }
+        else { throw SealboxError.invalidCiphertext }
+        guard let key = present(id) else { throw SealboxError.notFound("Key '\(id)' does not exist") }
         if let floor = key.record.minDecryptionVersion, version < floor {
-            throw AWSError.invalidState(
+            throw SealboxError.invalidState(
                 "Version \(version) of key \(id) is retired; its data keys cannot be rewrapped.")
         }
         // Opened even when already current, so a token under the wrong context is refused either way.
         guard let old = key.material[version],
             let dataKey = try? Envelope.open(wrapped, key: old, context: encryptionContext)
-        else { throw AWSError.invalidCiphertext }
+        else { throw SealboxError.invalidCiphertext }
         let current = key.currentVersion
         guard version < current else { return nil }
         guard let new = key.material[current],
@@ -38,7 +38,7 @@ extension KMS {
                 dataKey, key: new, keyID: id, keyVersion: current, context: encryptionContext,
                 timestamp: UInt64(clock.now())),
             let token = try? DataKeyEnvelope.rewrapped(token, with: rewrapped)
-        else { throw AWSError.invalidCiphertext }
+        else { throw SealboxError.invalidCiphertext }
         return token
     }
 }

@@ -12,11 +12,11 @@ public final class KMS: Sendable {
     /// Replaced only by a root key rotation, under the writer lock.
     private let root: Locked<SecureBytes>
     var rootKey: SecureBytes { root.withLock { $0 } }
-    let clock: any WallClock
-    let keys = ShardedMap<KeyID, LiveKey>()
-    let aliases = ShardedMap<String, AliasRecord>()
+    package let clock: any WallClock
+    package let keys = ShardedMap<KeyID, LiveKey>()
+    package let aliases = ShardedMap<String, AliasRecord>()
     /// The aliases that name each key, for policy checks on alias resources.
-    let aliasesByKey = ShardedMap<KeyID, [String]>()
+    package let aliasesByKey = ShardedMap<KeyID, [String]>()
     let writer = Lock()
     private let messageKeys = MessageKeyCache()
 
@@ -80,34 +80,37 @@ public final class KMS: Sendable {
 
     /// Finds the key a reference names: key id, key ARN, `alias/name` or alias ARN. Most operations
     /// that manage a key take only a key id or key ARN, as in AWS (`allowAlias: false`).
-    func resolve(_ reference: String, _ context: RequestContext, allowAlias: Bool = true) throws(AWSError) -> LiveKey {
+    package func resolve(_ reference: String, _ context: RequestContext, allowAlias: Bool = true) throws(SealboxError)
+        -> LiveKey
+    {
         var name = Substring(reference)
         if name.hasPrefix("arn:") {
             let parts = name.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
             guard parts.count == 6, parts[1] == "aws", parts[2] == "kms", parts[4] == context.accountID else {
-                throw AWSError.notFound("Invalid arn \(reference)")
+                throw SealboxError.notFound("Invalid arn \(reference)")
             }
             name = parts[5]
             if name.hasPrefix("key/") { name = name.dropFirst(4) }
         }
         if name.hasPrefix("alias/") {
             guard allowAlias else {
-                throw AWSError.notFound("Invalid keyId '\(reference)': this operation takes a key ID or key ARN")
+                throw SealboxError.notFound("Invalid keyId '\(reference)': this operation takes a key ID or key ARN")
             }
             guard let alias = aliases[String(name)], let key = present(alias.keyID) else {
-                throw AWSError.notFound("Alias \(aliasArn(String(name), context)) is not found.")
+                throw SealboxError.notFound("Alias \(aliasArn(String(name), context)) is not found.")
             }
             return key
         }
-        guard let id = KeyID(name) else { throw AWSError.notFound("Invalid keyId '\(reference)'") }
+        guard let id = KeyID(name) else { throw SealboxError.notFound("Invalid keyId '\(reference)'") }
         guard let key = present(id) else {
-            throw AWSError.notFound("Key 'arn:aws:kms:\(context.region):\(context.accountID):key/\(id)' does not exist")
+            throw SealboxError.notFound(
+                "Key 'arn:aws:kms:\(context.region):\(context.accountID):key/\(id)' does not exist")
         }
         return key
     }
 
     /// A key that exists and has not passed its deletion date.
-    func present(_ id: KeyID) -> LiveKey? {
+    package func present(_ id: KeyID) -> LiveKey? {
         guard let key = keys[id] else { return nil }
         if key.record.state == .pendingDeletion, let date = key.record.deletionDate, date <= clock.now() {
             return nil
@@ -115,22 +118,22 @@ public final class KMS: Sendable {
         return key
     }
 
-    func aliasArn(_ name: String, _ context: RequestContext) -> String {
+    package func aliasArn(_ name: String, _ context: RequestContext) -> String {
         "arn:aws:kms:\(context.region):\(context.accountID):\(name)"
     }
 
     /// Fails unless the key may be used for cryptographic operations.
-    func requireUsable(_ key: LiveKey, _ context: RequestContext) throws(AWSError) {
+    package func requireUsable(_ key: LiveKey, _ context: RequestContext) throws(SealboxError) {
         switch key.record.state {
         case .enabled: return
-        case .disabled: throw AWSError.disabled("\(key.arn(context)) is disabled.")
-        case .pendingDeletion: throw AWSError.invalidState("\(key.arn(context)) is pending deletion.")
+        case .disabled: throw SealboxError.disabled("\(key.arn(context)) is disabled.")
+        case .pendingDeletion: throw SealboxError.invalidState("\(key.arn(context)) is pending deletion.")
         }
     }
 
-    func requireNotPendingDeletion(_ key: LiveKey, _ context: RequestContext) throws(AWSError) {
+    package func requireNotPendingDeletion(_ key: LiveKey, _ context: RequestContext) throws(SealboxError) {
         if key.record.state == .pendingDeletion {
-            throw AWSError.invalidState("\(key.arn(context)) is pending deletion.")
+            throw SealboxError.invalidState("\(key.arn(context)) is pending deletion.")
         }
     }
 
@@ -138,12 +141,12 @@ public final class KMS: Sendable {
 
     /// Applies `change` to the key `reference` names, stores the result durably, then publishes it.
     @discardableResult
-    func mutate(
+    package func mutate(
         _ reference: String,
         _ context: RequestContext,
-        _ change: (inout StoredKey, LiveKey) throws(AWSError) -> Void
-    ) throws(AWSError) -> LiveKey {
-        try writer.withLock { () throws(AWSError) -> LiveKey in
+        _ change: (inout StoredKey, LiveKey) throws(SealboxError) -> Void
+    ) throws(SealboxError) -> LiveKey {
+        try writer.withLock { () throws(SealboxError) -> LiveKey in
             let current = try resolve(reference, context, allowAlias: false)
             try authorize(current, context)
             var stored = current.stored
@@ -153,29 +156,33 @@ public final class KMS: Sendable {
     }
 
     /// Stores and publishes a key; the caller holds the writer lock.
-    private func publish(_ stored: StoredKey, previous: LiveKey?) throws(AWSError) -> LiveKey {
+    private func publish(_ stored: StoredKey, previous: LiveKey?) throws(SealboxError) -> LiveKey {
         do {
             let next = try live(stored, reusing: previous)
             try store.saveKey(stored)
             keys[stored.record.id] = next
             return next
         } catch {
-            throw AWSError.kmsInternal("The key could not be stored")
+            throw SealboxError.keyServiceFailure("The key could not be stored")
         }
     }
 
-    func withWriter<R>(_ body: () throws(AWSError) -> R) throws(AWSError) -> R {
-        try writer.withLock { () throws(AWSError) -> R in try body() }
+    package func withWriter<R>(_ body: () throws(SealboxError) -> R) throws(SealboxError) -> R {
+        try writer.withLock { () throws(SealboxError) -> R in try body() }
     }
 
-    func storeAlias(_ alias: AliasRecord) throws(AWSError) {
-        do { try store.saveAlias(alias) } catch { throw AWSError.kmsInternal("The alias could not be stored") }
+    package func storeAlias(_ alias: AliasRecord) throws(SealboxError) {
+        do { try store.saveAlias(alias) } catch {
+            throw SealboxError.keyServiceFailure("The alias could not be stored")
+        }
         aliases[alias.name] = alias
         rebuildAliasIndex()
     }
 
-    func removeAlias(_ name: String) throws(AWSError) {
-        do { try store.deleteAlias(name) } catch { throw AWSError.kmsInternal("The alias could not be deleted") }
+    package func removeAlias(_ name: String) throws(SealboxError) {
+        do { try store.deleteAlias(name) } catch {
+            throw SealboxError.keyServiceFailure("The alias could not be deleted")
+        }
         aliases[name] = nil
         rebuildAliasIndex()
     }
@@ -192,7 +199,7 @@ public final class KMS: Sendable {
     /// - Returns: the key's ARN, built once here: an ARN is a fresh string each time, and Decrypt
     ///   answers with the one it authorized.
     @discardableResult
-    func authorize(_ key: LiveKey, _ context: RequestContext) throws(AWSError) -> String {
+    package func authorize(_ key: LiveKey, _ context: RequestContext) throws(SealboxError) -> String {
         let arn = key.arn(context)
         guard context.authorization.policy != nil else {
             context.trail?.add(arn)
@@ -209,8 +216,8 @@ public final class KMS: Sendable {
     }
 
     /// Creates a key with fresh material as version 1.
-    func createKey(_ record: KeyRecord) throws(AWSError) -> LiveKey {
-        try withWriter { () throws(AWSError) -> LiveKey in
+    package func createKey(_ record: KeyRecord) throws(SealboxError) -> LiveKey {
+        try withWriter { () throws(SealboxError) -> LiveKey in
             let version = try newVersion(for: record.id, number: 1, type: .created)
             return try publish(StoredKey(record: record, versions: [version]), previous: nil)
         }
@@ -218,15 +225,16 @@ public final class KMS: Sendable {
 
     /// Creates a key with a chosen id and, optionally, chosen material (fixtures: reproducible ids and
     /// ciphertexts).
-    func createKey(_ record: KeyRecord, material: SecureBytes?) throws(AWSError) -> LiveKey {
-        try withWriter { () throws(AWSError) -> LiveKey in
-            guard keys[record.id] == nil else { throw AWSError.alreadyExists("Key '\(record.id)' already exists") }
+    package func createKey(_ record: KeyRecord, material: SecureBytes?) throws(SealboxError) -> LiveKey {
+        try withWriter { () throws(SealboxError) -> LiveKey in
+            guard keys[record.id] == nil else { throw SealboxError.alreadyExists("Key '\(record.id)' already exists") }
             let version = try newVersion(for: record.id, number: 1, type: .created, material: material)
             return try publish(StoredKey(record: record, versions: [version]), previous: nil)
         }
     }
 
-    func newVersion(for id: KeyID, number: UInt32, type: RotationType, material: SecureBytes? = nil) throws(AWSError)
+    package func newVersion(for id: KeyID, number: UInt32, type: RotationType, material: SecureBytes? = nil)
+        throws(SealboxError)
         -> KeyVersionRecord
     {
         let material = material ?? SecureBytes.random(count: KeyWrapping.materialLength)
@@ -235,7 +243,7 @@ public final class KMS: Sendable {
             let wrapped = try KeyWrapping.wrap(material, id: id, version: number, root: rootKey, now: now)
             return KeyVersionRecord(version: number, wrappedMaterial: wrapped, created: now, rotationType: type)
         } catch {
-            throw AWSError.kmsInternal("Key material could not be wrapped")
+            throw SealboxError.keyServiceFailure("Key material could not be wrapped")
         }
     }
 
@@ -310,7 +318,7 @@ public final class KMS: Sendable {
         keyReference reference: String,
         encryptionContext: EncryptionContext,
         context: RequestContext
-    ) throws(AWSError) -> (ciphertext: [UInt8], keyArn: String, materialID: String) {
+    ) throws(SealboxError) -> (ciphertext: [UInt8], keyArn: String, materialID: String) {
         let key = try resolve(reference, context)
         try requireUsable(key, context)
         do {
@@ -319,12 +327,12 @@ public final class KMS: Sendable {
                 context: encryptionContext, timestamp: UInt64(clock.now()))
             return (token, key.arn(context), key.materialID(key.currentVersion))
         } catch {
-            throw AWSError.kmsInternal("Encryption failed")
+            throw SealboxError.keyServiceFailure("Encryption failed")
         }
     }
 
     /// The key a ciphertext names (through the wrapped data key for v2 tokens), if it exists.
-    func ciphertextKey(_ ciphertext: [UInt8]) -> LiveKey? {
+    package func ciphertextKey(_ ciphertext: [UInt8]) -> LiveKey? {
         var token = ciphertext
         if token.first == DataKeyEnvelope.version {
             guard let wrapped = try? DataKeyEnvelope.wrappedKey(of: token) else { return nil }
@@ -347,7 +355,7 @@ public final class KMS: Sendable {
         keyReference reference: String,
         encryptionContext: EncryptionContext,
         context: RequestContext
-    ) throws(AWSError) -> (ciphertext: [UInt8], keyArn: String) {
+    ) throws(SealboxError) -> (ciphertext: [UInt8], keyArn: String) {
         let dataKey = SecureBytes.random(count: DataKeyEnvelope.dataKeyLength)
         let (wrapped, arn, _) = try encrypt(
             dataKey, keyReference: reference, encryptionContext: encryptionContext, context: context)
@@ -356,7 +364,7 @@ public final class KMS: Sendable {
                 plaintext, dataKey: dataKey, wrappedKey: wrapped, context: encryptionContext)
             return (token, arn)
         } catch {
-            throw AWSError.kmsInternal("Encryption failed")
+            throw SealboxError.keyServiceFailure("Encryption failed")
         }
     }
 
@@ -366,9 +374,9 @@ public final class KMS: Sendable {
     ///   - description: the key's description.
     ///   - manager: who manages it: AWS for `alias/aws/...`; the customer for Sealbox's own defaults,
     ///     which admins rotate.
-    public func ensureManagedKey(alias: String, description: String, manager: KeyManager = .aws) throws(AWSError) {
+    public func ensureManagedKey(alias: String, description: String, manager: KeyManager = .aws) throws(SealboxError) {
         guard aliases[alias] == nil else { return }
-        try withWriter { () throws(AWSError) in
+        try withWriter { () throws(SealboxError) in
             guard aliases[alias] == nil else { return }
             let now = clock.now()
             let record = KeyRecord(
@@ -398,7 +406,7 @@ public final class KMS: Sendable {
         encryptionContext: EncryptionContext,
         expectedKey: String?,
         context: RequestContext
-    ) throws(AWSError) -> (plaintext: SecureBytes, keyArn: String, materialID: String) {
+    ) throws(SealboxError) -> (plaintext: SecureBytes, keyArn: String, materialID: String) {
         let (plaintext, key, version) = try open(
             ciphertext, encryptionContext: encryptionContext, expectedKey: expectedKey, context: context)
         return (plaintext, key.arn(context), key.materialID(version))
@@ -407,50 +415,50 @@ public final class KMS: Sendable {
     /// Opens a v1 or v2 token; the caller names the key in its answer only if it needs to.
     /// - Parameter found: the key the caller already looked up for this ciphertext (to authorize it), so that it is
     ///   not looked up twice; the token's own key reference still decides which key opens it.
-    func open(
+    package func open(
         _ ciphertext: [UInt8],
         encryptionContext: EncryptionContext,
         expectedKey: String?,
         found: LiveKey? = nil,
         context: RequestContext
-    ) throws(AWSError) -> (plaintext: SecureBytes, key: LiveKey, version: UInt32) {
+    ) throws(SealboxError) -> (plaintext: SecureBytes, key: LiveKey, version: UInt32) {
         guard ciphertext.first == DataKeyEnvelope.version else {
             let (key, version, material) = try usableMaterial(
                 for: ciphertext, expectedKey: expectedKey, found: found, context: context)
             // A handler decrypts the same blob at every start, so its message key is remembered too.
             let messageKey = try messageKeys.messageKey(
                 of: ciphertext, keyedLength: Envelope.headerLength, context: encryptionContext
-            ) { () throws(AWSError) -> SecureBytes in
+            ) { () throws(SealboxError) -> SecureBytes in
                 guard
                     let messageKey = try? Envelope.messageKey(of: ciphertext, key: material, context: encryptionContext)
-                else { throw AWSError.invalidCiphertext }
+                else { throw SealboxError.invalidCiphertext }
                 return messageKey
             }
             guard let plaintext = try? Envelope.open(ciphertext, messageKey: messageKey) else {
-                throw AWSError.invalidCiphertext
+                throw SealboxError.invalidCiphertext
             }
             return (plaintext, key, version)
         }
         // A value under its own data key, which is wrapped as a v1 token after the first three bytes.
         guard let keyedLength = try? DataKeyEnvelope.keyedLength(of: ciphertext) else {
-            throw AWSError.invalidCiphertext
+            throw SealboxError.invalidCiphertext
         }
         let wrapped = ciphertext[3..<(keyedLength - Envelope.nonceLength)]
         let (key, version, material) = try usableMaterial(
             for: wrapped, expectedKey: expectedKey, found: found, context: context)
         let messageKey = try messageKeys.messageKey(
             of: ciphertext, keyedLength: keyedLength, context: encryptionContext
-        ) { () throws(AWSError) -> SecureBytes in
+        ) { () throws(SealboxError) -> SecureBytes in
             guard let dataKey = try? Envelope.open(wrapped, key: material, context: encryptionContext),
                 let messageKey = try? DataKeyEnvelope.messageKey(
                     of: ciphertext, dataKey: dataKey, context: encryptionContext)
             else {
-                throw AWSError.invalidCiphertext
+                throw SealboxError.invalidCiphertext
             }
             return messageKey
         }
         guard let plaintext = try? DataKeyEnvelope.open(ciphertext, messageKey: messageKey) else {
-            throw AWSError.invalidCiphertext
+            throw SealboxError.invalidCiphertext
         }
         return (plaintext, key, version)
     }
@@ -459,12 +467,12 @@ public final class KMS: Sendable {
     /// the expected one if the caller named one, and the version not retired.
     private func usableMaterial(
         for token: some SealboxCrypto.ContiguousBytes, expectedKey: String?, found: LiveKey?, context: RequestContext
-    ) throws(AWSError) -> (key: LiveKey, version: UInt32, material: SecureBytes) {
-        guard let header = try? Envelope.keyReference(of: token) else { throw AWSError.invalidCiphertext }
+    ) throws(SealboxError) -> (key: LiveKey, version: UInt32, material: SecureBytes) {
+        guard let header = try? Envelope.keyReference(of: token) else { throw SealboxError.invalidCiphertext }
         if let expectedKey {
             let named = try resolve(expectedKey, context)
             guard named.id == header.keyID else {
-                throw AWSError.incorrectKey(
+                throw SealboxError.incorrectKey(
                     "The key ID in the request does not identify a KMS key that can perform this operation.")
             }
         }
@@ -472,16 +480,16 @@ public final class KMS: Sendable {
         if let found, found.id == header.keyID {
             key = found
         } else {
-            guard let present = present(header.keyID) else { throw AWSError.invalidCiphertext }
+            guard let present = present(header.keyID) else { throw SealboxError.invalidCiphertext }
             key = present
         }
         try requireUsable(key, context)
         if let floor = key.record.minDecryptionVersion, header.keyVersion < floor {
-            throw AWSError.invalidState(
+            throw SealboxError.invalidState(
                 "Version \(header.keyVersion) of \(key.arn(context)) is retired: versions below \(floor) no longer decrypt."
             )
         }
-        guard let material = key.material[header.keyVersion] else { throw AWSError.invalidCiphertext }
+        guard let material = key.material[header.keyVersion] else { throw SealboxError.invalidCiphertext }
         return (key, header.keyVersion, material)
     }
 }

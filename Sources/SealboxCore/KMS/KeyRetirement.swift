@@ -14,20 +14,20 @@ extension KMS {
         below floor: UInt32,
         stillNeeded: (KeyID, UInt32) -> Int,
         context: RequestContext
-    ) throws(AWSError) -> String {
+    ) throws(SealboxError) -> String {
         let key = try resolve(reference, context)
-        let updated = try mutate(key.id.description, context) { (stored, current) throws(AWSError) in
+        let updated = try mutate(key.id.description, context) { (stored, current) throws(SealboxError) in
             guard floor >= 1, floor <= current.currentVersion else {
-                throw AWSError.validation(
+                throw SealboxError.validation(
                     "The floor must be between 1 and the current version, \(current.currentVersion).")
             }
             if let existing = stored.record.minDecryptionVersion, floor < existing {
-                throw AWSError.validation(
+                throw SealboxError.validation(
                     "Versions below \(existing) are already retired; a floor cannot be lowered again.")
             }
             let count = stillNeeded(current.id, floor)
             guard count == 0 else {
-                throw AWSError.invalidState(
+                throw SealboxError.invalidState(
                     "\(count) stored data keys are still wrapped under versions below \(floor); run `sealbox key rewrap` first."
                 )
             }

@@ -2,13 +2,13 @@ import SealboxCrypto
 
 /// An immutable snapshot of a key with its unwrapped material, as the hot path reads it.
 /// A change publishes a new snapshot; readers never lock one.
-final class LiveKey: Sendable {
-    let record: KeyRecord
-    let versions: [KeyVersionRecord]
-    let material: [UInt32: SecureBytes]
+package final class LiveKey: Sendable {
+    package let record: KeyRecord
+    package let versions: [KeyVersionRecord]
+    package let material: [UInt32: SecureBytes]
 
     /// The key id as text, and each version's KeyMaterialId, worked out once per snapshot.
-    let idText: String
+    package let idText: String
     let materialIDs: [UInt32: String]
 
     init(record: KeyRecord, versions: [KeyVersionRecord], material: [UInt32: SecureBytes]) {
@@ -20,11 +20,11 @@ final class LiveKey: Sendable {
             uniqueKeysWithValues: versions.map { ($0.version, Self.materialID(record.id, $0.version)) })
     }
 
-    var id: KeyID { record.id }
+    package var id: KeyID { record.id }
 
     /// The public identifier of one version's material, as KMS's 64-hex-digit `KeyMaterialId`: a
     /// hash of the key id and version, so it reveals nothing about the material.
-    func materialID(_ version: UInt32) -> String {
+    package func materialID(_ version: UInt32) -> String {
         materialIDs[version] ?? Self.materialID(record.id, version)
     }
 
@@ -33,10 +33,10 @@ final class LiveKey: Sendable {
         withUnsafeBytes(of: version.bigEndian) { input.append(contentsOf: $0) }
         return Hex.encode(Digest.sha256(input))
     }
-    var currentVersion: UInt32 { versions.last!.version }
+    package var currentVersion: UInt32 { versions.last!.version }
     var stored: StoredKey { StoredKey(record: record, versions: versions) }
 
-    func arn(_ context: RequestContext) -> String {
+    package func arn(_ context: RequestContext) -> String {
         context.arn("kms", "key/", idText)
     }
 }

@@ -49,30 +49,14 @@ public struct LeaseSettings: Sendable, Equatable {
     }
 }
 
-/// A native API failure: an HTTP status, a short code and a message that never holds a secret.
-public struct LeaseError: Error, Equatable, Sendable, CustomStringConvertible {
-    public let status: Int
-    public let code: String
-    public let message: String
-
-    public var description: String { "\(status) \(code): \(message)" }
-
-    static func badRequest(_ message: String) -> LeaseError {
-        LeaseError(status: 400, code: "BadRequest", message: message)
+extension SealboxError {
+    static let leaseNotFound = SealboxError(.leaseNotFound, "No such lease for this caller")
+    static let leaseExpired = SealboxError(.leaseExpired, "The lease has expired; create a new one.")
+    static let leaseUsedUp = SealboxError(.leaseUsedUp, "The lease has no redeems left; create a new one.")
+    static let tooManyLeases = SealboxError(
+        .tooManyLeases, "The lease table is full; let leases expire or revoke some.")
+    static let keyUnavailable = SealboxError(.keyUnavailable, "The parameter's KMS key cannot decrypt it")
+    static func noParameter(_ name: String) -> SealboxError {
+        SealboxError(.parameterNotFound, "No parameter named \(name)")
     }
-    static func notFound(_ message: String) -> LeaseError {
-        LeaseError(status: 404, code: "LeaseNotFound", message: message)
-    }
-    static func parameterNotFound(_ name: String) -> LeaseError {
-        LeaseError(status: 404, code: "ParameterNotFound", message: "No parameter named \(name)")
-    }
-    static let expired = LeaseError(
-        status: 403, code: "LeaseExpired", message: "The lease has expired; create a new one.")
-    static let usedUp = LeaseError(
-        status: 403, code: "LeaseUsedUp", message: "The lease has no redeems left; create a new one.")
-    static func forbidden(_ message: String) -> LeaseError {
-        LeaseError(status: 403, code: "AccessDenied", message: message)
-    }
-    static let tableFull = LeaseError(
-        status: 429, code: "TooManyLeases", message: "The lease table is full; let leases expire or revoke some.")
 }

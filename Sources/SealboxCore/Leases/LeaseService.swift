@@ -6,7 +6,7 @@ import SealboxCrypto
 /// once, and touch no disk.
 public final class LeaseService: Sendable {
     let ssm: SSM
-    let clock: any WallClock
+    package let clock: any WallClock
     let table = LeaseTable()
     private let limits: Locked<LeaseSettings>
 
@@ -29,19 +29,15 @@ public final class LeaseService: Sendable {
     /// The number of active leases.
     public var activeCount: Int { table.count }
 
-    private func authorize(_ context: RequestContext, _ action: String, _ resources: [String]) throws(LeaseError) {
-        do {
-            try context.authorize(action, resources)
-        } catch {
-            throw LeaseError.forbidden(error.message)
-        }
+    private func authorize(_ context: RequestContext, _ action: String, _ resources: [String]) throws(SealboxError) {
+        try context.authorize(action, resources)
     }
 
     /// The TTL to grant: the default when none is asked, capped at the maximum, as Vault does.
-    private func ttl(_ requested: Int?) throws(LeaseError) -> Int {
+    private func ttl(_ requested: Int?) throws(SealboxError) -> Int {
         let settings = self.settings
         let ttl = requested ?? settings.defaultTtlSeconds
-        guard ttl >= 1 else { throw LeaseError.badRequest("ttlSeconds must be at least 1") }
+        guard ttl >= 1 else { throw SealboxError.validation("ttlSeconds must be at least 1") }
         return min(ttl, settings.maxTtlSeconds)
     }
 
@@ -51,15 +47,15 @@ public final class LeaseService: Sendable {
     ///   - ttlSeconds: the lifetime; the default when nil.
     ///   - maxUses: the most redeems; 0 for no limit.
     ///   - context: the caller, who becomes the owner.
-    public func create(name: String, ttlSeconds: Int?, maxUses: Int?, context: RequestContext) throws(LeaseError)
+    public func create(name: String, ttlSeconds: Int?, maxUses: Int?, context: RequestContext) throws(SealboxError)
         -> Lease
     {
         try authorize(context, "lease:Create", [name])
         let ttl = try ttl(ttlSeconds)
         let maxUses = maxUses ?? 0
-        guard maxUses >= 0 else { throw LeaseError.badRequest("maxUses must be 0 (no limit) or more") }
+        guard maxUses >= 0 else { throw SealboxError.validation("maxUses must be 0 (no limit) or more") }
         guard let parameter = ssm.parameters[name] else {
-            throw LeaseError.parameterNotFound(name)
+            throw SealboxError.noParameter(name)
         }
         let now = clock.now()
         let lease = Lease(
@@ -68,7 +64,7 @@ public final class LeaseService: Sendable {
         let limit = settings.maxActive
         // Expired leases still count until swept: sweep once before refusing.
         guard table.insert(lease, limit: limit) || (sweep() > 0 && table.insert(lease, limit: limit)) else {
-            throw LeaseError.tableFull
+            throw SealboxError.tooManyLeases
         }
         return lease
     }
@@ -79,27 +75,27 @@ public final class LeaseService: Sendable {
     private func withOwnLease<R>(
         _ id: LeaseID,
         _ context: RequestContext,
-        _ body: (inout Lease) throws(LeaseError) -> R
-    ) throws(LeaseError) -> R {
+        _ body: (inout Lease) throws(SealboxError) -> R
+    ) throws(SealboxError) -> R {
         let caller = LeaseOwner(context.principal)
         let now = clock.now()
-        let result = try table.modify(id) { (lease, remove) throws(LeaseError) -> R in
+        let result = try table.modify(id) { (lease, remove) throws(SealboxError) -> R in
             guard lease.id.constantTimeEquals(id), lease.owner == caller else {
-                throw LeaseError.notFound("No such lease for this caller")
+                throw SealboxError.leaseNotFound
             }
             guard lease.expiresAt > now else {
                 remove = true
-                throw LeaseError.expired
+                throw SealboxError.leaseExpired
             }
             return try body(&lease)
         }
-        guard let result else { throw LeaseError.notFound("No such lease for this caller") }
+        guard let result else { throw SealboxError.leaseNotFound }
         return result
     }
 
     /// The id `text` spells; text that is no id is an unknown lease.
-    private static func leaseID(_ text: Substring) throws(LeaseError) -> LeaseID {
-        guard let id = LeaseID(text) else { throw LeaseError.notFound("No such lease for this caller") }
+    private static func leaseID(_ text: Substring) throws(SealboxError) -> LeaseID {
+        guard let id = LeaseID(text) else { throw SealboxError.leaseNotFound }
         return id
     }
 
@@ -108,7 +104,8 @@ public final class LeaseService: Sendable {
     ///   - id: the lease id.
     ///   - context: the caller; must be the owner.
     /// - Returns: the plaintext in guarded memory and its version.
-    public func redeem(_ id: String, context: RequestContext) throws(LeaseError) -> (value: SecureBytes, version: Int) {
+    public func redeem(_ id: String, context: RequestContext) throws(SealboxError) -> (value: SecureBytes, version: Int)
+    {
         try redeem(id[...], context: context)
     }
 
@@ -117,14 +114,14 @@ public final class LeaseService: Sendable {
     ///   - id: the lease id.
     ///   - context: the caller; must be the owner.
     /// - Returns: the plaintext in guarded memory and its version.
-    public func redeem(_ id: Substring, context: RequestContext) throws(LeaseError) -> (
+    public func redeem(_ id: Substring, context: RequestContext) throws(SealboxError) -> (
         value: SecureBytes, version: Int
     ) {
         // Every handler of a function may redeem one lease at once: the use is counted under the
         // shard lock, and the policy is checked after it, outside; a refused redeem gives it back.
         let id = try Self.leaseID(id)
-        let name = try withOwnLease(id, context) { (lease) throws(LeaseError) -> String in
-            guard lease.maxUses == 0 || lease.uses < lease.maxUses else { throw LeaseError.usedUp }
+        let name = try withOwnLease(id, context) { (lease) throws(SealboxError) -> String in
+            guard lease.maxUses == 0 || lease.uses < lease.maxUses else { throw SealboxError.leaseUsedUp }
             lease.uses += 1
             return lease.name
         }
@@ -135,22 +132,22 @@ public final class LeaseService: Sendable {
             throw error
         }
         guard let parameter = ssm.parameters[name], let current = parameter.versions.last else {
-            throw LeaseError.parameterNotFound(name)
+            throw SealboxError.noParameter(name)
         }
         do {
             let value = try ssm.plaintext(of: current, named: name, context)
             if current.type == .secureString { context.trail?.served(.parameter(name: name, version: current.version)) }
             return (value, current.version)
         } catch {
-            throw LeaseError(status: 403, code: "KeyUnavailable", message: "The parameter's KMS key cannot decrypt it")
+            throw SealboxError.keyUnavailable
         }
     }
 
     /// Extends a lease from now, capped at the maximum TTL.
-    public func renew(_ id: String, ttlSeconds: Int?, context: RequestContext) throws(LeaseError) -> Lease {
+    public func renew(_ id: String, ttlSeconds: Int?, context: RequestContext) throws(SealboxError) -> Lease {
         let ttl = try ttl(ttlSeconds)
         let now = clock.now()
-        return try withOwnLease(Self.leaseID(id[...]), context) { (lease) throws(LeaseError) -> Lease in
+        return try withOwnLease(Self.leaseID(id[...]), context) { (lease) throws(SealboxError) -> Lease in
             try authorize(context, "lease:Renew", [lease.name])
             lease.expiresAt = now + Double(ttl)
             return lease
@@ -158,18 +155,18 @@ public final class LeaseService: Sendable {
     }
 
     /// Ends one of the caller's leases.
-    public func delete(_ id: String, context: RequestContext) throws(LeaseError) {
+    public func delete(_ id: String, context: RequestContext) throws(SealboxError) {
         let caller = LeaseOwner(context.principal)
-        try table.update(Self.leaseID(id[...])) { (slot) throws(LeaseError) in
+        try table.update(Self.leaseID(id[...])) { (slot) throws(SealboxError) in
             guard let lease = slot, lease.owner == caller else {
-                throw LeaseError.notFound("No such lease for this caller")
+                throw SealboxError.leaseNotFound
             }
             slot = nil
         }
     }
 
     /// Every active lease (admin).
-    public func list(context: RequestContext) throws(LeaseError) -> [Lease] {
+    public func list(context: RequestContext) throws(SealboxError) -> [Lease] {
         try authorize(context, "admin:ListLeases", [])
         let now = clock.now()
         return table.all().filter { $0.expiresAt > now }.sorted { $0.created < $1.created }
@@ -177,7 +174,7 @@ public final class LeaseService: Sendable {
 
     /// Ends one lease, whoever owns it (admin).
     /// - Returns: 1 if it existed, else 0.
-    public func revoke(id: String, context: RequestContext) throws(LeaseError) -> Int {
+    public func revoke(id: String, context: RequestContext) throws(SealboxError) -> Int {
         try authorize(context, "admin:RevokeLeases", [])
         guard let id = LeaseID(id) else { return 0 }
         return table.removeAll { $0.id == id }
@@ -185,7 +182,7 @@ public final class LeaseService: Sendable {
 
     /// Ends every lease on a name under `prefix` (admin).
     /// - Returns: how many were revoked.
-    public func revoke(prefix: String, context: RequestContext) throws(LeaseError) -> Int {
+    public func revoke(prefix: String, context: RequestContext) throws(SealboxError) -> Int {
         try authorize(context, "admin:RevokeLeases", [prefix + "*"])
         return table.removeAll { $0.name.hasPrefix(prefix) }
     }

@@ -26,8 +26,8 @@ public final class LeaseTable: Sendable {
     }
 
     /// Runs `body` on the lease under its shard's lock; `body` may change it or set it to nil.
-    func update<R>(_ id: LeaseID, _ body: (inout Lease?) throws(LeaseError) -> R) throws(LeaseError) -> R {
-        try leases.update(id) { (lease) throws(LeaseError) -> R in
+    func update<R>(_ id: LeaseID, _ body: (inout Lease?) throws(SealboxError) -> R) throws(SealboxError) -> R {
+        try leases.update(id) { (lease) throws(SealboxError) -> R in
             let hadLease = lease != nil
             // Written back even when `body` throws: an expired lease is dropped as it is refused.
             defer { if hadLease && lease == nil { active.subtract(1, ordering: .relaxed) } }
@@ -37,8 +37,10 @@ public final class LeaseTable: Sendable {
 
     /// Runs `body` on the lease where it is stored, under its shard's lock; `body` sets its second
     /// argument to drop the lease. Nil when there is no such lease.
-    func modify<R>(_ id: LeaseID, _ body: (inout Lease, inout Bool) throws(LeaseError) -> R) throws(LeaseError) -> R? {
-        try leases.modify(id) { (lease, remove) throws(LeaseError) -> R in
+    func modify<R>(_ id: LeaseID, _ body: (inout Lease, inout Bool) throws(SealboxError) -> R) throws(SealboxError)
+        -> R?
+    {
+        try leases.modify(id) { (lease, remove) throws(SealboxError) -> R in
             defer { if remove { active.subtract(1, ordering: .relaxed) } }
             return try body(&lease, &remove)
         }

@@ -1,20 +1,20 @@
 /// Parameter names, selectors and ARNs, with AWS's rules.
-enum ParameterName {
-    static let maxLevels = 15
+package enum ParameterName {
+    package static let maxLevels = 15
     static let maxLength = 1011
 
     /// A name with an optional `:version` or `:label` selector, from a name or an ARN.
-    struct Reference {
-        var name: String
-        var selector: Selector?
+    package struct Reference {
+        package var name: String
+        package var selector: Selector?
         var original: String
     }
 
-    enum Selector: Equatable {
+    package enum Selector: Equatable {
         case version(Int)
         case label(String)
 
-        var text: String {
+        package var text: String {
             switch self {
             case .version(let number): ":\(number)"
             case .label(let label): ":\(label)"
@@ -22,7 +22,7 @@ enum ParameterName {
         }
     }
 
-    static func arn(_ name: String, _ context: RequestContext) -> String {
+    package static func arn(_ name: String, _ context: RequestContext) -> String {
         context.arn("ssm", "parameter/", bare(name))
     }
 
@@ -33,14 +33,14 @@ enum ParameterName {
     }
 
     /// Splits `name[:selector]` or `arn:...:parameter/name[:selector]`.
-    static func parse(_ text: String, _ context: RequestContext) throws(AWSError) -> Reference {
+    package static func parse(_ text: String, _ context: RequestContext) throws(SealboxError) -> Reference {
         var rest = Substring(text)
         var fromArn = false
         // Compared as bytes: Character comparisons walk grapheme clusters, on every read.
         if rest.utf8.first == UInt8(ascii: "a"), rest.utf8.starts(with: "arn:".utf8) {
             let parts = rest.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
             guard parts.count == 6, parts[2] == "ssm", parts[5].hasPrefix("parameter/") else {
-                throw AWSError.validation("Invalid parameter ARN: \(text)")
+                throw SealboxError.validation("Invalid parameter ARN: \(text)")
             }
             rest = parts[5].dropFirst("parameter/".count)
             fromArn = true
@@ -54,7 +54,7 @@ enum ParameterName {
             } else if !tail.isEmpty {
                 selector = .label(String(tail))
             } else {
-                throw AWSError.validation("Invalid selector in \(text)")
+                throw SealboxError.validation("Invalid selector in \(text)")
             }
         }
         // A plain name, the usual case, is the text itself: no copy.
@@ -64,7 +64,7 @@ enum ParameterName {
     }
 
     /// Checks a name for writing: characters, reserved prefixes, hierarchy depth and length.
-    static func validate(_ name: String, _ context: RequestContext) throws(AWSError) {
+    package static func validate(_ name: String, _ context: RequestContext) throws(SealboxError) {
         let allowed = name.unicodeScalars.allSatisfy { scalar in
             switch scalar {
             case "a"..."z", "A"..."Z", "0"..."9", "_", ".", "-", "/": true
@@ -72,38 +72,40 @@ enum ParameterName {
             }
         }
         guard !name.isEmpty, allowed else {
-            throw AWSError.validation(
+            throw SealboxError.validation(
                 "Parameter name: can't contain characters other than a-zA-Z0-9_.-/ (name: \(name))")
         }
         let lower = bare(name).lowercased()
         if lower.hasPrefix("aws") || lower.hasPrefix("ssm") {
-            throw AWSError.validation("Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).")
+            throw SealboxError.validation(
+                "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).")
         }
         if name.contains("/") {
             guard name.hasPrefix("/") else {
-                throw AWSError.validation("Parameter name must be a fully qualified name: a hierarchy starts with /")
+                throw SealboxError.validation(
+                    "Parameter name must be a fully qualified name: a hierarchy starts with /")
             }
             guard !name.hasSuffix("/"), !name.contains("//") else {
-                throw AWSError.validation("Parameter name: a hierarchy level can't be empty (name: \(name))")
+                throw SealboxError.validation("Parameter name: a hierarchy level can't be empty (name: \(name))")
             }
         }
         if levels(name) > maxLevels {
-            throw AWSError.hierarchyLevelLimitExceeded(
+            throw SealboxError.hierarchyLevelLimitExceeded(
                 "Parameter name: hierarchy can't have more than \(maxLevels) levels (name: \(name))")
         }
         if arn(name, context).count > maxLength {
-            throw AWSError.validation(
+            throw SealboxError.validation(
                 "Parameter name: the fully qualified name, with the ARN prefix, can't be longer than \(maxLength) characters"
             )
         }
     }
 
-    static func levels(_ name: String) -> Int {
+    package static func levels(_ name: String) -> Int {
         name.split(separator: "/").count
     }
 
     /// Labels may not start with a digit, `aws` or `ssm`, and use a-zA-Z0-9_.- up to 100 characters.
-    static func isValidLabel(_ label: String) -> Bool {
+    package static func isValidLabel(_ label: String) -> Bool {
         guard (1...100).contains(label.count), let first = label.unicodeScalars.first else { return false }
         if ("0"..."9").contains(first) { return false }
         let lower = label.lowercased()
@@ -117,7 +119,7 @@ enum ParameterName {
     }
 
     /// Whether `name` lies under `path`: one level down, or any depth when recursive.
-    static func isUnder(_ name: String, path: String, recursive: Bool) -> Bool {
+    package static func isUnder(_ name: String, path: String, recursive: Bool) -> Bool {
         let prefix = path == "/" ? "/" : path + "/"
         guard name.hasPrefix(prefix), name.count > prefix.count else { return false }
         return recursive || !name.dropFirst(prefix.count).contains("/")

@@ -9,9 +9,9 @@ import SealboxCrypto
 /// writer lock, made durable in the ``ParameterStore``, then published.
 public final class SSM: Sendable {
     let store: any ParameterStore
-    let kms: KMS
-    let clock: any WallClock
-    let parameters = ShardedMap<String, StoredParameter>()
+    package let kms: KMS
+    package let clock: any WallClock
+    package let parameters = ShardedMap<String, StoredParameter>()
     /// Every name, sorted; replaced (never mutated in place) under its lock.
     private let index = Locked<[String]>([])
     private let writer = Lock()
@@ -55,11 +55,13 @@ public final class SSM: Sendable {
     public var parameterCount: Int { index.withLock { $0.count } }
 
     /// Every name, sorted.
-    func sortedNames() -> [String] { index.withLock { $0 } }
+    package func sortedNames() -> [String] { index.withLock { $0 } }
 
     /// The sorted names that start with `prefix` (and sort after `after`), found by binary search and
     /// read lazily, so a caller that stops early pays only for what it reads.
-    func sortedNames(withPrefix prefix: String, after: String? = nil) -> LazyPrefixWhileSequence<ArraySlice<String>> {
+    package func sortedNames(withPrefix prefix: String, after: String? = nil) -> LazyPrefixWhileSequence<
+        ArraySlice<String>
+    > {
         let names = sortedNames()
         var start = Self.insertionPoint(of: prefix, in: names)
         if let after, after >= prefix {
@@ -81,16 +83,16 @@ public final class SSM: Sendable {
     }
 
     /// Applies a change durably, then publishes it. The caller holds the writer lock.
-    func commit(_ change: ParameterChange) throws(AWSError) {
+    package func commit(_ change: ParameterChange) throws(SealboxError) {
         try commit([change])
     }
 
     /// Applies changes durably as one transaction, then publishes them. The caller holds the writer lock.
-    func commit(_ changes: [ParameterChange]) throws(AWSError) {
+    package func commit(_ changes: [ParameterChange]) throws(SealboxError) {
         do {
             try store.apply(changes)
         } catch {
-            throw AWSError.internalServer("The parameter store could not be written")
+            throw SealboxError.internalFailure("The parameter store could not be written")
         }
         var added: [String] = []
         var deleted: [String] = []
@@ -118,13 +120,13 @@ public final class SSM: Sendable {
         }
     }
 
-    func withWriter<R, Failure: Error>(_ body: () throws(Failure) -> R) throws(Failure) -> R {
+    package func withWriter<R, Failure: Error>(_ body: () throws(Failure) -> R) throws(Failure) -> R {
         try writer.withLock(body)
     }
 
     /// Deletes every parameter; for `POST /moto-api/reset` on an ephemeral daemon.
     public func reset() throws {
-        try withWriter { () throws(AWSError) in
+        try withWriter { () throws(SealboxError) in
             try commit(ParameterChange(parameter: nil, writtenVersions: [], deletedNames: sortedNames()))
         }
     }
@@ -135,9 +137,9 @@ public final class SSM: Sendable {
     ///   - name: the name of its parameter, which its encryption context names.
     ///   - arn: the parameter's ARN, when the caller has it: the context is then not built again.
     ///   - context: the caller.
-    func plaintext(
+    package func plaintext(
         of version: ParameterVersionRecord, named name: String, arn: String? = nil, _ context: RequestContext
-    ) throws(AWSError) -> SecureBytes {
+    ) throws(SealboxError) -> SecureBytes {
         guard version.type == .secureString else { return SecureBytes(copying: version.value) }
         do {
             let contextArn = version.contextArn(name: name, candidate: arn) ?? ""
@@ -147,7 +149,7 @@ public final class SSM: Sendable {
                 expectedKey: nil, context: context
             ).plaintext
         } catch {
-            throw AWSError.invalidKeyId("The SecureString's KMS key cannot decrypt it: \(error.type)")
+            throw SealboxError.invalidKeyId("The SecureString's KMS key cannot decrypt it: \(error.message)")
         }
     }
 }
@@ -155,7 +157,7 @@ public final class SSM: Sendable {
 extension EncryptionContext {
     /// The context a SecureString value is sealed with: its parameter's ARN, as AWS binds it.
     /// - Parameter arn: the parameter ARN.
-    static func parameter(arn: String) -> EncryptionContext {
+    package static func parameter(arn: String) -> EncryptionContext {
         EncryptionContext(key: "PARAMETER_ARN", value: arn)
     }
 }

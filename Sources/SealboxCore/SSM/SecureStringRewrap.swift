@@ -18,7 +18,7 @@ extension SSM {
     ///   - reference: only data keys of this key (id, ARN or alias); every key when nil.
     ///   - limit: the most data keys to re-wrap in this call.
     ///   - context: the caller; needs `admin:RewrapKeys` on the key (on `*` when no key is named).
-    public func rewrap(key reference: String?, limit: Int, context: RequestContext) throws(AWSError)
+    public func rewrap(key reference: String?, limit: Int, context: RequestContext) throws(SealboxError)
         -> RewrapProgress
     {
         var only: KeyID? = nil
@@ -29,7 +29,7 @@ extension SSM {
         } else {
             try context.authorize(["*"])
         }
-        return try withWriter { () throws(AWSError) -> RewrapProgress in
+        return try withWriter { () throws(SealboxError) -> RewrapProgress in
             var progress = RewrapProgress(rewrapped: 0, remaining: 0, failed: [])
             var changes: [ParameterChange] = []
             for name in sortedNames() {

@@ -1,0 +1,61 @@
+import Foundation
+import SealboxCore
+import SealboxCrypto
+import Yams
+
+extension Fixtures {
+    /// The current state as fixtures: customer keys (not pending deletion) with their aliases,
+    /// enabled flag and, if asked, the material of version 1; every parameter's latest version with
+    /// its plaintext value and labels. Rotation history, older parameter versions and access keys are
+    /// not part of the format. Importing the result into an empty daemon reproduces the export.
+    /// - Parameters:
+    ///   - kms: the KMS service.
+    ///   - ssm: the Parameter Store.
+    ///   - context: the caller, for decrypting SecureString values.
+    ///   - includeMaterial: export key material (ephemeral test daemons only).
+    public static func export(kms: KMS, ssm: SSM, context: RequestContext, includeMaterial: Bool) throws
+        -> [String: Any]
+    {
+        var keys: [[String: Any]] = []
+        for key in kms.keys.values.sorted(by: { $0.idText < $1.idText })
+        where key.record.manager == .customer && key.record.state != .pendingDeletion {
+            var entry: [String: Any] = ["id": key.idText, "enabled": key.record.state == .enabled]
+            if !key.record.description.isEmpty { entry["description"] = key.record.description }
+            let aliases = (kms.aliasesByKey[key.id] ?? []).sorted()
+            if !aliases.isEmpty { entry["aliases"] = aliases }
+            if includeMaterial, let material = key.material[1] {
+                entry["material"] = Base64.encode(material.withUnsafeBytes(Array.init))
+            }
+            keys.append(entry)
+        }
+        var parameters: [[String: Any]] = []
+        for name in ssm.sortedNames() {
+            guard let latest = ssm.parameters[name]?.versions.last else { continue }
+            let value = try ssm.plaintext(of: latest, named: name, context)
+            var entry: [String: Any] = [
+                "name": name, "type": latest.type.rawValue,
+                "value": String(decoding: value.withUnsafeBytes(Array.init), as: UTF8.self),
+            ]
+            if latest.type == .secureString, let keyId = latest.keyId, keyId != SSM.defaultKeyAlias {
+                entry["keyId"] = keyId
+            }
+            if let description = latest.description { entry["description"] = description }
+            if !latest.labels.isEmpty { entry["labels"] = latest.labels.sorted() }
+            parameters.append(entry)
+        }
+        return ["keys": keys, "parameters": parameters]
+    }
+
+    /// Renders an export as YAML or JSON.
+    /// - Parameters:
+    ///   - export: the result of ``export(kms:ssm:context:includeMaterial:)``.
+    ///   - json: JSON instead of YAML.
+    public static func render(_ export: [String: Any], json: Bool) throws -> String {
+        if json {
+            let data = try JSONSerialization.data(
+                withJSONObject: export, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            return String(decoding: data, as: UTF8.self) + "\n"
+        }
+        return try Yams.dump(object: export, sortKeys: true)
+    }
+}

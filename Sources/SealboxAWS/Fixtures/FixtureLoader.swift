@@ -1,0 +1,145 @@
+import Foundation
+import SealboxCore
+import SealboxCrypto
+
+/// What applying fixtures changed; all zero when the state already matched.
+public struct FixtureReport: Sendable, Encodable {
+    public var keysCreated = 0
+    public var keysChanged = 0
+    public var parametersWritten = 0
+    public var labelsMoved = 0
+}
+
+extension Fixtures {
+    /// Brings the daemon's state in line with the fixtures: creates what is missing and rewrites what
+    /// differs, and leaves alone what already matches, so applying a file twice changes nothing.
+    /// Entries go through the same operations (and validation) as API calls.
+    /// - Parameters:
+    ///   - kms: the KMS service.
+    ///   - ssm: the Parameter Store.
+    ///   - context: the caller; the endpoint has checked `admin:ImportFixtures`.
+    ///   - origin: the file name, for errors.
+    /// - Throws: `SetupError` naming the file, the entry and the reason.
+    public func apply(kms: KMS, ssm: SSM, context: RequestContext, origin: String) throws -> FixtureReport {
+        var report = FixtureReport()
+        for (index, key) in keys.enumerated() {
+            let place = "\(origin): keys[\(index)]"
+            do {
+                try apply(key, kms: kms, context: context, report: &report)
+            } catch let error as AWSError {
+                throw SetupError(description: "\(place): \(error.message)")
+            }
+        }
+        func place(_ index: Int) -> String { "\(origin): parameters[\(index)] (\(parameters[index].name))" }
+        // Every parameter that differs is written in one transaction: all of them, or none.
+        var writes: [(index: Int, request: PutParameterRequest)] = []
+        for (index, parameter) in parameters.enumerated() {
+            do {
+                if try !matches(parameter, ssm: ssm, context: context) {
+                    writes.append((index, parameter.request))
+                }
+            } catch let error as AWSError {
+                throw SetupError(description: "\(place(index)): \(error.type): \(error.message)")
+            }
+        }
+        do {
+            try ssm.putParameters(writes.map(\.request), context)
+            report.parametersWritten = writes.count
+        } catch {
+            let entry = error.index.map { place(writes[$0].index) } ?? "\(origin): parameters"
+            throw SetupError(description: "\(entry): \(error.error.type): \(error.error.message)")
+        }
+        for (index, parameter) in parameters.enumerated() where !parameter.labels.isEmpty {
+            do {
+                try label(parameter, ssm: ssm, context: context, report: &report)
+            } catch let error as AWSError {
+                throw SetupError(description: "\(place(index)): \(error.type): \(error.message)")
+            }
+        }
+        return report
+    }
+
+    private func apply(_ fixture: Key, kms: KMS, context: RequestContext, report: inout FixtureReport) throws {
+        let byAlias = fixture.aliases.lazy.compactMap { kms.aliases[$0] }.first.flatMap { kms.present($0.keyID) }
+        var live = fixture.id.flatMap { kms.present($0) } ?? (fixture.id == nil ? byAlias : nil)
+        if let existing = live, let material = fixture.material {
+            guard let current = existing.material[1], current.constantTimeEquals(material.withUnsafeBytes(Array.init))
+            else {
+                throw SealboxError.alreadyExists("key \(existing.id) already exists with other material")
+            }
+        }
+        let created = live == nil
+        if live == nil {
+            let record = KeyRecord(
+                id: fixture.id ?? .random(), created: kms.clock.now(), description: fixture.description ?? "",
+                manager: .customer, policy: KMS.defaultPolicy(context), tags: [])
+            live = try kms.createKey(record, material: fixture.material)
+        }
+        let key = live!
+        var changed = false
+        for alias in fixture.aliases where kms.aliases[alias]?.keyID != key.id {
+            let operation = kms.aliases[alias] == nil ? "CreateAlias" : "UpdateAlias"
+            try call(
+                KMS.operations[operation]!, on: kms, ["AliasName": alias, "TargetKeyId": key.id.description], context)
+            changed = true
+        }
+        if let description = fixture.description, description != key.record.description {
+            try call(
+                KMS.operations["UpdateKeyDescription"]!, on: kms,
+                ["KeyId": key.id.description, "Description": description], context)
+            changed = true
+        }
+        if fixture.enabled != (key.record.state == .enabled) {
+            try call(
+                KMS.operations[fixture.enabled ? "EnableKey" : "DisableKey"]!, on: kms, ["KeyId": key.id.description],
+                context)
+            changed = true
+        }
+        // A key made just now counts as created, not also as changed.
+        if created {
+            report.keysCreated += 1
+        } else if changed {
+            report.keysChanged += 1
+        }
+    }
+
+    private func label(_ fixture: Parameter, ssm: SSM, context: RequestContext, report: inout FixtureReport) throws {
+        let latest = ssm.parameters[fixture.name]?.versions.last
+        let missing = fixture.labels.filter { !(latest?.labels.contains($0) ?? false) }
+        if !missing.isEmpty, let latest {
+            try call(
+                SSM.operations["LabelParameterVersion"]!, on: ssm,
+                ["Name": fixture.name, "ParameterVersion": latest.version, "Labels": missing], context)
+            report.labelsMoved += missing.count
+        }
+    }
+
+    /// Whether the latest version already holds this type, value, key and (when given) description.
+    private func matches(_ fixture: Parameter, ssm: SSM, context: RequestContext) throws -> Bool {
+        guard let latest = ssm.parameters[fixture.name]?.versions.last, latest.type == fixture.type,
+            fixture.description == nil || latest.description == fixture.description,
+            fixture.type != .secureString || latest.keyId == (fixture.keyId ?? SSM.defaultKeyAlias)
+        else { return false }
+        let value = try ssm.plaintext(of: latest, named: fixture.name, context)
+        return value.constantTimeEquals(Array(fixture.value.utf8))
+    }
+
+    private func call<Service: Sendable>(
+        _ operation: AWSOperation<Service>,
+        on service: Service,
+        _ body: [String: Any],
+        _ context: RequestContext
+    ) throws {
+        var context = context
+        context.action = "fixtures:\(operation.name)"
+        _ = try operation(service, body: Array(try JSONSerialization.data(withJSONObject: body)), context: context)
+    }
+}
+
+extension Fixtures.Parameter {
+    /// The PutParameter request that writes this fixture as a new version.
+    var request: PutParameterRequest {
+        PutParameterRequest(
+            name: name, description: description, value: value, type: type.rawValue, keyId: keyId, overwrite: true)
+    }
+}

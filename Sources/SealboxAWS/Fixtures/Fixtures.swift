@@ -1,0 +1,240 @@
+import Foundation
+import SealboxCore
+import SealboxCrypto
+import Yams
+
+/// A seed of keys, aliases, parameters and access keys for test suites: `--fixtures FILE`,
+/// `sealbox fixtures import|export` and the state `POST /moto-api/reset` returns to.
+///
+/// ```yaml
+/// keys:
+///   - id: 1234abcd-12ab-34cd-56ef-1234567890ab   # optional: a fixed key id
+///     description: app key
+///     aliases: [alias/app]
+///     material: <base64 of 32 bytes>             # optional: reproducible ciphertexts
+///     enabled: true
+/// parameters:
+///   - name: /app/db/password
+///     type: SecureString                         # String, StringList or SecureString
+///     keyId: alias/app                           # default alias/aws/ssm
+///     value: s3cr3t
+///     labels: [live]
+/// accessKeys:                                    # SigV4 keys for TCP, mapped to policy principals
+///   - {id: AKIATESTHANDLER00001, secret: test-secret, principal: handlers}
+/// ```
+///
+/// The same keys in JSON are accepted. Unknown keys and bad values are refused with the file, the
+/// entry and the reason.
+public struct Fixtures: Sendable {
+    /// One key.
+    public struct Key: Sendable {
+        public var id: KeyID?
+        /// Nil leaves an existing key's description as it is.
+        public var description: String?
+        public var aliases: [String]
+        /// The material of version 1; random when nil.
+        public var material: SecureBytes?
+        public var enabled: Bool
+    }
+
+    /// One parameter, as its latest version.
+    public struct Parameter: Sendable {
+        public var name: String
+        public var type: ParameterType
+        public var value: String
+        public var keyId: String?
+        public var description: String?
+        public var labels: [String]
+    }
+
+    /// A SigV4 access key, with its secret inline (these are test credentials).
+    public struct AccessKey: Sendable {
+        public var id: String
+        public var secret: SecureBytes
+        public var principal: String
+    }
+
+    public var keys: [Key] = []
+    public var parameters: [Parameter] = []
+    public var accessKeys: [AccessKey] = []
+
+    public init() {}
+
+    /// Reads and validates a fixture file.
+    /// - Parameter path: the YAML or JSON file.
+    public static func load(_ path: String) throws -> Fixtures {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SetupError(description: "\(path): cannot read the fixture file")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), origin: path)
+    }
+
+    /// Parses fixture text.
+    /// - Parameters:
+    ///   - text: YAML or JSON.
+    ///   - origin: the file name, for errors.
+    public static func parse(_ text: String, origin: String) throws -> Fixtures {
+        func fail(_ place: String, _ message: String) -> SetupError {
+            SetupError(description: "\(origin): \(place): \(message)")
+        }
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else { return Fixtures() }
+            root = node
+        } catch {
+            throw SetupError(description: "\(origin): not valid YAML or JSON: \(error)")
+        }
+        guard let top = root.mapping else { throw fail("top level", "must be a mapping") }
+        var fixtures = Fixtures()
+        for (keyNode, value) in top {
+            let section = keyNode.string ?? ""
+            guard ["keys", "parameters", "accessKeys"].contains(section) else {
+                throw fail(section, "unknown section (expected keys, parameters, accessKeys)")
+            }
+            guard let entries = value.sequence else { throw fail(section, "must be a list") }
+            for (index, entry) in entries.enumerated() {
+                let place = "\(section)[\(index)]"
+                guard let mapping = entry.mapping else { throw fail(place, "must be a mapping") }
+                switch section {
+                case "keys": fixtures.keys.append(try parseKey(mapping, place, fail))
+                case "parameters": fixtures.parameters.append(try parseParameter(mapping, place, fail))
+                default: fixtures.accessKeys.append(try parseAccessKey(mapping, place, fail))
+                }
+            }
+        }
+        try checkUnique(fixtures, fail)
+        return fixtures
+    }
+
+    private typealias Fail = (String, String) -> SetupError
+
+    private static func fields(_ mapping: Node.Mapping, _ allowed: [String], _ place: String, _ fail: Fail) throws
+        -> [String: Node]
+    {
+        var result: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? ""
+            guard allowed.contains(key) else {
+                throw fail(place, "unknown key '\(key)' (expected \(allowed.joined(separator: ", ")))")
+            }
+            result[key] = value
+        }
+        return result
+    }
+
+    private static func scalar(_ node: Node?, _ name: String, _ place: String, _ fail: Fail) throws -> String? {
+        guard let node else { return nil }
+        guard let text = node.scalar?.string else { throw fail(place, "\(name) must be a single value") }
+        return text
+    }
+
+    private static func list(_ node: Node?, _ name: String, _ place: String, _ fail: Fail) throws -> [String] {
+        guard let node else { return [] }
+        let strings = node.sequence?.compactMap { $0.scalar?.string }
+        guard let strings, strings.count == node.sequence?.count else {
+            throw fail(place, "\(name) must be a list of values")
+        }
+        return strings
+    }
+
+    private static func parseKey(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> Key {
+        let node = try fields(mapping, ["id", "description", "aliases", "material", "enabled"], place, fail)
+        var id: KeyID? = nil
+        if let text = try scalar(node["id"], "id", place, fail) {
+            guard let parsed = KeyID(text) else { throw fail(place, "id '\(text)' is not a key id (a UUID)") }
+            id = parsed
+        }
+        let aliases = try list(node["aliases"], "aliases", place, fail)
+        for alias in aliases {
+            guard alias.hasPrefix("alias/"), alias.count > 6, !alias.hasPrefix("alias/aws/") else {
+                throw fail(place, "alias '\(alias)' must start with alias/ and not with the reserved alias/aws/")
+            }
+        }
+        guard id != nil || !aliases.isEmpty else {
+            throw fail(place, "a key needs an id or an alias, so that loading the file twice finds it again")
+        }
+        var material: SecureBytes? = nil
+        if let text = try scalar(node["material"], "material", place, fail) {
+            guard let bytes = try? Base64.decodeSecure(Array(text.utf8)), bytes.count == 32 else {
+                throw fail(place, "material must be the base64 of exactly 32 bytes")
+            }
+            material = bytes
+        }
+        var enabled = true
+        if let text = try scalar(node["enabled"], "enabled", place, fail) {
+            guard let flag = Bool(text) else { throw fail(place, "enabled must be true or false") }
+            enabled = flag
+        }
+        return Key(
+            id: id, description: try scalar(node["description"], "description", place, fail),
+            aliases: aliases, material: material, enabled: enabled)
+    }
+
+    private static func parseParameter(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> Parameter {
+        let node = try fields(mapping, ["name", "type", "value", "keyId", "description", "labels"], place, fail)
+        guard let name = try scalar(node["name"], "name", place, fail), !name.isEmpty else {
+            throw fail(place, "name is required")
+        }
+        let place = "\(place) (\(name))"
+        let typeText = try scalar(node["type"], "type", place, fail) ?? "String"
+        guard let type = ParameterType(rawValue: typeText) else {
+            throw fail(place, "type must be String, StringList or SecureString, not '\(typeText)'")
+        }
+        let value: String
+        if type == .stringList, let items = node["value"]?.sequence {
+            value = try list(node["value"], "value", place, fail).joined(separator: ",")
+            guard !items.isEmpty else { throw fail(place, "value is required") }
+        } else {
+            guard let text = try scalar(node["value"], "value", place, fail), !text.isEmpty else {
+                throw fail(place, "value is required")
+            }
+            value = text
+        }
+        let keyId = try scalar(node["keyId"], "keyId", place, fail)
+        guard keyId == nil || type == .secureString else { throw fail(place, "keyId applies only to SecureString") }
+        return Parameter(
+            name: name, type: type, value: value, keyId: keyId,
+            description: try scalar(node["description"], "description", place, fail),
+            labels: try list(node["labels"], "labels", place, fail))
+    }
+
+    private static func parseAccessKey(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> AccessKey {
+        let node = try fields(mapping, ["id", "secret", "principal"], place, fail)
+        guard let id = try scalar(node["id"], "id", place, fail),
+            let secret = try scalar(node["secret"], "secret", place, fail),
+            let principal = try scalar(node["principal"], "principal", place, fail)
+        else { throw fail(place, "needs id, secret and principal") }
+        guard id.count >= 16, id.allSatisfy({ $0.isUppercase || $0.isNumber }) else {
+            throw fail(place, "id must be at least 16 upper-case letters or digits, as AWS access key ids are")
+        }
+        return AccessKey(id: id, secret: SecureBytes(copying: Array(secret.utf8)), principal: principal)
+    }
+
+    private static func checkUnique(_ fixtures: Fixtures, _ fail: Fail) throws {
+        var seen = Set<String>()
+        for (index, key) in fixtures.keys.enumerated() {
+            for name in (key.id.map { [$0.description] } ?? []) + key.aliases where !seen.insert(name).inserted {
+                throw fail("keys[\(index)]", "'\(name)' appears twice")
+            }
+        }
+        seen = []
+        for (index, parameter) in fixtures.parameters.enumerated() where !seen.insert(parameter.name).inserted {
+            throw fail("parameters[\(index)] (\(parameter.name))", "the name appears twice")
+        }
+    }
+}
+
+/// The fixtures a daemon was started with, and where they came from: applied at start, and again
+/// by an ephemeral daemon's reset.
+public struct FixtureSeed: Sendable {
+    public var fixtures: Fixtures
+    public var origin: String
+
+    /// - Parameters:
+    ///   - fixtures: the parsed file.
+    ///   - origin: its path, for errors.
+    public init(fixtures: Fixtures, origin: String) {
+        self.fixtures = fixtures
+        self.origin = origin
+    }
+}

@@ -1,0 +1,248 @@
+import SealboxCore
+import SealboxCrypto
+
+// Request and response shapes of the KMS operations Sealbox serves, named after botocore's
+// kms/2014-11-01 model. Members are lowerCamelCase here and UpperCamelCase on the wire.
+
+struct KeyIdRequest: Decodable {
+    var keyId: String?
+}
+
+struct CreateKeyRequest: Decodable {
+    var policy: String?
+    var description: String?
+    var keyUsage: String?
+    var customerMasterKeySpec: String?
+    var keySpec: String?
+    var origin: String?
+    var customKeyStoreId: String?
+    var tags: [WireTag]?
+    var multiRegion: Bool?
+}
+
+struct WireTag: Codable {
+    var tagKey: String?
+    var tagValue: String?
+}
+
+struct EncryptRequest: Decodable {
+    var keyId: String?
+    var plaintext: SecretBlob?
+    var encryptionContext: [String: String]?
+    var grantTokens: [String]?
+    var encryptionAlgorithm: String?
+    var dryRun: Bool?
+}
+
+struct DecryptRequest: FlatDecodable {
+    var ciphertextBlob: Blob?
+    var encryptionContext: [String: String]?
+    var grantTokens: [String]?
+    var keyId: String?
+    var encryptionAlgorithm: String?
+    var dryRun: Bool?
+
+    private static let strings = ["ciphertextBlob", "keyId", "encryptionAlgorithm"]
+    private static let bools = ["dryRun"]
+    private static let others = ["encryptionContext", "grantTokens"]
+
+    init?(flat object: FlatJSONObject) {
+        guard object.matches(strings: Self.strings, bools: Self.bools, others: Self.others) else { return nil }
+        if let text = object.string("ciphertextBlob") {
+            guard let blob = Blob(base64: text) else { return nil }
+            ciphertextBlob = blob
+        }
+        keyId = object.string("keyId")
+        encryptionAlgorithm = object.string("encryptionAlgorithm")
+        dryRun = object.bool("dryRun")
+    }
+}
+
+struct ReEncryptRequest: Decodable {
+    var ciphertextBlob: Blob?
+    var sourceEncryptionContext: [String: String]?
+    var sourceKeyId: String?
+    var destinationKeyId: String?
+    var destinationEncryptionContext: [String: String]?
+    var sourceEncryptionAlgorithm: String?
+    var destinationEncryptionAlgorithm: String?
+    var grantTokens: [String]?
+    var dryRun: Bool?
+}
+
+struct GenerateDataKeyRequest: Decodable {
+    var keyId: String?
+    var encryptionContext: [String: String]?
+    var numberOfBytes: Int?
+    var keySpec: String?
+    var grantTokens: [String]?
+    var dryRun: Bool?
+}
+
+struct GenerateRandomRequest: Decodable {
+    var numberOfBytes: Int?
+    var customKeyStoreId: String?
+}
+
+struct AliasRequest: Decodable {
+    var aliasName: String?
+    var targetKeyId: String?
+}
+
+struct ListRequest: Decodable {
+    var keyId: String?
+    var limit: Int?
+    var marker: String?
+}
+
+struct ScheduleKeyDeletionRequest: Decodable {
+    var keyId: String?
+    var pendingWindowInDays: Int?
+}
+
+struct EnableKeyRotationRequest: Decodable {
+    var keyId: String?
+    var rotationPeriodInDays: Int?
+}
+
+struct TagResourceRequest: Decodable {
+    var keyId: String?
+    var tags: [WireTag]?
+}
+
+struct UntagResourceRequest: Decodable {
+    var keyId: String?
+    var tagKeys: [String]?
+}
+
+struct UpdateKeyDescriptionRequest: Decodable {
+    var keyId: String?
+    var description: String?
+}
+
+struct KeyPolicyRequest: Decodable {
+    var keyId: String?
+    var policyName: String?
+    var policy: String?
+    var bypassPolicyLockoutSafetyCheck: Bool?
+}
+
+struct KeyMetadata: Encodable {
+    var aWSAccountId: String
+    var keyId: String
+    var arn: String
+    var creationDate: Double
+    var enabled: Bool
+    var description: String
+    var keyUsage = "ENCRYPT_DECRYPT"
+    var keyState: String
+    var deletionDate: Double?
+    var origin = "AWS_KMS"
+    var keyManager: String
+    var customerMasterKeySpec = "SYMMETRIC_DEFAULT"
+    var keySpec = "SYMMETRIC_DEFAULT"
+    var encryptionAlgorithms = ["SYMMETRIC_DEFAULT"]
+    var multiRegion = false
+    var pendingDeletionWindowInDays: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case aWSAccountId = "AWSAccountId"
+        case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate, origin, keyManager
+        case customerMasterKeySpec, keySpec, encryptionAlgorithms, multiRegion, pendingDeletionWindowInDays
+    }
+}
+
+struct KeyMetadataResponse: Encodable {
+    var keyMetadata: KeyMetadata
+}
+
+struct KeyListEntry: Encodable {
+    var keyId: String
+    var keyArn: String
+}
+
+struct ListKeysResponse: Encodable {
+    var keys: [KeyListEntry]
+    var nextMarker: String?
+    var truncated: Bool
+}
+
+struct AliasListEntry: Encodable {
+    var aliasName: String
+    var aliasArn: String
+    var targetKeyId: String
+    var creationDate: Double
+    var lastUpdatedDate: Double
+}
+
+struct ListAliasesResponse: Encodable {
+    var aliases: [AliasListEntry]
+    var nextMarker: String?
+    var truncated: Bool
+}
+
+struct CiphertextResponse: Encodable {
+    var ciphertextBlob: String
+    var keyId: String
+    var encryptionAlgorithm: String?
+    var keyMaterialId: String?
+}
+
+struct ReEncryptResponse: Encodable {
+    var ciphertextBlob: String
+    var sourceKeyId: String
+    var keyId: String
+    var sourceEncryptionAlgorithm = "SYMMETRIC_DEFAULT"
+    var destinationEncryptionAlgorithm = "SYMMETRIC_DEFAULT"
+    var sourceKeyMaterialId: String
+    var destinationKeyMaterialId: String
+}
+
+struct KeyIdResponse: Encodable {
+    var keyId: String
+}
+
+struct ScheduleKeyDeletionResponse: Encodable {
+    var keyId: String
+    var deletionDate: Double
+    var keyState: String
+    var pendingWindowInDays: Int
+}
+
+struct RotationStatusResponse: Encodable {
+    var keyRotationEnabled: Bool
+    var keyId: String
+    var rotationPeriodInDays: Int?
+    var nextRotationDate: Double?
+}
+
+struct RotationEntry: Encodable {
+    var keyId: String
+    var keyMaterialId: String
+    var rotationDate: Double
+    var rotationType: String
+}
+
+struct ListKeyRotationsResponse: Encodable {
+    var rotations: [RotationEntry]
+    var nextMarker: String?
+    var truncated: Bool
+}
+
+struct ListResourceTagsResponse: Encodable {
+    var tags: [WireTag]
+    var nextMarker: String?
+    var truncated: Bool
+}
+
+struct GetKeyPolicyResponse: Encodable {
+    var policy: String
+    var policyName: String
+}
+
+struct ListKeyPoliciesResponse: Encodable {
+    var policyNames: [String]
+    var truncated: Bool
+}
+
+struct Empty: Encodable {}

@@ -1,0 +1,136 @@
+import Foundation
+import SealboxAWS
+import SealboxCore
+import SealboxCrypto
+import Testing
+
+@Suite struct PolicyTests {
+    static let config = """
+        leases:
+          defaultTtlSeconds: 60
+          maxTtlSeconds: 600
+          maxActive: 10
+        policy:
+          - principals: ["group:lambda", "uid:1001", "access-key:handlers"]
+            allow: ["lease:*", "ssm:GetParameter*", "kms:Decrypt"]
+            resources: ["/app/*", "alias/app"]
+          - principals: ["uid:0"]
+            allow: ["*"]
+            resources: ["*"]
+        """
+
+    @Test func parsesTheDocumentedShape() throws {
+        let config = try SealboxConfig.parse(Self.config, origin: "test.yaml")
+        #expect(config.leases == LeaseSettings(defaultTtlSeconds: 60, maxTtlSeconds: 600, maxActive: 10))
+        let policy = try #require(config.policy)
+        #expect(policy.allows(["uid:1001"], action: "ssm:GetParameter", resources: ["/app/db/password"]))
+        #expect(policy.allows(["group:lambda"], action: "ssm:GetParametersByPath", resources: ["/app/*"]))
+        #expect(policy.allows(["access-key:handlers"], action: "lease:Redeem", resources: ["/app/x"]))
+        #expect(!policy.allows(["uid:1001"], action: "ssm:PutParameter", resources: ["/app/x"]))
+        #expect(!policy.allows(["uid:1001"], action: "ssm:GetParameter", resources: ["/other/x"]))
+        #expect(!policy.allows(["uid:1001"], action: "ssm:GetParameter", resources: ["/app/x", "/other/x"]))
+        #expect(!policy.allows(["uid:1002"], action: "ssm:GetParameter", resources: ["/app/x"]))
+        #expect(policy.allows(["uid:0"], action: "admin:RevokeLeases", resources: []))
+        #expect(!policy.allows(["uid:1001"], action: "admin:ListLeases", resources: []))
+    }
+
+    @Test(arguments: [
+        ("surprise: 1", "unknown key 'surprise'"),
+        ("leases: {maxTTL: 5}", "unknown key 'leases.maxTTL'"),
+        ("leases: {maxActive: -1}", "must be a positive integer"),
+        ("leases: {defaultTtlSeconds: 900, maxTtlSeconds: 600}", "must not exceed"),
+        ("policy: [{principals: [\"someone\"], allow: [\"*\"], resources: [\"*\"]}]", "is not a principal"),
+        ("policy: [{principals: [\"uid:1\"], allow: [\"Decrypt\"], resources: [\"*\"]}]", "is not an action"),
+        ("policy: [{principals: [\"uid:1\"], allow: [\"*\"]}]", "needs principals, allow and resources"),
+        ("accessKeys: [{id: AKIA1, principal: p}]", "needs id, secretFile and principal"),
+        ("policy: [: bad", "not valid YAML"),
+    ])
+    func refusesBadConfigWithThePlace(_ text: String, _ expected: String) {
+        do {
+            _ = try SealboxConfig.parse(text, origin: "bad.yaml")
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect("\(error)".contains("bad.yaml"))
+            #expect("\(error)".contains(expected), "\(error)")
+        }
+    }
+
+    @Test func defaultPolicyTrustsOnlyTheDaemonAndRoot() {
+        let policy = Policy.defaultPolicy(daemonUID: 1234)
+        for principal in ["uid:0", "uid:1234", "access-key:daemon"] {
+            #expect(policy.allows([principal], action: "admin:RevokeLeases", resources: ["anything"]))
+        }
+        #expect(policy.allows(["token"], action: "ssm:GetParameter", resources: ["/app/x"]))
+        #expect(policy.allows(["token"], action: "lease:Redeem", resources: ["/app/x"]))
+        #expect(!policy.allows(["token"], action: "ssm:PutParameter", resources: ["/app/x"]))
+        #expect(!policy.allows(["token"], action: "admin:ListLeases", resources: []))
+        #expect(!policy.allows(["uid:1001", "group:wheel"], action: "kms:Decrypt", resources: ["anything"]))
+    }
+}
+
+@Suite struct AuthorizationTests {
+    static func restricted(_ h: KMSHarness, _ policy: Policy, action: String) -> RequestContext {
+        RequestContext(
+            region: "us-east-1", accountID: "123456789012",
+            principal: .process(pid: 1, uid: 1001, gid: 1001, startTime: 1),
+            authorization: Authorization(principals: ["uid:1001"], policy: policy), action: action)
+    }
+
+    @Test func kmsDecryptIsGrantedThroughAnAlias() throws {
+        let h = try KMSHarness()
+        let app = try h.createKey()
+        let other = try h.createKey()
+        _ = try h.ok("CreateAlias", ["AliasName": "alias/app", "TargetKeyId": app])
+        let policy = Policy(rules: [.init(principals: ["uid:1001"], allow: ["kms:Decrypt"], resources: ["alias/app"])])
+        let context = Self.restricted(h, policy, action: "kms:Decrypt")
+        let decrypt = KMS.operations["Decrypt"]!
+        let allowed = callOperation(decrypt, on: h.kms, ["CiphertextBlob": try h.encrypt(app, "ok")], context: context)
+        #expect(try allowed.get()["Plaintext"] as? String == Base64.encode(Array("ok".utf8)))
+        let denied = callOperation(
+            decrypt, on: h.kms, ["CiphertextBlob": try h.encrypt(other, "canary-7f3a")], context: context)
+        #expect(throws: AWSError.self) { try denied.get() }
+        if case .failure(let error) = denied {
+            #expect(error.type == "AccessDeniedException")
+            #expect(!error.message.contains("canary-7f3a"))
+        }
+        let encrypt = callOperation(
+            KMS.operations["Encrypt"]!, on: h.kms, ["KeyId": "alias/app", "Plaintext": "eA=="],
+            context: Self.restricted(h, policy, action: "kms:Encrypt"))
+        if case .failure(let error) = encrypt {
+            #expect(error.type == "AccessDeniedException")
+        } else {
+            Issue.record("Encrypt allowed")
+        }
+    }
+
+    @Test func ssmReadsAreLimitedToThePath() throws {
+        let h = try SSMHarness()
+        try h.put("/app/db", "visible", type: "SecureString")
+        try h.put("/other/db", "hidden")
+        let policy = Policy(rules: [
+            .init(principals: ["uid:1001"], allow: ["ssm:GetParameter*"], resources: ["/app/*"])
+        ])
+        func run(_ operation: String, _ body: [String: Any]) -> Result<[String: Any], AWSError> {
+            callOperation(
+                SSM.operations[operation]!, on: h.ssm, body,
+                context: Self.restricted(h.kmsHarness, policy, action: "ssm:\(operation)"))
+        }
+        #expect(
+            try
+                ((run("GetParameter", ["Name": "/app/db", "WithDecryption": true]).get()["Parameter"]) as? [String: Any])?[
+                    "Value"] as? String == "visible")
+        for result in [
+            run("GetParameter", ["Name": "/other/db"]), run("GetParameters", ["Names": ["/app/db", "/other/db"]]),
+            run("GetParametersByPath", ["Path": "/"]),
+            run("PutParameter", ["Name": "/app/new", "Value": "x", "Type": "String"]),
+            run("DescribeParameters", [:]),
+        ] {
+            guard case .failure(let error) = result else {
+                Issue.record("allowed: \(result)")
+                continue
+            }
+            #expect(error.type == "AccessDeniedException")
+        }
+        #expect(throws: Never.self) { try run("GetParametersByPath", ["Path": "/app"]).get() }
+    }
+}
