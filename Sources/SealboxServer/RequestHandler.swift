@@ -111,14 +111,15 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
         let (connection, open) = tracker.opened(context.channel)
         connectionState = connection
         overCapacity = open > maxConnections
-        arm(seconds: limits.idleTimeoutSeconds)
+        arm(seconds: limits.idleTimeoutSeconds, from: context.eventLoop.now)
         let shortest = min(limits.idleTimeoutSeconds, limits.requestTimeoutSeconds)
         let interval = TimeAmount.milliseconds(max(200, Int64(shortest) * 250))
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         watchdog = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
             let handler = handler.value
-            if let expiry = handler.expiry, NIODeadline.now() >= expiry { handler.expire(context: boundContext.value) }
+            let context = boundContext.value
+            if let expiry = handler.expiry, context.eventLoop.now >= expiry { handler.expire(context: context) }
         }
         context.fireChannelActive()
     }
@@ -153,8 +154,8 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     /// the body once the head is in.
     /// - Parameters:
     ///   - seconds: how long the step may take.
-    ///   - now: the time, if the caller has just read it.
-    private func arm(seconds: Int, from now: NIODeadline = .now()) {
+    ///   - now: the time, read from the event loop's clock (an `EmbeddedEventLoop`'s in tests).
+    private func arm(seconds: Int, from now: NIODeadline) {
         expiry = now + .seconds(Int64(seconds))
     }
 
@@ -202,7 +203,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
             connectionState?.busy = true
             method = requestHead.method
             // One clock read for the deadline and the latency metric.
-            let now = NIODeadline.now()
+            let now = context.eventLoop.now
             arm(seconds: limits.requestTimeoutSeconds, from: now)
             if requestHead.method == .CONNECT {
                 // No tunnels: refuse, and close so that nothing after it is read as a tunnel.
@@ -346,7 +347,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
         if !answer.keepAlive {
             channel.close(promise: nil)
         } else if channel.isActive {
-            arm(seconds: limits.idleTimeoutSeconds)
+            arm(seconds: limits.idleTimeoutSeconds, from: channel.eventLoop.now)
             drain(context: answer.context)
         }
     }
