@@ -181,6 +181,7 @@ let package = Package(
                 "SealboxServer", "SealboxAWS", "SealboxCore", "SealboxCrypto",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(

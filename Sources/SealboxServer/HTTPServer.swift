@@ -183,7 +183,7 @@ public final class HTTPServer: Service, Sendable {
 
     /// One connection's pipeline: NIO's HTTP/1.1 request decoder under `limits`, then `handler`, which
     /// writes its answers as bytes (``ResponseEncoder``).
-    private static func configure(
+    static func configure(
         _ pipeline: ChannelPipeline.SynchronousOperations, _ handler: RequestHandler, limits: ServerLimits
     ) throws {
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()

@@ -28,10 +28,9 @@ public protocol HTTPResponder: Sendable {
 /// Collects one HTTP/1.1 request at a time, hands it to the responder, and writes the answer. Bodies
 /// over the limit get 413 without being buffered.
 ///
-/// Pipelined requests wait in `queued` until the answer before them is written, and only then does
-/// the handler hold back reads. NIO's `HTTPServerPipelineHandler` holds them back whenever an answer
-/// is pending, which every answer here is (it waits for its audit record): the socket left and
-/// re-joined the epoll set twice per request, 5% of a redeem's CPU.
+/// The protocol decisions (what is queued, when a read is held, when the connection expires or
+/// closes) are ``HTTPConnectionStateMachine``'s; this handler feeds it the channel's events and
+/// carries out the actions it returns.
 final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, AuditWaiter {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
@@ -40,12 +39,10 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     private let responder: any HTTPResponder
     private let connection: ConnectionInfo
     private let limits: ServerLimits
-    private var maxBodyBytes: Int { limits.maxBodyBytes }
-    /// When a connection that waits too long (idle between requests, or mid-request) is closed;
-    /// nil while an answer is being made.
-    private var expiry: NIODeadline?
-    /// Checks `expiry` a few times per timeout. Setting a deadline per request is then a clock
-    /// read, not a timer (re)armed twice per request, which cost as much as the request itself.
+    /// Stored inline: events and actions are plain values, with no allocation per request.
+    private var machine: HTTPConnectionStateMachine
+    /// Checks the machine's deadline a few times per timeout. Setting a deadline per request is then
+    /// a clock read, not a timer (re)armed twice per request, which cost as much as the request itself.
     private var watchdog: RepeatedTask?
     private let maxConnections: Int
     private let tracker: ConnectionTracker
@@ -55,13 +52,6 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     private let metrics: LoopMetrics?
     private var started = NIODeadline.now()
     private var family = ServerMetrics.Family.other
-    private var overCapacity = false
-    /// An answer is being made or written; a parse error must not start a second one.
-    private var answering = false
-    private var head: HTTPRequestHead?
-    /// The method of the request being answered: answers to HEAD and CONNECT carry no body.
-    private var method = HTTPMethod.GET
-    private var body: ByteBuffer?
     /// The last answer's buffer, written into again once the socket has taken it.
     private var output: ByteBuffer?
     /// An answer handed to the socket, kept until its write completes. Writes complete in order, so
@@ -75,18 +65,11 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     }
 
     private var sent = CircularBuffer<SentAnswer>(initialCapacity: 2)
-    /// The answer held back until its audit record is written, and what is sent instead if it cannot be.
-    private var awaitingAudit:
-        (response: HTTPResponse, refusal: AuditEntry.Refusal, context: ChannelHandlerContext, keepAlive: Bool)?
-    /// The current request is answered (or will be, with 413) without its body: drop the body.
-    private var discarding = false
-    /// Parts of pipelined requests that arrived while an answer was pending, in order.
-    private var queued = CircularBuffer<HTTPServerRequestPart>()
-    /// A read was asked for while requests were queued; it is passed on once they are answered.
-    private var readHeld = false
+    /// The context of the answer waiting for its audit record; set exactly while the machine is in
+    /// `.awaitingAudit`.
+    private var auditContext: ChannelHandlerContext?
+    /// Queued parts are being handed on: an answer completed meanwhile must not start a second pass.
     private var draining = false
-    /// An answer that closes the connection is on its way: nothing read after it is a request.
-    private var closing = false
 
     init(
         responder: any HTTPResponder,
@@ -106,81 +89,53 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
         self.limits = limits
         self.maxConnections = maxConnections
         self.tracker = tracker
+        machine = HTTPConnectionStateMachine(limits: limits)
     }
 
     func channelActive(context: ChannelHandlerContext) {
         let (connection, open) = tracker.opened(context.channel)
         connectionState = connection
-        overCapacity = open > maxConnections
-        arm(seconds: limits.idleTimeoutSeconds)
+        machine.channelActive(overCapacity: open > maxConnections, now: context.eventLoop.now)
         let shortest = min(limits.idleTimeoutSeconds, limits.requestTimeoutSeconds)
         let interval = TimeAmount.milliseconds(max(200, Int64(shortest) * 250))
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         watchdog = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-            let handler = handler.value
-            if let expiry = handler.expiry, NIODeadline.now() >= expiry { handler.expire(context: boundContext.value) }
+            handler.value.timerFired(context: boundContext.value)
         }
         context.fireChannelActive()
+    }
+
+    private func timerFired(context: ChannelHandlerContext) {
+        let action = machine.timerFired(now: context.eventLoop.now)
+        perform(action, context: context)
     }
 
     /// A request that does not parse (NIO's decoder throws) gets a JSON 400, unless an answer is
     /// already on its way; either way nothing after it on this connection can be trusted, so it closes.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard error is HTTPParserError, !answering else {
-            context.close(promise: nil)
-            return
-        }
-        head = nil
-        body = nil
-        discarding = true
-        answering = true
-        write(
-            .error(.badRequest, code: "BadRequest", message: "The request is not valid HTTP/1.1."), context: context,
-            keepAlive: false)
+        guard error is HTTPParserError else { return context.close(promise: nil) }
+        perform(machine.parseError(), context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        queued.removeAll()
+        machine.channelInactive()
         watchdog?.cancel()
         watchdog = nil
-        expiry = nil
         tracker.closed(context.channel)
         context.fireChannelInactive()
     }
 
-    /// Closes the connection unless the next step happens within `seconds`: a request head while
-    /// idle (a head trickled in byte by byte never completes, so slowloris connections go too), or
-    /// the body once the head is in.
-    /// - Parameters:
-    ///   - seconds: how long the step may take.
-    ///   - now: the time, if the caller has just read it.
-    private func arm(seconds: Int, from now: NIODeadline = .now()) {
-        expiry = now + .seconds(Int64(seconds))
-    }
-
-    private func expire(context: ChannelHandlerContext) {
-        expiry = nil
-        guard let head, !discarding else {
-            context.close(promise: nil)
-            return
-        }
-        // Mid-body: say why before closing.
-        self.head = nil
-        body = nil
-        discarding = true
-        write(responder.requestTimeout(head), context: context, keepAlive: false)
-    }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        guard !closing else { return }
-        guard !answering, queued.isEmpty else { return queued.append(part) }
-        handle(part, context: context)
+        switch machine.admit(part) {
+        case .handle: handle(part, context: context)
+        case .queued, .dropped: break
+        }
     }
 
     func read(context: ChannelHandlerContext) {
-        if queued.isEmpty { context.read() } else { readHeld = true }
+        if machine.readRequested() { context.read() }
     }
 
     /// Hands queued parts on until one starts an answer; once none are left, the held read goes out.
@@ -188,98 +143,81 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
         guard !draining else { return }
         draining = true
         defer { draining = false }
-        while !answering, !closing, let part = queued.popFirst() {
+        while let part = machine.nextQueuedPart() {
             handle(part, context: context)
         }
-        if queued.isEmpty, readHeld {
-            readHeld = false
-            context.read()
-        }
+        if machine.releaseHeldRead() { context.read() }
     }
 
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
-        case .head(let requestHead):
+        case .head(let head):
             connectionState?.busy = true
-            method = requestHead.method
             // One clock read for the deadline and the latency metric.
-            let now = NIODeadline.now()
-            arm(seconds: limits.requestTimeoutSeconds, from: now)
-            if requestHead.method == .CONNECT {
-                // No tunnels: refuse, and close so that nothing after it is read as a tunnel.
-                discarding = true
-                write(
-                    .error(.methodNotAllowed, code: "MethodNotAllowed", message: "CONNECT is not supported"),
-                    context: context, keepAlive: false)
-                return
-            }
-            if overCapacity {
-                // Answer the first request and close, so the cap frees up at once.
-                discarding = true
-                write(responder.tooManyConnections(requestHead), context: context, keepAlive: false)
-                return
-            }
-            head = requestHead
-            discarding = false
-            if metrics != nil {
-                started = now
-                family = ServerMetrics.family(of: requestHead.uri[...])
-            }
-            let declared = requestHead.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
-            if declared > maxBodyBytes {
-                // Answer now and close rather than read a body we will not use.
-                discarding = true
-                write(responder.payloadTooLarge(requestHead), context: context, keepAlive: false)
-                return
-            }
-            body = ByteBuffer()
-        case .body(var chunk):
-            guard !discarding else { return }
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBodyBytes {
-                // Say so at once and close, rather than read a (chunked) body that may never end.
-                discarding = true
-                body = nil
-                if let requestHead = head {
-                    head = nil
-                    expiry = nil
-                    write(responder.payloadTooLarge(requestHead), context: context, keepAlive: false)
+            let now = context.eventLoop.now
+            let action = machine.head(head, now: now)
+            switch action {
+            case .refuse(.methodNotAllowed), .refuse(.tooManyConnections):
+                // Refused before the request counts as one of its family.
+                break
+            default:
+                if metrics != nil {
+                    started = now
+                    family = ServerMetrics.family(of: head.uri[...])
                 }
-            } else if body?.readableBytes == 0 {
-                // A body in one chunk (nearly all) is kept as the decoder's slice, not copied twice.
-                body = chunk
-            } else {
-                body?.writeBuffer(&chunk)
             }
+            perform(action, context: context)
+        case .body(let chunk):
+            perform(machine.body(chunk), context: context)
         case .end:
-            // Complete: the answer may take a thread-pool write; no deadline while it is made.
-            expiry = nil
-            guard let requestHead = head else { return }
-            head = nil
-            if discarding {
-                if body == nil, context.channel.isActive {
-                    write(responder.payloadTooLarge(requestHead), context: context, keepAlive: false)
+            perform(machine.end(), context: context)
+        }
+    }
+
+    private func perform(_ action: consuming HTTPConnectionStateMachine.Action, context: ChannelHandlerContext) {
+        switch consume action {
+        case .wait:
+            break
+        case .respond(let head, let body):
+            respond(head, body: body, context: context)
+        case .write(let response, let keepAlive):
+            write(response, context: context, keepAlive: keepAlive)
+        case .refuse(let refusal):
+            write(response(for: refusal), context: context, keepAlive: false)
+        case .drain:
+            drain(context: context)
+        case .close:
+            context.close(promise: nil)
+        }
+    }
+
+    private func response(for refusal: HTTPConnectionStateMachine.Refusal) -> HTTPResponse {
+        switch refusal {
+        case .methodNotAllowed:
+            .error(.methodNotAllowed, code: "MethodNotAllowed", message: "CONNECT is not supported")
+        case .tooManyConnections(let head): responder.tooManyConnections(head)
+        case .payloadTooLarge(let head): responder.payloadTooLarge(head)
+        case .requestTimeout(let head): responder.requestTimeout(head)
+        case .badRequest: .error(.badRequest, code: "BadRequest", message: "The request is not valid HTTP/1.1.")
+        }
+    }
+
+    private func respond(_ head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
+        let request = HTTPRequest(head: head, body: Array(body.readableBytesView), connection: connection)
+        let keepAlive = head.isKeepAlive
+        let result = responder.respond(to: request, on: context.eventLoop)
+        // Consumed, so the response is moved out of the result rather than copied.
+        switch consume result {
+        case .now(let response):
+            send(response, context: context, keepAlive: keepAlive)
+        case .later(let future):
+            future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
+                let response: HTTPResponse
+                switch result {
+                case .success(let value): response = value
+                case .failure: response = .error(.internalServerError, code: "internal", message: "internal error")
                 }
-                return
-            }
-            let bytes = body.map { Array($0.readableBytesView) } ?? []
-            body = nil
-            let request = HTTPRequest(head: requestHead, body: bytes, connection: connection)
-            let keepAlive = requestHead.isKeepAlive
-            answering = true
-            let result = responder.respond(to: request, on: context.eventLoop)
-            // Consumed, so the response is moved out of the result rather than copied.
-            switch consume result {
-            case .now(let response):
-                send(response, context: context, keepAlive: keepAlive)
-            case .later(let future):
-                future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
-                    let response: HTTPResponse
-                    switch result {
-                    case .success(let value): response = value
-                    case .failure: response = .error(.internalServerError, code: "internal", message: "internal error")
-                    }
-                    self.send(response, context: context, keepAlive: keepAlive)
-                }
+                self.send(response, context: context, keepAlive: keepAlive)
             }
         }
     }
@@ -291,17 +229,14 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
         recorder?.record(entry, status: response.status.code)
         guard entry.logged else { return write(response, context: context, keepAlive: keepAlive) }
         guard let audit else { return write(entry.refusal.response, context: context, keepAlive: keepAlive) }
-        awaitingAudit = (response, entry.refusal, context, keepAlive)
+        machine.awaitAudit(response, refusal: entry.refusal, keepAlive: keepAlive)
+        auditContext = context
         audit.submit(entry, for: self)
     }
 
     func auditRecordDone(written: Bool) {
-        guard let (response, refusal, context, keepAlive) = awaitingAudit.take() else { return }
-        if written {
-            write(response, context: context, keepAlive: keepAlive)
-        } else {
-            write(refusal.response, context: context, keepAlive: keepAlive)
-        }
+        guard let context = auditContext.take() else { return }
+        perform(machine.auditDone(written: written), context: context)
     }
 
     private func write(_ response: HTTPResponse, context: ChannelHandlerContext, keepAlive: Bool) {
@@ -311,13 +246,15 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
         let keepAlive = keepAlive && !tracker.isDraining
         var buffer = output.take() ?? context.channel.allocator.buffer(capacity: 1024)
         buffer.clear()
-        guard let bodyRange = ResponseEncoder.encode(response, method: method, keepAlive: keepAlive, into: &buffer)
+        guard
+            let bodyRange = ResponseEncoder.encode(
+                response, method: machine.method, keepAlive: keepAlive, into: &buffer)
         else {
             let failure = HTTPResponse.error(
                 .internalServerError, code: "internal", message: "The response had a header that is not valid HTTP.")
             return write(failure, context: context, keepAlive: false)
         }
-        if !keepAlive { closing = true }
+        machine.answerSent(keepAlive: keepAlive)
         var sensitive: UnsafeMutableRawBufferPointer? = nil
         if case .sensitive = response.body {
             // Remember where the plaintext sits: wiping through a mutating ByteBuffer call after the
@@ -342,13 +279,12 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
         // Large answers (a big GetParametersByPath page) are not kept for the connection's life.
         if answer.buffer.capacity <= 16 * 1024 { output = answer.buffer }
         connectionState?.busy = false
-        answering = false
         let channel = answer.context.channel
-        if !answer.keepAlive {
-            channel.close(promise: nil)
-        } else if channel.isActive {
-            arm(seconds: limits.idleTimeoutSeconds)
-            drain(context: answer.context)
+        let action = machine.writeCompleted(
+            keepAlive: answer.keepAlive, channelActive: channel.isActive, now: channel.eventLoop.now)
+        switch action {
+        case .close: channel.close(promise: nil)
+        default: perform(action, context: answer.context)
         }
     }
 }
