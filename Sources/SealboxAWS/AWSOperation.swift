@@ -4,6 +4,8 @@ import SealboxCore
 public struct AWSOperation<Service: Sendable>: Sendable {
     /// The operation name, as in `X-Amz-Target: <Prefix>.<name>`.
     public let name: String
+    /// The policy action, `<signing name>:<name>`, and whether the audit log records it.
+    public let action: Action
     /// Whether it writes to the store; the server runs these off the event loops.
     public let writes: Bool
     let runGroup: (@Sendable (Service, [AWSCall]) -> [Result<ResponseBody, AWSError>])?
@@ -47,46 +49,83 @@ public struct AWSCall: Sendable {
 }
 
 extension AWSOperation {
-    /// Binds an operation name to a service method, for the services' operation tables.
-    /// - Parameters:
-    ///   - name: the operation name.
-    ///   - writes: whether it writes to the store.
-    ///   - method: the unapplied method, e.g. `KMS.createKey`; what it throws is answered as
-    ///     ``AWSError/init(any:)`` maps it.
-    static func bind(
-        _ name: String,
-        writes: Bool = false,
-        _ method: @escaping @Sendable (Service) -> ([UInt8], RequestContext) throws -> ResponseBody
-    ) -> (String, AWSOperation<Service>) {
-        (
-            name,
-            AWSOperation(name: name, writes: writes, runGroup: nil) { (service, body, context) throws(AWSError) in
+    /// One row of a service's operation table: a name bound to a service method.
+    struct Row {
+        let name: String
+        let writes: Bool
+        let audited: Bool
+        let runGroup: (@Sendable (Service, [AWSCall]) -> [Result<ResponseBody, AWSError>])?
+        let run: @Sendable (Service, [UInt8], RequestContext) throws(AWSError) -> ResponseBody
+
+        /// A read: it runs on the event loop and touches no disk.
+        /// - Parameters:
+        ///   - name: the operation name.
+        ///   - audited: whether the audit log records it; reads of metadata are not recorded.
+        ///   - method: the unapplied method, e.g. `KMS.decrypt`.
+        static func read(
+            _ name: String,
+            audited: Bool = true,
+            _ method: @escaping @Sendable (Service) -> ([UInt8], RequestContext) throws -> ResponseBody
+        ) -> Row {
+            Row(name: name, writes: false, audited: audited, runGroup: nil, run: bind(method))
+        }
+
+        /// A write: it runs off the event loops, and the audit log records it.
+        /// - Parameters:
+        ///   - name: the operation name.
+        ///   - method: the unapplied method, e.g. `KMS.createKey`.
+        static func write(
+            _ name: String,
+            _ method: @escaping @Sendable (Service) -> ([UInt8], RequestContext) throws -> ResponseBody
+        ) -> Row {
+            Row(name: name, writes: true, audited: true, runGroup: nil, run: bind(method))
+        }
+
+        /// A write that commits the calls queued behind a commit in one transaction; one call alone
+        /// is a group of one.
+        /// - Parameters:
+        ///   - name: the operation name.
+        ///   - method: the unapplied method, which answers every call it is given, in order.
+        static func groupWrite(
+            _ name: String,
+            _ method: @escaping @Sendable (Service) -> ([AWSCall]) -> [Result<ResponseBody, AWSError>]
+        ) -> Row {
+            let runGroup: @Sendable (Service, [AWSCall]) -> [Result<ResponseBody, AWSError>] = { service, calls in
+                method(service)(calls)
+            }
+            return Row(name: name, writes: true, audited: true, runGroup: runGroup) {
+                (service, body, context) throws(AWSError) in
+                try runGroup(service, [AWSCall(body: body, context: context)])[0].get()
+            }
+        }
+
+        /// What a method throws is answered as ``AWSError/init(any:)`` maps it.
+        private static func bind(
+            _ method: @escaping @Sendable (Service) -> ([UInt8], RequestContext) throws -> ResponseBody
+        ) -> @Sendable (Service, [UInt8], RequestContext) throws(AWSError) -> ResponseBody {
+            { (service, body, context) throws(AWSError) in
                 do {
                     return try method(service)(body, context)
                 } catch {
                     throw AWSError(any: error)
                 }
             }
-        )
+        }
     }
 
-    /// Binds a write that commits groups of calls, for the services' operation tables; one call alone
-    /// is a group of one.
+    /// A service's operations by name, each with its action under the service's signing name.
     /// - Parameters:
-    ///   - name: the operation name.
-    ///   - method: the unapplied method, which answers every call it is given.
-    static func bindGroup(
-        _ name: String,
-        _ method: @escaping @Sendable (Service) -> ([AWSCall]) -> [Result<ResponseBody, AWSError>]
-    ) -> (String, AWSOperation<Service>) {
-        let runGroup: @Sendable (Service, [AWSCall]) -> [Result<ResponseBody, AWSError>] = { service, calls in
-            method(service)(calls)
-        }
-        return (
-            name,
-            AWSOperation(name: name, writes: true, runGroup: runGroup) { (service, body, context) throws(AWSError) in
-                try runGroup(service, [AWSCall(body: body, context: context)])[0].get()
-            }
-        )
+    ///   - signingName: the SigV4 signing name, which is also the policy prefix (`kms`, `ssm`).
+    ///   - rows: the operations.
+    static func table(signingName: String, _ rows: [Row]) -> [String: AWSOperation] {
+        Dictionary(
+            uniqueKeysWithValues: rows.map { row in
+                (
+                    row.name,
+                    AWSOperation(
+                        name: row.name, action: Action("\(signingName):\(row.name)", audited: row.audited),
+                        writes: row.writes, runGroup: row.runGroup, run: row.run)
+                )
+            })
     }
 }

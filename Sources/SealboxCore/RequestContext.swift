@@ -30,8 +30,8 @@ public struct RequestContext: Sendable {
     public var principal: Principal
     /// The caller's policy names and the policy in force.
     public var authorization: Authorization
-    /// The action being performed, such as `kms:Decrypt`; set by the endpoint that dispatches.
-    public var action: String
+    /// The action being performed, such as `kms:Decrypt`; set by the route that dispatches.
+    public var action: Action
     /// Collects what the request touches, for the audit log; nil when the request is not audited.
     public var trail: AuditTrail?
 
@@ -46,7 +46,7 @@ public struct RequestContext: Sendable {
         accountID: String,
         principal: Principal,
         authorization: Authorization = .unrestricted,
-        action: String = ""
+        action: Action = .unnamed
     ) {
         self.region = region
         self.accountID = accountID
@@ -101,7 +101,7 @@ public struct RequestContext: Sendable {
     /// every resource.
     /// - Parameter resources: what the action touches; empty for "no particular resource".
     public func authorize(_ resources: [String]) throws(SealboxError) {
-        try authorize(action, resources)
+        try authorize(action.name, resources)
     }
 
     /// Refuses with `AccessDeniedException` unless the policy grants `action` on every resource.

@@ -6,39 +6,40 @@ import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 
-/// `POST /` with `X-Amz-Target: <Service>.<Operation>`: AWS JSON 1.1 for KMS.
+/// `POST /` with `X-Amz-Target: <Service>.<Operation>`: AWS JSON 1.1 for KMS and SSM. The target
+/// names the operation, and so the action, the signing name and where it runs: reads inline on the
+/// event loop, writes on the thread pool (some in group commits).
 struct AWSEndpoint: Sendable {
     let kms: KMS
     let ssm: SSM
-    let authenticator: Authenticator
-    let logging: CallLogging
-    let threadPool: NIOThreadPool
+    let stages: RouteStages
     let logger: Logger
     /// The writes that commit in groups, by `<signing name>:<operation>`.
     private let groups: [String: GroupCommit]
 
-    init(
-        kms: KMS, ssm: SSM, authenticator: Authenticator, logging: CallLogging, threadPool: NIOThreadPool,
-        metrics: ServerMetrics?, logger: Logger
-    ) {
+    init(kms: KMS, ssm: SSM, stages: RouteStages, metrics: ServerMetrics?, logger: Logger) {
         self.kms = kms
         self.ssm = ssm
-        self.authenticator = authenticator
-        self.logging = logging
-        self.threadPool = threadPool
+        self.stages = stages
         self.logger = logger
-        func groups<Service>(_ operations: [String: AWSOperation<Service>], on service: Service, _ signingName: String)
+        func groups<Service>(_ operations: [String: AWSOperation<Service>], on service: Service)
             -> [(String, GroupCommit)]
         {
             operations.values.compactMap { operation in
-                let action = "\(signingName):\(operation.name)"
+                let action = operation.action.name
                 return operation.group(on: service).map { commit in
-                    (action, GroupCommit(pool: threadPool, counters: metrics?.groupCommits(of: action), commit: commit))
+                    let counters = metrics?.groupCommits(of: action)
+                    return (action, GroupCommit(pool: stages.threadPool, counters: counters, commit: commit))
                 }
             }
         }
         self.groups = Dictionary(
-            uniqueKeysWithValues: groups(KMS.operations, on: kms, "kms") + groups(SSM.operations, on: ssm, "ssm"))
+            uniqueKeysWithValues: groups(KMS.operations, on: kms) + groups(SSM.operations, on: ssm))
+    }
+
+    /// The route: any method (the operation's own error answers all but POST), AWS-shaped errors.
+    var route: Route {
+        Route(nil, "/", style: .aws, family: .aws, .aws(handle))
     }
 
     func handle(_ request: HTTPRequest, on eventLoop: any EventLoop) -> RouteResult {
@@ -53,11 +54,11 @@ struct AWSEndpoint: Sendable {
             switch String(target[..<dot]) {
             case KMS.targetPrefix:
                 if let operation = KMS.operations[name] {
-                    return try run(operation, on: kms, signingName: "kms", request, requestID, eventLoop)
+                    return try run(operation, on: kms, signingName: KMS.signingName, request, requestID, eventLoop)
                 }
             case SSM.targetPrefix:
                 if let operation = SSM.operations[name] {
-                    return try run(operation, on: ssm, signingName: "ssm", request, requestID, eventLoop)
+                    return try run(operation, on: ssm, signingName: SSM.signingName, request, requestID, eventLoop)
                 }
             default:
                 break
@@ -78,25 +79,23 @@ struct AWSEndpoint: Sendable {
         _ requestID: String,
         _ eventLoop: any EventLoop
     ) throws(AWSError) -> RouteResult {
-        var authenticated = try authenticator.aws(request, signingName: signingName)
-        authenticated.action = "\(signingName):\(operation.name)"
-        let audited = Self.isAudited(operation.name)
-        if logging.traces(audited: audited) { authenticated.trail = AuditTrail() }
+        var authenticated = try stages.authenticator.aws(request, signingName: signingName)
+        stages.trace(&authenticated, operation.action)
         let context = authenticated
         guard operation.writes else {
             return .now(
-                respond(requestID, context, logged: audited) { () throws(AWSError) in
+                respond(requestID, context) { () throws(AWSError) in
                     try operation(service, body: request.body, context: context)
                 })
         }
         let answered: EventLoopFuture<HTTPResponse>
-        if let group = groups[context.action] {
+        if let group = groups[context.action.name] {
             answered = group.submit(AWSCall(body: request.body, context: context), on: eventLoop).map { answer in
-                respond(requestID, context, logged: audited) { () throws(AWSError) in try answer.get() }
+                respond(requestID, context) { () throws(AWSError) in try answer.get() }
             }
         } else {
-            answered = threadPool.runIfActive(eventLoop: eventLoop) {
-                respond(requestID, context, logged: audited) { () throws(AWSError) in
+            answered = stages.threadPool.runIfActive(eventLoop: eventLoop) {
+                respond(requestID, context) { () throws(AWSError) in
                     try operation(service, body: request.body, context: context)
                 }
             }
@@ -108,16 +107,9 @@ struct AWSEndpoint: Sendable {
             })
     }
 
-    /// Reads of metadata are not audited; every decrypt, write and key use is.
-    static func isAudited(_ operation: String) -> Bool {
-        !(operation.hasPrefix("Describe") || operation.hasPrefix("List") || operation == "GetKeyPolicy"
-            || operation == "GetKeyRotationStatus")
-    }
-
     private func respond(
         _ requestID: String,
         _ context: RequestContext,
-        logged: Bool,
         _ body: () throws(AWSError) -> ResponseBody
     ) -> HTTPResponse {
         var response: HTTPResponse
@@ -135,12 +127,7 @@ struct AWSEndpoint: Sendable {
             response = Self.errorResponse(error, requestID: requestID)
             result = error.code == .accessDenied ? "denied" : "failed:\(error.type)"
         }
-        response.operation = context.action
-        if let trail = context.trail {
-            response.audit = AuditEntry(
-                context: context, trail: trail, result: result, awsRequestID: requestID, logged: logging.audit && logged
-            )
-        }
+        stages.audit(&response, context, result: result, awsRequestID: requestID)
         return response
     }
 

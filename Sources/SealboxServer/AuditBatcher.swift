@@ -11,8 +11,15 @@ struct CallLogging: Sendable {
     var audit: Bool
     var record: Bool
 
-    /// Whether a request whose operation the audit log takes (`audited`) gets a trail at all.
-    func traces(audited: Bool) -> Bool { record || (audit && audited) }
+    /// Whether a request for `action` gets a trail at all.
+    /// - Parameter action: what the request does.
+    func traces(_ action: Action) -> Bool {
+        switch action.trace {
+        case .audited: record || audit
+        case .recorded: record
+        case .untraced: false
+        }
+    }
 }
 
 /// A request's audit record, written before its response may be sent (fail closed).

@@ -110,6 +110,10 @@ struct NativeError: Error {
 }
 
 extension NativeError {
+    /// An unexpected failure; it names no detail.
+    static let internalError = NativeError(
+        status: .internalServerError, code: "InternalError", message: "An internal error occurred.")
+
     /// The native answer for a domain failure: a status and the short code the native API documents.
     /// - Parameter error: what the domain threw.
     init(_ error: SealboxError) {

@@ -117,7 +117,8 @@ public final class CallRecorder: Sendable {
         let served = entry.trail.servedSecrets
         // Built outside the lock, which both event loops take; only the sequence number is given under it.
         var call = Call(
-            sequence: 0, time: clock.now(), operation: entry.context.action, resources: entry.trail.touchedResources,
+            sequence: 0, time: clock.now(), operation: entry.context.action.name,
+            resources: entry.trail.touchedResources,
             principal: principal, result: entry.result, status: status)
         state.withLock { state in
             call.sequence = state.next

@@ -145,7 +145,9 @@ public struct HTTPResponse: Sendable {
     /// The request's audit record; the response is sent only once it is written.
     public var audit: AuditEntry?
     /// The action it answered (`kms:Decrypt`...), for metrics.
-    public var operation: String?
+    public var operation: Action?
+    /// The endpoint family it counts under, for metrics; set by routing.
+    var family = ServerMetrics.Family.other
 
     /// - Parameters:
     ///   - status: the status.

@@ -51,7 +51,6 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     private let recorder: CallRecorder?
     private let metrics: LoopMetrics?
     private var started = NIODeadline.now()
-    private var family = ServerMetrics.Family.other
     /// The last answer's buffer, written into again once the socket has taken it.
     private var output: ByteBuffer?
     /// An answer handed to the socket, kept until its write completes. Writes complete in order, so
@@ -155,18 +154,8 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
             connectionState?.busy = true
             // One clock read for the deadline and the latency metric.
             let now = context.eventLoop.now
-            let action = machine.head(head, now: now)
-            switch action {
-            case .refuse(.methodNotAllowed), .refuse(.tooManyConnections):
-                // Refused before the request counts as one of its family.
-                break
-            default:
-                if metrics != nil {
-                    started = now
-                    family = ServerMetrics.family(of: head.uri[...])
-                }
-            }
-            perform(action, context: context)
+            started = now
+            perform(machine.head(head, now: now), context: context)
         case .body(let chunk):
             perform(machine.body(chunk), context: context)
         case .end:
@@ -241,8 +230,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
 
     private func write(_ response: HTTPResponse, context: ChannelHandlerContext, keepAlive: Bool) {
         metrics?.request(
-            operation: response.operation ?? family.label, status: response.status.code, family: family,
-            started: started)
+            action: response.operation, status: response.status.code, family: response.family, started: started)
         let keepAlive = keepAlive && !tracker.isDraining
         var buffer = output.take() ?? context.channel.allocator.buffer(capacity: 1024)
         buffer.clear()

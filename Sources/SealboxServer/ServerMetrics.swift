@@ -60,21 +60,23 @@ public final class ServerMetrics: Sendable {
     /// Counts one answered request and records its latency.
     /// - Parameters:
     ///   - counter: the (operation, result) counter, from the loop's cache.
-    ///   - operation: the action (`kms:Decrypt`, `lease:Redeem`...) or the path family.
+    ///   - action: the action it answered, if any.
     ///   - ok: whether it succeeded.
     ///   - family: the endpoint family.
     ///   - nanoseconds: from its head to its answer.
-    fileprivate func request(_ counter: Counter, operation: String, ok: Bool, family: Family, nanoseconds: Int64) {
+    fileprivate func request(_ counter: Counter, action: Action?, ok: Bool, family: Family, nanoseconds: Int64) {
         counter.increment()
         latencies[family.rawValue].record(nanoseconds: nanoseconds)
-        guard ok else { return }
-        switch operation {
-        case "lease:Redeem": leaseRedeems.increment()
-        case "lease:Create": leasesCreated.increment()
-        case "kms:RotateKeyOnDemand": keyRotations.increment()
+        guard ok, let action else { return }
+        switch action {
+        case .redeemLease: leaseRedeems.increment()
+        case .createLease: leasesCreated.increment()
+        case Self.rotateKeyOnDemand: keyRotations.increment()
         default: break
         }
     }
+
+    private static let rotateKeyOnDemand = KMS.operations["RotateKeyOnDemand"]!.action
 
     /// The latency histograms in the Prometheus text format, to append to the registry's output.
     public func renderLatencies() -> String {
@@ -107,20 +109,6 @@ public final class ServerMetrics: Sendable {
             coldStartDelay.recordNanoseconds(Int64(max(0, Date().timeIntervalSince1970 - started) * 1_000_000_000))
         }
     }
-
-    /// The family of a request target, by its path (up to a `?`).
-    /// - Parameter target: the request target, or just its path.
-    static func family(of target: Substring) -> Family {
-        var target = target
-        return target.withUTF8 { bytes in
-            let path = UnsafeBufferPointer(rebasing: bytes[..<(bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count)])
-            if path.hasPrefix("/", exactly: true) { return .aws }
-            if path.hasPrefix("/v1/leases") { return .leases }
-            if path.hasPrefix("/systemsmanager/") { return .extension }
-            if path.hasPrefix("/v1/") || path.hasPrefix("/metrics", exactly: true) { return .admin }
-            return .other
-        }
-    }
 }
 
 /// The metrics one event loop records into.
@@ -148,11 +136,13 @@ final class LoopMetrics: Sendable {
 
     /// Counts one answered request and records its latency.
     /// - Parameters:
-    ///   - operation: the action (`kms:Decrypt`, `lease:Redeem`...) or the path family.
+    ///   - action: the action it answered; nil for a request refused before routing named one, which
+    ///     counts under its family's name.
     ///   - status: the HTTP status sent.
     ///   - family: the endpoint family.
     ///   - started: when its head arrived.
-    func request(operation: String, status: UInt, family: ServerMetrics.Family, started: NIODeadline) {
+    func request(action: Action?, status: UInt, family: ServerMetrics.Family, started: NIODeadline) {
+        let operation = action?.name ?? family.label
         let result =
             switch status {
             case 200..<400: "ok"
@@ -175,7 +165,7 @@ final class LoopMetrics: Sendable {
             return counter
         }
         shared.request(
-            counter, operation: operation, ok: result == "ok", family: family,
+            counter, action: action, ok: result == "ok", family: family,
             nanoseconds: (NIODeadline.now() - started).nanoseconds)
     }
 

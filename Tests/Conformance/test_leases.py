@@ -505,15 +505,25 @@ def test_bad_json_is_a_400_json_error(sock, ssm, pbase):
 
 
 @pytest.mark.parametrize("method,path", [
-    ("GET", "/v1/leases/0123456789abcdef0123456789abcdef"),
-    ("POST", "/v1/leases/0123456789abcdef0123456789abcdef"),
     ("POST", "/v1/leases/0123456789abcdef0123456789abcdef/open"),
     ("POST", "/v1/leases/0123456789abcdef0123456789abcdef/redeem/extra"),
-    ("PUT", "/v1/leases"),
+    ("POST", "/v1/leases//redeem"),
     ("GET", "/v1/leasesx"),
 ])
 def test_unknown_lease_paths_are_404_json(sock, method, path):
     assert_native_error(native(sock, method, path, raw=b"{}"), 404, "NotFound")
+
+
+@pytest.mark.parametrize("method,path,allowed", [
+    ("GET", "/v1/leases/0123456789abcdef0123456789abcdef", "DELETE"),
+    ("POST", "/v1/leases/0123456789abcdef0123456789abcdef", "DELETE"),
+    ("GET", "/v1/leases/0123456789abcdef0123456789abcdef/redeem", "POST"),
+    ("PUT", "/v1/leases", "POST, GET"),
+])
+def test_a_lease_path_refuses_other_methods_with_405_and_allow(sock, method, path, allowed):
+    resp = native(sock, method, path, raw=b"{}")
+    assert_native_error(resp, 405, "MethodNotAllowed")
+    assert resp.header("allow") == allowed
 
 
 def test_unknown_lease_id_is_404(sock):

@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct ParameterNameTests {
     private let context = RequestContext(
-        region: "us-east-1", accountID: "123456789012", principal: .anonymous, action: "ssm:GetParameter")
+        region: "us-east-1", accountID: "123456789012", principal: .anonymous,
+        action: SSM.operations["GetParameter"]!.action)
 
     @Test(arguments: [
         ("/app/db", "/app/db", nil),

@@ -73,7 +73,8 @@ import Testing
         RequestContext(
             region: "us-east-1", accountID: "123456789012",
             principal: .process(pid: 1, uid: 1001, gid: 1001, startTime: 1),
-            authorization: Authorization(principals: ["uid:1001"], policy: policy), action: action)
+            authorization: Authorization(principals: ["uid:1001"], policy: policy),
+            action: Action(action, audited: true))
     }
 
     @Test func kmsDecryptIsGrantedThroughAnAlias() throws {

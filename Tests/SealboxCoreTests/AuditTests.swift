@@ -11,7 +11,7 @@ import Testing
         let context = RequestContext(
             region: "us-east-1", accountID: "123456789012",
             principal: .process(pid: 7, uid: 1001, gid: 1001, startTime: 9),
-            action: "lease:Redeem")
+            action: .redeemLease)
         for index in 0..<records {
             let trail = AuditTrail()
             trail.setLease("lease-\(index)")
@@ -84,7 +84,8 @@ import Testing
         let key = AuditLog.key(rootKey: .random(count: 32))
         let log = try AuditLog(path: path, key: key, clock: ManualClock())
         let context = RequestContext(
-            region: "us-east-1", accountID: "123456789012", principal: .token, action: "kms:Decrypt")
+            region: "us-east-1", accountID: "123456789012", principal: .token,
+            action: Action("kms:Decrypt", audited: true))
         let loops = [log.makeChain(), log.makeChain()]
         for round in 0..<3 {
             for (index, chain) in loops.enumerated() {
@@ -109,7 +110,8 @@ import Testing
         let log = try AuditLog(path: "/dev/full", key: AuditLog.key(rootKey: .random(count: 32)))
         let chain = log.makeChain()
         let context = RequestContext(
-            region: "us-east-1", accountID: "123456789012", principal: .token, action: "kms:Decrypt")
+            region: "us-east-1", accountID: "123456789012", principal: .token,
+            action: Action("kms:Decrypt", audited: true))
         chain.append(context, trail: AuditTrail(), result: "allowed")
         chain.append(context, trail: AuditTrail(), result: "allowed")
         #expect(throws: (any Error).self) { try chain.flush() }
@@ -126,7 +128,8 @@ import Testing
         let reopened = try AuditLog(path: path, key: key, clock: ManualClock())
         #expect(reopened.repairedTornLine == 4)
         let context = RequestContext(
-            region: "us-east-1", accountID: "123456789012", principal: .token, action: "kms:Decrypt")
+            region: "us-east-1", accountID: "123456789012", principal: .token,
+            action: Action("kms:Decrypt", audited: true))
         try reopened.record(context, trail: AuditTrail(), result: "allowed")
         let lines = try Self.lines(path)
         #expect(lines.count == 5)

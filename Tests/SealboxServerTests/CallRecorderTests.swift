@@ -11,7 +11,8 @@ import Testing
     ) -> AuditEntry {
         let context = RequestContext(
             region: "us-east-1", accountID: "123456789012",
-            principal: .process(pid: pid, uid: 1000, gid: 1000, startTime: started), action: action)
+            principal: .process(pid: pid, uid: 1000, gid: 1000, startTime: started),
+            action: Action(action, audited: true))
         let trail = AuditTrail()
         for secret in secrets { trail.served(secret) }
         return AuditEntry(context: context, trail: trail, result: "allowed")

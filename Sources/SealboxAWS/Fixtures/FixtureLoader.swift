@@ -131,7 +131,7 @@ extension Fixtures {
         _ context: RequestContext
     ) throws {
         var context = context
-        context.action = "fixtures:\(operation.name)"
+        context.action = operation.action
         _ = try operation(service, body: Array(try JSONSerialization.data(withJSONObject: body)), context: context)
     }
 }

@@ -1,40 +1,44 @@
 import SealboxCore
 
 extension KMS {
-    /// The `X-Amz-Target` prefix of KMS.
+    /// The SigV4 signing name, which is also the prefix of its policy actions.
+    public static let signingName = "kms"
+
+    /// The `X-Amz-Target` prefix.
     public static let targetPrefix = "TrentService"
 
     /// Every operation Sealbox serves, by name.
-    public static let operations: [String: AWSOperation<KMS>] = Dictionary(
-        uniqueKeysWithValues: [
-            AWSOperation.bind("CreateKey", writes: true, KMS.createKey),
-            AWSOperation.bind("DescribeKey", KMS.describeKey),
-            AWSOperation.bind("ListKeys", KMS.listKeys),
-            AWSOperation.bind("Encrypt", KMS.encrypt),
-            AWSOperation.bind("Decrypt", KMS.decrypt),
-            AWSOperation.bind("ReEncrypt", KMS.reEncrypt),
-            AWSOperation.bind("GenerateDataKey", KMS.generateDataKey),
-            AWSOperation.bind("GenerateDataKeyWithoutPlaintext", KMS.generateDataKeyWithoutPlaintext),
-            AWSOperation.bind("GenerateRandom", KMS.generateRandom),
-            AWSOperation.bind("CreateAlias", writes: true, KMS.createAlias),
-            AWSOperation.bind("UpdateAlias", writes: true, KMS.updateAlias),
-            AWSOperation.bind("DeleteAlias", writes: true, KMS.deleteAlias),
-            AWSOperation.bind("ListAliases", KMS.listAliases),
-            AWSOperation.bind("EnableKey", writes: true, KMS.enableKey),
-            AWSOperation.bind("DisableKey", writes: true, KMS.disableKey),
-            AWSOperation.bind("ScheduleKeyDeletion", writes: true, KMS.scheduleKeyDeletion),
-            AWSOperation.bind("CancelKeyDeletion", writes: true, KMS.cancelKeyDeletion),
-            AWSOperation.bind("EnableKeyRotation", writes: true, KMS.enableKeyRotation),
-            AWSOperation.bind("DisableKeyRotation", writes: true, KMS.disableKeyRotation),
-            AWSOperation.bind("GetKeyRotationStatus", KMS.getKeyRotationStatus),
-            AWSOperation.bind("RotateKeyOnDemand", writes: true, KMS.rotateKeyOnDemand),
-            AWSOperation.bind("ListKeyRotations", KMS.listKeyRotations),
-            AWSOperation.bind("TagResource", writes: true, KMS.tagResource),
-            AWSOperation.bind("UntagResource", writes: true, KMS.untagResource),
-            AWSOperation.bind("ListResourceTags", KMS.listResourceTags),
-            AWSOperation.bind("UpdateKeyDescription", writes: true, KMS.updateKeyDescription),
-            AWSOperation.bind("GetKeyPolicy", KMS.getKeyPolicy),
-            AWSOperation.bind("PutKeyPolicy", writes: true, KMS.putKeyPolicy),
-            AWSOperation.bind("ListKeyPolicies", KMS.listKeyPolicies),
+    public static let operations = AWSOperation<KMS>.table(
+        signingName: signingName,
+        [
+            .write("CreateKey", KMS.createKey),
+            .read("DescribeKey", audited: false, KMS.describeKey),
+            .read("ListKeys", audited: false, KMS.listKeys),
+            .read("Encrypt", KMS.encrypt),
+            .read("Decrypt", KMS.decrypt),
+            .read("ReEncrypt", KMS.reEncrypt),
+            .read("GenerateDataKey", KMS.generateDataKey),
+            .read("GenerateDataKeyWithoutPlaintext", KMS.generateDataKeyWithoutPlaintext),
+            .read("GenerateRandom", KMS.generateRandom),
+            .write("CreateAlias", KMS.createAlias),
+            .write("UpdateAlias", KMS.updateAlias),
+            .write("DeleteAlias", KMS.deleteAlias),
+            .read("ListAliases", audited: false, KMS.listAliases),
+            .write("EnableKey", KMS.enableKey),
+            .write("DisableKey", KMS.disableKey),
+            .write("ScheduleKeyDeletion", KMS.scheduleKeyDeletion),
+            .write("CancelKeyDeletion", KMS.cancelKeyDeletion),
+            .write("EnableKeyRotation", KMS.enableKeyRotation),
+            .write("DisableKeyRotation", KMS.disableKeyRotation),
+            .read("GetKeyRotationStatus", audited: false, KMS.getKeyRotationStatus),
+            .write("RotateKeyOnDemand", KMS.rotateKeyOnDemand),
+            .read("ListKeyRotations", audited: false, KMS.listKeyRotations),
+            .write("TagResource", KMS.tagResource),
+            .write("UntagResource", KMS.untagResource),
+            .read("ListResourceTags", audited: false, KMS.listResourceTags),
+            .write("UpdateKeyDescription", KMS.updateKeyDescription),
+            .read("GetKeyPolicy", audited: false, KMS.getKeyPolicy),
+            .write("PutKeyPolicy", KMS.putKeyPolicy),
+            .read("ListKeyPolicies", audited: false, KMS.listKeyPolicies),
         ])
 }

@@ -1,24 +1,28 @@
 import SealboxCore
 
 extension SSM {
-    /// The `X-Amz-Target` prefix of SSM.
+    /// The SigV4 signing name, which is also the prefix of its policy actions.
+    public static let signingName = "ssm"
+
+    /// The `X-Amz-Target` prefix.
     public static let targetPrefix = "AmazonSSM"
 
     /// Every Parameter Store operation Sealbox serves, by name.
-    public static let operations: [String: AWSOperation<SSM>] = Dictionary(
-        uniqueKeysWithValues: [
-            AWSOperation.bindGroup("PutParameter", SSM.putParameters),
-            AWSOperation.bind("GetParameter", SSM.getParameter),
-            AWSOperation.bind("GetParameters", SSM.getParameters),
-            AWSOperation.bind("GetParametersByPath", SSM.getParametersByPath),
-            AWSOperation.bind("DeleteParameter", writes: true, SSM.deleteParameter),
-            AWSOperation.bind("DeleteParameters", writes: true, SSM.deleteParameters),
-            AWSOperation.bind("DescribeParameters", SSM.describeParameters),
-            AWSOperation.bind("GetParameterHistory", SSM.getParameterHistory),
-            AWSOperation.bind("LabelParameterVersion", writes: true, SSM.labelParameterVersion),
-            AWSOperation.bind("UnlabelParameterVersion", writes: true, SSM.unlabelParameterVersion),
-            AWSOperation.bind("AddTagsToResource", writes: true, SSM.addTagsToResource),
-            AWSOperation.bind("RemoveTagsFromResource", writes: true, SSM.removeTagsFromResource),
-            AWSOperation.bind("ListTagsForResource", SSM.listTagsForResource),
+    public static let operations = AWSOperation<SSM>.table(
+        signingName: signingName,
+        [
+            .groupWrite("PutParameter", SSM.putParameters),
+            .read("GetParameter", SSM.getParameter),
+            .read("GetParameters", SSM.getParameters),
+            .read("GetParametersByPath", SSM.getParametersByPath),
+            .write("DeleteParameter", SSM.deleteParameter),
+            .write("DeleteParameters", SSM.deleteParameters),
+            .read("DescribeParameters", audited: false, SSM.describeParameters),
+            .read("GetParameterHistory", SSM.getParameterHistory),
+            .write("LabelParameterVersion", SSM.labelParameterVersion),
+            .write("UnlabelParameterVersion", SSM.unlabelParameterVersion),
+            .write("AddTagsToResource", SSM.addTagsToResource),
+            .write("RemoveTagsFromResource", SSM.removeTagsFromResource),
+            .read("ListTagsForResource", audited: false, SSM.listTagsForResource),
         ])
 }

@@ -300,7 +300,7 @@ public final class AuditChain: Sendable {
         out.append(literal: #","principal":"#)
         Self.principal(context.principal, into: &out)
         out.append(literal: #","action":"#)
-        JSONText.appendQuoted(context.action, to: &out)
+        JSONText.appendQuoted(context.action.name, to: &out)
         out.append(literal: #","resources":["#)
         for (index, resource) in trail.resources.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }

@@ -207,7 +207,7 @@ public final class KMS: Sendable {
         }
         let names = [key.idText, arn] + (aliasesByKey[key.id] ?? [])
         // A grant on any of the key's names covers the key.
-        if names.contains(where: { context.authorization.allows(context.action, [$0]) }) {
+        if names.contains(where: { context.authorization.allows(context.action.name, [$0]) }) {
             context.trail?.add(arn)
             return arn
         }

@@ -29,8 +29,8 @@ public final class LeaseService: Sendable {
     /// The number of active leases.
     public var activeCount: Int { table.count }
 
-    private func authorize(_ context: RequestContext, _ action: String, _ resources: [String]) throws(SealboxError) {
-        try context.authorize(action, resources)
+    private func authorize(_ context: RequestContext, _ action: Action, _ resources: [String]) throws(SealboxError) {
+        try context.authorize(action.name, resources)
     }
 
     /// The TTL to grant: the default when none is asked, capped at the maximum, as Vault does.
@@ -50,7 +50,7 @@ public final class LeaseService: Sendable {
     public func create(name: String, ttlSeconds: Int?, maxUses: Int?, context: RequestContext) throws(SealboxError)
         -> Lease
     {
-        try authorize(context, "lease:Create", [name])
+        try authorize(context, .createLease, [name])
         let ttl = try ttl(ttlSeconds)
         let maxUses = maxUses ?? 0
         guard maxUses >= 0 else { throw SealboxError.validation("maxUses must be 0 (no limit) or more") }
@@ -126,7 +126,7 @@ public final class LeaseService: Sendable {
             return lease.name
         }
         do {
-            try authorize(context, "lease:Redeem", [name])
+            try authorize(context, .redeemLease, [name])
         } catch {
             _ = try? table.modify(id) { lease, _ in lease.uses -= 1 }
             throw error
@@ -148,7 +148,7 @@ public final class LeaseService: Sendable {
         let ttl = try ttl(ttlSeconds)
         let now = clock.now()
         return try withOwnLease(Self.leaseID(id[...]), context) { (lease) throws(SealboxError) -> Lease in
-            try authorize(context, "lease:Renew", [lease.name])
+            try authorize(context, .renewLease, [lease.name])
             lease.expiresAt = now + Double(ttl)
             return lease
         }
@@ -167,7 +167,7 @@ public final class LeaseService: Sendable {
 
     /// Every active lease (admin).
     public func list(context: RequestContext) throws(SealboxError) -> [Lease] {
-        try authorize(context, "admin:ListLeases", [])
+        try authorize(context, .listLeases, [])
         let now = clock.now()
         return table.all().filter { $0.expiresAt > now }.sorted { $0.created < $1.created }
     }
@@ -175,7 +175,7 @@ public final class LeaseService: Sendable {
     /// Ends one lease, whoever owns it (admin).
     /// - Returns: 1 if it existed, else 0.
     public func revoke(id: String, context: RequestContext) throws(SealboxError) -> Int {
-        try authorize(context, "admin:RevokeLeases", [])
+        try authorize(context, .revokeLeases, [])
         guard let id = LeaseID(id) else { return 0 }
         return table.removeAll { $0.id == id }
     }
@@ -183,7 +183,7 @@ public final class LeaseService: Sendable {
     /// Ends every lease on a name under `prefix` (admin).
     /// - Returns: how many were revoked.
     public func revoke(prefix: String, context: RequestContext) throws(SealboxError) -> Int {
-        try authorize(context, "admin:RevokeLeases", [prefix + "*"])
+        try authorize(context, .revokeLeases, [prefix + "*"])
         return table.removeAll { $0.name.hasPrefix(prefix) }
     }
 

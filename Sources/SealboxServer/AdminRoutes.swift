@@ -1,0 +1,278 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SealboxAWS
+import SealboxCore
+import SealboxCrypto
+import SealboxStore
+
+/// Sealbox's own admin and handler endpoints beyond leases: `GET /v1/status`, key rewrap and
+/// retirement (`/v1/keys/...`), the audit log (`/v1/audit...`), backup, root key rotation and
+/// encrypted environment variables (`/v1/env/...`). Each is policy-checked; all but status and
+/// audit reads are audited. Work that writes the store or reads files runs on the thread pool.
+struct AdminRoutes: Sendable {
+    let kms: KMS
+    let ssm: SSM
+    let leases: LeaseService
+    let env: EnvironmentTokens
+    let audit: AuditLog?
+    let settings: ServerSettings
+    let started: Double
+    let clock: any WallClock
+    let store: SQLiteStore?
+
+    /// The most audit lines one `GET /v1/audit` returns.
+    static let maxAuditLines = 1000
+
+    /// The routes, each with its action.
+    var routes: [Route] {
+        func route(
+            _ method: HTTPMethod,
+            _ path: RoutePath,
+            _ action: Action,
+            _ policy: Route.Policy,
+            _ placement: Route.Placement,
+            _ work: @escaping @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse
+        ) -> Route {
+            Route(method, path, style: .admin, family: .admin, .native(action, policy, placement, work))
+        }
+        return [
+            route(.GET, "/v1/status", .status, .action, .eventLoop) { _, _ in .json(.ok, status()) },
+            route(.GET, "/v1/audit", .readAudit, .action, .threadPool, auditLines),
+            route(.POST, "/v1/audit/verify", .verifyAudit, .action, .threadPool) { _, _ in try verify() },
+            route(.POST, "/v1/keys/rewrap", .rewrapKeys, .resources, .threadPool, rewrapKeys),
+            route(.POST, "/v1/keys/retire", .retireKeyVersions, .resources, .threadPool, retireKeyVersions),
+            route(.GET, "/v1/backup", .backup, .action, .threadPool) { _, _ in try backup() },
+            route(.POST, "/v1/root/rotate", .rotateRootKey, .action, .threadPool) { _, _ in try rotateRoot() },
+            // May create the default env key on first use: a write.
+            route(.POST, "/v1/env/encrypt", .encryptEnv, .resources, .threadPool, encryptEnv),
+            route(.POST, "/v1/env/decrypt", .decryptEnv, .resources, .eventLoop, decryptEnv),
+            route(.POST, "/v1/env/rewrap", .encryptEnv, .resources, .eventLoop, rewrapEnv),
+        ]
+    }
+
+    private func rewrapKeys(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
+        let body = try decode(RewrapRequest.self, request)
+        let limit = min(max(body.limit ?? 500, 1), 10_000)
+        return .json(.ok, try ssm.rewrap(key: body.keyId, limit: limit, context: context))
+    }
+
+    private func retireKeyVersions(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
+        let body = try decode(RetireRequest.self, request)
+        guard let keyId = body.keyId, let below = body.belowVersion, below >= 1 else {
+            throw SealboxError.validation("Send {\"keyId\": \"...\", \"belowVersion\": N} with N >= 1.")
+        }
+        let arn = try kms.retire(
+            keyId, below: UInt32(clamping: below), stillNeeded: ssm.dataKeys(of:below:), context: context)
+        return .json(.ok, Retired(keyArn: arn, minDecryptionVersion: below))
+    }
+
+    private func encryptEnv(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
+        let body = try decode(EnvRequest.self, request)
+        guard let name = body.name, let value = body.value else {
+            throw SealboxError.validation("Send {\"name\": \"VAR\", \"value\": \"...\"}.")
+        }
+        let token = try env.encrypt(
+            name: name, value: SecureBytes(copying: Array(value.utf8)), keyReference: body.keyId,
+            fernet: body.fernet ?? false, context: context)
+        return .json(.ok, ["name": name, "token": token])
+    }
+
+    private func decryptEnv(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
+        let body = try decode(EnvRequest.self, request)
+        guard let name = body.name, let token = body.token else {
+            throw SealboxError.validation("Send {\"name\": \"VAR\", \"token\": \"sealbox:v1:...\"}.")
+        }
+        let value = try env.decrypt(name: name, token: token, keyReference: body.keyId, context: context)
+        var json = SensitiveJSON()
+        json.string("name", name)
+        json.secretString("value", value)
+        return HTTPResponse(status: .ok, headers: .json, body: json.render())
+    }
+
+    private func rewrapEnv(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
+        let body = try decode(EnvRequest.self, request)
+        guard let name = body.name, let token = body.token else {
+            throw SealboxError.validation("Send {\"name\": \"VAR\", \"token\": \"sealbox:v1:...\"}.")
+        }
+        let rewrapped = try env.rewrap(name: name, token: token, context: context)
+        return .json(.ok, EnvRewrapped(name: name, token: rewrapped, changed: rewrapped != token))
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ request: HTTPRequest) throws(SealboxError) -> T {
+        do {
+            let body = request.body.isEmpty ? Array("{}".utf8) : request.body
+            return try JSONDecoder().decode(T.self, from: Data(body))
+        } catch {
+            throw SealboxError.validation("The body is not the JSON object this endpoint takes.")
+        }
+    }
+
+    /// A new random root key; for a `file:` root key, staged beside the old file and installed once
+    /// the store is re-wrapped. An ephemeral daemon's key lives in memory only.
+    private func rotateRoot() throws(SealboxError) -> HTTPResponse {
+        guard settings.ephemeral || settings.rootKeyFile != nil else {
+            throw SealboxError.invalidState(
+                "This daemon's root key comes from \(settings.rootKeySource), which it cannot rewrite. Rotate it by hand: see Keys/README.md."
+            )
+        }
+        let newRoot = SecureBytes.random(count: Envelope.keyLength)
+        let file = settings.rootKeyFile
+        do {
+            let count = try kms.rotateRoot(
+                to: newRoot,
+                stage: { if let file { try RootKey.stageCandidate(newRoot, for: file) } },
+                promote: { if let file { try RootKey.promoteCandidate(for: file) } })
+            return .json(.ok, RootRotated(versions: count, rootKey: file ?? "memory"))
+        } catch {
+            throw SealboxError.internalFailure(
+                "The root key rotation did not complete. The daemon keeps serving, and at its next start it settles on whichever key opens the store."
+            )
+        }
+    }
+
+    /// `GET /v1/backup`: a consistent copy of the store (key material wrapped under the root key,
+    /// never plaintext), taken online into a private temporary file and sent as the body.
+    private func backup() throws(SealboxError) -> HTTPResponse {
+        guard let store else { throw SealboxError.notFound("This daemon has no store to back up.") }
+        let path = NSTemporaryDirectory() + "sealbox-backup-\(KeyID.random()).db"
+        defer { unlink(path) }
+        do {
+            try store.backup(to: path)
+            let copy = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            return HTTPResponse(status: .ok, headers: ["Content-Type": "application/vnd.sqlite3"], body: .json(copy))
+        } catch {
+            throw SealboxError.internalFailure("The backup failed: \(error)")
+        }
+    }
+
+    private struct RootRotated: Encodable {
+        var versions: Int
+        var rootKey: String
+    }
+
+    private func status() -> Status {
+        Status(
+            version: settings.version, uptimeSeconds: Int(clock.now() - started), ephemeral: settings.ephemeral,
+            keys: kms.keyCount, parameters: ssm.parameterCount, leases: leases.activeCount,
+            rootKey: settings.rootKeySource,
+            audit: Status.Audit(
+                enabled: audit != nil, path: audit?.path ?? (audit == nil ? nil : "-"),
+                writeFailures: audit?.writeFailures ?? 0))
+    }
+
+    private func verify() throws(SealboxError) -> HTTPResponse {
+        guard let audit else { throw SealboxError.notFound("This daemon keeps no audit log.") }
+        let report: AuditVerifier.Report?
+        do {
+            report = try audit.verify()
+        } catch {
+            throw SealboxError.internalFailure("The audit log cannot be read.")
+        }
+        guard let report else {
+            throw SealboxError.notFound("The audit log goes to standard error; it cannot be read back.")
+        }
+        return .json(
+            .ok,
+            Verification(
+                path: audit.path ?? "-", verified: report.verified, ok: report.problem == nil,
+                problem: report.problem.map { Verification.Problem(line: $0.line, reason: $0.reason) }))
+    }
+
+    /// Complete lines of the audit log: `GET /v1/audit?offset=N&limit=M` reads forward from a byte
+    /// offset; `GET /v1/audit?tail=L` reads the last L lines. `nextOffset` is where the next read
+    /// starts (`--follow` polls with it); a line still being written waits for that next read.
+    private func auditLines(_ request: HTTPRequest, _ context: RequestContext) throws(SealboxError) -> HTTPResponse {
+        guard let path = audit?.path else { throw SealboxError.notFound("This daemon keeps no readable audit log.") }
+        let query = request.queryItems
+        let tail = query["tail"].flatMap { Int($0) }.map { min(max($0, 1), Self.maxAuditLines) }
+        let limit = min(max(query["limit"].flatMap { Int($0) } ?? 100, 1), Self.maxAuditLines)
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw SealboxError.internalFailure("The audit log cannot be read.")
+        }
+        defer { try? handle.close() }
+        let size = Int((try? handle.seekToEnd()) ?? 0)
+        // Records are well under 4 KiB, so a tail of L lines lies within the last L * 4 KiB.
+        var start = tail.map { max(0, size - $0 * 4096) } ?? min(max(query["offset"].flatMap { Int($0) } ?? 0, 0), size)
+        try? handle.seek(toOffset: UInt64(start))
+        let chunk = Array((try? handle.read(upToCount: min(size - start, 4 << 20))) ?? Data())
+        var lines = chunk.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        lines.removeLast()  // after the last newline: empty, or a record still being written
+        if tail != nil, start > 0, !lines.isEmpty {
+            start += lines.removeFirst().count + 1  // began mid-record
+        }
+        if let tail, lines.count > tail {
+            start += lines.prefix(lines.count - tail).reduce(0) { $0 + $1.count + 1 }
+            lines = Array(lines.suffix(tail))
+        } else if tail == nil, lines.count > limit {
+            lines = Array(lines.prefix(limit))
+        }
+        let next = start + lines.reduce(0) { $0 + $1.count + 1 }
+        return .json(
+            .ok,
+            AuditLines(lines: lines.map { String(decoding: $0, as: UTF8.self) }, nextOffset: next, size: size))
+    }
+
+    private struct RewrapRequest: Decodable, Sendable {
+        var keyId: String?
+        var limit: Int?
+    }
+
+    private struct RetireRequest: Decodable, Sendable {
+        var keyId: String?
+        var belowVersion: Int?
+    }
+
+    private struct EnvRequest: Decodable, Sendable {
+        var name: String?
+        var value: String?
+        var token: String?
+        var keyId: String?
+        var fernet: Bool?
+    }
+
+    private struct EnvRewrapped: Encodable {
+        var name: String
+        var token: String
+        var changed: Bool
+    }
+
+    private struct Retired: Encodable {
+        var keyArn: String
+        var minDecryptionVersion: Int
+    }
+
+    private struct Status: Encodable {
+        struct Audit: Encodable {
+            var enabled: Bool
+            var path: String?
+            var writeFailures: Int
+        }
+        var version: String
+        var uptimeSeconds: Int
+        var ephemeral: Bool
+        var keys: Int
+        var parameters: Int
+        var leases: Int
+        var rootKey: String
+        var audit: Audit
+    }
+
+    private struct Verification: Encodable {
+        struct Problem: Encodable {
+            var line: Int
+            var reason: String
+        }
+        var path: String
+        var verified: Int
+        var ok: Bool
+        var problem: Problem?
+    }
+
+    private struct AuditLines: Encodable {
+        var lines: [String]
+        var nextOffset: Int
+        var size: Int
+    }
+}

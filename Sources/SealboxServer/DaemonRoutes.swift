@@ -1,0 +1,84 @@
+import NIOCore
+import NIOHTTP1
+import Prometheus
+import SealboxAWS
+import SealboxCore
+
+/// The daemon's own endpoints: `GET /health`, `GET /metrics` and an ephemeral daemon's
+/// `POST /moto-api/reset`.
+struct DaemonRoutes: Sendable {
+    let kms: KMS
+    let ssm: SSM
+    let leases: LeaseService
+    let settings: ServerSettings
+    let recorder: CallRecorder?
+    let seed: FixtureSeed?
+    let metrics: ServerMetrics?
+    let registry: PrometheusCollectorRegistry?
+    let started: Double
+    let clock: any WallClock
+
+    /// The routes: health, metrics and an ephemeral daemon's reset.
+    var routes: [Route] {
+        let healthCheck = Route.Handler.open { _, _ in .now(health()) }
+        return [
+            Route(.GET, "/health", style: .native, family: .other, healthCheck),
+            Route(.HEAD, "/health", style: .native, family: .other, healthCheck),
+            Route(
+                .GET, "/metrics", style: .native, family: .admin,
+                .native(.readMetrics, .action, .eventLoop) { _, _ in try prometheus() }),
+        ] + (settings.ephemeral ? [Route(.POST, "/moto-api/reset", style: .native, family: .other, .open(reset))] : [])
+    }
+
+    private func health() -> HTTPResponse {
+        .json(
+            .ok,
+            Health(
+                status: "ok", version: settings.version, uptimeSeconds: Int(clock.now() - started),
+                ephemeral: settings.ephemeral, keys: kms.keyCount, parameters: ssm.parameterCount,
+                leases: leases.activeCount))
+    }
+
+    /// `GET /metrics`: the Prometheus text format, for callers the policy grants `metrics:Read`.
+    private func prometheus() throws(NativeError) -> HTTPResponse {
+        guard let registry, let metrics else {
+            throw NativeError(status: .notFound, code: "NotFound", message: "this daemon keeps no metrics")
+        }
+        metrics.activeLeases.record(leases.activeCount)
+        return HTTPResponse(
+            status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"],
+            body: .json(Array((registry.emitToString() + metrics.renderLatencies()).utf8)))
+    }
+
+    /// Wipes all state, as moto's server mode does; only an ephemeral daemon has this route.
+    private func reset(_ request: HTTPRequest, _ eventLoop: any EventLoop) -> RouteResult {
+        .now(resetForTests())
+    }
+
+    private func resetForTests() -> HTTPResponse {
+        do {
+            leases.reset()
+            try ssm.reset()
+            try kms.reset()
+            recorder?.clear()
+            if let seed {
+                let context = RequestContext(
+                    region: settings.region, accountID: settings.accountID, principal: .anonymous)
+                _ = try seed.fixtures.apply(kms: kms, ssm: ssm, context: context, origin: seed.origin)
+            }
+            return .json(.ok, ["status": "ok"])
+        } catch {
+            return .error(.internalServerError, code: "InternalError", message: "reset failed")
+        }
+    }
+
+    private struct Health: Encodable {
+        var status: String
+        var version: String
+        var uptimeSeconds: Int
+        var ephemeral: Bool
+        var keys: Int
+        var parameters: Int
+        var leases: Int
+    }
+}

@@ -1,0 +1,113 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SealboxCore
+
+/// One path and method the daemon answers, and how: the action it performs, where its work runs and
+/// how its failures look. A route is only its action; the ``RouteStages`` do the rest.
+struct Route: Sendable {
+    /// Where a route's work runs.
+    enum Placement: Sendable {
+        /// Inline on the connection's event loop: work that touches no disk and takes no global lock.
+        case eventLoop
+        /// On the thread pool: writes, scans and file reads.
+        case threadPool
+    }
+
+    /// Where the policy is checked.
+    enum Policy: Sendable {
+        /// By the stages, before the work: the action on no particular resource (admin endpoints).
+        case action
+        /// By the domain, on the resources the work touches (leases, parameters, keys).
+        case resources
+    }
+
+    /// How a route's failures are answered.
+    enum ErrorStyle: Sendable {
+        /// The native API: `{"error": code, "message": text}` with the native codes.
+        case native
+        /// The admin API: native bodies named with the AWS error names its callers know.
+        case admin
+        /// AWS JSON: `{"__type": code, "message": text}` (the extension API answers like GetParameter).
+        case aws
+    }
+
+    /// What serves the route.
+    enum Handler: Sendable {
+        /// Answered without authentication: health, and an ephemeral daemon's reset.
+        case open(@Sendable (HTTPRequest, any EventLoop) -> RouteResult)
+        /// A native call: authenticated, its action named and audited by the stages. The work throws
+        /// ``SealboxError`` (mapped by the route's error style) or ``NativeError`` (sent as it is).
+        case native(Action, Policy, Placement, @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse)
+        /// The AWS JSON 1.1 services: `X-Amz-Target` names the operation, and so the action.
+        case aws(@Sendable (HTTPRequest, any EventLoop) -> RouteResult)
+    }
+
+    let method: HTTPMethod?
+    let path: RoutePath
+    let style: ErrorStyle
+    let family: ServerMetrics.Family
+    let handler: Handler
+
+    /// - Parameters:
+    ///   - method: the method it answers; nil for any (the handler checks).
+    ///   - path: the path it answers.
+    ///   - style: how its failures are answered.
+    ///   - family: the metrics family it counts under.
+    ///   - handler: what serves it.
+    init(
+        _ method: HTTPMethod?,
+        _ path: RoutePath,
+        style: ErrorStyle,
+        family: ServerMetrics.Family,
+        _ handler: Handler
+    ) {
+        self.method = method
+        self.path = path
+        self.style = style
+        self.family = family
+        self.handler = handler
+    }
+}
+
+/// A route's path: literal segments, and `{id}` parameters the handler reads from the request.
+struct RoutePath: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+    /// The template, such as `/v1/leases/{id}/redeem`.
+    let template: String
+    /// Each segment, or nil for a parameter.
+    let segments: [String?]
+
+    /// - Parameter template: `/`-separated segments; `{name}` is a parameter.
+    init(_ template: String) {
+        self.template = template
+        segments = template.split(separator: "/").map { $0.hasPrefix("{") ? nil : String($0) }
+    }
+
+    init(stringLiteral template: String) { self.init(template) }
+
+    var description: String { template }
+
+    /// Whether the template has parameters, so that it is matched segment by segment.
+    var isParameterized: Bool { segments.contains(nil) }
+
+    /// Whether `path` has no empty segment: `/a/b`, not `/a//b` or `/a/b/`, so that a parameter
+    /// never matches nothing.
+    /// - Parameter path: a request path.
+    static func isCanonical(_ path: Substring) -> Bool {
+        var path = path
+        return path.withUTF8 { bytes in
+            guard bytes.first == UInt8(ascii: "/"), bytes.last != UInt8(ascii: "/") else { return false }
+            return !zip(bytes, bytes.dropFirst()).contains { $0 == UInt8(ascii: "/") && $1 == UInt8(ascii: "/") }
+        }
+    }
+
+    /// Whether `path`, already split, fits the template.
+    /// - Parameter path: the request path's segments.
+    func matches(_ path: PathSegments) -> Bool {
+        guard path.count == segments.count, path.count <= PathSegments.capacity else { return false }
+        for (index, segment) in segments.enumerated() {
+            if let segment, path[index] != segment[...] { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,80 @@
+import NIOHTTP1
+
+/// Every route the daemon serves, found by path: exact paths by hash, paths with parameters by
+/// their segments. It is the one list of what the daemon answers; the metrics family of a request
+/// and the error style of a refusal made before routing come from it too.
+struct RouteTable: Sendable {
+    /// The routes of one path.
+    struct Entry: Sendable {
+        let path: RoutePath
+        let style: Route.ErrorStyle
+        let family: ServerMetrics.Family
+        fileprivate(set) var routes: [Route]
+
+        /// The route that answers `method` here; nil when none does.
+        /// - Parameter method: the request's method.
+        func route(for method: HTTPMethod) -> Route? {
+            routes.first { $0.method == nil || $0.method == method }
+        }
+
+        /// The methods the path answers, for a 405: `GET, HEAD`.
+        var allowedMethods: String {
+            routes.compactMap { $0.method?.rawValue }.joined(separator: ", ")
+        }
+    }
+
+    private var exact: [Substring: Entry] = [:]
+    private var parameterized: [Entry] = []
+
+    /// - Parameter routes: every route; a path's routes must agree on its error style and family,
+    ///   and no two may answer the same method on the same path.
+    init(_ routes: [Route]) {
+        for route in routes {
+            if route.path.isParameterized {
+                if let index = parameterized.firstIndex(where: { $0.path == route.path }) {
+                    Self.add(route, to: &parameterized[index])
+                } else {
+                    parameterized.append(
+                        Entry(path: route.path, style: route.style, family: route.family, routes: [route]))
+                }
+            } else {
+                let key = route.path.template[...]
+                if exact[key] == nil {
+                    exact[key] = Entry(path: route.path, style: route.style, family: route.family, routes: [])
+                }
+                Self.add(route, to: &exact[key]!)
+            }
+        }
+    }
+
+    private static func add(_ route: Route, to entry: inout Entry) {
+        precondition(
+            entry.style == route.style && entry.family == route.family,
+            "the routes of \(route.path) disagree on their error style or family")
+        precondition(
+            !entry.routes.contains { $0.method == route.method },
+            "two routes answer \(route.method?.rawValue ?? "any method") \(route.path)")
+        entry.routes.append(route)
+    }
+
+    /// The routes of `path`; nil when the daemon serves nothing there.
+    /// - Parameter path: the request path, without its query.
+    func entry(for path: Substring) -> Entry? {
+        if let entry = exact[path] { return entry }
+        guard !parameterized.isEmpty, RoutePath.isCanonical(path) else { return nil }
+        let segments = PathSegments(path)
+        return parameterized.first { $0.path.matches(segments) }
+    }
+
+    /// The metrics family of a request to `path`.
+    /// - Parameter path: the request path, without its query.
+    func family(of path: Substring) -> ServerMetrics.Family {
+        entry(for: path)?.family ?? .other
+    }
+
+    /// How a refusal made before routing (413, 408, 429) is answered for `path`.
+    /// - Parameter path: the request path, without its query.
+    func style(of path: Substring) -> Route.ErrorStyle {
+        entry(for: path)?.style ?? .native
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SealboxAWS
+import SealboxCore
+import SealboxCrypto
+
+/// Test-suite endpoints: call recording (`/v1/test/calls`, ephemeral only), the handler hygiene scan
+/// (`POST /v1/test/inspect`, ephemeral only) and fixtures (`POST /v1/fixtures` imports anywhere;
+/// `GET /v1/fixtures` exports, with plaintext values and key material, from an ephemeral daemon only).
+struct TestingRoutes: Sendable {
+    let kms: KMS
+    let ssm: SSM
+    let recorder: CallRecorder?
+    let settings: ServerSettings
+
+    /// The routes, each with its action; the policy grants each as a whole.
+    var routes: [Route] {
+        func route(
+            _ method: HTTPMethod,
+            _ path: RoutePath,
+            _ action: Action,
+            _ placement: Route.Placement,
+            _ work: @escaping @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse
+        ) -> Route {
+            Route(method, path, style: .native, family: .admin, .native(action, .action, placement, work))
+        }
+        return [
+            // A full record (100,000 calls) is 20 MB of JSON and a second to encode.
+            route(.GET, "/v1/test/calls", .readCalls, .threadPool) { _, _ in
+                HTTPResponse(status: .ok, headers: .json, body: .json(try requireRecorder().json))
+            },
+            route(.DELETE, "/v1/test/calls", .clearCalls, .eventLoop) { _, _ in
+                try requireRecorder().clear()
+                return HTTPResponse(status: .noContent, body: .json([]))
+            },
+            route(.POST, "/v1/test/inspect", .inspect, .threadPool, inspect),
+            route(.POST, "/v1/fixtures", .importFixtures, .threadPool, importFixtures),
+            route(.GET, "/v1/fixtures", .exportFixtures, .eventLoop, exportFixtures),
+        ]
+    }
+
+    private func importFixtures(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
+        do {
+            let fixtures = try Fixtures.parse(String(decoding: request.body, as: UTF8.self), origin: "request")
+            let report = try fixtures.apply(kms: kms, ssm: ssm, context: unrestricted(context), origin: "request")
+            return .json(.ok, report)
+        } catch let error as SetupError {
+            throw NativeError.badRequest(error.description)
+        } catch {
+            throw NativeError.badRequest("the fixtures could not be applied: \(error)")
+        }
+    }
+
+    private func exportFixtures(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
+        guard settings.ephemeral else {
+            throw NativeError(
+                status: .conflict, code: "NotEphemeral",
+                message: "Only an ephemeral daemon exports fixtures: they hold plaintext values and key material.")
+        }
+        let json = request.queryItems["format"] == "json"
+        do {
+            let export = try Fixtures.export(kms: kms, ssm: ssm, context: unrestricted(context), includeMaterial: true)
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: json ? "application/json" : "application/yaml")
+            let text = try Fixtures.render(export, json: json)
+            return HTTPResponse(status: .ok, headers: headers, body: .sensitive(SecureBytes(copying: Array(text.utf8))))
+        } catch {
+            throw NativeError(status: .internalServerError, code: "ExportFailed", message: "\(error)")
+        }
+    }
+
+    private func requireRecorder() throws(NativeError) -> CallRecorder {
+        guard let recorder else {
+            throw NativeError(
+                status: .notFound, code: "NotFound", message: "Call recording exists only with --ephemeral.")
+        }
+        return recorder
+    }
+
+    /// A context with every right, for work the caller's own grant (checked first) covers.
+    private func unrestricted(_ context: RequestContext) -> RequestContext {
+        RequestContext(region: context.region, accountID: context.accountID, principal: context.principal)
+    }
+
+    private func inspect(_ request: HTTPRequest, _ context: RequestContext) throws(NativeError) -> HTTPResponse {
+        let recorder = try requireRecorder()
+        struct Body: Decodable { var pid: Int32? }
+        guard let pid = (try? JSONDecoder().decode(Body.self, from: Data(request.body)))?.pid, pid > 0 else {
+            throw NativeError.badRequest("send {\"pid\": N}")
+        }
+        // The secrets served to this process, not to an earlier one that had its pid.
+        let served = ProcFS.startTicks(of: pid).map { recorder.served(to: pid, startTime: $0) } ?? []
+        let secrets = served.compactMap { $0.reveal(kms: kms, ssm: ssm, context: unrestricted(context)) }
+        do {
+            return .json(.ok, try ProcessInspector.scan(pid: pid, secrets: secrets))
+        } catch let error as SetupError {
+            throw NativeError(status: .unprocessableEntity, code: "CannotInspect", message: error.description)
+        } catch {
+            throw NativeError(status: .internalServerError, code: "CannotInspect", message: "\(error)")
+        }
+    }
+}
