@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "sealboxd", targets: ["sealboxd"]),
         .executable(name: "sealbox", targets: ["sealbox"]),
+        .library(name: "SealboxAPI", targets: ["SealboxAPI"]),
         .library(name: "SealboxClient", targets: ["SealboxClient"]),
         .library(name: "SealboxTesting", targets: ["SealboxTesting"]),
     ],
@@ -83,6 +84,8 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
+        // The native API's paths and JSON bodies, shared by the daemon's callers; Foundation only.
+        .target(name: "SealboxAPI"),
         .target(
             name: "SealboxClient",
             dependencies: [
@@ -164,6 +167,7 @@ let package = Package(
             ]
         ),
 
+        .testTarget(name: "SealboxAPITests", dependencies: ["SealboxAPI"]),
         .testTarget(name: "SealboxCryptoTests", dependencies: ["SealboxCrypto"]),
         .testTarget(name: "SealboxCoreTests", dependencies: ["SealboxCore", "SealboxCrypto", "SealboxStore"]),
         .testTarget(
