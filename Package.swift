@@ -89,6 +89,7 @@ let package = Package(
         .target(
             name: "SealboxClient",
             dependencies: [
+                "SealboxAPI",
                 "SealboxCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -97,7 +98,7 @@ let package = Package(
         ),
         .target(
             name: "SealboxTesting",
-            dependencies: ["SealboxClient", .product(name: "NIOHTTP1", package: "swift-nio")]
+            dependencies: ["SealboxAPI", "SealboxClient"]
         ),
         .executableTarget(
             name: "sealboxd",
@@ -117,8 +118,8 @@ let package = Package(
         .executableTarget(
             name: "sealbox",
             dependencies: [
+                "SealboxAPI",
                 "SealboxClient",
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -132,6 +133,7 @@ let package = Package(
         .executableTarget(
             name: "sealbox-bench",
             dependencies: [
+                "SealboxAPI",
                 "SealboxClient",
                 "SealboxCrypto",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -191,8 +193,7 @@ let package = Package(
         .testTarget(
             name: "SealboxIntegrationTests",
             dependencies: [
-                "SealboxClient", "SealboxCrypto", "SealboxCore", "SealboxTesting",
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "SealboxAPI", "SealboxClient", "SealboxCrypto", "SealboxCore", "SealboxTesting",
             ]
         ),
     ]
