@@ -136,7 +136,8 @@ struct Scale: AsyncParsableCommand {
         for index in 0..<leases {
             let lease = try await createLease(
                 setup,
-                CreateLeaseRequest(name: "/seed/\((index % parameters) / 1000)/p\(index % parameters)", ttlSeconds: 3600))
+                CreateLeaseRequest(
+                    name: "/seed/\((index % parameters) / 1000)/p\(index % parameters)", ttlSeconds: 3600))
             leaseIDs.append(lease.leaseId)
         }
         await setup.close()

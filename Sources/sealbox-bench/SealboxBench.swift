@@ -90,7 +90,8 @@ struct Run: AsyncParsableCommand {
             return { connection in try await expect200(connection, "AmazonSSM.GetParameter", Array(body)) }
         case .redeem:
             try await putBenchSecret(setup)
-            let lease = try await createLease(setup, CreateLeaseRequest(name: "/sealbox-bench/secret", ttlSeconds: 3600))
+            let lease = try await createLease(
+                setup, CreateLeaseRequest(name: "/sealbox-bench/secret", ttlSeconds: 3600))
             let path = NativePath.redeem(lease.leaseId)
             return { connection in
                 let response = try await connection.request(.post, path)

@@ -156,18 +156,25 @@ struct DaemonClient {
 
     /// The code and message of a native (`error`, `message`) or AWS-shaped (`__type`, `Message`) error.
     private struct ErrorAnswer: Decodable {
-        var __type: String?
+        var type: String?
         var error: String?
         var message: String?
-        var Message: String?
+        var capitalMessage: String?
+
+        enum CodingKeys: String, CodingKey {
+            case type = "__type"
+            case error
+            case message
+            case capitalMessage = "Message"
+        }
     }
 
     /// Throws the daemon's error for a non-2xx answer: `code: message`, or the code alone.
     private static func check(_ response: SealboxResponse) throws {
         guard !(200..<300).contains(response.status) else { return }
         let answer = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(response.body))
-        let code = answer?.__type ?? answer?.error ?? "HTTP \(response.status)"
-        let message = answer?.message ?? answer?.Message ?? ""
+        let code = answer?.type ?? answer?.error ?? "HTTP \(response.status)"
+        let message = answer?.message ?? answer?.capitalMessage ?? ""
         throw CLIError(description: message.isEmpty ? code : "\(code): \(message)")
     }
 

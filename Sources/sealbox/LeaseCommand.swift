@@ -47,7 +47,8 @@ struct LeaseCommand: AsyncParsableCommand {
 
         func run() async throws {
             let body = leaseId.map { RevokeLeasesRequest(leaseId: $0) } ?? RevokeLeasesRequest(prefix: prefix!)
-            let result = try await global.daemon().native(.post, NativePath.revokeLeases, body, answer: RevokedCount.self)
+            let result = try await global.daemon().native(
+                .post, NativePath.revokeLeases, body, answer: RevokedCount.self)
             if let leaseId, result.revoked == 0 {
                 throw CLIError(description: "no active lease \(leaseId)")
             }

@@ -35,7 +35,7 @@ import Testing
     @Test func rewrapRequestAndBatch() throws {
         #expect(try WireJSON.encode(RewrapRequest(limit: 200)) == #"{"limit":200}"#)
         #expect(try WireJSON.encode(RewrapRequest(keyId: "alias/app", limit: 5)) == #"{"keyId":"alias/app","limit":5}"#)
-        let batch = #"{"failed":["/app/broken"],"rewrapped":3,"remaining":0}"#
+        let batch = #"{"failed":["/app/broken"],"remaining":0,"rewrapped":3}"#
         #expect(try WireJSON.decode(RewrapBatch.self, batch).failed == ["/app/broken"])
         #expect(try WireJSON.roundTrip(RewrapBatch.self, batch) == batch)
     }

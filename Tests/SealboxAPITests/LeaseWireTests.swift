@@ -8,8 +8,11 @@ import Testing
         let json =
             #"{"expiresAt":1712345678.25,"leaseId":"3f9c2a","maxUses":0,"name":"/app/db/password","uses":2,"version":7}"#
         let lease = try WireJSON.decode(LeaseInfo.self, json)
-        #expect(lease == LeaseInfo(
-            leaseId: "3f9c2a", name: "/app/db/password", expiresAt: 1712345678.25, version: 7, maxUses: 0, uses: 2))
+        #expect(
+            lease
+                == LeaseInfo(
+                    leaseId: "3f9c2a", name: "/app/db/password", expiresAt: 1712345678.25, version: 7, maxUses: 0,
+                    uses: 2))
         #expect(try WireJSON.encode(lease) == json)
     }
 
@@ -58,8 +61,10 @@ import Testing
 
     @Test func nativeErrorBodyIsErrorAndMessage() throws {
         let json = #"{"error":"LeaseNotFound","message":"no lease 3f9c"}"#
-        #expect(try WireJSON.decode(NativeErrorBody.self, json) == NativeErrorBody(
-            error: "LeaseNotFound", message: "no lease 3f9c"))
+        #expect(
+            try WireJSON.decode(NativeErrorBody.self, json)
+                == NativeErrorBody(
+                    error: "LeaseNotFound", message: "no lease 3f9c"))
         #expect(try WireJSON.roundTrip(NativeErrorBody.self, json) == json)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import SealboxClient
 import SealboxAPI
+import SealboxClient
 import SealboxCrypto
 import SealboxTesting
 import Testing

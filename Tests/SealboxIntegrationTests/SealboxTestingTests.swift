@@ -18,7 +18,8 @@ import Testing
     }
 
     @Test func aSuiteLeasesAFixtureSecretSeesItsCallsAndResets() async throws {
-        let daemon = try SealboxTestDaemon.start(binary: SealboxTestDaemon.builtBinary, fixtures: try Self.fixtureFile())
+        let daemon = try SealboxTestDaemon.start(
+            binary: SealboxTestDaemon.builtBinary, fixtures: try Self.fixtureFile())
         defer { daemon.stop() }
         #expect(daemon.endpointURL.hasPrefix("http://127.0.0.1:"))
         let lease = try await Sealbox.lease("/app/db/password", socketPath: daemon.socketPath)
