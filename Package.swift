@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "sealboxd", targets: ["sealboxd"]),
         .executable(name: "sealbox", targets: ["sealbox"]),
+        .library(name: "SealboxAPI", targets: ["SealboxAPI"]),
         .library(name: "SealboxClient", targets: ["SealboxClient"]),
         .library(name: "SealboxTesting", targets: ["SealboxTesting"]),
     ],
@@ -83,9 +84,12 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
+        // The native API's paths and JSON bodies, shared by the daemon's callers; Foundation only.
+        .target(name: "SealboxAPI"),
         .target(
             name: "SealboxClient",
             dependencies: [
+                "SealboxAPI",
                 "SealboxCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -94,7 +98,7 @@ let package = Package(
         ),
         .target(
             name: "SealboxTesting",
-            dependencies: ["SealboxClient", .product(name: "NIOHTTP1", package: "swift-nio")]
+            dependencies: ["SealboxAPI", "SealboxClient"]
         ),
         .executableTarget(
             name: "sealboxd",
@@ -114,8 +118,8 @@ let package = Package(
         .executableTarget(
             name: "sealbox",
             dependencies: [
+                "SealboxAPI",
                 "SealboxClient",
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -129,6 +133,7 @@ let package = Package(
         .executableTarget(
             name: "sealbox-bench",
             dependencies: [
+                "SealboxAPI",
                 "SealboxClient",
                 "SealboxCrypto",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -164,6 +169,7 @@ let package = Package(
             ]
         ),
 
+        .testTarget(name: "SealboxAPITests", dependencies: ["SealboxAPI"]),
         .testTarget(name: "SealboxCryptoTests", dependencies: ["SealboxCrypto"]),
         .testTarget(name: "SealboxCoreTests", dependencies: ["SealboxCore", "SealboxCrypto", "SealboxStore"]),
         .testTarget(
@@ -187,8 +193,7 @@ let package = Package(
         .testTarget(
             name: "SealboxIntegrationTests",
             dependencies: [
-                "SealboxClient", "SealboxCrypto", "SealboxCore", "SealboxTesting",
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "SealboxAPI", "SealboxClient", "SealboxCrypto", "SealboxCore", "SealboxTesting",
             ]
         ),
     ]

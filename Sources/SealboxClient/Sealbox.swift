@@ -1,6 +1,6 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
+import SealboxAPI
 import SealboxCrypto
 
 /// A handler's view of Sealbox: leases held in global scope, plaintext only inside `withValue`.
@@ -65,11 +65,11 @@ public enum Sealbox {
         token: String,
         socketPath: String = defaultSocketPath
     ) async throws(SealboxError) -> SecureBytes {
-        let request = "{\"name\":\(JSONQuote.quote(name)),\"token\":\(JSONQuote.quote(token))}"
-        let response = try await Transport.request(socketPath, .POST, "/v1/env/decrypt", body: Array(request.utf8))
+        let response = try await Transport.request(
+            socketPath, .post, NativePath.envDecrypt, body: try Transport.body(EnvRequest(name: name, token: token)))
         guard response.status == 200 else { throw Transport.error(response) }
         defer { Transport.wipe(response) }
-        return try RedeemResponse.secretString("value", in: response.body)
+        return try RedeemResponse.secretString(RedeemedValue.valueMember, in: response.body)
     }
 }
 
@@ -138,7 +138,7 @@ public final class SealboxLease: Sendable {
 
     private func redeemOnce() async throws(SealboxError) -> (value: SecureBytes, version: Int) {
         guard let id else { throw SealboxError(kind: .other, status: nil, code: nil, message: "no lease") }
-        let response = try await Transport.request(socketPath, .POST, "/v1/leases/\(id)/redeem", body: [])
+        let response = try await Transport.request(socketPath, .post, NativePath.redeem(id), body: [])
         guard response.status == 200 else { throw Transport.error(response) }
         defer { Transport.wipe(response) }
         return try RedeemResponse.parse(response.body)
@@ -146,12 +146,11 @@ public final class SealboxLease: Sendable {
 
     /// Takes a fresh lease, replacing the current one.
     func renewLease() async throws(SealboxError) {
-        var request = "{\"name\":\(JSONQuote.quote(name)),\"maxUses\":\(maxUses)"
-        if let ttlSeconds { request += ",\"ttlSeconds\":\(ttlSeconds)" }
-        request += "}"
-        let response = try await Transport.request(socketPath, .POST, "/v1/leases", body: Array(request.utf8))
+        let request = CreateLeaseRequest(name: name, ttlSeconds: ttlSeconds, maxUses: maxUses)
+        let response = try await Transport.request(
+            socketPath, .post, NativePath.leases, body: try Transport.body(request))
         guard response.status == 201 else { throw Transport.error(response) }
-        guard let id = RedeemResponse.stringField("leaseId", in: response.body) else {
+        guard let id = RedeemResponse.stringField(LeaseInfo.CodingKeys.leaseId.stringValue, in: response.body) else {
             throw SealboxError(
                 kind: .other, status: response.status, code: nil, message: "the lease answer has no leaseId")
         }
@@ -164,7 +163,7 @@ public final class SealboxLease: Sendable {
 enum Transport {
     static func request(
         _ socketPath: String,
-        _ method: HTTPMethod,
+        _ method: SealboxMethod,
         _ path: String,
         body: [UInt8]
     ) async throws(SealboxError) -> SealboxResponse {
@@ -187,11 +186,24 @@ enum Transport {
         }
     }
 
+    /// A request body from SealboxAPI, as JSON.
+    /// - Parameter request: the body.
+    static func body(_ request: some Encodable) throws(SealboxError) -> [UInt8] {
+        do {
+            return try FlatJSONEncoder.encode(request)
+        } catch {
+            throw SealboxError(kind: .other, status: nil, code: nil, message: "the request cannot be encoded")
+        }
+    }
+
+    /// The error a native answer (``NativeErrorBody``) or an AWS-shaped one (`__type`) carries.
     static func error(_ response: SealboxResponse) -> SealboxError {
+        typealias Member = NativeErrorBody.CodingKeys
         let code =
-            RedeemResponse.stringField("error", in: response.body)
+            RedeemResponse.stringField(Member.error.stringValue, in: response.body)
             ?? RedeemResponse.stringField("__type", in: response.body)
-        let message = RedeemResponse.stringField("message", in: response.body) ?? "HTTP \(response.status)"
+        let message =
+            RedeemResponse.stringField(Member.message.stringValue, in: response.body) ?? "HTTP \(response.status)"
         let kind: SealboxError.Kind =
             switch response.status {
             case 403: .accessDenied
@@ -207,30 +219,14 @@ enum Transport {
     }
 }
 
-enum JSONQuote {
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(String(scalar.value + 0x10000, radix: 16).dropFirst())
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-}
-
 /// Reads `{"value": "...", "version": n}` without Foundation, decoding the value's JSON escapes
 /// straight into guarded memory.
 enum RedeemResponse {
     static func parse(_ body: [UInt8]) throws(SealboxError) -> (value: SecureBytes, version: Int) {
-        guard let version = intField("version", in: body) else {
+        guard let version = intField(RedeemedValue.versionMember, in: body) else {
             throw SealboxError(kind: .other, status: 200, code: nil, message: "unexpected redeem answer")
         }
-        return (try secretString("value", in: body), version)
+        return (try secretString(RedeemedValue.valueMember, in: body), version)
     }
 
     /// A string member, unescaped into guarded memory.

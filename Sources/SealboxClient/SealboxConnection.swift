@@ -69,17 +69,17 @@ public final class SealboxConnection: Sendable {
     /// Sends a request and waits for its response.
     /// - Parameters:
     ///   - method: the HTTP method.
-    ///   - path: the path and query.
+    ///   - path: the path and query, such as one of `SealboxAPI.NativePath`.
     ///   - headers: extra headers.
     ///   - body: the body.
     public func request(
-        _ method: HTTPMethod,
+        _ method: SealboxMethod,
         _ path: String,
         headers: [(String, String)] = [],
         body: [UInt8] = []
     ) async throws -> SealboxResponse {
         let promise = channel.eventLoop.makePromise(of: SealboxResponse.self)
-        var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
+        var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method.name), uri: path)
         head.headers.add(name: "Host", value: "sealbox")
         head.headers.add(name: "Content-Length", value: String(body.count))
         for (name, value) in headers { head.headers.add(name: name, value: value) }

@@ -1,6 +1,6 @@
 import Foundation
-import NIOHTTP1
 import NIOPosix
+import SealboxAPI
 import SealboxClient
 import Synchronization
 
@@ -10,7 +10,7 @@ import Synchronization
 
 /// One request of a workload, sent as is to sealboxd and to the baseline.
 struct RequestSpec: Sendable {
-    var method: HTTPMethod
+    var method: SealboxMethod
     var path: String
     var headers: [(String, String)]
     var body: [UInt8]
@@ -136,12 +136,12 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// The first stdout line, parsed, once it is complete.
-    func ready(timeout: Double = 30) throws -> [String: Any] {
+    func ready(timeout: Double = 30) throws -> DaemonReadyLine {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let text = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
             if let newline = text.firstIndex(of: "\n"),
-                let line = try JSONSerialization.jsonObject(with: Data(text[..<newline].utf8)) as? [String: Any]
+                let line = try? JSONDecoder().decode(DaemonReadyLine.self, from: Data(text[..<newline].utf8))
             {
                 return line
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NIOPosix
+import SealboxAPI
 import SealboxClient
 
 /// Scale and memory: a large store, many leases, start-up time and RSS growth under load.
@@ -100,7 +101,7 @@ struct Scale: AsyncParsableCommand {
             var healthy: Duration = .zero
             while healthy == .zero {
                 if let connection = try? await SealboxConnection.connect(to: .unixSocket(path: socket), group: group),
-                    let response = try? await connection.request(.GET, "/health"), response.status == 200
+                    let response = try? await connection.request(.get, NativePath.health), response.status == 200
                 {
                     healthy = ContinuousClock.now - started
                     await connection.close()
@@ -133,10 +134,11 @@ struct Scale: AsyncParsableCommand {
         let setup = try await SealboxConnection.connect(to: .unixSocket(path: socket), group: group)
         var leaseIDs: [String] = []
         for index in 0..<leases {
-            let lease = try await callNative(
-                setup, .POST, "/v1/leases",
-                ["name": "/seed/\((index % parameters) / 1000)/p\(index % parameters)", "ttlSeconds": 3600])
-            leaseIDs.append(lease["leaseId"] as! String)
+            let lease = try await createLease(
+                setup,
+                CreateLeaseRequest(
+                    name: "/seed/\((index % parameters) / 1000)/p\(index % parameters)", ttlSeconds: 3600))
+            leaseIDs.append(lease.leaseId)
         }
         await setup.close()
         let rssWithLeases = daemon.rssKiB
@@ -165,7 +167,7 @@ struct Scale: AsyncParsableCommand {
             let stats = try await LoadRunner.measure(
                 endpoint: .unixSocket(path: socket), connections: 32, warmup: 0, duration: 5, group: group
             ) { connection, index in
-                let response = try await connection.request(.POST, "/v1/leases/\(ids[index % ids.count])/redeem")
+                let response = try await connection.request(.post, NativePath.redeem(ids[index % ids.count]))
                 guard response.status == 200 else {
                     throw BenchError(description: "redeem answered \(response.status)")
                 }
@@ -218,14 +220,14 @@ struct Scale: AsyncParsableCommand {
         _ = try daemon.ready()
         let setup = try await SealboxConnection.connect(to: .unixSocket(path: socket), group: group)
         try await putBenchSecret(setup)
-        let lease = try await callNative(setup, .POST, "/v1/leases", ["name": "/sealbox-bench/secret"])
+        let lease = try await createLease(setup, CreateLeaseRequest(name: "/sealbox-bench/secret"))
         await setup.close()
-        let path = "/v1/leases/\(lease["leaseId"] as! String)/redeem"
+        let path = NativePath.redeem(lease.leaseId)
         func window() async throws -> Stats {
             try await LoadRunner.measure(
                 endpoint: .unixSocket(path: socket), connections: 32, warmup: 0, duration: 3, group: group
             ) { connection, _ in
-                let response = try await connection.request(.POST, path)
+                let response = try await connection.request(.post, path)
                 guard response.status == 200 else {
                     throw BenchError(description: "redeem answered \(response.status)")
                 }
@@ -260,12 +262,11 @@ struct Scale: AsyncParsableCommand {
         let before = daemon.rssKiB
         daemon.resetPeakRSS()
         let started = ContinuousClock.now
-        let response = try await reader.request(.GET, "/v1/test/calls")
+        let response = try await reader.request(.get, NativePath.testCalls)
         let elapsed = ContinuousClock.now - started
         await reader.close()
         guard response.status == 200,
-            let list = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-            let recorded = list["calls"] as? [Any]
+            let recorded = try? JSONDecoder().decode(RecordedCallList.self, from: Data(response.body)).calls
         else { throw BenchError(description: "GET /v1/test/calls answered \(response.status)") }
         let read = (
             calls: recorded.count, bytes: response.body.count, seconds: Self.seconds(elapsed), rssBefore: before,

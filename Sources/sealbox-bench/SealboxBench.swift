@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import NIOHTTP1
 import NIOPosix
+import SealboxAPI
 import SealboxClient
 
 /// A load generator for sealboxd: keep-alive connections over the Unix socket, one request at a
@@ -90,11 +90,11 @@ struct Run: AsyncParsableCommand {
             return { connection in try await expect200(connection, "AmazonSSM.GetParameter", Array(body)) }
         case .redeem:
             try await putBenchSecret(setup)
-            let lease = try await callNative(
-                setup, .POST, "/v1/leases", ["name": "/sealbox-bench/secret", "ttlSeconds": 3600])
-            let path = "/v1/leases/\(lease["leaseId"] as! String)/redeem"
+            let lease = try await createLease(
+                setup, CreateLeaseRequest(name: "/sealbox-bench/secret", ttlSeconds: 3600))
+            let path = NativePath.redeem(lease.leaseId)
             return { connection in
-                let response = try await connection.request(.POST, path)
+                let response = try await connection.request(.post, path)
                 guard response.status == 200 else {
                     throw BenchError(description: "redeem answered \(response.status)")
                 }
@@ -102,8 +102,7 @@ struct Run: AsyncParsableCommand {
         case .extensionGet:
             try await putBenchSecret(setup)
             return { connection in
-                let response = try await connection.request(
-                    .GET, "/systemsmanager/parameters/get?name=%2Fsealbox-bench%2Fsecret&withDecryption=true")
+                let response = try await connection.request(.get, benchExtensionPath)
                 guard response.status == 200 else {
                     throw BenchError(description: "extension answered \(response.status)")
                 }
@@ -177,25 +176,32 @@ func putBenchSecret(_ connection: SealboxConnection) async throws {
         ])
 }
 
-func callNative(
+/// The extension API's read of the bench secret, decrypted.
+let benchExtensionPath = NativePath.extensionGetParameter(name: "/sealbox-bench/secret", withDecryption: true)
+
+/// `POST /v1/leases`: a lease for the connection's process (or, on TCP, the token holder).
+/// - Parameters:
+///   - connection: the connection.
+///   - request: the lease to make.
+///   - headers: extra headers, such as the token on TCP.
+func createLease(
     _ connection: SealboxConnection,
-    _ method: HTTPMethod,
-    _ path: String,
-    _ body: [String: Any],
+    _ request: CreateLeaseRequest,
     headers: [(String, String)] = []
-) async throws -> [String: Any] {
+) async throws -> LeaseInfo {
     let response = try await connection.request(
-        method, path, headers: headers, body: Array(try JSONSerialization.data(withJSONObject: body)))
+        .post, NativePath.leases, headers: headers, body: Array(try JSONEncoder().encode(request)))
     guard (200..<300).contains(response.status) else {
-        throw BenchError(description: "\(path): \(String(decoding: response.body, as: UTF8.self))")
+        throw BenchError(description: "\(NativePath.leases): \(String(decoding: response.body, as: UTF8.self))")
     }
-    return try JSONSerialization.jsonObject(with: Data(response.body)) as! [String: Any]
+    return try JSONDecoder().decode(LeaseInfo.self, from: Data(response.body))
 }
 
 @discardableResult
 func call(_ connection: SealboxConnection, _ target: String, _ body: [String: Any]) async throws -> [String: Any] {
     let response = try await connection.request(
-        .POST, "/", headers: [("X-Amz-Target", target)], body: Array(try JSONSerialization.data(withJSONObject: body)))
+        .post, NativePath.aws, headers: [("X-Amz-Target", target)],
+        body: Array(try JSONSerialization.data(withJSONObject: body)))
     guard response.status == 200 else {
         throw BenchError(description: "\(target): \(String(decoding: response.body, as: UTF8.self))")
     }
@@ -205,7 +211,7 @@ func call(_ connection: SealboxConnection, _ target: String, _ body: [String: An
 /// An AWS JSON 1.1 request, sent unsigned (the Unix socket identifies the caller).
 func aws(_ target: String, _ body: [String: Any]) throws -> RequestSpec {
     RequestSpec(
-        method: .POST, path: "/",
+        method: .post, path: NativePath.aws,
         headers: [("X-Amz-Target", target), ("Content-Type", "application/x-amz-json-1.1")],
         body: Array(try JSONSerialization.data(withJSONObject: body)))
 }
@@ -223,7 +229,7 @@ func createBenchKey(_ connection: SealboxConnection, _ description: String) asyn
 }
 
 func expect200(_ connection: SealboxConnection, _ target: String, _ body: [UInt8]) async throws {
-    let response = try await connection.request(.POST, "/", headers: [("X-Amz-Target", target)], body: body)
+    let response = try await connection.request(.post, NativePath.aws, headers: [("X-Amz-Target", target)], body: body)
     guard response.status == 200 else { throw BenchError(description: "\(target) answered \(response.status)") }
 }
 

@@ -44,7 +44,7 @@ struct SigV4Signer: Sendable {
             .sorted { $0.0 < $1.0 }
         let names = signed.map(\.0).joined(separator: ";")
         let canonical =
-            "\(spec.method.rawValue)\n\(spec.path)\n\n" + signed.map { "\($0.0):\($0.1)\n" }.joined() + "\n\(names)\n"
+            "\(spec.method.name)\n\(spec.path)\n\n" + signed.map { "\($0.0):\($0.1)\n" }.joined() + "\n\(names)\n"
             + Hex.encode(Digest.sha256(spec.body))
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let toSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n\(Hex.encode(Digest.sha256(Array(canonical.utf8))))"

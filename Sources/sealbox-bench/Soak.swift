@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import NIOHTTP1
 import NIOPosix
+import SealboxAPI
 import SealboxClient
 
 /// A long mixed run against one daemon with a real store and audit log: every request must
@@ -89,10 +89,9 @@ struct Soak: AsyncParsableCommand {
     private static func prepare(_ setup: SealboxConnection) async throws -> @Sendable (Int) -> RequestSpec {
         try await putBenchSecret(setup)
         let (keyId, blob) = try await createBenchKey(setup, "sealbox-bench soak")
-        let lease =
-            try await callNative(
-                setup, .POST, "/v1/leases", ["name": "/sealbox-bench/secret", "ttlSeconds": 86_400])["leaseId"]
-            as! String
+        let lease = try await createLease(
+            setup, CreateLeaseRequest(name: "/sealbox-bench/secret", ttlSeconds: 86_400)
+        ).leaseId
         await setup.close()
         let writes = try (0..<16).map { index in
             try aws(
@@ -103,11 +102,11 @@ struct Soak: AsyncParsableCommand {
                 ])
         }
         let specs: [RequestSpec] = [
-            RequestSpec(method: .POST, path: "/v1/leases/\(lease)/redeem", headers: [], body: []),
+            RequestSpec(method: .post, path: NativePath.redeem(lease), headers: [], body: []),
             try aws("TrentService.Decrypt", ["CiphertextBlob": blob]),
             try aws("AmazonSSM.GetParameter", ["Name": "/sealbox-bench/secret", "WithDecryption": true]),
             RequestSpec(
-                method: .GET, path: "/systemsmanager/parameters/get?name=%2Fsealbox-bench%2Fsecret&withDecryption=true",
+                method: .get, path: benchExtensionPath,
                 headers: [], body: []),
             try aws("TrentService.GenerateDataKey", ["KeyId": keyId, "NumberOfBytes": 32]),
             try aws("AmazonSSM.GetParametersByPath", ["Path": "/sealbox-bench/soak", "WithDecryption": true]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NIOPosix
+import SealboxAPI
 import SealboxClient
 
 /// `make bench`: every workload over both transports at several connection counts, each measured
@@ -183,8 +184,8 @@ struct Suite: AsyncParsableCommand {
         say("\nwrote \(json)")
     }
 
-    static func tcpEndpoint(_ ready: [String: Any]) throws -> SealboxEndpoint {
-        guard let text = ready["tcp"] as? String, let colon = text.lastIndex(of: ":"),
+    static func tcpEndpoint(_ ready: DaemonReadyLine) throws -> SealboxEndpoint {
+        guard let text = ready.tcp, let colon = text.lastIndex(of: ":"),
             let port = Int(text[text.index(after: colon)...])
         else { throw BenchError(description: "no tcp address in the ready line") }
         return .tcp(host: String(text[..<colon]), port: port)
@@ -228,18 +229,17 @@ enum SuiteWorkload: String, CaseIterable {
         switch self {
         case .redeem:
             // The suite's socket connections all belong to this process, so they may share one lease.
-            let body = ["name": "/sealbox-bench/secret", "ttlSeconds": 3600] as [String: Any]
-            let unixLease = try await callNative(setup, .POST, "/v1/leases", body)["leaseId"] as! String
-            let tcpLease =
-                try await callNative(
-                    tcpSetup, .POST, "/v1/leases", body, headers: [("X-Aws-Parameters-Secrets-Token", token)])[
-                    "leaseId"] as! String
-            let unixSpec = RequestSpec(method: .POST, path: "/v1/leases/\(unixLease)/redeem", headers: [], body: [])
-            let tcpSpec = RequestSpec(method: .POST, path: "/v1/leases/\(tcpLease)/redeem", headers: [], body: [])
+            let body = CreateLeaseRequest(name: "/sealbox-bench/secret", ttlSeconds: 3600)
+            let unixLease = try await createLease(setup, body).leaseId
+            let tcpLease = try await createLease(
+                tcpSetup, body, headers: [("X-Aws-Parameters-Secrets-Token", token)]
+            ).leaseId
+            let unixSpec = RequestSpec(method: .post, path: NativePath.redeem(unixLease), headers: [], body: [])
+            let tcpSpec = RequestSpec(method: .post, path: NativePath.redeem(tcpLease), headers: [], body: [])
             return ({ _ in unixSpec }, { _ in tcpSpec })
         case .extensionGet:
             let spec = RequestSpec(
-                method: .GET, path: "/systemsmanager/parameters/get?name=%2Fsealbox-bench%2Fsecret&withDecryption=true",
+                method: .get, path: benchExtensionPath,
                 headers: [], body: [])
             return ({ _ in spec }, { _ in spec })
         case .decrypt:

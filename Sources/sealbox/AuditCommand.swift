@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SealboxAPI
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,32 +21,31 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             let daemon = global.daemon()
-            var page = try await daemon.native(.GET, "/v1/audit?tail=\(max(1, lines))")
+            var page = try await daemon.native(.get, NativePath.audit(tail: max(1, lines)), answer: AuditPage.self)
             while true {
-                for line in page["lines"] as? [String] ?? [] { try show(line) }
+                for line in page.lines { show(line) }
                 // Into a pipe too, so `audit tail --follow | grep` shows records as they come.
                 fflush(nil)
                 guard follow else { return }
-                let offset = page["nextOffset"] as? Int ?? 0
                 try await Task.sleep(for: .milliseconds(500))
-                page = try await daemon.native(.GET, "/v1/audit?offset=\(offset)&limit=1000")
+                page = try await daemon.native(
+                    .get, NativePath.audit(offset: page.nextOffset, limit: 1000), answer: AuditPage.self)
             }
         }
 
-        private func show(_ line: String) throws {
+        private func show(_ line: String) {
             guard global.output == .table,
-                let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                let record = try? JSONDecoder().decode(AuditRecordSummary.self, from: Data(line.utf8))
             else {
                 print(line)
                 return
             }
-            let principal = (record["principal"] as? [String: Any] ?? [:])
-                .sorted { $0.key < $1.key }.map { "\($0.key)=\(Output.text($0.value))" }.joined(separator: ",")
-            let resources = (record["resources"] as? [String] ?? []).joined(separator: ",")
+            let principal = (record.principal ?? [:])
+                .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.text)" }.joined(separator: ",")
+            let resources = (record.resources ?? []).joined(separator: ",")
             print(
                 [
-                    Output.date(record["time"]), Output.text(record["action"]), Output.text(record["result"]),
-                    principal,
+                    Output.date(seconds: record.time), record.action ?? "-", record.result ?? "-", principal,
                     resources,
                 ].joined(separator: "  "))
         }
@@ -59,17 +59,18 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let report = try await global.daemon().native(.POST, "/v1/audit/verify")
+            let report = try await global.daemon().native(
+                .post, NativePath.auditVerify, answer: AuditVerification.self)
             if global.output == .json { try Output.printJSON(report) }
-            guard report["ok"] as? Bool == true else {
-                let problem = report["problem"] as? [String: Any] ?? [:]
+            guard report.ok else {
+                let line = report.problem.map { String($0.line) } ?? "-"
                 throw CLIError(
                     description:
-                        "\(Output.text(report["path"])) line \(Output.text(problem["line"])): \(Output.text(problem["reason"])) (\(Output.text(report["verified"])) records verified before it)"
+                        "\(report.path) line \(line): \(report.problem?.reason ?? "-") (\(report.verified) records verified before it)"
                 )
             }
             if global.output == .table {
-                print("OK: \(Output.text(report["verified"])) records in \(Output.text(report["path"])) verify")
+                print("OK: \(report.verified) records in \(report.path) verify")
             }
         }
     }

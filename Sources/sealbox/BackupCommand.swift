@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SealboxAPI
 
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,7 +22,7 @@ struct BackupCommand: AsyncParsableCommand {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw CLIError(description: "\(path) already exists; choose a new file")
         }
-        let bytes = try await global.daemon().bytes(.GET, "/v1/backup")
+        let bytes = try await global.daemon().bytes(.get, NativePath.backup)
         guard bytes.starts(with: Array("SQLite format 3\0".utf8)) else {
             throw CLIError(description: "the daemon's answer is not a SQLite database")
         }

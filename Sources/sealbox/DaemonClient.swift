@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import NIOHTTP1
+import SealboxAPI
 import SealboxClient
 
 /// A failure to report on stderr with exit code 1.
@@ -19,9 +19,15 @@ struct DaemonClient {
     ///   - body: the request members.
     func aws(_ target: String, _ body: [String: Any] = [:]) async throws -> [String: Any] {
         let response = try await send(
-            .POST, "/", headers: [("X-Amz-Target", target), ("Content-Type", "application/x-amz-json-1.1")],
+            .post, NativePath.aws,
+            headers: [("X-Amz-Target", target), ("Content-Type", "application/x-amz-json-1.1")],
             body: try JSONSerialization.data(withJSONObject: body))
-        return try Self.object(response)
+        try Self.check(response)
+        guard
+            let object = response.body.isEmpty
+                ? [:] : (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+        else { throw CLIError(description: Self.notJSON) }
+        return object
     }
 
     /// Calls a paged AWS list operation until the last page, and returns every page's `items`. KMS
@@ -46,16 +52,35 @@ struct DaemonClient {
         }
     }
 
-    /// Calls a native endpoint.
+    /// Calls a native endpoint with a JSON body.
     /// - Parameters:
     ///   - method: the HTTP method.
-    ///   - path: the path and query.
-    ///   - body: the JSON body, if any.
-    func native(_ method: HTTPMethod, _ path: String, _ body: [String: Any]? = nil) async throws -> [String: Any] {
+    ///   - path: the path and query, from `NativePath`.
+    ///   - body: the request, from SealboxAPI.
+    ///   - answer: the response type.
+    func native<Answer: Decodable>(
+        _ method: SealboxMethod,
+        _ path: String,
+        _ body: some Encodable,
+        answer: Answer.Type = Answer.self
+    ) async throws -> Answer {
         let response = try await send(
-            method, path, headers: [("Content-Type", "application/json")],
-            body: try body.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data())
-        return try Self.object(response)
+            method, path, headers: [("Content-Type", "application/json")], body: try JSONEncoder().encode(body))
+        return try Self.decode(Answer.self, response)
+    }
+
+    /// Calls a native endpoint that takes no body.
+    /// - Parameters:
+    ///   - method: the HTTP method.
+    ///   - path: the path and query, from `NativePath`.
+    ///   - answer: the response type.
+    func native<Answer: Decodable>(
+        _ method: SealboxMethod,
+        _ path: String,
+        answer: Answer.Type = Answer.self
+    ) async throws -> Answer {
+        let response = try await send(method, path, headers: [("Content-Type", "application/json")], body: Data())
+        return try Self.decode(Answer.self, response)
     }
 
     /// Calls a native endpoint with a raw body (fixture text).
@@ -63,15 +88,21 @@ struct DaemonClient {
     ///   - method: the HTTP method.
     ///   - path: the path.
     ///   - body: the bytes.
-    func nativeRaw(_ method: HTTPMethod, _ path: String, body: [UInt8]) async throws -> [String: Any] {
-        try Self.object(try await send(method, path, headers: [], body: Data(body)))
+    ///   - answer: the response type.
+    func nativeRaw<Answer: Decodable>(
+        _ method: SealboxMethod,
+        _ path: String,
+        body: [UInt8],
+        answer: Answer.Type = Answer.self
+    ) async throws -> Answer {
+        try Self.decode(Answer.self, try await send(method, path, headers: [], body: Data(body)))
     }
 
     /// Calls a native endpoint that answers text (a fixture export).
     /// - Parameters:
     ///   - method: the HTTP method.
     ///   - path: the path and query.
-    func text(_ method: HTTPMethod, _ path: String) async throws -> String {
+    func text(_ method: SealboxMethod, _ path: String) async throws -> String {
         String(decoding: try await bytes(method, path), as: UTF8.self)
     }
 
@@ -79,17 +110,14 @@ struct DaemonClient {
     /// - Parameters:
     ///   - method: the HTTP method.
     ///   - path: the path and query.
-    func bytes(_ method: HTTPMethod, _ path: String) async throws -> [UInt8] {
+    func bytes(_ method: SealboxMethod, _ path: String) async throws -> [UInt8] {
         let response = try await send(method, path, headers: [], body: Data())
-        guard (200..<300).contains(response.status) else {
-            _ = try Self.object(response)
-            throw CLIError(description: "HTTP \(response.status)")
-        }
+        try Self.check(response)
         return response.body
     }
 
     private func send(
-        _ method: HTTPMethod,
+        _ method: SealboxMethod,
         _ path: String,
         headers: [(String, String)],
         body: Data
@@ -124,16 +152,37 @@ struct DaemonClient {
         return reason
     }
 
-    private static func object(_ response: SealboxResponse) throws -> [String: Any] {
-        let parsed =
-            response.body.isEmpty
-            ? [:] : (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
-        guard (200..<300).contains(response.status) else {
-            let code = (parsed?["__type"] ?? parsed?["error"]) as? String ?? "HTTP \(response.status)"
-            let message = (parsed?["message"] ?? parsed?["Message"]) as? String ?? ""
-            throw CLIError(description: message.isEmpty ? code : "\(code): \(message)")
+    private static let notJSON = "sealboxd answered something that is not JSON"
+
+    /// The code and message of a native (`error`, `message`) or AWS-shaped (`__type`, `Message`) error.
+    private struct ErrorAnswer: Decodable {
+        var type: String?
+        var error: String?
+        var message: String?
+        var capitalMessage: String?
+
+        enum CodingKeys: String, CodingKey {
+            case type = "__type"
+            case error
+            case message
+            case capitalMessage = "Message"
         }
-        guard let parsed else { throw CLIError(description: "sealboxd answered something that is not JSON") }
-        return parsed
+    }
+
+    /// Throws the daemon's error for a non-2xx answer: `code: message`, or the code alone.
+    private static func check(_ response: SealboxResponse) throws {
+        guard !(200..<300).contains(response.status) else { return }
+        let answer = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(response.body))
+        let code = answer?.type ?? answer?.error ?? "HTTP \(response.status)"
+        let message = answer?.message ?? answer?.capitalMessage ?? ""
+        throw CLIError(description: message.isEmpty ? code : "\(code): \(message)")
+    }
+
+    private static func decode<Answer: Decodable>(_ type: Answer.Type, _ response: SealboxResponse) throws -> Answer {
+        try check(response)
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)) else {
+            throw CLIError(description: notJSON)
+        }
+        return answer
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SealboxAPI
 import SealboxClient
 
 struct EnvCommand: AsyncParsableCommand {
@@ -33,10 +34,9 @@ struct EnvCommand: AsyncParsableCommand {
 
         func run() async throws {
             let value = try SecretInput.read(file: valueFile, prompt: "Value for \(name)")
-            var body: [String: Any] = ["name": name, "value": value, "fernet": fernet]
-            if let keyId { body["keyId"] = keyId }
-            let result = try await global.daemon().native(.POST, "/v1/env/encrypt", body)
-            try Output.done(global.output, json: result, "\(name)=\(Output.text(result["token"]))")
+            let body = EnvRequest(name: name, value: value, keyId: keyId, fernet: fernet)
+            let result = try await global.daemon().native(.post, NativePath.envEncrypt, body, answer: EnvToken.self)
+            try Output.done(global.output, json: result, "\(name)=\(result.token)")
         }
     }
 
@@ -53,10 +53,9 @@ struct EnvCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (name, token) = try EnvCommand.split(assignment)
-            var body: [String: Any] = ["name": name, "token": token]
-            if let keyId { body["keyId"] = keyId }
-            let result = try await global.daemon().native(.POST, "/v1/env/decrypt", body)
-            try Output.done(global.output, json: result, Output.text(result["value"]))
+            let body = EnvRequest(name: name, token: token, keyId: keyId)
+            let result = try await global.daemon().native(.post, NativePath.envDecrypt, body, answer: EnvValue.self)
+            try Output.done(global.output, json: result, result.value)
         }
     }
 
@@ -71,8 +70,9 @@ struct EnvCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (name, token) = try EnvCommand.split(assignment)
-            let result = try await global.daemon().native(.POST, "/v1/env/rewrap", ["name": name, "token": token])
-            try Output.done(global.output, json: result, "\(name)=\(Output.text(result["token"]))")
+            let result = try await global.daemon().native(
+                .post, NativePath.envRewrap, EnvRequest(name: name, token: token), answer: EnvRewrapped.self)
+            try Output.done(global.output, json: result, "\(name)=\(result.token)")
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SealboxAPI
 
 struct FixturesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,9 +31,12 @@ struct FixturesCommand: AsyncParsableCommand {
                 }
                 data = contents
             }
-            let report = try await global.daemon().nativeRaw(.POST, "/v1/fixtures", body: Array(data))
-            let changes = ["keysCreated", "keysChanged", "parametersWritten", "labelsMoved"]
-                .map { "\($0) \(Output.text(report[$0]))" }.joined(separator: ", ")
+            let report = try await global.daemon().nativeRaw(
+                .post, NativePath.fixtures, body: Array(data), answer: FixturesApplied.self)
+            let changes = [
+                ("keysCreated", report.keysCreated), ("keysChanged", report.keysChanged),
+                ("parametersWritten", report.parametersWritten), ("labelsMoved", report.labelsMoved),
+            ].map { "\($0) \($1)" }.joined(separator: ", ")
             try Output.done(global.output, json: report, "applied \(file): \(changes)")
         }
     }
@@ -54,7 +58,7 @@ struct FixturesCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let text = try await global.daemon().text(.GET, "/v1/fixtures?format=\(format)")
+            let text = try await global.daemon().text(.get, NativePath.fixtures(format: format))
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SealboxAPI
 
 struct InspectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,25 +18,22 @@ struct InspectCommand: AsyncParsableCommand {
     var pid: Int32
 
     func run() async throws {
-        let report = try await global.daemon().native(.POST, "/v1/test/inspect", ["pid": pid])
-        let findings = report["findings"] as? [[String: Any]] ?? []
+        let report = try await global.daemon().native(
+            .post, NativePath.testInspect, InspectRequest(pid: pid), answer: InspectionReport.self)
+        let findings = report.findings
         if global.output == .json {
             try Output.printJSON(report)
-        } else if report["secretsChecked"] as? Int == 0 {
+        } else if report.secretsChecked == 0 {
             print("nothing to look for: the daemon served no secret to process \(pid)")
         } else if findings.isEmpty {
-            print(
-                "clean: no served secret found in process \(pid) (\(Output.text(report["bytesScanned"])) bytes scanned)"
-            )
+            print("clean: no served secret found in process \(pid) (\(report.bytesScanned) bytes scanned)")
         } else {
             try Output.table(
                 .table, json: findings, columns: ["secret", "found in", "form"],
-                rows: findings.map {
-                    [Output.text($0["secret"]), Output.text($0["location"]), Output.text($0["form"])]
-                })
+                rows: findings.map { [$0.secret, $0.location, $0.form] })
         }
-        if let skipped = report["skipped"] as? [String], !skipped.isEmpty, global.output == .table {
-            print("not scanned (shorter than 4 bytes): \(skipped.joined(separator: ", "))")
+        if !report.skipped.isEmpty, global.output == .table {
+            print("not scanned (shorter than 4 bytes): \(report.skipped.joined(separator: ", "))")
         }
         if !findings.isEmpty { throw ExitCode(1) }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SealboxAPI
 
 struct KeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -226,6 +227,12 @@ struct KeyCommand: AsyncParsableCommand {
                 Example: sealbox key rewrap alias/app
                 """)
 
+        /// What `--output json` prints: the batches' totals.
+        struct RewrapTotal: Encodable {
+            var rewrapped: Int
+            var failed: [String]
+        }
+
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Key id, key ARN or alias; every key when omitted.")
         var key: String?
@@ -243,16 +250,13 @@ struct KeyCommand: AsyncParsableCommand {
             var done = 0
             var failed: [String] = []
             while true {
-                var body: [String: Any] = ["limit": batchSize]
-                if let key { body["keyId"] = key }
-                let batch = try await daemon.native(.POST, "/v1/keys/rewrap", body)
-                let rewrapped = batch["rewrapped"] as? Int ?? 0
-                let remaining = batch["remaining"] as? Int ?? 0
-                failed += batch["failed"] as? [String] ?? []
-                done += rewrapped
-                total = max(total, done + remaining)
+                let batch = try await daemon.native(
+                    .post, NativePath.rewrapKeys, RewrapRequest(keyId: key, limit: batchSize), answer: RewrapBatch.self)
+                failed += batch.failed
+                done += batch.rewrapped
+                total = max(total, done + batch.remaining)
                 bar.update(done: done, total: total)
-                if remaining == 0 || rewrapped == 0 { break }
+                if batch.remaining == 0 || batch.rewrapped == 0 { break }
             }
             bar.finish()
             if !failed.isEmpty {
@@ -261,7 +265,7 @@ struct KeyCommand: AsyncParsableCommand {
                         + failed.joined(separator: ", "))
             }
             try Output.done(
-                global.output, json: ["rewrapped": done, "failed": failed],
+                global.output, json: RewrapTotal(rewrapped: done, failed: failed),
                 "rewrapped \(done) data keys\(key.map { " of \($0)" } ?? "")")
         }
     }
@@ -283,9 +287,9 @@ struct KeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let result = try await global.daemon().native(
-                .POST, "/v1/keys/retire", ["keyId": target.key, "belowVersion": below])
-            try Output.done(
-                global.output, json: result, "versions below \(below) of \(Output.text(result["keyArn"])) are retired")
+                .post, NativePath.retireKeyVersions, RetireRequest(keyId: target.key, belowVersion: below),
+                answer: RetiredVersions.self)
+            try Output.done(global.output, json: result, "versions below \(below) of \(result.keyArn) are retired")
         }
     }
 

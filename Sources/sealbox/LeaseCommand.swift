@@ -1,4 +1,5 @@
 import ArgumentParser
+import SealboxAPI
 
 struct LeaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,15 +14,14 @@ struct LeaseCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let leases = try await global.daemon().native(.GET, "/v1/leases")["leases"] as? [[String: Any]] ?? []
+            let leases = try await global.daemon().native(.get, NativePath.leases, answer: LeaseList.self).leases
             try Output.table(
                 global.output, json: leases, columns: ["lease id", "name", "version", "uses", "expires"],
                 rows: leases.map { lease in
-                    let maxUses = lease["maxUses"] as? Int ?? 0
-                    return [
-                        Output.text(lease["leaseId"]), Output.text(lease["name"]), Output.text(lease["version"]),
-                        "\(Output.text(lease["uses"]))/\(maxUses == 0 ? "unlimited" : String(maxUses))",
-                        Output.date(lease["expiresAt"]),
+                    [
+                        lease.leaseId, lease.name, String(lease.version),
+                        "\(lease.uses)/\(lease.maxUses == 0 ? "unlimited" : String(lease.maxUses))",
+                        Output.date(seconds: lease.expiresAt),
                     ]
                 })
         }
@@ -46,12 +46,13 @@ struct LeaseCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let body: [String: Any] = leaseId.map { ["leaseId": $0] } ?? ["prefix": prefix!]
-            let result = try await global.daemon().native(.POST, "/v1/leases/revoke", body)
-            if let leaseId, result["revoked"] as? Int == 0 {
+            let body = leaseId.map { RevokeLeasesRequest(leaseId: $0) } ?? RevokeLeasesRequest(prefix: prefix!)
+            let result = try await global.daemon().native(
+                .post, NativePath.revokeLeases, body, answer: RevokedCount.self)
+            if let leaseId, result.revoked == 0 {
                 throw CLIError(description: "no active lease \(leaseId)")
             }
-            try Output.done(global.output, json: result, "revoked \(Output.text(result["revoked"])) leases")
+            try Output.done(global.output, json: result, "revoked \(result.revoked) leases")
         }
     }
 }

@@ -49,15 +49,54 @@ enum Output {
         print(message)
     }
 
+    /// Prints rows under a header; or, for `--output json`, the typed value.
+    /// - Parameters:
+    ///   - format: table or json.
+    ///   - json: what `--output json` prints.
+    ///   - columns: the header.
+    ///   - rows: the cells.
+    static func table(_ format: OutputFormat, json: some Encodable, columns: [String], rows: [[String]]) throws {
+        if format == .json { return try printJSON(json) }
+        try table(format, json: [String: Any](), columns: columns, rows: rows)
+    }
+
+    /// Prints `name: value` lines; or, for `--output json`, the typed value.
+    /// - Parameters:
+    ///   - format: table or json.
+    ///   - json: what `--output json` prints.
+    ///   - fields: the lines, in order; nil values are skipped.
+    static func fields(_ format: OutputFormat, json: some Encodable, _ fields: [(String, String?)]) throws {
+        if format == .json { return try printJSON(json) }
+        try self.fields(format, json: [String: Any](), fields)
+    }
+
+    /// Prints a one-line confirmation; or, for `--output json`, the typed value.
+    static func done(_ format: OutputFormat, json: some Encodable, _ message: String) throws {
+        if format == .json { return try printJSON(json) }
+        print(message)
+    }
+
     static func printJSON(_ value: Any) throws {
         let data = try JSONSerialization.data(
             withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         print(String(decoding: data, as: UTF8.self))
     }
 
+    /// Prints a typed value as `printJSON(_: Any)` prints the same JSON: indented, keys sorted.
+    static func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
     /// An epoch-seconds timestamp as UTC ISO 8601.
     static func date(_ value: Any?) -> String {
-        guard let seconds = (value as? NSNumber)?.doubleValue else { return "-" }
+        date(seconds: (value as? NSNumber)?.doubleValue)
+    }
+
+    /// An epoch-seconds timestamp as UTC ISO 8601; `-` for nil.
+    static func date(seconds: Double?) -> String {
+        guard let seconds else { return "-" }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: Date(timeIntervalSince1970: seconds))

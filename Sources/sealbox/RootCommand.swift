@@ -1,4 +1,5 @@
 import ArgumentParser
+import SealboxAPI
 
 struct RootCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,11 +21,10 @@ struct RootCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let result = try await global.daemon().native(.POST, "/v1/root/rotate")
+            let result = try await global.daemon().native(.post, NativePath.rotateRootKey, answer: RootRotation.self)
             try Output.done(
                 global.output, json: result,
-                "root key rotated: \(Output.text(result["versions"])) key versions re-wrapped; new key in \(Output.text(result["rootKey"]))"
-            )
+                "root key rotated: \(result.versions) key versions re-wrapped; new key in \(result.rootKey)")
         }
     }
 }

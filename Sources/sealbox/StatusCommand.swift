@@ -1,4 +1,5 @@
 import ArgumentParser
+import SealboxAPI
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,26 +10,21 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let status = try await global.daemon().native(.GET, "/v1/status")
-        let audit = status["audit"] as? [String: Any] ?? [:]
-        let auditText: String
-        if audit["enabled"] as? Bool == true {
-            let failures = Output.text(audit["writeFailures"])
-            auditText = "on, \(Output.text(audit["path"])) (\(failures) write failures)"
-        } else {
-            auditText = "off"
-        }
-        let uptime = (status["uptimeSeconds"] as? Int).map { "\($0 / 3600)h \($0 % 3600 / 60)m \($0 % 60)s" }
+        let status = try await global.daemon().native(.get, NativePath.status, answer: StatusResponse.self)
+        let audit = status.audit
+        let auditText =
+            audit.enabled ? "on, \(audit.path ?? "-") (\(audit.writeFailures) write failures)" : "off"
+        let uptime = status.uptimeSeconds
         try Output.fields(
             global.output, json: status,
             [
-                ("Version", Output.text(status["version"])),
-                ("Uptime", uptime),
-                ("Mode", status["ephemeral"] as? Bool == true ? "ephemeral (in memory)" : "persistent"),
-                ("Keys", Output.text(status["keys"])),
-                ("Parameters", Output.text(status["parameters"])),
-                ("Active leases", Output.text(status["leases"])),
-                ("Root key", Output.text(status["rootKey"])),
+                ("Version", status.version),
+                ("Uptime", "\(uptime / 3600)h \(uptime % 3600 / 60)m \(uptime % 60)s"),
+                ("Mode", status.ephemeral ? "ephemeral (in memory)" : "persistent"),
+                ("Keys", String(status.keys)),
+                ("Parameters", String(status.parameters)),
+                ("Active leases", String(status.leases)),
+                ("Root key", status.rootKey),
                 ("Audit log", auditText),
                 ("Socket", global.socketPath),
             ])

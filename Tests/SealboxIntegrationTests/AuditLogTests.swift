@@ -2,15 +2,16 @@ import Foundation
 import SealboxClient
 import SealboxCore
 import SealboxCrypto
+import SealboxTesting
 import Testing
 
 @Suite struct AuditLogTests {
     /// The daemon's own audit log verifies under its root key, holds no value, and an edit is found.
     @Test func theDaemonsLogVerifiesAndAnEditIsDetected() async throws {
-        let dataDir = Daemon.temporaryDirectory()
-        let daemon = try Daemon(dataDir: dataDir)
+        let dataDir = try SealboxTestDaemon.temporaryDataDirectory()
+        let daemon = try SealboxTestDaemon.persistent(dataDir)
         try await LeaseClientTests.putSecret(daemon, "/app/audited", "audit-canary-value")
-        let lease = try await Sealbox.lease("/app/audited", socketPath: try #require(daemon.socketPath))
+        let lease = try await Sealbox.lease("/app/audited", socketPath: daemon.socketPath)
         for _ in 0..<5 { _ = try await lease.redeem() }
         #expect(daemon.stop() == 0)
 

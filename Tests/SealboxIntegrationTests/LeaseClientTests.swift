@@ -1,6 +1,8 @@
 import Foundation
+import SealboxAPI
 import SealboxClient
 import SealboxCrypto
+import SealboxTesting
 import Testing
 
 #if canImport(Glibc)
@@ -8,10 +10,10 @@ import Testing
 #endif
 
 @Suite(.serialized) struct LeaseClientTests {
-    static func putSecret(_ daemon: Daemon, _ name: String, _ value: String) async throws {
+    static func putSecret(_ daemon: SealboxTestDaemon, _ name: String, _ value: String) async throws {
         let connection = try await daemon.connect()
         let response = try await connection.request(
-            .POST, "/", headers: [("X-Amz-Target", "AmazonSSM.PutParameter")],
+            .post, NativePath.aws, headers: [("X-Amz-Target", "AmazonSSM.PutParameter")],
             body: Array(
                 try JSONSerialization.data(withJSONObject: [
                     "Name": name, "Value": value, "Type": "SecureString", "Overwrite": true,
@@ -21,9 +23,9 @@ import Testing
     }
 
     @Test func aGlobalLeaseRedeemsAndReLeasesAfterRevokeAndRestart() async throws {
-        let dataDir = Daemon.temporaryDirectory()
-        var daemon = try Daemon(dataDir: dataDir)
-        let socket = try #require(daemon.socketPath)
+        let dataDir = try SealboxTestDaemon.temporaryDataDirectory()
+        var daemon = try SealboxTestDaemon.persistent(dataDir)
+        let socket = daemon.socketPath
         try await Self.putSecret(daemon, "/app/db/password", "first")
         let lease = try await Sealbox.lease("/app/db/password", socketPath: socket)
         let firstID = try #require(lease.id)
@@ -38,7 +40,8 @@ import Testing
 
         // Revoked: the handle takes a new lease by itself.
         let admin = try await daemon.connect()
-        let revoked = try await admin.request(.POST, "/v1/leases/revoke", body: Array("{\"prefix\":\"/app/\"}".utf8))
+        let revoked = try await admin.request(
+            .post, NativePath.revokeLeases, body: Array(try JSONEncoder().encode(RevokeLeasesRequest(prefix: "/app/"))))
         #expect(revoked.status == 200)
         await admin.close()
         #expect(try await lease.redeem().version == 2)
@@ -46,14 +49,14 @@ import Testing
 
         // The daemon restarts: leases are gone, the handle re-leases.
         #expect(daemon.stop() == 0)
-        daemon = try Daemon(dataDir: dataDir)
+        daemon = try SealboxTestDaemon.persistent(dataDir)
         #expect(try await lease.redeem().value.constantTimeEquals(Array("second \"quoted\"\n".utf8)))
         #expect(daemon.stop() == 0)
     }
 
     @Test func typedErrors() async throws {
-        let daemon = try Daemon()
-        let socket = try #require(daemon.socketPath)
+        let daemon = try SealboxTestDaemon.persistent()
+        let socket = daemon.socketPath
         do {
             _ = try await Sealbox.lease("/missing", socketPath: socket)
             Issue.record("a lease on a missing parameter was granted")
@@ -73,19 +76,19 @@ import Testing
 
     /// After 500 redeems, the daemon's readable memory holds no copy of the secret.
     @Test func noPlaintextIsLeftInTheDaemonAfterRedeems() async throws {
-        let dataDir = Daemon.temporaryDirectory()
+        let dataDir = try SealboxTestDaemon.temporaryDataDirectory()
         let canary = "canary-" + Hex.encode(Sodium.randomBytes(12))
-        let first = try Daemon(dataDir: dataDir)
+        let first = try SealboxTestDaemon.persistent(dataDir)
         try await Self.putSecret(first, "/app/canary", canary)
         #expect(first.stop() == 0)
 
         // A fresh process, so the PutParameter request body is not in its heap.
-        let daemon = try Daemon(dataDir: dataDir)
-        let lease = try await Sealbox.lease("/app/canary", socketPath: try #require(daemon.socketPath))
+        let daemon = try SealboxTestDaemon.persistent(dataDir)
+        let lease = try await Sealbox.lease("/app/canary", socketPath: daemon.socketPath)
         for _ in 0..<500 {
             try await lease.withValue { #expect($0.count == canary.utf8.count) }
         }
-        let pid = daemon.process.processIdentifier
+        let pid = daemon.pid
         // The scan does see the daemon's heap: the parameter's name is there.
         #expect(try ProcessMemory.count(Array("/app/canary".utf8), pid: pid) > 0)
         let copies = try ProcessMemory.count(Array(canary.utf8), pid: pid)
@@ -103,7 +106,7 @@ enum ProcessMemory {
     static func count(_ needle: [UInt8], pid: Int32) throws -> Int {
         let maps = try String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)
         let fd = open("/proc/\(pid)/mem", O_RDONLY)
-        guard fd >= 0 else { throw DaemonError(description: "cannot open /proc/\(pid)/mem: errno \(errno)") }
+        guard fd >= 0 else { throw ScanError(description: "cannot open /proc/\(pid)/mem: errno \(errno)") }
         defer { close(fd) }
         var found = 0
         var scanned = 0
@@ -130,7 +133,7 @@ enum ProcessMemory {
                 offset += UInt64(read)
             }
         }
-        guard scanned > 0 else { throw DaemonError(description: "no readable memory scanned") }
+        guard scanned > 0 else { throw ScanError(description: "no readable memory scanned") }
         return found
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SealboxAPI
 import SealboxClient
 import SealboxTesting
 import Testing
@@ -17,7 +18,8 @@ import Testing
     }
 
     @Test func aSuiteLeasesAFixtureSecretSeesItsCallsAndResets() async throws {
-        let daemon = try SealboxTestDaemon.start(binary: Daemon.binary.path, fixtures: try Self.fixtureFile())
+        let daemon = try SealboxTestDaemon.start(
+            binary: SealboxTestDaemon.builtBinary, fixtures: try Self.fixtureFile())
         defer { daemon.stop() }
         #expect(daemon.endpointURL.hasPrefix("http://127.0.0.1:"))
         let lease = try await Sealbox.lease("/app/db/password", socketPath: daemon.socketPath)
@@ -38,9 +40,9 @@ import Testing
     }
 
     @Test func twoDaemonsRunSideBySide() async throws {
-        let first = try SealboxTestDaemon.start(binary: Daemon.binary.path)
+        let first = try SealboxTestDaemon.start(binary: SealboxTestDaemon.builtBinary)
         defer { first.stop() }
-        let second = try SealboxTestDaemon.start(binary: Daemon.binary.path)
+        let second = try SealboxTestDaemon.start(binary: SealboxTestDaemon.builtBinary)
         defer { second.stop() }
         #expect(first.endpointURL != second.endpointURL)
         #expect(first.socketPath != second.socketPath)
@@ -52,15 +54,15 @@ import Testing
 /// Encrypted environment variables through the Swift client.
 @Suite struct EnvironmentClientTests {
     @Test func aHandlerDecryptsItsEnvironmentVariableThroughTheDaemon() async throws {
-        let daemon = try SealboxTestDaemon.start(binary: Daemon.binary.path)
+        let daemon = try SealboxTestDaemon.start(binary: SealboxTestDaemon.builtBinary)
         defer { daemon.stop() }
         let connection = try await SealboxConnection.connect(to: .unixSocket(path: daemon.socketPath))
+        let request = EnvRequest(name: "SEALBOX_TEST_PASSWORD", value: "env-secret")
         let encrypted = try await connection.request(
-            .POST, "/v1/env/encrypt", body: Array(#"{"name":"SEALBOX_TEST_PASSWORD","value":"env-secret"}"#.utf8))
+            .post, NativePath.envEncrypt, body: Array(try JSONEncoder().encode(request)))
         await connection.close()
         #expect(encrypted.status == 200)
-        let token = try #require(
-            (try JSONSerialization.jsonObject(with: Data(encrypted.body)) as? [String: Any])?["token"] as? String)
+        let token = try JSONDecoder().decode(EnvToken.self, from: Data(encrypted.body)).token
         #expect(token.hasPrefix("sealbox:v1:"))
 
         setenv("SEALBOX_TEST_PASSWORD", token, 1)

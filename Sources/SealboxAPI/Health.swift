@@ -1,0 +1,37 @@
+/// `GET /health`: liveness and counts; needs no grant.
+public struct Health: Codable, Sendable, Equatable {
+    /// Always `ok`.
+    public var status: String
+    /// The daemon's version.
+    public var version: String
+    /// Seconds since start.
+    public var uptimeSeconds: Int
+    /// Whether the daemon keeps everything in memory.
+    public var ephemeral: Bool
+    /// KMS keys.
+    public var keys: Int
+    /// SSM parameters.
+    public var parameters: Int
+    /// Active leases.
+    public var leases: Int
+
+    /// - Parameters:
+    ///   - status: `ok`.
+    ///   - version: the daemon's version.
+    ///   - uptimeSeconds: seconds since start.
+    ///   - ephemeral: whether the store is in memory.
+    ///   - keys: the key count.
+    ///   - parameters: the parameter count.
+    ///   - leases: the active lease count.
+    public init(
+        status: String, version: String, uptimeSeconds: Int, ephemeral: Bool, keys: Int, parameters: Int, leases: Int
+    ) {
+        self.status = status
+        self.version = version
+        self.uptimeSeconds = uptimeSeconds
+        self.ephemeral = ephemeral
+        self.keys = keys
+        self.parameters = parameters
+        self.leases = leases
+    }
+}
