@@ -69,6 +69,7 @@ let package = Package(
         .target(
             name: "SealboxServer",
             dependencies: [
+                "SealboxAPI",
                 "SealboxAWS",
                 "SealboxCore",
                 "SealboxCrypto",

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SealboxAPI
 import SealboxAWS
 import SealboxCore
 import SealboxCrypto
@@ -39,7 +40,7 @@ struct AWSEndpoint: Sendable {
 
     /// The route: any method (the operation's own error answers all but POST), AWS-shaped errors.
     var route: Route {
-        Route(nil, "/", style: .aws, family: .aws, .aws(handle))
+        Route(nil, RoutePath(NativePath.aws), style: .aws, family: .aws, .aws(handle))
     }
 
     func handle(_ request: HTTPRequest, on eventLoop: any EventLoop) -> RouteResult {

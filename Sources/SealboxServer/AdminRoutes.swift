@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SealboxAPI
 import SealboxAWS
 import SealboxCore
 import SealboxCrypto
@@ -38,24 +39,31 @@ struct AdminRoutes: Sendable {
             Route(method, path, style: .admin, family: .admin, .native(action, policy, placement, work))
         }
         return [
-            route(.GET, "/v1/status", .status, .action, .eventLoop) { _, _ in .json(.ok, status()) },
-            route(.GET, "/v1/audit", .readAudit, .action, .threadPool, auditLines),
-            route(.POST, "/v1/audit/verify", .verifyAudit, .action, .threadPool) { _, _ in try verify() },
-            route(.POST, "/v1/keys/rewrap", .rewrapKeys, .resources, .threadPool, rewrapKeys),
-            route(.POST, "/v1/keys/retire", .retireKeyVersions, .resources, .threadPool, retireKeyVersions),
-            route(.GET, "/v1/backup", .backup, .action, .threadPool) { _, _ in try backup() },
-            route(.POST, "/v1/root/rotate", .rotateRootKey, .action, .threadPool) { _, _ in try rotateRoot() },
+            route(.GET, RoutePath(NativePath.status), .status, .action, .eventLoop) { _, _ in .json(.ok, status()) },
+            route(.GET, RoutePath(NativePath.audit), .readAudit, .action, .threadPool, auditLines),
+            route(.POST, RoutePath(NativePath.auditVerify), .verifyAudit, .action, .threadPool) { _, _ in try verify()
+            },
+            route(.POST, RoutePath(NativePath.rewrapKeys), .rewrapKeys, .resources, .threadPool, rewrapKeys),
+            route(
+                .POST, RoutePath(NativePath.retireKeyVersions), .retireKeyVersions, .resources, .threadPool,
+                retireKeyVersions),
+            route(.GET, RoutePath(NativePath.backup), .backup, .action, .threadPool) { _, _ in try backup() },
+            route(.POST, RoutePath(NativePath.rotateRootKey), .rotateRootKey, .action, .threadPool) { _, _ in
+                try rotateRoot()
+            },
             // May create the default env key on first use: a write.
-            route(.POST, "/v1/env/encrypt", .encryptEnv, .resources, .threadPool, encryptEnv),
-            route(.POST, "/v1/env/decrypt", .decryptEnv, .resources, .eventLoop, decryptEnv),
-            route(.POST, "/v1/env/rewrap", .encryptEnv, .resources, .eventLoop, rewrapEnv),
+            route(.POST, RoutePath(NativePath.envEncrypt), .encryptEnv, .resources, .threadPool, encryptEnv),
+            route(.POST, RoutePath(NativePath.envDecrypt), .decryptEnv, .resources, .eventLoop, decryptEnv),
+            route(.POST, RoutePath(NativePath.envRewrap), .encryptEnv, .resources, .eventLoop, rewrapEnv),
         ]
     }
 
     private func rewrapKeys(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
         let body = try decode(RewrapRequest.self, request)
         let limit = min(max(body.limit ?? 500, 1), 10_000)
-        return .json(.ok, try ssm.rewrap(key: body.keyId, limit: limit, context: context))
+        let progress = try ssm.rewrap(key: body.keyId, limit: limit, context: context)
+        return .json(
+            .ok, RewrapBatch(rewrapped: progress.rewrapped, remaining: progress.remaining, failed: progress.failed))
     }
 
     private func retireKeyVersions(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
@@ -65,7 +73,7 @@ struct AdminRoutes: Sendable {
         }
         let arn = try kms.retire(
             keyId, below: UInt32(clamping: below), stillNeeded: ssm.dataKeys(of:below:), context: context)
-        return .json(.ok, Retired(keyArn: arn, minDecryptionVersion: below))
+        return .json(.ok, RetiredVersions(keyArn: arn, minDecryptionVersion: below))
     }
 
     private func encryptEnv(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
@@ -76,7 +84,7 @@ struct AdminRoutes: Sendable {
         let token = try env.encrypt(
             name: name, value: SecureBytes(copying: Array(value.utf8)), keyReference: body.keyId,
             fernet: body.fernet ?? false, context: context)
-        return .json(.ok, ["name": name, "token": token])
+        return .json(.ok, EnvToken(name: name, token: token))
     }
 
     private func decryptEnv(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
@@ -87,7 +95,7 @@ struct AdminRoutes: Sendable {
         let value = try env.decrypt(name: name, token: token, keyReference: body.keyId, context: context)
         var json = SensitiveJSON()
         json.string("name", name)
-        json.secretString("value", value)
+        json.secretString(EnvValue.valueMember, value)
         return HTTPResponse(status: .ok, headers: .json, body: json.render())
     }
 
@@ -124,7 +132,7 @@ struct AdminRoutes: Sendable {
                 to: newRoot,
                 stage: { if let file { try RootKey.stageCandidate(newRoot, for: file) } },
                 promote: { if let file { try RootKey.promoteCandidate(for: file) } })
-            return .json(.ok, RootRotated(versions: count, rootKey: file ?? "memory"))
+            return .json(.ok, RootRotation(versions: count, rootKey: file ?? "memory"))
         } catch {
             throw SealboxError.internalFailure(
                 "The root key rotation did not complete. The daemon keeps serving, and at its next start it settles on whichever key opens the store."
@@ -147,17 +155,12 @@ struct AdminRoutes: Sendable {
         }
     }
 
-    private struct RootRotated: Encodable {
-        var versions: Int
-        var rootKey: String
-    }
-
-    private func status() -> Status {
-        Status(
+    private func status() -> StatusResponse {
+        StatusResponse(
             version: settings.version, uptimeSeconds: Int(clock.now() - started), ephemeral: settings.ephemeral,
             keys: kms.keyCount, parameters: ssm.parameterCount, leases: leases.activeCount,
             rootKey: settings.rootKeySource,
-            audit: Status.Audit(
+            audit: StatusResponse.Audit(
                 enabled: audit != nil, path: audit?.path ?? (audit == nil ? nil : "-"),
                 writeFailures: audit?.writeFailures ?? 0))
     }
@@ -175,9 +178,9 @@ struct AdminRoutes: Sendable {
         }
         return .json(
             .ok,
-            Verification(
+            AuditVerification(
                 path: audit.path ?? "-", verified: report.verified, ok: report.problem == nil,
-                problem: report.problem.map { Verification.Problem(line: $0.line, reason: $0.reason) }))
+                problem: report.problem.map { AuditVerification.Problem(line: $0.line, reason: $0.reason) }))
     }
 
     /// Complete lines of the audit log: `GET /v1/audit?offset=N&limit=M` reads forward from a byte
@@ -211,68 +214,6 @@ struct AdminRoutes: Sendable {
         let next = start + lines.reduce(0) { $0 + $1.count + 1 }
         return .json(
             .ok,
-            AuditLines(lines: lines.map { String(decoding: $0, as: UTF8.self) }, nextOffset: next, size: size))
-    }
-
-    private struct RewrapRequest: Decodable, Sendable {
-        var keyId: String?
-        var limit: Int?
-    }
-
-    private struct RetireRequest: Decodable, Sendable {
-        var keyId: String?
-        var belowVersion: Int?
-    }
-
-    private struct EnvRequest: Decodable, Sendable {
-        var name: String?
-        var value: String?
-        var token: String?
-        var keyId: String?
-        var fernet: Bool?
-    }
-
-    private struct EnvRewrapped: Encodable {
-        var name: String
-        var token: String
-        var changed: Bool
-    }
-
-    private struct Retired: Encodable {
-        var keyArn: String
-        var minDecryptionVersion: Int
-    }
-
-    private struct Status: Encodable {
-        struct Audit: Encodable {
-            var enabled: Bool
-            var path: String?
-            var writeFailures: Int
-        }
-        var version: String
-        var uptimeSeconds: Int
-        var ephemeral: Bool
-        var keys: Int
-        var parameters: Int
-        var leases: Int
-        var rootKey: String
-        var audit: Audit
-    }
-
-    private struct Verification: Encodable {
-        struct Problem: Encodable {
-            var line: Int
-            var reason: String
-        }
-        var path: String
-        var verified: Int
-        var ok: Bool
-        var problem: Problem?
-    }
-
-    private struct AuditLines: Encodable {
-        var lines: [String]
-        var nextOffset: Int
-        var size: Int
+            AuditPage(lines: lines.map { String(decoding: $0, as: UTF8.self) }, nextOffset: next, size: size))
     }
 }

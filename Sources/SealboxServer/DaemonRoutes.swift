@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import Prometheus
+import SealboxAPI
 import SealboxAWS
 import SealboxCore
 
@@ -22,12 +23,14 @@ struct DaemonRoutes: Sendable {
     var routes: [Route] {
         let healthCheck = Route.Handler.open { _, _ in .now(health()) }
         return [
-            Route(.GET, "/health", style: .native, family: .other, healthCheck),
-            Route(.HEAD, "/health", style: .native, family: .other, healthCheck),
+            Route(.GET, RoutePath(NativePath.health), style: .native, family: .other, healthCheck),
+            Route(.HEAD, RoutePath(NativePath.health), style: .native, family: .other, healthCheck),
             Route(
-                .GET, "/metrics", style: .native, family: .admin,
+                .GET, RoutePath(NativePath.metrics), style: .native, family: .admin,
                 .native(.readMetrics, .action, .eventLoop) { _, _ in try prometheus() }),
-        ] + (settings.ephemeral ? [Route(.POST, "/moto-api/reset", style: .native, family: .other, .open(reset))] : [])
+        ]
+            + (settings.ephemeral
+                ? [Route(.POST, RoutePath(NativePath.reset), style: .native, family: .other, .open(reset))] : [])
     }
 
     private func health() -> HTTPResponse {
@@ -66,19 +69,9 @@ struct DaemonRoutes: Sendable {
                     region: settings.region, accountID: settings.accountID, principal: .anonymous)
                 _ = try seed.fixtures.apply(kms: kms, ssm: ssm, context: context, origin: seed.origin)
             }
-            return .json(.ok, ["status": "ok"])
+            return .json(.ok, ResetResult(status: "ok"))
         } catch {
             return .error(.internalServerError, code: "InternalError", message: "reset failed")
         }
-    }
-
-    private struct Health: Encodable {
-        var status: String
-        var version: String
-        var uptimeSeconds: Int
-        var ephemeral: Bool
-        var keys: Int
-        var parameters: Int
-        var leases: Int
     }
 }

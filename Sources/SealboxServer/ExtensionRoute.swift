@@ -1,4 +1,5 @@
 import NIOHTTP1
+import SealboxAPI
 import SealboxAWS
 import SealboxCore
 
@@ -11,7 +12,7 @@ struct ExtensionRoute: Sendable {
     /// The route: GetParameter's action, on the event loop, with AWS-shaped errors.
     var route: Route {
         Route(
-            .GET, "/systemsmanager/parameters/get", style: .aws, family: .extension,
+            .GET, RoutePath(NativePath.extensionGetParameter), style: .aws, family: .extension,
             .native(SSM.operations["GetParameter"]!.action, .resources, .eventLoop, get))
     }
 

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SealboxAPI
 import SealboxAWS
 import SealboxCore
 import SealboxCrypto
@@ -173,7 +174,7 @@ public struct HTTPResponse: Sendable {
     ///   - code: a short machine-readable code.
     ///   - message: a human-readable reason; never a secret.
     public static func error(_ status: HTTPResponseStatus, code: String, message: String) -> HTTPResponse {
-        json(status, ["error": code, "message": message])
+        json(status, NativeErrorBody(error: code, message: message))
     }
 }
 

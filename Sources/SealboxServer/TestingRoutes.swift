@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SealboxAPI
 import SealboxAWS
 import SealboxCore
 import SealboxCrypto
@@ -28,16 +29,16 @@ struct TestingRoutes: Sendable {
         }
         return [
             // A full record (100,000 calls) is 20 MB of JSON and a second to encode.
-            route(.GET, "/v1/test/calls", .readCalls, .threadPool) { _, _ in
+            route(.GET, RoutePath(NativePath.testCalls), .readCalls, .threadPool) { _, _ in
                 HTTPResponse(status: .ok, headers: .json, body: .json(try requireRecorder().json))
             },
-            route(.DELETE, "/v1/test/calls", .clearCalls, .eventLoop) { _, _ in
+            route(.DELETE, RoutePath(NativePath.testCalls), .clearCalls, .eventLoop) { _, _ in
                 try requireRecorder().clear()
                 return HTTPResponse(status: .noContent, body: .json([]))
             },
-            route(.POST, "/v1/test/inspect", .inspect, .threadPool, inspect),
-            route(.POST, "/v1/fixtures", .importFixtures, .threadPool, importFixtures),
-            route(.GET, "/v1/fixtures", .exportFixtures, .eventLoop, exportFixtures),
+            route(.POST, RoutePath(NativePath.testInspect), .inspect, .threadPool, inspect),
+            route(.POST, RoutePath(NativePath.fixtures), .importFixtures, .threadPool, importFixtures),
+            route(.GET, RoutePath(NativePath.fixtures), .exportFixtures, .eventLoop, exportFixtures),
         ]
     }
 
@@ -45,7 +46,11 @@ struct TestingRoutes: Sendable {
         do {
             let fixtures = try Fixtures.parse(String(decoding: request.body, as: UTF8.self), origin: "request")
             let report = try fixtures.apply(kms: kms, ssm: ssm, context: unrestricted(context), origin: "request")
-            return .json(.ok, report)
+            return .json(
+                .ok,
+                FixturesApplied(
+                    keysCreated: report.keysCreated, keysChanged: report.keysChanged,
+                    parametersWritten: report.parametersWritten, labelsMoved: report.labelsMoved))
         } catch let error as SetupError {
             throw NativeError.badRequest(error.description)
         } catch {
@@ -86,15 +91,22 @@ struct TestingRoutes: Sendable {
 
     private func inspect(_ request: HTTPRequest, _ context: RequestContext) throws(NativeError) -> HTTPResponse {
         let recorder = try requireRecorder()
-        struct Body: Decodable { var pid: Int32? }
-        guard let pid = (try? JSONDecoder().decode(Body.self, from: Data(request.body)))?.pid, pid > 0 else {
+        guard let pid = (try? JSONDecoder().decode(InspectRequest.self, from: Data(request.body)))?.pid, pid > 0 else {
             throw NativeError.badRequest("send {\"pid\": N}")
         }
         // The secrets served to this process, not to an earlier one that had its pid.
         let served = ProcFS.startTicks(of: pid).map { recorder.served(to: pid, startTime: $0) } ?? []
         let secrets = served.compactMap { $0.reveal(kms: kms, ssm: ssm, context: unrestricted(context)) }
         do {
-            return .json(.ok, try ProcessInspector.scan(pid: pid, secrets: secrets))
+            let report = try ProcessInspector.scan(pid: pid, secrets: secrets)
+            return .json(
+                .ok,
+                InspectionReport(
+                    pid: report.pid,
+                    findings: report.findings.map {
+                        InspectionReport.Finding(secret: $0.secret, location: $0.location, form: $0.form)
+                    },
+                    skipped: report.skipped, secretsChecked: report.secretsChecked, bytesScanned: report.bytesScanned))
         } catch let error as SetupError {
             throw NativeError(status: .unprocessableEntity, code: "CannotInspect", message: error.description)
         } catch {

@@ -3,7 +3,7 @@ import SealboxCore
 import SealboxCrypto
 
 /// What applying fixtures changed; all zero when the state already matched.
-public struct FixtureReport: Sendable, Encodable {
+public struct FixtureReport: Sendable {
     public var keysCreated = 0
     public var keysChanged = 0
     public var parametersWritten = 0

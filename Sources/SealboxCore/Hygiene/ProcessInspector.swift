@@ -27,7 +27,7 @@ public enum ProcessInspector {
     }
 
     /// Where a secret was found.
-    public struct Finding: Sendable, Encodable, Equatable {
+    public struct Finding: Sendable, Equatable {
         public var secret: String
         /// `memory <start>-<end> <mapping>`, `environment`, `fd <n> <path>` or `temp file <path>`.
         public var location: String
@@ -36,7 +36,7 @@ public enum ProcessInspector {
     }
 
     /// The result of a scan.
-    public struct Report: Sendable, Encodable {
+    public struct Report: Sendable {
         public var pid: Int32
         public var findings: [Finding]
         /// Secrets too short (under 4 bytes) to search for without false alarms.

@@ -1,7 +1,7 @@
 import SealboxCrypto
 
 /// How far a rewrap got.
-public struct RewrapProgress: Sendable, Encodable {
+public struct RewrapProgress: Sendable {
     /// Data keys re-wrapped by this call.
     public var rewrapped: Int
     /// Data keys still wrapped under an older version, for the next call.

@@ -1,0 +1,158 @@
+import Foundation
+import SealboxCore
+import SealboxCrypto
+
+// KMS cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey*, GenerateRandom.
+extension KMS {
+    func encrypt(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(EncryptRequest.self, from: body)
+        var validator = Validator()
+        validator.required(request.keyId, "keyId")
+        validator.length(request.keyId, "keyId", min: 1, max: Self.keyIdMax)
+        validator.required(request.plaintext, "plaintext")
+        validator.size(request.plaintext?.bytes.count, "plaintext", min: 1, max: Self.plaintextMax)
+        validate(grantTokens: request.grantTokens, &validator)
+        validate(encryptionAlgorithm: request.encryptionAlgorithm, "encryptionAlgorithm", &validator)
+        try validator.check()
+        try requireSymmetric(request.encryptionAlgorithm)
+        let key = try resolve(request.keyId!, context)
+        try authorize(key, context)
+        try requireUsable(key, context)
+        try checkDryRun(request.dryRun)
+        let (ciphertext, arn, _) = try encrypt(
+            request.plaintext!.bytes, keyReference: key.id.description,
+            encryptionContext: EncryptionContext(request.encryptionContext ?? [:]), context: context)
+        return AWSJSON.encode(
+            CiphertextResponse(
+                ciphertextBlob: Base64.encode(ciphertext), keyId: arn, encryptionAlgorithm: "SYMMETRIC_DEFAULT"))
+    }
+
+    func decrypt(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(DecryptRequest.self, from: body)
+        var validator = Validator()
+        validator.required(request.ciphertextBlob, "ciphertextBlob")
+        validator.size(request.ciphertextBlob?.bytes.count, "ciphertextBlob", min: 1, max: 6144)
+        validator.length(request.keyId, "keyId", min: 1, max: Self.keyIdMax)
+        validate(grantTokens: request.grantTokens, &validator)
+        validate(encryptionAlgorithm: request.encryptionAlgorithm, "encryptionAlgorithm", &validator)
+        try validator.check()
+        try requireSymmetric(request.encryptionAlgorithm)
+        var authorized: (key: LiveKey, arn: String)? = nil
+        if let key = ciphertextKey(request.ciphertextBlob!.bytes) { authorized = (key, try authorize(key, context)) }
+        let (plaintext, key, version) = try open(
+            request.ciphertextBlob!.bytes, encryptionContext: EncryptionContext(request.encryptionContext ?? [:]),
+            expectedKey: request.keyId, found: authorized?.key, context: context)
+        let arn = authorized.flatMap { $0.key === key ? $0.arn : nil } ?? key.arn(context)
+        let materialID = key.materialID(version)
+        try checkDryRun(request.dryRun)
+        context.trail?.served(
+            .ciphertext(blob: request.ciphertextBlob!.bytes, context: request.encryptionContext ?? [:]))
+        var json = SensitiveJSON()
+        json.string("KeyId", arn)
+        json.base64("Plaintext", plaintext)
+        json.string("EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
+        json.string("KeyMaterialId", materialID)
+        return json.render()
+    }
+
+    func reEncrypt(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(ReEncryptRequest.self, from: body)
+        var validator = Validator()
+        validator.required(request.ciphertextBlob, "ciphertextBlob")
+        validator.size(request.ciphertextBlob?.bytes.count, "ciphertextBlob", min: 1, max: 6144)
+        validator.required(request.destinationKeyId, "destinationKeyId")
+        validator.length(request.destinationKeyId, "destinationKeyId", min: 1, max: Self.keyIdMax)
+        validator.length(request.sourceKeyId, "sourceKeyId", min: 1, max: Self.keyIdMax)
+        validate(grantTokens: request.grantTokens, &validator)
+        validate(encryptionAlgorithm: request.sourceEncryptionAlgorithm, "sourceEncryptionAlgorithm", &validator)
+        validate(
+            encryptionAlgorithm: request.destinationEncryptionAlgorithm, "destinationEncryptionAlgorithm", &validator)
+        try validator.check()
+        try requireSymmetric(request.sourceEncryptionAlgorithm)
+        try requireSymmetric(request.destinationEncryptionAlgorithm)
+        let destination = try resolve(request.destinationKeyId!, context)
+        try authorize(destination, context)
+        try requireUsable(destination, context)
+        if let source = ciphertextKey(request.ciphertextBlob!.bytes) { try authorize(source, context) }
+        let (plaintext, sourceArn, sourceMaterialID) = try decrypt(
+            request.ciphertextBlob!.bytes,
+            encryptionContext: EncryptionContext(request.sourceEncryptionContext ?? [:]),
+            expectedKey: request.sourceKeyId, context: context)
+        try checkDryRun(request.dryRun)
+        let (ciphertext, arn, materialID) = try encrypt(
+            plaintext, keyReference: destination.id.description,
+            encryptionContext: EncryptionContext(request.destinationEncryptionContext ?? [:]), context: context)
+        return AWSJSON.encode(
+            ReEncryptResponse(
+                ciphertextBlob: Base64.encode(ciphertext), sourceKeyId: sourceArn, keyId: arn,
+                sourceKeyMaterialId: sourceMaterialID, destinationKeyMaterialId: materialID))
+    }
+
+    func generateDataKey(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let (ciphertext, plaintext, arn, materialID) = try makeDataKey(body, context)
+        if let trail = context.trail, let request = try? AWSJSON.decode(GenerateDataKeyRequest.self, from: body) {
+            trail.served(.ciphertext(blob: ciphertext, context: request.encryptionContext ?? [:]))
+        }
+        var json = SensitiveJSON()
+        json.string("CiphertextBlob", Base64.encode(ciphertext))
+        json.base64("Plaintext", plaintext)
+        json.string("KeyId", arn)
+        json.string("KeyMaterialId", materialID)
+        return json.render()
+    }
+
+    func generateDataKeyWithoutPlaintext(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let (ciphertext, _, arn, materialID) = try makeDataKey(body, context)
+        return AWSJSON.encode(
+            CiphertextResponse(ciphertextBlob: Base64.encode(ciphertext), keyId: arn, keyMaterialId: materialID))
+    }
+
+    private func makeDataKey(
+        _ body: [UInt8],
+        _ context: RequestContext
+    ) throws -> ([UInt8], SecureBytes, String, String) {
+        let request = try AWSJSON.decode(GenerateDataKeyRequest.self, from: body)
+        var validator = Validator()
+        validator.required(request.keyId, "keyId")
+        validator.length(request.keyId, "keyId", min: 1, max: Self.keyIdMax)
+        validator.range(request.numberOfBytes, "numberOfBytes", min: 1, max: 1024)
+        validator.oneOf(request.keySpec, "keySpec", ["AES_256", "AES_128"])
+        validate(grantTokens: request.grantTokens, &validator)
+        try validator.check()
+        let count: Int
+        switch (request.keySpec, request.numberOfBytes) {
+        case (nil, nil):
+            throw SealboxError.validation("Please specify either number of bytes or key spec.")
+        case (.some, .some):
+            throw SealboxError.validation("Please specify either number of bytes or key spec, not both.")
+        case (.some(let spec), nil):
+            count = spec == "AES_128" ? 16 : 32
+        case (nil, .some(let bytes)):
+            count = bytes
+        }
+        let key = try resolve(request.keyId!, context)
+        try authorize(key, context)
+        try requireUsable(key, context)
+        try checkDryRun(request.dryRun)
+        let plaintext = SecureBytes.random(count: count)
+        let (ciphertext, arn, materialID) = try encrypt(
+            plaintext, keyReference: key.id.description,
+            encryptionContext: EncryptionContext(request.encryptionContext ?? [:]), context: context)
+        return (ciphertext, plaintext, arn, materialID)
+    }
+
+    func generateRandom(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        try context.authorize([])
+        let request = try AWSJSON.decode(GenerateRandomRequest.self, from: body)
+        var validator = Validator()
+        validator.required(request.numberOfBytes, "numberOfBytes")
+        validator.range(request.numberOfBytes, "numberOfBytes", min: 1, max: 1024)
+        try validator.check()
+        if request.customKeyStoreId != nil {
+            throw SealboxError.unsupportedOperation("Sealbox has no custom key stores.")
+        }
+        var json = SensitiveJSON()
+        json.base64("Plaintext", SecureBytes.random(count: request.numberOfBytes!))
+        return json.render()
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import SealboxCore
+import SealboxCrypto
+
+// KMS key operations: create, describe, list, enable and disable, deletion, rotation.
+extension KMS {
+    func createKey(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        try context.authorize([])
+        let request = try AWSJSON.decode(CreateKeyRequest.self, from: body)
+        var validator = Validator()
+        validator.length(request.description, "description", max: 8192)
+        validator.length(request.policy, "policy", min: 1, max: 131_072)
+        validator.oneOf(
+            request.keyUsage, "keyUsage", ["SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"])
+        validator.oneOf(request.keySpec, "keySpec", KMS.keySpecs)
+        validator.oneOf(request.customerMasterKeySpec, "customerMasterKeySpec", KMS.keySpecs)
+        validator.oneOf(request.origin, "origin", ["AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"])
+        let tags = try validateTags(request.tags, &validator)
+        try validator.check()
+        if let usage = request.keyUsage, usage != "ENCRYPT_DECRYPT" {
+            throw SealboxError.unsupportedOperation("Sealbox supports only ENCRYPT_DECRYPT keys, not \(usage).")
+        }
+        if let spec = request.keySpec ?? request.customerMasterKeySpec, spec != "SYMMETRIC_DEFAULT" {
+            throw SealboxError.unsupportedOperation("Sealbox supports only SYMMETRIC_DEFAULT keys, not \(spec).")
+        }
+        if let origin = request.origin, origin != "AWS_KMS" {
+            throw SealboxError.unsupportedOperation("Sealbox supports only the AWS_KMS origin, not \(origin).")
+        }
+        if request.customKeyStoreId != nil {
+            throw SealboxError.unsupportedOperation("Sealbox has no custom key stores.")
+        }
+        if request.multiRegion == true {
+            throw SealboxError.unsupportedOperation("Sealbox has no multi-Region keys.")
+        }
+        if let policy = request.policy { try checkPolicyDocument(policy) }
+        let id = KeyID.random()
+        let record = KeyRecord(
+            id: id, created: clock.now(), description: request.description ?? "", manager: .customer,
+            policy: request.policy ?? KMS.defaultPolicy(context), tags: tags)
+        let key = try createKey(record)
+        return AWSJSON.encode(KeyMetadataResponse(keyMetadata: keyMetadata(key, context)))
+    }
+
+    static let keySpecs = [
+        "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1",
+        "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2", "ML_DSA_44", "ML_DSA_65",
+        "ML_DSA_87", "ECC_NIST_EDWARDS25519",
+    ]
+
+    static func defaultPolicy(_ context: RequestContext) -> String {
+        """
+        {"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions",\
+        "Effect":"Allow","Principal":{"AWS":"arn:aws:iam::\(context.accountID):root"},"Action":"kms:*","Resource":"*"}]}
+        """
+    }
+
+    func describeKey(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(KeyIdRequest.self, from: body)
+        let key = try resolve(try requireKeyId(request.keyId), context)
+        try authorize(key, context)
+        return AWSJSON.encode(KeyMetadataResponse(keyMetadata: keyMetadata(key, context)))
+    }
+
+    func listKeys(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        try context.authorize([])
+        let request = try AWSJSON.decode(ListRequest.self, from: body)
+        let (limit, marker) = try paging(request, maxLimit: 1000, defaultLimit: 100)
+        let all = keys.values.filter { present($0.id) != nil }.map(\.id).sorted()
+        let page = try Self.page(all.map(\.description), after: marker, limit: limit)
+        return AWSJSON.encode(
+            ListKeysResponse(
+                keys: page.items.map {
+                    KeyListEntry(keyId: $0, keyArn: "arn:aws:kms:\(context.region):\(context.accountID):key/\($0)")
+                },
+                nextMarker: page.nextMarker, truncated: page.nextMarker != nil))
+    }
+
+    func updateKeyDescription(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(UpdateKeyDescriptionRequest.self, from: body)
+        var validator = Validator()
+        validator.required(request.keyId, "keyId")
+        validator.required(request.description, "description")
+        validator.length(request.description, "description", max: 8192)
+        try validator.check()
+        try mutate(request.keyId!, context) { (stored, key) throws(SealboxError) in
+            try requireNotPendingDeletion(key, context)
+            stored.record.description = request.description!
+        }
+        return AWSJSON.encode(Empty())
+    }
+
+    func enableKey(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        try setEnabled(true, body, context)
+    }
+
+    func disableKey(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        try setEnabled(false, body, context)
+    }
+
+    private func setEnabled(_ enabled: Bool, _ body: [UInt8], _ context: RequestContext) throws
+        -> ResponseBody
+    {
+        let request = try AWSJSON.decode(KeyIdRequest.self, from: body)
+        try mutate(try requireKeyId(request.keyId), context) { (stored, key) throws(SealboxError) in
+            try requireNotPendingDeletion(key, context)
+            try requireCustomerManaged(key, context)
+            stored.record.state = enabled ? .enabled : .disabled
+        }
+        return AWSJSON.encode(Empty())
+    }
+
+    func requireCustomerManaged(_ key: LiveKey, _ context: RequestContext) throws(SealboxError) {
+        if key.record.manager == .aws {
+            throw SealboxError.unsupportedOperation("\(key.arn(context)) is an AWS managed key; it cannot be changed.")
+        }
+    }
+
+    func scheduleKeyDeletion(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(ScheduleKeyDeletionRequest.self, from: body)
+        let keyId = try requireKeyId(request.keyId)
+        var validator = Validator()
+        validator.range(request.pendingWindowInDays, "pendingWindowInDays", min: 7, max: 30)
+        try validator.check()
+        let days = request.pendingWindowInDays ?? 30
+        let key = try mutate(keyId, context) { (stored, key) throws(SealboxError) in
+            try requireNotPendingDeletion(key, context)
+            try requireCustomerManaged(key, context)
+            stored.record.state = .pendingDeletion
+            stored.record.deletionDate = clock.now() + Double(days) * 86_400
+            stored.record.pendingWindowInDays = days
+        }
+        return AWSJSON.encode(
+            ScheduleKeyDeletionResponse(
+                keyId: key.arn(context), deletionDate: key.record.deletionDate!, keyState: key.record.state.rawValue,
+                pendingWindowInDays: days))
+    }
+
+    func cancelKeyDeletion(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(KeyIdRequest.self, from: body)
+        let key = try mutate(try requireKeyId(request.keyId), context) { (stored, key) throws(SealboxError) in
+            guard key.record.state == .pendingDeletion else {
+                throw SealboxError.invalidState("\(key.arn(context)) is not pending deletion.")
+            }
+            stored.record.state = .disabled
+            stored.record.deletionDate = nil
+            stored.record.pendingWindowInDays = nil
+        }
+        return AWSJSON.encode(KeyIdResponse(keyId: key.arn(context)))
+    }
+
+    func enableKeyRotation(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(EnableKeyRotationRequest.self, from: body)
+        let keyId = try requireKeyId(request.keyId)
+        var validator = Validator()
+        validator.range(request.rotationPeriodInDays, "rotationPeriodInDays", min: 90, max: 2560)
+        try validator.check()
+        try mutate(keyId, context) { (stored, key) throws(SealboxError) in
+            try requireUsable(key, context)
+            try requireCustomerManaged(key, context)
+            stored.record.rotationEnabled = true
+            stored.record.rotationPeriodInDays = request.rotationPeriodInDays ?? 365
+            stored.record.rotationAnchor = clock.now()
+        }
+        return AWSJSON.encode(Empty())
+    }
+
+    func disableKeyRotation(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(KeyIdRequest.self, from: body)
+        try mutate(try requireKeyId(request.keyId), context) { (stored, key) throws(SealboxError) in
+            try requireUsable(key, context)
+            try requireCustomerManaged(key, context)
+            stored.record.rotationEnabled = false
+            stored.record.rotationPeriodInDays = nil
+            stored.record.rotationAnchor = nil
+        }
+        return AWSJSON.encode(Empty())
+    }
+
+    func getKeyRotationStatus(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(KeyIdRequest.self, from: body)
+        let key = try resolve(try requireKeyId(request.keyId), context, allowAlias: false)
+        try authorize(key, context)
+        try requireNotPendingDeletion(key, context)
+        let record = key.record
+        return AWSJSON.encode(
+            RotationStatusResponse(
+                keyRotationEnabled: record.rotationEnabled, keyId: key.arn(context),
+                rotationPeriodInDays: record.rotationEnabled ? record.rotationPeriodInDays : nil,
+                nextRotationDate: record.nextRotationDate))
+    }
+
+    func rotateKeyOnDemand(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(KeyIdRequest.self, from: body)
+        let key = try mutate(try requireKeyId(request.keyId), context) { (stored, key) throws(SealboxError) in
+            try requireUsable(key, context)
+            try requireCustomerManaged(key, context)
+            guard stored.record.onDemandRotations < KMS.maxOnDemandRotations else {
+                throw SealboxError.limitExceeded(
+                    "\(key.arn(context)) has reached the limit of \(KMS.maxOnDemandRotations) on-demand rotations.")
+            }
+            stored.versions.append(try newVersion(for: key.id, number: key.currentVersion + 1, type: .onDemand))
+            stored.record.onDemandRotations += 1
+        }
+        return AWSJSON.encode(KeyIdResponse(keyId: key.arn(context)))
+    }
+
+    func listKeyRotations(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(ListRequest.self, from: body)
+        let keyId = try requireKeyId(request.keyId)
+        let (limit, marker) = try paging(request, maxLimit: 1000, defaultLimit: 100)
+        let key = try resolve(keyId, context, allowAlias: false)
+        try authorize(key, context)
+        let rotations = key.versions.filter { $0.rotationType != .created }
+        // Zero-padded so that string order is numeric order.
+        let label = { (version: UInt32) in String(String(UInt64(version) + 10_000_000_000).dropFirst()) }
+        let page = try Self.page(rotations.map { label($0.version) }, after: marker, limit: limit)
+        let chosen = rotations.filter { page.items.contains(label($0.version)) }
+        return AWSJSON.encode(
+            ListKeyRotationsResponse(
+                rotations: chosen.map {
+                    RotationEntry(
+                        keyId: key.arn(context), keyMaterialId: key.materialID($0.version), rotationDate: $0.created,
+                        rotationType: $0.rotationType.rawValue)
+                },
+                nextMarker: page.nextMarker, truncated: page.nextMarker != nil))
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import SealboxCore
+import SealboxCrypto
+
+// Parameter Store reads: GetParameter(s), GetParametersByPath, DescribeParameters, GetParameterHistory.
+extension SSM {
+    func getParameter(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(NameRequest.self, from: body)
+        return try parameterResponse(
+            try requireName(request.name), decrypt: request.withDecryption == true, resultMetadata: false, context)
+    }
+
+    /// GetParameter's answer, also served by the Lambda extension's
+    /// `GET /systemsmanager/parameters/get`, which adds an empty `ResultMetadata`.
+    /// - Parameters:
+    ///   - name: the name, ARN, or either with a `:version` / `:label` selector.
+    ///   - decrypt: open a SecureString.
+    ///   - resultMetadata: add the extension's `"ResultMetadata": {}`.
+    ///   - context: the caller.
+    public func parameterResponse(
+        _ name: String,
+        decrypt: Bool,
+        resultMetadata: Bool,
+        _ context: RequestContext
+    ) throws -> ResponseBody {
+        let reference = try ParameterName.parse(name, context)
+        try context.authorize([reference.name])
+        guard let (parameter, version) = try find(reference) else {
+            throw SealboxError.parameterNotFound("Parameter \(reference.name) not found.")
+        }
+        var json = SensitiveJSON()
+        json.object(
+            "Parameter",
+            try parameterJSON(parameter.name, version, selector: reference.selector, decrypt: decrypt, context))
+        if resultMetadata { json.object("ResultMetadata", SensitiveJSON()) }
+        return json.render()
+    }
+
+    func getParameters(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(NamesRequest.self, from: body)
+        let names = try requireNames(request.names)
+        try context.authorize(names.compactMap { try? ParameterName.parse($0, context).name })
+        var found: [(sortKey: String, text: String, json: SensitiveJSON)] = []
+        var invalid: [String] = []
+        for text in names {
+            guard let reference = try? ParameterName.parse(text, context), let hit = try? find(reference) else {
+                if !invalid.contains(text) { invalid.append(text) }
+                continue
+            }
+            guard !found.contains(where: { $0.text == text }) else { continue }
+            let (parameter, version) = hit
+            found.append(
+                (
+                    parameter.name + "\u{0}" + (reference.selector?.text ?? ""), text,
+                    try parameterJSON(
+                        parameter.name, version, selector: reference.selector, decrypt: request.withDecryption == true,
+                        context)
+                ))
+        }
+        var json = SensitiveJSON()
+        json.objects("Parameters", found.sorted { $0.sortKey < $1.sortKey }.map(\.json))
+        json.strings("InvalidParameters", invalid)
+        return json.render()
+    }
+
+    func getParametersByPath(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(GetParametersByPathRequest.self, from: body)
+        var validator = Validator()
+        validator.required(request.path, "path")
+        validator.length(request.path, "path", min: 1, max: 2048)
+        validator.range(request.maxResults, "maxResults", min: 1, max: 10)
+        try validator.check()
+        let path = request.path!
+        guard path.hasPrefix("/"), path == "/" || !path.hasSuffix("/") || path.count > 1 else {
+            throw SealboxError.validation("The parameter path must start with /. For example: /Dev/Production/East")
+        }
+        let normalized = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        if ParameterName.levels(normalized) > ParameterName.maxLevels {
+            throw SealboxError.hierarchyLevelLimitExceeded("The path has more than \(ParameterName.maxLevels) levels")
+        }
+        let filters = try (request.parameterFilters ?? []).enumerated().map { (index, filter) throws in
+            try ParameterFilter(
+                key: filter.key, option: filter.option, values: filter.values, use: .byPath, index: index)
+        }
+        let labelFilters = filters.filter { $0.key == "Label" }
+        let recursive = request.recursive == true
+        let prefix = normalized == "/" ? "/" : normalized + "/"
+        try context.authorize([prefix + "*"])
+        // Resume after the token's name and stop one match past the page: a page costs its own size,
+        // not the subtree's.
+        let scope = "ssm.getParametersByPath"
+        var after: String? = nil
+        if let token = request.nextToken {
+            guard let last = PageToken.last(in: token, scope: scope) else {
+                throw AWSError.invalidNextToken("The nextToken is not valid")
+            }
+            after = last
+        }
+        let limit = request.maxResults ?? 10
+        var chosen: [(StoredParameter, ParameterVersionRecord)] = []
+        var more = false
+        for name in sortedNames(withPrefix: prefix, after: after)
+        where ParameterName.isUnder(name, path: normalized, recursive: recursive) {
+            guard let parameter = parameters[name], filters.allSatisfy({ $0.matches(parameter) }) else { continue }
+            guard chosen.count < limit else {
+                more = true
+                break
+            }
+            // With a Label filter, the answer is the labelled version.
+            let labelled = parameter.versions.last { version in
+                labelFilters.allSatisfy { filter in version.labels.contains(where: filter.accepts) }
+            }
+            chosen.append((parameter, labelled ?? parameter.versions.last!))
+        }
+        let next = more ? PageToken.make(after: chosen.last!.0.name, scope: scope) : nil
+        var json = SensitiveJSON()
+        json.objects(
+            "Parameters",
+            try chosen.map { (item) throws in
+                try parameterJSON(item.0.name, item.1, selector: nil, decrypt: request.withDecryption == true, context)
+            })
+        if let next { json.string("NextToken", next) }
+        return json.render()
+    }
+
+    func describeParameters(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        try context.authorize([])
+        let request = try AWSJSON.decode(DescribeParametersRequest.self, from: body)
+        var validator = Validator()
+        validator.range(request.maxResults, "maxResults", min: 1, max: 50)
+        for (index, filter) in (request.filters ?? []).enumerated() {
+            validator.oneOf(filter.key, "filters.\(index + 1).member.key", ["Name", "Type", "KeyId"])
+        }
+        try validator.check()
+        if request.filters != nil && request.parameterFilters != nil {
+            throw SealboxError.validation(
+                "You can use either Filters or ParameterFilters in a single request, but not both.")
+        }
+        var filters = try (request.parameterFilters ?? []).enumerated().map { (index, filter) throws in
+            try ParameterFilter(
+                key: filter.key, option: filter.option, values: filter.values, use: .describe, index: index)
+        }
+        for (index, filter) in (request.filters ?? []).enumerated() {
+            // The deprecated Filters: Name means "begins with", the others "equals".
+            filters.append(
+                try ParameterFilter(
+                    key: filter.key, option: filter.key == "Name" ? "BeginsWith" : "Equals", values: filter.values,
+                    use: .describe, index: index))
+        }
+        let matches = sortedNames().compactMap { parameters[$0] }.filter { parameter in
+            filters.allSatisfy { $0.matches(parameter) }
+        }
+        let (chosen, next) = try page(matches, key: \.name, token: request.nextToken, limit: request.maxResults ?? 10)
+        var json = SensitiveJSON()
+        json.objects("Parameters", chosen.map { metadataJSON($0, $0.versions.last!, context) })
+        if let next { json.string("NextToken", next) }
+        return json.render()
+    }
+
+    func metadataJSON(
+        _ parameter: StoredParameter, _ version: ParameterVersionRecord, _ context: RequestContext
+    ) -> SensitiveJSON {
+        var json = SensitiveJSON()
+        json.string("Name", parameter.name)
+        json.string("ARN", ParameterName.arn(parameter.name, context))
+        json.string("Type", version.type.rawValue)
+        if let keyId = version.keyId { json.string("KeyId", keyId) }
+        json.number("LastModifiedDate", version.modified)
+        json.string("LastModifiedUser", version.modifiedBy)
+        if let description = version.description { json.string("Description", description) }
+        if let pattern = version.allowedPattern { json.string("AllowedPattern", pattern) }
+        json.number("Version", version.version)
+        json.string("Tier", version.tier)
+        json.objects("Policies", [])
+        json.string("DataType", version.dataType)
+        return json
+    }
+
+    func getParameterHistory(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(NameRequest.self, from: body)
+        let name = try ParameterName.parse(try requireName(request.name), context).name
+        try context.authorize([name])
+        var validator = Validator()
+        validator.range(request.maxResults, "maxResults", min: 1, max: 50)
+        try validator.check()
+        guard let parameter = parameters[name] else {
+            throw SealboxError.parameterNotFound("Parameter \(name) not found.")
+        }
+        let label = { (version: ParameterVersionRecord) in String(String(version.version + 1_000_000).dropFirst()) }
+        let (chosen, next) = try page(
+            Array(parameter.versions), key: label, token: request.nextToken, limit: request.maxResults ?? 50)
+        var entries: [SensitiveJSON] = []
+        for version in chosen {
+            var json = metadataJSON(parameter, version, context)
+            if version.type == .secureString && request.withDecryption != true {
+                json.string("Value", Base64.encode(version.value))
+            } else {
+                json.secretString("Value", try plaintext(of: version, named: name, context))
+                if version.type == .secureString {
+                    context.trail?.served(.parameter(name: name, version: version.version))
+                }
+            }
+            json.strings("Labels", version.labels)
+            entries.append(json)
+        }
+        var json = SensitiveJSON()
+        json.objects("Parameters", entries)
+        if let next { json.string("NextToken", next) }
+        return json.render()
+    }
+}

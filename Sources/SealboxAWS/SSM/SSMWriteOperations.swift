@@ -1,0 +1,292 @@
+import Foundation
+import SealboxCore
+import SealboxCrypto
+
+// Parameter Store writes: PutParameter (in group commits), DeleteParameter(s).
+extension SSM {
+    /// PutParameter for a group of callers, in one transaction: one `fsync` for the group instead of
+    /// one per write. Each request is checked on its own, as if the group's earlier ones were already
+    /// written; a refused request fails alone, while a failed commit fails every request it held.
+    /// - Parameter calls: PutParameter calls, in the order they are applied.
+    /// - Returns: each call's answer, in the same order.
+    func putParameters(_ calls: [AWSCall]) -> [Result<ResponseBody, AWSError>] {
+        let requests = calls.map { call in
+            Result { () throws(AWSError) in try AWSJSON.decode(PutParameterRequest.self, from: call.body) }
+        }
+        var results: [Result<ResponseBody, AWSError>?] = requests.map { request in
+            if case .failure(let error) = request { .failure(error) } else { nil }
+        }
+        withWriter {
+            var writes = PreparedWrites()
+            var accepted: [(index: Int, response: PutParameterResponse)] = []
+            for (index, request) in requests.enumerated() {
+                guard case .success(let request) = request else { continue }
+                do {
+                    let (version, tier) = try prepare(request, calls[index].context, into: &writes)
+                    accepted.append((index, PutParameterResponse(version: version, tier: tier)))
+                } catch {
+                    results[index] = .failure(AWSError(any: error))
+                }
+            }
+            guard !writes.changes.isEmpty else { return }
+            do throws(SealboxError) {
+                try commit(writes.changes)
+                for (index, response) in accepted { results[index] = .success(AWSJSON.encode(response)) }
+            } catch {
+                for (index, _) in accepted { results[index] = .failure(AWSError(error)) }
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// Writes many parameters as one transaction (fixtures): all of them or, at the first refusal,
+    /// none.
+    /// - Parameters:
+    ///   - requests: PutParameter requests.
+    ///   - context: the caller.
+    /// - Throws: the refusal, with the index of the request that caused it.
+    func putParameters(_ requests: [PutParameterRequest], _ context: RequestContext) throws(BatchError) {
+        try withWriter { () throws(BatchError) in
+            var writes = PreparedWrites()
+            for (index, request) in requests.enumerated() {
+                do {
+                    _ = try prepare(request, context, into: &writes)
+                } catch {
+                    throw BatchError(index: index, error: AWSError(any: error))
+                }
+            }
+            do throws(SealboxError) {
+                try commit(writes.changes)
+            } catch {
+                throw BatchError(index: nil, error: AWSError(error))
+            }
+        }
+    }
+
+    /// A batch write refused: which request, and why.
+    struct BatchError: Error {
+        var index: Int?
+        var error: AWSError
+    }
+
+    /// Changes prepared for one transaction, and the parameters as they stand after them: each request
+    /// is checked as if the earlier ones were already written.
+    struct PreparedWrites {
+        var changes: [ParameterChange] = []
+        var pending: [String: StoredParameter] = [:]
+    }
+
+    /// Validates a PutParameter request and adds its change to `writes`, without writing it; the
+    /// caller holds the writer lock. A refused request leaves `writes` as it was.
+    /// - Returns: the version the change makes, and its tier.
+    func prepare(
+        _ request: PutParameterRequest,
+        _ context: RequestContext,
+        into writes: inout PreparedWrites
+    ) throws -> (version: Int, tier: String) {
+        var validator = Validator()
+        validator.required(request.name, "name")
+        validator.length(request.name, "name", min: 1, max: 2048)
+        validator.required(request.value, "value")
+        validator.length(request.description, "description", max: 1024)
+        validator.length(request.keyId, "keyId", min: 1, max: 256)
+        validator.pattern(request.keyId, "keyId", "^([a-zA-Z0-9:/_-]+)$") { scalar in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", ":", "/", "_", "-": true
+            default: false
+            }
+        }
+        validator.length(request.allowedPattern, "allowedPattern", max: 1024)
+        validator.oneOf(request.type, "type", ParameterType.allCases.map(\.rawValue))
+        validator.oneOf(request.tier, "tier", Self.tiers)
+        validator.length(request.dataType, "dataType", max: 128)
+        let tags = validateTags(request.tags, &validator)
+        try validator.check()
+        let name = request.name!
+        let value = request.value!
+        try ParameterName.validate(name, context)
+        try context.authorize([name])
+        if request.tags != nil && request.overwrite == true {
+            throw SealboxError.validation(
+                "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource."
+            )
+        }
+        if tags.count > Self.maxTags {
+            throw SealboxError.tooManyTags("A parameter may carry at most \(Self.maxTags) tags.")
+        }
+        if request.policies != nil {
+            throw SealboxError.validation("Parameter policies are not supported by Sealbox.")
+        }
+        if let dataType = request.dataType, dataType != "text" {
+            throw SealboxError.validation(
+                "The following data type is not supported: \(dataType) (Sealbox stores text parameters only)")
+        }
+        if value.contains("{{") && value.contains("}}") {
+            throw SealboxError.validation(
+                "Parameter value can't nest another parameter. Do not use \"{{}}\" in the value.")
+        }
+        guard !value.isEmpty else {
+            throw SealboxError.validation(
+                "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1"
+            )
+        }
+        do {
+            let existing = writes.pending[name] ?? parameters[name]
+            let previous = existing?.versions.last
+            if existing != nil && request.overwrite != true {
+                throw SealboxError.parameterAlreadyExists(
+                    "The parameter already exists. To overwrite this value, set the overwrite option in the request to true."
+                )
+            }
+            guard let typeName = request.type ?? previous?.type.rawValue, let type = ParameterType(rawValue: typeName)
+            else {
+                throw SealboxError.validation("A parameter type is required when you create a parameter.")
+            }
+            if request.keyId != nil && type != .secureString {
+                throw SealboxError.validation("KeyId is required for SecureString type parameter only.")
+            }
+            let tier = try resolveTier(request.tier, previous: previous?.tier, valueLength: value.unicodeScalars.count)
+            let allowedPattern = request.allowedPattern ?? previous?.allowedPattern
+            if let allowedPattern, !allowedPattern.isEmpty {
+                guard let regex = try? NSRegularExpression(pattern: allowedPattern) else {
+                    throw SealboxError.invalidAllowedPattern(
+                        "The allowed pattern \(allowedPattern) is not a valid regular expression.")
+                }
+                let range = NSRange(value.startIndex..<value.endIndex, in: value)
+                guard regex.firstMatch(in: value, range: range) != nil else {
+                    throw SealboxError.parameterPatternMismatch(
+                        "Parameter value, cannot be validated against allowedPattern: \(allowedPattern)")
+                }
+            }
+            var parameter = existing ?? StoredParameter(name: name, tags: tags, versions: [])
+            var removed: [Int] = []
+            if parameter.versions.count >= Self.maxVersions {
+                let oldest = parameter.versions[0]
+                guard oldest.labels.isEmpty else {
+                    throw SealboxError.parameterMaxVersionLimitExceeded(
+                        "You attempted to create a new version of \(name) by calling the PutParameter API with the overwrite flag. Version \(oldest.version), the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again."
+                    )
+                }
+                removed.append(oldest.version)
+                parameter.versions.removeFirst()
+            }
+            let number = (previous?.version ?? 0) + 1
+            var keyId: String? = nil
+            var contextArn: String? = nil
+            var stored = Array(value.utf8)
+            if type == .secureString {
+                let reference =
+                    request.keyId ?? (previous?.type == .secureString ? previous?.keyId : nil) ?? Self.defaultKeyAlias
+                keyId = reference
+                contextArn = ParameterName.arn(name, context)
+                stored = try seal(stored, keyReference: reference, contextArn: contextArn!, context)
+            }
+            parameter.versions.append(
+                ParameterVersionRecord(
+                    name: name, version: number, type: type, keyId: keyId,
+                    description: request.description ?? previous?.description,
+                    allowedPattern: allowedPattern, tier: tier,
+                    dataType: request.dataType ?? previous?.dataType ?? "text",
+                    modified: clock.now(), modifiedBy: context.principal.description, labels: [],
+                    contextArn: contextArn,
+                    value: stored))
+            writes.pending[name] = parameter
+            writes.changes.append(
+                ParameterChange(parameter: parameter, writtenVersions: [number], removedVersions: removed))
+            return (number, tier)
+        }
+    }
+
+    func resolveTier(_ requested: String?, previous: String?, valueLength: Int) throws -> String {
+        var tier = requested ?? previous ?? "Standard"
+        if tier == "Intelligent-Tiering" { tier = valueLength > Self.standardValueLimit ? "Advanced" : "Standard" }
+        if previous == "Advanced" && tier == "Standard" && requested != "Intelligent-Tiering" {
+            throw SealboxError.validation(
+                "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier."
+            )
+        }
+        if previous == "Advanced" && tier == "Standard" { tier = "Advanced" }
+        let limit = tier == "Advanced" ? Self.advancedValueLimit : Self.standardValueLimit
+        if valueLength > limit {
+            throw SealboxError.validation(
+                tier == "Advanced"
+                    ? "Advanced tier parameters support a maximum parameter value of \(limit) characters."
+                    : "Standard tier parameters support a maximum parameter value of \(limit) characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier."
+            )
+        }
+        return tier
+    }
+
+    func seal(_ value: [UInt8], keyReference: String, contextArn: String, _ context: RequestContext)
+        throws(AWSError) -> [UInt8]
+    {
+        var value = value
+        defer { value.withUnsafeMutableBytes { Sodium.zero($0) } }
+        do {
+            if keyReference == Self.defaultKeyAlias {
+                try kms.ensureManagedKey(
+                    alias: Self.defaultKeyAlias,
+                    description: "Default key that protects my SSM parameters when no other key is defined")
+            }
+            return try kms.sealValue(
+                SecureBytes(copying: value), keyReference: keyReference,
+                encryptionContext: .parameter(arn: contextArn), context: context
+            ).ciphertext
+        } catch {
+            throw AWSError.invalidKeyId(
+                "The KMS key \(keyReference) cannot encrypt the parameter: \(AWSError(error).type)")
+        }
+    }
+
+    func deleteParameter(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(NameRequest.self, from: body)
+        let name = try ParameterName.parse(try requireName(request.name), context).name
+        try context.authorize([name])
+        try withWriter { () throws(SealboxError) in
+            guard parameters[name] != nil else { throw SealboxError.parameterNotFound("Parameter \(name) not found.") }
+            try commit(ParameterChange(parameter: nil, writtenVersions: [], deletedNames: [name]))
+        }
+        return AWSJSON.encode(Empty())
+    }
+
+    func deleteParameters(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(NamesRequest.self, from: body)
+        let names = try requireNames(request.names)
+        try context.authorize(names.compactMap { try? ParameterName.parse($0, context).name })
+        let result = try withWriter { () throws -> DeleteParametersResponse in
+            var deleted: [String] = []
+            var invalid: [String] = []
+            for text in names {
+                let name = try? ParameterName.parse(text, context).name
+                if let name, deleted.contains(name) { continue }
+                guard let name, parameters[name] != nil else {
+                    invalid.append(text)
+                    continue
+                }
+                deleted.append(name)
+            }
+            if !deleted.isEmpty {
+                try commit(ParameterChange(parameter: nil, writtenVersions: [], deletedNames: deleted))
+            }
+            return DeleteParametersResponse(deletedParameters: deleted, invalidParameters: invalid)
+        }
+        return AWSJSON.encode(result)
+    }
+
+    func requireNames(_ names: [String]?) throws -> [String] {
+        var validator = Validator()
+        validator.required(names, "names")
+        if let names {
+            if names.isEmpty || names.count > 10 {
+                validator.custom(
+                    "Value '[\(names.joined(separator: ", "))]' at 'names' failed to satisfy constraint: Member must have length \(names.isEmpty ? "greater than or equal to 1" : "less than or equal to 10")"
+                )
+            }
+            for (index, name) in names.enumerated() {
+                validator.length(name, "names.\(index + 1).member", min: 1, max: 2048)
+            }
+        }
+        try validator.check()
+        return names!
+    }
+}
