@@ -61,8 +61,8 @@ public enum AWSJSON {
         .json(Array(try! encoder.encode(value)))
     }
 
-    // Swift members are lowerCamelCase; the wire is UpperCamelCase. Made once: JSONDecoder and
-    // JSONEncoder are safe to share, and building one per request showed in the Decrypt profile.
+    // Swift members are lowerCamelCase; the wire is UpperCamelCase. Made once and shared: JSONDecoder
+    // and JSONEncoder are safe to share, and a request must not pay for building one.
     private static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .custom { path in WireKey(recased(path.last!.stringValue, upper: false)) }

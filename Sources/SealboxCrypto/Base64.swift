@@ -77,8 +77,8 @@ public enum Base64 {
 
     /// Decodes base64 text into an ordinary array (for ciphertexts and other public data), as
     /// strictly as ``decodeSecure(_:variant:)``: padding required, and no whitespace, stray `=` or
-    /// non-zero bits after the last byte. Not constant-time: libsodium's decoder, which is, was 2.7%
-    /// of a KMS Decrypt for a blob that is no secret.
+    /// non-zero bits after the last byte. Not constant-time, so it is only for public data such as
+    /// ciphertext blobs; secrets go through libsodium's constant-time decoder.
     /// - Parameters:
     ///   - text: the encoded bytes.
     ///   - variant: the alphabet.

@@ -43,7 +43,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.connection = connection
         // Split once: routing and signing read these on every request. Searched as bytes: a
-        // Character search walks grapheme clusters and showed in the redeem profile.
+        // Character search walks grapheme clusters.
         (path, query) = Self.split(head.uri)
     }
 

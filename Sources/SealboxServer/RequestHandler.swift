@@ -212,7 +212,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     }
 
     /// Writes the response once its audit record, if it has one, is written; otherwise the refusal.
-    /// The response is moved, not copied, on its way: each copy of it was 1% of a redeem.
+    /// The response is moved, not copied, on its way: it may carry a large body and an audit entry.
     private func send(_ response: consuming HTTPResponse, context: ChannelHandlerContext, keepAlive: Bool) {
         guard let entry = response.audit.take() else { return write(response, context: context, keepAlive: keepAlive) }
         recorder?.record(entry, status: response.status.code)

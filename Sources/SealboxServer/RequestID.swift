@@ -2,8 +2,8 @@ import SealboxCrypto
 import Synchronization
 
 /// AWS request ids (`x-amzn-RequestId`): UUID-shaped and unique, not secret. A random half drawn once
-/// per daemon run and a counter, so that a request does not pay a `getrandom(2)` call, which a fresh
-/// random UUID per request did: 3% of a KMS Decrypt's CPU.
+/// per daemon run and a counter, so that a request does not pay a `getrandom(2)` call, as a fresh
+/// random UUID per request would.
 enum RequestID {
     private static let run = Sodium.randomWord()
     private static let counter = Atomic<UInt64>(0)

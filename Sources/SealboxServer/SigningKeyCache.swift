@@ -1,9 +1,10 @@
+import SealboxCore
 import SealboxCrypto
 
 /// SigV4 signing keys already derived, by access key and credential scope.
 ///
 /// A client signs a whole day's requests under one scope (`date/region/service/aws4_request`), and
-/// deriving its key is four HMACs into guarded memory, 4% of a signed Decrypt. The cache is sharded
+/// deriving its key is four HMACs into guarded memory, which no request should repeat. The cache is sharded
 /// by thread, as the guarded-memory pool is, so no lock is shared by the event loops; each shard
 /// keeps its few most recent keys.
 final class SigningKeyCache: Sendable {

@@ -5,7 +5,7 @@ import SealboxCrypto
 
 /// The embedded store: one SQLite file in WAL mode with full synchronous commits, so every
 /// acknowledged write survives `kill -9` and power loss. An in-memory database serves `--ephemeral`.
-public final class SQLiteStore: KeyStore, ParameterStore {
+public final class SQLiteStore: SealboxStorage {
     private let database: DatabaseQueue
     /// The file, for a second read-only connection; nil in memory.
     private let path: String?

@@ -47,12 +47,8 @@ public struct Fixtures: Sendable {
         public var labels: [String]
     }
 
-    /// A SigV4 access key, with its secret inline (these are test credentials).
-    public struct AccessKey: Sendable {
-        public var id: String
-        public var secret: SecureBytes
-        public var principal: String
-    }
+    /// A SigV4 access key, with its secret inline in the file (these are test credentials).
+    public typealias AccessKey = SealboxCore.AccessKey
 
     public var keys: [Key] = []
     public var parameters: [Parameter] = []

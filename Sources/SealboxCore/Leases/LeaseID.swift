@@ -26,7 +26,7 @@ public struct LeaseID: Hashable, Sendable, CustomStringConvertible, ShardKey {
     /// - Parameter text: 32 lowercase hex digits.
     public init?(_ text: Substring) {
         var text = text
-        // Read as a buffer: the String's UTF-8 iterator showed in every redeem.
+        // Read as a buffer, not through the String's UTF-8 iterator: this runs on every redeem.
         let words = text.withUTF8 { bytes -> (UInt64, UInt64)? in
             guard bytes.count == 32 else { return nil }
             var words: (UInt64, UInt64) = (0, 0)
