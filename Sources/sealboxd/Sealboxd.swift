@@ -261,9 +261,7 @@ struct Sealboxd: AsyncParsableCommand {
         let (initialSecurity, initialConfig) = try loadSecurity()
         let security = SecurityState(initialSecurity)
         let leases = LeaseService(ssm: ssm, settings: initialConfig.leases)
-        settings.maxConnections = initialConfig.maxConnections
-        settings.maxBodyBytes = initialConfig.limits.maxBodyBytes
-        settings.requestTimeoutSeconds = initialConfig.limits.requestTimeoutSeconds
+        settings.limits = initialConfig.limits
         settings.requireAuth = flag(requireAuth, "REQUIRE_AUTH")
         if settings.requireAuth && (!ephemeral || (configPath == nil && daemonKeys.isEmpty)) {
             throw ValidationError(
@@ -293,9 +291,10 @@ struct Sealboxd: AsyncParsableCommand {
         let credentialsHint = ephemeral ? nil : "\(dataDir)/credentials"
         let (listenAddress, socketFile) = (tcp, socketPath)
         let server = HTTPServer(
-            responder: router, socketPath: socketFile, tcp: listenAddress, group: group,
-            limits: initialConfig.limits, maxConnections: settings.maxConnections, audit: audit,
-            recorder: recorder, activated: activated, notifier: notifier, metrics: metrics, logger: logger
+            responder: router,
+            configuration: .init(
+                socketPath: socketFile, tcp: listenAddress, activated: activated, limits: settings.limits),
+            group: group, audit: audit, recorder: recorder, notifier: notifier, metrics: metrics, logger: logger
         ) { port in
             notifier.notify("READY=1\nSTATUS=serving\nMAINPID=\(getpid())")
             Self.announceReady(
