@@ -113,6 +113,7 @@ let package = Package(
             name: "sealboxd",
             dependencies: [
                 "SealboxAWS",
+                "SealboxDaemon",
                 "SealboxServer",
                 "SealboxCore",
                 "SealboxStore",
