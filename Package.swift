@@ -85,6 +85,15 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
+        // The daemon's options: flags, `SEALBOX_*` variables and defaults, merged and validated once.
+        .target(
+            name: "SealboxDaemon",
+            dependencies: [
+                "SealboxCore",
+                "SealboxServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // The native API's paths and JSON bodies, shared by the daemon's callers; Foundation only.
         .target(name: "SealboxAPI"),
         .target(
@@ -105,6 +114,7 @@ let package = Package(
             name: "sealboxd",
             dependencies: [
                 "SealboxAWS",
+                "SealboxDaemon",
                 "SealboxServer",
                 "SealboxCore",
                 "SealboxStore",
@@ -189,6 +199,13 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SealboxDaemonTests",
+            dependencies: [
+                "SealboxDaemon", "SealboxCore", "SealboxServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(

@@ -35,16 +35,6 @@ public enum RootKeySource: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A problem that stops the daemon from starting, worded for the operator; it never contains a secret.
-public struct SetupError: Error, CustomStringConvertible {
-    public let description: String
-
-    /// - Parameter description: what is wrong and, where possible, the fix.
-    public init(description: String) {
-        self.description = description
-    }
-}
-
 /// Loads, and on first start creates, the 32-byte root key.
 public enum RootKey {
     /// Loads the root key from `source`.

@@ -14,12 +14,41 @@ import ServiceLifecycle
 /// The HTTP/1.1 listeners (Unix socket and loopback TCP) as one lifecycle service. On graceful
 /// shutdown it stops accepting, lets in-flight requests finish, and closes idle keep-alive connections.
 public final class HTTPServer: Service, Sendable {
+    /// Where the server listens and what each connection may do.
+    public struct Configuration: Sendable {
+        /// The Unix socket to create (mode 0660; a stale file is replaced), or nil.
+        public var socketPath: String?
+        /// The TCP address, or nil.
+        public var tcp: ListenAddress?
+        /// Listeners passed by systemd socket activation; they replace binding `socketPath` (for a
+        /// Unix one) and `tcp` (for a TCP one).
+        public var activated: [ActivatedSockets.Listener]
+        /// The connection cap, and header, body and time limits per connection.
+        public var limits: ServerLimits
+
+        /// - Parameters:
+        ///   - socketPath: the Unix socket to create, or nil.
+        ///   - tcp: the TCP address, or nil.
+        ///   - activated: listeners passed by systemd socket activation.
+        ///   - limits: the connection cap and the per-connection limits.
+        public init(
+            socketPath: String?,
+            tcp: ListenAddress?,
+            activated: [ActivatedSockets.Listener] = [],
+            limits: ServerLimits = ServerLimits()
+        ) {
+            self.socketPath = socketPath
+            self.tcp = tcp
+            self.activated = activated
+            self.limits = limits
+        }
+    }
+
     private let responder: any HTTPResponder
     private let socketPath: String?
     private let tcp: ListenAddress?
     private let group: MultiThreadedEventLoopGroup
     private let limits: ServerLimits
-    private let maxConnections: Int
     private let logger: Logger
     private let tracker = ConnectionTracker()
     private let onReady: @Sendable (_ tcpPort: Int?) -> Void
@@ -34,44 +63,34 @@ public final class HTTPServer: Service, Sendable {
 
     /// - Parameters:
     ///   - responder: answers requests.
-    ///   - socketPath: the Unix socket to create (mode 0660; a stale file is replaced), or nil.
-    ///   - tcp: the TCP address, or nil.
+    ///   - configuration: the listeners and the limits.
     ///   - group: the event loops.
-    ///   - limits: header, body and time limits per connection.
-    ///   - maxConnections: requests on connections beyond this many get 429.
     ///   - audit: the audit log that responses carrying a record wait for, if any.
     ///   - recorder: where every call is recorded (ephemeral daemons), if anywhere.
-    ///   - activated: listeners passed by systemd socket activation; they replace binding
-    ///     `socketPath` (for a Unix one) and `tcp` (for a TCP one).
     ///   - notifier: told `STOPPING=1` when shutdown begins.
     ///   - metrics: request counts, latencies and callers' first contacts, if kept.
     ///   - logger: for lifecycle messages.
     ///   - onReady: called once every listener is bound, with the bound TCP port.
     public init(
         responder: any HTTPResponder,
-        socketPath: String?,
-        tcp: ListenAddress?,
+        configuration: Configuration,
         group: MultiThreadedEventLoopGroup,
-        limits: ServerLimits,
-        maxConnections: Int,
         audit: AuditLog?,
         recorder: CallRecorder? = nil,
-        activated: [ActivatedSockets.Listener] = [],
         notifier: SystemdNotifier = SystemdNotifier(environment: [:]),
         metrics: ServerMetrics? = nil,
         logger: Logger,
         onReady: @escaping @Sendable (_ tcpPort: Int?) -> Void
     ) {
         self.responder = responder
-        self.socketPath = socketPath
-        self.tcp = tcp
+        socketPath = configuration.socketPath
+        tcp = configuration.tcp
         self.group = group
-        self.limits = limits
-        self.maxConnections = maxConnections
+        limits = configuration.limits
         self.logger = logger
         self.onReady = onReady
         self.recorder = recorder
-        self.activated = activated
+        activated = configuration.activated
         self.notifier = notifier
         var batchers: [ObjectIdentifier: AuditBatcher] = [:]
         if let audit {
@@ -144,7 +163,6 @@ public final class HTTPServer: Service, Sendable {
     private func bootstrap(unix: Bool) -> ServerBootstrap {
         let responder = self.responder
         let limits = self.limits
-        let maxConnections = self.maxConnections
         let tracker = self.tracker
         let auditBatchers = self.auditBatchers
         let recorder = self.recorder
@@ -172,7 +190,7 @@ public final class HTTPServer: Service, Sendable {
                             channel.pipeline.syncOperations,
                             RequestHandler(
                                 responder: responder, connection: ConnectionInfo(transport: unix ? .unix(peer) : .tcp),
-                                limits: limits, maxConnections: maxConnections, tracker: tracker,
+                                limits: limits, tracker: tracker,
                                 audit: auditBatchers[ObjectIdentifier(channel.eventLoop)], recorder: recorder,
                                 metrics: metrics),
                             limits: limits)
@@ -200,12 +218,12 @@ public final class HTTPServer: Service, Sendable {
     /// - Parameters:
     ///   - channel: a channel on its own event loop, usually an `EmbeddedChannel`.
     ///   - responder: answers requests.
-    ///   - limits: header, body and time limits.
+    ///   - limits: the connection cap, and header, body and time limits.
     package static func configure(_ channel: any Channel, responder: any HTTPResponder, limits: ServerLimits) throws {
         try configure(
             channel.pipeline.syncOperations,
             RequestHandler(
-                responder: responder, connection: ConnectionInfo(transport: .tcp), limits: limits, maxConnections: 64,
+                responder: responder, connection: ConnectionInfo(transport: .tcp), limits: limits,
                 tracker: ConnectionTracker(), audit: nil, recorder: nil, metrics: nil),
             limits: limits)
     }

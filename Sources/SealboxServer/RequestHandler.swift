@@ -44,7 +44,6 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     /// Checks the machine's deadline a few times per timeout. Setting a deadline per request is then
     /// a clock read, not a timer (re)armed twice per request, which cost as much as the request itself.
     private var watchdog: RepeatedTask?
-    private let maxConnections: Int
     private let tracker: ConnectionTracker
     private var connectionState: ConnectionTracker.Connection?
     private let audit: AuditBatcher?
@@ -74,7 +73,6 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
         responder: any HTTPResponder,
         connection: ConnectionInfo,
         limits: ServerLimits,
-        maxConnections: Int,
         tracker: ConnectionTracker,
         audit: AuditBatcher?,
         recorder: CallRecorder?,
@@ -86,7 +84,6 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
         self.responder = responder
         self.connection = connection
         self.limits = limits
-        self.maxConnections = maxConnections
         self.tracker = tracker
         machine = HTTPConnectionStateMachine(limits: limits)
     }
@@ -94,7 +91,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     func channelActive(context: ChannelHandlerContext) {
         let (connection, open) = tracker.opened(context.channel)
         connectionState = connection
-        machine.channelActive(overCapacity: open > maxConnections, now: context.eventLoop.now)
+        machine.channelActive(overCapacity: open > limits.maxConnections, now: context.eventLoop.now)
         let shortest = min(limits.idleTimeoutSeconds, limits.requestTimeoutSeconds)
         let interval = TimeAmount.milliseconds(max(200, Int64(shortest) * 250))
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)

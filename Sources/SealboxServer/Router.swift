@@ -81,17 +81,18 @@ public struct Router: HTTPResponder {
     }
 
     public func tooManyConnections(_ head: HTTPRequestHead) -> HTTPResponse {
-        let message = "Too many open connections (the cap is \(settings.maxConnections)); close idle ones and retry."
+        let message =
+            "Too many open connections (the cap is \(settings.limits.maxConnections)); close idle ones and retry."
         return refusal(head, aws: .throttling(message), status: .tooManyRequests, code: "TooManyConnections", message)
     }
 
     public func requestTimeout(_ head: HTTPRequestHead) -> HTTPResponse {
-        let message = "The request body did not arrive within \(settings.requestTimeoutSeconds) seconds."
+        let message = "The request body did not arrive within \(settings.limits.requestTimeoutSeconds) seconds."
         return refusal(head, aws: .requestTimeout(message), status: .requestTimeout, code: "RequestTimeout", message)
     }
 
     public func payloadTooLarge(_ head: HTTPRequestHead) -> HTTPResponse {
-        let message = "The request body exceeds the limit of \(settings.maxBodyBytes) bytes"
+        let message = "The request body exceeds the limit of \(settings.limits.maxBodyBytes) bytes"
         return refusal(head, aws: .requestTooLarge(message), status: .payloadTooLarge, code: "PayloadTooLarge", message)
     }
 

@@ -1,3 +1,5 @@
+import SealboxCore
+
 /// What the server needs to know about how the daemon was started.
 public struct ServerSettings: Sendable {
     /// The account in ARNs.
@@ -10,12 +12,8 @@ public struct ServerSettings: Sendable {
     public var requireAuth: Bool = false
     /// The daemon's own uid, which the default policy trusts.
     public var daemonUID: UInt32
-    /// The largest request body accepted.
-    public var maxBodyBytes: Int
-    /// Open connections (both listeners) beyond which requests get 429.
-    public var maxConnections: Int
-    /// From the end of a request's head to the end of its body, in seconds.
-    public var requestTimeoutSeconds = 10
+    /// The connection cap and the per-connection limits, which refusals quote.
+    public var limits: ServerLimits
     /// The version string reported by `/health`.
     public var version: String
     /// Where the root key came from (`file:...`, `env:...`, `credential:...`), for status reports.
@@ -28,24 +26,21 @@ public struct ServerSettings: Sendable {
     ///   - region: the default region.
     ///   - ephemeral: test mode.
     ///   - daemonUID: the daemon's uid.
-    ///   - maxBodyBytes: the body limit.
-    ///   - maxConnections: the connection cap.
+    ///   - limits: the connection cap and the per-connection limits.
     ///   - version: the daemon version.
     public init(
         accountID: String,
         region: String,
         ephemeral: Bool,
         daemonUID: UInt32,
-        maxBodyBytes: Int = 64 * 1024,
-        maxConnections: Int = 1024,
+        limits: ServerLimits = ServerLimits(),
         version: String
     ) {
         self.accountID = accountID
         self.region = region
         self.ephemeral = ephemeral
         self.daemonUID = daemonUID
-        self.maxBodyBytes = maxBodyBytes
-        self.maxConnections = maxConnections
+        self.limits = limits
         self.version = version
     }
 }

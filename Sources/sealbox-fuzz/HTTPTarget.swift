@@ -10,6 +10,7 @@ enum HTTPTarget {
     private static let limits: ServerLimits = {
         var limits = ServerLimits()
         limits.maxBodyBytes = 4096
+        limits.maxConnections = 64
         return limits
     }()
 

@@ -8,6 +8,7 @@ import Prometheus
 import SealboxAWS
 import SealboxCore
 import SealboxCrypto
+import SealboxDaemon
 import SealboxServer
 import SealboxStore
 import ServiceLifecycle
@@ -36,249 +37,38 @@ struct Sealboxd: AsyncParsableCommand {
         version: version
     )
 
-    @Option(
-        help: ArgumentHelp(
-            "SQLite store, root key file and credentials file. [env: SEALBOX_DATA_DIR]", valueName: "path"))
-    var dataDir: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Unix socket, created mode 0660. Default <data-dir>/sealbox.sock. [env: SEALBOX_SOCKET]", valueName: "path")
-    )
-    var socket: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Loopback TCP listener, or 'none'. Default 127.0.0.1:2773. [env: SEALBOX_LISTEN]", valueName: "host:port"))
-    var listen: String?
-
-    @Flag(help: "Allow a non-loopback --listen address. [env: SEALBOX_ALLOW_REMOTE]")
-    var allowRemote = false
-
-    @Option(
-        help: ArgumentHelp(
-            "file:PATH, env:NAME (base64) or credential:NAME. Default file:<data-dir>/root.key. [env: SEALBOX_ROOT_KEY]",
-            valueName: "source"))
-    var rootKey: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Policy, access keys and lease limits (YAML); reloaded on SIGHUP. [env: SEALBOX_CONFIG]", valueName: "path")
-    )
-    var config: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Append-only, hash-chained JSON lines; - for stderr. Default <data-dir>/audit.log (none with --ephemeral). [env: SEALBOX_AUDIT_LOG]",
-            valueName: "path"))
-    var auditLog: String?
-
-    @Flag(
-        help:
-            "In-memory store and random root key; nothing is written to disk. For test suites. [env: SEALBOX_EPHEMERAL]"
-    )
-    var ephemeral = false
-
-    @Option(
-        help: ArgumentHelp(
-            "Keys, aliases, parameters and access keys to apply at start (YAML or JSON), idempotently; an ephemeral daemon's reset returns to them. [env: SEALBOX_FIXTURES]",
-            valueName: "path"))
-    var fixtures: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Log lines on stderr as logfmt or json; the level comes from the config's logging.level (default info). [env: SEALBOX_LOG_FORMAT]",
-            valueName: "format"))
-    var logFormat: String?
-
-    @Flag(
-        help:
-            "With --ephemeral, still verify SigV4 on TCP, against the access keys in --config. [env: SEALBOX_REQUIRE_AUTH]"
-    )
-    var requireAuth = false
-
-    @Option(help: ArgumentHelp("The account in ARNs. [env: SEALBOX_ACCOUNT_ID]", valueName: "id"))
-    var accountId: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "The default region; a signed request's credential scope overrides it. [env: SEALBOX_REGION]",
-            valueName: "name"))
-    var region: String?
+    @OptionGroup var flags: DaemonFlags
 
     func run() async throws {
-        // Files the daemon creates (store, WAL, keys) are for its own user only.
-        umask(0o077)
-        if let failure = ProcessHardening.disableCoreDumps() {
-            FileHandle.standardError.write(Data("sealboxd: warning: could not disable core dumps: \(failure)\n".utf8))
-        }
+        Self.hardenProcess()
         let environment = ProcessInfo.processInfo.environment
         // Under systemd: sockets passed by activation, and the notify socket for READY/STOPPING.
         let notifier = SystemdNotifier(environment: environment)
         let activated = ActivatedSockets(environment: environment).listeners
         notifier.notify("STATUS=opening the store")
-        func setting(_ value: String?, _ name: String) -> String? { value ?? environment["SEALBOX_\(name)"] }
-        func flag(_ value: Bool, _ name: String) -> Bool {
-            value || ["1", "true", "yes"].contains(environment["SEALBOX_\(name)"]?.lowercased() ?? "")
-        }
+        let options = DaemonOptions(flags, environment: environment)
+        try options.validate()
+        // Parsed once, before anything is logged, so start-up is logged at the configured level too.
+        let config = try options.configPath.map(Self.readConfig)
+        let logger = try Self.bootstrapLogging(options, level: config?.logLevel)
 
-        guard let format = StructuredLogHandler.Format(rawValue: setting(logFormat, "LOG_FORMAT") ?? "logfmt") else {
-            throw ValidationError("--log-format is logfmt or json")
-        }
-        // The level is read from the config before anything else, so start-up is logged at it too.
-        let configuredLevel = try setting(config, "CONFIG").flatMap { path in
-            try SealboxConfig.parse(String(contentsOfFile: path, encoding: .utf8), origin: path).logLevel
-        }
-        let level = configuredLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
-        LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, format: format, level: level) }
-        let logger = Logger(label: "sealboxd")
-
-        let ephemeral = flag(ephemeral, "EPHEMERAL")
-        let dataDir = setting(dataDir, "DATA_DIR") ?? "./.sealbox"
-        let listenText = setting(listen, "LISTEN") ?? "127.0.0.1:2773"
-        var tcp: ListenAddress? = nil
-        if listenText != "none" {
-            guard let address = ListenAddress(listenText) else {
-                throw ValidationError("--listen must be HOST:PORT or none, not '\(listenText)'")
-            }
-            guard address.isLoopback || flag(allowRemote, "ALLOW_REMOTE") else {
-                throw ValidationError(
-                    "--listen \(listenText) is not a loopback address; pass --allow-remote to expose Sealbox beyond this host"
-                )
-            }
-            tcp = address
-        }
-        let accountID = setting(accountId, "ACCOUNT_ID") ?? "123456789012"
-        guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {
-            throw ValidationError("--account-id must be 12 digits")
-        }
-        var settings = ServerSettings(
-            accountID: accountID, region: setting(region, "REGION") ?? "us-east-1", ephemeral: ephemeral,
-            daemonUID: getuid(), version: Self.version)
-
-        let store: SQLiteStore
-        let root: SecureBytes
-        var rootFile: String? = nil
-        var accessKeys: [AccessKey] = []
-        var extensionToken: SecureBytes? = nil
-        var socketPath = setting(socket, "SOCKET")
-        if ephemeral {
-            store = try SQLiteStore()
-            root = SecureBytes.random(count: Envelope.keyLength)
-        } else {
-            if let warning = try Self.prepareDataDir(dataDir) { logger.warning("\(warning)") }
-            socketPath = socketPath ?? "\(dataDir)/sealbox.sock"
-            let sourceText = setting(rootKey, "ROOT_KEY")
-            guard let source = RootKeySource(sourceText ?? "file:\(dataDir)/root.key") else {
-                throw ValidationError("--root-key must be file:PATH, env:NAME or credential:NAME")
-            }
-            let (key, created) = try RootKey.load(source, createIfMissing: sourceText == nil)
-            if created {
-                logger.warning(
-                    "generated a DEVELOPMENT root key at \(dataDir)/root.key (mode 0600); production should pass --root-key credential:NAME"
-                )
-            }
-            root = key
-            settings.rootKeySource = source.description
-            if case .file(let path) = source {
-                rootFile = path
-                settings.rootKeyFile = path
-            }
-            store = try SQLiteStore(path: "\(dataDir)/sealbox.db")
-            accessKeys = try CredentialsFile.loadOrCreate(at: "\(dataDir)/credentials")
-            extensionToken = try Self.writeExtensionToken("\(dataDir)/token")
-        }
-
-        let kms: KMS
-        do {
-            kms = try KMS(store: store, rootKey: root)
-            if let rootFile, RootKey.loadCandidate(for: rootFile) != nil {
-                // A rotation stopped before its transaction: the current key is the valid one.
-                RootKey.discardCandidate(for: rootFile)
-                logger.warning("discarded the key of a root key rotation that did not complete")
-            }
-        } catch let error as CryptoError where error.isInvalidCiphertext {
-            // A rotation that committed but stopped before installing its key left the key beside it.
-            guard let rootFile, let candidate = RootKey.loadCandidate(for: rootFile),
-                let recovered = try? KMS(store: store, rootKey: candidate)
-            else {
-                throw SetupError(
-                    description: "the root key does not unwrap the keys in \(dataDir)/sealbox.db: wrong --root-key?")
-            }
-            try RootKey.promoteCandidate(for: rootFile)
-            logger.warning("finished an interrupted root key rotation: \(rootFile) now holds the new key")
-            kms = recovered
-        }
+        var settings = options.serverSettings(daemonUID: getuid(), version: Self.version)
+        settings.limits = config?.limits ?? ServerLimits()
+        let opened = try Self.openStore(options, settings: &settings, logger: logger)
+        let kms = try Self.loadKeys(opened, dataDir: options.dataDir, logger: logger)
         // Created on first start, so the store always holds a secret that only the right root key opens.
         let auditKey = try kms.auditKey()
-        let ssm = try SSM(store: store, kms: kms)
+        let ssm = try SSM(store: opened.store, kms: kms)
         // Loading builds and drops large temporaries; hand their pages back rather than carry them.
         ProcessHardening.releaseFreeMemory()
-        let seed = try setting(fixtures, "FIXTURES").map { path in
-            FixtureSeed(fixtures: try Fixtures.load(path), origin: path)
-        }
-        if let seed {
-            let context = RequestContext(
-                region: settings.region, accountID: settings.accountID, principal: .anonymous)
-            let report = try seed.fixtures.apply(kms: kms, ssm: ssm, context: context, origin: seed.origin)
-            logger.info(
-                "applied fixtures",
-                metadata: [
-                    "file": "\(seed.origin)", "keysCreated": "\(report.keysCreated)",
-                    "parametersWritten": "\(report.parametersWritten)",
-                ])
-        }
-        let configPath = setting(config, "CONFIG")
-        let daemonKeys =
-            accessKeys
-            + (seed?.fixtures.accessKeys ?? []).map { AccessKey(id: $0.id, secret: $0.secret, principal: $0.principal) }
-        let daemonUID = settings.daemonUID
-        // Without a config: the default policy, or none at all for an ephemeral daemon (as moto).
-        let loadSecurity: @Sendable () throws -> (SecuritySettings, SealboxConfig) = {
-            guard let configPath else {
-                return (
-                    SecuritySettings(
-                        policy: ephemeral ? nil : .defaultPolicy(daemonUID: daemonUID), accessKeys: daemonKeys),
-                    SealboxConfig()
-                )
-            }
-            let text = try String(contentsOfFile: configPath, encoding: .utf8)
-            let parsed = try SealboxConfig.parse(text, origin: configPath)
-            let configured = try parsed.accessKeys.map { entry in
-                AccessKey(
-                    id: entry.id,
-                    secret: try SecretFile.readLine(entry.secretFile, what: "the secret file of \(entry.id)"),
-                    principal: entry.principal)
-            }
-            return (
-                SecuritySettings(
-                    // An ephemeral daemon's config without a policy lets every authenticated caller in.
-                    policy: parsed.policy ?? (ephemeral ? nil : .defaultPolicy(daemonUID: daemonUID)),
-                    accessKeys: daemonKeys + configured),
-                parsed
-            )
-        }
-        let (initialSecurity, initialConfig) = try loadSecurity()
-        let security = SecurityState(initialSecurity)
-        let leases = LeaseService(ssm: ssm, settings: initialConfig.leases)
-        settings.maxConnections = initialConfig.maxConnections
-        settings.maxBodyBytes = initialConfig.limits.maxBodyBytes
-        settings.requestTimeoutSeconds = initialConfig.limits.requestTimeoutSeconds
-        settings.requireAuth = flag(requireAuth, "REQUIRE_AUTH")
-        if settings.requireAuth && (!ephemeral || (configPath == nil && daemonKeys.isEmpty)) {
-            throw ValidationError(
-                "--require-auth goes with --ephemeral and access keys, from a --config or from --fixtures")
-        }
-        let region = settings.region
-        let auditPath = setting(auditLog, "AUDIT_LOG") ?? (ephemeral ? nil : "\(dataDir)/audit.log")
-        let audit = try auditPath.map { try AuditLog(path: $0, key: auditKey) }
-        if let line = audit?.repairedTornLine {
-            logger.warning(
-                "the audit log ended in a torn record (the daemon stopped mid-write); closed it",
-                metadata: ["line": "\(line)", "file": "\(auditPath ?? "")"])
-        }
+        let seed = try Self.applyFixtures(options.fixturesPath, kms: kms, ssm: ssm, settings: settings, logger: logger)
+        let loader = SecurityLoader(options, settings: settings, accessKeys: opened.accessKeys, seed: seed)
+        let security = SecurityState(try loader.settings(config))
+        let leases = LeaseService(ssm: ssm, settings: (config ?? SealboxConfig()).leases)
+        try options.validateRequireAuth(fixtureAccessKeys: seed?.fixtures.accessKeys.count ?? 0)
+        let audit = try Self.openAuditLog(options.auditLogPath, key: auditKey, logger: logger)
 
-        let recorder = ephemeral ? CallRecorder() : nil
+        let recorder = options.ephemeral ? CallRecorder() : nil
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let metrics = ServerMetrics()
@@ -287,42 +77,186 @@ struct Sealboxd: AsyncParsableCommand {
         threadPool.start()
         let router = Router(
             kms: kms, ssm: ssm, leases: leases, settings: settings, security: security,
-            extensionToken: extensionToken, audit: audit, recorder: recorder, seed: seed,
-            metrics: (metrics, registry), store: store, threadPool: threadPool,
-            logger: logger)
-        let credentialsHint = ephemeral ? nil : "\(dataDir)/credentials"
-        let (listenAddress, socketFile) = (tcp, socketPath)
-        let server = HTTPServer(
-            responder: router, socketPath: socketFile, tcp: listenAddress, group: group,
-            limits: initialConfig.limits, maxConnections: settings.maxConnections, audit: audit,
-            recorder: recorder, activated: activated, notifier: notifier, metrics: metrics, logger: logger
+            extensionToken: opened.extensionToken, audit: audit, recorder: recorder, seed: seed,
+            metrics: (metrics, registry), store: opened.store, threadPool: threadPool, logger: logger)
+        let server = try Self.makeServer(
+            router, options: options, activated: activated, limits: settings.limits, group: group, audit: audit,
+            recorder: recorder, notifier: notifier, metrics: metrics, logger: logger)
+        var services: [any Service] = [
+            server,
+            MaintenanceService(kms: kms, leases: leases, metrics: metrics, logger: logger),
+            ConfigReloader(logger: logger, notifier: notifier) {
+                let reloaded = try options.configPath.map(Self.readConfig)
+                security.replace(try loader.settings(reloaded))
+                leases.settings = (reloaded ?? SealboxConfig()).leases
+            },
+        ]
+        if let watchdog = WatchdogService(environment: environment, notifier: notifier, group: group) {
+            services.append(watchdog)
+        }
+        try await Self.serve(services, logger: logger, thenStop: threadPool, group)
+        logger.info("stopped")
+    }
+
+    /// Files the daemon creates (store, WAL, keys) are for its own user only, and no core dump or
+    /// same-uid ptrace can read its memory; a failure of the latter is a warning.
+    static func hardenProcess() {
+        umask(0o077)
+        if let failure = ProcessHardening.disableCoreDumps() {
+            FileHandle.standardError.write(Data("sealboxd: warning: could not disable core dumps: \(failure)\n".utf8))
+        }
+    }
+
+    /// Reads and parses the config file, at start and on each SIGHUP.
+    static func readConfig(_ path: String) throws -> SealboxConfig {
+        try SealboxConfig.parse(String(contentsOfFile: path, encoding: .utf8), origin: path)
+    }
+
+    /// Sends log lines to stderr in the chosen format, at the config's level (default info).
+    static func bootstrapLogging(_ options: DaemonOptions, level: String?) throws -> Logger {
+        let format = try options.logFormat
+        let level = level.flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, format: format, level: level) }
+        return Logger(label: "sealboxd")
+    }
+
+    /// What ``openStore(_:settings:logger:)`` opened.
+    struct OpenedStore {
+        var store: SQLiteStore
+        var rootKey: SecureBytes
+        /// Set when the root key lives in a file: only such a key is rotated, and recovered, by the daemon.
+        var rootFile: String?
+        /// From the credentials file; none for an ephemeral daemon.
+        var accessKeys: [AccessKey] = []
+        /// This run's extension token; none for an ephemeral daemon.
+        var extensionToken: SecureBytes?
+    }
+
+    /// Opens the store under its root key: in memory under a random key for an ephemeral daemon,
+    /// else in the data dir (created if missing), with the credentials and extension token files.
+    static func openStore(
+        _ options: DaemonOptions, settings: inout ServerSettings, logger: Logger
+    ) throws -> OpenedStore {
+        if options.ephemeral {
+            let store = try SQLiteStore()
+            return OpenedStore(store: store, rootKey: SecureBytes.random(count: Envelope.keyLength))
+        }
+        if let warning = try prepareDataDir(options.dataDir) { logger.warning("\(warning)") }
+        let source = try options.rootKeySource
+        let (key, created) = try RootKey.load(source, createIfMissing: options.createsRootKey)
+        if created {
+            logger.warning(
+                "generated a DEVELOPMENT root key at \(options.dataFile("root.key")) (mode 0600); production should pass --root-key credential:NAME"
+            )
+        }
+        settings.rootKeySource = source.description
+        var rootFile: String? = nil
+        if case .file(let path) = source {
+            rootFile = path
+            settings.rootKeyFile = path
+        }
+        let store = try SQLiteStore(path: options.dataFile("sealbox.db"))
+        return OpenedStore(
+            store: store, rootKey: key, rootFile: rootFile,
+            accessKeys: try CredentialsFile.loadOrCreate(at: options.dataFile("credentials")),
+            extensionToken: try writeExtensionToken(options.dataFile("token")))
+    }
+
+    /// Unwraps every key version, finishing or discarding a root key rotation that was interrupted.
+    static func loadKeys(_ opened: OpenedStore, dataDir: String, logger: Logger) throws -> KMS {
+        do {
+            let kms = try KMS(store: opened.store, rootKey: opened.rootKey)
+            if let rootFile = opened.rootFile, RootKey.loadCandidate(for: rootFile) != nil {
+                // A rotation stopped before its transaction: the current key is the valid one.
+                RootKey.discardCandidate(for: rootFile)
+                logger.warning("discarded the key of a root key rotation that did not complete")
+            }
+            return kms
+        } catch let error as CryptoError where error.isInvalidCiphertext {
+            // A rotation that committed but stopped before installing its key left the key beside it.
+            guard let rootFile = opened.rootFile, let candidate = RootKey.loadCandidate(for: rootFile),
+                let recovered = try? KMS(store: opened.store, rootKey: candidate)
+            else {
+                throw SetupError(
+                    description: "the root key does not unwrap the keys in \(dataDir)/sealbox.db: wrong --root-key?")
+            }
+            try RootKey.promoteCandidate(for: rootFile)
+            logger.warning("finished an interrupted root key rotation: \(rootFile) now holds the new key")
+            return recovered
+        }
+    }
+
+    /// Loads the fixtures file, if any, and applies it idempotently.
+    static func applyFixtures(
+        _ path: String?, kms: KMS, ssm: SSM, settings: ServerSettings, logger: Logger
+    ) throws -> FixtureSeed? {
+        guard let path else { return nil }
+        let seed = FixtureSeed(fixtures: try Fixtures.load(path), origin: path)
+        let context = RequestContext(region: settings.region, accountID: settings.accountID, principal: .anonymous)
+        let report = try seed.fixtures.apply(kms: kms, ssm: ssm, context: context, origin: seed.origin)
+        logger.info(
+            "applied fixtures",
+            metadata: [
+                "file": "\(seed.origin)", "keysCreated": "\(report.keysCreated)",
+                "parametersWritten": "\(report.parametersWritten)",
+            ])
+        return seed
+    }
+
+    /// Opens the audit log, if there is one, closing a record torn by a crash.
+    static func openAuditLog(_ path: String?, key: SecureBytes, logger: Logger) throws -> AuditLog? {
+        guard let path else { return nil }
+        let audit = try AuditLog(path: path, key: key)
+        if let line = audit.repairedTornLine {
+            logger.warning(
+                "the audit log ended in a torn record (the daemon stopped mid-write); closed it",
+                metadata: ["line": "\(line)", "file": "\(path)"])
+        }
+        return audit
+    }
+
+    /// The listeners, which announce readiness once bound.
+    static func makeServer(
+        _ router: Router,
+        options: DaemonOptions,
+        activated: [ActivatedSockets.Listener],
+        limits: ServerLimits,
+        group: MultiThreadedEventLoopGroup,
+        audit: AuditLog?,
+        recorder: CallRecorder?,
+        notifier: SystemdNotifier,
+        metrics: ServerMetrics,
+        logger: Logger
+    ) throws -> HTTPServer {
+        let (tcp, socketPath) = (try options.tcp, options.socketPath)
+        let (credentials, region) = (options.credentialsPath, options.region)
+        let configuration = HTTPServer.Configuration(
+            socketPath: socketPath, tcp: tcp, activated: activated, limits: limits)
+        return HTTPServer(
+            responder: router, configuration: configuration, group: group, audit: audit, recorder: recorder,
+            notifier: notifier, metrics: metrics, logger: logger
         ) { port in
             notifier.notify("READY=1\nSTATUS=serving\nMAINPID=\(getpid())")
-            Self.announceReady(
-                tcp: listenAddress.map { address in
+            announceReady(
+                tcp: tcp.map { address in
                     var bound = address
                     bound.port = port ?? address.port
                     return bound.description
                 },
-                socket: activated.first(where: \.isUnix).map { "systemd (fd \($0.fd), \($0.name))" } ?? socketFile,
-                credentials: credentialsHint, region: region, logger: logger)
+                socket: activated.first(where: \.isUnix).map { "systemd (fd \($0.fd), \($0.name))" } ?? socketPath,
+                credentials: credentials, region: region, logger: logger)
         }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: server),
-            .init(service: MaintenanceService(kms: kms, leases: leases, metrics: metrics, logger: logger)),
-            .init(
-                service: ConfigReloader(logger: logger, notifier: notifier) {
-                    let (reloaded, config) = try loadSecurity()
-                    security.replace(reloaded)
-                    leases.settings = config.leases
-                }),
-        ]
-        if let watchdog = WatchdogService(environment: environment, notifier: notifier, group: group) {
-            services.append(.init(service: watchdog))
-        }
+    }
+
+    /// Runs `services` until SIGTERM or SIGINT has shut them down gracefully, then stops the pool and
+    /// the event loops, also when a service failed.
+    static func serve(
+        _ services: [any Service], logger: Logger, thenStop threadPool: NIOThreadPool,
+        _ group: MultiThreadedEventLoopGroup
+    ) async throws {
         let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: services,
+                services: services.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {
@@ -334,7 +268,6 @@ struct Sealboxd: AsyncParsableCommand {
         }
         try await threadPool.shutdownGracefully()
         try await group.shutdownGracefully()
-        logger.info("stopped")
     }
 
     /// One JSON line on stdout for scripts, then the human hint on stderr.
@@ -394,5 +327,42 @@ struct Sealboxd: AsyncParsableCommand {
                 "the data dir \(path) is open to others (mode \(String(info.st_mode & 0o777, radix: 8))); consider: chmod 700 \(path)"
         }
         return nil
+    }
+}
+
+/// The policy and access keys for a parsed config (or none), at start and on each SIGHUP: the
+/// daemon's own access keys (credentials file, fixtures) come before the config's.
+struct SecurityLoader: Sendable {
+    let daemonKeys: [AccessKey]
+    let ephemeral: Bool
+    let daemonUID: UInt32
+
+    /// - Parameters:
+    ///   - options: whether the daemon is ephemeral.
+    ///   - settings: the daemon's uid, which the default policy trusts.
+    ///   - accessKeys: from the credentials file.
+    ///   - seed: the applied fixtures, whose access keys are added.
+    init(_ options: DaemonOptions, settings: ServerSettings, accessKeys: [AccessKey], seed: FixtureSeed?) {
+        daemonKeys =
+            accessKeys
+            + (seed?.fixtures.accessKeys ?? []).map { AccessKey(id: $0.id, secret: $0.secret, principal: $0.principal) }
+        ephemeral = options.ephemeral
+        daemonUID = settings.daemonUID
+    }
+
+    /// Reads the config's secret files. Without a config: the default policy, or none at all for an
+    /// ephemeral daemon (as moto); an ephemeral daemon's config without a policy lets every
+    /// authenticated caller in.
+    /// - Parameter config: the parsed config file, if there is one.
+    func settings(_ config: SealboxConfig?) throws -> SecuritySettings {
+        let fallback: Policy? = ephemeral ? nil : .defaultPolicy(daemonUID: daemonUID)
+        guard let config else { return SecuritySettings(policy: fallback, accessKeys: daemonKeys) }
+        let configured = try config.accessKeys.map { entry in
+            AccessKey(
+                id: entry.id,
+                secret: try SecretFile.readLine(entry.secretFile, what: "the secret file of \(entry.id)"),
+                principal: entry.principal)
+        }
+        return SecuritySettings(policy: config.policy ?? fallback, accessKeys: daemonKeys + configured)
     }
 }

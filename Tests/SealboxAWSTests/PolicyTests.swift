@@ -34,6 +34,21 @@ import Testing
         #expect(!policy.allows(["uid:1001"], action: "admin:ListLeases", resources: []))
     }
 
+    @Test func everyServerKeyIsALimit() throws {
+        let text = """
+            server: {maxConnections: 3, maxHeaderBytes: 4096, maxHeaderCount: 20, maxBodyBytes: 512,
+                     requestTimeoutSeconds: 5, idleTimeoutSeconds: 7}
+            """
+        let limits = try SealboxConfig.parse(text, origin: "test.yaml").limits
+        #expect(limits.maxConnections == 3)
+        #expect(limits.maxHeaderBytes == 4096)
+        #expect(limits.maxHeaderCount == 20)
+        #expect(limits.maxBodyBytes == 512)
+        #expect(limits.requestTimeoutSeconds == 5)
+        #expect(limits.idleTimeoutSeconds == 7)
+        #expect(try SealboxConfig.parse("{}", origin: "test.yaml").limits == ServerLimits())
+    }
+
     @Test(arguments: [
         ("surprise: 1", "unknown key 'surprise'"),
         ("leases: {maxTTL: 5}", "unknown key 'leases.maxTTL'"),

@@ -87,6 +87,7 @@ import Testing
         limits.maxBodyBytes = 64
         limits.requestTimeoutSeconds = 2
         limits.idleTimeoutSeconds = 4
+        limits.maxConnections = 8
         return limits
     }()
 
@@ -95,15 +96,14 @@ import Testing
         _ responder: StubResponder,
         limits: ServerLimits = Self.limits,
         tracker: ConnectionTracker = ConnectionTracker(),
-        maxConnections: Int = 8,
         audit: (EmbeddedChannel) -> AuditBatcher? = { _ in nil },
         reads: ReadCounter? = nil
     ) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         if let reads { try channel.pipeline.syncOperations.addHandler(reads) }
         let handler = RequestHandler(
-            responder: responder, connection: ConnectionInfo(transport: .tcp), limits: limits,
-            maxConnections: maxConnections, tracker: tracker, audit: audit(channel), recorder: nil, metrics: nil)
+            responder: responder, connection: ConnectionInfo(transport: .tcp), limits: limits, tracker: tracker,
+            audit: audit(channel), recorder: nil, metrics: nil)
         try HTTPServer.configure(channel.pipeline.syncOperations, handler, limits: limits)
         channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 8080), promise: nil)
         #expect(channel.isActive)
@@ -268,8 +268,10 @@ import Testing
     @Test func connectionOverTheCapGets429AndCloses() throws {
         let responder = StubResponder()
         let tracker = ConnectionTracker()
-        let first = try connect(responder, tracker: tracker, maxConnections: 1)
-        let second = try connect(responder, tracker: tracker, maxConnections: 1)
+        var limits = Self.limits
+        limits.maxConnections = 1
+        let first = try connect(responder, limits: limits, tracker: tracker)
+        let second = try connect(responder, limits: limits, tracker: tracker)
         try send(second, "GET /a HTTP/1.1\r\n\r\n")
         let text = try output(second)
         #expect(text.hasPrefix("HTTP/1.1 429 Too Many Requests\r\n"))

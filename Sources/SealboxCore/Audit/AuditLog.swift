@@ -147,7 +147,7 @@ final class AuditSink: Sendable {
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == bytes.count else {
             failures.add(1, ordering: .relaxed)
-            throw SetupError(description: "the audit log could not be written: \(String(cString: strerror(errno)))")
+            throw AuditWriteError(reason: String(cString: strerror(errno)))
         }
     }
 }

@@ -21,24 +21,27 @@ public struct SealboxConfig: Sendable, Equatable {
     }
 
     public var leases: LeaseSettings
-    /// Open connections beyond which requests get 429; read at start only.
-    public var maxConnections: Int
-    /// The `server:` limits besides `maxConnections`, read at start only.
-    public var limits = ServerLimits()
+    /// The `server:` limits, read at start only.
+    public var limits: ServerLimits
     public var accessKeys: [AccessKeyEntry]
     /// Nil when the file has no `policy:`; the default policy then applies.
     public var policy: Policy?
     /// `logging.level`: trace, debug, info, notice, warning, error or critical; read at start.
     public var logLevel: String?
 
+    /// - Parameters:
+    ///   - leases: lease TTLs and the cap on active leases.
+    ///   - limits: the per-connection limits and the connection cap.
+    ///   - accessKeys: SigV4 access keys for TCP.
+    ///   - policy: the rules, or nil for the default policy.
     public init(
         leases: LeaseSettings = LeaseSettings(),
-        maxConnections: Int = 1024,
+        limits: ServerLimits = ServerLimits(),
         accessKeys: [AccessKeyEntry] = [],
         policy: Policy? = nil
     ) {
         self.leases = leases
-        self.maxConnections = maxConnections
+        self.limits = limits
         self.accessKeys = accessKeys
         self.policy = policy
     }
@@ -71,7 +74,7 @@ public struct SealboxConfig: Sendable, Equatable {
                         throw fail("server.\(key) must be a positive integer")
                     }
                     switch key {
-                    case "maxConnections": config.maxConnections = number
+                    case "maxConnections": config.limits.maxConnections = number
                     case "maxHeaderBytes": config.limits.maxHeaderBytes = number
                     case "maxHeaderCount": config.limits.maxHeaderCount = number
                     case "maxBodyBytes": config.limits.maxBodyBytes = number
@@ -192,8 +195,11 @@ public struct SealboxConfig: Sendable, Equatable {
     }
 }
 
-/// Per-connection limits against oversized and slow requests (`server:` in the config).
+/// The server's limits against too many connections and oversized or slow requests (`server:` in the
+/// config); each limit has its one home here.
 public struct ServerLimits: Sendable, Equatable {
+    /// Open connections (both listeners together) beyond which requests get 429.
+    public var maxConnections = 1024
     /// All header names and values of one request together.
     public var maxHeaderBytes = 16 * 1024
     /// Header fields in one request.
@@ -206,5 +212,7 @@ public struct ServerLimits: Sendable, Equatable {
     /// after this long.
     public var idleTimeoutSeconds = 60
 
+    /// The defaults: 1024 connections, 16 KiB and 100 header fields, 64 KiB bodies, 10 s per request
+    /// and 60 s idle.
     public init() {}
 }
