@@ -343,9 +343,7 @@ struct SecurityLoader: Sendable {
     ///   - accessKeys: from the credentials file.
     ///   - seed: the applied fixtures, whose access keys are added.
     init(_ options: DaemonOptions, settings: ServerSettings, accessKeys: [AccessKey], seed: FixtureSeed?) {
-        daemonKeys =
-            accessKeys
-            + (seed?.fixtures.accessKeys ?? []).map { AccessKey(id: $0.id, secret: $0.secret, principal: $0.principal) }
+        daemonKeys = accessKeys + (seed?.fixtures.accessKeys ?? [])
         ephemeral = options.ephemeral
         daemonUID = settings.daemonUID
     }
