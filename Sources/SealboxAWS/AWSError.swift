@@ -2,6 +2,10 @@ import SealboxCore
 
 /// An error answered on the AWS JSON 1.1 wire: `{"__type": code, "message": message}` with HTTP 400,
 /// or 500 for the internal codes botocore retries.
+///
+/// Only failures of the protocol itself (a bad body, a bad signature, an unknown operation, a
+/// paging token, a limit of the connection) are made here. What the domain refuses is thrown as a
+/// ``SealboxError`` and answered as ``init(_:)`` maps its code.
 public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
     fileprivate enum Base: String, Sendable {
         case validation = "ValidationException"
@@ -192,34 +196,8 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func invalidSignature(_ message: String) -> AWSError { AWSError(.invalidSignature, message) }
     /// The access key is unknown.
     public static func unrecognizedClient(_ message: String) -> AWSError { AWSError(.unrecognizedClient, message) }
-    /// The named key or alias does not exist.
-    public static func notFound(_ message: String) -> AWSError { AWSError(.notFound, message) }
-    /// The key is disabled.
-    public static func disabled(_ message: String) -> AWSError { AWSError(.disabled, message) }
-    /// The key's state forbids the operation.
-    public static func invalidState(_ message: String) -> AWSError { AWSError(.invalidState, message) }
-    /// The ciphertext, its context or its key does not check out. AWS sends an empty message.
-    public static let invalidCiphertext = AWSError(.invalidCiphertext, "")
-    /// Decrypt named a key other than the ciphertext's.
-    public static func incorrectKey(_ message: String) -> AWSError { AWSError(.incorrectKey, message) }
-    /// The key cannot be used this way.
-    public static func invalidKeyUsage(_ message: String) -> AWSError { AWSError(.invalidKeyUsage, message) }
-    /// The resource exists already.
-    public static func alreadyExists(_ message: String) -> AWSError { AWSError(.alreadyExists, message) }
-    /// The caller may not use a reserved name.
-    public static func notAuthorized(_ message: String) -> AWSError { AWSError(.notAuthorized, message) }
     /// A paging marker was not issued by this server.
     public static func invalidMarker(_ message: String) -> AWSError { AWSError(.invalidMarker, message) }
-    /// A quota is used up.
-    public static func limitExceeded(_ message: String) -> AWSError { AWSError(.limitExceeded, message) }
-    /// Sealbox does not implement this variant.
-    public static func unsupportedOperation(_ message: String) -> AWSError { AWSError(.unsupportedOperation, message) }
-    /// A key policy is not a JSON document.
-    public static func malformedPolicyDocument(_ message: String) -> AWSError {
-        AWSError(.malformedPolicyDocument, message)
-    }
-    /// A tag is invalid.
-    public static func tag(_ message: String) -> AWSError { AWSError(.tag, message) }
     /// The body exceeds the size limit (HTTP 413).
     public static func requestTooLarge(_ message: String) -> AWSError { AWSError(.requestTooLarge, message) }
     /// 408: the request body did not arrive in time.
@@ -228,28 +206,6 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func throttling(_ message: String) -> AWSError { AWSError(.throttling, message) }
     /// The request would have succeeded, but DryRun was set.
     public static func dryRun(_ message: String) -> AWSError { AWSError(.dryRun, message) }
-    /// No parameter has that name.
-    public static func parameterNotFound(_ message: String) -> AWSError { AWSError(.parameterNotFound, message) }
-    /// The parameter has no such version or label.
-    public static func parameterVersionNotFound(_ message: String) -> AWSError {
-        AWSError(.parameterVersionNotFound, message)
-    }
-    /// PutParameter without Overwrite on an existing name.
-    public static func parameterAlreadyExists(_ message: String) -> AWSError {
-        AWSError(.parameterAlreadyExists, message)
-    }
-    /// The oldest of 100 versions carries a label and cannot be dropped.
-    public static func parameterMaxVersionLimitExceeded(_ message: String) -> AWSError {
-        AWSError(.parameterMaxVersionLimitExceeded, message)
-    }
-    /// A version would carry more than 10 labels.
-    public static func parameterVersionLabelLimitExceeded(_ message: String) -> AWSError {
-        AWSError(.parameterVersionLabelLimitExceeded, message)
-    }
-    /// A name has more than 15 levels.
-    public static func hierarchyLevelLimitExceeded(_ message: String) -> AWSError {
-        AWSError(.hierarchyLevelLimitExceeded, message)
-    }
     /// A SecureString's key is unknown, disabled or unusable.
     public static func invalidKeyId(_ message: String) -> AWSError { AWSError(.invalidKeyId, message) }
     /// A NextToken was not issued by this server.
@@ -260,22 +216,6 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func invalidFilterOption(_ message: String) -> AWSError { AWSError(.invalidFilterOption, message) }
     /// A filter value is not valid for its key.
     public static func invalidFilterValue(_ message: String) -> AWSError { AWSError(.invalidFilterValue, message) }
-    /// The tagged resource does not exist.
-    public static func invalidResourceId(_ message: String) -> AWSError { AWSError(.invalidResourceId, message) }
-    /// Tags are supported on parameters only.
-    public static func invalidResourceType(_ message: String) -> AWSError { AWSError(.invalidResourceType, message) }
-    /// More than 50 tags.
-    public static func tooManyTags(_ message: String) -> AWSError { AWSError(.tooManyTags, message) }
-    /// The value does not match the parameter's AllowedPattern.
-    public static func parameterPatternMismatch(_ message: String) -> AWSError {
-        AWSError(.parameterPatternMismatch, message)
-    }
-    /// AllowedPattern is not a valid regular expression.
-    public static func invalidAllowedPattern(_ message: String) -> AWSError {
-        AWSError(.invalidAllowedPattern, message)
-    }
-    /// An unexpected KMS failure (HTTP 500); the message names no secret.
-    public static func kmsInternal(_ message: String) -> AWSError { AWSError(.kmsInternal, message) }
     /// The daemon cannot take the request now (HTTP 503), for example when its audit log cannot be written.
     public static func serviceUnavailable(_ message: String) -> AWSError { AWSError(.serviceUnavailable, message) }
     /// An unexpected failure outside KMS (HTTP 500).
