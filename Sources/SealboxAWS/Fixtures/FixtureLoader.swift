@@ -26,6 +26,8 @@ extension Fixtures {
             let place = "\(origin): keys[\(index)]"
             do {
                 try apply(key, kms: kms, context: context, report: &report)
+            } catch let error as SealboxError {
+                throw SetupError(description: "\(place): \(error.message)")
             } catch let error as AWSError {
                 throw SetupError(description: "\(place): \(error.message)")
             }
@@ -38,6 +40,8 @@ extension Fixtures {
                 if try !matches(parameter, ssm: ssm, context: context) {
                     writes.append((index, parameter.request))
                 }
+            } catch let error as SealboxError {
+                throw SetupError(description: "\(place(index)): \(AWSError(error).type): \(error.message)")
             } catch let error as AWSError {
                 throw SetupError(description: "\(place(index)): \(error.type): \(error.message)")
             }
@@ -52,6 +56,8 @@ extension Fixtures {
         for (index, parameter) in parameters.enumerated() where !parameter.labels.isEmpty {
             do {
                 try label(parameter, ssm: ssm, context: context, report: &report)
+            } catch let error as SealboxError {
+                throw SetupError(description: "\(place(index)): \(AWSError(error).type): \(error.message)")
             } catch let error as AWSError {
                 throw SetupError(description: "\(place(index)): \(error.type): \(error.message)")
             }
@@ -78,21 +84,19 @@ extension Fixtures {
         let key = live!
         var changed = false
         for alias in fixture.aliases where kms.aliases[alias]?.keyID != key.id {
-            let operation = kms.aliases[alias] == nil ? "CreateAlias" : "UpdateAlias"
-            try call(
-                KMS.operations[operation]!, on: kms, ["AliasName": alias, "TargetKeyId": key.id.description], context)
+            if kms.aliases[alias] == nil {
+                try kms.createAlias(alias, target: key.id.description, context: context)
+            } else {
+                try kms.updateAlias(alias, target: key.id.description, context: context)
+            }
             changed = true
         }
         if let description = fixture.description, description != key.record.description {
-            try call(
-                KMS.operations["UpdateKeyDescription"]!, on: kms,
-                ["KeyId": key.id.description, "Description": description], context)
+            try kms.updateDescription(of: key.id.description, to: description, context: context)
             changed = true
         }
         if fixture.enabled != (key.record.state == .enabled) {
-            try call(
-                KMS.operations[fixture.enabled ? "EnableKey" : "DisableKey"]!, on: kms, ["KeyId": key.id.description],
-                context)
+            try kms.setEnabled(fixture.enabled, key: key.id.description, context: context)
             changed = true
         }
         // A key made just now counts as created, not also as changed.

@@ -39,52 +39,20 @@ extension KMS {
     func createAlias(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(AliasRequest.self, from: body)
         let name = try validateAliasName(request.aliasName)
-        let target = try aliasTarget(request.targetKeyId)
-        try context.authorize([name])
-        try withWriter { () throws(SealboxError) in
-            let key = try resolve(target, context, allowAlias: false)
-            try authorize(key, context)
-            try requireNotPendingDeletion(key, context)
-            try requireCustomerManaged(key, context)
-            guard aliases[name] == nil else {
-                throw SealboxError.alreadyExists("An alias with the name \(aliasArn(name, context)) already exists")
-            }
-            let now = clock.now()
-            try storeAlias(AliasRecord(name: name, keyID: key.id, created: now, updated: now))
-        }
+        try createAlias(name, target: try aliasTarget(request.targetKeyId), context: context)
         return AWSJSON.encode(Empty())
     }
 
     func updateAlias(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(AliasRequest.self, from: body)
         let name = try validateAliasName(request.aliasName)
-        let target = try aliasTarget(request.targetKeyId)
-        try context.authorize([name])
-        try withWriter { () throws(SealboxError) in
-            guard var alias = aliases[name] else {
-                throw SealboxError.notFound("Alias \(aliasArn(name, context)) is not found.")
-            }
-            let key = try resolve(target, context, allowAlias: false)
-            try authorize(key, context)
-            try requireNotPendingDeletion(key, context)
-            try requireCustomerManaged(key, context)
-            alias.keyID = key.id
-            alias.updated = clock.now()
-            try storeAlias(alias)
-        }
+        try updateAlias(name, target: try aliasTarget(request.targetKeyId), context: context)
         return AWSJSON.encode(Empty())
     }
 
     func deleteAlias(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(AliasRequest.self, from: body)
-        let name = try validateAliasName(request.aliasName)
-        try context.authorize([name])
-        try withWriter { () throws(SealboxError) in
-            guard aliases[name] != nil else {
-                throw SealboxError.notFound("Alias \(aliasArn(name, context)) is not found.")
-            }
-            try removeAlias(name)
-        }
+        try deleteAlias(try validateAliasName(request.aliasName), context: context)
         return AWSJSON.encode(Empty())
     }
 

@@ -82,10 +82,7 @@ extension KMS {
         validator.required(request.description, "description")
         validator.length(request.description, "description", max: 8192)
         try validator.check()
-        try mutate(request.keyId!, context) { (stored, key) throws(SealboxError) in
-            try requireNotPendingDeletion(key, context)
-            stored.record.description = request.description!
-        }
+        try updateDescription(of: request.keyId!, to: request.description!, context: context)
         return AWSJSON.encode(Empty())
     }
 
@@ -101,18 +98,8 @@ extension KMS {
         -> ResponseBody
     {
         let request = try AWSJSON.decode(KeyIdRequest.self, from: body)
-        try mutate(try requireKeyId(request.keyId), context) { (stored, key) throws(SealboxError) in
-            try requireNotPendingDeletion(key, context)
-            try requireCustomerManaged(key, context)
-            stored.record.state = enabled ? .enabled : .disabled
-        }
+        try setEnabled(enabled, key: try requireKeyId(request.keyId), context: context)
         return AWSJSON.encode(Empty())
-    }
-
-    func requireCustomerManaged(_ key: LiveKey, _ context: RequestContext) throws(SealboxError) {
-        if key.record.manager == .aws {
-            throw SealboxError.unsupportedOperation("\(key.arn(context)) is an AWS managed key; it cannot be changed.")
-        }
     }
 
     func scheduleKeyDeletion(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
@@ -122,13 +109,7 @@ extension KMS {
         validator.range(request.pendingWindowInDays, "pendingWindowInDays", min: 7, max: 30)
         try validator.check()
         let days = request.pendingWindowInDays ?? 30
-        let key = try mutate(keyId, context) { (stored, key) throws(SealboxError) in
-            try requireNotPendingDeletion(key, context)
-            try requireCustomerManaged(key, context)
-            stored.record.state = .pendingDeletion
-            stored.record.deletionDate = clock.now() + Double(days) * 86_400
-            stored.record.pendingWindowInDays = days
-        }
+        let key = try scheduleDeletion(of: keyId, inDays: days, context: context)
         return AWSJSON.encode(
             ScheduleKeyDeletionResponse(
                 keyId: key.arn(context), deletionDate: key.record.deletionDate!, keyState: key.record.state.rawValue,
@@ -137,14 +118,7 @@ extension KMS {
 
     func cancelKeyDeletion(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(KeyIdRequest.self, from: body)
-        let key = try mutate(try requireKeyId(request.keyId), context) { (stored, key) throws(SealboxError) in
-            guard key.record.state == .pendingDeletion else {
-                throw SealboxError.invalidState("\(key.arn(context)) is not pending deletion.")
-            }
-            stored.record.state = .disabled
-            stored.record.deletionDate = nil
-            stored.record.pendingWindowInDays = nil
-        }
+        let key = try cancelDeletion(of: try requireKeyId(request.keyId), context: context)
         return AWSJSON.encode(KeyIdResponse(keyId: key.arn(context)))
     }
 
@@ -154,25 +128,13 @@ extension KMS {
         var validator = Validator()
         validator.range(request.rotationPeriodInDays, "rotationPeriodInDays", min: 90, max: 2560)
         try validator.check()
-        try mutate(keyId, context) { (stored, key) throws(SealboxError) in
-            try requireUsable(key, context)
-            try requireCustomerManaged(key, context)
-            stored.record.rotationEnabled = true
-            stored.record.rotationPeriodInDays = request.rotationPeriodInDays ?? 365
-            stored.record.rotationAnchor = clock.now()
-        }
+        try enableRotation(of: keyId, everyDays: request.rotationPeriodInDays ?? 365, context: context)
         return AWSJSON.encode(Empty())
     }
 
     func disableKeyRotation(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(KeyIdRequest.self, from: body)
-        try mutate(try requireKeyId(request.keyId), context) { (stored, key) throws(SealboxError) in
-            try requireUsable(key, context)
-            try requireCustomerManaged(key, context)
-            stored.record.rotationEnabled = false
-            stored.record.rotationPeriodInDays = nil
-            stored.record.rotationAnchor = nil
-        }
+        try disableRotation(of: try requireKeyId(request.keyId), context: context)
         return AWSJSON.encode(Empty())
     }
 
@@ -191,16 +153,7 @@ extension KMS {
 
     func rotateKeyOnDemand(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(KeyIdRequest.self, from: body)
-        let key = try mutate(try requireKeyId(request.keyId), context) { (stored, key) throws(SealboxError) in
-            try requireUsable(key, context)
-            try requireCustomerManaged(key, context)
-            guard stored.record.onDemandRotations < KMS.maxOnDemandRotations else {
-                throw SealboxError.limitExceeded(
-                    "\(key.arn(context)) has reached the limit of \(KMS.maxOnDemandRotations) on-demand rotations.")
-            }
-            stored.versions.append(try newVersion(for: key.id, number: key.currentVersion + 1, type: .onDemand))
-            stored.record.onDemandRotations += 1
-        }
+        let key = try rotateOnDemand(try requireKeyId(request.keyId), context: context)
         return AWSJSON.encode(KeyIdResponse(keyId: key.arn(context)))
     }
 
