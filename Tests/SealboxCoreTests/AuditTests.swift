@@ -47,6 +47,15 @@ import Testing
 
     /// A lease named in a request path is recorded as that slice of the path, escaped, and nothing
     /// around it.
+    @Test func aResourceCheckedTwiceIsRecordedOnce() throws {
+        var context = RequestContext(region: "us-east-1", accountID: "123456789012", principal: .token)
+        context.action = Action("ssm:LabelParameterVersion", audited: true)
+        context.trail = AuditTrail()
+        try context.authorize(["/app/db"])
+        try context.authorize(["/app/db", "/app/other"])
+        #expect(context.trail?.touchedResources == ["/app/db", "/app/other"])
+    }
+
     @Test func aLeaseSliceOfThePathIsRecordedAlone() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(KeyID.random()).log").path
         let key = AuditLog.key(rootKey: .random(count: 32))

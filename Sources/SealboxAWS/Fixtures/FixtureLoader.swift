@@ -111,9 +111,7 @@ extension Fixtures {
         let latest = ssm.parameters[fixture.name]?.versions.last
         let missing = fixture.labels.filter { !(latest?.labels.contains($0) ?? false) }
         if !missing.isEmpty, let latest {
-            try call(
-                SSM.operations["LabelParameterVersion"]!, on: ssm,
-                ["Name": fixture.name, "ParameterVersion": latest.version, "Labels": missing], context)
+            _ = try ssm.label(missing, of: fixture.name, version: latest.version, context: context)
             report.labelsMoved += missing.count
         }
     }
@@ -126,17 +124,6 @@ extension Fixtures {
         else { return false }
         let value = try ssm.plaintext(of: latest, named: fixture.name, context)
         return value.constantTimeEquals(Array(fixture.value.utf8))
-    }
-
-    private func call<Service: Sendable>(
-        _ operation: AWSOperation<Service>,
-        on service: Service,
-        _ body: [String: Any],
-        _ context: RequestContext
-    ) throws {
-        var context = context
-        context.action = operation.action
-        _ = try operation(service, body: Array(try JSONSerialization.data(withJSONObject: body)), context: context)
     }
 }
 

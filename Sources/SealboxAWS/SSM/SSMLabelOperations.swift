@@ -9,37 +9,8 @@ extension SSM {
         let name = try ParameterName.parse(try requireName(request.name), context).name
         try context.authorize([name])
         let labels = try requireLabels(request.labels)
-        let result = try withWriter { () throws -> LabelParameterVersionResponse in
-            guard var parameter = parameters[name] else {
-                throw SealboxError.parameterNotFound("Parameter \(name) not found.")
-            }
-            let number = request.parameterVersion ?? parameter.versions.last!.version
-            guard let target = parameter.versions.firstIndex(where: { $0.version == number }) else {
-                throw SealboxError.parameterVersionNotFound(
-                    "Systems Manager could not find version \(number) of \(name). Verify the version and try again.")
-            }
-            let valid = labels.filter(ParameterName.isValidLabel)
-            let invalid = labels.filter { !ParameterName.isValidLabel($0) }
-            var written = Set<Int>()
-            for index in parameter.versions.indices where index != target {
-                let before = parameter.versions[index].labels.count
-                parameter.versions[index].labels.removeAll(where: valid.contains)
-                if parameter.versions[index].labels.count != before {
-                    written.insert(parameter.versions[index].version)
-                }
-            }
-            for label in valid where !parameter.versions[target].labels.contains(label) {
-                parameter.versions[target].labels.append(label)
-                written.insert(number)
-            }
-            guard parameter.versions[target].labels.count <= Self.maxLabelsPerVersion else {
-                throw SealboxError.parameterVersionLabelLimitExceeded(
-                    "A parameter version can have maximum \(Self.maxLabelsPerVersion) labels.")
-            }
-            if !written.isEmpty { try commit(ParameterChange(parameter: parameter, writtenVersions: written.sorted())) }
-            return LabelParameterVersionResponse(invalidLabels: invalid, parameterVersion: number)
-        }
-        return AWSJSON.encode(result)
+        let (invalid, version) = try label(labels, of: name, version: request.parameterVersion, context: context)
+        return AWSJSON.encode(LabelParameterVersionResponse(invalidLabels: invalid, parameterVersion: version))
     }
 
     func unlabelParameterVersion(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
@@ -50,24 +21,8 @@ extension SSM {
         validator.required(request.parameterVersion, "parameterVersion")
         try validator.check()
         let labels = try requireLabels(request.labels)
-        let result = try withWriter { () throws -> UnlabelParameterVersionResponse in
-            guard var parameter = parameters[name] else {
-                throw SealboxError.parameterNotFound("Parameter \(name) not found.")
-            }
-            guard let target = parameter.versions.firstIndex(where: { $0.version == request.parameterVersion! }) else {
-                throw SealboxError.parameterVersionNotFound(
-                    "Systems Manager could not find version \(request.parameterVersion!) of \(name). Verify the version and try again."
-                )
-            }
-            let removed = labels.filter(parameter.versions[target].labels.contains)
-            let invalid = labels.filter { !removed.contains($0) }
-            if !removed.isEmpty {
-                parameter.versions[target].labels.removeAll(where: removed.contains)
-                try commit(ParameterChange(parameter: parameter, writtenVersions: [parameter.versions[target].version]))
-            }
-            return UnlabelParameterVersionResponse(removedLabels: removed, invalidLabels: invalid)
-        }
-        return AWSJSON.encode(result)
+        let (removed, invalid) = try unlabel(labels, of: name, version: request.parameterVersion!, context: context)
+        return AWSJSON.encode(UnlabelParameterVersionResponse(removedLabels: removed, invalidLabels: invalid))
     }
 
     func requireLabels(_ labels: [String]?) throws -> [String] {

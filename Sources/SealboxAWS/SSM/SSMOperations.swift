@@ -9,7 +9,6 @@ extension SSM {
     static let tiers = ["Standard", "Advanced", "Intelligent-Tiering"]
     static let standardValueLimit = 4096
     static let advancedValueLimit = 8192
-    static let maxTags = 50
 
     func requireName(_ name: String?, _ field: String = "name") throws -> String {
         var validator = Validator()

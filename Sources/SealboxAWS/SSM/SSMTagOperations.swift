@@ -31,31 +31,8 @@ extension SSM {
         validator.required(request.tags, "tags")
         let tags = validateTags(request.tags, &validator)
         try validator.check()
-        let name = try taggedParameter(request, context)
-        try context.authorize([name])
-        try updateTags(name) { (current) throws(SealboxError) in
-            for tag in tags {
-                current.removeAll { $0.key == tag.key }
-                current.append(tag)
-            }
-            guard current.count <= Self.maxTags else {
-                throw SealboxError.tooManyTags("A parameter may carry at most \(Self.maxTags) tags.")
-            }
-        }
+        try addTags(tags, to: try taggedParameter(request, context), context: context)
         return AWSJSON.encode(Empty())
-    }
-
-    /// Changes a parameter's tags under the writer lock and commits them.
-    func updateTags(_ name: String, _ change: (inout [KeyTag]) throws(SealboxError) -> Void)
-        throws(SealboxError)
-    {
-        try withWriter { () throws(SealboxError) in
-            guard var parameter = parameters[name] else {
-                throw SealboxError.invalidResourceId("The resource ID \(name) is not valid.")
-            }
-            try change(&parameter.tags)
-            try commit(ParameterChange(parameter: parameter, writtenVersions: []))
-        }
     }
 
     func removeTagsFromResource(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
@@ -63,18 +40,13 @@ extension SSM {
         var validator = Validator()
         validator.required(request.tagKeys, "tagKeys")
         try validator.check()
-        let name = try taggedParameter(request, context)
-        try context.authorize([name])
-        let keys = request.tagKeys!
-        try updateTags(name) { current in current.removeAll { keys.contains($0.key) } }
+        try removeTags(request.tagKeys!, from: try taggedParameter(request, context), context: context)
         return AWSJSON.encode(Empty())
     }
 
     func listTagsForResource(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(TagsRequest.self, from: body)
-        let name = try taggedParameter(request, context)
-        try context.authorize([name])
-        let tags = parameters[name]?.tags ?? []
+        let tags = try tags(of: try taggedParameter(request, context), context: context)
         return AWSJSON.encode(ListTagsForResourceResponse(tagList: tags.map { SSMTag(key: $0.key, value: $0.value) }))
     }
 }

@@ -240,37 +240,14 @@ extension SSM {
 
     func deleteParameter(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(NameRequest.self, from: body)
-        let name = try ParameterName.parse(try requireName(request.name), context).name
-        try context.authorize([name])
-        try withWriter { () throws(SealboxError) in
-            guard parameters[name] != nil else { throw SealboxError.parameterNotFound("Parameter \(name) not found.") }
-            try commit(ParameterChange(parameter: nil, writtenVersions: [], deletedNames: [name]))
-        }
+        try delete(try ParameterName.parse(try requireName(request.name), context).name, context: context)
         return AWSJSON.encode(Empty())
     }
 
     func deleteParameters(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(NamesRequest.self, from: body)
-        let names = try requireNames(request.names)
-        try context.authorize(names.compactMap { try? ParameterName.parse($0, context).name })
-        let result = try withWriter { () throws -> DeleteParametersResponse in
-            var deleted: [String] = []
-            var invalid: [String] = []
-            for text in names {
-                let name = try? ParameterName.parse(text, context).name
-                if let name, deleted.contains(name) { continue }
-                guard let name, parameters[name] != nil else {
-                    invalid.append(text)
-                    continue
-                }
-                deleted.append(name)
-            }
-            if !deleted.isEmpty {
-                try commit(ParameterChange(parameter: nil, writtenVersions: [], deletedNames: deleted))
-            }
-            return DeleteParametersResponse(deletedParameters: deleted, invalidParameters: invalid)
-        }
-        return AWSJSON.encode(result)
+        let (deleted, invalid) = try delete(try requireNames(request.names), context: context)
+        return AWSJSON.encode(DeleteParametersResponse(deletedParameters: deleted, invalidParameters: invalid))
     }
 
     func requireNames(_ names: [String]?) throws -> [String] {

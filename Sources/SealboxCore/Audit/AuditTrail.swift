@@ -22,7 +22,10 @@ public final class AuditTrail: @unchecked Sendable {
     /// The resources the request touched.
     public var touchedResources: [String] { Array(touched) }
 
-    func add(_ resource: String) { touched.append(resource) }
+    /// Records a resource the request touched; one checked twice is recorded once.
+    func add(_ resource: String) {
+        if !touched.contains(resource) { touched.append(resource) }
+    }
 
     /// Records the lease a native request used.
     /// - Parameter id: the lease id.
