@@ -9,30 +9,38 @@ import SealboxCrypto
 /// where a `Dictionary` keeps a key and a value in every bucket, empty ones included. With 100,000
 /// parameters that halves the map's memory (about 7 MB). Order means nothing here, so removal swaps
 /// the entry with the last one and stays O(1).
-package final class ShardedMap<Key: ShardKey, Value: Sendable>: Sendable {
-    private let shards: [ReadWriteLocked<OrderedDictionary<Key, Value>>]
+///
+/// Public and inlinable, like the lock types, so that callers in other modules (the protocol
+/// handlers) specialize it: `package` generics are called unspecialized from other modules.
+public final class ShardedMap<Key: ShardKey, Value: Sendable>: Sendable {
+    @usableFromInline
+    let shards: [ReadWriteLocked<OrderedDictionary<Key, Value>>]
 
     package init(shardCount: Int = 16) {
         shards = (0..<shardCount).map { _ in ReadWriteLocked([:]) }
     }
 
-    private func shard(_ key: Key) -> ReadWriteLocked<OrderedDictionary<Key, Value>> {
+    @inlinable
+    func shard(_ key: Key) -> ReadWriteLocked<OrderedDictionary<Key, Value>> {
         shards[Self.shardIndex(of: key, count: shards.count)]
     }
 
     /// The one place a key's shard is worked out.
-    private static func shardIndex(of key: Key, count: Int) -> Int {
+    @inlinable
+    static func shardIndex(of key: Key, count: Int) -> Int {
         Int(key.shardHash % UInt(count))
     }
 
-    package subscript(key: Key) -> Value? {
+    @inlinable
+    public subscript(key: Key) -> Value? {
         get { shard(key).withReadLock { $0[key] } }
         set { update(key) { $0 = newValue } }
     }
 
     /// Runs `body` on the entry for `key` under its shard's lock; `body` may change the value, add
     /// one, or set it to nil to remove the entry. The result is stored even when `body` throws.
-    package func update<R, Failure: Error>(_ key: Key, _ body: (inout Value?) throws(Failure) -> R) throws(Failure) -> R
+    @inlinable
+    public func update<R, Failure: Error>(_ key: Key, _ body: (inout Value?) throws(Failure) -> R) throws(Failure) -> R
     {
         try shard(key).withLock { (table) throws(Failure) -> R in
             let index = table.index(forKey: key)
@@ -55,7 +63,8 @@ package final class ShardedMap<Key: ShardKey, Value: Sendable>: Sendable {
     /// copied out and back, which matters for an entry many threads change at once. `body` sets its
     /// second argument to remove the entry; a change it made before throwing stays.
     /// - Returns: `body`'s result, or nil when there is no entry.
-    package func modify<R, Failure: Error>(
+    @inlinable
+    public func modify<R, Failure: Error>(
         _ key: Key, _ body: (inout Value, inout Bool) throws(Failure) -> R
     ) throws(Failure) -> R? {
         try shard(key).withLock { (table) throws(Failure) -> R? in
@@ -109,7 +118,7 @@ package final class ShardedMap<Key: ShardKey, Value: Sendable>: Sendable {
 /// A key a ``ShardedMap`` picks a shard for without hashing it twice: `hashValue` ran SipHash once
 /// for the shard and the shard's dictionary ran it again, on every lookup. Any stable mix will do
 /// here, since the dictionary still hashes the key with the process's random seed.
-package protocol ShardKey: Hashable, Sendable {
+public protocol ShardKey: Hashable, Sendable {
     /// Spreads keys over shards; equal keys must give equal values.
     var shardHash: UInt { get }
 }
@@ -117,7 +126,7 @@ package protocol ShardKey: Hashable, Sendable {
 extension String: ShardKey {
     /// FNV-1a over the UTF-8 bytes of ASCII text. Other text goes through `hashValue`: strings that
     /// are equal as Swift compares them (canonically equivalent) can differ in their bytes.
-    package var shardHash: UInt {
+    public var shardHash: UInt {
         var text = self
         let ascii = text.withUTF8 { bytes -> UInt64? in
             var (hash, seen): (UInt64, UInt8) = (0xcbf2_9ce4_8422_2325, 0)
@@ -132,5 +141,5 @@ extension String: ShardKey {
 }
 
 extension KeyID: ShardKey {
-    package var shardHash: UInt { UInt(truncatingIfNeeded: mixedBits) }
+    public var shardHash: UInt { UInt(truncatingIfNeeded: mixedBits) }
 }

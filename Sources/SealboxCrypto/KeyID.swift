@@ -120,7 +120,8 @@ public enum Hex {
 
     /// The lowercase digit of a nibble, worked out rather than read from a table: every audit record
     /// and request id is written in hex, and the table cost a lazy-global check per digit.
-    package static func digit(_ nibble: UInt8) -> UInt8 {
+    @inlinable
+    public static func digit(_ nibble: UInt8) -> UInt8 {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
     }
 

@@ -120,6 +120,7 @@ struct AWSEndpoint: Sendable {
             headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
             headers.add(name: "x-amzn-RequestId", value: requestID)
             response = HTTPResponse(status: .ok, headers: headers, body: try body())
+            response.family = .aws
             result = "allowed"
         } catch {
             if error.httpStatus >= 500 {
@@ -146,8 +147,10 @@ struct AWSEndpoint: Sendable {
         headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
         headers.add(name: "x-amzn-RequestId", value: requestID)
         headers.add(name: "X-Amzn-ErrorType", value: error.type)
-        return HTTPResponse(
+        var response = HTTPResponse(
             status: status ?? HTTPResponseStatus(statusCode: error.httpStatus), headers: headers,
             body: NativeJSON.encode(["__type": error.type, "message": error.message]))
+        response.family = .aws
+        return response
     }
 }

@@ -34,6 +34,7 @@ struct LeaseRoutes: Sendable {
     }
 
     /// The lease id in `/v1/leases/{id}...`, recorded in the audit trail before the domain reads it.
+    /// The route table matched the path, so the id is the segment after the prefix.
     private static func leaseID(_ request: HTTPRequest, _ context: RequestContext) -> Substring {
         let id = request.pathSegments[2]
         context.trail?.setLease(id)

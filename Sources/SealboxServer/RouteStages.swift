@@ -19,25 +19,11 @@ struct RouteStages: Sendable {
     ///   - request: the request.
     ///   - eventLoop: the connection's event loop.
     func serve(_ route: Route, _ request: HTTPRequest, on eventLoop: any EventLoop) -> RouteResult {
-        let family = route.family
-        let result: RouteResult
         switch route.handler {
         case .open(let handler), .aws(let handler):
-            result = handler(request, eventLoop)
+            handler(request, eventLoop)
         case .native(let action, let policy, let placement, let work):
-            result = native(action, policy, placement, route.style, work, request, eventLoop)
-        }
-        switch consume result {
-        case .now(var response):
-            response.family = family
-            return .now(response)
-        case .later(let future):
-            return .later(
-                future.map { response in
-                    var response = response
-                    response.family = family
-                    return response
-                })
+            native(action, policy, placement, route, work, request, eventLoop)
         }
     }
 
@@ -45,7 +31,7 @@ struct RouteStages: Sendable {
         _ action: Action,
         _ policy: Route.Policy,
         _ placement: Route.Placement,
-        _ style: Route.ErrorStyle,
+        _ route: Route,
         _ work: @escaping @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse,
         _ request: HTTPRequest,
         _ eventLoop: any EventLoop
@@ -54,15 +40,18 @@ struct RouteStages: Sendable {
         do {
             context = try authenticator.native(request)
         } catch {
-            return .now(error.response)
+            var response = error.response
+            response.family = route.family
+            return .now(response)
         }
         trace(&context, action)
         let traced = context
+        let (style, family) = (route.style, route.family)
         switch placement {
         case .eventLoop:
-            return .now(answer(request, traced, policy, style, work))
+            return .now(answer(request, traced, policy, style, family, work))
         case .threadPool:
-            return .offLoop(threadPool, eventLoop) { answer(request, traced, policy, style, work) }
+            return .offLoop(threadPool, eventLoop) { answer(request, traced, policy, style, family, work) }
         }
     }
 
@@ -71,6 +60,7 @@ struct RouteStages: Sendable {
         _ context: RequestContext,
         _ policy: Route.Policy,
         _ style: Route.ErrorStyle,
+        _ family: ServerMetrics.Family,
         _ work: (HTTPRequest, RequestContext) throws -> HTTPResponse
     ) -> HTTPResponse {
         var response: HTTPResponse
@@ -82,6 +72,7 @@ struct RouteStages: Sendable {
         } catch {
             (response, result) = style.answer(error)
         }
+        response.family = family
         audit(&response, context, result: result)
         return response
     }

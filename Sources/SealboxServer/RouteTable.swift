@@ -14,7 +14,8 @@ struct RouteTable: Sendable {
         /// The route that answers `method` here; nil when none does.
         /// - Parameter method: the request's method.
         func route(for method: HTTPMethod) -> Route? {
-            routes.first { $0.method == nil || $0.method == method }
+            for route in routes where route.method == nil || route.method == method { return route }
+            return nil
         }
 
         /// The methods the path answers, for a 405: `GET, HEAD`.
@@ -24,6 +25,9 @@ struct RouteTable: Sendable {
     }
 
     private var exact: [Substring: Entry] = [:]
+    /// Bit n is set when an exact path is n bytes long: most paths with parameters (a lease's, with
+    /// its 32-character id) are longer than any exact one, and skip hashing.
+    private var exactLengths: UInt64 = 0
     private var parameterized: [Entry] = []
 
     /// - Parameter routes: every route; a path's routes must agree on its error style and family,
@@ -39,6 +43,8 @@ struct RouteTable: Sendable {
                 }
             } else {
                 let key = route.path.template[...]
+                precondition(key.utf8.count < 64, "an exact path of 64 bytes or more: \(route.path)")
+                exactLengths |= 1 << UInt64(key.utf8.count)
                 if exact[key] == nil {
                     exact[key] = Entry(path: route.path, style: route.style, family: route.family, routes: [])
                 }
@@ -60,10 +66,14 @@ struct RouteTable: Sendable {
     /// The routes of `path`; nil when the daemon serves nothing there.
     /// - Parameter path: the request path, without its query.
     func entry(for path: Substring) -> Entry? {
-        if let entry = exact[path] { return entry }
-        guard !parameterized.isEmpty, RoutePath.isCanonical(path) else { return nil }
-        let segments = PathSegments(path)
-        return parameterized.first { $0.path.matches(segments) }
+        let length = path.utf8.count
+        if length < 64, exactLengths & (1 << UInt64(length)) != 0, let entry = exact[path] { return entry }
+        guard !parameterized.isEmpty else { return nil }
+        var path = path
+        return path.withUTF8 { bytes in
+            for entry in parameterized where entry.path.matches(bytes) { return entry }
+            return nil
+        }
     }
 
     /// The metrics family of a request to `path`.

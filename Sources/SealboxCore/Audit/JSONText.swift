@@ -14,7 +14,10 @@ extension [UInt8] {
 }
 
 /// Minimal JSON string quoting for audit and log lines (names and resources, never secrets).
-package enum JSONText {
+///
+/// The byte tests are public and inlinable so that `SensitiveJSON`, in the protocol module, inlines
+/// them per byte: `package` functions are called, not inlined, from other modules.
+public enum JSONText {
     /// The text as a JSON string literal, quotes included.
     /// - Parameter text: the text.
     package static func quoted(_ text: String) -> String {
@@ -79,7 +82,8 @@ package enum JSONText {
 
     /// Whether a byte must be escaped inside a JSON string: a control character, `"` or `\`.
     /// - Parameter byte: one byte of UTF-8 text.
-    package static func needsEscape(_ byte: UInt8) -> Bool {
+    @inlinable
+    public static func needsEscape(_ byte: UInt8) -> Bool {
         byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
@@ -88,7 +92,8 @@ package enum JSONText {
     /// - Parameters:
     ///   - byte: a byte for which ``needsEscape(_:)`` holds.
     ///   - emit: takes each byte of the escape in turn.
-    package static func escape(_ byte: UInt8, _ emit: (UInt8) -> Void) {
+    @inlinable
+    public static func escape(_ byte: UInt8, _ emit: (UInt8) -> Void) {
         emit(UInt8(ascii: "\\"))
         switch byte {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"): emit(byte)

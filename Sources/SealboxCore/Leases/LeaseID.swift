@@ -50,7 +50,7 @@ public struct LeaseID: Hashable, Sendable, CustomStringConvertible, ShardKey {
     }
 
     /// Its low word, to pick a ``ShardedMap`` shard by: the id is random.
-    package var shardHash: UInt { UInt(truncatingIfNeeded: low) }
+    public var shardHash: UInt { UInt(truncatingIfNeeded: low) }
 
     /// Equality that takes the same time wherever the ids differ.
     func constantTimeEquals(_ other: LeaseID) -> Bool {
