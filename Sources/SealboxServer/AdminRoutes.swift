@@ -28,33 +28,27 @@ struct AdminRoutes: Sendable {
 
     /// The routes, each with its action.
     var routes: [Route] {
-        func route(
-            _ method: HTTPMethod,
-            _ path: RoutePath,
-            _ action: Action,
-            _ policy: Route.Policy,
-            _ placement: Route.Placement,
-            _ work: @escaping @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse
-        ) -> Route {
-            Route(method, path, style: .admin, family: .admin, .native(action, policy, placement, work))
-        }
+        let group = RouteGroup(style: .admin, family: .admin, policy: .action)
         return [
-            route(.GET, RoutePath(NativePath.status), .status, .action, .eventLoop) { _, _ in .json(.ok, status()) },
-            route(.GET, RoutePath(NativePath.audit), .readAudit, .action, .threadPool, auditLines),
-            route(.POST, RoutePath(NativePath.auditVerify), .verifyAudit, .action, .threadPool) { _, _ in try verify()
+            group.route(.GET, RoutePath(NativePath.status), .status, .eventLoop) { _, _ in .json(.ok, status()) },
+            group.route(.GET, RoutePath(NativePath.audit), .readAudit, .threadPool, auditLines),
+            group.route(.POST, RoutePath(NativePath.auditVerify), .verifyAudit, .threadPool) { _, _ in try verify()
             },
-            route(.POST, RoutePath(NativePath.rewrapKeys), .rewrapKeys, .resources, .threadPool, rewrapKeys),
-            route(
-                .POST, RoutePath(NativePath.retireKeyVersions), .retireKeyVersions, .resources, .threadPool,
+            group.route(
+                .POST, RoutePath(NativePath.rewrapKeys), .rewrapKeys, policy: .resources, .threadPool, rewrapKeys),
+            group.route(
+                .POST, RoutePath(NativePath.retireKeyVersions), .retireKeyVersions, policy: .resources, .threadPool,
                 retireKeyVersions),
-            route(.GET, RoutePath(NativePath.backup), .backup, .action, .threadPool) { _, _ in try backup() },
-            route(.POST, RoutePath(NativePath.rotateRootKey), .rotateRootKey, .action, .threadPool) { _, _ in
+            group.route(.GET, RoutePath(NativePath.backup), .backup, .threadPool) { _, _ in try backup() },
+            group.route(.POST, RoutePath(NativePath.rotateRootKey), .rotateRootKey, .threadPool) { _, _ in
                 try rotateRoot()
             },
             // May create the default env key on first use: a write.
-            route(.POST, RoutePath(NativePath.envEncrypt), .encryptEnv, .resources, .threadPool, encryptEnv),
-            route(.POST, RoutePath(NativePath.envDecrypt), .decryptEnv, .resources, .eventLoop, decryptEnv),
-            route(.POST, RoutePath(NativePath.envRewrap), .encryptEnv, .resources, .eventLoop, rewrapEnv),
+            group.route(
+                .POST, RoutePath(NativePath.envEncrypt), .encryptEnv, policy: .resources, .threadPool, encryptEnv),
+            group.route(
+                .POST, RoutePath(NativePath.envDecrypt), .decryptEnv, policy: .resources, .eventLoop, decryptEnv),
+            group.route(.POST, RoutePath(NativePath.envRewrap), .encryptEnv, policy: .resources, .eventLoop, rewrapEnv),
         ]
     }
 

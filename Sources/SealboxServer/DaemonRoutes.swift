@@ -30,7 +30,11 @@ struct DaemonRoutes: Sendable {
                 .native(.readMetrics, .action, .eventLoop) { _, _ in try prometheus() }),
         ]
             + (settings.ephemeral
-                ? [Route(.POST, RoutePath(NativePath.reset), style: .native, family: .other, .open(reset))] : [])
+                ? [
+                    Route(
+                        .POST, RoutePath(NativePath.reset), style: .native, family: .other,
+                        .open { _, _ in .now(reset()) })
+                ] : [])
     }
 
     private func health() -> HTTPResponse {
@@ -54,11 +58,7 @@ struct DaemonRoutes: Sendable {
     }
 
     /// Wipes all state, as moto's server mode does; only an ephemeral daemon has this route.
-    private func reset(_ request: HTTPRequest, _ eventLoop: any EventLoop) -> RouteResult {
-        .now(resetForTests())
-    }
-
-    private func resetForTests() -> HTTPResponse {
+    private func reset() -> HTTPResponse {
         do {
             leases.reset()
             try ssm.reset()

@@ -13,23 +13,15 @@ struct LeaseRoutes: Sendable {
     /// The routes, each with its action; the lease a route names is read from the path's third
     /// segment.
     var routes: [Route] {
-        func route(
-            _ method: HTTPMethod,
-            _ path: RoutePath,
-            _ action: Action,
-            _ placement: Route.Placement,
-            _ work: @escaping @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse
-        ) -> Route {
-            Route(method, path, style: .native, family: .leases, .native(action, .resources, placement, work))
-        }
+        let group = RouteGroup(style: .native, family: .leases, policy: .resources)
         return [
-            route(.POST, RoutePath("\(NativePath.leases)/{id}/redeem"), .redeemLease, .eventLoop, redeem),
-            route(.POST, RoutePath(NativePath.leases), .createLease, .eventLoop, create),
-            route(.POST, RoutePath("\(NativePath.leases)/{id}/renew"), .renewLease, .eventLoop, renew),
-            route(.DELETE, RoutePath("\(NativePath.leases)/{id}"), .deleteLease, .eventLoop, delete),
+            group.route(.POST, RoutePath("\(NativePath.leases)/{id}/redeem"), .redeemLease, .eventLoop, redeem),
+            group.route(.POST, RoutePath(NativePath.leases), .createLease, .eventLoop, create),
+            group.route(.POST, RoutePath("\(NativePath.leases)/{id}/renew"), .renewLease, .eventLoop, renew),
+            group.route(.DELETE, RoutePath("\(NativePath.leases)/{id}"), .deleteLease, .eventLoop, delete),
             // Every lease, up to 100,000 of them: listed off the event loop.
-            route(.GET, RoutePath(NativePath.leases), .listLeases, .threadPool, list),
-            route(.POST, RoutePath(NativePath.revokeLeases), .revokeLeases, .eventLoop, revoke),
+            group.route(.GET, RoutePath(NativePath.leases), .listLeases, .threadPool, list),
+            group.route(.POST, RoutePath(NativePath.revokeLeases), .revokeLeases, .eventLoop, revoke),
         ]
     }
 

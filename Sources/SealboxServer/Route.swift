@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import SealboxCore
 
 #if canImport(Glibc)
@@ -71,6 +70,33 @@ struct Route: Sendable {
         self.style = style
         self.family = family
         self.handler = handler
+    }
+}
+
+/// Routes that answer alike: one error style, one metrics family, and by default one place where
+/// their policy is checked. Each route of the group is then only its method, path, action and work.
+struct RouteGroup {
+    let style: Route.ErrorStyle
+    let family: ServerMetrics.Family
+    let policy: Route.Policy
+
+    /// A native route of the group.
+    /// - Parameters:
+    ///   - method: the method it answers.
+    ///   - path: the path it answers.
+    ///   - action: what it does.
+    ///   - policy: where its policy is checked, when not where the group's is.
+    ///   - placement: where its work runs.
+    ///   - work: the work.
+    func route(
+        _ method: HTTPMethod,
+        _ path: RoutePath,
+        _ action: Action,
+        policy: Route.Policy? = nil,
+        _ placement: Route.Placement,
+        _ work: @escaping @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse
+    ) -> Route {
+        Route(method, path, style: style, family: family, .native(action, policy ?? self.policy, placement, work))
     }
 }
 

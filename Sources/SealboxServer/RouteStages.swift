@@ -122,7 +122,8 @@ extension Route.ErrorStyle {
                 return (NativeError.internalError.response, Self.result(status: .internalServerError))
             }
             // The admin API names errors as the AWS APIs do, which its callers already know.
-            let type = AWSError(error).type
+            let wire = AWSError(error)
+            let type = wire.type
             let message =
                 error.message.isEmpty && error.code == .invalidCiphertext
                 ? "The ciphertext or token does not open: tampered with, made for another name, or under a retired key version."
@@ -132,7 +133,7 @@ extension Route.ErrorStyle {
                 case .accessDenied: .forbidden
                 case .notFound, .parameterNotFound: .notFound
                 case .invalidState, .disabled: .conflict
-                default: HTTPResponseStatus(statusCode: AWSError(error).httpStatus)
+                default: HTTPResponseStatus(statusCode: wire.httpStatus)
                 }
             return (
                 .error(status, code: type, message: message), error.code == .accessDenied ? "denied" : "failed:\(type)"

@@ -35,12 +35,10 @@ struct RouteTable: Sendable {
     init(_ routes: [Route]) {
         for route in routes {
             if route.path.isParameterized {
-                if let index = parameterized.firstIndex(where: { $0.path == route.path }) {
-                    Self.add(route, to: &parameterized[index])
-                } else {
-                    parameterized.append(
-                        Entry(path: route.path, style: route.style, family: route.family, routes: [route]))
+                if !parameterized.contains(where: { $0.path == route.path }) {
+                    parameterized.append(Entry(path: route.path, style: route.style, family: route.family, routes: []))
                 }
+                Self.add(route, to: &parameterized[parameterized.firstIndex { $0.path == route.path }!])
             } else {
                 let key = route.path.template[...]
                 precondition(key.utf8.count < 64, "an exact path of 64 bytes or more: \(route.path)")
@@ -76,15 +74,11 @@ struct RouteTable: Sendable {
         }
     }
 
-    /// The metrics family of a request to `path`.
+    /// How an answer made before routing (413, 408, 429) for `path` looks, and the family it
+    /// counts under: a path the daemon does not serve answers natively and counts as other.
     /// - Parameter path: the request path, without its query.
-    func family(of path: Substring) -> ServerMetrics.Family {
-        entry(for: path)?.family ?? .other
-    }
-
-    /// How a refusal made before routing (413, 408, 429) is answered for `path`.
-    /// - Parameter path: the request path, without its query.
-    func style(of path: Substring) -> Route.ErrorStyle {
-        entry(for: path)?.style ?? .native
+    func refusalTraits(of path: Substring) -> (style: Route.ErrorStyle, family: ServerMetrics.Family) {
+        guard let entry = entry(for: path) else { return (.native, .other) }
+        return (entry.style, entry.family)
     }
 }

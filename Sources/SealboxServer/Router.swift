@@ -104,15 +104,15 @@ public struct Router: HTTPResponder {
         code: String,
         _ message: String
     ) -> HTTPResponse {
-        let path = HTTPRequest.split(head.uri).path
+        let (style, family) = table.refusalTraits(of: HTTPRequest.split(head.uri).path)
         var response: HTTPResponse
-        if table.style(of: path) == .aws {
+        if style == .aws {
             // A throttle is 429 for every client; other AWS errors carry their own status.
             response = AWSEndpoint.errorResponse(error, status: error.code == .throttling ? status : nil)
         } else {
             response = .error(status, code: code, message: message)
         }
-        response.family = table.family(of: path)
+        response.family = family
         return response
     }
 }

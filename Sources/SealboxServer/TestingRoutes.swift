@@ -18,27 +18,19 @@ struct TestingRoutes: Sendable {
 
     /// The routes, each with its action; the policy grants each as a whole.
     var routes: [Route] {
-        func route(
-            _ method: HTTPMethod,
-            _ path: RoutePath,
-            _ action: Action,
-            _ placement: Route.Placement,
-            _ work: @escaping @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse
-        ) -> Route {
-            Route(method, path, style: .native, family: .admin, .native(action, .action, placement, work))
-        }
+        let group = RouteGroup(style: .native, family: .admin, policy: .action)
         return [
             // A full record (100,000 calls) is 20 MB of JSON and a second to encode.
-            route(.GET, RoutePath(NativePath.testCalls), .readCalls, .threadPool) { _, _ in
+            group.route(.GET, RoutePath(NativePath.testCalls), .readCalls, .threadPool) { _, _ in
                 HTTPResponse(status: .ok, headers: .json, body: .json(try requireRecorder().json))
             },
-            route(.DELETE, RoutePath(NativePath.testCalls), .clearCalls, .eventLoop) { _, _ in
+            group.route(.DELETE, RoutePath(NativePath.testCalls), .clearCalls, .eventLoop) { _, _ in
                 try requireRecorder().clear()
                 return HTTPResponse(status: .noContent, body: .json([]))
             },
-            route(.POST, RoutePath(NativePath.testInspect), .inspect, .threadPool, inspect),
-            route(.POST, RoutePath(NativePath.fixtures), .importFixtures, .threadPool, importFixtures),
-            route(.GET, RoutePath(NativePath.fixtures), .exportFixtures, .eventLoop, exportFixtures),
+            group.route(.POST, RoutePath(NativePath.testInspect), .inspect, .threadPool, inspect),
+            group.route(.POST, RoutePath(NativePath.fixtures), .importFixtures, .threadPool, importFixtures),
+            group.route(.GET, RoutePath(NativePath.fixtures), .exportFixtures, .eventLoop, exportFixtures),
         ]
     }
 

@@ -38,9 +38,9 @@ import Testing
         ("/é", "other"), ("/v1/leases/abc/renew", "other"), ("/v1/leases/a/b/redeem", "other"),
     ])
     func familyOfPath(path: String, family: String) {
-        #expect(table.family(of: path[...]).label == family)
+        #expect(table.refusalTraits(of: path[...]).family.label == family)
         // A path that is a slice of a longer target reads only its own bytes.
-        #expect(table.family(of: HTTPRequest.split(path + "?x=/v1/leases").path).label == family)
+        #expect(table.refusalTraits(of: HTTPRequest.split(path + "?x=/v1/leases").path).family.label == family)
     }
 
     @Test func aPathAnswersOnlyItsMethods() throws {
@@ -73,9 +73,9 @@ import Testing
     }
 
     @Test func refusalsTakeTheStyleOfTheirPath() {
-        #expect(table.style(of: "/") == .aws)
-        #expect(table.style(of: "/v1/status") == .admin)
-        #expect(table.style(of: "/v1/leases/x/redeem") == .native)
-        #expect(table.style(of: "/nowhere") == .native)
+        #expect(table.refusalTraits(of: "/").style == .aws)
+        #expect(table.refusalTraits(of: "/v1/status").style == .admin)
+        #expect(table.refusalTraits(of: "/v1/leases/x/redeem").style == .native)
+        #expect(table.refusalTraits(of: "/nowhere").style == .native)
     }
 }
