@@ -30,7 +30,10 @@ struct AWSEndpoint: Sendable {
                 let action = operation.action.name
                 return operation.group(on: service).map { commit in
                     let counters = metrics?.groupCommits(of: action)
-                    return (action, GroupCommit(pool: stages.threadPool, counters: counters, commit: commit))
+                    let group = GroupCommit(pool: stages.threadPool, counters: counters, commit: commit) { call in
+                        stages.intend(call.context) ? nil : Self.auditRefusal
+                    }
+                    return (action, group)
                 }
             }
         }
@@ -82,13 +85,15 @@ struct AWSEndpoint: Sendable {
     ) throws(AWSError) -> RouteResult {
         var authenticated = try stages.authenticator.aws(request, signingName: signingName)
         stages.trace(&authenticated, operation.action)
-        let context = authenticated
         guard operation.writes else {
+            let context = authenticated
             return .now(
                 respond(requestID, context) { () throws(AWSError) in
                     try operation(service, body: request.body, context: context)
                 })
         }
+        authenticated.trail?.requestID = requestID
+        let context = authenticated
         let answered: EventLoopFuture<HTTPResponse>
         if let group = groups[context.action.name] {
             answered = group.submit(AWSCall(body: request.body, context: context), on: eventLoop).map { answer in
@@ -96,7 +101,8 @@ struct AWSEndpoint: Sendable {
             }
         } else {
             answered = stages.threadPool.runIfActive(eventLoop: eventLoop) {
-                respond(requestID, context) { () throws(AWSError) in
+                guard stages.intend(context) else { return Self.auditUnavailable(requestID) }
+                return respond(requestID, context) { () throws(AWSError) in
                     try operation(service, body: request.body, context: context)
                 }
             }
@@ -134,9 +140,11 @@ struct AWSEndpoint: Sendable {
     }
 
     static func auditUnavailable(_ requestID: String) -> HTTPResponse {
-        errorResponse(
-            .serviceUnavailable("The audit log cannot be written; the request was refused."), requestID: requestID)
+        errorResponse(auditRefusal, requestID: requestID)
     }
+
+    private static let auditRefusal = AWSError.serviceUnavailable(
+        "The audit log cannot be written; the request was refused.")
 
     static func errorResponse(
         _ error: AWSError,

@@ -35,17 +35,17 @@ struct AdminRoutes: Sendable {
             group.route(.POST, RoutePath(NativePath.auditVerify), .verifyAudit, .threadPool) { _, _ in try verify()
             },
             group.route(
-                .POST, RoutePath(NativePath.rewrapKeys), .rewrapKeys, policy: .resources, .threadPool, rewrapKeys),
+                .POST, RoutePath(NativePath.rewrapKeys), .rewrapKeys, policy: .resources, .write, rewrapKeys),
             group.route(
-                .POST, RoutePath(NativePath.retireKeyVersions), .retireKeyVersions, policy: .resources, .threadPool,
+                .POST, RoutePath(NativePath.retireKeyVersions), .retireKeyVersions, policy: .resources, .write,
                 retireKeyVersions),
             group.route(.GET, RoutePath(NativePath.backup), .backup, .threadPool) { _, _ in try backup() },
-            group.route(.POST, RoutePath(NativePath.rotateRootKey), .rotateRootKey, .threadPool) { _, _ in
+            group.route(.POST, RoutePath(NativePath.rotateRootKey), .rotateRootKey, .write) { _, _ in
                 try rotateRoot()
             },
             // May create the default env key on first use: a write.
             group.route(
-                .POST, RoutePath(NativePath.envEncrypt), .encryptEnv, policy: .resources, .threadPool, encryptEnv),
+                .POST, RoutePath(NativePath.envEncrypt), .encryptEnv, policy: .resources, .write, encryptEnv),
             group.route(
                 .POST, RoutePath(NativePath.envDecrypt), .decryptEnv, policy: .resources, .eventLoop, decryptEnv),
             group.route(.POST, RoutePath(NativePath.envRewrap), .encryptEnv, policy: .resources, .eventLoop, rewrapEnv),

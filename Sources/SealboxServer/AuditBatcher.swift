@@ -31,9 +31,12 @@ public struct AuditEntry: Sendable {
     var awsRequestID: String?
     /// Whether it goes to the audit log; an ephemeral daemon also records calls that are not audited.
     var logged = true
+    /// Whether the write's intent record is in the log already (see ``RouteStages/intend(_:)``).
+    var intended = false
 
-    /// What is sent instead of the response when the record cannot be written.
-    var refusal: Refusal { Refusal(awsRequestID: awsRequestID) }
+    /// What is sent instead of the response when the record cannot be written; nil when the response
+    /// goes out anyway, because the write's intent is recorded.
+    var refusal: Refusal? { intended ? nil : Refusal(awsRequestID: awsRequestID) }
 
     /// The answer to a request whose record could not be written, kept small while the record is
     /// on its way: it is made only if the write fails.

@@ -36,6 +36,7 @@ final class GroupCommit: Sendable {
 
     private let pool: NIOThreadPool
     private let commit: @Sendable ([AWSCall]) -> [Answer]
+    private let admit: @Sendable (AWSCall) -> AWSError?
     private let counters: Counters?
     private let queue = Locked(Queue())
 
@@ -43,10 +44,18 @@ final class GroupCommit: Sendable {
     ///   - pool: where groups are committed, off the event loops.
     ///   - counters: counts groups and their calls, if metrics are kept.
     ///   - commit: answers a group of calls, one answer per call and in order.
-    init(pool: NIOThreadPool, counters: Counters?, commit: @escaping @Sendable ([AWSCall]) -> [Answer]) {
+    ///   - admit: run on the pool before a call joins its group; a call it refuses is answered with
+    ///     the error and never committed (a write whose intent cannot be recorded).
+    init(
+        pool: NIOThreadPool,
+        counters: Counters?,
+        commit: @escaping @Sendable ([AWSCall]) -> [Answer],
+        admit: @escaping @Sendable (AWSCall) -> AWSError? = { _ in nil }
+    ) {
         self.pool = pool
         self.counters = counters
         self.commit = commit
+        self.admit = admit
     }
 
     /// Queues a call for the next group.
@@ -84,11 +93,21 @@ final class GroupCommit: Sendable {
                 return group
             }
             guard !group.isEmpty else { return }
+            var admitted: [Waiting] = []
+            admitted.reserveCapacity(group.count)
+            for waiting in group {
+                if let refusal = admit(waiting.call) {
+                    waiting.promise.succeed(.failure(refusal))
+                } else {
+                    admitted.append(waiting)
+                }
+            }
+            guard !admitted.isEmpty else { continue }
             counters?.groups.increment()
-            counters?.calls.increment(by: group.count)
-            let answers = commit(group.map(\.call))
-            precondition(answers.count == group.count, "a group commit must answer every call")
-            for (waiting, answer) in zip(group, answers) { waiting.promise.succeed(answer) }
+            counters?.calls.increment(by: admitted.count)
+            let answers = commit(admitted.map(\.call))
+            precondition(answers.count == admitted.count, "a group commit must answer every call")
+            for (waiting, answer) in zip(admitted, answers) { waiting.promise.succeed(answer) }
         }
     }
 }

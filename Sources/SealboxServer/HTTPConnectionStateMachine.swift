@@ -23,8 +23,8 @@ struct HTTPConnectionStateMachine {
         /// The responder is making the answer to a complete request.
         case answering(keepAlive: Bool)
         /// The answer is made and waits until its audit record is written; `refusal` is sent
-        /// instead if the record cannot be.
-        case awaitingAudit(HTTPResponse, refusal: AuditEntry.Refusal, keepAlive: Bool)
+        /// instead if the record cannot be (nil: the answer is sent anyway).
+        case awaitingAudit(HTTPResponse, refusal: AuditEntry.Refusal?, keepAlive: Bool)
         /// An answer that keeps the connection open is being written.
         case writing
         /// An answer after which the connection closes is on its way; nothing read is a request any
@@ -219,7 +219,7 @@ struct HTTPConnectionStateMachine {
     ///   - response: the answer.
     ///   - refusal: what is sent instead if the record cannot be written.
     ///   - keepAlive: whether the connection stays open after it.
-    mutating func awaitAudit(_ response: consuming HTTPResponse, refusal: AuditEntry.Refusal, keepAlive: Bool) {
+    mutating func awaitAudit(_ response: consuming HTTPResponse, refusal: AuditEntry.Refusal?, keepAlive: Bool) {
         state = .awaitingAudit(response, refusal: refusal, keepAlive: keepAlive)
     }
 
@@ -229,7 +229,8 @@ struct HTTPConnectionStateMachine {
     mutating func auditDone(written: Bool) -> Action {
         guard case .awaitingAudit(let response, let refusal, let keepAlive) = state else { return .wait }
         state = .answering(keepAlive: keepAlive)
-        return .write(written ? response : refusal.response, keepAlive: keepAlive)
+        guard !written, let refusal else { return .write(response, keepAlive: keepAlive) }
+        return .write(refusal.response, keepAlive: keepAlive)
     }
 
     /// An answer was handed to the channel.

@@ -214,7 +214,10 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
         guard let entry = response.audit.take() else { return write(response, context: context, keepAlive: keepAlive) }
         recorder?.record(entry, status: response.status.code)
         guard entry.logged else { return write(response, context: context, keepAlive: keepAlive) }
-        guard let audit else { return write(entry.refusal.response, context: context, keepAlive: keepAlive) }
+        guard let audit else {
+            guard let refusal = entry.refusal else { return write(response, context: context, keepAlive: keepAlive) }
+            return write(refusal.response, context: context, keepAlive: keepAlive)
+        }
         machine.awaitAudit(response, refusal: entry.refusal, keepAlive: keepAlive)
         auditContext = context
         audit.submit(entry, for: self)

@@ -13,8 +13,11 @@ struct Route: Sendable {
     enum Placement: Sendable {
         /// Inline on the connection's event loop: work that touches no disk and takes no global lock.
         case eventLoop
-        /// On the thread pool: writes, scans and file reads.
+        /// On the thread pool: scans and file reads.
         case threadPool
+        /// On the thread pool, once the audit log holds the write's intent: a write whose record
+        /// cannot be written never takes effect.
+        case write
     }
 
     /// Where the policy is checked.

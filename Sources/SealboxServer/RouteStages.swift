@@ -12,6 +12,8 @@ struct RouteStages: Sendable {
     let authenticator: Authenticator
     let logging: CallLogging
     let threadPool: NIOThreadPool
+    /// Where writes record their intent; nil when the daemon keeps no audit log.
+    let intents: AuditLog?
 
     /// Serves one route.
     /// - Parameters:
@@ -52,6 +54,36 @@ struct RouteStages: Sendable {
             return .now(answer(request, traced, policy, style, family, work))
         case .threadPool:
             return .offLoop(threadPool, eventLoop) { answer(request, traced, policy, style, family, work) }
+        case .write:
+            traced.trail?.requestID = RequestID.next()
+            return .offLoop(threadPool, eventLoop) {
+                guard intend(traced) else {
+                    var refusal = AuditEntry.Refusal(awsRequestID: nil).response
+                    refusal.family = family
+                    return refusal
+                }
+                return answer(request, traced, policy, style, family, work)
+            }
+        }
+    }
+
+    /// Writes a write's intent record before the write runs: a write must not take effect unless the
+    /// audit log holds a record of it, and the outcome is recorded only after the change is made.
+    /// Reads never come here, so the hot path writes nothing more.
+    /// - Parameter context: the caller and the write's action; its trail carries the request id the
+    ///   outcome record repeats.
+    /// - Returns: whether the write may run: the intent is recorded, or nothing records writes.
+    func intend(_ context: RequestContext) -> Bool {
+        guard let intents, logging.audit, context.action.audited, let trail = context.trail else { return true }
+        let intent = AuditTrail()
+        intent.requestID = trail.requestID
+        do {
+            try intents.record(context, trail: intent, result: "intent")
+            return true
+        } catch {
+            // The outcome record then names no request id: there is no intent for it to follow.
+            trail.requestID = nil
+            return false
         }
     }
 
@@ -103,8 +135,12 @@ struct RouteStages: Sendable {
         response.operation = context.action
         guard let trail = context.trail else { return }
         let logged = logging.audit && context.action.audited
+        // A write's intent is in the log already: if its outcome record fails, the answer still goes out,
+        // since refusing it would only make the client repeat a write that took effect.
+        let intended = logged && trail.requestID != nil && intents != nil
         response.audit = AuditEntry(
-            context: context, trail: trail, result: result, awsRequestID: awsRequestID, logged: logged)
+            context: context, trail: trail, result: result, awsRequestID: awsRequestID, logged: logged,
+            intended: intended)
     }
 }
 

@@ -50,7 +50,7 @@ public struct Router: HTTPResponder {
         let started = clock.now()
         let stages = RouteStages(
             authenticator: Authenticator(settings: settings, security: security, token: extensionToken, clock: clock),
-            logging: CallLogging(audit: audit != nil, record: recorder != nil), threadPool: threadPool)
+            logging: CallLogging(audit: audit != nil, record: recorder != nil), threadPool: threadPool, intents: audit)
         self.stages = stages
         let aws = AWSEndpoint(kms: kms, ssm: ssm, stages: stages, metrics: metrics?.0, logger: logger)
         let admin = AdminRoutes(

@@ -76,4 +76,31 @@ import Testing
         // A later call starts a drain of its own, which fails the same way.
         #expect(throws: (any Error).self) { try commit.submit(Self.call(9), on: loop).wait() }
     }
+
+    @Test(.timeLimit(.minutes(1))) func aCallRefusedAdmissionIsAnsweredWithItsRefusalAndNeverCommitted() throws {
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        defer {
+            try? pool.syncShutdownGracefully()
+            try? loops.syncShutdownGracefully()
+        }
+        let committed = Locked<[Int]>([])
+        let commit = GroupCommit(
+            pool: pool, counters: nil,
+            commit: { calls in
+                let numbers = calls.map(Self.number)
+                committed.withLock { $0 += numbers }
+                return numbers.map { .success(.json(Array(String($0).utf8))) }
+            },
+            admit: { call in Self.number(call) % 2 == 0 ? nil : .serviceUnavailable("no intent") })
+        let loop = loops.next()
+        let answers = (0..<4).map { commit.submit(Self.call($0), on: loop) }
+        #expect(try Self.number(answers[0].wait()) == 0)
+        #expect(try Self.number(answers[2].wait()) == 2)
+        for odd in [1, 3] {
+            #expect(throws: AWSError.self) { try answers[odd].wait().get() }
+        }
+        #expect(committed.withLock { $0 }.sorted() == [0, 2])
+    }
 }

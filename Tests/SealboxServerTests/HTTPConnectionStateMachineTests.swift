@@ -223,6 +223,11 @@ import Testing
         var failed = answering()
         failed.awaitAudit(.error(.ok, code: "ok", message: "answer"), refusal: .init(), keepAlive: true)
         #expect(describe(failed.auditDone(written: false)) == "write(503, true)")
+
+        // A write whose intent is recorded answers even when its outcome record fails.
+        var intended = answering()
+        intended.awaitAudit(.error(.ok, code: "ok", message: "answer"), refusal: nil, keepAlive: true)
+        #expect(describe(intended.auditDone(written: false)) == "write(200, true)")
     }
 
     @Test func parseErrorGets400UnlessAnAnswerIsOnItsWay() {

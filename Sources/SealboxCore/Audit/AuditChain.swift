@@ -30,7 +30,7 @@ public final class AuditChain: Sendable {
     /// - Parameters:
     ///   - context: the caller and the action.
     ///   - trail: what the request touched.
-    ///   - result: `allowed`, `denied` or `failed:<code>`.
+    ///   - result: `allowed`, `denied`, `failed:<code>`, or `intent` before a write runs.
     public func append(_ context: RequestContext, trail: AuditTrail, result: String) {
         let time = sink.clock.now()
         state.withLock { append(&$0, context, trail, result, time) }
@@ -92,6 +92,10 @@ public final class AuditChain: Sendable {
         if let lease = trail.leaseID {
             out.append(literal: #","leaseId":"#)
             JSONText.appendQuoted(lease, to: &out)
+        }
+        if let requestID = trail.requestID {
+            out.append(literal: #","requestId":"#)
+            JSONText.appendQuoted(requestID, to: &out)
         }
         out.append(literal: #","result":"#)
         JSONText.appendQuoted(result, to: &out)

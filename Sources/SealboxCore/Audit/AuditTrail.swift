@@ -9,6 +9,9 @@ public final class AuditTrail: @unchecked Sendable {
     /// A slice of the request's path, not a copy of it.
     private var lease: Substring? = nil
     private var secrets = InlineFirstList<ServedSecret>()
+    /// The id a write's intent record and its outcome record share: set for writes only (reads'
+    /// records stay as small as they were), and cleared when the intent could not be written.
+    public var requestID: String?
 
     public init() {}
 

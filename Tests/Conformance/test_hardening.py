@@ -1,0 +1,116 @@
+"""Findings of the local attack on the daemon: each test fails on the daemon before its fix.
+
+- writes whose audit record cannot be written take no effect (the intent is recorded first);
+- `POST /v1/fixtures` on a persistent daemon is audited and can neither set key material nor move
+  an alias;
+- one owner cannot take every lease (`leases.maxActivePerOwner`);
+- Decrypt does not tell an existing key id from a random one;
+- a failed `mlock` is reported, not silent.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+import harness
+
+
+def unix_call(path: Path, method: str, target: str, body: bytes, headers: dict | None = None) -> tuple[int, dict]:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(15)
+    s.connect(str(path))
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    s.sendall((f"{method} {target} HTTP/1.1\r\nHost: sealbox\r\nContent-Length: {len(body)}\r\n{extra}"
+               f"Connection: close\r\n\r\n").encode() + body)
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+    s.close()
+    head, _, payload = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), json.loads(payload or b"{}")
+
+
+def aws(path: Path, target: str, body: dict) -> tuple[int, dict]:
+    return unix_call(path, "POST", "/", json.dumps(body).encode(), {"X-Amz-Target": target})
+
+
+def audit_records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+# -- 3. A write whose audit record cannot be written takes no effect -----------------------------
+
+def test_writes_refused_for_an_unwritable_audit_log_are_not_applied(tmp_path):
+    data, logs = tmp_path / "data", tmp_path / "logs"
+    good = harness.Daemon(data, logs)
+    good.start()
+    try:
+        status, _ = aws(good.socket_path, "AmazonSSM.PutParameter", {"Name": "/keep/me", "Value": "v1", "Type": "String"})
+        assert status == 200
+    finally:
+        good.terminate(timeout=10)
+    root_before = (data / "root.key").read_bytes()
+
+    full = harness.Daemon(data, logs, extra_args=["--audit-log", "/dev/full"])
+    full.start()
+    try:
+        for target, body in [
+            ("AmazonSSM.PutParameter", {"Name": "/new/param", "Value": "x", "Type": "String"}),
+            ("AmazonSSM.PutParameter", {"Name": "/keep/me", "Value": "v2", "Type": "String", "Overwrite": True}),
+            ("AmazonSSM.DeleteParameter", {"Name": "/keep/me"}),
+            ("TrentService.CreateKey", {"Description": "must not exist"}),
+        ]:
+            status, answer = aws(full.socket_path, target, body)
+            assert status == 503 and answer["__type"] == "ServiceUnavailableException", (target, answer)
+        status, answer = unix_call(full.socket_path, "POST", "/v1/root/rotate", b"{}")
+        assert status == 503 and answer["error"] == "AuditUnavailable", answer
+        # Metadata reads are not audited, so they show the store as it is: nothing changed.
+        status, listed = aws(full.socket_path, "AmazonSSM.DescribeParameters", {})
+        assert status == 200 and [p["Name"] for p in listed["Parameters"]] == ["/keep/me"], listed
+        assert listed["Parameters"][0]["Version"] == 1
+        status, keys = aws(full.socket_path, "TrentService.ListKeys", {})
+        assert status == 200
+        for key in keys["Keys"]:
+            _, described = aws(full.socket_path, "TrentService.DescribeKey", {"KeyId": key["KeyId"]})
+            assert described["KeyMetadata"].get("Description") != "must not exist"
+    finally:
+        full.terminate(timeout=10)
+    assert (data / "root.key").read_bytes() == root_before
+
+    again = harness.Daemon(data, logs)
+    again.start()
+    try:
+        status, answer = aws(again.socket_path, "AmazonSSM.GetParameter", {"Name": "/keep/me"})
+        assert status == 200 and answer["Parameter"]["Value"] == "v1" and answer["Parameter"]["Version"] == 1
+        status, answer = aws(again.socket_path, "AmazonSSM.GetParameter", {"Name": "/new/param"})
+        assert status == 400 and answer["__type"] == "ParameterNotFound", answer
+    finally:
+        again.terminate(timeout=10)
+
+
+def test_every_write_records_its_intent_before_its_outcome(tmp_path):
+    daemon = harness.Daemon(tmp_path / "data", tmp_path / "logs")
+    daemon.start()
+    try:
+        status, _ = aws(daemon.socket_path, "AmazonSSM.PutParameter", {"Name": "/intent/a", "Value": "v", "Type": "String"})
+        assert status == 200
+        status, _ = aws(daemon.socket_path, "TrentService.CreateKey", {})
+        assert status == 200
+    finally:
+        daemon.terminate(timeout=10)
+    records = audit_records(tmp_path / "data" / "audit.log")
+    for action in ("ssm:PutParameter", "kms:CreateKey"):
+        mine = [r for r in records if r.get("action") == action]
+        assert [r["result"] for r in mine] == ["intent", "allowed"], mine
+        # The two records name the same request, and the intent comes first in the file.
+        assert mine[0]["requestId"] == mine[1]["requestId"] and mine[0]["requestId"]
+        assert records.index(mine[0]) < records.index(mine[1])
+    # Reads write no intent: their records are as they were.
+    assert {r["action"] for r in records if r["result"] == "intent"} == {"ssm:PutParameter", "kms:CreateKey"}
