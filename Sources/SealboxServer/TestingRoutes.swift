@@ -8,8 +8,9 @@ import SealboxCore
 import SealboxCrypto
 
 /// Test-suite endpoints: call recording (`/v1/test/calls`, ephemeral only), the handler hygiene scan
-/// (`POST /v1/test/inspect`, ephemeral only) and fixtures (`POST /v1/fixtures` imports anywhere;
-/// `GET /v1/fixtures` exports, with plaintext values and key material, from an ephemeral daemon only).
+/// (`POST /v1/test/inspect`, ephemeral only) and fixtures (`POST /v1/fixtures` imports anywhere, but on
+/// a persistent daemon audited and without key material or alias moves; `GET /v1/fixtures` exports,
+/// with plaintext values and key material, from an ephemeral daemon only).
 struct TestingRoutes: Sendable {
     let kms: KMS
     let ssm: SSM
@@ -29,7 +30,10 @@ struct TestingRoutes: Sendable {
                 return HTTPResponse(status: .noContent, body: .json([]))
             },
             group.route(.POST, RoutePath(NativePath.testInspect), .inspect, .threadPool, inspect),
-            group.route(.POST, RoutePath(NativePath.fixtures), .importFixtures, .threadPool, importFixtures),
+            // A persistent daemon holds real secrets: an import there is an audited write.
+            settings.ephemeral
+                ? group.route(.POST, RoutePath(NativePath.fixtures), .importFixtures, .threadPool, importFixtures)
+                : group.route(.POST, RoutePath(NativePath.fixtures), .seedFixtures, .write, importFixtures),
             group.route(.GET, RoutePath(NativePath.fixtures), .exportFixtures, .eventLoop, exportFixtures),
         ]
     }
@@ -37,7 +41,10 @@ struct TestingRoutes: Sendable {
     private func importFixtures(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
         do {
             let fixtures = try Fixtures.parse(String(decoding: request.body, as: UTF8.self), origin: "request")
-            let report = try fixtures.apply(kms: kms, ssm: ssm, context: unrestricted(context), origin: "request")
+            var applying = unrestricted(context)
+            applying.trail = context.trail
+            let report = try fixtures.apply(
+                kms: kms, ssm: ssm, context: applying, origin: "request", persistent: !settings.ephemeral)
             return .json(
                 .ok,
                 FixturesApplied(

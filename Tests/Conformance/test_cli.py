@@ -713,9 +713,11 @@ def test_audit_tail(S, sd):
     assert len(lines) == 2, p.stdout
     for line in lines:
         cells = line.split("  ")
-        assert ISO_RE.match(cells[0]) and cells[2] == "allowed", line
+        assert ISO_RE.match(cells[0]) and cells[1] == "kms:DisableKey", line
         assert f"uid={os.getuid()}" in cells[3], line
-    assert lines[-1].split("  ")[1] == "kms:DisableKey" and kid in lines[-1], lines
+    # A write records its intent, then its outcome with what it touched.
+    assert [line.split("  ")[2] for line in lines] == ["intent", "allowed"], lines
+    assert kid in lines[-1], lines
 
     j = ok(run_cli("audit", "tail", "-n", "3", "-o", "json", socket_path=S)).stdout.splitlines()
     assert len(j) == 3

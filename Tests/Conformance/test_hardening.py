@@ -114,3 +114,47 @@ def test_every_write_records_its_intent_before_its_outcome(tmp_path):
         assert records.index(mine[0]) < records.index(mine[1])
     # Reads write no intent: their records are as they were.
     assert {r["action"] for r in records if r["result"] == "intent"} == {"ssm:PutParameter", "kms:CreateKey"}
+
+
+# -- 4. Fixtures on a persistent daemon: audited, no key material, no alias moves ---------------
+
+MATERIAL = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="  # 32 bytes anyone could know
+
+
+def test_fixture_import_on_a_persistent_daemon_cannot_set_material_or_move_an_alias_and_is_audited(tmp_path):
+    daemon = harness.Daemon(tmp_path / "data", tmp_path / "logs")
+    daemon.start()
+    try:
+        status, created = aws(daemon.socket_path, "TrentService.CreateKey", {"Description": "real"})
+        assert status == 200
+        real = created["KeyMetadata"]["KeyId"]
+        status, _ = aws(daemon.socket_path, "TrentService.CreateAlias", {"AliasName": "alias/app", "TargetKeyId": real})
+        assert status == 200
+        status, before = aws(daemon.socket_path, "TrentService.ListKeys", {})
+
+        known = "1234abcd-12ab-34cd-56ef-1234567890ab"
+        for doc in [
+            # Material of the importer's choosing for a new key.
+            {"keys": [{"id": known, "material": MATERIAL}]},
+            # A new key that takes over the alias callers encrypt under.
+            {"keys": [{"id": known, "aliases": ["alias/app"]}]},
+        ]:
+            status, answer = unix_call(daemon.socket_path, "POST", "/v1/fixtures", json.dumps(doc).encode())
+            assert status == 400, answer
+            assert "ephemeral" in answer["message"], answer
+        # Nothing of either file was applied.
+        status, after = aws(daemon.socket_path, "TrentService.ListKeys", {})
+        assert {k["KeyId"] for k in after["Keys"]} == {k["KeyId"] for k in before["Keys"]}
+        status, aliases = aws(daemon.socket_path, "TrentService.ListAliases", {})
+        assert [a["TargetKeyId"] for a in aliases["Aliases"] if a["AliasName"] == "alias/app"] == [real]
+
+        # What an admin may seed (a parameter, a new alias) still works, and is audited.
+        doc = {"keys": [{"aliases": ["alias/app"]}],
+               "parameters": [{"name": "/seeded/p", "type": "String", "value": "v"}]}
+        status, answer = unix_call(daemon.socket_path, "POST", "/v1/fixtures", json.dumps(doc).encode())
+        assert status == 200 and answer["parametersWritten"] == 1, answer
+    finally:
+        daemon.terminate(timeout=10)
+    imports = [r for r in audit_records(tmp_path / "data" / "audit.log") if r["action"] == "admin:ImportFixtures"]
+    assert [r["result"] for r in imports] == ["intent", "failed:400", "intent", "failed:400", "intent", "allowed"]
+    assert "/seeded/p" in " ".join(imports[-1]["resources"])

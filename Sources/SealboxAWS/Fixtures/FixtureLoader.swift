@@ -19,8 +19,19 @@ extension Fixtures {
     ///   - ssm: the Parameter Store.
     ///   - context: the caller; the endpoint has checked `admin:ImportFixtures`.
     ///   - origin: the file name, for errors.
+    ///   - persistent: whether the daemon keeps real secrets. Then fixtures may not set key material
+    ///     (whoever chose it can decrypt everything under the key) nor move an alias from one key to
+    ///     another (what callers encrypt under the alias would go to a key of the importer's choosing);
+    ///     such a file is refused whole, before anything changes.
     /// - Throws: `SetupError` naming the file, the entry and the reason.
-    public func apply(kms: KMS, ssm: SSM, context: RequestContext, origin: String) throws -> FixtureReport {
+    public func apply(
+        kms: KMS,
+        ssm: SSM,
+        context: RequestContext,
+        origin: String,
+        persistent: Bool = false
+    ) throws -> FixtureReport {
+        if persistent { try checkPersistent(kms: kms, origin: origin) }
         var report = FixtureReport()
         for (index, key) in keys.enumerated() {
             let place = "\(origin): keys[\(index)]"
@@ -63,6 +74,25 @@ extension Fixtures {
             }
         }
         return report
+    }
+
+    private func checkPersistent(kms: KMS, origin: String) throws {
+        for (index, key) in keys.enumerated() {
+            let place = "\(origin): keys[\(index)]"
+            if key.material != nil {
+                throw SetupError(
+                    description: "\(place): key material can be set only on an ephemeral daemon (--ephemeral)")
+            }
+            let target = key.id ?? key.aliases.lazy.compactMap { kms.aliases[$0]?.keyID }.first
+            for alias in key.aliases {
+                if let current = kms.aliases[alias]?.keyID, current != target {
+                    throw SetupError(
+                        description:
+                            "\(place): \(alias) points at key \(current); fixtures move an alias only on an ephemeral daemon"
+                    )
+                }
+            }
+        }
     }
 
     private func apply(_ fixture: Key, kms: KMS, context: RequestContext, report: inout FixtureReport) throws {

@@ -82,8 +82,10 @@ extension Action {
     public static let clearCalls = Action("admin:ClearCalls", trace: .untraced)
     /// `POST /v1/test/inspect`.
     public static let inspect = Action("admin:Inspect", trace: .untraced)
-    /// `POST /v1/fixtures`.
+    /// `POST /v1/fixtures` on an ephemeral daemon.
     public static let importFixtures = Action("admin:ImportFixtures", trace: .untraced)
+    /// `POST /v1/fixtures` on a persistent daemon: the same grant, but audited.
+    public static let seedFixtures = Action("admin:ImportFixtures", trace: .audited)
     /// `GET /v1/fixtures`.
     public static let exportFixtures = Action("admin:ExportFixtures", trace: .untraced)
     /// `GET /metrics`.
