@@ -158,3 +158,48 @@ def test_fixture_import_on_a_persistent_daemon_cannot_set_material_or_move_an_al
     imports = [r for r in audit_records(tmp_path / "data" / "audit.log") if r["action"] == "admin:ImportFixtures"]
     assert [r["result"] for r in imports] == ["intent", "failed:400", "intent", "failed:400", "intent", "allowed"]
     assert "/seeded/p" in " ".join(imports[-1]["resources"])
+
+
+# -- 11. One owner cannot take every lease ------------------------------------------------------
+
+def test_one_owner_cannot_take_every_lease(tmp_path):
+    config = tmp_path / "sealbox.yaml"
+    config.write_text("leases:\n  maxActive: 100\n  maxActivePerOwner: 3\n")
+    daemon = harness.Daemon(tmp_path / "data", tmp_path / "logs", extra_args=["--config", str(config)])
+    daemon.start()
+    try:
+        status, _ = aws(daemon.socket_path, "AmazonSSM.PutParameter", {"Name": "/q/p", "Value": "v", "Type": "String"})
+        assert status == 200
+        lease = json.dumps({"name": "/q/p"}).encode()
+        mine = []
+        for _ in range(3):
+            status, answer = unix_call(daemon.socket_path, "POST", "/v1/leases", lease)
+            assert status == 201, answer
+            mine.append(answer["leaseId"])
+        status, answer = unix_call(daemon.socket_path, "POST", "/v1/leases", lease)
+        assert status == 429 and "maxActivePerOwner" in answer["message"], answer
+        # The quota is the uid's, whatever its processes: another process of this uid is refused too.
+        script = (
+            "import json, socket, sys\n"
+            "s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n"
+            "b = b'{\"name\": \"/q/p\"}'\n"
+            "s.sendall(b'POST /v1/leases HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\nContent-Length: '"
+            " + str(len(b)).encode() + b'\\r\\n\\r\\n' + b)\n"
+            "d = b''\n"
+            "while c := s.recv(65536): d += c\n"
+            "print(d.split(b' ')[1].decode())\n")
+        child = subprocess.run(["python3", "-c", script, str(daemon.socket_path)], capture_output=True, text=True,
+                               timeout=30)
+        assert child.stdout.strip() == "429", (child.stdout, child.stderr)
+        # Another owner (the token on TCP) still gets leases: the table is not full.
+        token = (tmp_path / "data" / "token").read_text().strip()
+        response = harness.tcp_request(daemon.port, None, lease, method="POST", path="/v1/leases",
+                                       extra_headers={"X-Aws-Parameters-Secrets-Token": token})
+        assert response.status == 201, response
+        # Giving one back makes room for the owner again.
+        status, _ = unix_call(daemon.socket_path, "DELETE", f"/v1/leases/{mine[0]}", b"")
+        assert status in (200, 204)
+        status, answer = unix_call(daemon.socket_path, "POST", "/v1/leases", lease)
+        assert status == 201, answer
+    finally:
+        daemon.terminate(timeout=10)

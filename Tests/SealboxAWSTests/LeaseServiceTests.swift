@@ -78,4 +78,31 @@ import Testing
         #expect(
             try leases.redeem(fresh.id.description, context: h.context).value.constantTimeEquals(Array("secret".utf8)))
     }
+
+    @Test func oneUidCannotHoldMoreThanItsQuotaWhateverItsProcessesButOthersStillCan() throws {
+        let h = try SSMHarness()
+        try h.put("/app/db", "secret")
+        let leases = LeaseService(
+            ssm: h.ssm, settings: LeaseSettings(maxActive: 10, maxActivePerOwner: 2), clock: h.clock)
+        func caller(pid: Int32, uid: UInt32) -> RequestContext {
+            RequestContext(
+                region: "us-east-1", accountID: "123456789012",
+                principal: .process(pid: pid, uid: uid, gid: uid, startTime: 1))
+        }
+        let first = try leases.create(
+            name: "/app/db", ttlSeconds: 60, maxUses: nil, context: caller(pid: 10, uid: 1001))
+        _ = try leases.create(name: "/app/db", ttlSeconds: 60, maxUses: nil, context: caller(pid: 11, uid: 1001))
+        #expect {
+            try leases.create(name: "/app/db", ttlSeconds: 60, maxUses: nil, context: caller(pid: 12, uid: 1001))
+        } throws: { ($0 as? SealboxError)?.code == .tooManyLeases }
+        _ = try leases.create(name: "/app/db", ttlSeconds: 60, maxUses: nil, context: caller(pid: 20, uid: 1002))
+        // A deleted lease returns its place to the owner.
+        try leases.delete(first.id.description, context: caller(pid: 10, uid: 1001))
+        _ = try leases.create(name: "/app/db", ttlSeconds: 60, maxUses: nil, context: caller(pid: 12, uid: 1001))
+        #expect(leases.table.count == 3)
+        // Expiry and sweeping do too.
+        h.clock.advance(by: 61)
+        #expect(leases.sweep() == 3)
+        #expect(leases.table.held(by: LeaseOwner(caller(pid: 12, uid: 1001).principal)) == 0)
+    }
 }

@@ -10,6 +10,7 @@ import Testing
           defaultTtlSeconds: 60
           maxTtlSeconds: 600
           maxActive: 10
+          maxActivePerOwner: 4
         policy:
           - principals: ["group:lambda", "uid:1001", "access-key:handlers"]
             allow: ["lease:*", "ssm:GetParameter*", "kms:Decrypt"]
@@ -21,7 +22,9 @@ import Testing
 
     @Test func parsesTheDocumentedShape() throws {
         let config = try SealboxConfig.parse(Self.config, origin: "test.yaml")
-        #expect(config.leases == LeaseSettings(defaultTtlSeconds: 60, maxTtlSeconds: 600, maxActive: 10))
+        #expect(
+            config.leases
+                == LeaseSettings(defaultTtlSeconds: 60, maxTtlSeconds: 600, maxActive: 10, maxActivePerOwner: 4))
         let policy = try #require(config.policy)
         #expect(policy.allows(["uid:1001"], action: "ssm:GetParameter", resources: ["/app/db/password"]))
         #expect(policy.allows(["group:lambda"], action: "ssm:GetParametersByPath", resources: ["/app/*"]))

@@ -16,6 +16,30 @@ public enum LeaseOwner: Hashable, Sendable {
     }
 }
 
+extension LeaseOwner {
+    /// Whose quota a lease counts against: a uid, whatever its processes, or a TCP principal.
+    var quota: LeaseQuota {
+        switch self {
+        case .process(let uid, _, _): .uid(uid)
+        case .principal(let name): .principal(name)
+        }
+    }
+}
+
+/// The owner ``LeaseSettings/maxActivePerOwner`` counts: every process of one uid together, since a
+/// caller can start as many processes as it likes.
+enum LeaseQuota: ShardKey {
+    case uid(UInt32)
+    case principal(String)
+
+    var shardHash: UInt {
+        switch self {
+        case .uid(let uid): UInt(uid)
+        case .principal(let name): name.shardHash
+        }
+    }
+}
+
 /// A capability to decrypt one parameter, bound to its creator. It carries no plaintext.
 public struct Lease: Sendable {
     /// The lease id.
@@ -37,15 +61,25 @@ public struct LeaseSettings: Sendable, Equatable {
     public var defaultTtlSeconds: Int
     public var maxTtlSeconds: Int
     public var maxActive: Int
+    public var maxActivePerOwner: Int
 
     /// - Parameters:
     ///   - defaultTtlSeconds: the TTL when a request names none.
     ///   - maxTtlSeconds: the longest TTL, for create and renew.
     ///   - maxActive: the table's bound; past it, creation gets 429.
-    public init(defaultTtlSeconds: Int = 300, maxTtlSeconds: Int = 3600, maxActive: Int = 100_000) {
+    ///   - maxActivePerOwner: the most one owner (a uid on the socket, an access key or the token on
+    ///     TCP) may hold; past it, that owner's creations get 429. The default lets no owner fill more
+    ///     than a fifth of the default table.
+    public init(
+        defaultTtlSeconds: Int = 300,
+        maxTtlSeconds: Int = 3600,
+        maxActive: Int = 100_000,
+        maxActivePerOwner: Int = 20_000
+    ) {
         self.defaultTtlSeconds = defaultTtlSeconds
         self.maxTtlSeconds = maxTtlSeconds
         self.maxActive = maxActive
+        self.maxActivePerOwner = maxActivePerOwner
     }
 }
 
@@ -55,6 +89,12 @@ extension SealboxError {
     static let leaseUsedUp = SealboxError(.leaseUsedUp, "The lease has no redeems left; create a new one.")
     static let tooManyLeases = SealboxError(
         .tooManyLeases, "The lease table is full; let leases expire or revoke some.")
+    static func tooManyLeases(perOwner limit: Int) -> SealboxError {
+        SealboxError(
+            .tooManyLeases,
+            "This caller holds \(limit) leases, the most one owner may (leases.maxActivePerOwner); delete or let some expire."
+        )
+    }
     static let keyUnavailable = SealboxError(.keyUnavailable, "The parameter's KMS key cannot decrypt it")
     static func noParameter(_ name: String) -> SealboxError {
         SealboxError(.parameterNotFound, "No parameter named \(name)")

@@ -61,12 +61,17 @@ public final class LeaseService: Sendable {
         let lease = Lease(
             id: LeaseID.random(), name: name, owner: LeaseOwner(context.principal), created: now,
             expiresAt: now + Double(ttl), maxUses: maxUses, uses: 0, version: parameter.versions.last!.version)
-        let limit = settings.maxActive
+        let settings = self.settings
+        var refusal = table.insert(lease, limit: settings.maxActive, perOwner: settings.maxActivePerOwner)
         // Expired leases still count until swept: sweep once before refusing.
-        guard table.insert(lease, limit: limit) || (sweep() > 0 && table.insert(lease, limit: limit)) else {
-            throw SealboxError.tooManyLeases
+        if refusal != nil, sweep() > 0 {
+            refusal = table.insert(lease, limit: settings.maxActive, perOwner: settings.maxActivePerOwner)
         }
-        return lease
+        switch refusal {
+        case nil: return lease
+        case .full: throw SealboxError.tooManyLeases
+        case .ownerFull: throw SealboxError.tooManyLeases(perOwner: settings.maxActivePerOwner)
+        }
     }
 
     /// Finds the caller's live lease, or throws: unknown or foreign leases are "not found" alike, so

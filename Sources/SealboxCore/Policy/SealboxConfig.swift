@@ -4,7 +4,7 @@ import Yams
 /// The config file (`--config`, YAML): lease limits, SigV4 access keys for TCP, and the policy.
 ///
 /// ```yaml
-/// leases: {defaultTtlSeconds: 300, maxTtlSeconds: 3600, maxActive: 100000}
+/// leases: {defaultTtlSeconds: 300, maxTtlSeconds: 3600, maxActive: 100000, maxActivePerOwner: 20000}
 /// accessKeys:
 ///   - {id: AKIAHANDLERS0000001, secretFile: /etc/sealbox/handlers.secret, principal: handlers}
 /// policy:
@@ -129,7 +129,11 @@ public struct SealboxConfig: Sendable, Equatable {
             case "defaultTtlSeconds": settings.defaultTtlSeconds = number
             case "maxTtlSeconds": settings.maxTtlSeconds = number
             case "maxActive": settings.maxActive = number
-            default: throw fail("unknown key 'leases.\(key)' (expected defaultTtlSeconds, maxTtlSeconds, maxActive)")
+            case "maxActivePerOwner": settings.maxActivePerOwner = number
+            default:
+                throw fail(
+                    "unknown key 'leases.\(key)' (expected defaultTtlSeconds, maxTtlSeconds, maxActive, maxActivePerOwner)"
+                )
             }
         }
         guard settings.defaultTtlSeconds <= settings.maxTtlSeconds else {
