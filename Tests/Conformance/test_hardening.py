@@ -10,10 +10,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
-import shutil
 import socket
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -201,5 +202,49 @@ def test_one_owner_cannot_take_every_lease(tmp_path):
         assert status in (200, 204)
         status, answer = unix_call(daemon.socket_path, "POST", "/v1/leases", lease)
         assert status == 201, answer
+    finally:
+        daemon.terminate(timeout=10)
+
+
+# -- 13. Decrypt is no key-existence oracle -----------------------------------------------------
+
+def test_decrypt_answers_a_refused_caller_alike_for_existing_and_missing_key_ids(tmp_path):
+    secret = tmp_path / "handler.secret"
+    secret.write_text("handler-secret-key-for-tests")
+    secret.chmod(0o600)
+    config = tmp_path / "sealbox.yaml"
+    config.write_text(f"""
+accessKeys:
+  - {{id: AKIAHANDLER000000001, secretFile: {secret}, principal: handlers}}
+policy:
+  - principals: ["uid:0"]
+    allow: ["*"]
+    resources: ["*"]
+  - principals: ["access-key:handlers"]
+    allow: ["ssm:GetParameter*"]
+    resources: ["*"]
+""")
+    daemon = harness.Daemon(tmp_path / "data", tmp_path / "logs", extra_args=["--config", str(config)])
+    daemon.start()
+    try:
+        status, created = aws(daemon.socket_path, "TrentService.CreateKey", {})
+        assert status == 200
+        status, sealed = aws(daemon.socket_path, "TrentService.Encrypt", {
+            "KeyId": created["KeyMetadata"]["KeyId"], "Plaintext": harness.b64(b"existing")})
+        assert status == 200
+        blob = base64.b64decode(sealed["CiphertextBlob"])
+        forged_existing = harness.flip_bit(blob, len(blob) - 1)
+        forged_missing = blob[:1] + uuid.uuid4().bytes + blob[17:]
+        kms = harness.make_kms_client(daemon.endpoint, "AKIAHANDLER000000001", "handler-secret-key-for-tests")
+        answers = []
+        for forged in (forged_existing, forged_missing):
+            with pytest.raises(ClientError) as caught:
+                kms.decrypt(CiphertextBlob=forged)
+            error = caught.value.response["Error"]
+            key_id = str(uuid.UUID(bytes=forged[1:17]))
+            answers.append((error["Code"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"],
+                            error["Message"].replace(key_id, "<id>")))
+        assert answers[0] == answers[1], answers
+        assert answers[0][0] == "AccessDeniedException"
     finally:
         daemon.terminate(timeout=10)

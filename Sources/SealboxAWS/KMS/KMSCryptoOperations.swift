@@ -37,8 +37,7 @@ extension KMS {
         validate(encryptionAlgorithm: request.encryptionAlgorithm, "encryptionAlgorithm", &validator)
         try validator.check()
         try requireSymmetric(request.encryptionAlgorithm)
-        var authorized: (key: LiveKey, arn: String)? = nil
-        if let key = ciphertextKey(request.ciphertextBlob!.bytes) { authorized = (key, try authorize(key, context)) }
+        let authorized = try authorizeCiphertextKey(request.ciphertextBlob!.bytes, context)
         let (plaintext, key, version) = try open(
             request.ciphertextBlob!.bytes, encryptionContext: EncryptionContext(request.encryptionContext ?? [:]),
             expectedKey: request.keyId, found: authorized?.key, context: context)
@@ -73,7 +72,7 @@ extension KMS {
         let destination = try resolve(request.destinationKeyId!, context)
         try authorize(destination, context)
         try requireUsable(destination, context)
-        if let source = ciphertextKey(request.ciphertextBlob!.bytes) { try authorize(source, context) }
+        _ = try authorizeCiphertextKey(request.ciphertextBlob!.bytes, context)
         let (plaintext, sourceArn, sourceMaterialID) = try decrypt(
             request.ciphertextBlob!.bytes,
             encryptionContext: EncryptionContext(request.sourceEncryptionContext ?? [:]),

@@ -333,13 +333,40 @@ public final class KMS: Sendable {
 
     /// The key a ciphertext names (through the wrapped data key for v2 tokens), if it exists.
     package func ciphertextKey(_ ciphertext: [UInt8]) -> LiveKey? {
+        ciphertextKeyID(ciphertext).flatMap { present($0) }
+    }
+
+    private func ciphertextKeyID(_ ciphertext: [UInt8]) -> KeyID? {
         var token = ciphertext
         if token.first == DataKeyEnvelope.version {
             guard let wrapped = try? DataKeyEnvelope.wrappedKey(of: token) else { return nil }
             token = wrapped
         }
-        guard let reference = try? Envelope.keyReference(of: token) else { return nil }
-        return present(reference.keyID)
+        return (try? Envelope.keyReference(of: token))?.keyID
+    }
+
+    /// Authorizes the key a ciphertext names, before anything else is said about the ciphertext.
+    ///
+    /// A key that does not exist is authorized by the ARN it would have, so a caller the policy
+    /// refuses gets the same AccessDenied for a key id that exists and for one that does not:
+    /// Decrypt tells no one which key ids exist. Only a caller granted the id learns more.
+    /// - Parameters:
+    ///   - ciphertext: the blob.
+    ///   - context: the caller and its action.
+    /// - Returns: the key and its ARN when the key exists; nil when the blob names no key or a
+    ///   missing one the caller may use (opening it then fails as invalid ciphertext).
+    package func authorizeCiphertextKey(
+        _ ciphertext: [UInt8],
+        _ context: RequestContext
+    ) throws(SealboxError) -> (key: LiveKey, arn: String)? {
+        guard let id = ciphertextKeyID(ciphertext) else { return nil }
+        if let key = present(id) { return (key, try authorize(key, context)) }
+        guard context.authorization.policy != nil else { return nil }
+        let idText = id.description
+        let arn = context.arn("kms", "key/", idText)
+        if context.authorization.allows(context.action.name, [idText]) { return nil }
+        try context.authorize([arn])
+        return nil
     }
 
     /// Seals a value under a fresh data key wrapped by the key `reference` names (an envelope v2
