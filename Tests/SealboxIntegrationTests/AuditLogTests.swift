@@ -22,7 +22,7 @@ import Testing
         #expect(log.range(of: Data("audit-canary-value".utf8)) == nil)
         let report = AuditVerifier.verify(Array(log), key: key)
         #expect(report.problem == nil)
-        #expect(report.verified == 7)  // PutParameter, lease:Create, 5 × lease:Redeem
+        #expect(report.verified == 8)  // PutParameter (intent, outcome), lease:Create, 5 × lease:Redeem
 
         var lines = String(decoding: log, as: UTF8.self).split(separator: "\n").map(String.init)
         lines[3] = lines[3].replacingOccurrences(of: "\"allowed\"", with: "\"denied\"")
