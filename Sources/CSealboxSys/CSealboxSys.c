@@ -22,6 +22,14 @@ int csealbox_disable_core_dumps(void) {
     return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+long long csealbox_memlock_limit(void) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_MEMLOCK, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+        return -1;
+    }
+    return (long long)limit.rlim_cur;
+}
+
 void csealbox_release_free_memory(void) {
 #if defined(__GLIBC__)
     malloc_trim(0);

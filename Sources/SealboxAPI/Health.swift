@@ -14,6 +14,9 @@ public struct Health: Codable, Sendable, Equatable {
     public var parameters: Int
     /// Active leases.
     public var leases: Int
+    /// Whether every block of guarded memory (keys, values) was locked in RAM; false means some may be
+    /// swapped to disk, because `RLIMIT_MEMLOCK` is too small.
+    public var memoryLocked: Bool
 
     /// - Parameters:
     ///   - status: `ok`.
@@ -23,8 +26,10 @@ public struct Health: Codable, Sendable, Equatable {
     ///   - keys: the key count.
     ///   - parameters: the parameter count.
     ///   - leases: the active lease count.
+    ///   - memoryLocked: whether all guarded memory is locked in RAM.
     public init(
-        status: String, version: String, uptimeSeconds: Int, ephemeral: Bool, keys: Int, parameters: Int, leases: Int
+        status: String, version: String, uptimeSeconds: Int, ephemeral: Bool, keys: Int, parameters: Int, leases: Int,
+        memoryLocked: Bool = true
     ) {
         self.status = status
         self.version = version
@@ -33,5 +38,6 @@ public struct Health: Codable, Sendable, Equatable {
         self.keys = keys
         self.parameters = parameters
         self.leases = leases
+        self.memoryLocked = memoryLocked
     }
 }

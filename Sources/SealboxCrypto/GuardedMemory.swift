@@ -43,6 +43,7 @@ enum GuardedMemory {
         guard let pointer = sodium_malloc(capacity) else {
             fatalError("sodium_malloc failed: out of locked memory")
         }
+        MemoryLocking.check(pointer, capacity)
         sodium_memzero(pointer, capacity)
         return (pointer, capacity)
     }

@@ -4,6 +4,7 @@ import Prometheus
 import SealboxAPI
 import SealboxAWS
 import SealboxCore
+import SealboxCrypto
 
 /// The daemon's own endpoints: `GET /health`, `GET /metrics` and an ephemeral daemon's
 /// `POST /moto-api/reset`.
@@ -43,7 +44,7 @@ struct DaemonRoutes: Sendable {
             Health(
                 status: "ok", version: settings.version, uptimeSeconds: Int(clock.now() - started),
                 ephemeral: settings.ephemeral, keys: kms.keyCount, parameters: ssm.parameterCount,
-                leases: leases.activeCount))
+                leases: leases.activeCount, memoryLocked: MemoryLocking.unlockedBlocks == 0))
     }
 
     /// `GET /metrics`: the Prometheus text format, for callers the policy grants `metrics:Read`.
@@ -52,6 +53,7 @@ struct DaemonRoutes: Sendable {
             throw NativeError(status: .notFound, code: "NotFound", message: "this daemon keeps no metrics")
         }
         metrics.activeLeases.record(leases.activeCount)
+        metrics.unlockedMemoryBlocks.record(MemoryLocking.unlockedBlocks)
         return HTTPResponse(
             status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"],
             body: .json(Array((registry.emitToString() + metrics.renderLatencies()).utf8)))

@@ -20,6 +20,8 @@ public final class ServerMetrics: Sendable {
     let keyRotations = Counter(label: "sealbox_key_rotations_total")
     let auditWriteFailures = Counter(label: "sealbox_audit_write_failures_total")
     let activeLeases = Gauge(label: "sealbox_active_leases")
+    /// Guarded-memory blocks that could not be locked in RAM (over `RLIMIT_MEMLOCK`); 0 when all are.
+    let unlockedMemoryBlocks = Gauge(label: "sealbox_unlocked_memory_blocks")
     private let coldStartDelay = CoreMetrics.Timer(label: "sealbox_cold_start_seconds")
     /// One histogram per family, indexed by its raw value: no string hashing per request.
     private let latencies = Family.allCases.map { _ in LatencyHistogram() }

@@ -51,6 +51,7 @@ struct Sealboxd: AsyncParsableCommand {
         // Parsed once, before anything is logged, so start-up is logged at the configured level too.
         let config = try options.configPath.map(Self.readConfig)
         let logger = try Self.bootstrapLogging(options, level: config?.logLevel)
+        Self.reportUnlockedMemory(logger)
 
         var settings = options.serverSettings(daemonUID: getuid(), version: Self.version)
         settings.limits = config?.limits ?? ServerLimits()
@@ -104,6 +105,17 @@ struct Sealboxd: AsyncParsableCommand {
         umask(0o077)
         if let failure = ProcessHardening.disableCoreDumps() {
             FileHandle.standardError.write(Data("sealboxd: warning: could not disable core dumps: \(failure)\n".utf8))
+        }
+    }
+
+    /// Logs when guarded memory cannot be locked in RAM, from before the root key is read: at start
+    /// (loading keys fills guarded memory) and whenever it happens later.
+    static func reportUnlockedMemory(_ logger: Logger) {
+        let limit = MemoryLocking.limitBytes.map { "\($0) bytes" } ?? "unlimited"
+        MemoryLocking.observe { blocks in
+            logger.error(
+                "guarded memory could not be locked in RAM: keys and values may be swapped to disk; raise RLIMIT_MEMLOCK (LimitMEMLOCK= under systemd)",
+                metadata: ["unlockedBlocks": "\(blocks)", "memlockLimit": "\(limit)"])
         }
     }
 

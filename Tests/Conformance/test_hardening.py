@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import socket
 import subprocess
 import uuid
@@ -246,5 +247,50 @@ policy:
                             error["Message"].replace(key_id, "<id>")))
         assert answers[0] == answers[1], answers
         assert answers[0][0] == "AccessDeniedException"
+    finally:
+        daemon.terminate(timeout=10)
+
+
+# -- 15. A failed mlock is reported ------------------------------------------------------------
+
+def test_guarded_memory_that_cannot_be_locked_is_logged_and_shown_in_health_and_metrics(tmp_path):
+    # Root may lock any amount (CAP_IPC_LOCK): drop the capability so that the small limit applies.
+    drop = f"exec setpriv --bounding-set=-ipc_lock {harness.daemon_binary()} \"$@\"" if os.geteuid() == 0 \
+        else f"exec {harness.daemon_binary()} \"$@\""
+    wrapper = tmp_path / "sealboxd-small-memlock"
+    wrapper.write_text(f"#!/bin/bash\nulimit -l 16\n{drop}\n")
+    wrapper.chmod(0o755)
+    daemon = harness.Daemon(tmp_path / "data", tmp_path / "logs", binary=wrapper)
+    daemon.start()
+    try:
+        for _ in range(8):
+            status, created = aws(daemon.socket_path, "TrentService.CreateKey", {})
+            assert status == 200
+            status, _ = aws(daemon.socket_path, "TrentService.Encrypt", {
+                "KeyId": created["KeyMetadata"]["KeyId"], "Plaintext": harness.b64(b"x" * 3000)})
+            assert status == 200
+        status, health = unix_call(daemon.socket_path, "GET", "/health", b"")
+        assert status == 200 and health["memoryLocked"] is False, health
+        assert "guarded memory could not be locked" in daemon.logs(tail=200)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(str(daemon.socket_path))
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: sealbox\r\nConnection: close\r\n\r\n")
+        text = b""
+        while chunk := s.recv(65536):
+            text += chunk
+        s.close()
+        gauge = [line for line in text.decode().splitlines() if line.startswith("sealbox_unlocked_memory_blocks ")]
+        assert gauge and float(gauge[0].split()[1]) > 0, gauge
+    finally:
+        daemon.terminate(timeout=10)
+
+
+def test_a_daemon_with_room_to_lock_reports_its_memory_locked(tmp_path):
+    daemon = harness.Daemon(tmp_path / "data", tmp_path / "logs")
+    daemon.start()
+    try:
+        status, health = unix_call(daemon.socket_path, "GET", "/health", b"")
+        assert status == 200 and health["memoryLocked"] is True, health
+        assert "guarded memory could not be locked" not in daemon.logs(tail=200)
     finally:
         daemon.terminate(timeout=10)

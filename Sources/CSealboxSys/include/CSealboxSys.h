@@ -16,6 +16,9 @@ typedef struct {
 /// (RLIMIT_CORE=0 and PR_SET_DUMPABLE=0). Returns 0 on success, -1 with errno set.
 int csealbox_disable_core_dumps(void);
 
+/// The soft RLIMIT_MEMLOCK in bytes, or -1 when it is unlimited or cannot be read.
+long long csealbox_memlock_limit(void);
+
 /// Returns free heap pages to the kernel (glibc's malloc_trim); a no-op elsewhere.
 void csealbox_release_free_memory(void);
 /// Zeroes the 4 KiB of stack below the caller's frame, where the functions it just called kept their
