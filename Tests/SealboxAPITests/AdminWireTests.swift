@@ -23,7 +23,7 @@ import Testing
 
     @Test func healthMatchesTheDocumentedBody() throws {
         let json =
-            #"{"ephemeral":false,"keys":2,"leases":0,"parameters":5,"status":"ok","uptimeSeconds":9,"version":"0.1.0"}"#
+            #"{"ephemeral":false,"keys":2,"leases":0,"memoryLocked":true,"parameters":5,"status":"ok","uptimeSeconds":9,"version":"0.1.0"}"#
         #expect(try WireJSON.decode(Health.self, json).status == "ok")
         #expect(try WireJSON.roundTrip(Health.self, json) == json)
     }
