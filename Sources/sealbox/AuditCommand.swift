@@ -49,7 +49,7 @@ struct AuditCommand: AsyncParsableCommand {
             print(
                 TerminalText.escaped(
                     [
-                        Output.date(seconds: record.time), record.action ?? record.event ?? "-", result, principal,
+                        Output.date(seconds: record.time), record.action ?? "-", result, principal,
                         resources,
                     ].joined(separator: "  ")))
         }

@@ -37,8 +37,6 @@ struct AuditRecordSummary: Decodable {
 
     var time: Double?
     var action: String?
-    /// Set on a run's header and checkpoints, which have no action.
-    var event: String?
     /// On the record that stands for denials not written one by one: how many.
     var suppressed: Int?
     var result: String?

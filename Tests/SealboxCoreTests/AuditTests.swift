@@ -39,7 +39,7 @@ import Testing
         #expect(report.verified == 6)
         #expect(report.problem == nil)
         let header = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
-        #expect(header["event"] as? String == "open")
+        #expect(header["action"] as? String == "audit:Open")
         #expect(header["after"] as? String == "start")
         let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
         #expect(first["action"] as? String == "lease:Redeem")
@@ -252,7 +252,7 @@ import Testing
         #expect(lines.count == 1 + 9 + 2)
         #expect(Self.verify(lines, key).problems.isEmpty)
         let close = try #require(try JSONSerialization.jsonObject(with: Data(lines[11].utf8)) as? [String: Any])
-        #expect(close["event"] as? String == "close")
+        #expect(close["action"] as? String == "audit:Close")
         #expect((close["heads"] as? [String: [Any]])?["\(log.runID)-0"]?.first as? Int == 3)
         // Nothing is written after the final checkpoint.
         #expect(throws: (any Error).self) { try log.record(Self.decrypt, trail: AuditTrail(), result: "allowed") }
@@ -292,7 +292,7 @@ import Testing
         let (path, key) = (Self.temporaryPath(), AuditLog.key(rootKey: .random(count: 32)))
         let (log, chains) = try Self.closedRun(path, key)
         var lines = try Self.lines(path)
-        let checkpoint = try #require(lines.firstIndex { $0.contains(#""event":"checkpoint""#) })
+        let checkpoint = try #require(lines.firstIndex { $0.contains(#""action":"audit:Checkpoint""#) })
         let before = try #require(lines[..<checkpoint].lastIndex { Self.chain(of: $0) == chains[0] })
         let after = try #require(lines[checkpoint...].firstIndex { Self.chain(of: $0) == chains[1] })
         lines.swapAt(before, after)

@@ -16,10 +16,10 @@ import Synchronization
 /// cannot be written fails its request (fail closed).
 ///
 /// Every daemon run starts fresh chains under a random run id, and one more chain named by the run
-/// id alone ties them together: its first record, the run header (`"event":"open"`), names the MAC
+/// id alone ties them together: its first record, the run header (`"action":"audit:Open"`), names the MAC
 /// of the last record already in the file, so deleting the end of the previous run or a whole
-/// earlier run is detectable; its later records, checkpoints (`"event":"checkpoint"`, and
-/// `"event":"close"` at shutdown), sign every chain's written head, so a record missing from, or
+/// earlier run is detectable; its later records, checkpoints (`"action":"audit:Checkpoint"`, and
+/// `"audit:Close"` at shutdown), sign every chain's written head, so a record missing from, or
 /// moved across, a checkpoint is detectable. See ``checkpoint(final:)``.
 public final class AuditLog: Sendable {
     private let sink: AuditSink
@@ -67,7 +67,7 @@ public final class AuditLog: Sendable {
 
     private func writeHeader() throws {
         var members: [UInt8] = []
-        members.append(literal: #""event":"open","after":""#)
+        members.append(literal: #""action":"audit:Open","after":""#)
         members.append(contentsOf: sink.lastMAC() ?? Array("start".utf8))
         members.append(UInt8(ascii: "\""))
         try runChain.record(members: members)
@@ -80,7 +80,7 @@ public final class AuditLog: Sendable {
     /// of each chain before it and the later ones after it; requests wait for one `write(2)` at most,
     /// and only at checkpoint time. A periodic checkpoint is skipped when no chain moved since the
     /// last one. The final one closes every chain: a record after it would be refused.
-    /// - Parameter final: whether this is the shutdown checkpoint (`"event":"close"`).
+    /// - Parameter final: whether this is the shutdown checkpoint (`audit:Close`).
     /// - Returns: whether a checkpoint was written.
     /// - Throws: if the checkpoint (or a header not yet written) could not be written.
     @discardableResult
@@ -92,8 +92,8 @@ public final class AuditLog: Sendable {
                 let sequences = heads.map(\.sequence)
                 guard final || sequences != registry.signed else { return }
                 var members: [UInt8] = []
-                members.append(literal: #""event":""#)
-                members.append(contentsOf: Array((final ? "close" : "checkpoint").utf8))
+                members.append(literal: #""action":"audit:"#)
+                members.append(contentsOf: Array((final ? "Close" : "Checkpoint").utf8))
                 members.append(literal: #"","heads":{"#)
                 var first = true
                 for head in heads where head.sequence > 0 {

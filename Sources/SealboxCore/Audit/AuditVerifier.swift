@@ -234,8 +234,8 @@ public enum AuditVerifier {
             _ runID: String, _ object: [String: Any], sequence: Int, after: String, number: Int
         ) {
             var run = runs[runID] ?? newRunWithHeader(runID)
-            switch object["event"] as? String {
-            case "open":
+            switch object["action"] as? String {
+            case "audit:Open":
                 run.header = number
                 run.lastCheckpoint = number
                 if let named = object["after"] as? String, named != after {
@@ -244,7 +244,7 @@ public enum AuditVerifier {
                         "run \(runID) started after a record (MAC \(named.prefix(12))…) that is not the one before its header: the end of the previous run, or whole runs, were deleted, or lines were moved"
                     )
                 }
-            case let event where event == "checkpoint" || event == "close":
+            case let action where action == "audit:Checkpoint" || action == "audit:Close":
                 if let closed = run.closed {
                     report(number, .run, "a checkpoint of run \(runID) follows its final checkpoint (line \(closed))")
                 }
@@ -256,7 +256,7 @@ public enum AuditVerifier {
                     checkHead(name, heads[name], number: number)
                 }
                 run.lastCheckpoint = number
-                if event == "close" { run.closed = number }
+                if action == "audit:Close" { run.closed = number }
             default:
                 report(number, .malformed, "a record of run \(runID)'s own chain that is neither header nor checkpoint")
             }
