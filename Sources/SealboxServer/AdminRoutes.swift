@@ -170,11 +170,16 @@ struct AdminRoutes: Sendable {
         guard let report else {
             throw SealboxError.notFound("The audit log goes to standard error; it cannot be read back.")
         }
+        func wire(_ problem: AuditVerifier.Problem) -> AuditVerification.Problem {
+            AuditVerification.Problem(
+                line: problem.line, reason: problem.reason, kind: problem.kind.rawValue, failure: problem.isFailure,
+                verifiedBefore: problem.verifiedBefore)
+        }
         return .json(
             .ok,
             AuditVerification(
                 path: audit.path ?? "-", verified: report.verified, ok: report.problem == nil,
-                problem: report.problem.map { AuditVerification.Problem(line: $0.line, reason: $0.reason) }))
+                problem: report.problem.map(wire), problems: report.problems.map(wire), records: report.records))
     }
 
     /// Complete lines of the audit log: `GET /v1/audit?offset=N&limit=M` reads forward from a byte

@@ -71,6 +71,8 @@ final class AuditBatcher: Sendable {
     /// The requests whose records are appended but not yet written, and a spare list to swap in
     /// while they are called back. Only touched on `eventLoop`.
     private let waiting: NIOLoopBoundBox<(current: [any AuditWaiter], spare: [any AuditWaiter])>
+    /// Recent denials per caller on this loop. Only touched on `eventLoop`, so it takes no lock.
+    private let denials: NIOLoopBoundBox<DenialLimiter>
     private let logger: Logger
     private let failures: Counter?
 
@@ -85,6 +87,7 @@ final class AuditBatcher: Sendable {
         self.failures = failures
         self.logger = logger
         waiting = .makeBoxSendingValue(([], []), eventLoop: eventLoop)
+        denials = .makeBoxSendingValue(DenialLimiter(), eventLoop: eventLoop)
     }
 
     /// Appends the record; `waiter` is called back once it is written, or could not be. Call it on
@@ -93,9 +96,33 @@ final class AuditBatcher: Sendable {
     ///   - entry: the record.
     ///   - waiter: the request that answers once the record is written.
     func submit(_ entry: AuditEntry, for waiter: any AuditWaiter) {
-        chain.append(entry.context, trail: entry.trail, result: entry.result)
+        // A denial answers nothing secret, so one over its caller's budget is counted, not written:
+        // its response still waits for the batch, in order.
+        if entry.result != "denied" || admitDenial(entry.context) {
+            chain.append(entry.context, trail: entry.trail, result: entry.result)
+        }
         waiting.value.current.append(waiter)
         if waiting.value.current.count == 1 { eventLoop.execute { self.flush() } }
+    }
+
+    /// Whether a denial gets its own record; if not, it is counted, and the first one counted in a
+    /// window schedules the record that sums them up at the window's end.
+    private func admitDenial(_ context: RequestContext) -> Bool {
+        let now = NIODeadline.now()
+        let key = DenialLimiter.Key(context.principal)
+        let (admitted, scheduleAt) = denials.value.admit(key, context, now: now)
+        if let scheduleAt {
+            eventLoop.scheduleTask(deadline: scheduleAt) { self.summarize(key) }
+        }
+        return admitted
+    }
+
+    /// Writes the one record that stands for a window's suppressed denials of one caller.
+    private func summarize(_ key: DenialLimiter.Key) {
+        guard let (context, count) = denials.value.close(key) else { return }
+        chain.appendSuppressedDenials(context, count: count)
+        // With no request waiting, no flush is scheduled to carry the record.
+        if waiting.value.current.isEmpty { flush() }
     }
 
     private func flush() {
@@ -117,5 +144,75 @@ final class AuditBatcher: Sendable {
         for waiter in waiters { waiter.auditRecordDone(written: written) }
         waiters.removeAll(keepingCapacity: true)
         waiting.value.spare = waiters
+    }
+}
+
+/// Per caller (a uid on the socket, an access key, the token), at most ``burst`` denial records per
+/// ``window`` on one event loop; further denials in the window are counted and written as one
+/// record (`"suppressed": N`) when it ends. Allowed requests never look here.
+struct DenialLimiter {
+    /// Denials written one by one per caller and window.
+    static let burst = 20
+    /// The window.
+    static let window = TimeAmount.seconds(5)
+    /// Windows kept before the expired ones are dropped.
+    static let maxCallers = 4096
+
+    /// A caller, as the limit counts it: every process of one uid together, so forking does not
+    /// reset it.
+    enum Key: Hashable {
+        case uid(UInt32)
+        case accessKey(String)
+        case token
+        case anonymous
+
+        init(_ principal: RequestContext.Principal) {
+            switch principal {
+            case .process(_, let uid, _, _): self = .uid(uid)
+            case .accessKey(let id): self = .accessKey(id)
+            case .token: self = .token
+            case .anonymous: self = .anonymous
+            }
+        }
+    }
+
+    struct Window {
+        var start: NIODeadline
+        var written = 0
+        var suppressed = 0
+        /// The last suppressed denial's caller and action, for the summing record.
+        var last: RequestContext?
+    }
+
+    private var windows: [Key: Window] = [:]
+
+    /// Counts a denial.
+    /// - Returns: whether it gets its own record, and when to sum up the window if this is the
+    ///   first denial suppressed in it.
+    mutating func admit(_ key: Key, _ context: RequestContext, now: NIODeadline) -> (Bool, NIODeadline?) {
+        if windows.count >= Self.maxCallers {
+            windows = windows.filter { $0.value.suppressed > 0 || $0.value.start + Self.window > now }
+        }
+        var window = windows[key] ?? Window(start: now)
+        if window.suppressed == 0, window.start + Self.window <= now { window = Window(start: now) }
+        defer { windows[key] = window }
+        if window.written < Self.burst {
+            window.written += 1
+            return (true, nil)
+        }
+        window.suppressed += 1
+        var trimmed = context
+        trimmed.trail = nil
+        window.last = trimmed
+        return (false, window.suppressed == 1 ? window.start + Self.window : nil)
+    }
+
+    /// Ends a caller's window.
+    /// - Returns: the last suppressed denial's context and how many were suppressed, if any were.
+    mutating func close(_ key: Key) -> (RequestContext, Int)? {
+        guard let window = windows.removeValue(forKey: key), window.suppressed > 0, let last = window.last else {
+            return nil
+        }
+        return (last, window.suppressed)
     }
 }

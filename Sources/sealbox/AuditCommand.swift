@@ -33,28 +33,36 @@ struct AuditCommand: AsyncParsableCommand {
             }
         }
 
+        /// Every field, and a line printed whole, goes through ``TerminalText/escaped(_:)``.
         private func show(_ line: String) {
             guard global.output == .table,
                 let record = try? JSONDecoder().decode(AuditRecordSummary.self, from: Data(line.utf8))
             else {
-                print(line)
+                print(TerminalText.escaped(line))
                 return
             }
             let principal = (record.principal ?? [:])
                 .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.text)" }.joined(separator: ",")
             let resources = (record.resources ?? []).joined(separator: ",")
+            var result = record.result ?? "-"
+            if let suppressed = record.suppressed { result += " (\(suppressed) more)" }
             print(
-                [
-                    Output.date(seconds: record.time), record.action ?? "-", record.result ?? "-", principal,
-                    resources,
-                ].joined(separator: "  "))
+                TerminalText.escaped(
+                    [
+                        Output.date(seconds: record.time), record.action ?? "-", result, principal,
+                        resources,
+                    ].joined(separator: "  ")))
         }
     }
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every record's MAC and every chain's order; exit 1 at the first bad record.",
-            discussion: "Example: sealbox audit verify")
+            abstract: "Check every record's MAC, every chain's order and every run's checkpoints; list every problem.",
+            discussion: """
+                Exits 1 when anything shows tampering (an edited, deleted, added or moved record). A record \
+                torn by a crash, and a run that ended without its final checkpoint, are listed as notes \
+                and do not fail. Example: sealbox audit verify
+                """)
 
         @OptionGroup var global: GlobalOptions
 
@@ -62,16 +70,26 @@ struct AuditCommand: AsyncParsableCommand {
             let report = try await global.daemon().native(
                 .post, NativePath.auditVerify, answer: AuditVerification.self)
             if global.output == .json { try Output.printJSON(report) }
+            let problems = report.problems ?? report.problem.map { [$0] } ?? []
             guard report.ok else {
-                let line = report.problem.map { String($0.line) } ?? "-"
-                throw CLIError(
-                    description:
-                        "\(report.path) line \(line): \(report.problem?.reason ?? "-") (\(report.verified) records verified before it)"
-                )
+                let first = report.problem ?? problems.first
+                let line = first.map { String($0.line) } ?? "-"
+                let failures = problems.filter { $0.failure != false }.count
+                let lines =
+                    [
+                        "\(report.path) line \(line): \(first?.reason ?? "-") (\(first?.verifiedBefore ?? report.verified) records verified before it)",
+                        "\(failures) problem(s) show tampering; \(report.verified) records verify. Every problem:",
+                    ] + problems.map { "  " + Self.describe($0) }
+                throw CLIError(description: lines.map(TerminalText.escaped).joined(separator: "\n"))
             }
             if global.output == .table {
                 print("OK: \(report.verified) records in \(report.path) verify")
+                for problem in problems { print(TerminalText.escaped("note: " + Self.describe(problem))) }
             }
+        }
+
+        static func describe(_ problem: AuditVerification.Problem) -> String {
+            "line \(problem.line) [\(problem.kind ?? "problem")]: \(problem.reason)"
         }
     }
 }

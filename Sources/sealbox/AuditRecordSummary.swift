@@ -37,6 +37,8 @@ struct AuditRecordSummary: Decodable {
 
     var time: Double?
     var action: String?
+    /// On the record that stands for denials not written one by one: how many.
+    var suppressed: Int?
     var result: String?
     var principal: [String: Scalar]?
     var resources: [String]?

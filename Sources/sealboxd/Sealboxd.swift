@@ -95,7 +95,14 @@ struct Sealboxd: AsyncParsableCommand {
         if let watchdog = WatchdogService(environment: environment, notifier: notifier, group: group) {
             services.append(watchdog)
         }
-        try await Self.serve(services, logger: logger, thenStop: threadPool, group)
+        if let audit { services.append(AuditCheckpointService(audit: audit, logger: logger)) }
+        do {
+            try await Self.serve(services, logger: logger, thenStop: threadPool, group)
+        } catch {
+            Self.closeAuditLog(audit, logger: logger)
+            throw error
+        }
+        Self.closeAuditLog(audit, logger: logger)
         logger.info("stopped")
     }
 
@@ -219,12 +226,27 @@ struct Sealboxd: AsyncParsableCommand {
     static func openAuditLog(_ path: String?, key: SecureBytes, logger: Logger) throws -> AuditLog? {
         guard let path else { return nil }
         let audit = try AuditLog(path: path, key: key)
+        if !audit.isReady {
+            logger.error(
+                "the audit log's run header could not be written; audited requests are refused until it is",
+                metadata: ["file": "\(path)"])
+        }
         if let line = audit.repairedTornLine {
             logger.warning(
                 "the audit log ended in a torn record (the daemon stopped mid-write); closed it",
                 metadata: ["line": "\(line)", "file": "\(path)"])
         }
         return audit
+    }
+
+    /// Writes the audit log's final checkpoint once the event loops and the pool have stopped, so no
+    /// record can follow it: `audit verify` then knows the run ended whole.
+    static func closeAuditLog(_ audit: AuditLog?, logger: Logger) {
+        do {
+            try audit?.checkpoint(final: true)
+        } catch {
+            logger.error("the final audit checkpoint could not be written", metadata: ["error": "\(error)"])
+        }
     }
 
     /// The listeners, which announce readiness once bound.

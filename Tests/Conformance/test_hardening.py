@@ -109,13 +109,13 @@ def test_every_write_records_its_intent_before_its_outcome(tmp_path):
         daemon.terminate(timeout=10)
     records = audit_records(tmp_path / "data" / "audit.log")
     for action in ("ssm:PutParameter", "kms:CreateKey"):
-        mine = [r for r in records if r.get("action") == action]
+        mine = [r for r in records if r["action"] == action]
         assert [r["result"] for r in mine] == ["intent", "allowed"], mine
         # The two records name the same request, and the intent comes first in the file.
         assert mine[0]["requestId"] == mine[1]["requestId"] and mine[0]["requestId"]
         assert records.index(mine[0]) < records.index(mine[1])
     # Reads write no intent: their records are as they were.
-    assert {r["action"] for r in records if r["result"] == "intent"} == {"ssm:PutParameter", "kms:CreateKey"}
+    assert {r["action"] for r in records if r.get("result") == "intent"} == {"ssm:PutParameter", "kms:CreateKey"}
 
 
 # -- 4. Fixtures on a persistent daemon: audited, no key material, no alias moves ---------------

@@ -21,8 +21,10 @@ import Testing
         let log = try Data(contentsOf: dataDir.appendingPathComponent("audit.log"))
         #expect(log.range(of: Data("audit-canary-value".utf8)) == nil)
         let report = AuditVerifier.verify(Array(log), key: key)
-        #expect(report.problem == nil)
-        #expect(report.verified == 8)  // PutParameter (intent, outcome), lease:Create, 5 × lease:Redeem
+        #expect(report.problems.isEmpty)
+        // The run's header, PutParameter (intent, outcome), lease:Create, 5 × lease:Redeem, and the
+        // final checkpoint.
+        #expect(report.verified == 10)
 
         var lines = String(decoding: log, as: UTF8.self).split(separator: "\n").map(String.init)
         lines[3] = lines[3].replacingOccurrences(of: "\"allowed\"", with: "\"denied\"")

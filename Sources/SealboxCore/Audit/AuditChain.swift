@@ -10,20 +10,25 @@ import Synchronization
 /// ``flush()``; a failed write rolls the chain back to its last written record, so the chain stays
 /// unbroken for the records that follow.
 public final class AuditChain: Sendable {
-    private struct State {
+    struct State {
         var sequence = 0
         var previous: [UInt8] = Array("start".utf8)
         var written = (sequence: 0, previous: Array("start".utf8))
         var pending: [UInt8] = []
+        /// Set by the run's final checkpoint: a record after it would not be covered, so none is written.
+        var closed = false
     }
 
-    private let id: [UInt8]
+    let id: [UInt8]
     private let sink: AuditSink
     private let state = Locked(State())
+    /// The run's own chain writes the header that every other chain waits for.
+    private let waitsForHeader: Bool
 
-    init(id: String, sink: AuditSink) {
+    init(id: String, sink: AuditSink, waitsForHeader: Bool = true) {
         self.id = Array(id.utf8)
         self.sink = sink
+        self.waitsForHeader = waitsForHeader
     }
 
     /// Adds one record to the buffer; it reaches the file with the next ``flush()``.
@@ -50,10 +55,63 @@ public final class AuditChain: Sendable {
         }
     }
 
+    /// Appends a record whose members (after `time`, before `prev`) are given whole, and writes it.
+    /// - Parameter members: JSON members, without the commas around them.
+    func record(members: [UInt8]) throws {
+        let time = sink.clock.now()
+        try state.withLock { state in
+            var out = state.pending
+            state.pending = []
+            let start = out.count
+            Self.open(&out, id, &state, time)
+            out.append(contentsOf: members)
+            Self.close(&out, start, &state, sink.mac)
+            state.pending = out
+            try flush(&state)
+        }
+    }
+
+    /// Appends the one record that stands for `count` denials of one caller not written one by one:
+    /// the last one's principal and action, no resources, `"result":"denied"` and `"suppressed"`.
+    /// It reaches the file with the next ``flush()``.
+    /// - Parameters:
+    ///   - context: the last suppressed denial's caller and action.
+    ///   - count: how many denials it stands for.
+    public func appendSuppressedDenials(_ context: RequestContext, count: Int) {
+        var members: [UInt8] = []
+        members.append(literal: #""principal":"#)
+        Self.principal(context.principal, into: &members)
+        members.append(literal: #","action":"#)
+        JSONText.appendQuoted(context.action.name, to: &members)
+        members.append(literal: #","resources":[],"result":"denied","suppressed":"#)
+        members.appendDecimal(UInt64(max(count, 0)))
+        let time = sink.clock.now()
+        state.withLock { state in
+            var out = state.pending
+            state.pending = []
+            let start = out.count
+            Self.open(&out, id, &state, time)
+            out.append(contentsOf: members)
+            Self.close(&out, start, &state, sink.mac)
+            state.pending = out
+        }
+    }
+
+    /// Runs `body` with the chain locked on its last written record: nothing is written to the chain
+    /// meanwhile, so a checkpoint written inside `body` follows exactly the records up to that head.
+    /// - Parameter body: gets the written head's sequence number and MAC (hex), and may close the chain.
+    func withWrittenHead<R>(_ body: (_ sequence: Int, _ mac: [UInt8], _ closed: inout Bool) throws -> R) throws -> R {
+        try state.withLock { state in try body(state.written.sequence, state.written.previous, &state.closed) }
+    }
+
     private func flush(_ state: inout State) throws {
         guard !state.pending.isEmpty else { return }
         defer { state.pending.removeAll(keepingCapacity: true) }
         do {
+            if state.closed { throw AuditWriteError(reason: "the audit log was closed by its final checkpoint") }
+            if waitsForHeader, !sink.ready.load(ordering: .relaxed) {
+                throw AuditWriteError(reason: "the run header of the audit log could not be written")
+            }
             try sink.writeAll(state.pending)
             state.written = (state.sequence, state.previous)
         } catch {
@@ -69,17 +127,11 @@ public final class AuditChain: Sendable {
         _ result: String,
         _ time: Double
     ) {
-        state.sequence += 1
-        let start = state.pending.count
         var out = state.pending
         state.pending = []
-        out.append(literal: #"{"chain":""#)
-        out.append(contentsOf: id)
-        out.append(literal: #"","seq":"#)
-        out.appendDecimal(UInt64(state.sequence))
-        out.append(literal: #","time":"#)
-        Self.appendTime(time, to: &out)
-        out.append(literal: #","principal":"#)
+        let start = out.count
+        Self.open(&out, id, &state, time)
+        out.append(literal: #""principal":"#)
         Self.principal(context.principal, into: &out)
         out.append(literal: #","action":"#)
         JSONText.appendQuoted(context.action.name, to: &out)
@@ -99,6 +151,26 @@ public final class AuditChain: Sendable {
         }
         out.append(literal: #","result":"#)
         JSONText.appendQuoted(result, to: &out)
+        Self.close(&out, start, &state, sink.mac)
+        state.pending = out
+    }
+
+    /// `{"chain":"<id>","seq":<n>,"time":<t>,` for the chain's next record.
+    @inline(__always)
+    private static func open(_ out: inout [UInt8], _ id: [UInt8], _ state: inout State, _ time: Double) {
+        state.sequence += 1
+        out.append(literal: #"{"chain":""#)
+        out.append(contentsOf: id)
+        out.append(literal: #"","seq":"#)
+        out.appendDecimal(UInt64(state.sequence))
+        out.append(literal: #","time":"#)
+        Self.appendTime(time, to: &out)
+        out.append(UInt8(ascii: ","))
+    }
+
+    /// `,"prev":"<hex>","mac":"<hex>"}` and the newline: the MAC covers the record from `start`.
+    @inline(__always)
+    private static func close(_ out: inout [UInt8], _ start: Int, _ state: inout State, _ key: HMACKey) {
         out.append(literal: #","prev":""#)
         out.append(contentsOf: state.previous)
         out.append(UInt8(ascii: "\""))
@@ -106,7 +178,7 @@ public final class AuditChain: Sendable {
         // record's `prev`: no array for either, on every audited request.
         var macStart = 0
         withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { mac in
-            out.withUnsafeBytes { sink.mac.mac(UnsafeRawBufferPointer(rebasing: $0[start...]), into: mac) }
+            out.withUnsafeBytes { key.mac(UnsafeRawBufferPointer(rebasing: $0[start...]), into: mac) }
             out.append(literal: #","mac":""#)
             macStart = out.count
             out.append(contentsOf: repeatElement(0, count: 64))
@@ -116,7 +188,6 @@ public final class AuditChain: Sendable {
         }
         state.previous.replaceSubrange(state.previous.indices, with: out[macStart...])
         out.append(literal: "\"}\n")
-        state.pending = out
     }
 
     /// Seconds since the epoch to the microsecond, as digits written straight into the record:
@@ -135,7 +206,7 @@ public final class AuditChain: Sendable {
         }
     }
 
-    private static func principal(_ principal: RequestContext.Principal, into out: inout [UInt8]) {
+    static func principal(_ principal: RequestContext.Principal, into out: inout [UInt8]) {
         switch principal {
         case .process(let pid, let uid, let gid, _):
             out.append(literal: #"{"uid":"#)

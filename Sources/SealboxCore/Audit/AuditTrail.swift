@@ -25,18 +25,38 @@ public final class AuditTrail: @unchecked Sendable {
     /// The resources the request touched.
     public var touchedResources: [String] { Array(touched) }
 
+    /// The longest resource recorded whole: longer than any valid name or ARN (a parameter ARN is at
+    /// most 1,011 characters, a key or alias far less), so only a request for a resource that cannot
+    /// exist is cut, and a denied caller cannot fill the log with long names.
+    public static let maxResourceBytes = 1024
+
     /// Records a resource the request touched; one checked twice is recorded once.
     func add(_ resource: String) {
+        let resource =
+            resource.utf8.count > Self.maxResourceBytes ? Self.truncated(resource, to: Self.maxResourceBytes) : resource
         if !touched.contains(resource) { touched.append(resource) }
     }
 
+    /// The first `limit` bytes (whole characters) and the full length.
+    static func truncated(_ resource: String, to limit: Int) -> String {
+        var prefix = String(decoding: resource.utf8.prefix(limit), as: UTF8.self)
+        // A character cut in two decodes as U+FFFD: drop it.
+        if prefix.unicodeScalars.last == "\u{FFFD}" { prefix.unicodeScalars.removeLast() }
+        return "\(prefix)...[truncated, \(resource.utf8.count) bytes]"
+    }
+
+    /// The longest lease id recorded whole; lease ids are far shorter, so only a forged one is cut.
+    static let maxLeaseBytes = 128
+
     /// Records the lease a native request used.
     /// - Parameter id: the lease id.
-    public func setLease(_ id: String) { lease = id[...] }
+    public func setLease(_ id: String) { setLease(id[...]) }
 
     /// Records the lease a native request named in its path.
     /// - Parameter id: the lease id.
-    public func setLease(_ id: Substring) { lease = id }
+    public func setLease(_ id: Substring) {
+        lease = id.utf8.count <= Self.maxLeaseBytes ? id : Substring(Self.truncated(String(id), to: Self.maxLeaseBytes))
+    }
 
     var resources: InlineFirstList<String> { touched }
     var leaseID: Substring? { lease }

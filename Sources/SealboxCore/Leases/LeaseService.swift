@@ -33,6 +33,15 @@ public final class LeaseService: Sendable {
         try context.authorize(action.name, resources)
     }
 
+    /// A lease names an existing parameter: a name no parameter can have is refused before the
+    /// policy check records it in the audit trail, so a caller cannot fill the log with junk names.
+    private static func validate(name: String, _ context: RequestContext) throws(SealboxError) {
+        guard name.utf8.count <= ParameterName.maxLength else {
+            throw SealboxError.validation("name: a parameter name is at most \(ParameterName.maxLength) characters")
+        }
+        try ParameterName.validate(name, context)
+    }
+
     /// The TTL to grant: the default when none is asked, capped at the maximum, as Vault does.
     private func ttl(_ requested: Int?) throws(SealboxError) -> Int {
         let settings = self.settings
@@ -50,6 +59,7 @@ public final class LeaseService: Sendable {
     public func create(name: String, ttlSeconds: Int?, maxUses: Int?, context: RequestContext) throws(SealboxError)
         -> Lease
     {
+        try Self.validate(name: name, context)
         try authorize(context, .createLease, [name])
         let ttl = try ttl(ttlSeconds)
         let maxUses = maxUses ?? 0
@@ -188,6 +198,9 @@ public final class LeaseService: Sendable {
     /// Ends every lease on a name under `prefix` (admin).
     /// - Returns: how many were revoked.
     public func revoke(prefix: String, context: RequestContext) throws(SealboxError) -> Int {
+        guard prefix.utf8.count <= ParameterName.maxLength else {
+            throw SealboxError.validation("prefix: a parameter name is at most \(ParameterName.maxLength) characters")
+        }
         try authorize(context, .revokeLeases, [prefix + "*"])
         return table.removeAll { $0.name.hasPrefix(prefix) }
     }
