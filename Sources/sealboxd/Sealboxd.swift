@@ -52,6 +52,7 @@ struct Sealboxd: AsyncParsableCommand {
         let config = try options.configPath.map(Self.readConfig)
         let logger = try Self.bootstrapLogging(options, level: config?.logLevel)
         Self.reportUnlockedMemory(logger)
+        for warning in HostIsolation.warnings() { logger.warning("\(warning)") }
 
         var settings = options.serverSettings(daemonUID: getuid(), version: Self.version)
         settings.limits = config?.limits ?? ServerLimits()

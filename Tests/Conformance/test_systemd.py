@@ -148,3 +148,41 @@ def test_the_unit_scores_at_most_2_0_in_systemd_analyze_security():
     match = re.search(r"Overall exposure level for sealboxd\.service: ([0-9.]+)", out.stdout + out.stderr)
     assert match, out.stdout + out.stderr
     assert float(match.group(1)) <= 2.0, out.stdout
+
+
+def _unit_settings() -> dict[str, str]:
+    settings = {}
+    for line in (REPO / "systemd" / "sealboxd.service").read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            settings[key.strip()] = value.strip()
+    return settings
+
+
+def test_the_unit_leaves_callers_uids_and_proc_entries_visible():
+    # PrivateUsers=yes maps every other user's uid to 65534 in SO_PEERCRED, and ProtectProc hides their
+    # /proc entries: per-uid policy and lease binding would break under the shipped unit.
+    settings = _unit_settings()
+    assert settings.get("PrivateUsers", "no") in ("no", "false"), settings.get("PrivateUsers")
+    assert settings.get("ProtectProc", "default") == "default", settings.get("ProtectProc")
+
+
+def test_a_daemon_in_a_user_namespace_that_hides_other_uids_says_so(tmp_path):
+    if not shutil.which("unshare"):
+        pytest.fail("unshare is missing (util-linux)", pytrace=False)
+    # What PrivateUsers=yes does: a user namespace that maps the daemon's own uid alone.
+    wrapper = tmp_path / "sealboxd-in-userns"
+    wrapper.write_text(f"#!/bin/bash\nexec unshare --user --map-root-user {harness.daemon_binary()} \"$@\"\n")
+    wrapper.chmod(0o755)
+    d = harness.Daemon(tmp_path / "data", tmp_path / "logs", binary=wrapper)
+    d.start()
+    try:
+        assert "callers of other uids all appear as uid 65534" in d.logs(tail=200)
+    finally:
+        d.terminate(timeout=10)
+    plain = harness.Daemon(tmp_path / "data2", tmp_path / "logs2")
+    plain.start()
+    try:
+        assert "appear as uid 65534" not in plain.logs(tail=200)
+    finally:
+        plain.terminate(timeout=10)
