@@ -78,6 +78,16 @@ import Testing
         }
     }
 
+    @Test func aCheckBeyondTheStepBudgetIsRefusedUnrun() throws {
+        let pattern = #"^(\w{1,100}[a-z]{0,200})*x$"#
+        let compiled = try AllowedPattern(pattern)
+        #expect(!compiled.fitsBudget(scalars: 8000))
+        let check = AllowedPatternCheck(String(repeating: "a", count: 8000), against: pattern)
+        #expect(check.failure?.code == .validation)
+        #expect(check.failure?.message.contains("too complex") == true)
+        #expect(AllowedPatternCheck("abcx", against: pattern).failure == nil)
+    }
+
     @Test func theCheckNamesThePatternAndNeverTheValue() {
         let check = AllowedPatternCheck("s3cr3t-value", against: #"^\d+$"#)
         #expect(check.failure?.code == .parameterPatternMismatch)

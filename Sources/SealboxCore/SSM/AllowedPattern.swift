@@ -15,10 +15,15 @@ package struct AllowedPattern: Sendable {
     package static let maxRepetition = 1000
     /// The largest compiled program: bounds a match at this many steps per value scalar.
     package static let maxInstructions = 5000
+    /// The most steps (instructions times value scalars) one check may take: writes are committed one
+    /// group at a time, so this bounds how long one value can hold up the others.
+    package static let maxSteps = 2_000_000
 
     /// The pattern as written.
     package let source: String
     private let program: [Instruction]
+    /// The classes' ranges, as (low, high) pairs, that `.set` instructions index.
+    private let bounds: [UInt32]
 
     /// Parses and compiles a pattern.
     /// - Parameter source: the pattern.
@@ -33,6 +38,7 @@ package struct AllowedPattern: Sendable {
             try compiler.compile(node)
             try compiler.emit(.match)
             program = compiler.program
+            bounds = compiler.bounds
         } catch {
             switch error {
             case .invalid(let reason):
@@ -50,48 +56,95 @@ package struct AllowedPattern: Sendable {
         }
     }
 
+    /// Whether a match against `count` scalars stays within ``maxSteps``.
+    /// - Parameter count: the value's length in Unicode scalars.
+    package func fitsBudget(scalars count: Int) -> Bool {
+        program.count * (count + 1) <= Self.maxSteps
+    }
+
     /// Whether the pattern matches somewhere in `value`.
     /// - Parameter value: the parameter value.
     package func matches(_ value: String) -> Bool {
         let input = value.unicodeScalars.map(\.value)
-        var current: [Int] = []
-        var next: [Int] = []
+        return input.withUnsafeBufferPointer { input in
+            program.withUnsafeBufferPointer { program in
+                bounds.withUnsafeBufferPointer { bounds in
+                    var matcher = Matcher(program: program, bounds: bounds, input: input)
+                    return matcher.run()
+                }
+            }
+        }
+    }
+}
+
+/// One match: the Pike VM's thread lists over buffers, so the inner loop makes no copies and takes
+/// no references.
+private struct Matcher {
+    let program: UnsafeBufferPointer<Instruction>
+    let bounds: UnsafeBufferPointer<UInt32>
+    let input: UnsafeBufferPointer<UInt32>
+    var current: [Int] = []
+    var next: [Int] = []
+    /// The position at which each instruction was last added: a thread list holds it at most once.
+    var added: [Int]
+    var stack: [Int] = []
+
+    init(
+        program: UnsafeBufferPointer<Instruction>, bounds: UnsafeBufferPointer<UInt32>,
+        input: UnsafeBufferPointer<UInt32>
+    ) {
+        self.program = program
+        self.bounds = bounds
+        self.input = input
+        added = [Int](repeating: -1, count: program.count)
         current.reserveCapacity(program.count)
         next.reserveCapacity(program.count)
-        // The position at which each instruction was last added: a thread list holds it at most once.
-        var added = [Int](repeating: -1, count: program.count)
-        var stack: [Int] = []
+    }
+
+    mutating func run() -> Bool {
+        let anchored = if case .assert(.start) = program[0] { true } else { false }
         for position in 0...input.count {
             // A new thread at every position: the match may start anywhere.
-            if follow(0, into: &current, at: position, input, &added, &stack) { return true }
+            if follow(0, intoNext: false, at: position) { return true }
             guard position < input.count else { break }
             let scalar = input[position]
             next.removeAll(keepingCapacity: true)
-            for pc in current {
+            for index in current.indices {
+                let pc = current[index]
                 let advances: Bool
                 switch program[pc] {
                 case .scalar(let expected): advances = scalar == expected
-                case .set(let set): advances = set.contains(scalar)
+                case .set(let start, let end, let negated): advances = contains(scalar, start, end) != negated
                 default: advances = false
                 }
-                if advances, follow(pc + 1, into: &next, at: position + 1, input, &added, &stack) { return true }
+                if advances, follow(pc + 1, intoNext: true, at: position + 1) { return true }
             }
             swap(&current, &next)
-            if current.isEmpty, program.first.map(Self.isAnchoredStart) == true { return false }
+            if current.isEmpty, anchored { return false }
         }
         return false
     }
 
-    private static func isAnchoredStart(_ instruction: Instruction) -> Bool {
-        if case .assert(.start) = instruction { true } else { false }
+    /// Binary search over sorted, disjoint (low, high) pairs: a class of many ranges costs a few steps.
+    func contains(_ scalar: UInt32, _ start: Int32, _ end: Int32) -> Bool {
+        var low = Int(start) / 2
+        var high = Int(end) / 2
+        while low < high {
+            let middle = (low + high) / 2
+            if scalar < bounds[2 * middle] {
+                high = middle
+            } else if scalar > bounds[2 * middle + 1] {
+                low = middle + 1
+            } else {
+                return true
+            }
+        }
+        return false
     }
 
-    /// Adds the thread at `pc` and every thread its jumps, splits and holding assertions reach to
-    /// `list`; true when one of them is the match.
-    private func follow(
-        _ pc: Int, into list: inout [Int], at position: Int, _ input: [UInt32], _ added: inout [Int],
-        _ stack: inout [Int]
-    ) -> Bool {
+    /// Adds the thread at `pc` and every thread its jumps, splits and holding assertions reach to a
+    /// thread list; true when one of them is the match.
+    mutating func follow(_ pc: Int, intoNext: Bool, at position: Int) -> Bool {
         stack.append(pc)
         while let pc = stack.popLast() {
             guard added[pc] != position else { continue }
@@ -106,7 +159,8 @@ package struct AllowedPattern: Sendable {
             case .match:
                 stack.removeAll(keepingCapacity: true)
                 return true
-            case .scalar, .set: list.append(pc)
+            case .scalar, .set:
+                if intoNext { next.append(pc) } else { current.append(pc) }
             }
         }
         return false
@@ -117,7 +171,8 @@ package struct AllowedPattern: Sendable {
 
 private enum Instruction: Sendable {
     case scalar(UInt32)
-    case set(ScalarSet)
+    /// A class: its (low, high) pairs are `bounds[start..<end]`.
+    case set(start: Int32, end: Int32, negated: Bool)
     case split(Int, Int)
     case jump(Int)
     case assert(Assertion)
@@ -134,7 +189,7 @@ private enum Assertion: Sendable {
     case wordBoundary
     case notWordBoundary
 
-    func holds(at position: Int, in input: [UInt32]) -> Bool {
+    func holds(at position: Int, in input: UnsafeBufferPointer<UInt32>) -> Bool {
         switch self {
         case .start: return position == 0
         case .absoluteEnd: return position == input.count
@@ -521,6 +576,8 @@ private struct Parser {
 
 private struct Compiler {
     var program: [Instruction] = []
+    var bounds: [UInt32] = []
+    private var interned: [[ClosedRange<UInt32>]: (Int32, Int32)] = [:]
 
     @discardableResult
     mutating func emit(_ instruction: Instruction) throws(PatternProblem) -> Int {
@@ -533,7 +590,19 @@ private struct Compiler {
         switch node {
         case .empty: break
         case .scalar(let scalar): try emit(.scalar(scalar))
-        case .set(let set): try emit(.set(set))
+        case .set(let set):
+            // A repeated class (`[a-z]{100}`) keeps one copy of its ranges.
+            let ranges = ScalarSet.normalized(set.ranges)
+            let span: (Int32, Int32)
+            if let known = interned[ranges] {
+                span = known
+            } else {
+                let start = Int32(bounds.count)
+                for range in ranges { bounds += [range.lowerBound, range.upperBound] }
+                span = (start, Int32(bounds.count))
+                interned[ranges] = span
+            }
+            try emit(.set(start: span.0, end: span.1, negated: set.negated))
         case .assert(let assertion): try emit(.assert(assertion))
         case .concat(let items):
             for item in items { try compile(item) }
@@ -582,6 +651,13 @@ package struct AllowedPatternCheck: Sendable {
         self.pattern = pattern
         do {
             let compiled = try AllowedPattern(pattern)
+            let count = value.unicodeScalars.count
+            guard compiled.fitsBudget(scalars: count) else {
+                failure = SealboxError.validation(
+                    "The allowed pattern \(pattern) is too complex to check against a value of \(count) characters: Sealbox allows at most \(AllowedPattern.maxSteps) steps (compiled instructions times value length + 1)."
+                )
+                return
+            }
             failure =
                 compiled.matches(value)
                 ? nil
