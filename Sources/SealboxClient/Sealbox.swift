@@ -170,6 +170,8 @@ enum Transport {
         let connection: SealboxConnection
         do {
             connection = try await SealboxConnection.connect(to: .unixSocket(path: socketPath))
+        } catch let error as SealboxUntrustedDaemonError {
+            throw SealboxError(kind: .unavailable, status: nil, code: "UntrustedDaemon", message: error.description)
         } catch {
             throw SealboxError(
                 kind: .unavailable, status: nil, code: nil,

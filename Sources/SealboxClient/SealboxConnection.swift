@@ -39,7 +39,9 @@ public final class SealboxConnection: Sendable {
         self.channel = channel
     }
 
-    /// Connects to the daemon.
+    /// Connects to the daemon. On a Unix socket it first checks who listens there, and refuses
+    /// (``SealboxUntrustedDaemonError``) a process that runs as neither the caller's user, root, nor
+    /// the owner of the socket's directory.
     /// - Parameters:
     ///   - endpoint: the socket path or TCP address.
     ///   - group: the event loop group to use.
@@ -60,7 +62,17 @@ public final class SealboxConnection: Sendable {
             case .unixSocket(let path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
             case .tcp(let host, let port): channel = try await bootstrap.connect(host: host, port: port).get()
             }
+            if case .unixSocket(let path) = endpoint {
+                do {
+                    try await TrustedDaemon.check(channel, socketPath: path)
+                } catch {
+                    try? await channel.close()
+                    throw error
+                }
+            }
             return SealboxConnection(channel: channel)
+        } catch let error as SealboxUntrustedDaemonError {
+            throw error
         } catch {
             throw SealboxConnectionError(description: "cannot connect to sealboxd at \(endpoint): \(error)")
         }

@@ -51,7 +51,8 @@ public enum RootKey {
     ) throws -> (key: SecureBytes, created: Bool) {
         switch source {
         case .file(let path):
-            if createIfMissing, !FileManager.default.fileExists(atPath: path) {
+            var info = stat()
+            if createIfMissing, lstat(path, &info) != 0, errno == ENOENT {
                 let key = SecureBytes.random(count: Envelope.keyLength)
                 try writeNewKeyFile(path, key)
                 return (key, true)

@@ -19,7 +19,9 @@ public enum CredentialsFile {
     /// - Parameter path: the file.
     /// - Returns: the access keys.
     public static func loadOrCreate(at path: String) throws -> [AccessKey] {
-        if !FileManager.default.fileExists(atPath: path) { try create(at: path) }
+        // lstat: a dangling symbolic link is something there, refused when read, never written through.
+        var info = stat()
+        if lstat(path, &info) != 0, errno == ENOENT { try create(at: path) }
         return try load(at: path)
     }
 

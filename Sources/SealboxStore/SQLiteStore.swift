@@ -166,6 +166,52 @@ public final class SQLiteStore: SealboxStorage {
             // Start-up reads the few tagged parameters; without this it scans every row for them.
             try db.execute(sql: "CREATE INDEX ssm_parameters_tagged ON ssm_parameters(name) WHERE tags <> '[]'")
         }
+        migrator.registerMigration("v7-ssm-sealed-in") { db in
+            // A SecureString's encryption context is its own name's ARN, built at each read: only the
+            // region and account it was sealed in are stored. A stored ARN that was not the row's own
+            // (a value copied from another parameter's row) leaves no binding, and the value never opens.
+            try db.execute(
+                sql: """
+                    CREATE TABLE ssm_parameter_versions_v7 (
+                        name TEXT NOT NULL REFERENCES ssm_parameters(name) ON DELETE CASCADE,
+                        version INTEGER NOT NULL,
+                        type TEXT NOT NULL,
+                        key_id TEXT,
+                        description TEXT,
+                        allowed_pattern TEXT,
+                        tier TEXT NOT NULL,
+                        data_type TEXT NOT NULL,
+                        modified REAL NOT NULL,
+                        modified_by TEXT NOT NULL,
+                        labels TEXT NOT NULL,
+                        sealed_region TEXT,
+                        sealed_account TEXT,
+                        value BLOB NOT NULL,
+                        PRIMARY KEY (name, version)
+                    ) WITHOUT ROWID;
+                    INSERT INTO ssm_parameter_versions_v7
+                        SELECT name, version, type, key_id, description, allowed_pattern, tier, data_type, modified,
+                               modified_by, labels, NULL, NULL, value
+                        FROM ssm_parameter_versions;
+                    """)
+            let sealed = try Row.fetchCursor(
+                db, sql: "SELECT name, version, context_arn FROM ssm_parameter_versions WHERE context_arn IS NOT NULL")
+            while let row = try sealed.next() {
+                let name: String = row["name"]
+                guard let scope = ParameterName.sealedIn(arn: row["context_arn"], name: name) else { continue }
+                try db.execute(
+                    sql: """
+                        UPDATE ssm_parameter_versions_v7 SET sealed_region = ?, sealed_account = ?
+                        WHERE name = ? AND version = ?
+                        """,
+                    arguments: [scope.region, scope.account, name, row["version"] as Int])
+            }
+            try db.execute(
+                sql: """
+                    DROP TABLE ssm_parameter_versions;
+                    ALTER TABLE ssm_parameter_versions_v7 RENAME TO ssm_parameter_versions;
+                    """)
+        }
         return migrator
     }
 
@@ -364,7 +410,7 @@ public final class SQLiteStore: SealboxStorage {
         let statement = try db.makeStatement(
             sql: """
                 SELECT name, version, type, key_id, description, allowed_pattern, tier, data_type, modified,
-                       modified_by, labels, context_arn, value
+                       modified_by, labels, sealed_region, sealed_account, value
                 FROM ssm_parameter_versions \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
                 ORDER BY name, version
                 """)
@@ -377,11 +423,14 @@ public final class SQLiteStore: SealboxStorage {
                 modifiedBy: columns.text(9), labels: try Self.strings(columns.text(10)))
             let name = columns.text(0)
             let type = columns.withBytes(2) { text in Self.parameterTypes.first { $0.text.elementsEqual(text) } }
-            let sealed = !columns.isNull(11)
-            let version = columns.withBytes(11) { arn in
-                ParameterVersionRecord(
-                    name: name, version: columns.int(1), type: type?.type ?? .string, metadata: metadata,
-                    modified: columns.double(8), contextArn: sealed ? arn : nil, value: columns.bytes(12), pool: &pool)
+            let sealed = !columns.isNull(11) && !columns.isNull(12)
+            let version = columns.withBytes(11) { region in
+                columns.withBytes(12) { account in
+                    ParameterVersionRecord(
+                        name: name, version: columns.int(1), type: type?.type ?? .string, metadata: metadata,
+                        modified: columns.double(8), sealedIn: sealed ? (region, account) : nil,
+                        value: columns.bytes(13), pool: &pool)
+                }
             }
             if current?.name == name {
                 current?.versions.append(version)
@@ -436,14 +485,14 @@ public final class SQLiteStore: SealboxStorage {
                     """
                     INSERT OR REPLACE INTO ssm_parameter_versions
                         (name, version, type, key_id, description, allowed_pattern, tier, data_type,
-                         modified, modified_by, labels, context_arn, value)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                         modified, modified_by, labels, sealed_region, sealed_account, value)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
                         parameter.name, version.version, version.type.rawValue, version.keyId, version.description,
                         version.allowedPattern, version.tier, version.dataType, version.modified,
-                        version.modifiedBy, try json(version.labels), version.contextArn(name: parameter.name),
-                        Data(version.value),
+                        version.modifiedBy, try json(version.labels), version.sealedIn?.region,
+                        version.sealedIn?.account, Data(version.value),
                     ])
             }
             for number in change.removedVersions {

@@ -125,6 +125,8 @@ struct DaemonClient {
         let connection: SealboxConnection
         do {
             connection = try await SealboxConnection.connect(to: .unixSocket(path: socketPath))
+        } catch let error as SealboxUntrustedDaemonError {
+            throw CLIError(description: error.description)
         } catch {
             throw CLIError(description: Self.unreachable(socketPath))
         }

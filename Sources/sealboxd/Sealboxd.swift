@@ -343,21 +343,27 @@ struct Sealboxd: AsyncParsableCommand {
                 for index in 0..<raw.count { out[index] = alphabet[Int(raw[index] & 63)] }
             }
         }
+        try SecretFile.checkExisting(path, what: "the extension token file")
         try SecretFile.replace(path, contents: token, mode: 0o640, what: "the extension token file")
         return token
     }
 
-    /// Creates the data dir (0700) if needed; returns a warning if an existing one is open to others.
+    /// Creates the data dir (0700) if needed. An existing one must be a directory the daemon's user
+    /// owns and that group and others may not write: whoever can write there can replace the socket
+    /// or plant a credentials file. Returns a warning if others may read or enter it.
     static func prepareDataDir(_ path: String) throws -> String? {
         var info = stat()
         if stat(path, &info) != 0 {
             guard mkdir(path, 0o700) == 0 else {
                 throw SetupError(description: "cannot create the data dir \(path): \(String(cString: strerror(errno)))")
             }
-        } else if (info.st_mode & S_IFMT) != S_IFDIR {
+            return nil
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
             throw SetupError(description: "the data dir \(path) is not a directory")
-        } else if info.st_mode & 0o007 != 0 {
-            // Its files are created 0600, so this is a warning, not a refusal.
+        }
+        try SecretFile.checkOwner(info, path, what: "the data dir")
+        if info.st_mode & 0o007 != 0 {
             return
                 "the data dir \(path) is open to others (mode \(String(info.st_mode & 0o777, radix: 8))); consider: chmod 700 \(path)"
         }

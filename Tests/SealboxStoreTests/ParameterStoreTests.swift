@@ -64,21 +64,28 @@ import Testing
         #expect(String(decoding: loaded[3].value, as: UTF8.self) == "/shared/p13")
     }
 
-    @Test func contextArnsComeBackWholeAndSharePrefixesThatEndBeforeTheName() throws {
+    @Test func contextArnsAreRebuiltFromTheNameAndSharePrefixes() throws {
         let store = try SQLiteStore()
         let prefix = "arn:aws:ssm:eu-west-1:123456789012:parameter/"
-        let arns = [
+        // An ARN that is not the parameter's own binds nothing: such a value never opens.
+        let arns: [String: String?] = [
             "/app/db": prefix + "app/db",
             "/app/key": prefix + "app/key",
             "plain": prefix + "plain",
-            "/moved/here": prefix + "moved/elsewhere",
-            "/é": "é",
+            "/moved/here": nil,
+            "/é": nil,
+            "/x/db": nil,
+            "/db": prefix + "db",
+        ]
+        let written = [
+            "/moved/here": prefix + "moved/elsewhere", "/é": "é", "/x/db": prefix + "db",
+            "/db": prefix + "db",
         ]
         for (name, arn) in arns {
             let version = ParameterVersionRecord(
                 name: name, version: 1, type: .secureString, keyId: "alias/aws/ssm", description: nil,
                 allowedPattern: nil, tier: "Standard", dataType: "text", modified: 1, modifiedBy: "uid:0",
-                labels: [], contextArn: arn, value: [1])
+                labels: [], contextArn: written[name] ?? arn, value: [1])
             #expect(version.contextArn(name: name) == arn)
             try store.apply(
                 ParameterChange(
@@ -87,6 +94,9 @@ import Testing
         let loaded = Dictionary(uniqueKeysWithValues: try store.loadParameters().map { ($0.name, $0.versions[0]) })
         for (name, arn) in arns {
             #expect(loaded[name]?.contextArn(name: name) == arn)
+            guard let arn else { continue }
+            #expect(loaded[name]?.sealedIn?.region == "eu-west-1")
+            #expect(loaded[name]?.sealedIn?.account == "123456789012")
             // A read's own ARN is taken when it is this one, and never when only its length matches.
             let readArn =
                 "arn:aws:ssm:eu-west-1:123456789012:parameter/"
@@ -96,11 +106,50 @@ import Testing
                 + (name.hasPrefix("/") ? String(name.dropFirst()) : name)
             #expect(loaded[name]?.contextArn(name: name, candidate: readArn) == arn)
             #expect(loaded[name]?.contextArn(name: name, candidate: sameLength) == arn)
+            // The same value under another name is bound to that name's ARN, never to this one.
+            #expect(loaded[name]?.contextArn(name: "/other") == prefix + "other")
         }
         // Both end in their names, so their prefixes are equal and so is the rest of their metadata.
         #expect(try #require(loaded["/app/db"]).sharesMetadata(with: try #require(loaded["/app/key"])))
         #expect(!(try #require(loaded["/app/db"]).sharesMetadata(with: try #require(loaded["/moved/here"]))))
         #expect(Self.version(1, "text").contextArn(name: "/test") == nil)
+    }
+
+    @Test func aVersion6FileKeepsOnlyTheRegionAndAccountOfArnsThatAreTheRowsOwn() throws {
+        let path = SQLiteStoreTests.temporaryPath()
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteStore.migrator.migrate(queue, upTo: "v6-ssm-tagged")
+            try queue.write { db in
+                for (name, arn) in [
+                    ("/app/db", "arn:aws:ssm:us-east-1:123456789012:parameter/app/db"),
+                    // A row whose value and context were copied from /app/db.
+                    ("/app/copy", "arn:aws:ssm:us-east-1:123456789012:parameter/app/db"),
+                    ("/app/odd", "arn:aws:ssm:us-east-1:1234:parameter/app:parameter/app/odd"),
+                ] {
+                    try db.execute(sql: "INSERT INTO ssm_parameters (name, tags) VALUES (?, '[]')", arguments: [name])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO ssm_parameter_versions
+                                (name, version, type, key_id, description, allowed_pattern, tier, data_type,
+                                 modified, modified_by, labels, context_arn, value)
+                            VALUES (?, 1, 'SecureString', 'alias/aws/ssm', NULL, NULL, 'Standard', 'text', 1,
+                                    'uid:0', '[]', ?, X'0102')
+                            """, arguments: [name, arn])
+                }
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        let loaded = Dictionary(uniqueKeysWithValues: try store.loadParameters().map { ($0.name, $0.versions[0]) })
+        #expect(loaded["/app/db"]?.contextArn(name: "/app/db") == "arn:aws:ssm:us-east-1:123456789012:parameter/app/db")
+        #expect(loaded["/app/copy"]?.type == .secureString)
+        #expect(loaded["/app/copy"]?.contextArn(name: "/app/copy") == nil)
+        #expect(loaded["/app/odd"]?.contextArn(name: "/app/odd") == nil)
+        let columns = try DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('ssm_parameter_versions')")
+        }
+        #expect(!columns.contains("context_arn"))
+        #expect(try store.integrityCheck() == ["ok"])
     }
 
     @Test func typesNullsAndEmptyTextComeBackAsWrittenWhenRowsRepeatOrAlternate() throws {

@@ -16,13 +16,15 @@ extension SSM {
         var results: [Result<ResponseBody, AWSError>?] = requests.map { request in
             if case .failure(let error) = request { .failure(error) } else { nil }
         }
+        let checks = requests.map { try? patternCheck($0.get()) }
         withWriter {
             var writes = PreparedWrites()
             var accepted: [(index: Int, response: PutParameterResponse)] = []
             for (index, request) in requests.enumerated() {
                 guard case .success(let request) = request else { continue }
                 do {
-                    let (version, tier) = try prepare(request, calls[index].context, into: &writes)
+                    let (version, tier) = try prepare(
+                        request, calls[index].context, into: &writes, checked: checks[index])
                     accepted.append((index, PutParameterResponse(version: version, tier: tier)))
                 } catch {
                     results[index] = .failure(AWSError(any: error))
@@ -46,11 +48,12 @@ extension SSM {
     ///   - context: the caller.
     /// - Throws: the refusal, with the index of the request that caused it.
     func putParameters(_ requests: [PutParameterRequest], _ context: RequestContext) throws(BatchError) {
+        let checks = requests.map(patternCheck)
         try withWriter { () throws(BatchError) in
             var writes = PreparedWrites()
             for (index, request) in requests.enumerated() {
                 do {
-                    _ = try prepare(request, context, into: &writes)
+                    _ = try prepare(request, context, into: &writes, checked: checks[index])
                 } catch {
                     throw BatchError(index: index, error: AWSError(any: error))
                 }
@@ -76,13 +79,24 @@ extension SSM {
         var pending: [String: StoredParameter] = [:]
     }
 
+    /// Checks the value against the pattern it will be written under (the request's, else the stored
+    /// one); run before the writer lock.
+    func patternCheck(_ request: PutParameterRequest) -> AllowedPatternCheck? {
+        guard let name = request.name, let value = request.value,
+            let pattern = request.allowedPattern ?? parameters[name]?.versions.last?.allowedPattern, !pattern.isEmpty
+        else { return nil }
+        return AllowedPatternCheck(value, against: pattern)
+    }
+
     /// Validates a PutParameter request and adds its change to `writes`, without writing it; the
     /// caller holds the writer lock. A refused request leaves `writes` as it was.
+    /// - Parameter checked: the value checked against its pattern before the lock was taken.
     /// - Returns: the version the change makes, and its tier.
     func prepare(
         _ request: PutParameterRequest,
         _ context: RequestContext,
-        into writes: inout PreparedWrites
+        into writes: inout PreparedWrites,
+        checked: AllowedPatternCheck? = nil
     ) throws -> (version: Int, tier: String) {
         var validator = Validator()
         validator.required(request.name, "name")
@@ -148,15 +162,10 @@ extension SSM {
             let tier = try resolveTier(request.tier, previous: previous?.tier, valueLength: value.unicodeScalars.count)
             let allowedPattern = request.allowedPattern ?? previous?.allowedPattern
             if let allowedPattern, !allowedPattern.isEmpty {
-                guard let regex = try? NSRegularExpression(pattern: allowedPattern) else {
-                    throw SealboxError.invalidAllowedPattern(
-                        "The allowed pattern \(allowedPattern) is not a valid regular expression.")
-                }
-                let range = NSRange(value.startIndex..<value.endIndex, in: value)
-                guard regex.firstMatch(in: value, range: range) != nil else {
-                    throw SealboxError.parameterPatternMismatch(
-                        "Parameter value, cannot be validated against allowedPattern: \(allowedPattern)")
-                }
+                // Checked again under the lock only when another write changed the pattern meanwhile.
+                let check =
+                    checked?.pattern == allowedPattern ? checked! : AllowedPatternCheck(value, against: allowedPattern)
+                if let failure = check.failure { throw failure }
             }
             var parameter = existing ?? StoredParameter(name: name, tags: tags, versions: [])
             var removed: [Int] = []

@@ -26,6 +26,14 @@ package enum ParameterName {
         context.arn("ssm", "parameter/", bare(name))
     }
 
+    /// The region and account of `arn` when it is exactly the ARN of the parameter `name`; nil otherwise.
+    /// - Parameters:
+    ///   - arn: an encryption context's parameter ARN.
+    ///   - name: the parameter's name.
+    package static func sealedIn(arn: String, name: String) -> (region: String, account: String)? {
+        SealedArn(arn, name: name).scope
+    }
+
     /// The name without its leading slash, as it ends an ARN.
     static func bare(_ name: String) -> Substring {
         // By bytes: dropFirst() by Character looked for a grapheme boundary on every SecureString read.
@@ -92,6 +100,12 @@ package enum ParameterName {
         if levels(name) > maxLevels {
             throw SealboxError.hierarchyLevelLimitExceeded(
                 "Parameter name: hierarchy can't have more than \(maxLevels) levels (name: \(name))")
+        }
+        // A SecureString is bound to an ARN rebuilt from its name, region and account: these must split one way.
+        if context.region.contains(":") || context.region.contains("/") || context.region.utf8.count > 64
+            || context.accountID.contains(":")
+        {
+            throw SealboxError.validation("The region \(context.region) is not a valid region name")
         }
         if arn(name, context).count > maxLength {
             throw SealboxError.validation(

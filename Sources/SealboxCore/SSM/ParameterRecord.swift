@@ -37,16 +37,24 @@ public struct ParameterMetadata: Hashable, Sendable {
     }
 }
 
-/// The parameter ARN a SecureString value is bound to as encryption context. It ends in the
-/// parameter's name, so a version keeps only the part before the name, which all versions sealed in
-/// one region and account share: with 50,000 SecureStrings that is 5 MB less.
+/// The parameter ARN a SecureString value is bound to as encryption context:
+/// `arn:aws:ssm:<region>:<account>:parameter/<name without its leading slash>`. Only the region and
+/// the account are stored; the name is always the version's own parameter's, so a value copied onto
+/// another parameter is opened under that parameter's ARN, and does not open. A version keeps the
+/// part before the name, which all versions sealed in one region and account share: with 50,000
+/// SecureStrings that is 5 MB less.
 enum SealedArn: Hashable, Sendable {
+    /// Not a SecureString; or one whose stored binding is missing or malformed, which never opens.
     case none
-    /// The ARN is this prefix followed by the name without its leading slash.
+    /// The ARN is this prefix, `arn:aws:ssm:<region>:<account>:parameter/`, followed by the name
+    /// without its leading slash.
     case beforeName(String)
-    /// An ARN that does not end in the name, kept whole.
-    case whole(String)
 
+    private static let head = Array("arn:aws:ssm:".utf8)
+    private static let resource = Array(":parameter/".utf8)
+
+    /// The binding of a value sealed under `arn`: none unless `arn` is exactly the ARN of the
+    /// parameter named `name` in some region and account.
     /// - Parameters:
     ///   - arn: the whole ARN, if any.
     ///   - name: the name of the parameter it belongs to.
@@ -55,31 +63,71 @@ enum SealedArn: Hashable, Sendable {
             self = .none
             return
         }
-        self = arn.withUTF8 { SealedArn(UnsafeRawBufferPointer($0), name: name) }
+        var tail = ParameterName.bare(name)
+        self = arn.withUTF8 { arn in
+            tail.withUTF8 { tail in
+                let arn = UnsafeRawBufferPointer(arn)
+                // `arn:aws:ssm:` region `:` account `:parameter/` name: region and account hold no
+                // colon, so the first two colons after the head end them.
+                guard arn.count > Self.head.count, Self.head.withUnsafeBytes({ arn.starts(with: $0) }),
+                    let regionEnd = arn[Self.head.count...].firstIndex(of: UInt8(ascii: ":")),
+                    let accountEnd = arn[(regionEnd + 1)...].firstIndex(of: UInt8(ascii: ":"))
+                else { return .none }
+                let region = UnsafeRawBufferPointer(rebasing: arn[Self.head.count..<regionEnd])
+                let account = UnsafeRawBufferPointer(rebasing: arn[(regionEnd + 1)..<accountEnd])
+                let prefixCount = accountEnd + Self.resource.count
+                guard arn.count == prefixCount + tail.count,
+                    Self.resource.withUnsafeBytes({ Self.equal($0, arn[accountEnd..<prefixCount]) }),
+                    Self.equal(UnsafeRawBufferPointer(tail), arn[prefixCount...])
+                else { return .none }
+                return SealedArn(region: region, account: account)
+            }
+        }
     }
 
+    /// The binding stored as a region and an account; none when either is missing or malformed.
     /// - Parameters:
-    ///   - arn: the whole ARN's UTF-8 bytes, if any.
-    ///   - name: the name of the parameter it belongs to.
-    ///   - knownPrefix: a prefix already kept, used instead of a new copy when it is this ARN's.
-    init(_ arn: UnsafeRawBufferPointer?, name: String, knownPrefix: String? = nil) {
-        guard let arn else {
+    ///   - region: the region's UTF-8 bytes, if stored.
+    ///   - account: the account's UTF-8 bytes, if stored.
+    ///   - knownPrefix: a prefix already kept, used instead of a new copy when it is this binding's.
+    init(region: UnsafeRawBufferPointer?, account: UnsafeRawBufferPointer?, knownPrefix: String? = nil) {
+        guard let region, let account, Self.isScopePart(region), Self.isScopePart(account) else {
             self = .none
             return
         }
-        var tail = ParameterName.bare(name)
-        let prefixCount = arn.count - tail.utf8.count
-        guard prefixCount > 0, tail.withUTF8({ Self.equal(UnsafeRawBufferPointer($0), arn[prefixCount...]) }) else {
-            self = .whole(String(decoding: arn, as: UTF8.self))
-            return
+        let count = Self.head.count + region.count + 1 + account.count + Self.resource.count
+        if var knownPrefix {
+            let same = knownPrefix.withUTF8 { known in
+                let known = UnsafeRawBufferPointer(known)
+                var at = Self.head.count
+                guard known.count == count,
+                    Self.equal(region, known[at..<(at + region.count)]),
+                    known[at + region.count] == UInt8(ascii: ":")
+                else { return false }
+                at += region.count + 1
+                return Self.equal(account, known[at..<(at + account.count)])
+            }
+            if same {
+                self = .beforeName(knownPrefix)
+                return
+            }
         }
-        // The tail is whole UTF-8, so the prefix ends on a scalar boundary.
-        let prefix = arn[..<prefixCount]
-        if var knownPrefix, knownPrefix.withUTF8({ Self.equal(UnsafeRawBufferPointer($0), prefix) }) {
-            self = .beforeName(knownPrefix)
-        } else {
-            self = .beforeName(String(decoding: prefix, as: UTF8.self))
-        }
+        self = .beforeName(
+            String(decoding: Self.head, as: UTF8.self) + String(decoding: region, as: UTF8.self) + ":"
+                + String(decoding: account, as: UTF8.self) + String(decoding: Self.resource, as: UTF8.self))
+    }
+
+    /// What is stored of the binding; nil for none.
+    var scope: (region: String, account: String)? {
+        guard case .beforeName(let prefix) = self else { return nil }
+        let parts = prefix.utf8.dropFirst(Self.head.count).split(
+            separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
+        return (String(Substring(parts[0])), String(Substring(parts[1])))
+    }
+
+    /// A region or account: no colon or slash, so that an ARN splits one way only.
+    private static func isScopePart(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count <= 64 && !bytes.contains { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "/") }
     }
 
     private static func equal(_ bytes: UnsafeRawBufferPointer, _ other: Slice<UnsafeRawBufferPointer>) -> Bool {
@@ -94,7 +142,6 @@ enum SealedArn: Hashable, Sendable {
     func arn(name: String, candidate: String? = nil) -> String? {
         switch self {
         case .none: return nil
-        case .whole(let arn): return arn
         case .beforeName(var prefix):
             var tail = ParameterName.bare(name)
             // As bytes, copied and compared with memcpy and memcmp: this runs on every SecureString
@@ -168,13 +215,16 @@ public struct ParameterVersionRecord: Sendable {
         get { shared.metadata }
         set { shared = SharedParameterMetadata(newValue) }
     }
-    /// For SecureString: the parameter ARN bound as encryption context when the value was sealed.
+    /// For SecureString: the parameter ARN bound as encryption context when the value was sealed;
+    /// nil when its stored binding is missing or malformed (then the value must not be opened).
     /// - Parameters:
     ///   - name: the name of the parameter this version belongs to.
     ///   - candidate: an ARN ending in `name`, returned itself when it is the one.
     public func contextArn(name: String, candidate: String? = nil) -> String? {
         shared.metadata.sealedArn.arn(name: name, candidate: candidate)
     }
+    /// For SecureString: the region and account the value was sealed in, as stored.
+    public var sealedIn: (region: String, account: String)? { shared.metadata.sealedArn.scope }
     public var keyId: String? {
         get { shared.metadata.keyId }
         set { metadata.keyId = newValue }
@@ -206,7 +256,8 @@ public struct ParameterVersionRecord: Sendable {
 
     /// - Parameters:
     ///   - name: the name of the parameter this version belongs to.
-    ///   - contextArn: for SecureString, the parameter ARN its value was sealed with.
+    ///   - contextArn: for SecureString, the parameter ARN its value was sealed with; one that is not
+    ///     this parameter's own ARN binds nothing, and the value never opens.
     ///   - version, type, keyId, description, allowedPattern, tier, dataType, modified, modifiedBy,
     ///     labels, value: see the properties.
     public init(
@@ -236,7 +287,8 @@ public struct ParameterVersionRecord: Sendable {
     /// - Parameters:
     ///   - name: the name of the parameter this version belongs to.
     ///   - metadata: the metadata, stored once per distinct value in `pool`.
-    ///   - contextArn: for SecureString, the UTF-8 bytes of the parameter ARN its value was sealed with.
+    ///   - sealedIn: for SecureString, the UTF-8 bytes of the region and account its value was sealed
+    ///     in; the ARN bound as encryption context is built from them and `name`.
     ///   - pool: where equal metadata is kept once.
     ///   - version, type, modified, value: see the properties.
     public init(
@@ -245,12 +297,13 @@ public struct ParameterVersionRecord: Sendable {
         type: ParameterType,
         metadata: ParameterMetadata,
         modified: Double,
-        contextArn: UnsafeRawBufferPointer?,
+        sealedIn: (region: UnsafeRawBufferPointer, account: UnsafeRawBufferPointer)?,
         value: [UInt8],
         pool: inout ParameterMetadataPool
     ) {
         var metadata = metadata
-        metadata.sealedArn = SealedArn(contextArn, name: name, knownPrefix: pool.arnPrefix)
+        metadata.sealedArn = SealedArn(
+            region: sealedIn?.region, account: sealedIn?.account, knownPrefix: pool.arnPrefix)
         if case .beforeName(let prefix) = metadata.sealedArn { pool.arnPrefix = prefix }
         self.init(version: version, type: type, metadata: pool.share(metadata), modified: modified, value: value)
     }

@@ -141,8 +141,11 @@ public final class SSM: Sendable {
         of version: ParameterVersionRecord, named name: String, arn: String? = nil, _ context: RequestContext
     ) throws(SealboxError) -> SecureBytes {
         guard version.type == .secureString else { return SecureBytes(copying: version.value) }
+        guard let contextArn = version.contextArn(name: name, candidate: arn) else {
+            throw SealboxError.invalidKeyId(
+                "The SecureString's KMS key cannot decrypt it: its stored binding is not this parameter's")
+        }
         do {
-            let contextArn = version.contextArn(name: name, candidate: arn) ?? ""
             return try kms.open(
                 version.value,
                 encryptionContext: .parameter(arn: contextArn),

@@ -43,7 +43,11 @@ extension SSM {
                         progress.remaining += 1
                         continue
                     }
-                    let encryptionContext = EncryptionContext.parameter(arn: version.contextArn(name: name) ?? "")
+                    guard let arn = version.contextArn(name: name) else {
+                        progress.failed.append(name)
+                        continue
+                    }
+                    let encryptionContext = EncryptionContext.parameter(arn: arn)
                     do {
                         if let token = try kms.rewrapDataKey(version.value, encryptionContext: encryptionContext) {
                             parameter.versions[index].value = token

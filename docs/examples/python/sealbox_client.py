@@ -75,6 +75,9 @@ Errors (all are ``SealboxError``, with ``.status`` (HTTP status or None),
 
 - ``Unavailable``: the daemon could not be reached (no socket, refused, timed out,
   connection lost); the message names the socket path or address and the fix.
+- ``UntrustedDaemon``: the process listening on the socket (SO_PEERCRED) runs as
+  neither your user, root, nor the owner of the socket's directory, so another user
+  may have replaced the socket; the client refused before sending anything.
 - ``AccessDenied``: the daemon refused the caller: 401/403 on the lease API, or
   ``AccessDeniedException`` from the extension endpoint (a uid or group the policy
   does not allow, a missing or stale token on TCP, a proxy header).
@@ -111,6 +114,7 @@ import http.client
 import json
 import os
 import socket
+import struct
 import threading
 import time
 import urllib.parse
@@ -123,6 +127,7 @@ __all__ = [
     "AccessDenied",
     "NotFound",
     "Unavailable",
+    "UntrustedDaemon",
     "DEFAULT_SOCKET",
     "TOKEN_HEADER",
     "env",
@@ -175,6 +180,11 @@ class NotFound(SealboxError):
 
 class Unavailable(SealboxError):
     """The daemon could not be reached."""
+
+
+class UntrustedDaemon(SealboxError):
+    """The socket's listening process runs as another user than this one, root, or the owner of the
+    socket's directory: nothing was sent to it."""
 
 
 def _error_from(status: int, body: bytes | bytearray, *, creating: bool = False) -> SealboxError:
@@ -429,6 +439,24 @@ class _UnbufferedResponse(http.client.HTTPResponse):
         buffered.close()
 
 
+def _check_listener(sock: socket.socket, path: str) -> None:
+    """Refuses, before anything is sent, a socket whose listening process (SO_PEERCRED) runs as
+    neither this process's user, root, nor the owner of the directory holding the socket: another
+    user may have replaced the socket to capture what is sent to it."""
+    _pid, uid, _gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                          struct.calcsize("3i")))
+    directory = os.path.dirname(path) or "."
+    try:
+        owner = os.stat(directory).st_uid
+    except OSError:
+        owner = None
+    if uid not in (os.geteuid(), 0, owner):
+        raise UntrustedDaemon(
+            f"refusing to talk to {path}: the process listening there runs as uid {uid}, which is not "
+            f"you (uid {os.geteuid()}), root, or the owner of {directory}; another user may have "
+            f"replaced the socket. Nothing was sent.", code="UntrustedDaemon")
+
+
 class _UnixConnection(http.client.HTTPConnection):
     response_class = _UnbufferedResponse
 
@@ -441,6 +469,7 @@ class _UnixConnection(http.client.HTTPConnection):
         try:
             s.settimeout(self.timeout)
             s.connect(self.path)
+            _check_listener(s, self.path)
         except BaseException:
             s.close()
             raise

@@ -32,6 +32,7 @@ import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -54,6 +55,12 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(self.timeout)
         self.sock.connect(self._path)
+        # The daemon this plugin started runs as this user: anything else listening there is refused.
+        uid = struct.unpack("3i", self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                       struct.calcsize("3i")))[1]
+        if uid not in (os.geteuid(), 0):
+            self.sock.close()
+            raise RuntimeError(f"{self._path} is served by uid {uid}, not by the daemon this plugin started")
 
 
 class SealboxDaemon:
