@@ -8,6 +8,15 @@ public enum SealboxEndpoint: Sendable, Hashable {
     case unixSocket(path: String)
     /// Loopback TCP.
     case tcp(host: String, port: Int)
+
+    /// The `Host` header requests carry: the TCP address (the daemon answers on TCP only for a
+    /// loopback name), or `localhost` on the socket.
+    public var hostHeader: String {
+        switch self {
+        case .unixSocket: "localhost"
+        case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        }
+    }
 }
 
 /// An HTTP response from the daemon.
@@ -34,9 +43,12 @@ public struct SealboxConnectionError: Error, CustomStringConvertible {
 /// One keep-alive HTTP/1.1 connection to the daemon; requests are sent one at a time, in order.
 public final class SealboxConnection: Sendable {
     private let channel: any Channel
+    /// The `Host` header of its requests (``SealboxEndpoint/hostHeader``), which a signature covers.
+    public let host: String
 
-    private init(channel: any Channel) {
+    private init(channel: any Channel, host: String) {
         self.channel = channel
+        self.host = host
     }
 
     /// Connects to the daemon. On a Unix socket it first checks who listens there, and refuses
@@ -70,7 +82,7 @@ public final class SealboxConnection: Sendable {
                     throw error
                 }
             }
-            return SealboxConnection(channel: channel)
+            return SealboxConnection(channel: channel, host: endpoint.hostHeader)
         } catch let error as SealboxUntrustedDaemonError {
             throw error
         } catch {
@@ -92,7 +104,7 @@ public final class SealboxConnection: Sendable {
     ) async throws -> SealboxResponse {
         let promise = channel.eventLoop.makePromise(of: SealboxResponse.self)
         var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method.name), uri: path)
-        head.headers.add(name: "Host", value: "sealbox")
+        head.headers.add(name: "Host", value: host)
         head.headers.add(name: "Content-Length", value: String(body.count))
         for (name, value) in headers { head.headers.add(name: name, value: value) }
         let requestHead = head

@@ -149,6 +149,7 @@ package struct DaemonOptions: Sendable, Equatable {
         var settings = ServerSettings(
             accountID: accountID, region: region, ephemeral: ephemeral, daemonUID: daemonUID, version: version)
         settings.requireAuth = requireAuth
+        settings.allowRemote = allowRemote
         return settings
     }
 }

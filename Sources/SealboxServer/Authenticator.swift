@@ -22,7 +22,9 @@ struct Authenticator: Sendable {
         self.settings = settings
         self.security = security
         self.token = token
-        verifier = SigV4Verifier(keys: { security.snapshot.keys }, clock: clock)
+        verifier = SigV4Verifier(
+            keys: { security.snapshot.keys }, clock: clock,
+            regions: AWSRegions.names + settings.extraRegions + [settings.region])
     }
 
     /// Identifies the caller of an AWS JSON request.
@@ -79,6 +81,38 @@ struct Authenticator: Sendable {
                     message: "On TCP, send the token from <data-dir>/token in X-Aws-Parameters-Secrets-Token.")
             }
             return context(settings.region, .token, ["token"])
+        }
+    }
+
+    /// Lets a caller reset an ephemeral daemon: anyone, as moto does; with `--require-auth`, only a
+    /// caller authenticated as for any other call (the socket peer; on TCP a SigV4 signature under
+    /// the `kms` or `ssm` signing name, or the token) whom the policy grants `admin:Reset`.
+    /// - Parameter request: the reset request.
+    func authorizeReset(_ request: HTTPRequest) throws(NativeError) {
+        guard settings.requireAuth else { return }
+        var context: RequestContext
+        switch request.connection.transport {
+        case .unix:
+            context = try native(request)
+        case .tcp:
+            let scope = request.head.headers.first(name: "authorization").flatMap { SigV4Authorization($0) }
+            let signingName = scope?.service == "ssm" ? "ssm" : "kms"
+            do {
+                context = try aws(request, signingName: signingName)
+            } catch {
+                let missing = error.code == .missingAuthenticationToken
+                throw NativeError(
+                    status: missing ? .unauthorized : .forbidden, code: missing ? "Unauthorized" : "AccessDenied",
+                    message: missing
+                        ? "With --require-auth, a reset must be SigV4-signed (service kms or ssm) on TCP."
+                        : error.message)
+            }
+        }
+        context.action = .reset
+        do {
+            try context.authorize([])
+        } catch {
+            throw NativeError(error)
         }
     }
 

@@ -13,6 +13,7 @@ struct DaemonRoutes: Sendable {
     let ssm: SSM
     let leases: LeaseService
     let settings: ServerSettings
+    let authenticator: Authenticator
     let recorder: CallRecorder?
     let seed: FixtureSeed?
     let metrics: ServerMetrics?
@@ -34,7 +35,7 @@ struct DaemonRoutes: Sendable {
                 ? [
                     Route(
                         .POST, RoutePath(NativePath.reset), style: .native, family: .other,
-                        .open { _, _ in .now(reset()) })
+                        .open { request, _ in .now(reset(request)) })
                 ] : [])
     }
 
@@ -59,8 +60,14 @@ struct DaemonRoutes: Sendable {
             body: .json(Array((registry.emitToString() + metrics.renderLatencies()).utf8)))
     }
 
-    /// Wipes all state, as moto's server mode does; only an ephemeral daemon has this route.
-    private func reset() -> HTTPResponse {
+    /// Wipes all state, as moto's server mode does; only an ephemeral daemon has this route. With
+    /// `--require-auth` the caller must authenticate, as for every other call.
+    private func reset(_ request: HTTPRequest) -> HTTPResponse {
+        do throws(NativeError) {
+            try authenticator.authorizeReset(request)
+        } catch {
+            return error.response
+        }
         do {
             leases.reset()
             try ssm.reset()

@@ -76,6 +76,9 @@ struct HTTPConnectionStateMachine {
     private(set) var state = State.idle
     /// When the connection is closed unless the current step completes; nil while an answer is made.
     private(set) var expiry: NIODeadline?
+    /// When the connection is closed unless a request has passed authentication by then; nil once
+    /// one has, and on connections whose peer is known from the start (the Unix socket).
+    private(set) var authenticationExpiry: NIODeadline?
     /// The method of the latest request head: answers to HEAD and CONNECT carry no body.
     private(set) var method = HTTPMethod.GET
     /// Parts of pipelined requests that arrived while an answer was pending, in order.
@@ -97,13 +100,20 @@ struct HTTPConnectionStateMachine {
     /// Whether the queue holds parts of requests not yet handled.
     var hasQueuedParts: Bool { !queued.isEmpty }
 
-    /// The connection opened; the idle deadline starts.
+    /// The connection opened; the idle deadline starts, and the authentication deadline if given.
     /// - Parameters:
     ///   - overCapacity: whether it is beyond the connection cap, so that its first request gets 429.
     ///   - now: the time.
-    mutating func channelActive(overCapacity: Bool, now: NIODeadline) {
+    ///   - authenticateWithin: how long it has to get a request through authentication, or nil.
+    mutating func channelActive(overCapacity: Bool, now: NIODeadline, authenticateWithin: TimeAmount? = nil) {
         self.overCapacity = overCapacity
         expiry = now + idleTimeout
+        authenticationExpiry = authenticateWithin.map { now + $0 }
+    }
+
+    /// A request passed authentication: the connection keeps only the idle and request deadlines.
+    mutating func authenticated() {
+        authenticationExpiry = nil
     }
 
     /// The connection closed: queued parts are dropped and no deadline runs. An answer still in
@@ -267,8 +277,18 @@ struct HTTPConnectionStateMachine {
 
     /// The watchdog's check.
     /// - Parameter now: the time.
-    /// - Returns: `.wait` before the deadline; after it 408 mid-body, else `.close`.
+    /// - Returns: `.wait` before the deadlines; after one, 408 mid-body, else `.close`. The
+    ///   authentication deadline does not cut an answer short: it is checked again once it is written.
     mutating func timerFired(now: NIODeadline) -> Action {
+        if let deadline = authenticationExpiry, now >= deadline {
+            switch state {
+            case .idle, .receivingBody:
+                authenticationExpiry = nil
+                expiry = now
+            case .answering, .awaitingAudit, .writing, .closing:
+                break
+            }
+        }
         guard let deadline = expiry, now >= deadline else { return .wait }
         expiry = nil
         guard case .receivingBody(let head, _) = state else { return .close }

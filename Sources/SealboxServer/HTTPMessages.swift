@@ -21,10 +21,15 @@ public struct ConnectionInfo: Sendable {
     }
 
     public var transport: Transport
+    /// The port the TCP listener is bound to, which a `Host` header may name; 0 on the Unix socket.
+    public var localPort: Int
 
-    /// - Parameter transport: the listener kind and peer.
-    public init(transport: Transport) {
+    /// - Parameters:
+    ///   - transport: the listener kind and peer.
+    ///   - localPort: the TCP listener's port.
+    public init(transport: Transport, localPort: Int = 0) {
         self.transport = transport
+        self.localPort = localPort
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -168,7 +169,9 @@ public final class HTTPServer: Service, Sendable {
         let recorder = self.recorder
         let loopMetrics = self.loopMetrics
         return ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: Self.backlog)
+            // A burst of connects (handlers starting together) is taken off the queue in few wake-ups.
+            .serverChannelOption(.maxMessagesPerRead, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
@@ -189,7 +192,10 @@ public final class HTTPServer: Service, Sendable {
                         try Self.configure(
                             channel.pipeline.syncOperations,
                             RequestHandler(
-                                responder: responder, connection: ConnectionInfo(transport: unix ? .unix(peer) : .tcp),
+                                responder: responder,
+                                connection: ConnectionInfo(
+                                    transport: unix ? .unix(peer) : .tcp,
+                                    localPort: unix ? 0 : (channel.parent ?? channel).localAddress?.port ?? 0),
                                 limits: limits, tracker: tracker,
                                 audit: auditBatchers[ObjectIdentifier(channel.eventLoop)], recorder: recorder,
                                 metrics: metrics),
@@ -198,6 +204,16 @@ public final class HTTPServer: Service, Sendable {
                 }
             }
     }
+
+    /// The listen backlog: the most the kernel takes (`net.core.somaxconn`, which caps any larger
+    /// value; 4096 since Linux 5.4), so that a cold-start storm of clients that connect at once is
+    /// queued rather than refused (EAGAIN on the socket, dropped SYNs on TCP).
+    static let backlog: Int32 = {
+        guard let text = try? String(contentsOfFile: "/proc/sys/net/core/somaxconn", encoding: .utf8),
+            let value = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), value > 0
+        else { return 4096 }
+        return max(value, 256)
+    }()
 
     /// One connection's pipeline: NIO's HTTP/1.1 request decoder under `limits`, then `handler`, which
     /// writes its answers as bytes (``ResponseEncoder``).

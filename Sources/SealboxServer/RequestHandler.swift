@@ -68,6 +68,10 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     private var auditContext: ChannelHandlerContext?
     /// Queued parts are being handed on: an answer completed meanwhile must not start a second pass.
     private var draining = false
+    /// A TCP connection none of whose requests has passed authentication yet: the first answer that
+    /// names an action (only authenticated requests get one) lifts its authentication deadline. After
+    /// that, an answer costs only this flag's test.
+    private var awaitingAuthentication = false
 
     init(
         responder: any HTTPResponder,
@@ -89,10 +93,23 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let (connection, open) = tracker.opened(context.channel)
-        connectionState = connection
-        machine.channelActive(overCapacity: open > limits.maxConnections, now: context.eventLoop.now)
-        let shortest = min(limits.idleTimeoutSeconds, limits.requestTimeoutSeconds)
+        let listener: ConnectionTracker.Listener
+        switch connection.transport {
+        case .unix: listener = .unix
+        case .tcp: listener = .tcp
+        }
+        let (opened, open) = tracker.opened(context.channel, on: listener)
+        connectionState = opened
+        var shortest = min(limits.idleTimeoutSeconds, limits.requestTimeoutSeconds)
+        var authenticateWithin: TimeAmount?
+        if listener == .tcp, limits.preAuthTimeoutSeconds > 0 {
+            awaitingAuthentication = true
+            authenticateWithin = .seconds(Int64(limits.preAuthTimeoutSeconds))
+            shortest = min(shortest, limits.preAuthTimeoutSeconds)
+        }
+        machine.channelActive(
+            overCapacity: open > limits.maxConnections, now: context.eventLoop.now,
+            authenticateWithin: authenticateWithin)
         let interval = TimeAmount.milliseconds(max(200, Int64(shortest) * 250))
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
@@ -231,6 +248,10 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     private func write(_ response: HTTPResponse, context: ChannelHandlerContext, keepAlive: Bool) {
         metrics?.request(
             action: response.operation, status: response.status.code, family: response.family, started: started)
+        if awaitingAuthentication, response.operation != nil {
+            awaitingAuthentication = false
+            machine.authenticated()
+        }
         let keepAlive = keepAlive && !tracker.isDraining
         var buffer = output.take() ?? context.channel.allocator.buffer(capacity: 1024)
         buffer.clear()

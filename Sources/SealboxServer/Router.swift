@@ -13,6 +13,8 @@ public struct Router: HTTPResponder {
     private let table: RouteTable
     private let stages: RouteStages
     private let settings: ServerSettings
+    /// TCP requests must name a loopback `Host` (no `--allow-remote`).
+    private let checksHost: Bool
 
     /// - Parameters:
     ///   - kms: the KMS service.
@@ -47,6 +49,7 @@ public struct Router: HTTPResponder {
         logger: Logger
     ) {
         self.settings = settings
+        checksHost = !settings.allowRemote
         let started = clock.now()
         let stages = RouteStages(
             authenticator: Authenticator(settings: settings, security: security, token: extensionToken, clock: clock),
@@ -61,12 +64,20 @@ public struct Router: HTTPResponder {
             [aws.route] + LeaseRoutes(leases: leases).routes + [ExtensionRoute(ssm: ssm).route] + admin.routes
                 + testing.routes
                 + DaemonRoutes(
-                    kms: kms, ssm: ssm, leases: leases, settings: settings, recorder: recorder, seed: seed,
+                    kms: kms, ssm: ssm, leases: leases, settings: settings, authenticator: stages.authenticator,
+                    recorder: recorder, seed: seed,
                     metrics: metrics?.0, registry: metrics?.1, started: started, clock: clock
                 ).routes)
     }
 
     public func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> RouteResult {
+        if checksHost, case .tcp = request.connection.transport,
+            !(request.head.headers.first(name: "host").map {
+                LoopbackHost.accepts($0, port: request.connection.localPort)
+            } ?? false)
+        {
+            return .now(foreignHost(request))
+        }
         guard let entry = table.entry(for: request.path) else {
             return .now(.error(.notFound, code: "NotFound", message: "no endpoint at \(request.path)"))
         }
@@ -96,6 +107,14 @@ public struct Router: HTTPResponder {
         return refusal(head, aws: .requestTooLarge(message), status: .payloadTooLarge, code: "PayloadTooLarge", message)
     }
 
+    /// The refusal of a TCP request whose `Host` is not a loopback name (DNS rebinding), made before
+    /// anything else looks at it.
+    private func foreignHost(_ request: HTTPRequest) -> HTTPResponse {
+        let message =
+            "This daemon answers TCP requests only for a loopback Host (localhost, 127.0.0.1, [::1], with its port); start it with --allow-remote to serve other names."
+        return refusal(request.head, aws: .accessDenied(message), status: .forbidden, code: "ForbiddenHost", message)
+    }
+
     /// A refusal made before routing, in the style of the route the request was for.
     private func refusal(
         _ head: HTTPRequestHead,
@@ -107,8 +126,10 @@ public struct Router: HTTPResponder {
         let (style, family) = table.refusalTraits(of: HTTPRequest.split(head.uri).path)
         var response: HTTPResponse
         if style == .aws {
-            // A throttle is 429 for every client; other AWS errors carry their own status.
-            response = AWSEndpoint.errorResponse(error, status: error.code == .throttling ? status : nil)
+            // A throttle is 429 and a foreign Host 403 for every client; other AWS errors carry their
+            // own status.
+            let keeps = error.code == .throttling || error.code == .accessDenied
+            response = AWSEndpoint.errorResponse(error, status: keeps ? status : nil)
         } else {
             response = .error(status, code: code, message: message)
         }

@@ -10,6 +10,10 @@ public struct ServerSettings: Sendable {
     public var ephemeral: Bool
     /// With `ephemeral`, still verify SigV4 (against the config's access keys) and the token.
     public var requireAuth: Bool = false
+    /// `--allow-remote`: TCP requests may name any `Host`; otherwise only a loopback one.
+    public var allowRemote: Bool = false
+    /// Regions a SigV4 credential scope may name besides AWS's own and `region` (`aws.regions`).
+    public var extraRegions: [String] = []
     /// The daemon's own uid, which the default policy trusts.
     public var daemonUID: UInt32
     /// The connection cap and the per-connection limits, which refusals quote.

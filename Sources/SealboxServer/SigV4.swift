@@ -86,6 +86,8 @@ struct SigV4Authorization {
 public struct SigV4Verifier: Sendable {
     private let keys: @Sendable () -> [String: AccessKey]
     private let clock: any WallClock
+    /// The regions a credential scope may name; looked up by the scope's slice, without a copy.
+    private let regions: Set<Substring>
     private let signingKeys = SigningKeyCache()
     /// How far a request's X-Amz-Date may be from now.
     public static let maxSkew: Double = 15 * 60
@@ -93,17 +95,22 @@ public struct SigV4Verifier: Sendable {
     /// - Parameters:
     ///   - keys: the accepted access keys.
     ///   - clock: the time source.
-    public init(keys: [AccessKey], clock: any WallClock = SystemClock()) {
+    ///   - regions: the regions a credential scope may name; AWS's own by default.
+    public init(keys: [AccessKey], clock: any WallClock = SystemClock(), regions: [String]? = nil) {
         let table = Dictionary(keys.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        self.init(keys: { table }, clock: clock)
+        self.init(keys: { table }, clock: clock, regions: regions ?? AWSRegions.names)
     }
 
     /// - Parameters:
     ///   - keys: reads the accepted access keys, which may change on reload.
     ///   - clock: the time source.
-    init(keys: @escaping @Sendable () -> [String: AccessKey], clock: any WallClock) {
+    ///   - regions: the regions a credential scope may name.
+    init(
+        keys: @escaping @Sendable () -> [String: AccessKey], clock: any WallClock, regions: [String] = AWSRegions.names
+    ) {
         self.keys = keys
         self.clock = clock
+        self.regions = Set(regions.map { Substring($0) })
     }
 
     /// Checks a request's signature.
@@ -159,6 +166,9 @@ public struct SigV4Verifier: Sendable {
         guard auth.service.utf8.elementsEqual(service.utf8) else {
             throw AWSError.invalidSignature("Credential should be scoped to correct service: '\(service)'.")
         }
+        guard regions.contains(auth.region) else {
+            throw AWSError.invalidSignature("Credential should be scoped to a valid region, not '\(auth.region)'.")
+        }
         guard let signedAt = Self.parseAmzDate(amzDate), abs(signedAt - clock.now()) <= Self.maxSkew else {
             throw AWSError.invalidSignature(
                 "Signature expired: \(amzDate) is now earlier or later than the allowed 15 minutes.")
@@ -168,6 +178,9 @@ public struct SigV4Verifier: Sendable {
         }
         guard signedHeaders.contains("host") else {
             throw AWSError.invalidSignature("'Host' must be a 'SignedHeader' in the AWS Authorization.")
+        }
+        if let unsigned = Self.unsignedAmzHeader(headers, signed: signedHeaders) {
+            throw AWSError.invalidSignature("'\(unsigned)' must be a 'SignedHeader' in the AWS Authorization.")
         }
         let canonical = Self.canonicalRequest(
             method: method, path: path, query: query, headers: headers, signedHeaders: signedHeaders, body: body)
@@ -186,6 +199,52 @@ public struct SigV4Verifier: Sendable {
             )
         }
         return (key, String(auth.region))
+    }
+
+    /// The first `x-amz-*` header of the request that the signature does not cover, if any. Each one
+    /// (`X-Amz-Target`, which names the operation, `X-Amz-Date`, `X-Amz-Security-Token`...) must be
+    /// signed, as botocore signs it, or a captured signature could be replayed with another value.
+    /// Compares bytes in place: no allocation per request.
+    /// - Parameters:
+    ///   - headers: the request headers.
+    ///   - signed: the signed header names, lowercase.
+    static func unsignedAmzHeader(_ headers: HTTPHeaders, signed: [String]) -> String? {
+        for (name, _) in headers where hasAmzPrefix(name) {
+            var found = false
+            for candidate in signed where equalIgnoringASCIICase(candidate, name) {
+                found = true
+                break
+            }
+            if !found { return name }
+        }
+        return nil
+    }
+
+    /// Whether `name` starts with `x-amz-`, in any case.
+    private static func hasAmzPrefix(_ name: String) -> Bool {
+        let utf8 = name.utf8
+        guard utf8.count >= 6 else { return false }
+        var index = utf8.startIndex
+        for expected in "x-amz-".utf8 {
+            guard utf8[index] | 0x20 == expected else { return false }
+            index = utf8.index(after: index)
+        }
+        return true
+    }
+
+    /// Whether a lowercase header name and a header name as sent are equal, ignoring ASCII case.
+    private static func equalIgnoringASCIICase(_ lowercase: String, _ name: String) -> Bool {
+        let (left, right) = (lowercase.utf8, name.utf8)
+        guard left.count == right.count else { return false }
+        var (l, r) = (left.startIndex, right.startIndex)
+        while l < left.endIndex {
+            let (lower, byte) = (left[l], right[r])
+            guard byte == lower || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") && byte | 0x20 == lower)
+            else { return false }
+            l = left.index(after: l)
+            r = right.index(after: r)
+        }
+        return true
     }
 
     /// The canonical request of SigV4, as bytes: the signed headers in the order the client listed

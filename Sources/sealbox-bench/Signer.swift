@@ -31,7 +31,7 @@ struct SigV4Signer: Sendable {
     /// - Parameters:
     ///   - spec: an AWS JSON request (`Content-Type` and `X-Amz-Target` set).
     ///   - service: the signing name, `kms` or `ssm`.
-    ///   - host: the `Host` header the connection adds (`SealboxConnection` sends `sealbox`).
+    ///   - host: the `Host` header the connection adds (``SealboxConnection/host``).
     func sign(_ spec: RequestSpec, service: String, host: String) -> RequestSpec {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

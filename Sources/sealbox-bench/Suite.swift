@@ -249,7 +249,7 @@ enum SuiteWorkload: String, CaseIterable {
         case .decryptSigned:
             let (_, blob) = try await createBenchKey(setup, "sealbox-bench")
             let spec = signer.sign(
-                try aws("TrentService.Decrypt", ["CiphertextBlob": blob]), service: "kms", host: "sealbox")
+                try aws("TrentService.Decrypt", ["CiphertextBlob": blob]), service: "kms", host: tcpSetup.host)
             return ({ _ in spec }, { _ in spec })
         case .getParameter:
             let spec = try aws("AmazonSSM.GetParameter", ["Name": "/sealbox-bench/secret", "WithDecryption": true])

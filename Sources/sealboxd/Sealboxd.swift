@@ -56,6 +56,8 @@ struct Sealboxd: AsyncParsableCommand {
 
         var settings = options.serverSettings(daemonUID: getuid(), version: Self.version)
         settings.limits = config?.limits ?? ServerLimits()
+        settings.extraRegions = config?.regions ?? []
+        Self.raiseOpenFileLimit(for: settings.limits, logger: logger)
         let opened = try Self.openStore(options, settings: &settings, logger: logger)
         let kms = try Self.loadKeys(opened, dataDir: options.dataDir, logger: logger)
         // Created on first start, so the store always holds a secret that only the right root key opens.
@@ -124,6 +126,26 @@ struct Sealboxd: AsyncParsableCommand {
             logger.error(
                 "guarded memory could not be locked in RAM: keys and values may be swapped to disk; raise RLIMIT_MEMLOCK (LimitMEMLOCK= under systemd)",
                 metadata: ["unlockedBlocks": "\(blocks)", "memlockLimit": "\(limit)"])
+        }
+    }
+
+    /// Raises the soft open-file limit to the hard one (systemd's default soft limit is 1024), so
+    /// that both listeners can hold `maxConnections` each; says so if even the hard limit cannot.
+    static func raiseOpenFileLimit(for limits: ServerLimits, logger: Logger) {
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0 else { return }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(resource, &raised) == 0 { limit = raised }
+        }
+        // Two listeners' connections, and the store, the log and the event loops besides.
+        let needed = rlim_t(2 * limits.maxConnections + 256)
+        if limit.rlim_cur < needed {
+            logger.warning(
+                "the open-file limit is below what two listeners of server.maxConnections need; connections beyond it are refused",
+                metadata: ["limit": "\(limit.rlim_cur)", "needed": "\(needed)"])
         }
     }
 

@@ -253,15 +253,18 @@ def _hmac(key: bytes, msg: str) -> bytes:
 
 
 def sigv4_headers(access_key: str, secret_key: str, host: str, target: str, body: bytes, *,
-                  region: str = REGION, service: str = "kms", when: _dt.datetime | None = None) -> dict:
+                  region: str = REGION, service: str = "kms", when: _dt.datetime | None = None,
+                  signed_headers: list[str] | None = None, path: str = "/") -> dict:
+    """The headers of a signed POST; `signed_headers` (lowercase names) signs only those of them."""
     when = when or _dt.datetime.now(_dt.timezone.utc)
     amz_date = when.strftime("%Y%m%dT%H%M%SZ")
     day = when.strftime("%Y%m%d")
     headers = {"content-type": JSON_CT, "host": host, "x-amz-date": amz_date, "x-amz-target": target}
-    signed = ";".join(sorted(headers))
+    names = sorted(signed_headers if signed_headers is not None else headers)
+    signed = ";".join(names)
     canonical = "\n".join([
-        "POST", "/", "",
-        "".join(f"{k}:{headers[k].strip()}\n" for k in sorted(headers)),
+        "POST", path, "",
+        "".join(f"{k}:{headers[k].strip()}\n" for k in names),
         signed,
         hashlib.sha256(body).hexdigest(),
     ])
@@ -307,13 +310,16 @@ class RawResponse:
 def tcp_request(port: int, target: str | None, body: bytes, *, creds: tuple[str, str] | None = None,
                 conn: http.client.HTTPConnection | None = None, extra_headers: dict | None = None,
                 method: str = "POST", path: str = "/", sign_body: bytes | None = None,
-                when: _dt.datetime | None = None, service: str = "kms") -> RawResponse:
+                when: _dt.datetime | None = None, service: str = "kms", region: str = REGION,
+                signed_headers: list[str] | None = None, host: str | None = None) -> RawResponse:
     """One request over TCP. If creds is given, it is SigV4-signed (over sign_body
-    if given, which lets a test send a body other than the one signed)."""
-    host = f"127.0.0.1:{port}"
+    if given, which lets a test send a body other than the one signed; over only
+    `signed_headers` if given)."""
+    host = f"127.0.0.1:{port}" if host is None else host
     if creds is not None:
         headers = sigv4_headers(creds[0], creds[1], host, target or "", body if sign_body is None else sign_body,
-                                when=when, service=service)
+                                when=when, service=service, region=region, signed_headers=signed_headers,
+                                path=path)
     else:
         headers = {"Content-Type": JSON_CT, "Host": host}
         if target is not None:

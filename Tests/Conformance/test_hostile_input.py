@@ -292,7 +292,7 @@ def aws(target, body, *, method: str = "POST", path: str = "/", extra: list | No
             h = sigv4_headers(c.creds[0], c.creds[1], f"127.0.0.1:{c.daemon.port}", t, b, service=service)
             headers = list(h.items())
         else:
-            headers = [("Host", "sealbox"), ("Content-Type", harness.JSON_CT)]
+            headers = [("Host", "localhost"), ("Content-Type", harness.JSON_CT)]
             if t is not None:
                 headers.append(("X-Amz-Target", t))
         headers += list(extra or []) + [("Content-Length", str(len(b))), ("Connection", "close")]
@@ -306,7 +306,7 @@ def native(method: str, path, body=b"", *, extra: list | None = None) -> Builder
         b = _val(body, c)
         if isinstance(b, (dict, list)):
             b = json.dumps(b).encode()
-        headers = [("Host", "sealbox"), ("Content-Type", "application/json")]
+        headers = [("Host", "localhost"), ("Content-Type", "application/json")]
         if transport == "tcp":
             headers.append(("X-Aws-Parameters-Secrets-Token", c.token))
         headers += list(extra or []) + [("Content-Length", str(len(b))), ("Connection", "close")]

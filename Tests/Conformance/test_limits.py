@@ -1,6 +1,6 @@
 """The configurable caps of the `server:` and `leases:` config sections, each against its own daemon.
 
-- `server.maxConnections`: requests on connections beyond it get 429; refused (malformed) connections
+- `server.maxConnections` (per listener): requests on connections beyond it get 429; refused (malformed) connections
   must not keep holding slots; 500 idle half-open connections under a cap of 1000 do not delay a
   real request on a new connection.
 - `server.maxHeaderBytes` (default 16384, all header bytes of a request) and `server.maxHeaderCount`
@@ -138,7 +138,7 @@ def refused_shot(d: harness.Daemon, request: bytes, transport: str = "unix"):
 
 
 def health_request(extra_headers: list[tuple[str, str]] = ()) -> bytes:
-    head = "GET /health HTTP/1.1\r\nHost: sealbox\r\n" + "".join(f"{k}: {v}\r\n" for k, v in extra_headers)
+    head = "GET /health HTTP/1.1\r\nHost: localhost\r\n" + "".join(f"{k}: {v}\r\n" for k, v in extra_headers)
     return (head + "Connection: close\r\n\r\n").encode()
 
 
@@ -173,7 +173,7 @@ def header_bytes(headers: list[tuple[str, str]]) -> int:
 
 
 def aws_request(target: str, body: bytes) -> bytes:
-    return (f"POST / HTTP/1.1\r\nHost: sealbox\r\nX-Amz-Target: {target}\r\nContent-Type: {harness.JSON_CT}\r\n"
+    return (f"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: {target}\r\nContent-Type: {harness.JSON_CT}\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
 
 
@@ -192,12 +192,13 @@ def health_within(d: harness.Daemon, seconds: float, transport: str = "unix") ->
 
 
 def test_max_connections_answers_429_beyond_the_cap_on_both_listeners(start):
+    """The cap applies to each listener apart (test_listener_hardening.py: TCP cannot starve the socket)."""
     d = start("server:\n  maxConnections: 3\n")
     held = []
     try:
-        for transport in ("unix", "unix", "tcp"):
+        for transport in ("unix", "unix", "unix", "tcp", "tcp", "tcp"):
             s = connect(d, transport)
-            s.sendall(b"GET /health HTTP/1.1\r\nHost: sealbox\r\n\r\n")
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
             assert b"200 OK" in s.recv(65536)
             held.append(s)
         data, closed, _ = refused_shot(d, health_request())
@@ -206,7 +207,7 @@ def test_max_connections_answers_429_beyond_the_cap_on_both_listeners(start):
         data, closed, _ = refused_shot(d, aws_request("TrentService.ListKeys", b"{}"), "tcp")
         assert status_of(data) == 429 and json.loads(body_of(data))["__type"] == "ThrottlingException", data
         assert closed
-        held.pop().close()
+        held.pop(0).close()
         deadline = time.monotonic() + 3
         while True:
             data, _, _ = one_shot(d, health_request())
@@ -441,7 +442,7 @@ def test_idle_timeout_frees_connection_slots(start):
     try:
         for _ in range(2):
             s = connect(d)
-            s.sendall(b"GET /health HTTP/1.1\r\nHost: sealbox\r\n\r\n")
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
             assert b"200 OK" in s.recv(65536)
             held.append(s)
         data, _, _ = refused_shot(d, health_request())
@@ -471,7 +472,7 @@ def test_idle_timeout_closes_idle_and_trickling_connections(start, transport):
     def after_a_request():
         s = connect(d, transport, timeout=limit + 5)
         try:
-            s.sendall(b"GET /health HTTP/1.1\r\nHost: sealbox\r\n\r\n")
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
             first = b""
             while b"\r\n\r\n" not in first or not first.rstrip().endswith(b"}"):
                 chunk = s.recv(65536)
@@ -485,7 +486,7 @@ def test_idle_timeout_closes_idle_and_trickling_connections(start, transport):
 
     def trickle():
         s = connect(d, transport, timeout=limit + 5)
-        head = b"GET /health HTTP/1.1\r\nHost: sealbox\r\nX-Trickle: " + b"a" * 100
+        head = b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Trickle: " + b"a" * 100
         t0 = time.monotonic()
         closed = False
         try:
@@ -517,7 +518,7 @@ def test_idle_timeout_closes_idle_and_trickling_connections(start, transport):
         served = 0
         try:
             for _ in range(8):
-                s.sendall(b"GET /health HTTP/1.1\r\nHost: sealbox\r\n\r\n")
+                s.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
                 data = b""
                 while not data.rstrip().endswith(b"}"):
                     chunk = s.recv(65536)

@@ -90,4 +90,6 @@ extension Action {
     public static let exportFixtures = Action("admin:ExportFixtures", trace: .untraced)
     /// `GET /metrics`.
     public static let readMetrics = Action("metrics:Read", trace: .untraced)
+    /// `POST /moto-api/reset` on an ephemeral daemon under `--require-auth`.
+    public static let reset = Action("admin:Reset", trace: .untraced)
 }

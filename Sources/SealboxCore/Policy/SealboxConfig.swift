@@ -28,6 +28,9 @@ public struct SealboxConfig: Sendable, Equatable {
     public var policy: Policy?
     /// `logging.level`: trace, debug, info, notice, warning, error or critical; read at start.
     public var logLevel: String?
+    /// `aws.regions`: regions a SigV4 credential scope may name besides AWS's own and `--region`;
+    /// read at start.
+    public var regions: [String] = []
 
     /// - Parameters:
     ///   - leases: lease TTLs and the cap on active leases.
@@ -80,9 +83,10 @@ public struct SealboxConfig: Sendable, Equatable {
                     case "maxBodyBytes": config.limits.maxBodyBytes = number
                     case "requestTimeoutSeconds": config.limits.requestTimeoutSeconds = number
                     case "idleTimeoutSeconds": config.limits.idleTimeoutSeconds = number
+                    case "preAuthTimeoutSeconds": config.limits.preAuthTimeoutSeconds = number
                     default:
                         throw fail(
-                            "unknown key 'server.\(key)' (expected maxConnections, maxHeaderBytes, maxHeaderCount, maxBodyBytes, requestTimeoutSeconds, idleTimeoutSeconds)"
+                            "unknown key 'server.\(key)' (expected maxConnections, maxHeaderBytes, maxHeaderCount, maxBodyBytes, requestTimeoutSeconds, idleTimeoutSeconds, preAuthTimeoutSeconds)"
                         )
                     }
                 }
@@ -108,12 +112,14 @@ public struct SealboxConfig: Sendable, Equatable {
                     }
                     config.logLevel = level
                 }
+            case "aws":
+                config.regions = try parseAWS(value, fail)
             case "policy":
                 guard let list = value.sequence else { throw fail("policy must be a list of rules") }
                 config.policy = Policy(
                     rules: try list.enumerated().map { index, rule in try parseRule(rule, "policy[\(index)]", fail) })
             default:
-                throw fail("unknown key '\(key)' (expected leases, server, accessKeys, logging, policy)")
+                throw fail("unknown key '\(key)' (expected leases, server, accessKeys, logging, aws, policy)")
             }
         }
         return config
@@ -140,6 +146,33 @@ public struct SealboxConfig: Sendable, Equatable {
             throw fail("leases.defaultTtlSeconds must not exceed leases.maxTtlSeconds")
         }
         return settings
+    }
+
+    /// The `aws:` section: `regions`, a list of region names (lowercase letters, digits and `-`).
+    private static func parseAWS(_ node: Node, _ fail: (String) -> SetupError) throws -> [String] {
+        guard let mapping = node.mapping else { throw fail("aws must be a mapping") }
+        var regions: [String] = []
+        for (name, value) in mapping {
+            guard name.string == "regions" else {
+                throw fail("unknown key 'aws.\(name.string ?? "")' (expected regions)")
+            }
+            guard let items = value.sequence?.compactMap(\.string), items.count == value.sequence?.count else {
+                throw fail("aws.regions must be a list of region names")
+            }
+            for region in items {
+                let valid =
+                    (1...32).contains(region.utf8.count)
+                    && region.utf8.allSatisfy {
+                        ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z"))
+                            || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-")
+                    }
+                guard valid else {
+                    throw fail("aws.regions: '\(region)' is not a region name (lowercase letters, digits and -)")
+                }
+            }
+            regions = items
+        }
+        return regions
     }
 
     private static func parseRule(_ node: Node, _ place: String, _ fail: (String) -> SetupError) throws -> Policy.Rule {
@@ -202,7 +235,8 @@ public struct SealboxConfig: Sendable, Equatable {
 /// The server's limits against too many connections and oversized or slow requests (`server:` in the
 /// config); each limit has its one home here.
 public struct ServerLimits: Sendable, Equatable {
-    /// Open connections (both listeners together) beyond which requests get 429.
+    /// Open connections on each listener (the Unix socket and TCP count separately, so that TCP
+    /// callers cannot use up the socket's) beyond which requests get 429.
     public var maxConnections = 1024
     /// All header names and values of one request together.
     public var maxHeaderBytes = 16 * 1024
@@ -215,8 +249,12 @@ public struct ServerLimits: Sendable, Equatable {
     /// A connection with no request in progress (including one still sending a head) is closed
     /// after this long.
     public var idleTimeoutSeconds = 60
+    /// A TCP connection that has not had a request through authentication this long after it
+    /// opened is closed (slow or idle unauthenticated connections must not hold slots). The socket's
+    /// peers are known from the moment they connect.
+    public var preAuthTimeoutSeconds = 5
 
-    /// The defaults: 1024 connections, 16 KiB and 100 header fields, 64 KiB bodies, 10 s per request
-    /// and 60 s idle.
+    /// The defaults: 1024 connections per listener, 16 KiB and 100 header fields, 64 KiB bodies, 10 s
+    /// per request, 60 s idle and 5 s to authenticate on TCP.
     public init() {}
 }
