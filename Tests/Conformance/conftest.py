@@ -219,3 +219,30 @@ def sock(daemon):
 def sbc():
     """The sealbox_client module (docs/examples/python/sealbox_client.py) under test."""
     return harness.load_python_client()
+
+
+@pytest.fixture
+def start_daemon(tmp_path):
+    """Starts daemons of a test's own, each in its own folder under tmp_path (named `name`, by default
+    d0, d1, ...), with `config` as its --config when given; all are stopped when the test ends."""
+    started: list[harness.Daemon] = []
+
+    def run(config: str | None = None, *, name: str | None = None, ephemeral: bool = False,
+            extra: list[str] | None = None) -> harness.Daemon:
+        base = tmp_path / (name or f"d{len(started)}")
+        base.mkdir()
+        args = list(extra or [])
+        if config is not None:
+            path = base / "sealbox.yaml"
+            path.write_text(config)
+            args += ["--config", str(path)]
+        d = harness.Daemon(base / "data", base / "logs", ephemeral=ephemeral, socket_path=base / "s.sock",
+                           extra_args=args)
+        started.append(d)
+        d.start()
+        return d
+
+    yield run
+    for d in started:
+        d.terminate(timeout=10)
+        d.kill9()

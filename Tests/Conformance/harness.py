@@ -205,6 +205,14 @@ class Daemon:
         return make_client(service, self.endpoint, access_key, secret_key, region=region, validate=validate)
 
 
+def daemon_wrapper(path: Path, setup: str, prefix: str) -> Path:
+    """A script that runs `setup` (shell), then execs the daemon under `prefix` (a command that runs
+    another, such as `setpriv ...`) with the arguments it was given: for `Daemon(binary=...)`."""
+    path.write_text(f"#!/bin/bash\n{setup}\nexec {prefix} {daemon_binary()} \"$@\"\n")
+    path.chmod(0o755)
+    return path
+
+
 def missing_binary_message(path: Path) -> str:
     return (f"sealboxd binary not found at {path}. Build it first (`swift build`, or `make test`), "
             f"or point the SEALBOXD environment variable at the daemon binary.")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -25,18 +24,9 @@ import harness
 
 
 def unix_call(path: Path, method: str, target: str, body: bytes, headers: dict | None = None) -> tuple[int, dict]:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(15)
-    s.connect(str(path))
-    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-    s.sendall((f"{method} {target} HTTP/1.1\r\nHost: sealbox\r\nContent-Length: {len(body)}\r\n{extra}"
-               f"Connection: close\r\n\r\n").encode() + body)
-    data = b""
-    while chunk := s.recv(65536):
-        data += chunk
-    s.close()
-    head, _, payload = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ")[1]), json.loads(payload or b"{}")
+    with harness.UnixHTTP(path) as conn:
+        response = conn.request(method, target, body, headers)
+    return response.status, json.loads(response.body or b"{}")
 
 
 def aws(path: Path, target: str, body: dict) -> tuple[int, dict]:
@@ -255,11 +245,8 @@ policy:
 
 def test_guarded_memory_that_cannot_be_locked_is_logged_and_shown_in_health_and_metrics(tmp_path):
     # Root may lock any amount (CAP_IPC_LOCK): drop the capability so that the small limit applies.
-    drop = f"exec setpriv --bounding-set=-ipc_lock {harness.daemon_binary()} \"$@\"" if os.geteuid() == 0 \
-        else f"exec {harness.daemon_binary()} \"$@\""
-    wrapper = tmp_path / "sealboxd-small-memlock"
-    wrapper.write_text(f"#!/bin/bash\nulimit -l 16\n{drop}\n")
-    wrapper.chmod(0o755)
+    wrapper = harness.daemon_wrapper(tmp_path / "sealboxd-small-memlock", "ulimit -l 16",
+                                     "setpriv --bounding-set=-ipc_lock" if os.geteuid() == 0 else "")
     daemon = harness.Daemon(tmp_path / "data", tmp_path / "logs", binary=wrapper)
     daemon.start()
     try:
@@ -272,14 +259,9 @@ def test_guarded_memory_that_cannot_be_locked_is_logged_and_shown_in_health_and_
         status, health = unix_call(daemon.socket_path, "GET", "/health", b"")
         assert status == 200 and health["memoryLocked"] is False, health
         assert "guarded memory could not be locked" in daemon.logs(tail=200)
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(str(daemon.socket_path))
-        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: sealbox\r\nConnection: close\r\n\r\n")
-        text = b""
-        while chunk := s.recv(65536):
-            text += chunk
-        s.close()
-        gauge = [line for line in text.decode().splitlines() if line.startswith("sealbox_unlocked_memory_blocks ")]
+        with harness.UnixHTTP(daemon.socket_path) as conn:
+            text = conn.request("GET", "/metrics").body.decode()
+        gauge = [line for line in text.splitlines() if line.startswith("sealbox_unlocked_memory_blocks ")]
         assert gauge and float(gauge[0].split()[1]) > 0, gauge
     finally:
         daemon.terminate(timeout=10)

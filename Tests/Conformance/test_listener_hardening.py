@@ -30,28 +30,8 @@ SLACK = 2.5
 
 
 @pytest.fixture
-def start(tmp_path):
-    started: list[harness.Daemon] = []
-
-    def run(config: str | None = None, *, name: str = "d", ephemeral: bool = False,
-            extra: list[str] | None = None) -> harness.Daemon:
-        base = tmp_path / name
-        base.mkdir()
-        args = list(extra or [])
-        if config is not None:
-            path = base / "sealbox.yaml"
-            path.write_text(config)
-            args += ["--config", str(path)]
-        d = harness.Daemon(base / "data", base / "logs", ephemeral=ephemeral, socket_path=base / "s.sock",
-                           extra_args=args)
-        started.append(d)
-        d.start()
-        return d
-
-    yield run
-    for d in started:
-        d.terminate(timeout=10)
-        d.kill9()
+def start(start_daemon):
+    return start_daemon
 
 
 def status_of(data: bytes) -> int | None:

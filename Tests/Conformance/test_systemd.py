@@ -171,9 +171,7 @@ def test_a_daemon_in_a_user_namespace_that_hides_other_uids_says_so(tmp_path):
     if not shutil.which("unshare"):
         pytest.fail("unshare is missing (util-linux)", pytrace=False)
     # What PrivateUsers=yes does: a user namespace that maps the daemon's own uid alone.
-    wrapper = tmp_path / "sealboxd-in-userns"
-    wrapper.write_text(f"#!/bin/bash\nexec unshare --user --map-root-user {harness.daemon_binary()} \"$@\"\n")
-    wrapper.chmod(0o755)
+    wrapper = harness.daemon_wrapper(tmp_path / "sealboxd-in-userns", "", "unshare --user --map-root-user")
     d = harness.Daemon(tmp_path / "data", tmp_path / "logs", binary=wrapper)
     d.start()
     try:

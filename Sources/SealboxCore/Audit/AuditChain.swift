@@ -60,15 +60,20 @@ public final class AuditChain: Sendable {
     func record(members: [UInt8]) throws {
         let time = sink.clock.now()
         try state.withLock { state in
-            var out = state.pending
-            state.pending = []
-            let start = out.count
-            Self.open(&out, id, &state, time)
-            out.append(contentsOf: members)
-            Self.close(&out, start, &state, sink.mac)
-            state.pending = out
+            append(&state, members: members, time)
             try flush(&state)
         }
+    }
+
+    /// Adds a record made of `members` to the buffer.
+    private func append(_ state: inout State, members: [UInt8], _ time: Double) {
+        var out = state.pending
+        state.pending = []
+        let start = out.count
+        Self.open(&out, id, &state, time)
+        out.append(contentsOf: members)
+        Self.close(&out, start, &state, sink.mac)
+        state.pending = out
     }
 
     /// Appends the one record that stands for `count` denials of one caller not written one by one:
@@ -86,15 +91,7 @@ public final class AuditChain: Sendable {
         members.append(literal: #","resources":[],"result":"denied","suppressed":"#)
         members.appendDecimal(UInt64(max(count, 0)))
         let time = sink.clock.now()
-        state.withLock { state in
-            var out = state.pending
-            state.pending = []
-            let start = out.count
-            Self.open(&out, id, &state, time)
-            out.append(contentsOf: members)
-            Self.close(&out, start, &state, sink.mac)
-            state.pending = out
-        }
+        state.withLock { append(&$0, members: members, time) }
     }
 
     /// Runs `body` with the chain locked on its last written record: nothing is written to the chain
