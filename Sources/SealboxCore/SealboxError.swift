@@ -14,7 +14,7 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
             case parameterAlreadyExists, parameterMaxVersionLimitExceeded, parameterVersionLabelLimitExceeded
             case hierarchyLevelLimitExceeded, invalidKeyId, invalidResourceId, invalidResourceType, tooManyTags
             case parameterPatternMismatch, invalidAllowedPattern, keyServiceFailure, internalFailure
-            case leaseNotFound, leaseExpired, leaseUsedUp, tooManyLeases, keyUnavailable
+            case leaseNotFound, leaseExpired, leaseUsedUp, tooManyLeases, keyUnavailable, invalidMac
         }
 
         private let base: Base
@@ -88,6 +88,8 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let tooManyLeases = Code(.tooManyLeases)
         /// The parameter's key cannot decrypt it.
         public static let keyUnavailable = Code(.keyUnavailable)
+        /// A MAC does not verify for the message, key and algorithm.
+        public static let invalidMac = Code(.invalidMac)
     }
 
     /// What went wrong.
@@ -114,6 +116,8 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
     package static let invalidCiphertext = Self(.invalidCiphertext, "")
     package static func incorrectKey(_ message: String) -> Self { Self(.incorrectKey, message) }
     package static func invalidKeyUsage(_ message: String) -> Self { Self(.invalidKeyUsage, message) }
+    /// AWS sends an empty message for a MAC that does not verify.
+    package static let invalidMac = Self(.invalidMac, "")
     package static func alreadyExists(_ message: String) -> Self { Self(.alreadyExists, message) }
     package static func notAuthorized(_ message: String) -> Self { Self(.notAuthorized, message) }
     package static func limitExceeded(_ message: String) -> Self { Self(.limitExceeded, message) }

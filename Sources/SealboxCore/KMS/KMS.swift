@@ -131,6 +131,21 @@ public final class KMS: Sendable {
         }
     }
 
+    /// Fails unless the key was made for `usage`, as AWS refuses Encrypt with an HMAC key.
+    /// - Parameters:
+    ///   - key: the key.
+    ///   - usage: what the operation needs.
+    ///   - operation: the operation's name, for the message.
+    ///   - context: the caller.
+    package func requireUsage(_ key: LiveKey, _ usage: KeyUsage, _ operation: String, _ context: RequestContext)
+        throws(SealboxError)
+    {
+        if key.record.usage != usage {
+            throw SealboxError.invalidKeyUsage(
+                "\(key.arn(context)) key usage is \(key.record.usage.rawValue) which is not valid for \(operation).")
+        }
+    }
+
     package func requireNotPendingDeletion(_ key: LiveKey, _ context: RequestContext) throws(SealboxError) {
         if key.record.state == .pendingDeletion {
             throw SealboxError.invalidState("\(key.arn(context)) is pending deletion.")
@@ -218,7 +233,7 @@ public final class KMS: Sendable {
     /// Creates a key with fresh material as version 1.
     package func createKey(_ record: KeyRecord) throws(SealboxError) -> LiveKey {
         try withWriter { () throws(SealboxError) -> LiveKey in
-            let version = try newVersion(for: record.id, number: 1, type: .created)
+            let version = try newVersion(for: record.id, number: 1, type: .created, spec: record.spec)
             return try publish(StoredKey(record: record, versions: [version]), previous: nil)
         }
     }
@@ -228,16 +243,23 @@ public final class KMS: Sendable {
     package func createKey(_ record: KeyRecord, material: SecureBytes?) throws(SealboxError) -> LiveKey {
         try withWriter { () throws(SealboxError) -> LiveKey in
             guard keys[record.id] == nil else { throw SealboxError.alreadyExists("Key '\(record.id)' already exists") }
-            let version = try newVersion(for: record.id, number: 1, type: .created, material: material)
+            if let material, material.count != record.spec.materialLength {
+                throw SealboxError.validation(
+                    "\(record.spec.rawValue) key material must be \(record.spec.materialLength ?? 0) bytes")
+            }
+            let version = try newVersion(
+                for: record.id, number: 1, type: .created, spec: record.spec, material: material)
             return try publish(StoredKey(record: record, versions: [version]), previous: nil)
         }
     }
 
-    package func newVersion(for id: KeyID, number: UInt32, type: RotationType, material: SecureBytes? = nil)
-        throws(SealboxError)
-        -> KeyVersionRecord
-    {
-        let material = material ?? SecureBytes.random(count: KeyWrapping.materialLength)
+    package func newVersion(
+        for id: KeyID, number: UInt32, type: RotationType, spec: KeySpec, material: SecureBytes? = nil
+    ) throws(SealboxError) -> KeyVersionRecord {
+        guard let length = spec.materialLength else {
+            throw SealboxError.unsupportedOperation("Sealbox cannot make \(spec.rawValue) key material")
+        }
+        let material = material ?? SecureBytes.random(count: length)
         let now = clock.now()
         do {
             let wrapped = try KeyWrapping.wrap(material, id: id, version: number, root: rootKey, now: now)
@@ -295,7 +317,9 @@ public final class KMS: Sendable {
             for key in keys.values where key.record.state == .enabled {
                 guard let due = key.record.nextRotationDate, due <= now else { continue }
                 var stored = key.stored
-                stored.versions.append(try newVersion(for: key.id, number: key.currentVersion + 1, type: .automatic))
+                stored.versions.append(
+                    try newVersion(
+                        for: key.id, number: key.currentVersion + 1, type: .automatic, spec: key.record.spec))
                 stored.record.rotationAnchor = now
                 _ = try publish(stored, previous: key)
                 rotated += 1
@@ -321,6 +345,7 @@ public final class KMS: Sendable {
     ) throws(SealboxError) -> (ciphertext: [UInt8], keyArn: String, materialID: String) {
         let key = try resolve(reference, context)
         try requireUsable(key, context)
+        try requireUsage(key, .encryptDecrypt, "Encrypt", context)
         do {
             let token = try Envelope.seal(
                 plaintext, key: key.material[key.currentVersion]!, keyID: key.id, keyVersion: key.currentVersion,
@@ -409,7 +434,7 @@ public final class KMS: Sendable {
             let record = KeyRecord(
                 id: .random(), created: now, description: description, manager: manager, policy: KMS.managedPolicy,
                 tags: [])
-            let version = try newVersion(for: record.id, number: 1, type: .created)
+            let version = try newVersion(for: record.id, number: 1, type: .created, spec: record.spec)
             _ = try publish(StoredKey(record: record, versions: [version]), previous: nil)
             try storeAlias(AliasRecord(name: alias, keyID: record.id, created: now, updated: now))
         }
@@ -498,6 +523,7 @@ public final class KMS: Sendable {
         guard let header = try? Envelope.keyReference(of: token) else { throw SealboxError.invalidCiphertext }
         if let expectedKey {
             let named = try resolve(expectedKey, context)
+            try requireUsage(named, .encryptDecrypt, "Decrypt", context)
             guard named.id == header.keyID else {
                 throw SealboxError.incorrectKey(
                     "The key ID in the request does not identify a KMS key that can perform this operation.")
@@ -511,6 +537,7 @@ public final class KMS: Sendable {
             key = present
         }
         try requireUsable(key, context)
+        try requireUsage(key, .encryptDecrypt, "Decrypt", context)
         if let floor = key.record.minDecryptionVersion, header.keyVersion < floor {
             throw SealboxError.invalidState(
                 "Version \(header.keyVersion) of \(key.arn(context)) is retired: versions below \(floor) no longer decrypt."

@@ -76,6 +76,7 @@ extension KMS {
         throws(SealboxError)
     {
         try mutate(reference, context) { (stored, key) throws(SealboxError) in
+            try requireRotatable(key, context)
             try requireUsable(key, context)
             try requireCustomerManaged(key, context)
             stored.record.rotationEnabled = true
@@ -90,6 +91,7 @@ extension KMS {
     ///   - context: the caller.
     package func disableRotation(of reference: String, context: RequestContext) throws(SealboxError) {
         try mutate(reference, context) { (stored, key) throws(SealboxError) in
+            try requireRotatable(key, context)
             try requireUsable(key, context)
             try requireCustomerManaged(key, context)
             stored.record.rotationEnabled = false
@@ -106,14 +108,24 @@ extension KMS {
     @discardableResult
     package func rotateOnDemand(_ reference: String, context: RequestContext) throws(SealboxError) -> LiveKey {
         try mutate(reference, context) { (stored, key) throws(SealboxError) in
+            try requireRotatable(key, context)
             try requireUsable(key, context)
             try requireCustomerManaged(key, context)
             guard stored.record.onDemandRotations < KMS.maxOnDemandRotations else {
                 throw SealboxError.limitExceeded(
                     "\(key.arn(context)) has reached the limit of \(KMS.maxOnDemandRotations) on-demand rotations.")
             }
-            stored.versions.append(try newVersion(for: key.id, number: key.currentVersion + 1, type: .onDemand))
+            stored.versions.append(
+                try newVersion(for: key.id, number: key.currentVersion + 1, type: .onDemand, spec: key.record.spec))
             stored.record.onDemandRotations += 1
+        }
+    }
+
+    /// Fails for all but symmetric encryption keys: AWS rotates no HMAC or asymmetric key.
+    package func requireRotatable(_ key: LiveKey, _ context: RequestContext) throws(SealboxError) {
+        if key.record.spec != .symmetricDefault {
+            throw SealboxError.unsupportedOperation(
+                "\(key.arn(context)) is a \(key.record.spec.rawValue) key; only symmetric encryption keys rotate.")
         }
     }
 

@@ -45,6 +45,10 @@ public struct KeyRecord: Codable, Sendable {
     public var tags: [KeyTag]
     /// Versions below this no longer decrypt (Vault's `min_decryption_version`); nil means all do.
     public var minDecryptionVersion: UInt32?
+    /// What the material is; records stored before key specs existed decode as symmetric keys.
+    public var spec: KeySpec
+    /// What the key may do, fixed at creation.
+    public var usage: KeyUsage
 
     /// When an automatic rotation is next due, if rotation is enabled.
     public var nextRotationDate: Double? {
@@ -55,15 +59,27 @@ public struct KeyRecord: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case id, created, description, state, manager, deletionDate, pendingWindowInDays, rotationEnabled
         case rotationPeriodInDays, rotationAnchor, onDemandRotations, policy, tags, minDecryptionVersion
+        case spec, usage
     }
 
+    /// - Parameters:
+    ///   - id: the key id.
+    ///   - created: when it was made.
+    ///   - description: the description.
+    ///   - manager: who manages it.
+    ///   - policy: the key policy.
+    ///   - tags: the tags.
+    ///   - spec: the kind of material.
+    ///   - usage: what the key may do; a pair ``KeySpec/check(_:)`` accepts.
     public init(
         id: KeyID,
         created: Double,
         description: String,
         manager: KeyManager,
         policy: String,
-        tags: [KeyTag]
+        tags: [KeyTag],
+        spec: KeySpec = .symmetricDefault,
+        usage: KeyUsage = .encryptDecrypt
     ) {
         self.id = id
         self.created = created
@@ -74,6 +90,8 @@ public struct KeyRecord: Codable, Sendable {
         self.onDemandRotations = 0
         self.policy = policy
         self.tags = tags
+        self.spec = spec
+        self.usage = usage
     }
 
     public init(from decoder: any Decoder) throws {
@@ -96,6 +114,8 @@ public struct KeyRecord: Codable, Sendable {
         policy = try c.decode(String.self, forKey: .policy)
         tags = try c.decode([KeyTag].self, forKey: .tags)
         minDecryptionVersion = try c.decodeIfPresent(UInt32.self, forKey: .minDecryptionVersion)
+        spec = try c.decodeIfPresent(KeySpec.self, forKey: .spec) ?? .symmetricDefault
+        usage = try c.decodeIfPresent(KeyUsage.self, forKey: .usage) ?? .encryptDecrypt
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -114,6 +134,8 @@ public struct KeyRecord: Codable, Sendable {
         try c.encode(policy, forKey: .policy)
         try c.encode(tags, forKey: .tags)
         try c.encodeIfPresent(minDecryptionVersion, forKey: .minDecryptionVersion)
+        try c.encode(spec, forKey: .spec)
+        try c.encode(usage, forKey: .usage)
     }
 }
 

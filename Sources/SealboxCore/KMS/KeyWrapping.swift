@@ -3,8 +3,6 @@ import SealboxCrypto
 /// Seals KMS key material under the root key, as envelope tokens whose context names the key and
 /// version, so a wrapped blob cannot be swapped onto another key or version.
 enum KeyWrapping {
-    static let materialLength = 32
-
     static func context(_ id: KeyID, _ version: UInt32) -> EncryptionContext {
         EncryptionContext([
             "sealbox:purpose": "kms-key-material", "sealbox:key": id.description, "sealbox:version": "\(version)",
