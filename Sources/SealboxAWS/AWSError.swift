@@ -22,6 +22,7 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidCiphertext = "InvalidCiphertextException"
         case incorrectKey = "IncorrectKeyException"
         case invalidKeyUsage = "InvalidKeyUsageException"
+        case invalidMac = "KMSInvalidMacException"
         case alreadyExists = "AlreadyExistsException"
         case notAuthorized = "NotAuthorizedException"
         case invalidMarker = "InvalidMarkerException"
@@ -90,6 +91,8 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let incorrectKey = Code(.incorrectKey)
         /// `InvalidKeyUsageException`.
         public static let invalidKeyUsage = Code(.invalidKeyUsage)
+        /// `KMSInvalidMacException`.
+        public static let invalidMac = Code(.invalidMac)
         /// `AlreadyExistsException`.
         public static let alreadyExists = Code(.alreadyExists)
         /// `NotAuthorizedException`.
@@ -236,6 +239,7 @@ extension AWSError {
             case .invalidCiphertext: .invalidCiphertext
             case .incorrectKey: .incorrectKey
             case .invalidKeyUsage: .invalidKeyUsage
+            case .invalidMac: .invalidMac
             case .alreadyExists: .alreadyExists
             case .notAuthorized: .notAuthorized
             case .unsupportedOperation: .unsupportedOperation

@@ -28,19 +28,32 @@ struct KeyCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a symmetric key (and optionally an alias for it).",
-            discussion: "Example: sealbox key create --description \"app secrets\" --alias alias/app")
+            abstract: "Create a symmetric or HMAC key (and optionally an alias for it).",
+            discussion: """
+                Examples:
+                  sealbox key create --description "app secrets" --alias alias/app
+                  sealbox key create --key-spec HMAC_256 --alias alias/webhooks
+                """)
 
         @OptionGroup var global: GlobalOptions
         @Option(help: "What the key is for.")
         var description: String?
         @Option(help: "An alias to create for the key (alias/...).")
         var alias: String?
+        @Option(help: "SYMMETRIC_DEFAULT (the default) or HMAC_224, HMAC_256, HMAC_384, HMAC_512.")
+        var keySpec: String?
+        @Option(help: "ENCRYPT_DECRYPT, or GENERATE_VERIFY_MAC (the default for HMAC keys).")
+        var keyUsage: String?
 
         func run() async throws {
             let daemon = global.daemon()
             var body: [String: Any] = [:]
             if let description { body["Description"] = description }
+            if let keySpec { body["KeySpec"] = keySpec }
+            // AWS wants the usage named for every key but a symmetric one; an HMAC key has only one.
+            if let usage = keyUsage ?? (keySpec?.hasPrefix("HMAC_") == true ? "GENERATE_VERIFY_MAC" : nil) {
+                body["KeyUsage"] = usage
+            }
             let created = try await daemon.aws("TrentService.CreateKey", body)
             let metadata = created["KeyMetadata"] as? [String: Any] ?? [:]
             if let alias {
@@ -51,7 +64,7 @@ struct KeyCommand: AsyncParsableCommand {
                 global.output, json: metadata,
                 [
                     ("Key id", Output.text(metadata["KeyId"])), ("ARN", Output.text(metadata["Arn"])),
-                    ("Alias", alias),
+                    ("Key spec", Output.text(metadata["KeySpec"])), ("Alias", alias),
                 ])
         }
     }

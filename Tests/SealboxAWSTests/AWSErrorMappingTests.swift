@@ -13,6 +13,7 @@ import Testing
         (.invalidCiphertext, "InvalidCiphertextException", 400),
         (.incorrectKey, "IncorrectKeyException", 400),
         (.invalidKeyUsage, "InvalidKeyUsageException", 400),
+        (.invalidMac, "KMSInvalidMacException", 400),
         (.alreadyExists, "AlreadyExistsException", 400),
         (.limitExceeded, "LimitExceededException", 400),
         (.unsupportedOperation, "UnsupportedOperationException", 400),

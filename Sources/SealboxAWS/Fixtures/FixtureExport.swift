@@ -23,6 +23,10 @@ extension Fixtures {
             if !key.record.description.isEmpty { entry["description"] = key.record.description }
             let aliases = (kms.aliasesByKey[key.id] ?? []).sorted()
             if !aliases.isEmpty { entry["aliases"] = aliases }
+            if key.record.spec != .symmetricDefault {
+                entry["keySpec"] = key.record.spec.rawValue
+                entry["keyUsage"] = key.record.usage.rawValue
+            }
             if includeMaterial, let material = key.material[1] {
                 entry["material"] = Base64.encode(material.withUnsafeBytes(Array.init))
             }

@@ -104,11 +104,17 @@ extension Fixtures {
                 throw SealboxError.alreadyExists("key \(existing.id) already exists with other material")
             }
         }
+        if let existing = live, existing.record.spec != fixture.spec || existing.record.usage != fixture.usage {
+            throw SealboxError.alreadyExists(
+                "key \(existing.id) already exists as a \(existing.record.spec.rawValue) "
+                    + "\(existing.record.usage.rawValue) key")
+        }
         let created = live == nil
         if live == nil {
             let record = KeyRecord(
                 id: fixture.id ?? .random(), created: kms.clock.now(), description: fixture.description ?? "",
-                manager: .customer, policy: KMS.defaultPolicy(context), tags: [])
+                manager: .customer, policy: KMS.defaultPolicy(context), tags: [], spec: fixture.spec,
+                usage: fixture.usage)
             live = try kms.createKey(record, material: fixture.material)
         }
         let key = live!

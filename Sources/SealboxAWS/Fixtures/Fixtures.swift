@@ -11,8 +11,12 @@ import Yams
 ///   - id: 1234abcd-12ab-34cd-56ef-1234567890ab   # optional: a fixed key id
 ///     description: app key
 ///     aliases: [alias/app]
-///     material: <base64 of 32 bytes>             # optional: reproducible ciphertexts
+///     material: <base64 of 32 bytes>             # optional: reproducible ciphertexts or MACs
 ///     enabled: true
+///   - id: 0b9d2a1c-0000-4000-8000-000000000001
+///     keySpec: HMAC_256                          # default SYMMETRIC_DEFAULT; or HMAC_224|384|512
+///     keyUsage: GENERATE_VERIFY_MAC              # default: the one usage the spec allows
+///     material: <base64 of 32 bytes>             # HMAC_224: 28, 256: 32, 384: 48, 512: 64
 /// parameters:
 ///   - name: /app/db/password
 ///     type: SecureString                         # String, StringList or SecureString
@@ -35,6 +39,8 @@ public struct Fixtures: Sendable {
         /// The material of version 1; random when nil.
         public var material: SecureBytes?
         public var enabled: Bool
+        public var spec: KeySpec = .symmetricDefault
+        public var usage: KeyUsage = .encryptDecrypt
     }
 
     /// One parameter, as its latest version.
@@ -134,7 +140,8 @@ public struct Fixtures: Sendable {
     }
 
     private static func parseKey(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> Key {
-        let node = try fields(mapping, ["id", "description", "aliases", "material", "enabled"], place, fail)
+        let node = try fields(
+            mapping, ["id", "description", "aliases", "keySpec", "keyUsage", "material", "enabled"], place, fail)
         var id: KeyID? = nil
         if let text = try scalar(node["id"], "id", place, fail) {
             guard let parsed = KeyID(text) else { throw fail(place, "id '\(text)' is not a key id (a UUID)") }
@@ -149,10 +156,29 @@ public struct Fixtures: Sendable {
         guard id != nil || !aliases.isEmpty else {
             throw fail(place, "a key needs an id or an alias, so that loading the file twice finds it again")
         }
+        var spec = KeySpec.symmetricDefault
+        if let text = try scalar(node["keySpec"], "keySpec", place, fail) {
+            guard let parsed = KeySpec(rawValue: text), parsed.isSupported else {
+                let supported = KeySpec.allCases.filter(\.isSupported).map(\.rawValue)
+                throw fail(place, "keySpec '\(text)' is not one Sealbox creates (\(supported.joined(separator: ", ")))")
+            }
+            spec = parsed
+        }
+        var usage = spec.usages[0]
+        if let text = try scalar(node["keyUsage"], "keyUsage", place, fail) {
+            guard let parsed = KeyUsage(rawValue: text), spec.usages.contains(parsed) else {
+                throw fail(
+                    place,
+                    "keyUsage '\(text)' does not go with keySpec \(spec.rawValue) (expected "
+                        + spec.usages.map(\.rawValue).joined(separator: ", ") + ")")
+            }
+            usage = parsed
+        }
         var material: SecureBytes? = nil
         if let text = try scalar(node["material"], "material", place, fail) {
-            guard let bytes = try? Base64.decodeSecure(Array(text.utf8)), bytes.count == 32 else {
-                throw fail(place, "material must be the base64 of exactly 32 bytes")
+            let length = spec.materialLength!
+            guard let bytes = try? Base64.decodeSecure(Array(text.utf8)), bytes.count == length else {
+                throw fail(place, "material of a \(spec.rawValue) key must be the base64 of exactly \(length) bytes")
             }
             material = bytes
         }
@@ -163,7 +189,7 @@ public struct Fixtures: Sendable {
         }
         return Key(
             id: id, description: try scalar(node["description"], "description", place, fail),
-            aliases: aliases, material: material, enabled: enabled)
+            aliases: aliases, material: material, enabled: enabled, spec: spec, usage: usage)
     }
 
     private static func parseParameter(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> Parameter {

@@ -20,6 +20,8 @@ extension KMS {
             .read("GenerateDataKey", KMS.generateDataKey),
             .read("GenerateDataKeyWithoutPlaintext", KMS.generateDataKeyWithoutPlaintext),
             .read("GenerateRandom", KMS.generateRandom),
+            .read("GenerateMac", KMS.generateMac),
+            .read("VerifyMac", KMS.verifyMac),
             .write("CreateAlias", KMS.createAlias),
             .write("UpdateAlias", KMS.updateAlias),
             .write("DeleteAlias", KMS.deleteAlias),

@@ -18,6 +18,7 @@ extension KMS {
         let key = try resolve(request.keyId!, context)
         try authorize(key, context)
         try requireUsable(key, context)
+        try requireUsage(key, .encryptDecrypt, "Encrypt", context)
         try checkDryRun(request.dryRun)
         let (ciphertext, arn, _) = try encrypt(
             request.plaintext!.bytes, keyReference: key.id.description,
@@ -72,6 +73,7 @@ extension KMS {
         let destination = try resolve(request.destinationKeyId!, context)
         try authorize(destination, context)
         try requireUsable(destination, context)
+        try requireUsage(destination, .encryptDecrypt, "ReEncrypt", context)
         _ = try authorizeCiphertextKey(request.ciphertextBlob!.bytes, context)
         let (plaintext, sourceArn, sourceMaterialID) = try decrypt(
             request.ciphertextBlob!.bytes,
@@ -132,6 +134,7 @@ extension KMS {
         let key = try resolve(request.keyId!, context)
         try authorize(key, context)
         try requireUsable(key, context)
+        try requireUsage(key, .encryptDecrypt, "GenerateDataKey", context)
         try checkDryRun(request.dryRun)
         let plaintext = SecureBytes.random(count: count)
         let (ciphertext, arn, materialID) = try encrypt(

@@ -10,19 +10,16 @@ extension KMS {
         var validator = Validator()
         validator.length(request.description, "description", max: 8192)
         validator.length(request.policy, "policy", min: 1, max: 131_072)
-        validator.oneOf(
-            request.keyUsage, "keyUsage", ["SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"])
+        validator.oneOf(request.keyUsage, "keyUsage", KeyUsage.allCases.map(\.rawValue))
         validator.oneOf(request.keySpec, "keySpec", KMS.keySpecs)
         validator.oneOf(request.customerMasterKeySpec, "customerMasterKeySpec", KMS.keySpecs)
         validator.oneOf(request.origin, "origin", ["AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"])
         let tags = try validateTags(request.tags, &validator)
         try validator.check()
-        if let usage = request.keyUsage, usage != "ENCRYPT_DECRYPT" {
-            throw SealboxError.unsupportedOperation("Sealbox supports only ENCRYPT_DECRYPT keys, not \(usage).")
-        }
-        if let spec = request.keySpec ?? request.customerMasterKeySpec, spec != "SYMMETRIC_DEFAULT" {
-            throw SealboxError.unsupportedOperation("Sealbox supports only SYMMETRIC_DEFAULT keys, not \(spec).")
-        }
+        let spec = (request.keySpec ?? request.customerMasterKeySpec).flatMap(KeySpec.init) ?? .symmetricDefault
+        // AWS requires KeyUsage for all but symmetric keys; without it the default pairs only with those.
+        let usage = request.keyUsage.flatMap(KeyUsage.init) ?? .encryptDecrypt
+        try spec.check(usage)
         if let origin = request.origin, origin != "AWS_KMS" {
             throw SealboxError.unsupportedOperation("Sealbox supports only the AWS_KMS origin, not \(origin).")
         }
@@ -36,16 +33,12 @@ extension KMS {
         let id = KeyID.random()
         let record = KeyRecord(
             id: id, created: clock.now(), description: request.description ?? "", manager: .customer,
-            policy: request.policy ?? KMS.defaultPolicy(context), tags: tags)
+            policy: request.policy ?? KMS.defaultPolicy(context), tags: tags, spec: spec, usage: usage)
         let key = try createKey(record)
         return AWSJSON.encode(KeyMetadataResponse(keyMetadata: keyMetadata(key, context)))
     }
 
-    static let keySpecs = [
-        "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1",
-        "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2", "ML_DSA_44", "ML_DSA_65",
-        "ML_DSA_87", "ECC_NIST_EDWARDS25519",
-    ]
+    static let keySpecs = KeySpec.allCases.map(\.rawValue)
 
     static func defaultPolicy(_ context: RequestContext) -> String {
         """

@@ -10,10 +10,15 @@ extension KMS {
 
     func keyMetadata(_ key: LiveKey, _ context: RequestContext) -> KeyMetadata {
         let record = key.record
+        let encryptionAlgorithms = record.spec.encryptionAlgorithms(record.usage)
         return KeyMetadata(
             aWSAccountId: context.accountID, keyId: record.id.description, arn: key.arn(context),
             creationDate: record.created, enabled: record.state == .enabled, description: record.description,
-            keyState: record.state.rawValue, deletionDate: record.deletionDate, keyManager: record.manager.rawValue,
+            keyUsage: record.usage.rawValue, keyState: record.state.rawValue, deletionDate: record.deletionDate,
+            keyManager: record.manager.rawValue, customerMasterKeySpec: record.spec.rawValue,
+            keySpec: record.spec.rawValue,
+            encryptionAlgorithms: encryptionAlgorithms.isEmpty ? nil : encryptionAlgorithms,
+            macAlgorithms: record.spec.macAlgorithm.map { [$0.rawValue] },
             pendingDeletionWindowInDays: record.pendingWindowInDays)
     }
 

@@ -79,6 +79,35 @@ struct GenerateDataKeyRequest: Decodable {
     var dryRun: Bool?
 }
 
+struct GenerateMacRequest: Decodable {
+    var message: SecretBlob?
+    var keyId: String?
+    var macAlgorithm: String?
+    var grantTokens: [String]?
+    var dryRun: Bool?
+}
+
+struct GenerateMacResponse: Encodable {
+    var mac: String
+    var macAlgorithm: String
+    var keyId: String
+}
+
+struct VerifyMacRequest: Decodable {
+    var message: SecretBlob?
+    var keyId: String?
+    var macAlgorithm: String?
+    var mac: Blob?
+    var grantTokens: [String]?
+    var dryRun: Bool?
+}
+
+struct VerifyMacResponse: Encodable {
+    var keyId: String
+    var macValid: Bool
+    var macAlgorithm: String
+}
+
 struct GenerateRandomRequest: Decodable {
     var numberOfBytes: Int?
     var customKeyStoreId: String?
@@ -134,21 +163,23 @@ struct KeyMetadata: Encodable {
     var creationDate: Double
     var enabled: Bool
     var description: String
-    var keyUsage = "ENCRYPT_DECRYPT"
+    var keyUsage: String
     var keyState: String
     var deletionDate: Double?
     var origin = "AWS_KMS"
     var keyManager: String
-    var customerMasterKeySpec = "SYMMETRIC_DEFAULT"
-    var keySpec = "SYMMETRIC_DEFAULT"
-    var encryptionAlgorithms = ["SYMMETRIC_DEFAULT"]
+    var customerMasterKeySpec: String
+    var keySpec: String
+    var encryptionAlgorithms: [String]?
+    var macAlgorithms: [String]?
     var multiRegion = false
     var pendingDeletionWindowInDays: Int?
 
     enum CodingKeys: String, CodingKey {
         case aWSAccountId = "AWSAccountId"
         case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate, origin, keyManager
-        case customerMasterKeySpec, keySpec, encryptionAlgorithms, multiRegion, pendingDeletionWindowInDays
+        case customerMasterKeySpec, keySpec, encryptionAlgorithms, macAlgorithms, multiRegion
+        case pendingDeletionWindowInDays
     }
 }
 
