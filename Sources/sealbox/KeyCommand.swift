@@ -64,7 +64,9 @@ struct KeyCommand: AsyncParsableCommand {
                 global.output, json: metadata,
                 [
                     ("Key id", Output.text(metadata["KeyId"])), ("ARN", Output.text(metadata["Arn"])),
-                    ("Key spec", Output.text(metadata["KeySpec"])), ("Alias", alias),
+                    ("Alias", alias),
+                    // Named only when it is not the default, so that a symmetric key reads as before.
+                    ("Key spec", keySpec == nil ? nil : Output.text(metadata["KeySpec"])),
                 ])
         }
     }

@@ -197,3 +197,46 @@ import Testing
         #expect(record.usage == .encryptDecrypt)
     }
 }
+
+/// GenerateMac and VerifyMac are policy actions of their own, audited like Decrypt.
+@Suite struct KMSMacPolicyTests {
+    @Test func eachOperationIsItsOwnAuditedAction() throws {
+        for name in ["GenerateMac", "VerifyMac"] {
+            let operation = try #require(KMS.operations[name])
+            #expect(operation.action.name == "kms:\(name)")
+            #expect(operation.action.audited)
+            #expect(!operation.writes)
+        }
+    }
+
+    @Test func aGrantOfGenerateMacAllowsOnlyThat() throws {
+        let h = try KMSHarness()
+        let id = try h.createKey(["KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"])
+        let policy = try #require(
+            try SealboxConfig.parse(
+                """
+                policy:
+                  - principals: ["uid:1001"]
+                    allow: ["kms:GenerateMac"]
+                    resources: ["\(id)"]
+                """, origin: "test.yaml"
+            ).policy)
+        func call(_ name: String, _ body: [String: Any]) -> Result<[String: Any], AWSError> {
+            let operation = KMS.operations[name]!
+            let context = RequestContext(
+                region: "us-east-1", accountID: "123456789012",
+                principal: .process(pid: 10, uid: 1001, gid: 1001, startTime: 1),
+                authorization: Authorization(principals: ["uid:1001"], policy: policy), action: operation.action)
+            return callOperation(operation, on: h.kms, body, context: context)
+        }
+        let body: [String: Any] = ["KeyId": id, "Message": "bQ==", "MacAlgorithm": "HMAC_SHA_256"]
+        let mac = try #require(try call("GenerateMac", body).get()["Mac"] as? String)
+        var verify = body
+        verify["Mac"] = mac
+        if case .failure(let error) = call("VerifyMac", verify) {
+            #expect(error.type == "AccessDeniedException")
+        } else {
+            Issue.record("VerifyMac was allowed without kms:VerifyMac")
+        }
+    }
+}
