@@ -17,7 +17,10 @@ extension KMS {
         let tags = try validateTags(request.tags, &validator)
         try validator.check()
         let spec = (request.keySpec ?? request.customerMasterKeySpec).flatMap(KeySpec.init) ?? .symmetricDefault
-        // AWS requires KeyUsage for all but symmetric keys; without it the default pairs only with those.
+        if request.keyUsage == nil, spec != .symmetricDefault, spec.isSupported {
+            throw SealboxError.validation(
+                "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.")
+        }
         let usage = request.keyUsage.flatMap(KeyUsage.init) ?? .encryptDecrypt
         try spec.check(usage)
         if let origin = request.origin, origin != "AWS_KMS" {

@@ -19,9 +19,9 @@ extension KMS {
         var validator = Validator()
         validator.required(request.mac, "mac")
         validator.size(request.mac?.bytes.count, "mac", min: 1, max: 6144)
-        try validator.check()
         let (key, algorithm) = try macKey(
-            request.keyId, request.message, request.macAlgorithm, request.grantTokens, context, "VerifyMac")
+            request.keyId, request.message, request.macAlgorithm, request.grantTokens, context, "VerifyMac",
+            validator)
         try checkDryRun(request.dryRun)
         guard
             try verifyMac(
@@ -35,9 +35,10 @@ extension KMS {
     /// HMAC key, and of the spec the algorithm names.
     private func macKey(
         _ keyId: String?, _ message: SecretBlob?, _ macAlgorithm: String?, _ grantTokens: [String]?,
-        _ context: RequestContext, _ operation: String
+        _ context: RequestContext, _ operation: String, _ validator: Validator = Validator()
     ) throws -> (LiveKey, MacAlgorithm) {
-        var validator = Validator()
+        // One ValidationException lists every failed constraint, the operation's own included.
+        var validator = validator
         validator.required(message, "message")
         validator.size(message?.bytes.count, "message", min: 1, max: Self.plaintextMax)
         validator.required(keyId, "keyId")
