@@ -30,9 +30,20 @@ class _Unix(http.client.HTTPConnection):
         self._path = path
 
     def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(10)
-        self.sock.connect(str(self._path))
+        # systemd-socket-activate binds the path before it listens: between the two, a connect is
+        # refused. Retry that moment only.
+        deadline = time.monotonic() + 5
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(10)
+            try:
+                self.sock.connect(str(self._path))
+                return
+            except ConnectionRefusedError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
 
 def _get(path, url="/health"):
