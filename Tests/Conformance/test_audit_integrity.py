@@ -120,7 +120,7 @@ def two_chain_run(tmp_path: Path, *, wait_for_checkpoint: bool = False):
         by_chain: dict[str, UnixHTTP] = {}
         for i, conn in enumerate(conns):
             put(conn, f"/chains/c{i}")
-            by_chain.setdefault(chain(records(d)[-1]), conn)
+            by_chain.setdefault(chain(next(x for x in reversed(records(d)) if is_request(x))), conn)
         assert len(by_chain) >= 2, f"every connection landed on one event loop: {list(by_chain)}"
         (a, conn_a), (b, conn_b) = list(by_chain.items())[:2]
         for i in range(3):
