@@ -53,6 +53,9 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         case kmsInternal = "KMSInternalException"
         case internalServer = "InternalServerError"
         case serviceUnavailable = "ServiceUnavailableException"
+        case invalidGrantToken = "InvalidGrantTokenException"
+        case invalidGrantId = "InvalidGrantIdException"
+        case invalidArn = "InvalidArnException"
     }
 
     /// The `__type` of an error. Compare errors by code; new codes can be added without breaking
@@ -153,6 +156,12 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let internalServer = Code(.internalServer)
         /// `ServiceUnavailableException`.
         public static let serviceUnavailable = Code(.serviceUnavailable)
+        /// `InvalidGrantTokenException`.
+        public static let invalidGrantToken = Code(.invalidGrantToken)
+        /// `InvalidGrantIdException`.
+        public static let invalidGrantId = Code(.invalidGrantId)
+        /// `InvalidArnException`.
+        public static let invalidArn = Code(.invalidArn)
     }
 
     /// What went wrong.
@@ -259,6 +268,9 @@ extension AWSError {
             case .invalidAllowedPattern: .invalidAllowedPattern
             case .keyServiceFailure: .kmsInternal
             case .limitExceeded, .tooManyLeases: .limitExceeded
+            case .invalidGrantToken: .invalidGrantToken
+            case .invalidGrantId: .invalidGrantId
+            case .invalidArn: .invalidArn
             default: .internalServer
             }
         self.init(code, error.message)

@@ -4,6 +4,7 @@ import SealboxCore
 /// `1 validation error detected: Value 'x' at 'field' failed to satisfy constraint: Member must ...`.
 public struct Validator: Sendable {
     private var failures: [String] = []
+    private var refusal: AWSError?
 
     public init() {}
 
@@ -100,14 +101,25 @@ public struct Validator: Sendable {
         failures.append(message)
     }
 
+    /// Records a failure AWS answers with an exception of its own (a malformed grant token), which
+    /// ``check()`` throws once every model constraint holds; the first one recorded wins.
+    /// - Parameter error: the answer.
+    public mutating func refuse(_ error: AWSError) {
+        if refusal == nil { refusal = error }
+    }
+
     private mutating func fail(_ value: String, _ field: String, _ constraint: String, sensitive: Bool = false) {
         let shown = sensitive ? "Value at" : "Value '\(value)' at"
         failures.append("\(shown) '\(field)' failed to satisfy constraint: \(constraint)")
     }
 
-    /// Throws a `ValidationException` naming every failure, if there were any.
+    /// Throws a `ValidationException` naming every failure, if there were any; else the refusal
+    /// recorded with ``refuse(_:)``, if any.
     public func check() throws(AWSError) {
-        guard !failures.isEmpty else { return }
+        guard !failures.isEmpty else {
+            if let refusal { throw refusal }
+            return
+        }
         let noun = failures.count == 1 ? "error" : "errors"
         throw AWSError.validation("\(failures.count) validation \(noun) detected: \(failures.joined(separator: "; "))")
     }

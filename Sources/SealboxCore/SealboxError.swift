@@ -15,6 +15,7 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
             case hierarchyLevelLimitExceeded, invalidKeyId, invalidResourceId, invalidResourceType, tooManyTags
             case parameterPatternMismatch, invalidAllowedPattern, keyServiceFailure, internalFailure
             case leaseNotFound, leaseExpired, leaseUsedUp, tooManyLeases, keyUnavailable, invalidMac
+            case invalidGrantToken, invalidGrantId, invalidArn
         }
 
         private let base: Base
@@ -90,6 +91,12 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let keyUnavailable = Code(.keyUnavailable)
         /// A MAC does not verify for the message, key and algorithm.
         public static let invalidMac = Code(.invalidMac)
+        /// A grant token is not one the daemon issued.
+        public static let invalidGrantToken = Code(.invalidGrantToken)
+        /// A grant id is malformed, or names another grant than the request's token.
+        public static let invalidGrantId = Code(.invalidGrantId)
+        /// A principal is not an ARN a grant may name.
+        public static let invalidArn = Code(.invalidArn)
     }
 
     /// What went wrong.
@@ -144,4 +151,7 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
     package static func invalidAllowedPattern(_ message: String) -> Self { Self(.invalidAllowedPattern, message) }
     package static func keyServiceFailure(_ message: String) -> Self { Self(.keyServiceFailure, message) }
     package static func internalFailure(_ message: String) -> Self { Self(.internalFailure, message) }
+    package static func invalidGrantToken(_ message: String) -> Self { Self(.invalidGrantToken, message) }
+    package static func invalidGrantId(_ message: String) -> Self { Self(.invalidGrantId, message) }
+    package static func invalidArn(_ message: String) -> Self { Self(.invalidArn, message) }
 }

@@ -212,6 +212,18 @@ public final class SQLiteStore: SealboxStorage {
                     ALTER TABLE ssm_parameter_versions_v7 RENAME TO ssm_parameter_versions;
                     """)
         }
+        migrator.registerMigration("v8-kms-grants") { db in
+            // Grants are read whole at start and looked up in memory, so each is one JSON record.
+            try db.execute(
+                sql: """
+                    CREATE TABLE kms_grants (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        key_id TEXT NOT NULL REFERENCES kms_keys(id) ON DELETE CASCADE,
+                        record TEXT NOT NULL
+                    );
+                    CREATE INDEX kms_grants_key ON kms_grants(key_id);
+                    """)
+        }
         return migrator
     }
 
@@ -245,6 +257,30 @@ public final class SQLiteStore: SealboxStorage {
                 guard let id = KeyID(row["key_id"] as String) else { return nil }
                 return AliasRecord(name: row["name"], keyID: id, created: row["created"], updated: row["updated"])
             }
+        }
+    }
+
+    public func loadGrants() throws -> [GrantRecord] {
+        let decoder = JSONDecoder()
+        return try database.read { db in
+            try String.fetchAll(db, sql: "SELECT record FROM kms_grants").map { record in
+                try decoder.decode(GrantRecord.self, from: Data(record.utf8))
+            }
+        }
+    }
+
+    public func saveGrant(_ grant: GrantRecord) throws {
+        let record = String(decoding: try JSONEncoder().encode(grant), as: UTF8.self)
+        try database.write { db in
+            try db.execute(
+                sql: "INSERT INTO kms_grants (id, key_id, record) VALUES (?, ?, ?)",
+                arguments: [grant.id, grant.keyID.description, record])
+        }
+    }
+
+    public func deleteGrant(_ id: String) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM kms_grants WHERE id = ?", arguments: [id])
         }
     }
 
@@ -307,6 +343,7 @@ public final class SQLiteStore: SealboxStorage {
 
     public func deleteKey(_ id: KeyID) throws {
         try database.write { db in
+            try db.execute(sql: "DELETE FROM kms_grants WHERE key_id = ?", arguments: [id.description])
             try db.execute(sql: "DELETE FROM kms_aliases WHERE key_id = ?", arguments: [id.description])
             try db.execute(sql: "DELETE FROM kms_key_versions WHERE key_id = ?", arguments: [id.description])
             try db.execute(sql: "DELETE FROM kms_keys WHERE id = ?", arguments: [id.description])

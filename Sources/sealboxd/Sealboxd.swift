@@ -424,6 +424,8 @@ struct SecurityLoader: Sendable {
                 secret: try SecretFile.readLine(entry.secretFile, what: "the secret file of \(entry.id)"),
                 principal: entry.principal)
         }
-        return SecuritySettings(policy: config.policy ?? fallback, accessKeys: daemonKeys + configured)
+        var policy = config.policy ?? fallback
+        policy?.awsPrincipals = config.awsPrincipals
+        return SecuritySettings(policy: policy, accessKeys: daemonKeys + configured)
     }
 }

@@ -37,6 +37,35 @@ import Testing
         #expect(!policy.allows(["uid:1001"], action: "admin:ListLeases", resources: []))
     }
 
+    @Test func awsPrincipalsMapARNsToPolicyPrincipals() throws {
+        let config = try SealboxConfig.parse(
+            """
+            aws:
+              regions: [on-prem-1]
+              principals:
+                "arn:aws:iam::123456789012:role/app": "uid:1000"
+                "arn:aws:sts::123456789012:assumed-role/ops/session": ["access-key:ops", "group:wheel"]
+                "dynamodb.us-east-1.amazonaws.com": token
+            """, origin: "test.yaml")
+        #expect(config.regions == ["on-prem-1"])
+        #expect(
+            config.awsPrincipals == [
+                "arn:aws:iam::123456789012:role/app": ["uid:1000"],
+                "arn:aws:sts::123456789012:assumed-role/ops/session": ["access-key:ops", "group:wheel"],
+                "dynamodb.us-east-1.amazonaws.com": ["token"],
+            ])
+        let policy = Policy(rules: [], awsPrincipals: config.awsPrincipals)
+        let app = Authorization(principals: ["uid:1000", "gid:1000"], policy: policy)
+        #expect(app.isCaller("arn:aws:iam::123456789012:role/app"))
+        #expect(!app.isCaller("arn:aws:sts::123456789012:assumed-role/ops/session"))
+        #expect(!app.isCaller("arn:aws:iam::123456789012:role/unmapped"))
+        let wheel = Authorization(principals: ["uid:5", "group:wheel"], policy: policy)
+        #expect(wheel.isCaller("arn:aws:sts::123456789012:assumed-role/ops/session"))
+        // Names are matched exactly: a mapping is not a pattern.
+        #expect(
+            !Authorization(principals: ["uid:10000"], policy: policy).isCaller("arn:aws:iam::123456789012:role/app"))
+    }
+
     @Test func everyServerKeyIsALimit() throws {
         let text = """
             server: {maxConnections: 3, maxHeaderBytes: 4096, maxHeaderCount: 20, maxBodyBytes: 512,
@@ -62,6 +91,12 @@ import Testing
         ("policy: [{principals: [\"uid:1\"], allow: [\"*\"]}]", "needs principals, allow and resources"),
         ("accessKeys: [{id: AKIA1, principal: p}]", "needs id, secretFile and principal"),
         ("policy: [: bad", "not valid YAML"),
+        ("aws: {principals: {\"uid:1000\": \"uid:1000\"}}", "is not an AWS principal"),
+        ("aws: {principals: {\"arn:aws:iam::123456789012:role/app\": \"someone\"}}", "is not a policy principal"),
+        ("aws: {principals: {\"arn:aws:iam::123456789012:role/app\": \"*\"}}", "is not a policy principal"),
+        ("aws: {principals: {\"arn:aws:iam::123456789012:role/app\": []}}", "non-empty list"),
+        ("aws: {principals: [\"arn:aws:iam::123456789012:role/app\"]}", "must be a mapping"),
+        ("aws: {people: {}}", "unknown key 'aws.people'"),
     ])
     func refusesBadConfigWithThePlace(_ text: String, _ expected: String) {
         do {

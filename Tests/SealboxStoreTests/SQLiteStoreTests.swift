@@ -74,6 +74,59 @@ import Testing
         try store.saveKey(Self.key([1]))
         #expect(FileManager.default.fileExists(atPath: path + "-wal"))
     }
+
+    static func grant(_ key: StoredKey, name: String? = nil) -> GrantRecord {
+        GrantRecord(
+            id: GrantRecord.newID(), keyID: key.record.id, name: name, created: 1.5,
+            grantee: "arn:aws:iam::111122223333:role/app", retiring: "arn:aws:sts::111122223333:assumed-role/a/b",
+            operations: [.decrypt, .generateDataKey], constraint: GrantConstraint(.equals, ["Department": "IT"]),
+            account: "111122223333")
+    }
+
+    @Test func grantsSurviveReopeningTheFileWhole() throws {
+        let path = Self.temporaryPath()
+        let key = Self.key([1])
+        let named = Self.grant(key, name: "deploy")
+        let bare = GrantRecord(
+            id: GrantRecord.newID(), keyID: key.record.id, name: nil, created: 2, grantee: "rds.amazonaws.com",
+            retiring: nil, operations: [.describeKey], constraint: nil, account: "111122223333")
+        do {
+            let store = try SQLiteStore(path: path)
+            try store.saveKey(key)
+            try store.saveGrant(named)
+            try store.saveGrant(bare)
+        }
+        let reopened = try SQLiteStore(path: path)
+        #expect(Set(try reopened.loadGrants()) == [named, bare])
+        try reopened.deleteGrant(named.id)
+        try reopened.deleteGrant(named.id)
+        #expect(try reopened.loadGrants() == [bare])
+    }
+
+    @Test func deletingAKeyDeletesItsGrantsOnly() throws {
+        let store = try SQLiteStore()
+        let doomed = Self.key([1])
+        let kept = Self.key([1])
+        try store.saveKey(doomed)
+        try store.saveKey(kept)
+        try store.saveGrant(Self.grant(doomed))
+        try store.saveGrant(Self.grant(doomed))
+        let survivor = Self.grant(kept)
+        try store.saveGrant(survivor)
+        try store.deleteKey(doomed.record.id)
+        #expect(try store.loadGrants() == [survivor])
+    }
+
+    @Test func aGrantNeedsItsKeyAndAnUnusedId() throws {
+        let store = try SQLiteStore()
+        let key = Self.key([1])
+        #expect(throws: (any Error).self) { try store.saveGrant(Self.grant(key)) }
+        try store.saveKey(key)
+        let grant = Self.grant(key)
+        try store.saveGrant(grant)
+        #expect(throws: (any Error).self) { try store.saveGrant(grant) }
+        #expect(try store.loadGrants() == [grant])
+    }
 }
 
 @Suite struct RootKeyTests {

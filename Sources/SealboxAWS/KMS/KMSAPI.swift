@@ -42,5 +42,10 @@ extension KMS {
             .read("GetKeyPolicy", audited: false, KMS.getKeyPolicy),
             .write("PutKeyPolicy", KMS.putKeyPolicy),
             .read("ListKeyPolicies", audited: false, KMS.listKeyPolicies),
+            .write("CreateGrant", KMS.createGrant),
+            .read("ListGrants", audited: false, KMS.listGrants),
+            .read("ListRetirableGrants", audited: false, KMS.listRetirableGrants),
+            .write("RetireGrant", KMS.retireGrant),
+            .write("RevokeGrant", KMS.revokeGrant),
         ])
 }

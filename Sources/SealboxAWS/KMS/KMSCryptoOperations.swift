@@ -16,7 +16,7 @@ extension KMS {
         try validator.check()
         try requireSymmetric(request.encryptionAlgorithm)
         let key = try resolve(request.keyId!, context)
-        try authorize(key, context)
+        try authorize(key, context, encryptionContext: request.encryptionContext)
         try requireUsable(key, context)
         try requireUsage(key, .encryptDecrypt, "Encrypt", context)
         try checkDryRun(request.dryRun)
@@ -38,7 +38,8 @@ extension KMS {
         validate(encryptionAlgorithm: request.encryptionAlgorithm, "encryptionAlgorithm", &validator)
         try validator.check()
         try requireSymmetric(request.encryptionAlgorithm)
-        let authorized = try authorizeCiphertextKey(request.ciphertextBlob!.bytes, context)
+        let authorized = try authorizeCiphertextKey(
+            request.ciphertextBlob!.bytes, context, encryptionContext: request.encryptionContext)
         let (plaintext, key, version) = try open(
             request.ciphertextBlob!.bytes, encryptionContext: EncryptionContext(request.encryptionContext ?? [:]),
             expectedKey: request.keyId, found: authorized?.key, context: context)
@@ -71,10 +72,12 @@ extension KMS {
         try requireSymmetric(request.sourceEncryptionAlgorithm)
         try requireSymmetric(request.destinationEncryptionAlgorithm)
         let destination = try resolve(request.destinationKeyId!, context)
-        try authorize(destination, context)
+        try authorize(destination, context, as: .reEncryptTo, encryptionContext: request.destinationEncryptionContext)
         try requireUsable(destination, context)
         try requireUsage(destination, .encryptDecrypt, "ReEncrypt", context)
-        _ = try authorizeCiphertextKey(request.ciphertextBlob!.bytes, context)
+        _ = try authorizeCiphertextKey(
+            request.ciphertextBlob!.bytes, context, as: .reEncryptFrom,
+            encryptionContext: request.sourceEncryptionContext)
         let (plaintext, sourceArn, sourceMaterialID) = try decrypt(
             request.ciphertextBlob!.bytes,
             encryptionContext: EncryptionContext(request.sourceEncryptionContext ?? [:]),
@@ -132,7 +135,7 @@ extension KMS {
             count = bytes
         }
         let key = try resolve(request.keyId!, context)
-        try authorize(key, context)
+        try authorize(key, context, encryptionContext: request.encryptionContext)
         try requireUsable(key, context)
         try requireUsage(key, .encryptDecrypt, "GenerateDataKey", context)
         try checkDryRun(request.dryRun)

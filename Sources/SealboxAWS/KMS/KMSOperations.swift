@@ -30,11 +30,22 @@ extension KMS {
         return keyId!
     }
 
+    /// `GrantTokens`, which every operation that takes them accepts: at most 10 of 1 to 8192
+    /// characters (`ValidationException`), each a token this daemon issued
+    /// (`InvalidGrantTokenException`). Grants take effect at once, so a token changes nothing else.
     func validate(grantTokens: [String]?, _ validator: inout Validator) {
-        if let grantTokens, grantTokens.count > 10 {
+        guard let grantTokens else { return }
+        if grantTokens.count > GrantToken.maxCount {
             validator.custom(
-                "Value '\(grantTokens)' at 'grantTokens' failed to satisfy constraint: Member must have length less than or equal to 10"
+                "Value at 'grantTokens' failed to satisfy constraint: Member must have length less than or equal to \(GrantToken.maxCount)"
             )
+        }
+        for (index, token) in grantTokens.enumerated() {
+            validator.length(
+                token, "grantTokens.\(index + 1).member", min: 1, max: GrantToken.maxLength, sensitive: true)
+        }
+        if grantTokens.contains(where: { GrantToken.grantID(of: $0) == nil }) {
+            validator.refuse(AWSError(SealboxError.invalidGrantToken("The grant token is not valid.")))
         }
     }
 

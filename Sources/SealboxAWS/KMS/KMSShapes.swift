@@ -277,3 +277,74 @@ struct ListKeyPoliciesResponse: Encodable {
 }
 
 struct Empty: Encodable {}
+
+struct DescribeKeyRequest: Decodable {
+    var keyId: String?
+    var grantTokens: [String]?
+}
+
+struct CreateGrantRequest: Decodable {
+    var keyId: String?
+    var granteePrincipal: String?
+    var retiringPrincipal: String?
+    var operations: [String]?
+    var constraints: WireGrantConstraints?
+    var grantTokens: [String]?
+    var name: String?
+    var dryRun: Bool?
+}
+
+struct WireGrantConstraints: Codable {
+    var encryptionContextSubset: [String: String]?
+    var encryptionContextEquals: [String: String]?
+}
+
+struct CreateGrantResponse: Encodable {
+    var grantToken: String
+    var grantId: String
+}
+
+struct ListGrantsRequest: Decodable {
+    var limit: Int?
+    var marker: String?
+    var keyId: String?
+    var grantId: String?
+    var granteePrincipal: String?
+}
+
+struct ListRetirableGrantsRequest: Decodable {
+    var limit: Int?
+    var marker: String?
+    var retiringPrincipal: String?
+}
+
+struct GrantListEntry: Encodable {
+    var keyId: String
+    var grantId: String
+    var name: String?
+    var creationDate: Double
+    var granteePrincipal: String
+    var retiringPrincipal: String?
+    var issuingAccount: String
+    var operations: [String]
+    var constraints: WireGrantConstraints?
+}
+
+struct ListGrantsResponse: Encodable {
+    var grants: [GrantListEntry]
+    var nextMarker: String?
+    var truncated: Bool
+}
+
+struct RetireGrantRequest: Decodable {
+    var grantToken: String?
+    var keyId: String?
+    var grantId: String?
+    var dryRun: Bool?
+}
+
+struct RevokeGrantRequest: Decodable {
+    var keyId: String?
+    var grantId: String?
+    var dryRun: Bool?
+}

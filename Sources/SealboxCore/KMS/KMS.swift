@@ -1,8 +1,8 @@
 import Foundation
 import SealboxCrypto
 
-/// The AWS KMS service: keys with versioned material under the root key, aliases, and envelope
-/// encryption.
+/// The AWS KMS service: keys with versioned material under the root key, aliases, grants, and
+/// envelope encryption.
 ///
 /// Reads (Encrypt, Decrypt, GenerateDataKey, Describe, List) use in-memory snapshots of unwrapped
 /// material in sharded maps, touch no disk and take no global lock. Changes are serialised by one
@@ -17,6 +17,10 @@ public final class KMS: Sendable {
     package let aliases = ShardedMap<String, AliasRecord>()
     /// The aliases that name each key, for policy checks on alias resources.
     package let aliasesByKey = ShardedMap<KeyID, [String]>()
+    /// Each key's grants, oldest first: read when the policy refuses a request, without a lock.
+    package let grants = ShardedMap<KeyID, [GrantRecord]>()
+    /// The key of each grant, for RetireGrant by token.
+    package let grantKeys = ShardedMap<String, KeyID>()
     let writer = Lock()
     private let messageKeys = MessageKeyCache()
 
@@ -50,9 +54,12 @@ public final class KMS: Sendable {
     public func reload() throws {
         let storedKeys = try store.loadKeys()
         let storedAliases = try store.loadAliases()
+        let storedGrants = try store.loadGrants()
         keys.removeAll()
         aliases.removeAll()
         messageKeys.removeAll()
+        grants.removeAll()
+        grantKeys.removeAll()
         for key in storedKeys {
             keys[key.record.id] = try live(key, reusing: nil)
         }
@@ -60,6 +67,9 @@ public final class KMS: Sendable {
             aliases[alias.name] = alias
         }
         rebuildAliasIndex()
+        for grant in storedGrants.sorted(by: { ($0.created, $0.id) < ($1.created, $1.id) }) {
+            index(grant)
+        }
     }
 
     /// The number of keys, for status reports.
@@ -210,24 +220,49 @@ public final class KMS: Sendable {
     }
 
     /// Refuses unless the policy grants this request's action on the key, named by id, ARN or any
-    /// of its aliases.
+    /// of its aliases, or a KMS grant on the key allows it: one whose grantee stands for the caller
+    /// (the config's `aws.principals`), that lists the operation and whose constraint the request's
+    /// encryption context passes.
+    /// - Parameters:
+    ///   - key: the key.
+    ///   - context: the caller and its action.
+    ///   - operation: the grant operation to look for; by default the action's own (`kms:Sign` is
+    ///     `Sign`), so that every operation is covered without a table. ReEncrypt names its two.
+    ///   - encryptionContext: the request's encryption context, for grant constraints; an operation
+    ///     that takes one and passes none meets only unconstrained grants.
     /// - Returns: the key's ARN, built once here: an ARN is a fresh string each time, and Decrypt
     ///   answers with the one it authorized.
     @discardableResult
-    package func authorize(_ key: LiveKey, _ context: RequestContext) throws(SealboxError) -> String {
+    package func authorize(
+        _ key: LiveKey,
+        _ context: RequestContext,
+        as operation: GrantOperation? = nil,
+        encryptionContext: [String: String]? = nil
+    ) throws(SealboxError) -> String {
         let arn = key.arn(context)
-        guard context.authorization.policy != nil else {
+        if policyAllows(key, arn, context) {
             context.trail?.add(arn)
             return arn
         }
-        let names = [key.idText, arn] + (aliasesByKey[key.id] ?? [])
-        // A grant on any of the key's names covers the key.
-        if names.contains(where: { context.authorization.allows(context.action.name, [$0]) }) {
+        // CreateGrant and RetireGrant weigh grants by rules of their own.
+        let operation = operation ?? GrantOperation(action: context.action)
+        if let operation, operation != .createGrant, operation != .retireGrant,
+            let grant = grant(allowing: operation, on: key.id, context, encryptionContext: encryptionContext)
+        {
             context.trail?.add(arn)
+            context.trail?.add("grant:\(grant.id)")
             return arn
         }
         try context.authorize([arn])
         return arn
+    }
+
+    /// Whether the policy alone grants the request's action on the key, by any of its names (a rule
+    /// on any of them covers the key).
+    package func policyAllows(_ key: LiveKey, _ arn: String, _ context: RequestContext) -> Bool {
+        guard context.authorization.policy != nil else { return true }
+        let names = [key.idText, arn] + (aliasesByKey[key.id] ?? [])
+        return names.contains { context.authorization.allows(context.action.name, [$0]) }
     }
 
     /// Creates a key with fresh material as version 1.
@@ -271,7 +306,7 @@ public final class KMS: Sendable {
 
     // MARK: Maintenance
 
-    /// Deletes every key and alias; for `POST /moto-api/reset` on an ephemeral daemon.
+    /// Deletes every key, alias and grant; for `POST /moto-api/reset` on an ephemeral daemon.
     public func reset() throws {
         try writer.withLock {
             for key in keys.values { try store.deleteKey(key.id) }
@@ -279,11 +314,13 @@ public final class KMS: Sendable {
             keys.removeAll()
             aliases.removeAll()
             aliasesByKey.removeAll()
+            grants.removeAll()
+            grantKeys.removeAll()
             messageKeys.removeAll()
         }
     }
 
-    /// Deletes keys whose deletion window has ended, with their aliases.
+    /// Deletes keys whose deletion window has ended, with their aliases and grants.
     /// - Returns: how many keys were deleted.
     @discardableResult
     public func purgeDeletedKeys() throws -> Int {
@@ -299,6 +336,8 @@ public final class KMS: Sendable {
                     aliases[alias.name] = nil
                 }
                 aliasesByKey[key.id] = nil
+                for grant in grants[key.id] ?? [] { grantKeys[grant.id] = nil }
+                grants[key.id] = nil
             }
             // A key created later under a deleted key's id (fixtures choose ids) must not find the
             // old key's message keys: its ciphertexts stay unreadable.
@@ -380,12 +419,18 @@ public final class KMS: Sendable {
     ///   - context: the caller and its action.
     /// - Returns: the key and its ARN when the key exists; nil when the blob names no key or a
     ///   missing one the caller may use (opening it then fails as invalid ciphertext).
+    ///   - operation: the grant operation, as for ``authorize(_:_:as:encryptionContext:)``.
+    ///   - encryptionContext: the request's encryption context, for grant constraints.
     package func authorizeCiphertextKey(
         _ ciphertext: [UInt8],
-        _ context: RequestContext
+        _ context: RequestContext,
+        as operation: GrantOperation? = nil,
+        encryptionContext: [String: String]? = nil
     ) throws(SealboxError) -> (key: LiveKey, arn: String)? {
         guard let id = ciphertextKeyID(ciphertext) else { return nil }
-        if let key = present(id) { return (key, try authorize(key, context)) }
+        if let key = present(id) {
+            return (key, try authorize(key, context, as: operation, encryptionContext: encryptionContext))
+        }
         guard context.authorization.policy != nil else { return nil }
         let idText = id.description
         let arn = context.arn("kms", "key/", idText)

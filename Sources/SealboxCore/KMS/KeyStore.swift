@@ -1,6 +1,6 @@
 import SealboxCrypto
 
-/// Durable storage for KMS keys and aliases.
+/// Durable storage for KMS keys, aliases and grants.
 ///
 /// Every method is synchronous and returns only once the change is durable. Callers run writes off
 /// the event loops. The SQLite store implements it; a PostgreSQL store could.
@@ -12,7 +12,7 @@ public protocol KeyStore: Sendable {
     /// Inserts or replaces a key's metadata and inserts any versions not yet stored, atomically.
     /// - Parameter key: the key.
     func saveKey(_ key: StoredKey) throws
-    /// Removes a key, its versions and the aliases that name it, atomically.
+    /// Removes a key, its versions, the aliases that name it and its grants, atomically.
     /// - Parameter id: the key.
     func deleteKey(_ id: KeyID) throws
     /// Inserts or replaces an alias.
@@ -21,6 +21,14 @@ public protocol KeyStore: Sendable {
     /// Removes an alias.
     /// - Parameter name: the full alias name.
     func deleteAlias(_ name: String) throws
+    /// Every grant.
+    func loadGrants() throws -> [GrantRecord]
+    /// Inserts a grant; its key must be stored.
+    /// - Parameter grant: the grant.
+    func saveGrant(_ grant: GrantRecord) throws
+    /// Removes a grant; a grant that is not stored is no error.
+    /// - Parameter id: the grant id.
+    func deleteGrant(_ id: String) throws
     /// A daemon secret (such as the audit MAC key), wrapped under the root key; nil if never saved.
     /// - Parameter name: the secret's name.
     func loadSecret(_ name: String) throws -> [UInt8]?

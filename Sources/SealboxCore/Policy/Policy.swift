@@ -23,10 +23,16 @@ public struct Policy: Sendable, Equatable {
     }
 
     public var rules: [Rule]
+    /// The config's `aws.principals`: each AWS principal ARN a KMS grant may name, with the
+    /// principals above it stands for. A grant is enforced for the callers its grantee maps to.
+    public var awsPrincipals: [String: [String]]
 
-    /// - Parameter rules: the grants; anything not granted is refused.
-    public init(rules: [Rule]) {
+    /// - Parameters:
+    ///   - rules: the grants; anything not granted is refused.
+    ///   - awsPrincipals: AWS principal ARNs and the principals each stands for.
+    public init(rules: [Rule], awsPrincipals: [String: [String]] = [:]) {
         self.rules = rules
+        self.awsPrincipals = awsPrincipals
     }
 
     /// The policy without a config file: root, the daemon's own uid and its access key may do
@@ -91,5 +97,12 @@ public struct Authorization: Sendable {
     ///   - resources: what it touches.
     public func allows(_ action: String, _ resources: [String]) -> Bool {
         policy?.allows(principals, action: action, resources: resources) ?? true
+    }
+
+    /// Whether the caller is one the AWS principal `arn` stands for, by the config's `aws.principals`.
+    /// - Parameter arn: a grantee or retiring principal, as a grant names it.
+    public func isCaller(_ arn: String) -> Bool {
+        guard let names = policy?.awsPrincipals[arn] else { return false }
+        return names.contains { principals.contains($0) }
     }
 }

@@ -7,6 +7,8 @@ import Yams
 /// leases: {defaultTtlSeconds: 300, maxTtlSeconds: 3600, maxActive: 100000, maxActivePerOwner: 20000}
 /// accessKeys:
 ///   - {id: AKIAHANDLERS0000001, secretFile: /etc/sealbox/handlers.secret, principal: handlers}
+/// aws:
+///   principals: {"arn:aws:iam::123456789012:role/app": "uid:1001"}
 /// policy:
 ///   - principals: ["group:lambda", "uid:1001", "access-key:handlers"]
 ///     allow: ["lease:*", "ssm:GetParameter*", "kms:Decrypt"]
@@ -31,6 +33,9 @@ public struct SealboxConfig: Sendable, Equatable {
     /// `aws.regions`: regions a SigV4 credential scope may name besides AWS's own and `--region`;
     /// read at start.
     public var regions: [String] = []
+    /// `aws.principals`: AWS principal ARNs (as KMS grants name them) and the policy principals
+    /// (`uid:N`, `access-key:NAME`...) each stands for; reloaded with the policy.
+    public var awsPrincipals: [String: [String]] = [:]
 
     /// - Parameters:
     ///   - leases: lease TTLs and the cap on active leases.
@@ -113,7 +118,7 @@ public struct SealboxConfig: Sendable, Equatable {
                     config.logLevel = level
                 }
             case "aws":
-                config.regions = try parseAWS(value, fail)
+                (config.regions, config.awsPrincipals) = try parseAWS(value, fail)
             case "policy":
                 guard let list = value.sequence else { throw fail("policy must be a list of rules") }
                 config.policy = Policy(
@@ -148,31 +153,70 @@ public struct SealboxConfig: Sendable, Equatable {
         return settings
     }
 
-    /// The `aws:` section: `regions`, a list of region names (lowercase letters, digits and `-`).
-    private static func parseAWS(_ node: Node, _ fail: (String) -> SetupError) throws -> [String] {
+    /// The `aws:` section: `regions`, a list of region names (lowercase letters, digits and `-`), and
+    /// `principals`, a mapping from AWS principal ARNs to a policy principal or a list of them.
+    private static func parseAWS(_ node: Node, _ fail: (String) -> SetupError) throws -> (
+        regions: [String], principals: [String: [String]]
+    ) {
         guard let mapping = node.mapping else { throw fail("aws must be a mapping") }
         var regions: [String] = []
+        var principals: [String: [String]] = [:]
         for (name, value) in mapping {
-            guard name.string == "regions" else {
-                throw fail("unknown key 'aws.\(name.string ?? "")' (expected regions)")
+            switch name.string {
+            case "regions":
+                regions = try parseRegions(value, fail)
+            case "principals":
+                principals = try parsePrincipals(value, fail)
+            default:
+                throw fail("unknown key 'aws.\(name.string ?? "")' (expected regions, principals)")
             }
-            guard let items = value.sequence?.compactMap(\.string), items.count == value.sequence?.count else {
-                throw fail("aws.regions must be a list of region names")
-            }
-            for region in items {
-                let valid =
-                    (1...32).contains(region.utf8.count)
-                    && region.utf8.allSatisfy {
-                        ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z"))
-                            || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-")
-                    }
-                guard valid else {
-                    throw fail("aws.regions: '\(region)' is not a region name (lowercase letters, digits and -)")
-                }
-            }
-            regions = items
         }
-        return regions
+        return (regions, principals)
+    }
+
+    private static func parseRegions(_ value: Node, _ fail: (String) -> SetupError) throws -> [String] {
+        guard let items = value.sequence?.compactMap(\.string), items.count == value.sequence?.count else {
+            throw fail("aws.regions must be a list of region names")
+        }
+        for region in items {
+            let valid =
+                (1...32).contains(region.utf8.count)
+                && region.utf8.allSatisfy {
+                    ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z"))
+                        || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-")
+                }
+            guard valid else {
+                throw fail("aws.regions: '\(region)' is not a region name (lowercase letters, digits and -)")
+            }
+        }
+        return items
+    }
+
+    /// `aws.principals`: each key an AWS principal a grant may name, each value one policy principal
+    /// or a non-empty list of them (`*` is refused: a grant names someone).
+    private static func parsePrincipals(_ value: Node, _ fail: (String) -> SetupError) throws -> [String: [String]] {
+        guard let mapping = value.mapping else {
+            throw fail("aws.principals must be a mapping from AWS principal ARNs to policy principals")
+        }
+        var principals: [String: [String]] = [:]
+        for (keyNode, target) in mapping {
+            guard let arn = keyNode.string, AWSPrincipal.isValid(arn) else {
+                throw fail(
+                    "aws.principals: '\(keyNode.string ?? "")' is not an AWS principal (arn:aws:iam::ACCOUNT:root, user/NAME, role/NAME, arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, or a service principal)"
+                )
+            }
+            let names = target.string.map { [$0] } ?? target.sequence?.compactMap(\.string) ?? []
+            guard !names.isEmpty, names.count == (target.sequence?.count ?? 1) else {
+                throw fail("aws.principals['\(arn)'] must be a policy principal or a non-empty list of them")
+            }
+            for name in names where name == "*" || !isPrincipal(name) {
+                throw fail(
+                    "aws.principals['\(arn)']: '\(name)' is not a policy principal (uid:N, gid:N, user:NAME, group:NAME, access-key:NAME, token)"
+                )
+            }
+            principals[arn] = names
+        }
+        return principals
     }
 
     private static func parseRule(_ node: Node, _ place: String, _ fail: (String) -> SetupError) throws -> Policy.Rule {
