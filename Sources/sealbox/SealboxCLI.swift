@@ -23,7 +23,8 @@ struct SealboxCLI: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            StatusCommand.self, KeyCommand.self, AliasCommand.self, ParamCommand.self, LeaseCommand.self,
+            StatusCommand.self, KeyCommand.self, AliasCommand.self, GrantCommand.self, ParamCommand.self,
+            LeaseCommand.self,
             AuditCommand.self, EnvCommand.self, RootCommand.self, FixturesCommand.self, InspectCommand.self,
             BackupCommand.self,
         ]
