@@ -27,6 +27,7 @@ import harness  # noqa: E402
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 FERNET_RAW = bytes(range(100, 132))
 SIGV4_WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+GRANTEE = "arn:aws:iam::123456789012:role/fuzz"
 
 
 def write(target: str, seeds: list[bytes]) -> None:
@@ -77,6 +78,8 @@ def main() -> None:
                                                             "EncryptionContext": {"app": "fuzz"}})["CiphertextBlob"]
             data_key = call(daemon, "TrentService.GenerateDataKey", {"KeyId": KEY_ID, "KeySpec": "AES_256"})
             env_token = native(daemon, "/v1/env/encrypt", {"name": "FUZZ", "value": "seed", "keyId": "alias/fuzz"})["token"]
+            grant = call(daemon, "TrentService.CreateGrant", {"KeyId": KEY_ID, "GranteePrincipal": GRANTEE,
+                                                             "Operations": ["Decrypt"]})
         finally:
             daemon.terminate()
 
@@ -123,6 +126,14 @@ def main() -> None:
         "KMS.RotateKeyOnDemand": {"KeyId": KEY_ID},
         "KMS.TagResource": {"KeyId": KEY_ID, "Tags": [{"TagKey": "a", "TagValue": "b"}]},
         "KMS.PutKeyPolicy": {"KeyId": KEY_ID, "PolicyName": "default", "Policy": "{}"},
+        "KMS.CreateGrant": {"KeyId": KEY_ID, "GranteePrincipal": GRANTEE, "RetiringPrincipal": GRANTEE,
+                            "Operations": ["Encrypt", "Decrypt", "CreateGrant"], "Name": "fuzz",
+                            "Constraints": {"EncryptionContextSubset": {"app": "fuzz"}},
+                            "GrantTokens": [grant["GrantToken"]]},
+        "KMS.ListGrants": {"KeyId": KEY_ID, "GranteePrincipal": GRANTEE, "Limit": 1},
+        "KMS.ListRetirableGrants": {"RetiringPrincipal": GRANTEE, "Limit": 1},
+        "KMS.RetireGrant": {"GrantToken": grant["GrantToken"]},
+        "KMS.RevokeGrant": {"KeyId": KEY_ID, "GrantId": grant["GrantId"], "DryRun": True},
         "SSM.GetParameter": {"Name": "/fuzz/secret", "WithDecryption": True},
         "SSM.GetParameters": {"Names": ["/fuzz/plain:live", "/fuzz/list:1", "/nope"], "WithDecryption": True},
         "SSM.GetParametersByPath": {"Path": "/fuzz", "Recursive": True, "WithDecryption": True,
@@ -178,7 +189,8 @@ def main() -> None:
         b"server:\n  maxConnections: 64\n  maxBodyBytes: 65536\n  requestTimeoutSeconds: 5\n"
         b"leases:\n  defaultTtlSeconds: 300\n  maxActive: 100\nlogging:\n  level: info\n"
         b"policy:\n  rules:\n    - principals: [\"uid:0\"]\n      allow: [\"kms:*\", \"ssm:GetParameter\"]\n"
-        b"      resources: [\"*\"]\n",
+        b"      resources: [\"*\"]\n"
+        b"aws:\n  principals:\n    \"arn:aws:iam::123456789012:role/app\": [\"uid:1000\", \"access-key:app\"]\n",
         json.dumps({"policy": {"rules": [{"principals": ["any"], "allow": ["kms:Decrypt"],
                                           "resources": ["alias/x", "/a/*"]}]},
                     "accessKeys": [{"id": "AKIA1", "secretFile": "/nonexistent", "principal": "p"}]}).encode(),
