@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -427,6 +428,27 @@ def test_grants_outlive_a_restart_and_go_with_their_key(tmp_path):
             time.sleep(0.1)
         assert rows == [(kept,)]
         assert code(lambda: client(d, "ops").retire_grant(GrantToken=grant["GrantToken"])) == "NotFoundException"
+    finally:
+        d.terminate(timeout=10)
+
+
+def test_the_principal_mapping_reloads_on_sighup(tmp_path):
+    config = write_config(tmp_path)
+    d = harness.Daemon(tmp_path / "data", tmp_path / "logs", extra_args=["--config", str(config)])
+    d.start()
+    try:
+        admin, app, ops = client(d, "admin"), client(d, "app"), client(d, "ops")
+        kid = admin.create_key()["KeyMetadata"]["KeyId"]
+        admin.create_grant(KeyId=kid, GranteePrincipal=APP, Operations=["Encrypt"])
+        app.encrypt(KeyId=kid, Plaintext=b"x")
+        # role/app now stands for the access key ops: the same grant lets ops in and app no longer.
+        config.write_text(config.read_text().replace(f'"{APP}": "access-key:app"', f'"{APP}": "access-key:ops"'))
+        os.kill(d.proc.pid, signal.SIGHUP)
+        deadline = time.time() + 10
+        while time.time() < deadline and code(lambda: app.encrypt(KeyId=kid, Plaintext=b"x")) is None:
+            time.sleep(0.1)
+        assert code(lambda: app.encrypt(KeyId=kid, Plaintext=b"x")) == "AccessDeniedException"
+        assert ops.encrypt(KeyId=kid, Plaintext=b"x")["CiphertextBlob"]
     finally:
         d.terminate(timeout=10)
 
