@@ -23,6 +23,7 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         case incorrectKey = "IncorrectKeyException"
         case invalidKeyUsage = "InvalidKeyUsageException"
         case invalidMac = "KMSInvalidMacException"
+        case invalidKMSSignature = "KMSInvalidSignatureException"
         case alreadyExists = "AlreadyExistsException"
         case notAuthorized = "NotAuthorizedException"
         case invalidMarker = "InvalidMarkerException"
@@ -93,6 +94,8 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidKeyUsage = Code(.invalidKeyUsage)
         /// `KMSInvalidMacException`.
         public static let invalidMac = Code(.invalidMac)
+        /// `KMSInvalidSignatureException`: a KMS `Verify` failed (not SigV4's `InvalidSignatureException`).
+        public static let invalidKMSSignature = Code(.invalidKMSSignature)
         /// `AlreadyExistsException`.
         public static let alreadyExists = Code(.alreadyExists)
         /// `NotAuthorizedException`.
@@ -240,6 +243,7 @@ extension AWSError {
             case .incorrectKey: .incorrectKey
             case .invalidKeyUsage: .invalidKeyUsage
             case .invalidMac: .invalidMac
+            case .invalidSignature: .invalidKMSSignature
             case .alreadyExists: .alreadyExists
             case .notAuthorized: .notAuthorized
             case .unsupportedOperation: .unsupportedOperation

@@ -15,6 +15,7 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
             case hierarchyLevelLimitExceeded, invalidKeyId, invalidResourceId, invalidResourceType, tooManyTags
             case parameterPatternMismatch, invalidAllowedPattern, keyServiceFailure, internalFailure
             case leaseNotFound, leaseExpired, leaseUsedUp, tooManyLeases, keyUnavailable, invalidMac
+            case invalidSignature
         }
 
         private let base: Base
@@ -90,6 +91,8 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let keyUnavailable = Code(.keyUnavailable)
         /// A MAC does not verify for the message, key and algorithm.
         public static let invalidMac = Code(.invalidMac)
+        /// A signature does not verify for the message, key and algorithm.
+        public static let invalidSignature = Code(.invalidSignature)
     }
 
     /// What went wrong.
@@ -118,6 +121,7 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
     package static func invalidKeyUsage(_ message: String) -> Self { Self(.invalidKeyUsage, message) }
     /// AWS sends an empty message for a MAC that does not verify.
     package static let invalidMac = Self(.invalidMac, "")
+    package static let invalidSignature = Self(.invalidSignature, "")
     package static func alreadyExists(_ message: String) -> Self { Self(.alreadyExists, message) }
     package static func notAuthorized(_ message: String) -> Self { Self(.notAuthorized, message) }
     package static func limitExceeded(_ message: String) -> Self { Self(.limitExceeded, message) }

@@ -19,8 +19,13 @@ extension KMS {
             keySpec: record.spec.rawValue,
             encryptionAlgorithms: encryptionAlgorithms.isEmpty ? nil : encryptionAlgorithms,
             macAlgorithms: record.spec.macAlgorithm.map { [$0.rawValue] },
+            signingAlgorithms: Self.nonEmpty(record.spec.signingAlgorithms(record.usage).map(\.rawValue)),
+            keyAgreementAlgorithms: Self.nonEmpty(record.spec.keyAgreementAlgorithms(record.usage)),
             pendingDeletionWindowInDays: record.pendingWindowInDays)
     }
+
+    /// A list AWS leaves out of its answer when empty.
+    static func nonEmpty(_ list: [String]) -> [String]? { list.isEmpty ? nil : list }
 
     func requireKeyId(_ keyId: String?, _ field: String = "keyId") throws -> String {
         var validator = Validator()

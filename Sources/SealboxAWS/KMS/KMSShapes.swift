@@ -108,6 +108,80 @@ struct VerifyMacResponse: Encodable {
     var macAlgorithm: String
 }
 
+struct SignRequest: Decodable {
+    var keyId: String?
+    var message: SecretBlob?
+    var messageType: String?
+    var grantTokens: [String]?
+    var signingAlgorithm: String?
+    var dryRun: Bool?
+}
+
+struct SignResponse: Encodable {
+    var keyId: String
+    var signature: String
+    var signingAlgorithm: String
+}
+
+struct VerifyRequest: Decodable {
+    var keyId: String?
+    var message: SecretBlob?
+    var messageType: String?
+    var signature: Blob?
+    var signingAlgorithm: String?
+    var grantTokens: [String]?
+    var dryRun: Bool?
+}
+
+struct VerifyResponse: Encodable {
+    var keyId: String
+    var signatureValid: Bool
+    var signingAlgorithm: String
+}
+
+struct GetPublicKeyResponse: Encodable {
+    var keyId: String
+    var publicKey: String
+    var customerMasterKeySpec: String
+    var keySpec: String
+    var keyUsage: String
+    var encryptionAlgorithms: [String]?
+    var signingAlgorithms: [String]?
+    var keyAgreementAlgorithms: [String]?
+}
+
+/// A Nitro Enclaves attestation (`RecipientInfo`), which Sealbox cannot check.
+struct RecipientInfo: Decodable {
+    var keyEncryptionAlgorithm: String?
+    var attestationDocument: Blob?
+}
+
+struct DeriveSharedSecretRequest: Decodable {
+    var keyId: String?
+    var keyAgreementAlgorithm: String?
+    var publicKey: Blob?
+    var grantTokens: [String]?
+    var dryRun: Bool?
+    var recipient: RecipientInfo?
+}
+
+struct GenerateDataKeyPairRequest: Decodable {
+    var keyId: String?
+    var keyPairSpec: String?
+    var encryptionContext: [String: String]?
+    var grantTokens: [String]?
+    var dryRun: Bool?
+    var recipient: RecipientInfo?
+}
+
+struct GenerateDataKeyPairWithoutPlaintextResponse: Encodable {
+    var privateKeyCiphertextBlob: String
+    var publicKey: String
+    var keyId: String
+    var keyPairSpec: String
+    var keyMaterialId: String
+}
+
 struct GenerateRandomRequest: Decodable {
     var numberOfBytes: Int?
     var customKeyStoreId: String?
@@ -172,13 +246,16 @@ struct KeyMetadata: Encodable {
     var keySpec: String
     var encryptionAlgorithms: [String]?
     var macAlgorithms: [String]?
+    var signingAlgorithms: [String]?
+    var keyAgreementAlgorithms: [String]?
     var multiRegion = false
     var pendingDeletionWindowInDays: Int?
 
     enum CodingKeys: String, CodingKey {
         case aWSAccountId = "AWSAccountId"
         case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate, origin, keyManager
-        case customerMasterKeySpec, keySpec, encryptionAlgorithms, macAlgorithms, multiRegion
+        case customerMasterKeySpec, keySpec, encryptionAlgorithms, macAlgorithms, signingAlgorithms
+        case keyAgreementAlgorithms, multiRegion
         case pendingDeletionWindowInDays
     }
 }

@@ -47,7 +47,7 @@ public struct EnvironmentTokens: Sendable {
         let key = try kms.resolve(reference, context)
         try kms.authorize(key, context)
         try kms.requireUsable(key, context)
-        try kms.requireUsage(key, .encryptDecrypt, "Encrypt", context)
+        try kms.requireSymmetric(key, "Encrypt", context)
         if fernet {
             do {
                 return try Fernet.encrypt(
@@ -104,7 +104,7 @@ public struct EnvironmentTokens: Sendable {
         guard let key = kms.ciphertextKey(ciphertext) else { throw SealboxError.invalidCiphertext }
         try kms.authorize(key, context)
         try kms.requireUsable(key, context)
-        try kms.requireUsage(key, .encryptDecrypt, "Encrypt", context)
+        try kms.requireSymmetric(key, "Encrypt", context)
         guard let rewrapped = try kms.rewrapDataKey(ciphertext, encryptionContext: Self.context(name)) else {
             return token
         }
@@ -117,7 +117,7 @@ public struct EnvironmentTokens: Sendable {
         let key = try kms.resolve(keyReference, context)
         try kms.authorize(key, context)
         try kms.requireUsable(key, context)
-        try kms.requireUsage(key, .encryptDecrypt, "Decrypt", context)
+        try kms.requireSymmetric(key, "Decrypt", context)
         let now = UInt64(kms.clock.now())
         let floor = key.record.minDecryptionVersion ?? 0
         // Fernet tokens name no key version: try the newest first.
