@@ -77,6 +77,11 @@ def main() -> None:
                                                             "EncryptionContext": {"app": "fuzz"}})["CiphertextBlob"]
             data_key = call(daemon, "TrentService.GenerateDataKey", {"KeyId": KEY_ID, "KeySpec": "AES_256"})
             env_token = native(daemon, "/v1/env/encrypt", {"name": "FUZZ", "value": "seed", "keyId": "alias/fuzz"})["token"]
+            signature = call(daemon, "TrentService.Sign", {"KeyId": "alias/fuzz-sign", "Message": "c2VlZA==",
+                                                          "SigningAlgorithm": "ECDSA_SHA_256"})["Signature"]
+            rsa_blob = call(daemon, "TrentService.Encrypt", {"KeyId": "alias/fuzz-rsa", "Plaintext": "c2VlZA==",
+                                                            "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"})["CiphertextBlob"]
+            ecdh_public = call(daemon, "TrentService.GetPublicKey", {"KeyId": "alias/fuzz-ecdh"})["PublicKey"]
         finally:
             daemon.terminate()
 
@@ -89,6 +94,31 @@ def main() -> None:
         b"\x02",
         b"\x03" + env_token[len("sealbox:v1:"):].encode(),
         b"\x03" + b"AAAA",
+    ])
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    def der(key, traditional: bool = False) -> bytes:
+        return key.private_bytes(serialization.Encoding.DER,
+                                 serialization.PrivateFormat.TraditionalOpenSSL if traditional
+                                 else serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+    def spki(key) -> bytes:
+        return key.public_key().public_bytes(serialization.Encoding.DER,
+                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    p256, k1 = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256K1())
+    write("keys", [
+        b"\x00" + der(rsa_key),
+        b"\x00" + der(p256),
+        b"\x00" + der(k1, traditional=True),
+        b"\x01" + base64.b64decode(ecdh_public),
+        b"\x01" + spki(rsa_key),
+        b"\x01" + spki(ec.generate_private_key(ec.SECP384R1())),
+        b"\x02" + p256.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()),
     ])
 
     from cryptography.fernet import Fernet
@@ -108,6 +138,8 @@ def main() -> None:
 
     bodies = {
         "KMS.Decrypt": {"CiphertextBlob": blob},
+        "KMS.Decrypt.rsa": {"CiphertextBlob": rsa_blob, "KeyId": "alias/fuzz-rsa",
+                            "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"},
         "KMS.Encrypt": {"KeyId": "alias/fuzz", "Plaintext": "c2VlZA==", "EncryptionContext": {"a": "b"}},
         "KMS.ReEncrypt": {"CiphertextBlob": blob_ctx, "SourceEncryptionContext": {"app": "fuzz"},
                           "DestinationKeyId": KEY_ID},
@@ -123,6 +155,15 @@ def main() -> None:
         "KMS.RotateKeyOnDemand": {"KeyId": KEY_ID},
         "KMS.TagResource": {"KeyId": KEY_ID, "Tags": [{"TagKey": "a", "TagValue": "b"}]},
         "KMS.PutKeyPolicy": {"KeyId": KEY_ID, "PolicyName": "default", "Policy": "{}"},
+        "KMS.Sign": {"KeyId": "alias/fuzz-sign", "Message": "c2VlZA==", "SigningAlgorithm": "ECDSA_SHA_256"},
+        "KMS.Verify": {"KeyId": "alias/fuzz-sign", "Message": "c2VlZA==", "Signature": signature,
+                       "SigningAlgorithm": "ECDSA_SHA_256"},
+        "KMS.GetPublicKey": {"KeyId": "alias/fuzz-rsa"},
+        "KMS.DeriveSharedSecret": {"KeyId": "alias/fuzz-ecdh", "KeyAgreementAlgorithm": "ECDH",
+                                   "PublicKey": ecdh_public},
+        "KMS.GenerateDataKeyPair": {"KeyId": "alias/fuzz", "KeyPairSpec": "ECC_NIST_P256"},
+        "KMS.GenerateDataKeyPairWithoutPlaintext": {"KeyId": KEY_ID, "KeyPairSpec": "ECC_NIST_EDWARDS25519",
+                                                    "EncryptionContext": {"a": "b"}},
         "SSM.GetParameter": {"Name": "/fuzz/secret", "WithDecryption": True},
         "SSM.GetParameters": {"Names": ["/fuzz/plain:live", "/fuzz/list:1", "/nope"], "WithDecryption": True},
         "SSM.GetParametersByPath": {"Path": "/fuzz", "Recursive": True, "WithDecryption": True,
@@ -137,7 +178,7 @@ def main() -> None:
         "SSM.AddTagsToResource": {"ResourceType": "Parameter", "ResourceId": "/fuzz/plain",
                                   "Tags": [{"Key": "k", "Value": "v"}]},
     }
-    seeds = [op(name) + json.dumps(body).encode() for name, body in bodies.items()]
+    seeds = [op(name.removesuffix(".rsa")) + json.dumps(body).encode() for name, body in bodies.items()]
     seeds += [bytes([index]) + b"{}" for index in range(len(operations))]
     write("aws-json", seeds)
 
