@@ -66,12 +66,13 @@ enum CryptoTargets {
     }
 
     /// Key encodings a caller or a fixture file hands the daemon: the first byte picks DER private
-    /// key (fixtures, imports), DER SubjectPublicKeyInfo (DeriveSharedSecret) or PEM (fixtures). What
-    /// parses must round-trip and, for a public key on P-256, agree with the fuzz stack's ECDH key.
+    /// key (fixtures, imports), DER SubjectPublicKeyInfo (DeriveSharedSecret), PEM (fixtures) or an
+    /// opened import token's body. What parses must round-trip and, for a public key on P-256, agree
+    /// with the fuzz stack's ECDH key.
     static func keys(_ bytes: [UInt8]) {
         guard let mode = bytes.first else { return }
         let rest = Array(bytes.dropFirst())
-        switch mode % 3 {
+        switch mode % 4 {
         case 0:
             guard let key = try? PrivateKey(der: rest) else { return }
             let again = try! PrivateKey(der: try! key.pkcs8())
@@ -83,8 +84,12 @@ enum CryptoTargets {
             if let agreement = stack.kms.keys.values.first(where: { $0.record.usage == .keyAgreement }) {
                 _ = try? stack.kms.deriveSharedSecret(rest, key: agreement, context: stack.context)
             }
-        default:
+        case 2:
             _ = try? PrivateKey(pem: String(decoding: rest, as: UTF8.self))
+        default:
+            if let token = rest.withUnsafeBytes({ ImportToken.parse($0) }) {
+                precondition(token.wrappingKey.spec.modulusBytes != nil, "an import token without an RSA key")
+            }
         }
     }
 }

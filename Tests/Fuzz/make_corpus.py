@@ -119,6 +119,8 @@ def main() -> None:
         b"\x01" + spki(ec.generate_private_key(ec.SECP384R1())),
         b"\x02" + p256.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                      serialization.NoEncryption()),
+        # An opened import token: format 1, RSA_AES_KEY_WRAP_SHA_256 (4), expiry, the wrapping key.
+        b"\x03" + bytes([1, 4]) + (1_800_000_000).to_bytes(8, "big") + der(rsa_key),
     ])
 
     from cryptography.fernet import Fernet
@@ -162,6 +164,9 @@ def main() -> None:
         "KMS.DeriveSharedSecret": {"KeyId": "alias/fuzz-ecdh", "KeyAgreementAlgorithm": "ECDH",
                                    "PublicKey": ecdh_public},
         "KMS.GenerateDataKeyPair": {"KeyId": "alias/fuzz", "KeyPairSpec": "ECC_NIST_P256"},
+        "KMS.ImportKeyMaterial": {"KeyId": KEY_ID, "ImportToken": blob, "EncryptedKeyMaterial": rsa_blob,
+                                  "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"},
+        "KMS.DeleteImportedKeyMaterial": {"KeyId": KEY_ID},
         "KMS.GenerateDataKeyPairWithoutPlaintext": {"KeyId": KEY_ID, "KeyPairSpec": "ECC_NIST_EDWARDS25519",
                                                     "EncryptionContext": {"a": "b"}},
         "SSM.GetParameter": {"Name": "/fuzz/secret", "WithDecryption": True},

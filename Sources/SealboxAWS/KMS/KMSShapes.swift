@@ -182,6 +182,40 @@ struct GenerateDataKeyPairWithoutPlaintextResponse: Encodable {
     var keyMaterialId: String
 }
 
+struct GetParametersForImportRequest: Decodable {
+    var keyId: String?
+    var wrappingAlgorithm: String?
+    var wrappingKeySpec: String?
+}
+
+struct GetParametersForImportResponse: Encodable {
+    var keyId: String
+    var importToken: String
+    var publicKey: String
+    var parametersValidTo: Double
+}
+
+struct ImportKeyMaterialRequest: Decodable {
+    var keyId: String?
+    var importToken: Blob?
+    var encryptedKeyMaterial: Blob?
+    var validTo: Double?
+    var expirationModel: String?
+    var importType: String?
+    var keyMaterialDescription: String?
+    var keyMaterialId: String?
+}
+
+struct DeleteImportedKeyMaterialRequest: Decodable {
+    var keyId: String?
+    var keyMaterialId: String?
+}
+
+struct ImportedMaterialResponse: Encodable {
+    var keyId: String
+    var keyMaterialId: String
+}
+
 struct GenerateRandomRequest: Decodable {
     var numberOfBytes: Int?
     var customKeyStoreId: String?
@@ -240,7 +274,6 @@ struct KeyMetadata: Encodable {
     var keyUsage: String
     var keyState: String
     var deletionDate: Double?
-    var origin = "AWS_KMS"
     var keyManager: String
     var customerMasterKeySpec: String
     var keySpec: String
@@ -250,12 +283,15 @@ struct KeyMetadata: Encodable {
     var keyAgreementAlgorithms: [String]?
     var multiRegion = false
     var pendingDeletionWindowInDays: Int?
+    var origin: String
+    var expirationModel: String?
+    var validTo: Double?
 
     enum CodingKeys: String, CodingKey {
         case aWSAccountId = "AWSAccountId"
         case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate, origin, keyManager
         case customerMasterKeySpec, keySpec, encryptionAlgorithms, macAlgorithms, signingAlgorithms
-        case keyAgreementAlgorithms, multiRegion
+        case keyAgreementAlgorithms, multiRegion, expirationModel, validTo
         case pendingDeletionWindowInDays
     }
 }

@@ -49,9 +49,12 @@ public struct EnvironmentTokens: Sendable {
         try kms.requireUsable(key, context)
         try kms.requireSymmetric(key, "Encrypt", context)
         if fernet {
+            guard let material = key.material[key.currentVersion] else {
+                throw SealboxError.invalidState("The key has no material")
+            }
             do {
                 return try Fernet.encrypt(
-                    value, key: try Self.fernetKey(key.material[key.currentVersion]!), now: UInt64(kms.clock.now()))
+                    value, key: try Self.fernetKey(material), now: UInt64(kms.clock.now()))
             } catch {
                 throw SealboxError.keyServiceFailure("Encryption failed")
             }

@@ -18,7 +18,7 @@ public final class KMS: Sendable {
     /// The aliases that name each key, for policy checks on alias resources.
     package let aliasesByKey = ShardedMap<KeyID, [String]>()
     let writer = Lock()
-    private let messageKeys = MessageKeyCache()
+    let messageKeys = MessageKeyCache()
 
     /// Most on-demand rotations AWS allows per key.
     public static let maxOnDemandRotations = 25
@@ -124,11 +124,24 @@ public final class KMS: Sendable {
 
     /// Fails unless the key may be used for cryptographic operations.
     package func requireUsable(_ key: LiveKey, _ context: RequestContext) throws(SealboxError) {
-        switch key.record.state {
+        switch state(of: key) {
         case .enabled: return
         case .disabled: throw SealboxError.disabled("\(key.arn(context)) is disabled.")
         case .pendingDeletion: throw SealboxError.invalidState("\(key.arn(context)) is pending deletion.")
+        case .pendingImport: throw SealboxError.invalidState("\(key.arn(context)) is pending import.")
         }
+    }
+
+    /// The key's state as callers see it: an imported key whose material has expired is
+    /// `PendingImport` from that second on, before the maintenance sweep deletes the material.
+    package func state(of key: LiveKey) -> KeyState {
+        let record = key.record
+        if record.origin == .external, record.state == .enabled || record.state == .disabled,
+            key.versions.isEmpty || (record.validTo.map { $0 <= clock.now() } ?? false)
+        {
+            return .pendingImport
+        }
+        return record.state
     }
 
     /// Fails unless the key was made for `usage`, as AWS refuses Encrypt with an HMAC key.
@@ -182,7 +195,7 @@ public final class KMS: Sendable {
     }
 
     /// Stores and publishes a key; the caller holds the writer lock.
-    private func publish(_ stored: StoredKey, previous: LiveKey?) throws(SealboxError) -> LiveKey {
+    func publish(_ stored: StoredKey, previous: LiveKey?) throws(SealboxError) -> LiveKey {
         do {
             let next = try live(stored, reusing: previous)
             try store.saveKey(stored)
@@ -243,6 +256,12 @@ public final class KMS: Sendable {
 
     /// Creates a key with fresh material as version 1.
     package func createKey(_ record: KeyRecord) throws(SealboxError) -> LiveKey {
+        // An imported key waits for its material.
+        if record.origin == .external {
+            return try withWriter { () throws(SealboxError) -> LiveKey in
+                try publish(StoredKey(record: record, versions: []), previous: nil)
+            }
+        }
         // An RSA key pair takes up to seconds to make: not under the writer lock.
         let material = try Self.freshMaterial(record.spec)
         return try withWriter { () throws(SealboxError) -> LiveKey in
@@ -269,7 +288,17 @@ public final class KMS: Sendable {
     /// - Parameters:
     ///   - material: the candidate material.
     ///   - spec: the key's spec.
-    package static func check(_ material: SecureBytes, of spec: KeySpec) throws(SealboxError) {
+    /// - Parameter imported: imported HMAC material may be of any length AWS allows for the spec.
+    package static func check(_ material: SecureBytes, of spec: KeySpec, imported: Bool = false)
+        throws(SealboxError)
+    {
+        if imported, let range = spec.importedMaterialLengths {
+            guard range.contains(material.count) else {
+                throw SealboxError.validation(
+                    "\(spec.rawValue) key material must be \(range.lowerBound) to \(range.upperBound) bytes")
+            }
+            return
+        }
         if let asymmetric = spec.asymmetric {
             guard let parsed = try? PrivateKey(der: material) else {
                 throw SealboxError.validation("\(spec.rawValue) key material must be a DER private key")
@@ -387,9 +416,12 @@ public final class KMS: Sendable {
         let key = try resolve(reference, context)
         try requireUsable(key, context)
         try requireSymmetric(key, "Encrypt", context)
+        guard let material = key.material[key.currentVersion] else {
+            throw SealboxError.invalidState("\(key.arn(context)) is pending import.")
+        }
         do {
             let token = try Envelope.seal(
-                plaintext, key: key.material[key.currentVersion]!, keyID: key.id, keyVersion: key.currentVersion,
+                plaintext, key: material, keyID: key.id, keyVersion: key.currentVersion,
                 context: encryptionContext, timestamp: UInt64(clock.now()))
             return (token, key.arn(context), key.materialID(key.currentVersion))
         } catch {

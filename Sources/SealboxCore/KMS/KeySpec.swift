@@ -69,6 +69,18 @@ public enum KeySpec: String, Codable, Sendable, CaseIterable {
         }
     }
 
+    /// The lengths AWS accepts for imported HMAC key material: from the digest's length up to the
+    /// hash's block size; nil for other specs, whose material has one form.
+    public var importedMaterialLengths: ClosedRange<Int>? {
+        switch self {
+        case .hmac224: 28...64
+        case .hmac256: 32...64
+        case .hmac384: 48...128
+        case .hmac512: 64...128
+        default: nil
+        }
+    }
+
     /// The one MAC algorithm of an HMAC key; nil for other specs.
     public var macAlgorithm: MacAlgorithm? {
         switch self {

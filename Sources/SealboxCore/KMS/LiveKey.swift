@@ -43,7 +43,8 @@ package final class LiveKey: Sendable {
         withUnsafeBytes(of: version.bigEndian) { input.append(contentsOf: $0) }
         return Hex.encode(Digest.sha256(input))
     }
-    package var currentVersion: UInt32 { versions.last!.version }
+    /// The newest version; 0 for an imported key without material, which has none.
+    package var currentVersion: UInt32 { versions.last?.version ?? 0 }
     var stored: StoredKey { StoredKey(record: record, versions: versions) }
 
     package func arn(_ context: RequestContext) -> String {
