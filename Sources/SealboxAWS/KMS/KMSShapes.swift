@@ -108,13 +108,29 @@ struct VerifyMacResponse: Encodable {
     var macAlgorithm: String
 }
 
-struct SignRequest: Decodable {
+struct SignRequest: FlatDecodable {
     var keyId: String?
     var message: SecretBlob?
     var messageType: String?
     var grantTokens: [String]?
     var signingAlgorithm: String?
     var dryRun: Bool?
+
+    private static let strings = ["keyId", "message", "messageType", "signingAlgorithm"]
+    private static let bools = ["dryRun"]
+    private static let others = ["grantTokens"]
+
+    init?(flat object: FlatJSONObject) {
+        guard object.matches(strings: Self.strings, bools: Self.bools, others: Self.others) else { return nil }
+        if let text = object.string("message") {
+            guard let blob = SecretBlob(base64: text) else { return nil }
+            message = blob
+        }
+        keyId = object.string("keyId")
+        messageType = object.string("messageType")
+        signingAlgorithm = object.string("signingAlgorithm")
+        dryRun = object.bool("dryRun")
+    }
 }
 
 struct SignResponse: Encodable {
@@ -123,7 +139,7 @@ struct SignResponse: Encodable {
     var signingAlgorithm: String
 }
 
-struct VerifyRequest: Decodable {
+struct VerifyRequest: FlatDecodable {
     var keyId: String?
     var message: SecretBlob?
     var messageType: String?
@@ -131,6 +147,26 @@ struct VerifyRequest: Decodable {
     var signingAlgorithm: String?
     var grantTokens: [String]?
     var dryRun: Bool?
+
+    private static let strings = ["keyId", "message", "messageType", "signature", "signingAlgorithm"]
+    private static let bools = ["dryRun"]
+    private static let others = ["grantTokens"]
+
+    init?(flat object: FlatJSONObject) {
+        guard object.matches(strings: Self.strings, bools: Self.bools, others: Self.others) else { return nil }
+        if let text = object.string("message") {
+            guard let blob = SecretBlob(base64: text) else { return nil }
+            message = blob
+        }
+        if let text = object.string("signature") {
+            guard let blob = Blob(base64: text) else { return nil }
+            signature = blob
+        }
+        keyId = object.string("keyId")
+        messageType = object.string("messageType")
+        signingAlgorithm = object.string("signingAlgorithm")
+        dryRun = object.bool("dryRun")
+    }
 }
 
 struct VerifyResponse: Encodable {
