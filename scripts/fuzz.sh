@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:?usage: scripts/fuzz.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(envelope fernet aws-json http fixtures policy sigv4)
+[ ${#targets[@]} -gt 0 ] || targets=(envelope fernet keys aws-json http fixtures policy sigv4)
 binary=.build-fuzz/debug/sealbox-fuzz
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

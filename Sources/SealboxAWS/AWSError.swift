@@ -23,6 +23,10 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         case incorrectKey = "IncorrectKeyException"
         case invalidKeyUsage = "InvalidKeyUsageException"
         case invalidMac = "KMSInvalidMacException"
+        case invalidKMSSignature = "KMSInvalidSignatureException"
+        case invalidImportToken = "InvalidImportTokenException"
+        case expiredImportToken = "ExpiredImportTokenException"
+        case incorrectKeyMaterial = "IncorrectKeyMaterialException"
         case alreadyExists = "AlreadyExistsException"
         case notAuthorized = "NotAuthorizedException"
         case invalidMarker = "InvalidMarkerException"
@@ -96,6 +100,14 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidKeyUsage = Code(.invalidKeyUsage)
         /// `KMSInvalidMacException`.
         public static let invalidMac = Code(.invalidMac)
+        /// `KMSInvalidSignatureException`: a KMS `Verify` failed (not SigV4's `InvalidSignatureException`).
+        public static let invalidKMSSignature = Code(.invalidKMSSignature)
+        /// `InvalidImportTokenException`.
+        public static let invalidImportToken = Code(.invalidImportToken)
+        /// `ExpiredImportTokenException`.
+        public static let expiredImportToken = Code(.expiredImportToken)
+        /// `IncorrectKeyMaterialException`.
+        public static let incorrectKeyMaterial = Code(.incorrectKeyMaterial)
         /// `AlreadyExistsException`.
         public static let alreadyExists = Code(.alreadyExists)
         /// `NotAuthorizedException`.
@@ -249,6 +261,10 @@ extension AWSError {
             case .incorrectKey: .incorrectKey
             case .invalidKeyUsage: .invalidKeyUsage
             case .invalidMac: .invalidMac
+            case .invalidSignature: .invalidKMSSignature
+            case .invalidImportToken: .invalidImportToken
+            case .expiredImportToken: .expiredImportToken
+            case .incorrectKeyMaterial: .incorrectKeyMaterial
             case .alreadyExists: .alreadyExists
             case .notAuthorized: .notAuthorized
             case .unsupportedOperation: .unsupportedOperation

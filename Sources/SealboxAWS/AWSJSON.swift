@@ -138,6 +138,13 @@ public struct SecretBlob: Decodable, Sendable {
     /// The decoded bytes.
     public let bytes: SecureBytes
 
+    /// Decodes base64 text into guarded memory; nil when it is not base64.
+    /// - Parameter text: the member's text.
+    init?(base64 text: String) {
+        guard let bytes = try? Base64.decodeSecure(Array(text.utf8)) else { return nil }
+        self.bytes = bytes
+    }
+
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let bytes = try? Base64.decodeSecure(Array(text.utf8)) else {

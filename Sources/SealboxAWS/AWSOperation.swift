@@ -8,6 +8,8 @@ public struct AWSOperation<Service: Sendable>: Sendable {
     public let action: Action
     /// Whether it writes to the store; the server runs these off the event loops.
     public let writes: Bool
+    /// Whether it may take long (key pair generation): the server runs it off the event loops too.
+    public let slow: Bool
     let runGroup: (@Sendable (Service, [AWSCall]) -> [Result<ResponseBody, AWSError>])?
     let run: @Sendable (Service, [UInt8], RequestContext) throws(AWSError) -> ResponseBody
 
@@ -53,6 +55,7 @@ extension AWSOperation {
     struct Row {
         let name: String
         let writes: Bool
+        var slow = false
         let audited: Bool
         let runGroup: (@Sendable (Service, [AWSCall]) -> [Result<ResponseBody, AWSError>])?
         let run: @Sendable (Service, [UInt8], RequestContext) throws(AWSError) -> ResponseBody
@@ -68,6 +71,18 @@ extension AWSOperation {
             _ method: @escaping @Sendable (Service) -> ([UInt8], RequestContext) throws -> ResponseBody
         ) -> Row {
             Row(name: name, writes: false, audited: audited, runGroup: nil, run: bind(method))
+        }
+
+        /// A read that may take long, such as generating an RSA key pair: it runs off the event loops,
+        /// so that it holds up no other connection, and touches no disk.
+        /// - Parameters:
+        ///   - name: the operation name.
+        ///   - method: the unapplied method.
+        static func slowRead(
+            _ name: String,
+            _ method: @escaping @Sendable (Service) -> ([UInt8], RequestContext) throws -> ResponseBody
+        ) -> Row {
+            Row(name: name, writes: false, slow: true, audited: true, runGroup: nil, run: bind(method))
         }
 
         /// A write: it runs off the event loops, and the audit log records it.
@@ -124,7 +139,7 @@ extension AWSOperation {
                     row.name,
                     AWSOperation(
                         name: row.name, action: Action("\(signingName):\(row.name)", audited: row.audited),
-                        writes: row.writes, runGroup: row.runGroup, run: row.run)
+                        writes: row.writes, slow: row.slow, runGroup: row.runGroup, run: row.run)
                 )
             })
     }

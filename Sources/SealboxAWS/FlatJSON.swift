@@ -189,6 +189,19 @@ extension AWSJSON {
                 slow.encryptionContext == nil, slow.grantTokens == nil
             else { return false }
         }
+        if let fast = SignRequest(flat: object) {
+            guard let slow = try? decodeWithJSONDecoder(SignRequest.self, from: body),
+                same(fast.message, slow.message), fast.keyId == slow.keyId, fast.messageType == slow.messageType,
+                fast.signingAlgorithm == slow.signingAlgorithm, fast.dryRun == slow.dryRun, slow.grantTokens == nil
+            else { return false }
+        }
+        if let fast = VerifyRequest(flat: object) {
+            guard let slow = try? decodeWithJSONDecoder(VerifyRequest.self, from: body),
+                same(fast.message, slow.message), fast.signature?.bytes == slow.signature?.bytes,
+                fast.keyId == slow.keyId, fast.messageType == slow.messageType,
+                fast.signingAlgorithm == slow.signingAlgorithm, fast.dryRun == slow.dryRun, slow.grantTokens == nil
+            else { return false }
+        }
         if let fast = NameRequest(flat: object) {
             guard let slow = try? decodeWithJSONDecoder(NameRequest.self, from: body),
                 fast.name == slow.name, fast.withDecryption == slow.withDecryption, fast.nextToken == slow.nextToken,
@@ -196,5 +209,10 @@ extension AWSJSON {
             else { return false }
         }
         return true
+    }
+
+    private static func same(_ one: SecretBlob?, _ other: SecretBlob?) -> Bool {
+        guard let one, let other else { return one == nil && other == nil }
+        return other.bytes.withUnsafeBytes { one.bytes.constantTimeEquals(Array($0)) }
     }
 }

@@ -16,6 +16,7 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
             case parameterPatternMismatch, invalidAllowedPattern, keyServiceFailure, internalFailure
             case leaseNotFound, leaseExpired, leaseUsedUp, tooManyLeases, keyUnavailable, invalidMac
             case invalidGrantToken, invalidGrantId, invalidArn
+            case invalidSignature, invalidImportToken, expiredImportToken, incorrectKeyMaterial
         }
 
         private let base: Base
@@ -97,6 +98,14 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidGrantId = Code(.invalidGrantId)
         /// A principal is not an ARN a grant may name.
         public static let invalidArn = Code(.invalidArn)
+        /// A signature does not verify for the message, key and algorithm.
+        public static let invalidSignature = Code(.invalidSignature)
+        /// An import token that this daemon did not make for this key.
+        public static let invalidImportToken = Code(.invalidImportToken)
+        /// An import token past its 24 hours.
+        public static let expiredImportToken = Code(.expiredImportToken)
+        /// Imported material of the wrong kind, or not the material imported before.
+        public static let incorrectKeyMaterial = Code(.incorrectKeyMaterial)
     }
 
     /// What went wrong.
@@ -125,6 +134,10 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
     package static func invalidKeyUsage(_ message: String) -> Self { Self(.invalidKeyUsage, message) }
     /// AWS sends an empty message for a MAC that does not verify.
     package static let invalidMac = Self(.invalidMac, "")
+    package static let invalidSignature = Self(.invalidSignature, "")
+    package static func invalidImportToken(_ message: String) -> Self { Self(.invalidImportToken, message) }
+    package static func expiredImportToken(_ message: String) -> Self { Self(.expiredImportToken, message) }
+    package static func incorrectKeyMaterial(_ message: String) -> Self { Self(.incorrectKeyMaterial, message) }
     package static func alreadyExists(_ message: String) -> Self { Self(.alreadyExists, message) }
     package static func notAuthorized(_ message: String) -> Self { Self(.notAuthorized, message) }
     package static func limitExceeded(_ message: String) -> Self { Self(.limitExceeded, message) }

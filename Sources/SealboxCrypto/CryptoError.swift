@@ -11,6 +11,7 @@ public struct CryptoError: Error, Hashable, Sendable, CustomStringConvertible {
         case expired
         case invalidEncoding
         case libcrypto
+        case invalidKey
     }
 
     private let code: Code
@@ -42,6 +43,10 @@ public struct CryptoError: Error, Hashable, Sendable, CustomStringConvertible {
     public static let invalidEncoding = CryptoError(.invalidEncoding, "invalid encoding")
     /// A libcrypto call failed.
     public static func libcrypto(_ call: String) -> CryptoError { CryptoError(.libcrypto, "\(call) failed") }
+    /// Key bytes (DER, PEM) that do not parse, or a key of a type or size Sealbox does not use.
+    public static func invalidKey(_ why: String) -> CryptoError { CryptoError(.invalidKey, why) }
+    /// Whether this error means the key bytes were malformed or of an unsupported type.
+    public var isInvalidKey: Bool { code == .invalidKey }
 
     /// Whether this error means "the ciphertext is not valid for this key and context",
     /// as opposed to an operational failure.

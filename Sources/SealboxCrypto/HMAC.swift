@@ -5,27 +5,7 @@ import CLibCrypto
 /// states live on the stack and are wiped after use.
 public enum HMAC {
     /// The hash under the MAC.
-    public enum Hash: Sendable, CaseIterable {
-        case sha224, sha256, sha384, sha512
-
-        /// The MAC's length in bytes.
-        public var length: Int {
-            switch self {
-            case .sha224: 28
-            case .sha256: 32
-            case .sha384: 48
-            case .sha512: 64
-            }
-        }
-
-        /// The hash's block size, which a longer key is hashed down to fit.
-        var blockSize: Int {
-            switch self {
-            case .sha224, .sha256: 64
-            case .sha384, .sha512: 128
-            }
-        }
-    }
+    public typealias Hash = SHA2
 
     /// The HMAC of `message` under `key`.
     /// - Parameters:
@@ -73,43 +53,14 @@ public enum HMAC {
             let inner = UnsafeMutableRawBufferPointer(rebasing: scratch[blockSize...])
             block.initializeMemory(as: UInt8.self, repeating: 0)
             if key.count > blockSize {
-                digest(hash, key, into: block)
+                hash.digest(key, into: block)
             } else if !key.isEmpty {
                 block.copyMemory(from: key)
             }
             for index in block.indices { block[index] ^= 0x36 }
-            digest(hash, UnsafeRawBufferPointer(block), message, into: inner)
+            hash.digest(UnsafeRawBufferPointer(block), message, into: inner)
             for index in block.indices { block[index] ^= 0x36 ^ 0x5c }
-            digest(hash, UnsafeRawBufferPointer(block), UnsafeRawBufferPointer(inner), into: out)
+            hash.digest(UnsafeRawBufferPointer(block), UnsafeRawBufferPointer(inner), into: out)
         }
-    }
-
-    /// The digest of `first` then `second`, into the first `hash.length` bytes of `out`.
-    private static func digest(
-        _ hash: Hash,
-        _ first: UnsafeRawBufferPointer,
-        _ second: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
-        into out: UnsafeMutableRawBufferPointer
-    ) {
-        precondition(out.count >= hash.length)
-        let output = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        var done: Bool
-        switch hash {
-        case .sha224, .sha256:
-            var state = SHA256_CTX()
-            done = (hash == .sha224 ? SHA224_Init(&state) : SHA256_Init(&state)) == 1
-            if done, !first.isEmpty { done = SHA256_Update(&state, first.baseAddress, first.count) == 1 }
-            if done, !second.isEmpty { done = SHA256_Update(&state, second.baseAddress, second.count) == 1 }
-            done = done && (hash == .sha224 ? SHA224_Final(output, &state) : SHA256_Final(output, &state)) == 1
-            withUnsafeMutableBytes(of: &state) { Sodium.zero($0) }
-        case .sha384, .sha512:
-            var state = SHA512_CTX()
-            done = (hash == .sha384 ? SHA384_Init(&state) : SHA512_Init(&state)) == 1
-            if done, !first.isEmpty { done = SHA512_Update(&state, first.baseAddress, first.count) == 1 }
-            if done, !second.isEmpty { done = SHA512_Update(&state, second.baseAddress, second.count) == 1 }
-            done = done && (hash == .sha384 ? SHA384_Final(output, &state) : SHA512_Final(output, &state)) == 1
-            withUnsafeMutableBytes(of: &state) { Sodium.zero($0) }
-        }
-        precondition(done, "SHA-2 failed")
     }
 }

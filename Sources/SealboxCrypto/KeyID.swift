@@ -33,13 +33,32 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (either case).
     /// - Parameter string: the UUID text.
     public init?(_ string: some StringProtocol) {
-        let hex = string.utf8.filter { $0 != UInt8(ascii: "-") }
-        guard string.utf8.count == 36, hex.count == 32 else { return nil }
-        for (index, char) in string.utf8.enumerated() where [8, 13, 18, 23].contains(index) {
-            guard char == UInt8(ascii: "-") else { return nil }
+        self.init(utf8: Substring(string).utf8)
+    }
+
+    /// Parses a UUID's UTF-8 in one pass, without allocating: every operation that names a key by id
+    /// parses one.
+    /// - Parameter utf8: the UUID text.
+    public init?(utf8: Substring.UTF8View) {
+        guard utf8.count == 36 else { return nil }
+        var halves: (UInt64, UInt64) = (0, 0)
+        var digits = 0
+        var position = 0
+        for char in utf8 {
+            defer { position += 1 }
+            if position == 8 || position == 13 || position == 18 || position == 23 {
+                guard char == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            guard let nibble = Hex.value(ofDigit: char) else { return nil }
+            if digits < 16 {
+                halves.0 = halves.0 << 4 | UInt64(nibble)
+            } else {
+                halves.1 = halves.1 << 4 | UInt64(nibble)
+            }
+            digits += 1
         }
-        guard let bytes = Hex.decode(hex) else { return nil }
-        self.init(bytes: bytes)
+        (high, low) = halves
     }
 
     /// A random (version 4) id.

@@ -35,6 +35,11 @@ public enum MemoryLocking {
     /// Locks a block `sodium_malloc` just made, and counts it when that fails.
     static func check(_ pointer: UnsafeMutableRawPointer, _ count: Int) {
         guard mlock(pointer, count) != 0 else { return }
+        countUnlocked()
+    }
+
+    /// Counts a block of secret memory that could not be locked.
+    static func countUnlocked() {
         let total = unlocked.wrappingAdd(1, ordering: .relaxed).newValue
         // Powers of two: 1, 2, 4, 8, ...
         if total & (total - 1) == 0, let handler = observer.withLock({ $0 }) { handler(total) }

@@ -74,7 +74,7 @@ struct AWSEndpoint: Sendable {
         }
     }
 
-    /// Authenticates, then runs a read inline on the event loop or a write on the thread pool.
+    /// Authenticates, then runs a read inline on the event loop, or a write or slow read on the thread pool.
     private func run<Service: Sendable>(
         _ operation: AWSOperation<Service>,
         on service: Service,
@@ -85,17 +85,24 @@ struct AWSEndpoint: Sendable {
     ) throws(AWSError) -> RouteResult {
         var authenticated = try stages.authenticator.aws(request, signingName: signingName)
         stages.trace(&authenticated, operation.action)
-        guard operation.writes else {
+        guard operation.writes || operation.slow else {
             let context = authenticated
             return .now(
                 respond(requestID, context) { () throws(AWSError) in
                     try operation(service, body: request.body, context: context)
                 })
         }
-        authenticated.trail?.requestID = requestID
+        // A write's request id also marks that its intent is recorded before it runs.
+        if operation.writes { authenticated.trail?.requestID = requestID }
         let context = authenticated
         let answered: EventLoopFuture<HTTPResponse>
-        if let group = groups[context.action.name] {
+        if !operation.writes {
+            answered = stages.threadPool.runIfActive(eventLoop: eventLoop) {
+                respond(requestID, context) { () throws(AWSError) in
+                    try operation(service, body: request.body, context: context)
+                }
+            }
+        } else if let group = groups[context.action.name] {
             answered = group.submit(AWSCall(body: request.body, context: context), on: eventLoop).map { answer in
                 respond(requestID, context) { () throws(AWSError) in try answer.get() }
             }

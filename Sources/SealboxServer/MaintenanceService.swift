@@ -49,10 +49,15 @@ public struct MaintenanceService: Service {
             let expired = leases.sweep(expiredFor: graceSeconds)
             let deleted = try kms.purgeDeletedKeys()
             let rotated = try kms.rotateDueKeys()
+            let lapsed = try kms.expireImportedMaterial()
             metrics?.leasesExpired.increment(by: expired)
             metrics?.keyRotations.increment(by: rotated)
-            if deleted + rotated > 0 {
-                logger.info("maintenance", metadata: ["deletedKeys": "\(deleted)", "rotatedKeys": "\(rotated)"])
+            if deleted + rotated + lapsed > 0 {
+                logger.info(
+                    "maintenance",
+                    metadata: [
+                        "deletedKeys": "\(deleted)", "rotatedKeys": "\(rotated)", "expiredKeyMaterial": "\(lapsed)",
+                    ])
             }
         } catch {
             logger.error("maintenance failed", metadata: ["error": "\(error)"])

@@ -327,6 +327,10 @@ public final class SQLiteStore: SealboxStorage {
                 sql:
                     "INSERT INTO kms_keys (id, record) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record",
                 arguments: [id, record])
+            // Versions the key no longer has (deleted imported material) go with this change.
+            let kept = key.versions.map { String($0.version) }.joined(separator: ",")
+            try db.execute(
+                sql: "DELETE FROM kms_key_versions WHERE key_id = ? AND version NOT IN (\(kept))", arguments: [id])
             for version in key.versions {
                 try db.execute(
                     sql: """

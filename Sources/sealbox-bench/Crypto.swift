@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import SealboxCrypto
 
-/// Crypto microbenchmarks: envelope tokens and Fernet, against Python's cryptography.fernet.
+/// Crypto microbenchmarks: envelope tokens and Fernet, against Python's cryptography.fernet; and the
+/// signatures the Sign and Verify workloads make, alone, which their targets are measured against.
 struct CryptoBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crypto",
@@ -31,6 +32,10 @@ struct CryptoBench: ParsableCommand {
         var fernetDecrypt: Double
         var pythonFernetEncrypt: Double?
         var pythonFernetDecrypt: Double?
+        /// Sign and Verify of a 32-byte message as the daemon does them (hash, then the EVP call).
+        var signECCP256: Double?
+        var signRSA2048: Double?
+        var verifyECCP256: Double?
     }
 
     func rate(_ body: () throws -> Void) rethrows -> Double {
@@ -59,8 +64,22 @@ struct CryptoBench: ParsableCommand {
         let fernetToken = Array(try Fernet.encrypt(plaintext, key: fernetKey, now: now).utf8)
         let encrypt = try rate { _ = try Fernet.encrypt(plaintext, key: fernetKey, now: now) }
         let decrypt = try rate { _ = try Fernet.decrypt(fernetToken, key: fernetKey, ttl: 3600, now: now) }
+        let message = [UInt8](0..<32)
+        let ecc = try PrivateKey.generate(.ec(.p256))
+        let rsa = try PrivateKey.generate(.rsa(bits: 2048))
+        let signECC = try rate { _ = try ecc.sign(digest: SHA2.sha256.digest(message), .ecdsa(.sha256)) }
+        let signRSA = try rate { _ = try rsa.sign(digest: SHA2.sha256.digest(message), .rsaPSS(.sha256)) }
+        let signature = try ecc.sign(digest: SHA2.sha256.digest(message), .ecdsa(.sha256))
+        let verifyECC = rate {
+            precondition(ecc.publicKey.verify(signature, digest: SHA2.sha256.digest(message), .ecdsa(.sha256)))
+        }
         say(String(format: "envelope v1 seal   %10.0f /s  (%d-byte plaintext, with context)", seal, size))
         say(String(format: "envelope v1 open   %10.0f /s", open))
+        for (name, figure) in [
+            ("sign ECC_NIST_P256", signECC), ("sign RSA_2048 PSS", signRSA), ("verify ECC_NIST_P256", verifyECC),
+        ] {
+            say(String(format: "%-21@ %10.0f /s  %8.1f us each (32-byte message)", name, figure, 1e6 / figure))
+        }
         var python: [String: Double] = [:]
         if let pythonScript {
             let process = Process()
@@ -88,7 +107,8 @@ struct CryptoBench: ParsableCommand {
                 Figures(
                     plaintextBytes: size, envelopeSeal: seal, envelopeOpen: open, fernetEncrypt: encrypt,
                     fernetDecrypt: decrypt, pythonFernetEncrypt: python["encrypt"],
-                    pythonFernetDecrypt: python["decrypt"]),
+                    pythonFernetDecrypt: python["decrypt"], signECCP256: signECC, signRSA2048: signRSA,
+                    verifyECCP256: verifyECC),
                 to: json)
         }
     }

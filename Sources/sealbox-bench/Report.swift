@@ -195,6 +195,29 @@ struct Target: Sendable {
         }
     }
 
+    /// What a signature row's daemon costs beyond the bare server, per request, in signatures made
+    /// alone (`crypto`): at most 1.2, so the protocol around the signature costs no more than for
+    /// Decrypt.
+    static func signature(
+        _ workload: SuiteWorkload, _ label: String,
+        _ alone: any KeyPath<CryptoBench.Figures, Double?> & Sendable
+    )
+        -> Target
+    {
+        Target(
+            name: "\(label), Unix socket, 32 connections: CPU/request beyond the baseline's, in signatures alone",
+            bound: .atMost(1.2), unit: "x"
+        ) { results in
+            guard let row = row(results, workload), let rate = results.crypto?[keyPath: alone], rate > 0 else {
+                return nil
+            }
+            let extra = row.sealboxd.cpuMicrosPerRequest - row.baseline.cpuMicrosPerRequest
+            return Figure(
+                value: extra / (1e6 / rate),
+                note: String(format: "%.1f us beyond the baseline; the signature alone %.1f us", extra, 1e6 / rate))
+        }
+    }
+
     /// The targets of the performance issue, in its order.
     static let all: [Target] = [
         Target(
@@ -215,6 +238,9 @@ struct Target: Sendable {
         ) {
             row($0, .decrypt).map { Figure(value: $0.throughputRatio) }
         },
+        signature(.signECC, "Sign ECC_NIST_P256", \.signECCP256),
+        signature(.signRSA, "Sign RSA_2048", \.signRSA2048),
+        signature(.verifyECC, "Verify ECC_NIST_P256", \.verifyECCP256),
         boto3("kmsDecrypt", "KMS Decrypt"),
         boto3("ssmGetParameter", "SSM GetParameter"),
         Target(name: "RSS, 100,000 parameters + 10,000 leases", bound: .atMost(64), unit: " MB", decimals: 1) {

@@ -228,6 +228,18 @@ func createBenchKey(_ connection: SealboxConnection, _ description: String) asyn
     return (keyId, blob["CiphertextBlob"] as! String)
 }
 
+/// The message the Sign and Verify workloads sign: 32 bytes, base64-encoded.
+let benchMessage = Data((0..<32).map { UInt8($0) }).base64EncodedString()
+
+/// Creates a SIGN_VERIFY key of `spec`, for the Sign and Verify workloads.
+/// - Returns: the key id.
+func createSigningKey(_ connection: SealboxConnection, _ spec: String) async throws -> String {
+    let created = try await call(
+        connection, "TrentService.CreateKey",
+        ["Description": "sealbox-bench \(spec)", "KeySpec": spec, "KeyUsage": "SIGN_VERIFY"])
+    return (created["KeyMetadata"] as! [String: Any])["KeyId"] as! String
+}
+
 func expect200(_ connection: SealboxConnection, _ target: String, _ body: [UInt8]) async throws {
     let response = try await connection.request(.post, NativePath.aws, headers: [("X-Amz-Target", target)], body: body)
     guard response.status == 200 else { throw BenchError(description: "\(target) answered \(response.status)") }

@@ -200,6 +200,9 @@ enum SuiteWorkload: String, CaseIterable {
     case decryptSigned = "decrypt-signed"
     case getParameter = "get-parameter"
     case mixed
+    case signECC = "sign-ecc"
+    case signRSA = "sign-rsa"
+    case verifyECC = "verify-ecc"
 
     /// Whether the performance targets name it (at 32 connections on the Unix socket).
     var hasTarget: Bool { self == .redeem || self == .extensionGet || self == .decrypt }
@@ -215,6 +218,9 @@ enum SuiteWorkload: String, CaseIterable {
         case .decryptSigned: "KMS Decrypt, SigV4-signed as SDKs send it (TCP only)"
         case .getParameter: "SSM GetParameter WithDecryption"
         case .mixed: "Mixed: 90% GetParameter WithDecryption, 10% PutParameter"
+        case .signECC: "KMS Sign, ECC_NIST_P256, ECDSA_SHA_256 of a 32-byte message"
+        case .signRSA: "KMS Sign, RSA_2048, RSASSA_PSS_SHA_256 of a 32-byte message"
+        case .verifyECC: "KMS Verify, ECC_NIST_P256, ECDSA_SHA_256 of a 32-byte message"
         }
     }
 
@@ -268,6 +274,17 @@ enum SuiteWorkload: String, CaseIterable {
                 index % 10 == 9 ? writes[(index / 10) % writes.count] : read
             }
             return (request, request)
+        case .signECC, .signRSA, .verifyECC:
+            let (keyId, algorithm) =
+                self == .signRSA
+                ? (try await createSigningKey(setup, "RSA_2048"), "RSASSA_PSS_SHA_256")
+                : (try await createSigningKey(setup, "ECC_NIST_P256"), "ECDSA_SHA_256")
+            var body: [String: Any] = ["KeyId": keyId, "Message": benchMessage, "SigningAlgorithm": algorithm]
+            if self == .verifyECC {
+                body["Signature"] = try await call(setup, "TrentService.Sign", body)["Signature"] as! String
+            }
+            let spec = try aws(self == .verifyECC ? "TrentService.Verify" : "TrentService.Sign", body)
+            return ({ _ in spec }, { _ in spec })
         }
     }
 }

@@ -64,4 +64,32 @@ enum CryptoTargets {
             precondition(opened.withUnsafeBytes { Array($0) } == rest, "a Fernet token did not round-trip")
         }
     }
+
+    /// Key encodings a caller or a fixture file hands the daemon: the first byte picks DER private
+    /// key (fixtures, imports), DER SubjectPublicKeyInfo (DeriveSharedSecret), PEM (fixtures) or an
+    /// opened import token's body. What parses must round-trip and, for a public key on P-256, agree
+    /// with the fuzz stack's ECDH key.
+    static func keys(_ bytes: [UInt8]) {
+        guard let mode = bytes.first else { return }
+        let rest = Array(bytes.dropFirst())
+        switch mode % 4 {
+        case 0:
+            guard let key = try? PrivateKey(der: rest) else { return }
+            let again = try! PrivateKey(der: try! key.pkcs8())
+            precondition(again.publicKey.der == key.publicKey.der, "a private key did not round-trip")
+        case 1:
+            guard let key = try? PublicKey(der: rest) else { return }
+            precondition(try! PublicKey(der: key.der).spec == key.spec, "a public key did not round-trip")
+            let stack = FuzzStack.shared()
+            if let agreement = stack.kms.keys.values.first(where: { $0.record.usage == .keyAgreement }) {
+                _ = try? stack.kms.deriveSharedSecret(rest, key: agreement, context: stack.context)
+            }
+        case 2:
+            _ = try? PrivateKey(pem: String(decoding: rest, as: UTF8.self))
+        default:
+            if let token = rest.withUnsafeBytes({ ImportToken.parse($0) }) {
+                precondition(token.wrappingKey.spec.modulusBytes != nil, "an import token without an RSA key")
+            }
+        }
+    }
 }

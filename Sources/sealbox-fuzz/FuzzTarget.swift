@@ -12,6 +12,9 @@ struct FuzzTarget: Sendable {
         FuzzTarget(name: "fernet", summary: "Fernet token parsing, MAC check, decryption and padding") {
             CryptoTargets.fernet($0)
         },
+        FuzzTarget(name: "keys", summary: "DER private and public keys, and PEM, as fixtures and callers give them") {
+            CryptoTargets.keys($0)
+        },
         FuzzTarget(name: "aws-json", summary: "every KMS and SSM operation's request decoding and handling") {
             AWSJSONTarget.run($0)
         },

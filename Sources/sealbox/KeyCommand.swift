@@ -17,8 +17,8 @@ struct KeyCommand: AsyncParsableCommand {
               sealbox key retire alias/app --below 2
             """,
         subcommands: [
-            Create.self, List.self, Describe.self, Enable.self, Disable.self, Rotate.self, AutoRotate.self,
-            Rewrap.self, Retire.self, ScheduleDeletion.self, CancelDeletion.self,
+            Create.self, List.self, Describe.self, PublicKey.self, Enable.self, Disable.self, Rotate.self,
+            AutoRotate.self, Rewrap.self, Retire.self, ScheduleDeletion.self, CancelDeletion.self,
         ])
 
     struct KeyArgument: ParsableArguments {
@@ -28,11 +28,17 @@ struct KeyCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a symmetric or HMAC key (and optionally an alias for it).",
+            abstract: "Create a symmetric, HMAC, RSA or elliptic-curve key (and optionally an alias for it).",
             discussion: """
+                Symmetric keys encrypt; HMAC keys make and check MACs; RSA keys either encrypt (RSAES-OAEP)
+                or sign, as --key-usage says; elliptic-curve keys sign, or agree on shared secrets (ECDH).
+
                 Examples:
                   sealbox key create --description "app secrets" --alias alias/app
                   sealbox key create --key-spec HMAC_256 --alias alias/webhooks
+                  sealbox key create --key-spec ECC_NIST_P256 --alias alias/tokens
+                  sealbox key create --key-spec RSA_3072 --key-usage ENCRYPT_DECRYPT
+                  sealbox key public-key alias/tokens > tokens.pem
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -40,9 +46,17 @@ struct KeyCommand: AsyncParsableCommand {
         var description: String?
         @Option(help: "An alias to create for the key (alias/...).")
         var alias: String?
-        @Option(help: "SYMMETRIC_DEFAULT (the default) or HMAC_224, HMAC_256, HMAC_384, HMAC_512.")
+        @Option(
+            help: """
+                SYMMETRIC_DEFAULT (the default); HMAC_224, HMAC_256, HMAC_384, HMAC_512; RSA_2048, RSA_3072, \
+                RSA_4096; ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1.
+                """)
         var keySpec: String?
-        @Option(help: "ENCRYPT_DECRYPT, or GENERATE_VERIFY_MAC (the default for HMAC keys).")
+        @Option(
+            help: """
+                ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC or KEY_AGREEMENT. Defaults: GENERATE_VERIFY_MAC \
+                for HMAC keys, SIGN_VERIFY for elliptic-curve keys; RSA keys need it named.
+                """)
         var keyUsage: String?
 
         func run() async throws {
@@ -50,10 +64,9 @@ struct KeyCommand: AsyncParsableCommand {
             var body: [String: Any] = [:]
             if let description { body["Description"] = description }
             if let keySpec { body["KeySpec"] = keySpec }
-            // AWS wants the usage named for every key but a symmetric one; an HMAC key has only one.
-            if let usage = keyUsage ?? (keySpec?.hasPrefix("HMAC_") == true ? "GENERATE_VERIFY_MAC" : nil) {
-                body["KeyUsage"] = usage
-            }
+            // AWS wants the usage named for every key but a symmetric one; an HMAC key has only one,
+            // and an elliptic-curve key is most often made to sign.
+            if let usage = keyUsage ?? Self.defaultUsage(keySpec) { body["KeyUsage"] = usage }
             let created = try await daemon.aws("TrentService.CreateKey", body)
             let metadata = created["KeyMetadata"] as? [String: Any] ?? [:]
             if let alias {
@@ -67,7 +80,47 @@ struct KeyCommand: AsyncParsableCommand {
                     ("Alias", alias),
                     // Named only when it is not the default, so that a symmetric key reads as before.
                     ("Key spec", keySpec == nil ? nil : Output.text(metadata["KeySpec"])),
+                    ("Key usage", keySpec == nil ? nil : Output.text(metadata["KeyUsage"])),
                 ])
+        }
+
+        static func defaultUsage(_ spec: String?) -> String? {
+            guard let spec else { return nil }
+            if spec.hasPrefix("HMAC_") { return "GENERATE_VERIFY_MAC" }
+            if spec.hasPrefix("ECC_") { return "SIGN_VERIFY" }
+            return nil
+        }
+    }
+
+    struct PublicKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "public-key",
+            abstract: "Print an RSA or elliptic-curve key's public key, as PEM.",
+            discussion: """
+                The PEM (SubjectPublicKeyInfo) is what `openssl`, `cryptography` and JWT libraries read to
+                verify a signature or encrypt to the key without calling the daemon. --output json prints
+                GetPublicKey's answer instead: the DER in base64, with the key's spec, usage and algorithms.
+
+                Examples:
+                  sealbox key public-key alias/tokens > tokens.pem
+                  openssl dgst -sha256 -verify tokens.pem -signature sig.der message.txt
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var target: KeyArgument
+
+        func run() async throws {
+            let answer = try await global.daemon().aws("TrentService.GetPublicKey", ["KeyId": target.key])
+            guard global.output != .json else { return try Output.printJSON(answer) }
+            let der = Output.text(answer["PublicKey"])
+            var lines = ["-----BEGIN PUBLIC KEY-----"]
+            var rest = Substring(der)
+            while !rest.isEmpty {
+                lines.append(String(rest.prefix(64)))
+                rest = rest.dropFirst(64)
+            }
+            lines.append("-----END PUBLIC KEY-----")
+            print(lines.joined(separator: "\n"))
         }
     }
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(os.environ.get("SEALBOX_BENCH", Path(__file__).resolve().parents[2] / ".build/debug/sealbox-bench"))
-TARGET_COUNT = 9
+TARGET_COUNT = 12
 
 
 def stats(rate):
@@ -100,6 +100,31 @@ def test_scale_and_memory_targets_at_full_scale(tmp_path):
     assert targets["start to healthy, 100,000 parameters"]["status"] == "met"
 
 
+def test_a_signature_row_is_judged_in_signatures_made_alone(tmp_path):
+    def signing(workload, daemon_cpu):
+        measured = row(workload, 0.5)
+        measured["sealboxd"]["cpuMicrosPerRequest"] = daemon_cpu
+        return measured
+
+    # Baseline 12 us a request; a P-256 signature alone 40 us (25,000/s), RSA 1,000 us (1,000/s).
+    crypto = {"plaintextBytes": 32, "envelopeSeal": 1.0, "envelopeOpen": 1.0, "fernetEncrypt": 1.0,
+              "fernetDecrypt": 1.0, "signECCP256": 25_000.0, "signRSA2048": 1_000.0, "verifyECCP256": 10_000.0}
+    _, targets, _ = report(tmp_path, crypto=crypto, suite=[signing("sign-ecc", 12.0 + 47.0),
+                                                           signing("sign-rsa", 12.0 + 1_100.0)])
+    ecc = targets["Sign ECC_NIST_P256, Unix socket, 32 connections: CPU/request beyond the baseline's, in "
+                  "signatures alone"]
+    assert ecc["figure"] == pytest.approx(47.0 / 40.0) and ecc["status"] == "met"
+    assert ecc["note"] == "47.0 us beyond the baseline; the signature alone 40.0 us"
+    rsa = targets["Sign RSA_2048, Unix socket, 32 connections: CPU/request beyond the baseline's, in "
+                  "signatures alone"]
+    assert rsa["figure"] == pytest.approx(1.1) and rsa["status"] == "met"
+    verify = targets["Verify ECC_NIST_P256, Unix socket, 32 connections: CPU/request beyond the baseline's, in "
+                     "signatures alone"]
+    assert verify["status"] == "not measured"
+    _, targets, _ = report(tmp_path, crypto=crypto, suite=[signing("sign-ecc", 12.0 + 49.0)])
+    assert targets[ecc["target"]]["status"] == "NOT MET"
+
+
 def test_a_smaller_run_is_shown_but_not_judged(tmp_path):
     _, targets, _ = report(tmp_path, scale=scale(parameters=200, leases=20, requests=2000, rss_mb=90))
     for name in ["RSS, 100,000 parameters + 10,000 leases", "RSS growth over 1,000,000 requests",
@@ -114,7 +139,7 @@ def test_boto3_ratio_is_shown_with_the_clients_ceiling(tmp_path):
     assert decrypt["status"] == "NOT MET"
     assert decrypt["note"] == "one boto3 client's ceiling here: 3.21x; sealboxd at 104% of it"
     assert targets["boto3 SSM GetParameter, sealboxd over moto_server, calls/s"]["status"] == "met"
-    assert "1 met, 1 NOT MET, 7 not measured" in output
+    assert "1 met, 1 NOT MET, 10 not measured" in output
 
 
 def test_nothing_measured_judges_nothing(tmp_path):
@@ -136,11 +161,13 @@ def test_an_unreadable_part_is_an_error_not_a_silent_gap(tmp_path):
 def test_the_smoke_run_reached_every_part_of_the_bench():
     results = json.loads(Path(os.environ["SEALBOX_BENCH_SMOKE"]).read_text())
     assert {r["workload"] for r in results["suite"]} == {"redeem", "extension-get", "decrypt", "get-parameter",
-                                                          "mixed", "decrypt-signed"}
+                                                          "mixed", "decrypt-signed", "sign-ecc", "sign-rsa",
+                                                          "verify-ecc"}
     assert all(r["sealboxd"]["requests"] > 0 and r["baseline"]["requests"] > 0 for r in results["suite"])
     assert results["scale"]["parameters"] == 200 and results["scale"]["byPathParameters"] == 200
     assert results["scale"]["ephemeral"]["recordedCalls"] >= 2000
     assert results["crypto"]["envelopeOpen"] > 0 and results["crypto"]["pythonFernetDecrypt"] > 0
+    assert min(results["crypto"][name] for name in ("signECCP256", "signRSA2048", "verifyECCP256")) > 0
     assert set(results["peer"]) == {"kmsDecrypt", "ssmGetParameter"}
     assert all(call["median"]["sealboxd"] > 0 for call in results["peer"].values())
     assert len(results["targets"]) == TARGET_COUNT

@@ -80,6 +80,11 @@ def main() -> None:
             env_token = native(daemon, "/v1/env/encrypt", {"name": "FUZZ", "value": "seed", "keyId": "alias/fuzz"})["token"]
             grant = call(daemon, "TrentService.CreateGrant", {"KeyId": KEY_ID, "GranteePrincipal": GRANTEE,
                                                              "Operations": ["Decrypt"]})
+            signature = call(daemon, "TrentService.Sign", {"KeyId": "alias/fuzz-sign", "Message": "c2VlZA==",
+                                                          "SigningAlgorithm": "ECDSA_SHA_256"})["Signature"]
+            rsa_blob = call(daemon, "TrentService.Encrypt", {"KeyId": "alias/fuzz-rsa", "Plaintext": "c2VlZA==",
+                                                            "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"})["CiphertextBlob"]
+            ecdh_public = call(daemon, "TrentService.GetPublicKey", {"KeyId": "alias/fuzz-ecdh"})["PublicKey"]
         finally:
             daemon.terminate()
 
@@ -92,6 +97,33 @@ def main() -> None:
         b"\x02",
         b"\x03" + env_token[len("sealbox:v1:"):].encode(),
         b"\x03" + b"AAAA",
+    ])
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    def der(key, traditional: bool = False) -> bytes:
+        return key.private_bytes(serialization.Encoding.DER,
+                                 serialization.PrivateFormat.TraditionalOpenSSL if traditional
+                                 else serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+    def spki(key) -> bytes:
+        return key.public_key().public_bytes(serialization.Encoding.DER,
+                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    p256, k1 = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256K1())
+    write("keys", [
+        b"\x00" + der(rsa_key),
+        b"\x00" + der(p256),
+        b"\x00" + der(k1, traditional=True),
+        b"\x01" + base64.b64decode(ecdh_public),
+        b"\x01" + spki(rsa_key),
+        b"\x01" + spki(ec.generate_private_key(ec.SECP384R1())),
+        b"\x02" + p256.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()),
+        # An opened import token: format 1, RSA_AES_KEY_WRAP_SHA_256 (4), expiry, the wrapping key.
+        b"\x03" + bytes([1, 4]) + (1_800_000_000).to_bytes(8, "big") + der(rsa_key),
     ])
 
     from cryptography.fernet import Fernet
@@ -111,6 +143,8 @@ def main() -> None:
 
     bodies = {
         "KMS.Decrypt": {"CiphertextBlob": blob},
+        "KMS.Decrypt.rsa": {"CiphertextBlob": rsa_blob, "KeyId": "alias/fuzz-rsa",
+                            "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"},
         "KMS.Encrypt": {"KeyId": "alias/fuzz", "Plaintext": "c2VlZA==", "EncryptionContext": {"a": "b"}},
         "KMS.ReEncrypt": {"CiphertextBlob": blob_ctx, "SourceEncryptionContext": {"app": "fuzz"},
                           "DestinationKeyId": KEY_ID},
@@ -134,6 +168,18 @@ def main() -> None:
         "KMS.ListRetirableGrants": {"RetiringPrincipal": GRANTEE, "Limit": 1},
         "KMS.RetireGrant": {"GrantToken": grant["GrantToken"]},
         "KMS.RevokeGrant": {"KeyId": KEY_ID, "GrantId": grant["GrantId"], "DryRun": True},
+        "KMS.Sign": {"KeyId": "alias/fuzz-sign", "Message": "c2VlZA==", "SigningAlgorithm": "ECDSA_SHA_256"},
+        "KMS.Verify": {"KeyId": "alias/fuzz-sign", "Message": "c2VlZA==", "Signature": signature,
+                       "SigningAlgorithm": "ECDSA_SHA_256"},
+        "KMS.GetPublicKey": {"KeyId": "alias/fuzz-rsa"},
+        "KMS.DeriveSharedSecret": {"KeyId": "alias/fuzz-ecdh", "KeyAgreementAlgorithm": "ECDH",
+                                   "PublicKey": ecdh_public},
+        "KMS.GenerateDataKeyPair": {"KeyId": "alias/fuzz", "KeyPairSpec": "ECC_NIST_P256"},
+        "KMS.ImportKeyMaterial": {"KeyId": KEY_ID, "ImportToken": blob, "EncryptedKeyMaterial": rsa_blob,
+                                  "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"},
+        "KMS.DeleteImportedKeyMaterial": {"KeyId": KEY_ID},
+        "KMS.GenerateDataKeyPairWithoutPlaintext": {"KeyId": KEY_ID, "KeyPairSpec": "ECC_NIST_EDWARDS25519",
+                                                    "EncryptionContext": {"a": "b"}},
         "SSM.GetParameter": {"Name": "/fuzz/secret", "WithDecryption": True},
         "SSM.GetParameters": {"Names": ["/fuzz/plain:live", "/fuzz/list:1", "/nope"], "WithDecryption": True},
         "SSM.GetParametersByPath": {"Path": "/fuzz", "Recursive": True, "WithDecryption": True,
@@ -148,7 +194,7 @@ def main() -> None:
         "SSM.AddTagsToResource": {"ResourceType": "Parameter", "ResourceId": "/fuzz/plain",
                                   "Tags": [{"Key": "k", "Value": "v"}]},
     }
-    seeds = [op(name) + json.dumps(body).encode() for name, body in bodies.items()]
+    seeds = [op(name.removesuffix(".rsa")) + json.dumps(body).encode() for name, body in bodies.items()]
     seeds += [bytes([index]) + b"{}" for index in range(len(operations))]
     write("aws-json", seeds)
 

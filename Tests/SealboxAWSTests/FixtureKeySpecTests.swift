@@ -42,7 +42,8 @@ import Testing
     @Test(arguments: [
         ("    keySpec: HMAC_256\n    material: \(Base64.encode([UInt8](repeating: 1, count: 48)))\n", "32 bytes"),
         ("    keySpec: HMAC_256\n    keyUsage: ENCRYPT_DECRYPT\n", "does not go with"),
-        ("    keySpec: RSA_2048\n", "not one Sealbox creates"),
+        ("    keySpec: ML_DSA_44\n", "not one Sealbox creates"),
+        ("    keySpec: RSA_2048\n    keyUsage: SIGN_VERIFY\n    material: c2VjcmV0\n", "PEM private key"),
         ("    material: \(Base64.encode([UInt8](repeating: 1, count: 28)))\n", "32 bytes"),
     ])
     func badSpecsUsagesAndMaterialAreRefusedWithTheReason(_ body: String, _ reason: String) throws {

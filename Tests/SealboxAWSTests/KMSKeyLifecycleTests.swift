@@ -98,7 +98,9 @@ import Testing
         #expect(h.error("EnableKeyRotation", ["KeyId": id, "RotationPeriodInDays": 89])?.type == "ValidationException")
         let spec = h.error("CreateKey", ["KeySpec": "AES_999"])
         #expect(spec?.message.contains("Member must satisfy enum value set") == true)
-        #expect(h.error("CreateKey", ["KeySpec": "RSA_2048"])?.type == "UnsupportedOperationException")
+        #expect(
+            h.error("CreateKey", ["KeySpec": "ML_DSA_65", "KeyUsage": "SIGN_VERIFY"])?.type
+                == "UnsupportedOperationException")
         let missing = h.error("DescribeKey")
         #expect(
             missing?.message

@@ -82,9 +82,9 @@ import Testing
             h.error("CreateKey", ["KeySpec": "HMAC_256", "KeyUsage": "ENCRYPT_DECRYPT"])?.type == "ValidationException")
         #expect(h.error("CreateKey", ["KeySpec": "HMAC_256"])?.type == "ValidationException")
         #expect(h.error("CreateKey", ["KeyUsage": "GENERATE_VERIFY_MAC"])?.type == "ValidationException")
-        #expect(h.error("CreateKey", ["KeySpec": "RSA_2048"])?.type == "UnsupportedOperationException")
+        #expect(h.error("CreateKey", ["KeySpec": "RSA_2048"])?.type == "ValidationException")
         #expect(
-            h.error("CreateKey", ["KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"])?.type
+            h.error("CreateKey", ["KeySpec": "ML_DSA_44", "KeyUsage": "SIGN_VERIFY"])?.type
                 == "UnsupportedOperationException")
         #expect(h.error("CreateKey", ["KeySpec": "HMAC_1024"])?.type == "ValidationException")
         #expect(h.kms.keyCount == 0)

@@ -8,7 +8,11 @@ import Testing
             KeyUsage.allCases.map(\.rawValue).sorted() == [
                 "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT", "SIGN_VERIFY",
             ])
-        #expect(KeySpec.allCases.filter(\.isSupported) == [.symmetricDefault, .hmac224, .hmac256, .hmac384, .hmac512])
+        #expect(
+            KeySpec.allCases.filter(\.isSupported) == [
+                .symmetricDefault, .rsa2048, .rsa3072, .rsa4096, .eccNistP256, .eccNistP384, .eccNistP521,
+                .eccSecgP256K1, .hmac224, .hmac256, .hmac384, .hmac512,
+            ])
     }
 
     @Test func materialIsAsLongAsAWSMakesIt() {
@@ -27,8 +31,9 @@ import Testing
         #expect(invalid?.code == .validation)
         let secg = #expect(throws: SealboxError.self) { try KeySpec.eccSecgP256K1.check(.keyAgreement) }
         #expect(secg?.code == .validation)
-        let rsa = #expect(throws: SealboxError.self) { try KeySpec.rsa2048.check(.signVerify) }
-        #expect(rsa?.code == .unsupportedOperation)
+        #expect(throws: Never.self) { try KeySpec.rsa2048.check(.signVerify) }
+        let mlDSA = #expect(throws: SealboxError.self) { try KeySpec.mlDsa44.check(.signVerify) }
+        #expect(mlDSA?.code == .unsupportedOperation)
     }
 
     @Test func anHMACSpecHasOneMacAlgorithmAndNoEncryption() {
@@ -36,5 +41,27 @@ import Testing
         #expect(KeySpec.hmac512.encryptionAlgorithms(.generateVerifyMac).isEmpty)
         #expect(KeySpec.symmetricDefault.macAlgorithm == nil)
         #expect(KeySpec.symmetricDefault.encryptionAlgorithms(.encryptDecrypt) == ["SYMMETRIC_DEFAULT"])
+    }
+
+    @Test func asymmetricSpecsListAWSsAlgorithmsForTheirUsage() {
+        #expect(KeySpec.rsa2048.signingAlgorithms(.signVerify).count == 6)
+        #expect(KeySpec.rsa2048.signingAlgorithms(.encryptDecrypt).isEmpty)
+        #expect(KeySpec.rsa4096.encryptionAlgorithms(.encryptDecrypt) == ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"])
+        #expect(KeySpec.eccNistP256.signingAlgorithms(.signVerify) == [.ecdsaSHA256])
+        #expect(KeySpec.eccNistP384.signingAlgorithms(.signVerify) == [.ecdsaSHA384])
+        #expect(KeySpec.eccNistP521.signingAlgorithms(.signVerify) == [.ecdsaSHA512])
+        #expect(KeySpec.eccSecgP256K1.signingAlgorithms(.signVerify) == [.ecdsaSHA256])
+        #expect(KeySpec.eccNistP521.keyAgreementAlgorithms(.keyAgreement) == ["ECDH"])
+        #expect(KeySpec.eccNistP521.keyAgreementAlgorithms(.signVerify).isEmpty)
+    }
+
+    @Test func oaepLimitsAreAWSs() {
+        #expect(KeySpec.rsa2048.oaepPlaintextLimit(.sha1) == 214)
+        #expect(KeySpec.rsa2048.oaepPlaintextLimit(.sha256) == 190)
+        #expect(KeySpec.rsa3072.oaepPlaintextLimit(.sha1) == 342)
+        #expect(KeySpec.rsa3072.oaepPlaintextLimit(.sha256) == 318)
+        #expect(KeySpec.rsa4096.oaepPlaintextLimit(.sha1) == 470)
+        #expect(KeySpec.rsa4096.oaepPlaintextLimit(.sha256) == 446)
+        #expect(KeySpec.eccNistP256.oaepPlaintextLimit(.sha1) == nil)
     }
 }

@@ -95,7 +95,9 @@ import Testing
 
     @Test(arguments: [
         "", "1234abcd12ab34cd56ef1234567890ab", "1234abcd-12ab-34cd-56ef-1234567890ag",
-        "1234abcd-12ab-34cd-56ef1-234567890ab",
+        "1234abcd-12ab-34cd-56ef1-234567890ab", "1234abcd-12ab-34cd-56ef-1234567890abc",
+        "1234abcd-12ab-34cd-56ef-1234567890a", "1234abcd-12ab-34cd-56ef-1234567890\u{e9}",
+        "1234abcd+12ab-34cd-56ef-1234567890ab",
     ])
     func keyIDRejects(_ text: String) {
         #expect(KeyID(text) == nil)

@@ -28,7 +28,8 @@ extension Fixtures {
                 entry["keyUsage"] = key.record.usage.rawValue
             }
             if includeMaterial, let material = key.material[1] {
-                entry["material"] = Base64.encode(material.withUnsafeBytes(Array.init))
+                let encoded = Base64.encode(material.withUnsafeBytes(Array.init))
+                entry["material"] = key.record.spec.asymmetric == nil ? encoded : Self.pem(encoded)
             }
             keys.append(entry)
         }
@@ -61,5 +62,17 @@ extension Fixtures {
             return String(decoding: data, as: UTF8.self) + "\n"
         }
         return try Yams.dump(object: export, sortKeys: true)
+    }
+
+    /// PKCS#8 DER, base64-encoded, as a PEM private key: 64 characters a line.
+    static func pem(_ base64: String) -> String {
+        var lines = ["-----BEGIN PRIVATE KEY-----"]
+        var rest = Substring(base64)
+        while !rest.isEmpty {
+            lines.append(String(rest.prefix(64)))
+            rest = rest.dropFirst(64)
+        }
+        lines.append("-----END PRIVATE KEY-----")
+        return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -17,6 +17,13 @@ import Yams
 ///     keySpec: HMAC_256                          # default SYMMETRIC_DEFAULT; or HMAC_224|384|512
 ///     keyUsage: GENERATE_VERIFY_MAC              # default: the one usage the spec allows
 ///     material: <base64 of 32 bytes>             # HMAC_224: 28, 256: 32, 384: 48, 512: 64
+///   - id: 0b9d2a1c-0000-4000-8000-000000000002
+///     keySpec: ECC_NIST_P256                     # RSA_2048|3072|4096, ECC_NIST_P256|P384|P521, ECC_SECG_P256K1
+///     keyUsage: SIGN_VERIFY                      # RSA: ENCRYPT_DECRYPT or SIGN_VERIFY; NIST curves: or KEY_AGREEMENT
+///     material: |                                # an unencrypted PEM private key of that spec
+///       -----BEGIN PRIVATE KEY-----
+///       ...
+///       -----END PRIVATE KEY-----
 /// parameters:
 ///   - name: /app/db/password
 ///     type: SecureString                         # String, StringList or SecureString
@@ -176,11 +183,23 @@ public struct Fixtures: Sendable {
         }
         var material: SecureBytes? = nil
         if let text = try scalar(node["material"], "material", place, fail) {
-            let length = spec.materialLength!
-            guard let bytes = try? Base64.decodeSecure(Array(text.utf8)), bytes.count == length else {
-                throw fail(place, "material of a \(spec.rawValue) key must be the base64 of exactly \(length) bytes")
+            if let asymmetric = spec.asymmetric {
+                guard let key = try? PrivateKey(pem: text) else {
+                    throw fail(place, "material of a \(spec.rawValue) key must be an unencrypted PEM private key")
+                }
+                guard key.spec == asymmetric else {
+                    let actual = KeySpec(key.spec)?.rawValue ?? "another type"
+                    throw fail(place, "material is a \(actual) private key, not \(spec.rawValue)")
+                }
+                material = try key.pkcs8()
+            } else {
+                let length = spec.materialLength!
+                guard let bytes = try? Base64.decodeSecure(Array(text.utf8)), bytes.count == length else {
+                    throw fail(
+                        place, "material of a \(spec.rawValue) key must be the base64 of exactly \(length) bytes")
+                }
+                material = bytes
             }
-            material = bytes
         }
         var enabled = true
         if let text = try scalar(node["enabled"], "enabled", place, fail) {

@@ -14,11 +14,21 @@ extension KMS {
         validate(grantTokens: request.grantTokens, &validator)
         validate(encryptionAlgorithm: request.encryptionAlgorithm, "encryptionAlgorithm", &validator)
         try validator.check()
-        try requireSymmetric(request.encryptionAlgorithm)
         let key = try resolve(request.keyId!, context)
         try authorize(key, context, encryptionContext: request.encryptionContext)
         try requireUsable(key, context)
-        try requireUsage(key, .encryptDecrypt, "Encrypt", context)
+        if key.record.spec.asymmetric != nil {
+            let algorithm = request.encryptionAlgorithm ?? "SYMMETRIC_DEFAULT"
+            try requireNoContext(request.encryptionContext)
+            let ciphertext = try encryptAsymmetric(
+                request.plaintext!.bytes, key: key, algorithm: algorithm, context: context)
+            try checkDryRun(request.dryRun)
+            return AWSJSON.encode(
+                CiphertextResponse(
+                    ciphertextBlob: Base64.encode(ciphertext), keyId: key.arn(context), encryptionAlgorithm: algorithm))
+        }
+        try requireSymmetric(request.encryptionAlgorithm)
+        try requireSymmetric(key, "Encrypt", context)
         try checkDryRun(request.dryRun)
         let (ciphertext, arn, _) = try encrypt(
             request.plaintext!.bytes, keyReference: key.id.description,
@@ -37,6 +47,9 @@ extension KMS {
         validate(grantTokens: request.grantTokens, &validator)
         validate(encryptionAlgorithm: request.encryptionAlgorithm, "encryptionAlgorithm", &validator)
         try validator.check()
+        if let asymmetric = try asymmetricDecryptionKey(request.keyId, request.encryptionAlgorithm, context) {
+            return try decryptAsymmetric(request, key: asymmetric, context)
+        }
         try requireSymmetric(request.encryptionAlgorithm)
         let authorized = try authorizeCiphertextKey(
             request.ciphertextBlob!.bytes, context, encryptionContext: request.encryptionContext)
@@ -54,6 +67,46 @@ extension KMS {
         json.string("EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
         json.string("KeyMaterialId", materialID)
         return json.render()
+    }
+
+    /// The asymmetric key a Decrypt names, if it names one: an RSA ciphertext carries no key id, so
+    /// the caller must name the key, as in AWS. A key id that names no key, or a symmetric one, goes
+    /// the symmetric way, which authorizes before it says whether a key exists.
+    private func asymmetricDecryptionKey(_ keyId: String?, _ algorithm: String?, _ context: RequestContext) throws
+        -> LiveKey?
+    {
+        guard let keyId else {
+            if let algorithm, KeySpec.oaepAlgorithms[algorithm] != nil {
+                throw SealboxError.validation("KeyId is required to decrypt with \(algorithm).")
+            }
+            return nil
+        }
+        guard let key = try? resolve(keyId, context), key.record.spec.asymmetric != nil else { return nil }
+        return key
+    }
+
+    private func decryptAsymmetric(_ request: DecryptRequest, key: LiveKey, _ context: RequestContext) throws
+        -> ResponseBody
+    {
+        let arn = try authorize(key, context)
+        try requireUsable(key, context)
+        try requireNoContext(request.encryptionContext)
+        let algorithm = request.encryptionAlgorithm ?? "SYMMETRIC_DEFAULT"
+        let plaintext = try decryptAsymmetric(
+            request.ciphertextBlob!.bytes, key: key, algorithm: algorithm, context: context)
+        try checkDryRun(request.dryRun)
+        var json = SensitiveJSON()
+        json.string("KeyId", arn)
+        json.base64("Plaintext", plaintext)
+        json.string("EncryptionAlgorithm", algorithm)
+        return json.render()
+    }
+
+    /// Refuses an encryption context with an asymmetric key: RSA encryption binds none.
+    private func requireNoContext(_ encryptionContext: [String: String]?) throws {
+        if let encryptionContext, !encryptionContext.isEmpty {
+            throw SealboxError.validation("EncryptionContext is not supported with asymmetric KMS keys.")
+        }
     }
 
     func reEncrypt(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
@@ -74,7 +127,7 @@ extension KMS {
         let destination = try resolve(request.destinationKeyId!, context)
         try authorize(destination, context, as: .reEncryptTo, encryptionContext: request.destinationEncryptionContext)
         try requireUsable(destination, context)
-        try requireUsage(destination, .encryptDecrypt, "ReEncrypt", context)
+        try requireSymmetric(destination, "ReEncrypt", context)
         _ = try authorizeCiphertextKey(
             request.ciphertextBlob!.bytes, context, as: .reEncryptFrom,
             encryptionContext: request.sourceEncryptionContext)
@@ -137,7 +190,7 @@ extension KMS {
         let key = try resolve(request.keyId!, context)
         try authorize(key, context, encryptionContext: request.encryptionContext)
         try requireUsable(key, context)
-        try requireUsage(key, .encryptDecrypt, "GenerateDataKey", context)
+        try requireSymmetric(key, "GenerateDataKey", context)
         try checkDryRun(request.dryRun)
         let plaintext = SecureBytes.random(count: count)
         let (ciphertext, arn, materialID) = try encrypt(

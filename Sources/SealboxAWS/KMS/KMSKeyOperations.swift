@@ -23,8 +23,10 @@ extension KMS {
         }
         let usage = request.keyUsage.flatMap(KeyUsage.init) ?? .encryptDecrypt
         try spec.check(usage)
-        if let origin = request.origin, origin != "AWS_KMS" {
-            throw SealboxError.unsupportedOperation("Sealbox supports only the AWS_KMS origin, not \(origin).")
+        let origin = request.origin.flatMap(KeyOrigin.init) ?? .awsKMS
+        if let requested = request.origin, KeyOrigin(rawValue: requested) == nil {
+            throw SealboxError.unsupportedOperation(
+                "Sealbox supports the AWS_KMS and EXTERNAL origins, not \(requested): it has no custom key stores.")
         }
         if request.customKeyStoreId != nil {
             throw SealboxError.unsupportedOperation("Sealbox has no custom key stores.")
@@ -36,7 +38,8 @@ extension KMS {
         let id = KeyID.random()
         let record = KeyRecord(
             id: id, created: clock.now(), description: request.description ?? "", manager: .customer,
-            policy: request.policy ?? KMS.defaultPolicy(context), tags: tags, spec: spec, usage: usage)
+            policy: request.policy ?? KMS.defaultPolicy(context), tags: tags, spec: spec, usage: usage,
+            origin: origin)
         let key = try createKey(record)
         return AWSJSON.encode(KeyMetadataResponse(keyMetadata: keyMetadata(key, context)))
     }

@@ -13,14 +13,21 @@ extension KMS {
         let encryptionAlgorithms = record.spec.encryptionAlgorithms(record.usage)
         return KeyMetadata(
             aWSAccountId: context.accountID, keyId: record.id.description, arn: key.arn(context),
-            creationDate: record.created, enabled: record.state == .enabled, description: record.description,
-            keyUsage: record.usage.rawValue, keyState: record.state.rawValue, deletionDate: record.deletionDate,
+            creationDate: record.created, enabled: state(of: key) == .enabled, description: record.description,
+            keyUsage: record.usage.rawValue, keyState: state(of: key).rawValue, deletionDate: record.deletionDate,
             keyManager: record.manager.rawValue, customerMasterKeySpec: record.spec.rawValue,
             keySpec: record.spec.rawValue,
             encryptionAlgorithms: encryptionAlgorithms.isEmpty ? nil : encryptionAlgorithms,
             macAlgorithms: record.spec.macAlgorithm.map { [$0.rawValue] },
-            pendingDeletionWindowInDays: record.pendingWindowInDays)
+            signingAlgorithms: Self.nonEmpty(record.spec.signingAlgorithms(record.usage).map(\.rawValue)),
+            keyAgreementAlgorithms: Self.nonEmpty(record.spec.keyAgreementAlgorithms(record.usage)),
+            pendingDeletionWindowInDays: record.pendingWindowInDays, origin: record.origin.rawValue,
+            expirationModel: record.origin == .external ? (record.expirationModel?.rawValue) : nil,
+            validTo: record.expirationModel == .expires ? record.validTo : nil)
     }
+
+    /// A list AWS leaves out of its answer when empty.
+    static func nonEmpty(_ list: [String]) -> [String]? { list.isEmpty ? nil : list }
 
     func requireKeyId(_ keyId: String?, _ field: String = "keyId") throws -> String {
         var validator = Validator()

@@ -108,6 +108,155 @@ struct VerifyMacResponse: Encodable {
     var macAlgorithm: String
 }
 
+struct SignRequest: FlatDecodable {
+    var keyId: String?
+    var message: SecretBlob?
+    var messageType: String?
+    var grantTokens: [String]?
+    var signingAlgorithm: String?
+    var dryRun: Bool?
+
+    private static let strings = ["keyId", "message", "messageType", "signingAlgorithm"]
+    private static let bools = ["dryRun"]
+    private static let others = ["grantTokens"]
+
+    init?(flat object: FlatJSONObject) {
+        guard object.matches(strings: Self.strings, bools: Self.bools, others: Self.others) else { return nil }
+        if let text = object.string("message") {
+            guard let blob = SecretBlob(base64: text) else { return nil }
+            message = blob
+        }
+        keyId = object.string("keyId")
+        messageType = object.string("messageType")
+        signingAlgorithm = object.string("signingAlgorithm")
+        dryRun = object.bool("dryRun")
+    }
+}
+
+struct SignResponse: Encodable {
+    var keyId: String
+    var signature: String
+    var signingAlgorithm: String
+}
+
+struct VerifyRequest: FlatDecodable {
+    var keyId: String?
+    var message: SecretBlob?
+    var messageType: String?
+    var signature: Blob?
+    var signingAlgorithm: String?
+    var grantTokens: [String]?
+    var dryRun: Bool?
+
+    private static let strings = ["keyId", "message", "messageType", "signature", "signingAlgorithm"]
+    private static let bools = ["dryRun"]
+    private static let others = ["grantTokens"]
+
+    init?(flat object: FlatJSONObject) {
+        guard object.matches(strings: Self.strings, bools: Self.bools, others: Self.others) else { return nil }
+        if let text = object.string("message") {
+            guard let blob = SecretBlob(base64: text) else { return nil }
+            message = blob
+        }
+        if let text = object.string("signature") {
+            guard let blob = Blob(base64: text) else { return nil }
+            signature = blob
+        }
+        keyId = object.string("keyId")
+        messageType = object.string("messageType")
+        signingAlgorithm = object.string("signingAlgorithm")
+        dryRun = object.bool("dryRun")
+    }
+}
+
+struct VerifyResponse: Encodable {
+    var keyId: String
+    var signatureValid: Bool
+    var signingAlgorithm: String
+}
+
+struct GetPublicKeyRequest: Decodable {
+    var keyId: String?
+    var grantTokens: [String]?
+}
+
+struct GetPublicKeyResponse: Encodable {
+    var keyId: String
+    var publicKey: String
+    var customerMasterKeySpec: String
+    var keySpec: String
+    var keyUsage: String
+    var encryptionAlgorithms: [String]?
+    var signingAlgorithms: [String]?
+    var keyAgreementAlgorithms: [String]?
+}
+
+/// A Nitro Enclaves attestation (`RecipientInfo`), which Sealbox cannot check.
+struct RecipientInfo: Decodable {
+    var keyEncryptionAlgorithm: String?
+    var attestationDocument: Blob?
+}
+
+struct DeriveSharedSecretRequest: Decodable {
+    var keyId: String?
+    var keyAgreementAlgorithm: String?
+    var publicKey: Blob?
+    var grantTokens: [String]?
+    var dryRun: Bool?
+    var recipient: RecipientInfo?
+}
+
+struct GenerateDataKeyPairRequest: Decodable {
+    var keyId: String?
+    var keyPairSpec: String?
+    var encryptionContext: [String: String]?
+    var grantTokens: [String]?
+    var dryRun: Bool?
+    var recipient: RecipientInfo?
+}
+
+struct GenerateDataKeyPairWithoutPlaintextResponse: Encodable {
+    var privateKeyCiphertextBlob: String
+    var publicKey: String
+    var keyId: String
+    var keyPairSpec: String
+    var keyMaterialId: String
+}
+
+struct GetParametersForImportRequest: Decodable {
+    var keyId: String?
+    var wrappingAlgorithm: String?
+    var wrappingKeySpec: String?
+}
+
+struct GetParametersForImportResponse: Encodable {
+    var keyId: String
+    var importToken: String
+    var publicKey: String
+    var parametersValidTo: Double
+}
+
+struct ImportKeyMaterialRequest: Decodable {
+    var keyId: String?
+    var importToken: Blob?
+    var encryptedKeyMaterial: Blob?
+    var validTo: Double?
+    var expirationModel: String?
+    var importType: String?
+    var keyMaterialDescription: String?
+    var keyMaterialId: String?
+}
+
+struct DeleteImportedKeyMaterialRequest: Decodable {
+    var keyId: String?
+    var keyMaterialId: String?
+}
+
+struct ImportedMaterialResponse: Encodable {
+    var keyId: String
+    var keyMaterialId: String
+}
+
 struct GenerateRandomRequest: Decodable {
     var numberOfBytes: Int?
     var customKeyStoreId: String?
@@ -166,19 +315,24 @@ struct KeyMetadata: Encodable {
     var keyUsage: String
     var keyState: String
     var deletionDate: Double?
-    var origin = "AWS_KMS"
     var keyManager: String
     var customerMasterKeySpec: String
     var keySpec: String
     var encryptionAlgorithms: [String]?
     var macAlgorithms: [String]?
+    var signingAlgorithms: [String]?
+    var keyAgreementAlgorithms: [String]?
     var multiRegion = false
     var pendingDeletionWindowInDays: Int?
+    var origin: String
+    var expirationModel: String?
+    var validTo: Double?
 
     enum CodingKeys: String, CodingKey {
         case aWSAccountId = "AWSAccountId"
         case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate, origin, keyManager
-        case customerMasterKeySpec, keySpec, encryptionAlgorithms, macAlgorithms, multiRegion
+        case customerMasterKeySpec, keySpec, encryptionAlgorithms, macAlgorithms, signingAlgorithms
+        case keyAgreementAlgorithms, multiRegion, expirationModel, validTo
         case pendingDeletionWindowInDays
     }
 }

@@ -47,11 +47,14 @@ public struct EnvironmentTokens: Sendable {
         let key = try kms.resolve(reference, context)
         try kms.authorize(key, context)
         try kms.requireUsable(key, context)
-        try kms.requireUsage(key, .encryptDecrypt, "Encrypt", context)
+        try kms.requireSymmetric(key, "Encrypt", context)
         if fernet {
+            guard let material = key.material[key.currentVersion] else {
+                throw SealboxError.invalidState("The key has no material")
+            }
             do {
                 return try Fernet.encrypt(
-                    value, key: try Self.fernetKey(key.material[key.currentVersion]!), now: UInt64(kms.clock.now()))
+                    value, key: try Self.fernetKey(material), now: UInt64(kms.clock.now()))
             } catch {
                 throw SealboxError.keyServiceFailure("Encryption failed")
             }
@@ -104,7 +107,7 @@ public struct EnvironmentTokens: Sendable {
         guard let key = kms.ciphertextKey(ciphertext) else { throw SealboxError.invalidCiphertext }
         try kms.authorize(key, context)
         try kms.requireUsable(key, context)
-        try kms.requireUsage(key, .encryptDecrypt, "Encrypt", context)
+        try kms.requireSymmetric(key, "Encrypt", context)
         guard let rewrapped = try kms.rewrapDataKey(ciphertext, encryptionContext: Self.context(name)) else {
             return token
         }
@@ -117,7 +120,7 @@ public struct EnvironmentTokens: Sendable {
         let key = try kms.resolve(keyReference, context)
         try kms.authorize(key, context)
         try kms.requireUsable(key, context)
-        try kms.requireUsage(key, .encryptDecrypt, "Decrypt", context)
+        try kms.requireSymmetric(key, "Decrypt", context)
         let now = UInt64(kms.clock.now())
         let floor = key.record.minDecryptionVersion ?? 0
         // Fernet tokens name no key version: try the newest first.

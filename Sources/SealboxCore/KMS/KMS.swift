@@ -22,7 +22,7 @@ public final class KMS: Sendable {
     /// The key of each grant, for RetireGrant by token.
     package let grantKeys = ShardedMap<String, KeyID>()
     let writer = Lock()
-    private let messageKeys = MessageKeyCache()
+    let messageKeys = MessageKeyCache()
 
     /// Most on-demand rotations AWS allows per key.
     public static let maxOnDemandRotations = 25
@@ -83,7 +83,7 @@ public final class KMS: Sendable {
                 ?? KeyWrapping.unwrap(
                     version.wrappedMaterial, id: key.record.id, version: version.version, root: rootKey)
         }
-        return LiveKey(record: key.record, versions: key.versions, material: material)
+        return try LiveKey(record: key.record, versions: key.versions, material: material, reusing: previous)
     }
 
     // MARK: Resolving references
@@ -134,11 +134,24 @@ public final class KMS: Sendable {
 
     /// Fails unless the key may be used for cryptographic operations.
     package func requireUsable(_ key: LiveKey, _ context: RequestContext) throws(SealboxError) {
-        switch key.record.state {
+        switch state(of: key) {
         case .enabled: return
         case .disabled: throw SealboxError.disabled("\(key.arn(context)) is disabled.")
         case .pendingDeletion: throw SealboxError.invalidState("\(key.arn(context)) is pending deletion.")
+        case .pendingImport: throw SealboxError.invalidState("\(key.arn(context)) is pending import.")
         }
+    }
+
+    /// The key's state as callers see it: an imported key whose material has expired is
+    /// `PendingImport` from that second on, before the maintenance sweep deletes the material.
+    package func state(of key: LiveKey) -> KeyState {
+        let record = key.record
+        if record.origin == .external, record.state == .enabled || record.state == .disabled,
+            key.versions.isEmpty || (record.validTo.map { $0 <= clock.now() } ?? false)
+        {
+            return .pendingImport
+        }
+        return record.state
     }
 
     /// Fails unless the key was made for `usage`, as AWS refuses Encrypt with an HMAC key.
@@ -153,6 +166,17 @@ public final class KMS: Sendable {
         if key.record.usage != usage {
             throw SealboxError.invalidKeyUsage(
                 "\(key.arn(context)) key usage is \(key.record.usage.rawValue) which is not valid for \(operation).")
+        }
+    }
+
+    /// Fails unless the key is a symmetric encryption key: envelope operations need one.
+    package func requireSymmetric(_ key: LiveKey, _ operation: String, _ context: RequestContext)
+        throws(SealboxError)
+    {
+        try requireUsage(key, .encryptDecrypt, operation, context)
+        if key.record.spec != .symmetricDefault {
+            throw SealboxError.invalidKeyUsage(
+                "\(key.arn(context)) key spec is \(key.record.spec.rawValue) which is not valid for \(operation).")
         }
     }
 
@@ -181,7 +205,7 @@ public final class KMS: Sendable {
     }
 
     /// Stores and publishes a key; the caller holds the writer lock.
-    private func publish(_ stored: StoredKey, previous: LiveKey?) throws(SealboxError) -> LiveKey {
+    func publish(_ stored: StoredKey, previous: LiveKey?) throws(SealboxError) -> LiveKey {
         do {
             let next = try live(stored, reusing: previous)
             try store.saveKey(stored)
@@ -267,8 +291,17 @@ public final class KMS: Sendable {
 
     /// Creates a key with fresh material as version 1.
     package func createKey(_ record: KeyRecord) throws(SealboxError) -> LiveKey {
-        try withWriter { () throws(SealboxError) -> LiveKey in
-            let version = try newVersion(for: record.id, number: 1, type: .created, spec: record.spec)
+        // An imported key waits for its material.
+        if record.origin == .external {
+            return try withWriter { () throws(SealboxError) -> LiveKey in
+                try publish(StoredKey(record: record, versions: []), previous: nil)
+            }
+        }
+        // An RSA key pair takes up to seconds to make: not under the writer lock.
+        let material = try Self.freshMaterial(record.spec)
+        return try withWriter { () throws(SealboxError) -> LiveKey in
+            let version = try newVersion(
+                for: record.id, number: 1, type: .created, spec: record.spec, material: material)
             return try publish(StoredKey(record: record, versions: [version]), previous: nil)
         }
     }
@@ -278,29 +311,66 @@ public final class KMS: Sendable {
     package func createKey(_ record: KeyRecord, material: SecureBytes?) throws(SealboxError) -> LiveKey {
         try withWriter { () throws(SealboxError) -> LiveKey in
             guard keys[record.id] == nil else { throw SealboxError.alreadyExists("Key '\(record.id)' already exists") }
-            if let material, material.count != record.spec.materialLength {
-                throw SealboxError.validation(
-                    "\(record.spec.rawValue) key material must be \(record.spec.materialLength ?? 0) bytes")
-            }
+            if let material { try Self.check(material, of: record.spec) }
             let version = try newVersion(
                 for: record.id, number: 1, type: .created, spec: record.spec, material: material)
             return try publish(StoredKey(record: record, versions: [version]), previous: nil)
         }
     }
 
+    /// Fails unless `material` is key material of `spec`: its exact length for symmetric and HMAC
+    /// keys, a private key of the spec's type and size (PKCS#8 DER) for asymmetric ones.
+    /// - Parameters:
+    ///   - material: the candidate material.
+    ///   - spec: the key's spec.
+    /// - Parameter imported: imported HMAC material may be of any length AWS allows for the spec.
+    package static func check(_ material: SecureBytes, of spec: KeySpec, imported: Bool = false)
+        throws(SealboxError)
+    {
+        if imported, let range = spec.importedMaterialLengths {
+            guard range.contains(material.count) else {
+                throw SealboxError.validation(
+                    "\(spec.rawValue) key material must be \(range.lowerBound) to \(range.upperBound) bytes")
+            }
+            return
+        }
+        if let asymmetric = spec.asymmetric {
+            guard let parsed = try? PrivateKey(der: material) else {
+                throw SealboxError.validation("\(spec.rawValue) key material must be a DER private key")
+            }
+            guard parsed.spec == asymmetric else {
+                throw SealboxError.validation(
+                    "The private key is not a \(spec.rawValue) key: it is \(KeySpec(parsed.spec)?.rawValue ?? "another type")"
+                )
+            }
+        } else if material.count != spec.materialLength {
+            throw SealboxError.validation("\(spec.rawValue) key material must be \(spec.materialLength ?? 0) bytes")
+        }
+    }
+
     package func newVersion(
         for id: KeyID, number: UInt32, type: RotationType, spec: KeySpec, material: SecureBytes? = nil
     ) throws(SealboxError) -> KeyVersionRecord {
-        guard let length = spec.materialLength else {
-            throw SealboxError.unsupportedOperation("Sealbox cannot make \(spec.rawValue) key material")
-        }
-        let material = material ?? SecureBytes.random(count: length)
+        let material = if let material { material } else { try Self.freshMaterial(spec) }
         let now = clock.now()
         do {
             let wrapped = try KeyWrapping.wrap(material, id: id, version: number, root: rootKey, now: now)
             return KeyVersionRecord(version: number, wrappedMaterial: wrapped, created: now, rotationType: type)
         } catch {
             throw SealboxError.keyServiceFailure("Key material could not be wrapped")
+        }
+    }
+
+    /// New random material for a key of `spec`: random bytes, or a private key as PKCS#8 DER.
+    private static func freshMaterial(_ spec: KeySpec) throws(SealboxError) -> SecureBytes {
+        if let length = spec.materialLength { return SecureBytes.random(count: length) }
+        guard let asymmetric = spec.asymmetric else {
+            throw SealboxError.unsupportedOperation("Sealbox cannot make \(spec.rawValue) key material")
+        }
+        do {
+            return try PrivateKey.generate(asymmetric).pkcs8()
+        } catch {
+            throw SealboxError.keyServiceFailure("The key pair could not be generated")
         }
     }
 
@@ -384,10 +454,13 @@ public final class KMS: Sendable {
     ) throws(SealboxError) -> (ciphertext: [UInt8], keyArn: String, materialID: String) {
         let key = try resolve(reference, context)
         try requireUsable(key, context)
-        try requireUsage(key, .encryptDecrypt, "Encrypt", context)
+        try requireSymmetric(key, "Encrypt", context)
+        guard let material = key.material[key.currentVersion] else {
+            throw SealboxError.invalidState("\(key.arn(context)) is pending import.")
+        }
         do {
             let token = try Envelope.seal(
-                plaintext, key: key.material[key.currentVersion]!, keyID: key.id, keyVersion: key.currentVersion,
+                plaintext, key: material, keyID: key.id, keyVersion: key.currentVersion,
                 context: encryptionContext, timestamp: UInt64(clock.now()))
             return (token, key.arn(context), key.materialID(key.currentVersion))
         } catch {
@@ -568,7 +641,7 @@ public final class KMS: Sendable {
         guard let header = try? Envelope.keyReference(of: token) else { throw SealboxError.invalidCiphertext }
         if let expectedKey {
             let named = try resolve(expectedKey, context)
-            try requireUsage(named, .encryptDecrypt, "Decrypt", context)
+            try requireSymmetric(named, "Decrypt", context)
             guard named.id == header.keyID else {
                 throw SealboxError.incorrectKey(
                     "The key ID in the request does not identify a KMS key that can perform this operation.")
@@ -582,7 +655,7 @@ public final class KMS: Sendable {
             key = present
         }
         try requireUsable(key, context)
-        try requireUsage(key, .encryptDecrypt, "Decrypt", context)
+        try requireSymmetric(key, "Decrypt", context)
         if let floor = key.record.minDecryptionVersion, header.keyVersion < floor {
             throw SealboxError.invalidState(
                 "Version \(header.keyVersion) of \(key.arn(context)) is retired: versions below \(floor) no longer decrypt."

@@ -27,6 +27,9 @@ extension KMS {
         try mutate(reference, context) { (stored, key) throws(SealboxError) in
             try requireNotPendingDeletion(key, context)
             try requireCustomerManaged(key, context)
+            if state(of: key) == .pendingImport {
+                throw SealboxError.invalidState("\(key.arn(context)) is pending import.")
+            }
             stored.record.state = enabled ? .enabled : .disabled
         }
     }
@@ -61,7 +64,8 @@ extension KMS {
             guard key.record.state == .pendingDeletion else {
                 throw SealboxError.invalidState("\(key.arn(context)) is not pending deletion.")
             }
-            stored.record.state = .disabled
+            // An imported key without material goes back to waiting for it.
+            stored.record.state = key.versions.isEmpty && key.record.origin == .external ? .pendingImport : .disabled
             stored.record.deletionDate = nil
             stored.record.pendingWindowInDays = nil
         }
@@ -126,6 +130,10 @@ extension KMS {
         if key.record.spec != .symmetricDefault {
             throw SealboxError.unsupportedOperation(
                 "\(key.arn(context)) is a \(key.record.spec.rawValue) key; only symmetric encryption keys rotate.")
+        }
+        if key.record.origin == .external {
+            throw SealboxError.unsupportedOperation(
+                "\(key.arn(context)) has imported key material; Sealbox does not rotate imported keys.")
         }
     }
 

@@ -5,6 +5,8 @@ public enum KeyState: String, Codable, Sendable {
     case enabled = "Enabled"
     case disabled = "Disabled"
     case pendingDeletion = "PendingDeletion"
+    /// An imported key without material: never imported, deleted, or expired.
+    case pendingImport = "PendingImport"
 }
 
 /// Who manages a key: customers, or Sealbox on behalf of a service (`alias/aws/ssm`).
@@ -49,6 +51,14 @@ public struct KeyRecord: Codable, Sendable {
     public var spec: KeySpec
     /// What the key may do, fixed at creation.
     public var usage: KeyUsage
+    /// Made here, or imported.
+    public var origin: KeyOrigin
+    /// Imported material only: whether it expires, and when.
+    public var expirationModel: ExpirationModel?
+    public var validTo: Double?
+    /// Imported material only: a SHA-256 of the key id and the first material imported, so that a
+    /// reimport after deletion or expiry is checked to be the same material.
+    public var importedDigest: [UInt8]?
 
     /// When an automatic rotation is next due, if rotation is enabled.
     public var nextRotationDate: Double? {
@@ -59,7 +69,7 @@ public struct KeyRecord: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case id, created, description, state, manager, deletionDate, pendingWindowInDays, rotationEnabled
         case rotationPeriodInDays, rotationAnchor, onDemandRotations, policy, tags, minDecryptionVersion
-        case spec, usage
+        case spec, usage, origin, expirationModel, validTo, importedDigest
     }
 
     /// - Parameters:
@@ -71,6 +81,7 @@ public struct KeyRecord: Codable, Sendable {
     ///   - tags: the tags.
     ///   - spec: the kind of material.
     ///   - usage: what the key may do; a pair ``KeySpec/check(_:)`` accepts.
+    ///   - origin: made here, or imported: an imported key starts `PendingImport`, without material.
     public init(
         id: KeyID,
         created: Double,
@@ -79,7 +90,8 @@ public struct KeyRecord: Codable, Sendable {
         policy: String,
         tags: [KeyTag],
         spec: KeySpec = .symmetricDefault,
-        usage: KeyUsage = .encryptDecrypt
+        usage: KeyUsage = .encryptDecrypt,
+        origin: KeyOrigin = .awsKMS
     ) {
         self.id = id
         self.created = created
@@ -92,6 +104,8 @@ public struct KeyRecord: Codable, Sendable {
         self.tags = tags
         self.spec = spec
         self.usage = usage
+        self.origin = origin
+        if origin == .external { state = .pendingImport }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -116,6 +130,10 @@ public struct KeyRecord: Codable, Sendable {
         minDecryptionVersion = try c.decodeIfPresent(UInt32.self, forKey: .minDecryptionVersion)
         spec = try c.decodeIfPresent(KeySpec.self, forKey: .spec) ?? .symmetricDefault
         usage = try c.decodeIfPresent(KeyUsage.self, forKey: .usage) ?? .encryptDecrypt
+        origin = try c.decodeIfPresent(KeyOrigin.self, forKey: .origin) ?? .awsKMS
+        expirationModel = try c.decodeIfPresent(ExpirationModel.self, forKey: .expirationModel)
+        validTo = try c.decodeIfPresent(Double.self, forKey: .validTo)
+        importedDigest = try c.decodeIfPresent([UInt8].self, forKey: .importedDigest)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -136,6 +154,10 @@ public struct KeyRecord: Codable, Sendable {
         try c.encodeIfPresent(minDecryptionVersion, forKey: .minDecryptionVersion)
         try c.encode(spec, forKey: .spec)
         try c.encode(usage, forKey: .usage)
+        if origin != .awsKMS { try c.encode(origin, forKey: .origin) }
+        try c.encodeIfPresent(expirationModel, forKey: .expirationModel)
+        try c.encodeIfPresent(validTo, forKey: .validTo)
+        try c.encodeIfPresent(importedDigest, forKey: .importedDigest)
     }
 }
 

@@ -22,7 +22,29 @@ public enum KeySpec: String, Codable, Sendable, CaseIterable {
     case mlDsa87 = "ML_DSA_87"
 
     /// Whether Sealbox can create keys of this spec today.
-    public var isSupported: Bool { materialLength != nil }
+    public var isSupported: Bool { materialLength != nil || asymmetric != nil }
+
+    /// The type and size of an asymmetric key's material, for the specs Sealbox creates; nil for
+    /// symmetric and HMAC keys and the specs it cannot create.
+    public var asymmetric: AsymmetricKeySpec? {
+        switch self {
+        case .rsa2048: .rsa(bits: 2048)
+        case .rsa3072: .rsa(bits: 3072)
+        case .rsa4096: .rsa(bits: 4096)
+        case .eccNistP256: .ec(.p256)
+        case .eccNistP384: .ec(.p384)
+        case .eccNistP521: .ec(.p521)
+        case .eccSecgP256K1: .ec(.secp256k1)
+        default: nil
+        }
+    }
+
+    /// The spec of asymmetric material.
+    /// - Parameter material: the type and size of a private key.
+    public init?(_ material: AsymmetricKeySpec) {
+        guard let spec = Self.allCases.first(where: { $0.asymmetric == material }) else { return nil }
+        self = spec
+    }
 
     /// The usages AWS allows for keys of this spec.
     public var usages: [KeyUsage] {
@@ -37,11 +59,24 @@ public enum KeySpec: String, Codable, Sendable, CaseIterable {
     }
 
     /// The length of the key material Sealbox generates, as AWS does: 32 bytes for symmetric keys,
-    /// and for HMAC keys as long as the digest. Nil for the specs Sealbox cannot create.
+    /// and for HMAC keys as long as the digest. Nil for asymmetric keys (PKCS#8 DER, of no fixed
+    /// length) and the specs Sealbox cannot create.
     public var materialLength: Int? {
         switch self {
         case .symmetricDefault: 32
         case .hmac224, .hmac256, .hmac384, .hmac512: macAlgorithm?.hash.length
+        default: nil
+        }
+    }
+
+    /// The lengths AWS accepts for imported HMAC key material: from the digest's length up to the
+    /// hash's block size; nil for other specs, whose material has one form.
+    public var importedMaterialLengths: ClosedRange<Int>? {
+        switch self {
+        case .hmac224: 28...64
+        case .hmac256: 32...64
+        case .hmac384: 48...128
+        case .hmac512: 64...128
         default: nil
         }
     }
@@ -69,6 +104,40 @@ public enum KeySpec: String, Codable, Sendable, CaseIterable {
         }
     }
 
+    /// The signing algorithms AWS lists for the spec under `usage`, in AWS's order; empty when it
+    /// signs nothing.
+    /// - Parameter usage: the key's usage.
+    public func signingAlgorithms(_ usage: KeyUsage) -> [SigningAlgorithm] {
+        guard usage == .signVerify else { return [] }
+        switch self {
+        case .rsa2048, .rsa3072, .rsa4096:
+            return [
+                .rsassaPSSSHA256, .rsassaPSSSHA384, .rsassaPSSSHA512, .rsassaPKCS1SHA256, .rsassaPKCS1SHA384,
+                .rsassaPKCS1SHA512,
+            ]
+        case .eccNistP256, .eccSecgP256K1: return [.ecdsaSHA256]
+        case .eccNistP384: return [.ecdsaSHA384]
+        case .eccNistP521: return [.ecdsaSHA512]
+        default: return []
+        }
+    }
+
+    /// The key agreement algorithms AWS lists for the spec under `usage`: ECDH for the NIST curves.
+    /// - Parameter usage: the key's usage.
+    public func keyAgreementAlgorithms(_ usage: KeyUsage) -> [String] {
+        usage == .keyAgreement && asymmetric != nil ? ["ECDH"] : []
+    }
+
+    /// The RSAES-OAEP hashes an RSA key encrypts with, by AWS's algorithm names.
+    public static let oaepAlgorithms: [String: OAEPHash] = ["RSAES_OAEP_SHA_1": .sha1, "RSAES_OAEP_SHA_256": .sha256]
+
+    /// The longest plaintext an RSA key of this spec encrypts under `hash`, as AWS's limits (the
+    /// modulus less twice the hash less two bytes); nil for other keys.
+    /// - Parameter hash: the OAEP hash.
+    public func oaepPlaintextLimit(_ hash: OAEPHash) -> Int? {
+        asymmetric?.modulusBytes.map { $0 - 2 * hash.length - 2 }
+    }
+
     /// Fails unless AWS allows `usage` with this spec, and Sealbox can create the spec.
     /// - Parameter usage: the requested usage.
     /// - Throws: `validation` for a pair AWS refuses; `unsupportedOperation` for a spec Sealbox
@@ -81,7 +150,8 @@ public enum KeySpec: String, Codable, Sendable, CaseIterable {
         }
         guard isSupported else {
             throw SealboxError.unsupportedOperation(
-                "Sealbox supports only SYMMETRIC_DEFAULT and HMAC_224, HMAC_256, HMAC_384, HMAC_512 keys, not \(rawValue)."
+                "Sealbox does not create \(rawValue) keys; it creates "
+                    + Self.allCases.filter(\.isSupported).map(\.rawValue).joined(separator: ", ") + " keys."
             )
         }
     }

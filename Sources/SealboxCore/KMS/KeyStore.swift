@@ -9,7 +9,8 @@ public protocol KeyStore: Sendable {
     func loadKeys() throws -> [StoredKey]
     /// Every alias.
     func loadAliases() throws -> [AliasRecord]
-    /// Inserts or replaces a key's metadata and inserts any versions not yet stored, atomically.
+    /// Inserts or replaces a key's metadata, inserts any versions not yet stored and deletes those the
+    /// key no longer has, atomically.
     /// - Parameter key: the key.
     func saveKey(_ key: StoredKey) throws
     /// Removes a key, its versions, the aliases that name it and its grants, atomically.

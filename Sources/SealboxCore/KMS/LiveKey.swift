@@ -6,15 +6,25 @@ package final class LiveKey: Sendable {
     package let record: KeyRecord
     package let versions: [KeyVersionRecord]
     package let material: [UInt32: SecureBytes]
+    /// An asymmetric key's private key, parsed once from its material (which never rotates).
+    package let privateKey: PrivateKey?
 
     /// The key id as text, and each version's KeyMaterialId, worked out once per snapshot.
     package let idText: String
     let materialIDs: [UInt32: String]
 
-    init(record: KeyRecord, versions: [KeyVersionRecord], material: [UInt32: SecureBytes]) {
+    /// - Parameter previous: an earlier snapshot of the same key whose parsed private key is reused.
+    init(record: KeyRecord, versions: [KeyVersionRecord], material: [UInt32: SecureBytes], reusing previous: LiveKey?)
+        throws
+    {
         self.record = record
         self.versions = versions
         self.material = material
+        if record.spec.asymmetric != nil, let current = versions.last.flatMap({ material[$0.version] }) {
+            privateKey = try previous?.privateKey ?? PrivateKey(der: current)
+        } else {
+            privateKey = nil
+        }
         idText = record.id.description
         materialIDs = Dictionary(
             uniqueKeysWithValues: versions.map { ($0.version, Self.materialID(record.id, $0.version)) })
@@ -33,7 +43,8 @@ package final class LiveKey: Sendable {
         withUnsafeBytes(of: version.bigEndian) { input.append(contentsOf: $0) }
         return Hex.encode(Digest.sha256(input))
     }
-    package var currentVersion: UInt32 { versions.last!.version }
+    /// The newest version; 0 for an imported key without material, which has none.
+    package var currentVersion: UInt32 { versions.last?.version ?? 0 }
     var stored: StoredKey { StoredKey(record: record, versions: versions) }
 
     package func arn(_ context: RequestContext) -> String {

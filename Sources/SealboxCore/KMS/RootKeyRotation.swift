@@ -88,7 +88,8 @@ extension KMS {
                     version.wrappedMaterial = rewrapped[key.id]?[version.version] ?? version.wrappedMaterial
                     return version
                 }
-                keys[key.id] = LiveKey(record: key.record, versions: updated, material: key.material)
+                keys[key.id] = try LiveKey(
+                    record: key.record, versions: updated, material: key.material, reusing: key)
             }
             try promote()
             return versions.count
