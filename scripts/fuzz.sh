@@ -25,7 +25,8 @@ for target in "${targets[@]}"; do
         -artifact_prefix="$artifacts/" "$scratch/$target" "Tests/Fuzz/Corpus/$target" >"$log" 2>&1 || status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-    coverage=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+    # A run that stops before libFuzzer prints coverage (a crash or leak in the seeds) must still report.
+    coverage=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2 || true)
     echo "FUZZ: target=$target seconds=$seconds executions=${runs:-0} per_second=${speed:-0} coverage=${coverage:-0} status=$status"
     if [ "$status" != 0 ]; then
         failed=1

@@ -91,11 +91,31 @@ final class EVPKey: @unchecked Sendable {
         else { throw LibCrypto.failure("EVP_PKEY_CTX_set_rsa_oaep_md") }
     }
 
-    /// Whether `scheme` suits this key: RSA schemes for RSA keys, ECDSA for EC keys.
-    func accepts(_ scheme: SignatureScheme) -> Bool {
-        switch (spec, scheme) {
-        case (.rsa, .rsaPSS), (.rsa, .rsaPKCS1), (.ec, .ecdsa): true
-        default: false
+    /// The signature schemes this key's type can use, with every SHA-2 hash.
+    var schemes: [SignatureScheme] {
+        switch spec {
+        case .rsa: SHA2.allCases.flatMap { [SignatureScheme.rsaPSS($0), .rsaPKCS1($0)] }
+        case .ec: SHA2.allCases.map { .ecdsa($0) }
+        case .ed25519: []
+        }
+    }
+
+    /// A pool of contexts set up by `initialise` and, if given, for `scheme` or `hash`.
+    func pool(
+        _ initialise: @escaping @Sendable (OpaquePointer) -> Int32, _ name: String,
+        scheme: SignatureScheme? = nil, oaep hash: OAEPHash? = nil
+    ) -> EVPContextPool {
+        EVPContextPool { [self] in
+            let context = try self.context()
+            do {
+                guard initialise(context) == 1 else { throw LibCrypto.failure(name) }
+                if let scheme { try Self.configure(context, scheme) }
+                if let hash { try Self.configure(context, hash) }
+                return context
+            } catch {
+                EVP_PKEY_CTX_free(context)
+                throw error
+            }
         }
     }
 }

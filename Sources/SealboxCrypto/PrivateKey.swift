@@ -8,10 +8,23 @@ public final class PrivateKey: Sendable {
     let key: EVPKey
     /// The key's public half.
     public let publicKey: PublicKey
+    private let signers: [SignatureScheme: EVPContextPool]
+    private let decrypters: [OAEPHash: EVPContextPool]
 
     private init(_ key: EVPKey) throws {
         self.key = key
         publicKey = try PublicKey(der: key.subjectPublicKeyInfo())
+        signers = Dictionary(
+            uniqueKeysWithValues: key.schemes.map {
+                ($0, key.pool(EVP_PKEY_sign_init, "EVP_PKEY_sign_init", scheme: $0))
+            })
+        decrypters =
+            key.spec.modulusBytes == nil
+            ? [:]
+            : Dictionary(
+                uniqueKeysWithValues: [OAEPHash.sha1, .sha256].map {
+                    ($0, key.pool(EVP_PKEY_decrypt_init, "EVP_PKEY_decrypt_init", oaep: $0))
+                })
     }
 
     /// The key's type and size.
@@ -111,13 +124,15 @@ public final class PrivateKey: Sendable {
     ///   - scheme: an RSA scheme for RSA keys, ECDSA for EC keys.
     /// - Returns: the signature: PKCS#1 for RSA, DER `ECDSA-Sig-Value` for ECDSA.
     public func sign(digest: some ContiguousBytes, _ scheme: SignatureScheme) throws -> [UInt8] {
-        guard key.accepts(scheme) else { throw CryptoError.invalidKey("the scheme does not suit the key") }
-        let context = try key.context()
-        defer { EVP_PKEY_CTX_free(context) }
-        guard EVP_PKEY_sign_init(context) == 1 else { throw LibCrypto.failure("EVP_PKEY_sign_init") }
-        try EVPKey.configure(context, scheme)
-        return try digest.withUnsafeBytes { digest throws -> [UInt8] in
-            guard digest.count == scheme.hash.length else { throw CryptoError.invalidKey("the digest's length") }
+        guard let signer = signers[scheme] else { throw CryptoError.invalidKey("the scheme does not suit the key") }
+        guard digest.withUnsafeBytes({ $0.count }) == scheme.hash.length else {
+            throw CryptoError.invalidKey("the digest's length")
+        }
+        return try signer.run { context in try Self.sign(digest, context) }
+    }
+
+    private static func sign(_ digest: some ContiguousBytes, _ context: OpaquePointer) throws -> [UInt8] {
+        try digest.withUnsafeBytes { digest throws -> [UInt8] in
             let input = digest.baseAddress!.assumingMemoryBound(to: UInt8.self)
             var length = 0
             guard EVP_PKEY_sign(context, nil, &length, input, digest.count) == 1 else {
@@ -139,27 +154,29 @@ public final class PrivateKey: Sendable {
     /// - Returns: the plaintext, in guarded memory.
     /// - Throws: ``CryptoError/authenticationFailed`` when it does not decrypt.
     public func decrypt(_ ciphertext: some ContiguousBytes, oaep hash: OAEPHash) throws -> SecureBytes {
-        guard let modulus = key.spec.modulusBytes else { throw CryptoError.invalidKey("not an RSA key") }
-        let context = try key.context()
-        defer { EVP_PKEY_CTX_free(context) }
-        guard EVP_PKEY_decrypt_init(context) == 1 else { throw LibCrypto.failure("EVP_PKEY_decrypt_init") }
-        try EVPKey.configure(context, hash)
+        guard let modulus = key.spec.modulusBytes, let decrypter = decrypters[hash] else {
+            throw CryptoError.invalidKey("not an RSA key")
+        }
         return try ciphertext.withUnsafeBytes { input in
             guard input.count == modulus, let base = input.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
                 throw CryptoError.authenticationFailed
             }
-            return try SecureBytes(maximumCount: modulus) { out in
-                var length = out.count
-                guard
-                    EVP_PKEY_decrypt(
-                        context, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length, base, input.count)
-                        == 1
-                else {
-                    ERR_clear_error()
-                    throw CryptoError.authenticationFailed
-                }
-                return length
+            // A ciphertext that does not decrypt fails the operation, and the context is not reused.
+            return try decrypter.run { context in try Self.decrypt(base, input.count, modulus, context) }
+        }
+    }
+
+    private static func decrypt(
+        _ input: UnsafePointer<UInt8>, _ count: Int, _ modulus: Int, _ context: OpaquePointer
+    ) throws -> SecureBytes {
+        try SecureBytes(maximumCount: modulus) { out in
+            var length = out.count
+            let output = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            guard EVP_PKEY_decrypt(context, output, &length, input, count) == 1 else {
+                ERR_clear_error()
+                throw CryptoError.authenticationFailed
             }
+            return length
         }
     }
 

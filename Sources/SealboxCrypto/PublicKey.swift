@@ -5,6 +5,8 @@ public final class PublicKey: Sendable {
     let key: EVPKey
     /// The key as DER SubjectPublicKeyInfo, as KMS's `GetPublicKey` returns it.
     public let der: [UInt8]
+    private let verifiers: [SignatureScheme: EVPContextPool]
+    private let encrypters: [OAEPHash: EVPContextPool]
 
     /// Reads DER SubjectPublicKeyInfo.
     /// - Parameter der: the encoding, nothing after it.
@@ -26,8 +28,20 @@ public final class PublicKey: Sendable {
             ERR_clear_error()
             throw CryptoError.invalidKey("the public key is not valid DER SubjectPublicKeyInfo")
         }
-        key = try EVPKey(taking: parsed)
+        let key = try EVPKey(taking: parsed)
+        self.key = key
         self.der = bytes
+        verifiers = Dictionary(
+            uniqueKeysWithValues: key.schemes.map {
+                ($0, key.pool(EVP_PKEY_verify_init, "EVP_PKEY_verify_init", scheme: $0))
+            })
+        encrypters =
+            key.spec.modulusBytes == nil
+            ? [:]
+            : Dictionary(
+                uniqueKeysWithValues: [OAEPHash.sha1, .sha256].map {
+                    ($0, key.pool(EVP_PKEY_encrypt_init, "EVP_PKEY_encrypt_init", oaep: $0))
+                })
     }
 
     /// The key's type and size.
@@ -41,24 +55,24 @@ public final class PublicKey: Sendable {
     public func verify(_ signature: some ContiguousBytes, digest: some ContiguousBytes, _ scheme: SignatureScheme)
         -> Bool
     {
-        guard key.accepts(scheme), let context = try? key.context() else { return false }
-        defer { EVP_PKEY_CTX_free(context) }
-        guard EVP_PKEY_verify_init(context) == 1, (try? EVPKey.configure(context, scheme)) != nil else {
-            ERR_clear_error()
-            return false
-        }
-        let valid = signature.withUnsafeBytes { signature in
+        guard let verifier = verifiers[scheme] else { return false }
+        return signature.withUnsafeBytes { signature in
             digest.withUnsafeBytes { digest in
                 guard digest.count == scheme.hash.length, let sig = signature.baseAddress,
                     let input = digest.baseAddress
                 else { return false }
-                return EVP_PKEY_verify(
-                    context, sig.assumingMemoryBound(to: UInt8.self), signature.count,
-                    input.assumingMemoryBound(to: UInt8.self), digest.count) == 1
+                // 1 is valid, 0 invalid; below 0 is an error, after which the context is not reused.
+                let result = try? verifier.run { context -> Int32 in
+                    let result = EVP_PKEY_verify(
+                        context, sig.assumingMemoryBound(to: UInt8.self), signature.count,
+                        input.assumingMemoryBound(to: UInt8.self), digest.count)
+                    guard result >= 0 else { throw LibCrypto.failure("EVP_PKEY_verify") }
+                    return result
+                }
+                if result != 1 { ERR_clear_error() }
+                return result == 1
             }
         }
-        if !valid { ERR_clear_error() }
-        return valid
     }
 
     /// Encrypts with RSAES-OAEP.
@@ -67,19 +81,21 @@ public final class PublicKey: Sendable {
     ///   - hash: the OAEP hash.
     /// - Returns: the ciphertext, as long as the modulus.
     public func encrypt(_ plaintext: some ContiguousBytes, oaep hash: OAEPHash) throws -> [UInt8] {
-        guard let modulus = key.spec.modulusBytes else { throw CryptoError.invalidKey("not an RSA key") }
-        let context = try key.context()
-        defer { EVP_PKEY_CTX_free(context) }
-        guard EVP_PKEY_encrypt_init(context) == 1 else { throw LibCrypto.failure("EVP_PKEY_encrypt_init") }
-        try EVPKey.configure(context, hash)
-        var out = [UInt8](repeating: 0, count: modulus)
-        var length = modulus
-        let done = plaintext.withUnsafeBytes { input in
-            EVP_PKEY_encrypt(
-                context, &out, &length, input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count) == 1
+        guard let modulus = key.spec.modulusBytes, let encrypter = encrypters[hash] else {
+            throw CryptoError.invalidKey("not an RSA key")
         }
-        guard done else { throw LibCrypto.failure("EVP_PKEY_encrypt") }
-        out.removeLast(out.count - length)
-        return out
+        return try plaintext.withUnsafeBytes { input in
+            try encrypter.run { context in
+                var out = [UInt8](repeating: 0, count: modulus)
+                var length = modulus
+                guard
+                    EVP_PKEY_encrypt(
+                        context, &out, &length, input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count)
+                        == 1
+                else { throw LibCrypto.failure("EVP_PKEY_encrypt") }
+                out.removeLast(out.count - length)
+                return out
+            }
+        }
     }
 }

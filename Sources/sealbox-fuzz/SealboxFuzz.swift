@@ -22,6 +22,7 @@ struct SealboxFuzz {
         arguments.remove(at: 1)
         selected = target
         #if SEALBOX_LIBFUZZER
+            FuzzStack.warmUp()
             var argc = Int32(arguments.count)
             var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
             let status = argv.withUnsafeMutableBufferPointer { buffer in

@@ -388,3 +388,32 @@ def _reset(d) -> None:
     resp.read()
     conn.close()
     assert 200 <= resp.status < 300, f"/moto-api/reset -> {resp.status}"
+
+
+def test_reencrypt_moves_a_value_between_rsa_and_symmetric_keys(kms, key):
+    rsa_key = _create(kms, "RSA_3072", "ENCRYPT_DECRYPT")
+    symmetric = key["KeyId"]
+    public = _public(kms, rsa_key)
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    made_locally = public.encrypt(b"moved", oaep)
+    to_symmetric = kms.re_encrypt(CiphertextBlob=made_locally, SourceKeyId=rsa_key,
+                                  SourceEncryptionAlgorithm="RSAES_OAEP_SHA_256", DestinationKeyId=symmetric,
+                                  DestinationEncryptionContext={"step": "1"})
+    assert to_symmetric["SourceKeyId"] == key_arn(rsa_key) and to_symmetric["KeyId"] == key_arn(symmetric)
+    assert to_symmetric["SourceEncryptionAlgorithm"] == "RSAES_OAEP_SHA_256"
+    assert to_symmetric["DestinationEncryptionAlgorithm"] == "SYMMETRIC_DEFAULT"
+    assert "SourceKeyMaterialId" not in to_symmetric and len(to_symmetric["DestinationKeyMaterialId"]) == 64
+    assert kms.decrypt(CiphertextBlob=to_symmetric["CiphertextBlob"],
+                       EncryptionContext={"step": "1"})["Plaintext"] == b"moved"
+    back = kms.re_encrypt(CiphertextBlob=to_symmetric["CiphertextBlob"], SourceEncryptionContext={"step": "1"},
+                          DestinationKeyId=rsa_key, DestinationEncryptionAlgorithm="RSAES_OAEP_SHA_1")
+    assert back["DestinationEncryptionAlgorithm"] == "RSAES_OAEP_SHA_1" and "DestinationKeyMaterialId" not in back
+    assert len(back["CiphertextBlob"]) == 384
+    assert kms.decrypt(KeyId=rsa_key, CiphertextBlob=back["CiphertextBlob"],
+                       EncryptionAlgorithm="RSAES_OAEP_SHA_1")["Plaintext"] == b"moved"
+    for kwargs in (dict(CiphertextBlob=made_locally, SourceKeyId=rsa_key, DestinationKeyId=symmetric),
+                   dict(CiphertextBlob=to_symmetric["CiphertextBlob"], SourceEncryptionContext={"step": "1"},
+                        DestinationKeyId=rsa_key)):
+        with pytest.raises(ClientError) as e:
+            kms.re_encrypt(**kwargs)
+        assert_client_error(e, "InvalidKeyUsageException")

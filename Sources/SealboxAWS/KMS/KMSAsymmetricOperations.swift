@@ -9,14 +9,16 @@ extension KMS {
 
     func sign(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(SignRequest.self, from: body)
-        let (key, algorithm, type) = try signingKey(
+        let (key, arn, algorithm, type) = try signingKey(
             request.keyId, request.message, request.messageType, request.signingAlgorithm, request.grantTokens,
             context, "Sign")
         try checkDryRun(request.dryRun)
         let signature = try sign(request.message!.bytes, type: type, key: key, algorithm: algorithm, context: context)
-        return AWSJSON.encode(
-            SignResponse(
-                keyId: key.arn(context), signature: Base64.encode(signature), signingAlgorithm: algorithm.rawValue))
+        var json = SensitiveJSON()
+        json.string("KeyId", arn)
+        json.string("Signature", Base64.encode(signature))
+        json.string("SigningAlgorithm", algorithm.rawValue)
+        return json.render()
     }
 
     func verify(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
@@ -24,7 +26,7 @@ extension KMS {
         var validator = Validator()
         validator.required(request.signature, "signature")
         validator.size(request.signature?.bytes.count, "signature", min: 1, max: 6144)
-        let (key, algorithm, type) = try signingKey(
+        let (key, arn, algorithm, type) = try signingKey(
             request.keyId, request.message, request.messageType, request.signingAlgorithm, request.grantTokens,
             context, "Verify", validator)
         try checkDryRun(request.dryRun)
@@ -33,8 +35,11 @@ extension KMS {
                 request.signature!.bytes, message: request.message!.bytes, type: type, key: key,
                 algorithm: algorithm, context: context)
         else { throw SealboxError.invalidSignature }
-        return AWSJSON.encode(
-            VerifyResponse(keyId: key.arn(context), signatureValid: true, signingAlgorithm: algorithm.rawValue))
+        var json = SensitiveJSON()
+        json.string("KeyId", arn)
+        json.bool("SignatureValid", true)
+        json.string("SigningAlgorithm", algorithm.rawValue)
+        return json.render()
     }
 
     /// Validates what Sign and Verify share, then finds, authorizes and checks the key: usable, a
@@ -43,7 +48,7 @@ extension KMS {
         _ keyId: String?, _ message: SecretBlob?, _ messageType: String?, _ signingAlgorithm: String?,
         _ grantTokens: [String]?, _ context: RequestContext, _ operation: String,
         _ validator: Validator = Validator()
-    ) throws -> (LiveKey, SigningAlgorithm, MessageType) {
+    ) throws -> (LiveKey, String, SigningAlgorithm, MessageType) {
         var validator = validator
         validator.required(keyId, "keyId")
         validator.length(keyId, "keyId", min: 1, max: Self.keyIdMax)
@@ -56,24 +61,17 @@ extension KMS {
         try validator.check()
         let algorithm = SigningAlgorithm(rawValue: signingAlgorithm!)!
         let key = try resolve(keyId!, context)
-        try authorize(key, context)
+        let arn = try authorize(key, context)
         try requireUsable(key, context)
         try requireSigningAlgorithm(key, algorithm, operation, context)
         guard let type = MessageType(rawValue: messageType ?? "RAW") else {
             throw SealboxError.validation("MessageType EXTERNAL_MU is valid only with ML_DSA keys.")
         }
-        return (key, algorithm, type)
+        return (key, arn, algorithm, type)
     }
 
     func getPublicKey(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
-        let request = try AWSJSON.decode(GetPublicKeyRequest.self, from: body)
-        var validator = Validator()
-        validator.required(request.keyId, "keyId")
-        validator.length(request.keyId, "keyId", min: 1, max: Self.keyIdMax)
-        validate(grantTokens: request.grantTokens, &validator)
-        try validator.check()
-        let key = try resolve(request.keyId!, context)
-        try authorize(key, context)
+        let key = try authorizedKey(try AWSJSON.decode(KeyUseRequest.self, from: body), context)
         try requireUsable(key, context)
         guard let publicKey = key.privateKey?.publicKey else {
             throw SealboxError.unsupportedOperation(

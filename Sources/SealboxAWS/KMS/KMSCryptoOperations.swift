@@ -122,26 +122,55 @@ extension KMS {
         validate(
             encryptionAlgorithm: request.destinationEncryptionAlgorithm, "destinationEncryptionAlgorithm", &validator)
         try validator.check()
-        try requireSymmetric(request.sourceEncryptionAlgorithm)
-        try requireSymmetric(request.destinationEncryptionAlgorithm)
         let destination = try resolve(request.destinationKeyId!, context)
         try authorize(destination, context, as: .reEncryptTo, encryptionContext: request.destinationEncryptionContext)
         try requireUsable(destination, context)
-        try requireSymmetric(destination, "ReEncrypt", context)
-        _ = try authorizeCiphertextKey(
-            request.ciphertextBlob!.bytes, context, as: .reEncryptFrom,
-            encryptionContext: request.sourceEncryptionContext)
-        let (plaintext, sourceArn, sourceMaterialID) = try decrypt(
-            request.ciphertextBlob!.bytes,
-            encryptionContext: EncryptionContext(request.sourceEncryptionContext ?? [:]),
-            expectedKey: request.sourceKeyId, context: context)
-        try checkDryRun(request.dryRun)
-        let (ciphertext, arn, materialID) = try encrypt(
-            plaintext, keyReference: destination.id.description,
-            encryptionContext: EncryptionContext(request.destinationEncryptionContext ?? [:]), context: context)
+        let destinationAlgorithm = request.destinationEncryptionAlgorithm ?? "SYMMETRIC_DEFAULT"
+        if destination.record.spec.asymmetric == nil {
+            try requireSymmetric(request.destinationEncryptionAlgorithm)
+            try requireSymmetric(destination, "ReEncrypt", context)
+        } else {
+            try requireNoContext(request.destinationEncryptionContext)
+        }
+        // The source: an RSA ciphertext names its key in SourceKeyId, a symmetric one carries it.
+        let plaintext: SecureBytes
+        let sourceArn: String
+        var sourceMaterialID: String?
+        let sourceAlgorithm = request.sourceEncryptionAlgorithm ?? "SYMMETRIC_DEFAULT"
+        if let source = try asymmetricDecryptionKey(request.sourceKeyId, request.sourceEncryptionAlgorithm, context) {
+            sourceArn = try authorize(source, context, as: .reEncryptFrom)
+            try requireUsable(source, context)
+            try requireNoContext(request.sourceEncryptionContext)
+            plaintext = try decryptAsymmetric(
+                request.ciphertextBlob!.bytes, key: source, algorithm: sourceAlgorithm, context: context)
+        } else {
+            try requireSymmetric(request.sourceEncryptionAlgorithm)
+            _ = try authorizeCiphertextKey(
+                request.ciphertextBlob!.bytes, context, as: .reEncryptFrom,
+                encryptionContext: request.sourceEncryptionContext)
+            (plaintext, sourceArn, sourceMaterialID) = try decrypt(
+                request.ciphertextBlob!.bytes,
+                encryptionContext: EncryptionContext(request.sourceEncryptionContext ?? [:]),
+                expectedKey: request.sourceKeyId, context: context)
+        }
+        let ciphertext: [UInt8]
+        let arn: String
+        var materialID: String?
+        if destination.record.spec.asymmetric != nil {
+            ciphertext = try encryptAsymmetric(
+                plaintext, key: destination, algorithm: destinationAlgorithm, context: context)
+            try checkDryRun(request.dryRun)
+            arn = destination.arn(context)
+        } else {
+            try checkDryRun(request.dryRun)
+            (ciphertext, arn, materialID) = try encrypt(
+                plaintext, keyReference: destination.id.description,
+                encryptionContext: EncryptionContext(request.destinationEncryptionContext ?? [:]), context: context)
+        }
         return AWSJSON.encode(
             ReEncryptResponse(
                 ciphertextBlob: Base64.encode(ciphertext), sourceKeyId: sourceArn, keyId: arn,
+                sourceEncryptionAlgorithm: sourceAlgorithm, destinationEncryptionAlgorithm: destinationAlgorithm,
                 sourceKeyMaterialId: sourceMaterialID, destinationKeyMaterialId: materialID))
     }
 

@@ -54,14 +54,7 @@ extension KMS {
     }
 
     func describeKey(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
-        let request = try AWSJSON.decode(DescribeKeyRequest.self, from: body)
-        var validator = Validator()
-        validator.required(request.keyId, "keyId")
-        validator.length(request.keyId, "keyId", min: 1, max: Self.keyIdMax)
-        validate(grantTokens: request.grantTokens, &validator)
-        try validator.check()
-        let key = try resolve(request.keyId!, context)
-        try authorize(key, context)
+        let key = try authorizedKey(try AWSJSON.decode(KeyUseRequest.self, from: body), context)
         return AWSJSON.encode(KeyMetadataResponse(keyMetadata: keyMetadata(key, context)))
     }
 

@@ -40,6 +40,18 @@ extension KMS {
     /// `GrantTokens`, which every operation that takes them accepts: at most 10 of 1 to 8192
     /// characters (`ValidationException`), each a token this daemon issued
     /// (`InvalidGrantTokenException`). Grants take effect at once, so a token changes nothing else.
+    /// The key a request names, once the request is valid and the caller may use the key.
+    func authorizedKey(_ request: KeyUseRequest, _ context: RequestContext) throws -> LiveKey {
+        var validator = Validator()
+        validator.required(request.keyId, "keyId")
+        validator.length(request.keyId, "keyId", min: 1, max: Self.keyIdMax)
+        validate(grantTokens: request.grantTokens, &validator)
+        try validator.check()
+        let key = try resolve(request.keyId!, context)
+        try authorize(key, context)
+        return key
+    }
+
     func validate(grantTokens: [String]?, _ validator: inout Validator) {
         guard let grantTokens else { return }
         if grantTokens.count > GrantToken.maxCount {

@@ -133,12 +133,6 @@ struct SignRequest: FlatDecodable {
     }
 }
 
-struct SignResponse: Encodable {
-    var keyId: String
-    var signature: String
-    var signingAlgorithm: String
-}
-
 struct VerifyRequest: FlatDecodable {
     var keyId: String?
     var message: SecretBlob?
@@ -167,17 +161,6 @@ struct VerifyRequest: FlatDecodable {
         signingAlgorithm = object.string("signingAlgorithm")
         dryRun = object.bool("dryRun")
     }
-}
-
-struct VerifyResponse: Encodable {
-    var keyId: String
-    var signatureValid: Bool
-    var signingAlgorithm: String
-}
-
-struct GetPublicKeyRequest: Decodable {
-    var keyId: String?
-    var grantTokens: [String]?
 }
 
 struct GetPublicKeyResponse: Encodable {
@@ -377,10 +360,10 @@ struct ReEncryptResponse: Encodable {
     var ciphertextBlob: String
     var sourceKeyId: String
     var keyId: String
-    var sourceEncryptionAlgorithm = "SYMMETRIC_DEFAULT"
-    var destinationEncryptionAlgorithm = "SYMMETRIC_DEFAULT"
-    var sourceKeyMaterialId: String
-    var destinationKeyMaterialId: String
+    var sourceEncryptionAlgorithm: String
+    var destinationEncryptionAlgorithm: String
+    var sourceKeyMaterialId: String?
+    var destinationKeyMaterialId: String?
 }
 
 struct KeyIdResponse: Encodable {
@@ -432,7 +415,8 @@ struct ListKeyPoliciesResponse: Encodable {
 
 struct Empty: Encodable {}
 
-struct DescribeKeyRequest: Decodable {
+/// A request that names a key and may carry grant tokens: DescribeKey, GetPublicKey.
+struct KeyUseRequest: Decodable {
     var keyId: String?
     var grantTokens: [String]?
 }
