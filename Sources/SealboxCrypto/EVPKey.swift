@@ -100,6 +100,22 @@ final class EVPKey: @unchecked Sendable {
         }
     }
 
+    /// A pool per signature scheme of this key's type, each set up by `initialise` for its scheme.
+    func signaturePools(_ initialise: @escaping @Sendable (OpaquePointer) -> Int32, _ name: String)
+        -> [SignatureScheme: EVPContextPool]
+    {
+        Dictionary(uniqueKeysWithValues: schemes.map { ($0, pool(initialise, name, scheme: $0)) })
+    }
+
+    /// A pool per OAEP hash for an RSA key, each set up by `initialise` for its hash; none for others.
+    func oaepPools(_ initialise: @escaping @Sendable (OpaquePointer) -> Int32, _ name: String)
+        -> [OAEPHash: EVPContextPool]
+    {
+        guard spec.modulusBytes != nil else { return [:] }
+        return Dictionary(
+            uniqueKeysWithValues: [OAEPHash.sha1, .sha256].map { ($0, pool(initialise, name, oaep: $0)) })
+    }
+
     /// A pool of contexts set up by `initialise` and, if given, for `scheme` or `hash`.
     func pool(
         _ initialise: @escaping @Sendable (OpaquePointer) -> Int32, _ name: String,

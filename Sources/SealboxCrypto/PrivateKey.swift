@@ -14,17 +14,8 @@ public final class PrivateKey: Sendable {
     private init(_ key: EVPKey) throws {
         self.key = key
         publicKey = try PublicKey(der: key.subjectPublicKeyInfo())
-        signers = Dictionary(
-            uniqueKeysWithValues: key.schemes.map {
-                ($0, key.pool(EVP_PKEY_sign_init, "EVP_PKEY_sign_init", scheme: $0))
-            })
-        decrypters =
-            key.spec.modulusBytes == nil
-            ? [:]
-            : Dictionary(
-                uniqueKeysWithValues: [OAEPHash.sha1, .sha256].map {
-                    ($0, key.pool(EVP_PKEY_decrypt_init, "EVP_PKEY_decrypt_init", oaep: $0))
-                })
+        signers = key.signaturePools(EVP_PKEY_sign_init, "EVP_PKEY_sign_init")
+        decrypters = key.oaepPools(EVP_PKEY_decrypt_init, "EVP_PKEY_decrypt_init")
     }
 
     /// The key's type and size.

@@ -31,17 +31,8 @@ public final class PublicKey: Sendable {
         let key = try EVPKey(taking: parsed)
         self.key = key
         self.der = bytes
-        verifiers = Dictionary(
-            uniqueKeysWithValues: key.schemes.map {
-                ($0, key.pool(EVP_PKEY_verify_init, "EVP_PKEY_verify_init", scheme: $0))
-            })
-        encrypters =
-            key.spec.modulusBytes == nil
-            ? [:]
-            : Dictionary(
-                uniqueKeysWithValues: [OAEPHash.sha1, .sha256].map {
-                    ($0, key.pool(EVP_PKEY_encrypt_init, "EVP_PKEY_encrypt_init", oaep: $0))
-                })
+        verifiers = key.signaturePools(EVP_PKEY_verify_init, "EVP_PKEY_verify_init")
+        encrypters = key.oaepPools(EVP_PKEY_encrypt_init, "EVP_PKEY_encrypt_init")
     }
 
     /// The key's type and size.
