@@ -26,6 +26,8 @@ public struct RequestContext: Sendable {
     public var region: String
     /// The account for ARNs.
     public var accountID: String
+    /// The account and region its keys and aliases are found in.
+    public var scope: Scope { Scope(account: accountID, region: region) }
     /// The caller.
     public var principal: Principal
     /// The caller's policy names and the policy in force.
@@ -53,6 +55,14 @@ public struct RequestContext: Sendable {
         self.principal = principal
         self.authorization = authorization
         self.action = action
+    }
+
+    /// The same caller acting in another account and region.
+    /// - Parameter scope: the account and region.
+    public func within(_ scope: Scope) -> RequestContext {
+        var context = self
+        (context.region, context.accountID) = (scope.region, scope.account)
+        return context
     }
 
     /// `arn:aws:<service>:<region>:<account>:<resource><name>`, built in one reserved string: reads

@@ -57,8 +57,8 @@ package struct DaemonOptions: Sendable, Equatable {
         fixturesPath = setting(flags.fixtures, "FIXTURES")
         logFormatName = setting(flags.logFormat, "LOG_FORMAT") ?? "logfmt"
         requireAuth = flag(flags.requireAuth, "REQUIRE_AUTH")
-        accountID = setting(flags.accountId, "ACCOUNT_ID") ?? "123456789012"
-        region = setting(flags.region, "REGION") ?? "us-east-1"
+        accountID = setting(flags.accountId, "ACCOUNT_ID") ?? Scope.home.account
+        region = setting(flags.region, "REGION") ?? Scope.home.region
     }
 
     /// Refuses options that cannot work together, with the flag to fix. Files are not read: whether

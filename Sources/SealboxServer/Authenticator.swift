@@ -44,7 +44,14 @@ struct Authenticator: Sendable {
                 throw AWSError.accessDenied("Requests relayed through a proxy (X-Forwarded-For) are refused.")
             }
             if settings.ephemeral && !settings.requireAuth {
-                return context(region, authorization.map { .accessKey(String($0.accessKeyID)) } ?? .anonymous, [])
+                // Unverified, so only its form is checked: an ephemeral daemon takes any region, and
+                // a fixture access key still picks its account.
+                guard Scope.isRegionName(region) else {
+                    throw AWSError.invalidSignature("Credential should be scoped to a valid region, not '\(region)'.")
+                }
+                guard let authorization else { return context(region, .anonymous, []) }
+                let id = String(authorization.accessKeyID)
+                return context(region, .accessKey(id), [], account: security.snapshot.keys[id]?.account)
             }
             if header == nil, hasValidToken(headers) {
                 return context(region, .token, ["token"])
@@ -53,7 +60,7 @@ struct Authenticator: Sendable {
                 authorization, method: request.head.method.rawValue, path: request.path, query: request.query,
                 headers: headers,
                 body: request.body, service: signingName)
-            return context(signedRegion, .accessKey(key.id), ["access-key:\(key.principal)"])
+            return context(signedRegion, .accessKey(key.id), ["access-key:\(key.principal)"], account: key.account)
         }
     }
 
@@ -127,9 +134,12 @@ struct Authenticator: Sendable {
     }
 
     /// A request context under the policy in force now.
-    private func context(_ region: String, _ principal: RequestContext.Principal, _ names: [String]) -> RequestContext {
+    /// - Parameter account: the access key's account; nil for the daemon's.
+    private func context(
+        _ region: String, _ principal: RequestContext.Principal, _ names: [String], account: String? = nil
+    ) -> RequestContext {
         RequestContext(
-            region: region, accountID: settings.accountID, principal: principal,
+            region: region, accountID: account ?? settings.accountID, principal: principal,
             authorization: Authorization(principals: names, policy: security.snapshot.settings.policy))
     }
 }

@@ -11,8 +11,11 @@ public final class SQLiteStore: SealboxStorage {
     private let path: String?
 
     /// Opens (creating and migrating if needed) the store at `path`.
-    /// - Parameter path: the SQLite file.
-    public init(path: String) throws {
+    /// - Parameters:
+    ///   - path: the SQLite file.
+    ///   - home: the account and region that keys and aliases stored before keys had one now belong
+    ///     to: the daemon's `--account-id` and `--region`.
+    public init(path: String, home: Scope = .home) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
@@ -26,8 +29,9 @@ public final class SQLiteStore: SealboxStorage {
         configuration.busyMode = .timeout(5)
         database = try DatabaseQueue(path: path, configuration: configuration)
         self.path = path
-        let pending = try database.read { db in try Self.migrator.hasCompletedMigrations(db) == false }
-        try Self.migrator.migrate(database)
+        let migrator = Self.migrator(home: home)
+        let pending = try database.read { db in try migrator.hasCompletedMigrations(db) == false }
+        try migrator.migrate(database)
         // A migration that rebuilt a table leaves its old pages free; give them back once.
         if pending { try database.vacuum() }
     }
@@ -36,7 +40,7 @@ public final class SQLiteStore: SealboxStorage {
     public init() throws {
         database = try DatabaseQueue()
         path = nil
-        try Self.migrator.migrate(database)
+        try Self.migrator(home: .home).migrate(database)
     }
 
     /// Copies the live database into a new file with SQLite's online backup: a consistent snapshot,
@@ -59,7 +63,7 @@ public final class SQLiteStore: SealboxStorage {
         try database.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
     }
 
-    static var migrator: DatabaseMigrator {
+    static func migrator(home: Scope) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-kms") { db in
             try db.execute(
@@ -224,38 +228,110 @@ public final class SQLiteStore: SealboxStorage {
                     CREATE INDEX kms_grants_key ON kms_grants(key_id);
                     """)
         }
+        migrator.registerMigration("v9-kms-scoped") { db in
+            // Keys, aliases and grants belong to an account and region; a multi-Region key has one id
+            // in several. What was stored before goes to the daemon's home scope.
+            try db.execute(
+                sql: """
+                    CREATE TABLE kms_keys_v9 (
+                        id TEXT NOT NULL,
+                        account TEXT NOT NULL,
+                        region TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        PRIMARY KEY (id, account, region)
+                    );
+                    CREATE TABLE kms_key_versions_v9 (
+                        key_id TEXT NOT NULL,
+                        account TEXT NOT NULL,
+                        region TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        wrapped BLOB NOT NULL,
+                        created REAL NOT NULL,
+                        rotation_type TEXT NOT NULL,
+                        PRIMARY KEY (key_id, account, region, version),
+                        FOREIGN KEY (key_id, account, region) REFERENCES kms_keys(id, account, region)
+                            ON DELETE CASCADE
+                    );
+                    CREATE TABLE kms_aliases_v9 (
+                        account TEXT NOT NULL,
+                        region TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        key_id TEXT NOT NULL,
+                        created REAL NOT NULL,
+                        updated REAL NOT NULL,
+                        PRIMARY KEY (account, region, name),
+                        FOREIGN KEY (key_id, account, region) REFERENCES kms_keys(id, account, region)
+                            ON DELETE CASCADE
+                    );
+                    CREATE TABLE kms_grants_v9 (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        key_id TEXT NOT NULL,
+                        account TEXT NOT NULL,
+                        region TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        FOREIGN KEY (key_id, account, region) REFERENCES kms_keys(id, account, region)
+                            ON DELETE CASCADE
+                    );
+                    INSERT INTO kms_keys_v9
+                        SELECT id, :account, :region,
+                               json_set(record, '$.scope', json_object('account', :account, 'region', :region))
+                        FROM kms_keys;
+                    INSERT INTO kms_key_versions_v9
+                        SELECT key_id, :account, :region, version, wrapped, created, rotation_type FROM kms_key_versions;
+                    INSERT INTO kms_aliases_v9 SELECT :account, :region, name, key_id, created, updated FROM kms_aliases;
+                    INSERT INTO kms_grants_v9
+                        SELECT id, key_id, :account, :region, json_set(record, '$.account', :account, '$.region', :region)
+                        FROM kms_grants;
+                    DROP TABLE kms_grants;
+                    DROP TABLE kms_aliases;
+                    DROP TABLE kms_key_versions;
+                    DROP TABLE kms_keys;
+                    ALTER TABLE kms_keys_v9 RENAME TO kms_keys;
+                    ALTER TABLE kms_key_versions_v9 RENAME TO kms_key_versions;
+                    ALTER TABLE kms_aliases_v9 RENAME TO kms_aliases;
+                    ALTER TABLE kms_grants_v9 RENAME TO kms_grants;
+                    CREATE INDEX kms_grants_key ON kms_grants(key_id, account, region);
+                    """,
+                arguments: ["account": home.account, "region": home.region])
+        }
         return migrator
     }
 
     public func loadKeys() throws -> [StoredKey] {
         try database.read { db in
-            var versions: [String: [KeyVersionRecord]] = [:]
+            var versions: [[String]: [KeyVersionRecord]] = [:]
             let rows = try Row.fetchCursor(
                 db,
-                sql:
-                    "SELECT key_id, version, wrapped, created, rotation_type FROM kms_key_versions ORDER BY key_id, version"
-            )
+                sql: """
+                    SELECT key_id, account, region, version, wrapped, created, rotation_type FROM kms_key_versions
+                    ORDER BY key_id, account, region, version
+                    """)
             while let row = try rows.next() {
                 let type = RotationType(rawValue: row["rotation_type"]) ?? .created
                 let wrapped: Data = row["wrapped"]
-                versions[row["key_id"], default: []].append(
+                versions[[row["key_id"], row["account"], row["region"]], default: []].append(
                     KeyVersionRecord(
                         version: row["version"], wrappedMaterial: Array(wrapped), created: row["created"],
                         rotationType: type))
             }
             let decoder = JSONDecoder()
-            return try Row.fetchAll(db, sql: "SELECT id, record FROM kms_keys").map { row in
+            return try Row.fetchAll(db, sql: "SELECT id, account, region, record FROM kms_keys").map { row in
                 let record = try decoder.decode(KeyRecord.self, from: Data((row["record"] as String).utf8))
-                return StoredKey(record: record, versions: versions[row["id"]] ?? [])
+                return StoredKey(
+                    record: record, versions: versions[[row["id"], row["account"], row["region"]]] ?? [])
             }
         }
     }
 
     public func loadAliases() throws -> [AliasRecord] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, key_id, created, updated FROM kms_aliases").compactMap { row in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT account, region, name, key_id, created, updated FROM kms_aliases")
+            return rows.compactMap { row -> AliasRecord? in
                 guard let id = KeyID(row["key_id"] as String) else { return nil }
-                return AliasRecord(name: row["name"], keyID: id, created: row["created"], updated: row["updated"])
+                return AliasRecord(
+                    name: row["name"], scope: Scope(account: row["account"], region: row["region"]), keyID: id,
+                    created: row["created"], updated: row["updated"])
             }
         }
     }
@@ -273,8 +349,8 @@ public final class SQLiteStore: SealboxStorage {
         let record = String(decoding: try JSONEncoder().encode(grant), as: UTF8.self)
         try database.write { db in
             try db.execute(
-                sql: "INSERT INTO kms_grants (id, key_id, record) VALUES (?, ?, ?)",
-                arguments: [grant.id, grant.keyID.description, record])
+                sql: "INSERT INTO kms_grants (id, key_id, account, region, record) VALUES (?, ?, ?, ?, ?)",
+                arguments: [grant.id, grant.keyID.description, grant.key.scope.account, grant.key.scope.region, record])
         }
     }
 
@@ -300,16 +376,24 @@ public final class SQLiteStore: SealboxStorage {
     }
 
     public func rewrapUnderNewRoot(
-        versions: [(key: KeyID, version: UInt32, wrapped: [UInt8])],
+        versions: [(key: KeyAddress, version: UInt32, wrapped: [UInt8])],
         secrets: [String: [UInt8]]
     ) throws {
         try database.write { db in
             for entry in versions {
                 try db.execute(
-                    sql: "UPDATE kms_key_versions SET wrapped = ? WHERE key_id = ? AND version = ?",
-                    arguments: [Data(entry.wrapped), entry.key.description, entry.version])
+                    sql: """
+                        UPDATE kms_key_versions SET wrapped = ?
+                        WHERE key_id = ? AND account = ? AND region = ? AND version = ?
+                        """,
+                    arguments: [
+                        Data(entry.wrapped), entry.key.name.description, entry.key.scope.account,
+                        entry.key.scope.region, entry.version,
+                    ])
                 guard db.changesCount == 1 else {
-                    throw SetupError(description: "key \(entry.key) version \(entry.version) is not in the store")
+                    throw SetupError(
+                        description:
+                            "key \(entry.key.name) (\(entry.key.scope)) version \(entry.version) is not in the store")
                 }
             }
             for (name, wrapped) in secrets {
@@ -321,36 +405,49 @@ public final class SQLiteStore: SealboxStorage {
 
     public func saveKey(_ key: StoredKey) throws {
         let record = String(decoding: try JSONEncoder().encode(key.record), as: UTF8.self)
-        let id = key.record.id.description
+        let (id, account, region) = (key.record.id.description, key.record.scope.account, key.record.scope.region)
         try database.write { db in
             try db.execute(
-                sql:
-                    "INSERT INTO kms_keys (id, record) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record",
-                arguments: [id, record])
+                sql: """
+                    INSERT INTO kms_keys (id, account, region, record) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(id, account, region) DO UPDATE SET record = excluded.record
+                    """,
+                arguments: [id, account, region, record])
             // Versions the key no longer has (deleted imported material) go with this change.
             let kept = key.versions.map { String($0.version) }.joined(separator: ",")
             try db.execute(
-                sql: "DELETE FROM kms_key_versions WHERE key_id = ? AND version NOT IN (\(kept))", arguments: [id])
+                sql: """
+                    DELETE FROM kms_key_versions
+                    WHERE key_id = ? AND account = ? AND region = ? AND version NOT IN (\(kept))
+                    """,
+                arguments: [id, account, region])
             for version in key.versions {
                 try db.execute(
                     sql: """
-                        INSERT OR IGNORE INTO kms_key_versions (key_id, version, wrapped, created, rotation_type)
-                        VALUES (?, ?, ?, ?, ?)
+                        INSERT OR IGNORE INTO kms_key_versions
+                            (key_id, account, region, version, wrapped, created, rotation_type)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        id, version.version, Data(version.wrappedMaterial), version.created,
+                        id, account, region, version.version, Data(version.wrappedMaterial), version.created,
                         version.rotationType.rawValue,
                     ])
             }
         }
     }
 
-    public func deleteKey(_ id: KeyID) throws {
+    public func deleteKey(_ address: KeyAddress) throws {
+        let arguments: StatementArguments = [address.name.description, address.scope.account, address.scope.region]
         try database.write { db in
-            try db.execute(sql: "DELETE FROM kms_grants WHERE key_id = ?", arguments: [id.description])
-            try db.execute(sql: "DELETE FROM kms_aliases WHERE key_id = ?", arguments: [id.description])
-            try db.execute(sql: "DELETE FROM kms_key_versions WHERE key_id = ?", arguments: [id.description])
-            try db.execute(sql: "DELETE FROM kms_keys WHERE id = ?", arguments: [id.description])
+            try db.execute(
+                sql: "DELETE FROM kms_grants WHERE key_id = ? AND account = ? AND region = ?", arguments: arguments)
+            try db.execute(
+                sql: "DELETE FROM kms_aliases WHERE key_id = ? AND account = ? AND region = ?", arguments: arguments)
+            try db.execute(
+                sql: "DELETE FROM kms_key_versions WHERE key_id = ? AND account = ? AND region = ?",
+                arguments: arguments)
+            try db.execute(
+                sql: "DELETE FROM kms_keys WHERE id = ? AND account = ? AND region = ?", arguments: arguments)
         }
     }
 
@@ -358,16 +455,21 @@ public final class SQLiteStore: SealboxStorage {
         try database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO kms_aliases (name, key_id, created, updated) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(name) DO UPDATE SET key_id = excluded.key_id, updated = excluded.updated
+                    INSERT INTO kms_aliases (account, region, name, key_id, created, updated) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(account, region, name) DO UPDATE SET key_id = excluded.key_id, updated = excluded.updated
                     """,
-                arguments: [alias.name, alias.keyID.description, alias.created, alias.updated])
+                arguments: [
+                    alias.scope.account, alias.scope.region, alias.name, alias.keyID.description, alias.created,
+                    alias.updated,
+                ])
         }
     }
 
-    public func deleteAlias(_ name: String) throws {
+    public func deleteAlias(_ address: Scoped<String>) throws {
         try database.write { db in
-            try db.execute(sql: "DELETE FROM kms_aliases WHERE name = ?", arguments: [name])
+            try db.execute(
+                sql: "DELETE FROM kms_aliases WHERE account = ? AND region = ? AND name = ?",
+                arguments: [address.scope.account, address.scope.region, address.name])
         }
     }
 

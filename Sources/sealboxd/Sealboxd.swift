@@ -197,7 +197,8 @@ struct Sealboxd: AsyncParsableCommand {
             rootFile = path
             settings.rootKeyFile = path
         }
-        let store = try SQLiteStore(path: options.dataFile("sealbox.db"))
+        let store = try SQLiteStore(
+            path: options.dataFile("sealbox.db"), home: Scope(account: options.accountID, region: options.region))
         return OpenedStore(
             store: store, rootKey: key, rootFile: rootFile,
             accessKeys: try CredentialsFile.loadOrCreate(at: options.dataFile("credentials")),
@@ -422,7 +423,7 @@ struct SecurityLoader: Sendable {
             AccessKey(
                 id: entry.id,
                 secret: try SecretFile.readLine(entry.secretFile, what: "the secret file of \(entry.id)"),
-                principal: entry.principal)
+                principal: entry.principal, account: entry.account)
         }
         var policy = config.policy ?? fallback
         policy?.awsPrincipals = config.awsPrincipals

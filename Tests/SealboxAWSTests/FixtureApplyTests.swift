@@ -27,8 +27,8 @@ import Testing
         let first = try Self.fixtures(material: material).apply(
             kms: h.kmsHarness.kms, ssm: h.ssm, context: h.context, origin: "test.yaml")
         #expect(first.keysCreated == 1)
-        #expect(h.kmsHarness.kms.aliases["alias/app"]?.keyID.description == Self.id)
-        #expect(h.kmsHarness.kms.aliases["alias/app-2"]?.keyID.description == Self.id)
+        #expect(h.kmsHarness.kms.aliases[Scoped("alias/app", in: .home)]?.keyID.description == Self.id)
+        #expect(h.kmsHarness.kms.aliases[Scoped("alias/app-2", in: .home)]?.keyID.description == Self.id)
 
         let again = try Self.fixtures(material: material).apply(
             kms: h.kmsHarness.kms, ssm: h.ssm, context: h.context, origin: "test.yaml")
@@ -38,7 +38,7 @@ import Testing
             .apply(kms: h.kmsHarness.kms, ssm: h.ssm, context: h.context, origin: "test.yaml")
         #expect(changed.keysChanged == 1)
         let id = try #require(KeyID(Self.id))
-        let key = try #require(h.kmsHarness.kms.keys[id])
+        let key = try #require(h.kmsHarness.kms.keys[KeyAddress(id, in: .home)])
         #expect(key.record.description == "other")
         #expect(key.record.state == .disabled)
     }

@@ -19,7 +19,7 @@ import Testing
         #expect(fixtures.keys[0].usage == .generateVerifyMac)
         _ = try fixtures.apply(kms: h.kmsHarness.kms, ssm: h.ssm, context: h.context, origin: "test.yaml")
         let keyID = try #require(KeyID(Self.id))
-        let key = try #require(h.kmsHarness.kms.keys[keyID])
+        let key = try #require(h.kmsHarness.kms.keys[KeyAddress(keyID, in: .home)])
         #expect(key.record.spec == .hmac384)
         #expect(key.record.usage == .generateVerifyMac)
         #expect(key.material[1]?.constantTimeEquals(material) == true)

@@ -447,7 +447,7 @@ struct GrantHarness {
         let (id, _) = try g.grant(key, ["Encrypt"], ["Constraints": ["EncryptionContextEquals": ["app": "x"]]])
         // A second KMS on the same store: what a restarted daemon loads.
         let restarted = try KMS(store: g.h.store, rootKey: g.h.root, clock: g.h.clock)
-        #expect(restarted.grants[try #require(KeyID(key))]?.map(\.id) == [id])
+        #expect(restarted.grants[KeyAddress(try #require(KeyID(key)), in: .home)]?.map(\.id) == [id])
         #expect(restarted.grantKeys[id] != nil)
         _ = try g.h.ok("ScheduleKeyDeletion", ["KeyId": key, "PendingWindowInDays": 7])
         // A key pending deletion keeps its grants and still lists them.

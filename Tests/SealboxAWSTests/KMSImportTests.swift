@@ -52,7 +52,7 @@ import Testing
         let blob = try h.encrypt(id, "under imported material")
         // The key holds exactly the imported bytes.
         let keyID = try #require(KeyID(id))
-        let key = try #require(h.kms.keys[keyID])
+        let key = try #require(h.kms.keys[KeyAddress(keyID, in: .home)])
         #expect(key.material[1]?.constantTimeEquals(material) == true)
 
         _ = try h.ok("DeleteImportedKeyMaterial", ["KeyId": id])
@@ -87,7 +87,7 @@ import Testing
         #expect(h.error("Encrypt", ["KeyId": id, "Plaintext": "eA=="])?.type == "KMSInvalidStateException")
         #expect(try h.kms.expireImportedMaterial() == 1)
         let keyID = try #require(KeyID(id))
-        #expect(h.kms.keys[keyID]?.versions.isEmpty == true)
+        #expect(h.kms.keys[KeyAddress(keyID, in: .home)]?.versions.isEmpty == true)
         #expect(try h.store.loadKeys().first { $0.record.id.description == id }?.versions.isEmpty == true)
     }
 
@@ -128,7 +128,7 @@ import Testing
         ).get()
         let again = try KMS(store: h.store, rootKey: h.root, clock: h.clock)
         let keyID = try #require(KeyID(id))
-        let key = try #require(again.keys[keyID])
+        let key = try #require(again.keys[KeyAddress(keyID, in: .home)])
         #expect(key.material[1]?.constantTimeEquals(material) == true)
         #expect(again.state(of: key) == .enabled)
     }

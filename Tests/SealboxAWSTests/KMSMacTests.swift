@@ -32,7 +32,7 @@ import Testing
 
         // The MAC is the HMAC under the stored material, which is as long as the digest.
         let keyID = try #require(KeyID(id))
-        let key = try #require(h.kms.keys[keyID])
+        let key = try #require(h.kms.keys[KeyAddress(keyID, in: .home)])
         let material = try #require(key.material[1])
         #expect(material.count == spec.length)
         let hash = try #require(MacAlgorithm(rawValue: spec.algorithm)).hash
@@ -176,7 +176,7 @@ import Testing
         let before = try h.ok("GenerateMac", ["KeyId": id, "Message": "bQ==", "MacAlgorithm": "HMAC_SHA_384"])
         let reopened = try KMS(store: h.store, rootKey: h.root, clock: h.clock)
         let keyID = try #require(KeyID(id))
-        let key = try #require(reopened.keys[keyID])
+        let key = try #require(reopened.keys[KeyAddress(keyID, in: .home)])
         #expect(key.record.spec == .hmac384)
         #expect(key.record.usage == .generateVerifyMac)
         let after = try callOperation(
@@ -186,10 +186,12 @@ import Testing
         #expect(after["Mac"] as? String == before["Mac"] as? String)
     }
 
-    /// A record stored before keys had a spec decodes as a symmetric encryption key.
+    /// A record stored before keys had a spec (given its scope by the store's migration) decodes as a
+    /// symmetric encryption key.
     @Test func anOldRecordDecodesAsSymmetric() throws {
         let json = """
-            {"id":"1234abcd-12ab-34cd-56ef-1234567890ab","created":1,"description":"","state":"Enabled",\
+            {"id":"1234abcd-12ab-34cd-56ef-1234567890ab","scope":{"account":"123456789012","region":"us-east-1"},\
+            "created":1,"description":"","state":"Enabled",\
             "manager":"CUSTOMER","rotationEnabled":false,"onDemandRotations":0,"policy":"{}","tags":[]}
             """
         let record = try JSONDecoder().decode(KeyRecord.self, from: Data(json.utf8))

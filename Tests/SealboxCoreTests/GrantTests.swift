@@ -174,9 +174,12 @@ import Testing
 @Suite struct GrantRecordTests {
     static func grant(_ name: String?, operations: [GrantOperation] = [.decrypt, .encrypt]) -> GrantRecord {
         GrantRecord(
-            id: GrantRecord.newID(), keyID: KeyID("1234abcd-12ab-34cd-56ef-1234567890ab")!, name: name, created: 1,
+            id: GrantRecord.newID(),
+            key: KeyAddress(
+                KeyID("1234abcd-12ab-34cd-56ef-1234567890ab")!, in: Scope(account: "111122223333", region: "us-east-1")),
+            name: name, created: 1,
             grantee: "arn:aws:iam::111122223333:role/app", retiring: nil, operations: operations,
-            constraint: GrantConstraint(.subset, ["a": "b"]), account: "111122223333")
+            constraint: GrantConstraint(.subset, ["a": "b"]))
     }
 
     /// AWS's idempotence: the same name and parameters make a retry; the order of operations does not count.

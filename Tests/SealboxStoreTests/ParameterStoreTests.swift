@@ -119,7 +119,7 @@ import Testing
         let path = SQLiteStoreTests.temporaryPath()
         do {
             let queue = try DatabaseQueue(path: path)
-            try SQLiteStore.migrator.migrate(queue, upTo: "v6-ssm-tagged")
+            try SQLiteStore.migrator(home: .home).migrate(queue, upTo: "v6-ssm-tagged")
             try queue.write { db in
                 for (name, arn) in [
                     ("/app/db", "arn:aws:ssm:us-east-1:123456789012:parameter/app/db"),
@@ -230,7 +230,7 @@ import Testing
         let path = SQLiteStoreTests.temporaryPath()
         do {
             let queue = try DatabaseQueue(path: path)
-            try SQLiteStore.migrator.migrate(queue, upTo: "v3-ssm-columns")
+            try SQLiteStore.migrator(home: .home).migrate(queue, upTo: "v3-ssm-columns")
             try queue.write { db in
                 try db.execute(sql: "INSERT INTO ssm_parameters (name, tags) VALUES ('/app/db', '[]')")
                 try db.execute(

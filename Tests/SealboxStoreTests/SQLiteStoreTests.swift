@@ -11,8 +11,11 @@ import Testing
         return directory.appendingPathComponent("sealbox.db").path
     }
 
-    static func key(_ versions: [UInt32]) -> StoredKey {
-        let record = KeyRecord(id: .random(), created: 1, description: "d", manager: .customer, policy: "{}", tags: [])
+    static let scope = Scope(account: "111122223333", region: "eu-west-1")
+
+    static func key(_ versions: [UInt32], id: KeyID = .random(), scope: Scope = scope) -> StoredKey {
+        let record = KeyRecord(
+            id: id, scope: scope, created: 1, description: "d", manager: .customer, policy: "{}", tags: [])
         return StoredKey(
             record: record,
             versions: versions.map {
@@ -26,15 +29,19 @@ import Testing
         do {
             let store = try SQLiteStore(path: path)
             try store.saveKey(key)
-            try store.saveAlias(AliasRecord(name: "alias/x", keyID: key.record.id, created: 1, updated: 2))
+            try store.saveAlias(
+                AliasRecord(name: "alias/x", scope: Self.scope, keyID: key.record.id, created: 1, updated: 2))
         }
         let reopened = try SQLiteStore(path: path)
         let keys = try reopened.loadKeys()
         #expect(keys.count == 1)
         #expect(keys[0].record.id == key.record.id)
+        #expect(keys[0].record.scope == Self.scope)
         #expect(keys[0].versions == key.versions)
         #expect(
-            try reopened.loadAliases() == [AliasRecord(name: "alias/x", keyID: key.record.id, created: 1, updated: 2)])
+            try reopened.loadAliases() == [
+                AliasRecord(name: "alias/x", scope: Self.scope, keyID: key.record.id, created: 1, updated: 2)
+            ])
         #expect(try reopened.integrityCheck() == ["ok"])
     }
 
@@ -59,12 +66,14 @@ import Testing
         let kept = Self.key([1])
         try store.saveKey(doomed)
         try store.saveKey(kept)
-        try store.saveAlias(AliasRecord(name: "alias/doomed", keyID: doomed.record.id, created: 1, updated: 1))
-        try store.saveAlias(AliasRecord(name: "alias/kept", keyID: kept.record.id, created: 1, updated: 1))
-        try store.deleteKey(doomed.record.id)
+        try store.saveAlias(
+            AliasRecord(name: "alias/doomed", scope: Self.scope, keyID: doomed.record.id, created: 1, updated: 1))
+        try store.saveAlias(
+            AliasRecord(name: "alias/kept", scope: Self.scope, keyID: kept.record.id, created: 1, updated: 1))
+        try store.deleteKey(doomed.record.address)
         #expect(try store.loadKeys().map(\.record.id) == [kept.record.id])
         #expect(try store.loadAliases().map(\.name) == ["alias/kept"])
-        try store.deleteAlias("alias/kept")
+        try store.deleteAlias(Scoped("alias/kept", in: Self.scope))
         #expect(try store.loadAliases().isEmpty)
     }
 
@@ -77,10 +86,9 @@ import Testing
 
     static func grant(_ key: StoredKey, name: String? = nil) -> GrantRecord {
         GrantRecord(
-            id: GrantRecord.newID(), keyID: key.record.id, name: name, created: 1.5,
+            id: GrantRecord.newID(), key: key.record.address, name: name, created: 1.5,
             grantee: "arn:aws:iam::111122223333:role/app", retiring: "arn:aws:sts::111122223333:assumed-role/a/b",
-            operations: [.decrypt, .generateDataKey], constraint: GrantConstraint(.equals, ["Department": "IT"]),
-            account: "111122223333")
+            operations: [.decrypt, .generateDataKey], constraint: GrantConstraint(.equals, ["Department": "IT"]))
     }
 
     @Test func grantsSurviveReopeningTheFileWhole() throws {
@@ -88,8 +96,8 @@ import Testing
         let key = Self.key([1])
         let named = Self.grant(key, name: "deploy")
         let bare = GrantRecord(
-            id: GrantRecord.newID(), keyID: key.record.id, name: nil, created: 2, grantee: "rds.amazonaws.com",
-            retiring: nil, operations: [.describeKey], constraint: nil, account: "111122223333")
+            id: GrantRecord.newID(), key: key.record.address, name: nil, created: 2, grantee: "rds.amazonaws.com",
+            retiring: nil, operations: [.describeKey], constraint: nil)
         do {
             let store = try SQLiteStore(path: path)
             try store.saveKey(key)
@@ -113,7 +121,7 @@ import Testing
         try store.saveGrant(Self.grant(doomed))
         let survivor = Self.grant(kept)
         try store.saveGrant(survivor)
-        try store.deleteKey(doomed.record.id)
+        try store.deleteKey(doomed.record.address)
         #expect(try store.loadGrants() == [survivor])
     }
 

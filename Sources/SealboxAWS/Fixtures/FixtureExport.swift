@@ -20,8 +20,10 @@ extension Fixtures {
         for key in kms.keys.values.sorted(by: { $0.idText < $1.idText })
         where key.record.manager == .customer && key.record.state != .pendingDeletion {
             var entry: [String: Any] = ["id": key.idText, "enabled": key.record.state == .enabled]
+            if key.record.scope.region != context.region { entry["region"] = key.record.scope.region }
+            if key.record.scope.account != context.accountID { entry["account"] = key.record.scope.account }
             if !key.record.description.isEmpty { entry["description"] = key.record.description }
-            let aliases = (kms.aliasesByKey[key.id] ?? []).sorted()
+            let aliases = (kms.aliasesByKey[key.address] ?? []).sorted()
             if !aliases.isEmpty { entry["aliases"] = aliases }
             if key.record.spec != .symmetricDefault {
                 entry["keySpec"] = key.record.spec.rawValue

@@ -31,12 +31,12 @@ extension Fixtures {
         origin: String,
         persistent: Bool = false
     ) throws -> FixtureReport {
-        if persistent { try checkPersistent(kms: kms, origin: origin) }
+        if persistent { try checkPersistent(kms: kms, home: context.scope, origin: origin) }
         var report = FixtureReport()
         for (index, key) in keys.enumerated() {
             let place = "\(origin): keys[\(index)]"
             do {
-                try apply(key, kms: kms, context: context, report: &report)
+                try apply(key, kms: kms, context: context.within(key.scope(home: context.scope)), report: &report)
             } catch let error as SealboxError {
                 throw SetupError(description: "\(place): \(error.message)")
             } catch let error as AWSError {
@@ -76,16 +76,17 @@ extension Fixtures {
         return report
     }
 
-    private func checkPersistent(kms: KMS, origin: String) throws {
+    private func checkPersistent(kms: KMS, home: Scope, origin: String) throws {
         for (index, key) in keys.enumerated() {
+            let scope = key.scope(home: home)
             let place = "\(origin): keys[\(index)]"
             if key.material != nil {
                 throw SetupError(
                     description: "\(place): key material can be set only on an ephemeral daemon (--ephemeral)")
             }
-            let target = key.id ?? key.aliases.lazy.compactMap { kms.aliases[$0]?.keyID }.first
+            let target = key.id ?? key.aliases.lazy.compactMap { kms.aliases[Scoped($0, in: scope)]?.keyID }.first
             for alias in key.aliases {
-                if let current = kms.aliases[alias]?.keyID, current != target {
+                if let current = kms.aliases[Scoped(alias, in: scope)]?.keyID, current != target {
                     throw SetupError(
                         description:
                             "\(place): \(alias) points at key \(current); fixtures move an alias only on an ephemeral daemon"
@@ -96,8 +97,11 @@ extension Fixtures {
     }
 
     private func apply(_ fixture: Key, kms: KMS, context: RequestContext, report: inout FixtureReport) throws {
-        let byAlias = fixture.aliases.lazy.compactMap { kms.aliases[$0] }.first.flatMap { kms.present($0.keyID) }
-        var live = fixture.id.flatMap { kms.present($0) } ?? (fixture.id == nil ? byAlias : nil)
+        let scope = context.scope
+        let byAlias = fixture.aliases.lazy.compactMap { kms.aliases[Scoped($0, in: scope)] }.first.flatMap {
+            kms.present($0.target)
+        }
+        var live = fixture.id.flatMap { kms.present(KeyAddress($0, in: scope)) } ?? (fixture.id == nil ? byAlias : nil)
         if let existing = live, let material = fixture.material {
             guard let current = existing.material[1], current.constantTimeEquals(material.withUnsafeBytes(Array.init))
             else {
@@ -112,15 +116,16 @@ extension Fixtures {
         let created = live == nil
         if live == nil {
             let record = KeyRecord(
-                id: fixture.id ?? .random(), created: kms.clock.now(), description: fixture.description ?? "",
+                id: fixture.id ?? .random(), scope: scope, created: kms.clock.now(),
+                description: fixture.description ?? "",
                 manager: .customer, policy: KMS.defaultPolicy(context), tags: [], spec: fixture.spec,
                 usage: fixture.usage)
             live = try kms.createKey(record, material: fixture.material)
         }
         let key = live!
         var changed = false
-        for alias in fixture.aliases where kms.aliases[alias]?.keyID != key.id {
-            if kms.aliases[alias] == nil {
+        for alias in fixture.aliases where kms.aliases[Scoped(alias, in: scope)]?.keyID != key.id {
+            if kms.aliases[Scoped(alias, in: scope)] == nil {
                 try kms.createAlias(alias, target: key.id.description, context: context)
             } else {
                 try kms.updateAlias(alias, target: key.id.description, context: context)

@@ -48,6 +48,15 @@ public struct Fixtures: Sendable {
         public var enabled: Bool
         public var spec: KeySpec = .symmetricDefault
         public var usage: KeyUsage = .encryptDecrypt
+        /// Where the key and its aliases go; nil for the daemon's `--region` and `--account-id`.
+        public var region: String? = nil
+        public var account: String? = nil
+
+        /// The key's scope, for a daemon whose own is `home`.
+        /// - Parameter home: the daemon's account and region.
+        public func scope(home: Scope) -> Scope {
+            Scope(account: account ?? home.account, region: region ?? home.region)
+        }
     }
 
     /// One parameter, as its latest version.
@@ -148,7 +157,17 @@ public struct Fixtures: Sendable {
 
     private static func parseKey(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> Key {
         let node = try fields(
-            mapping, ["id", "description", "aliases", "keySpec", "keyUsage", "material", "enabled"], place, fail)
+            mapping,
+            ["id", "description", "aliases", "keySpec", "keyUsage", "material", "enabled", "region", "account"], place,
+            fail)
+        let region = try scalar(node["region"], "region", place, fail)
+        if let region, !Scope.isRegionName(region) {
+            throw fail(place, "region '\(region)' is not a region name (lowercase letters, digits and -)")
+        }
+        let account = try scalar(node["account"], "account", place, fail)
+        if let account, !Scope.isAccountID(account) {
+            throw fail(place, "account must be 12 digits, not '\(account)'")
+        }
         var id: KeyID? = nil
         if let text = try scalar(node["id"], "id", place, fail) {
             guard let parsed = KeyID(text) else { throw fail(place, "id '\(text)' is not a key id (a UUID)") }
@@ -208,7 +227,8 @@ public struct Fixtures: Sendable {
         }
         return Key(
             id: id, description: try scalar(node["description"], "description", place, fail),
-            aliases: aliases, material: material, enabled: enabled, spec: spec, usage: usage)
+            aliases: aliases, material: material, enabled: enabled, spec: spec, usage: usage, region: region,
+            account: account)
     }
 
     private static func parseParameter(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> Parameter {
@@ -240,7 +260,7 @@ public struct Fixtures: Sendable {
     }
 
     private static func parseAccessKey(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> AccessKey {
-        let node = try fields(mapping, ["id", "secret", "principal"], place, fail)
+        let node = try fields(mapping, ["id", "secret", "principal", "account"], place, fail)
         guard let id = try scalar(node["id"], "id", place, fail),
             let secret = try scalar(node["secret"], "secret", place, fail),
             let principal = try scalar(node["principal"], "principal", place, fail)
@@ -248,13 +268,20 @@ public struct Fixtures: Sendable {
         guard id.count >= 16, id.allSatisfy({ $0.isUppercase || $0.isNumber }) else {
             throw fail(place, "id must be at least 16 upper-case letters or digits, as AWS access key ids are")
         }
-        return AccessKey(id: id, secret: SecureBytes(copying: Array(secret.utf8)), principal: principal)
+        let account = try scalar(node["account"], "account", place, fail)
+        if let account, !Scope.isAccountID(account) {
+            throw fail(place, "account must be 12 digits, not '\(account)'")
+        }
+        return AccessKey(
+            id: id, secret: SecureBytes(copying: Array(secret.utf8)), principal: principal, account: account)
     }
 
     private static func checkUnique(_ fixtures: Fixtures, _ fail: Fail) throws {
         var seen = Set<String>()
         for (index, key) in fixtures.keys.enumerated() {
-            for name in (key.id.map { [$0.description] } ?? []) + key.aliases where !seen.insert(name).inserted {
+            let scope = "\(key.account ?? "")/\(key.region ?? ""):"
+            for name in (key.id.map { [$0.description] } ?? []) + key.aliases where !seen.insert(scope + name).inserted
+            {
                 throw fail("keys[\(index)]", "'\(name)' appears twice")
             }
         }

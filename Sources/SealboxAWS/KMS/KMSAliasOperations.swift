@@ -64,8 +64,11 @@ extension KMS {
         if let keyId = request.keyId {
             filter = try resolve(try requireKeyId(keyId), context, allowAlias: false).id
         }
+        let scope = context.scope
         let chosen = aliases.values
-            .filter { alias in present(alias.keyID) != nil && (filter == nil || alias.keyID == filter) }
+            .filter { alias in
+                alias.scope == scope && present(alias.target) != nil && (filter == nil || alias.keyID == filter)
+            }
             .sorted { $0.name < $1.name }
         let page = try Self.page(chosen.map(\.name), after: marker, limit: limit)
         let byName = Dictionary(uniqueKeysWithValues: chosen.map { ($0.name, $0) })

@@ -155,7 +155,8 @@ extension KMS {
             request.keyPairSpec!, keyReference: key.id.description,
             encryptionContext: EncryptionContext(request.encryptionContext ?? [:]), context: context)
         if let trail = context.trail {
-            trail.served(.ciphertext(blob: pair.ciphertext, context: request.encryptionContext ?? [:]))
+            trail.served(
+                .ciphertext(blob: pair.ciphertext, context: request.encryptionContext ?? [:], scope: context.scope))
         }
         return (pair, request.keyPairSpec!)
     }

@@ -60,7 +60,8 @@ extension KMS {
         let materialID = key.materialID(version)
         try checkDryRun(request.dryRun)
         context.trail?.served(
-            .ciphertext(blob: request.ciphertextBlob!.bytes, context: request.encryptionContext ?? [:]))
+            .ciphertext(
+                blob: request.ciphertextBlob!.bytes, context: request.encryptionContext ?? [:], scope: context.scope))
         var json = SensitiveJSON()
         json.string("KeyId", arn)
         json.base64("Plaintext", plaintext)
@@ -177,7 +178,7 @@ extension KMS {
     func generateDataKey(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let (ciphertext, plaintext, arn, materialID) = try makeDataKey(body, context)
         if let trail = context.trail, let request = try? AWSJSON.decode(GenerateDataKeyRequest.self, from: body) {
-            trail.served(.ciphertext(blob: ciphertext, context: request.encryptionContext ?? [:]))
+            trail.served(.ciphertext(blob: ciphertext, context: request.encryptionContext ?? [:], scope: context.scope))
         }
         var json = SensitiveJSON()
         json.string("CiphertextBlob", Base64.encode(ciphertext))

@@ -37,7 +37,8 @@ extension KMS {
         if let policy = request.policy { try checkPolicyDocument(policy) }
         let id = KeyID.random()
         let record = KeyRecord(
-            id: id, created: clock.now(), description: request.description ?? "", manager: .customer,
+            id: id, scope: context.scope, created: clock.now(), description: request.description ?? "",
+            manager: .customer,
             policy: request.policy ?? KMS.defaultPolicy(context), tags: tags, spec: spec, usage: usage,
             origin: origin)
         let key = try createKey(record)
@@ -62,7 +63,8 @@ extension KMS {
         try context.authorize([])
         let request = try AWSJSON.decode(ListRequest.self, from: body)
         let (limit, marker) = try paging(request, maxLimit: 1000, defaultLimit: 100)
-        let all = keys.values.filter { present($0.id) != nil }.map(\.id).sorted()
+        let scope = context.scope
+        let all = keys.values.filter { $0.record.scope == scope && present($0.address) != nil }.map(\.id).sorted()
         let page = try Self.page(all.map(\.description), after: marker, limit: limit)
         return AWSJSON.encode(
             ListKeysResponse(

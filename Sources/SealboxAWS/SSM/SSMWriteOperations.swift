@@ -234,7 +234,7 @@ extension SSM {
         do {
             if keyReference == Self.defaultKeyAlias {
                 try kms.ensureManagedKey(
-                    alias: Self.defaultKeyAlias,
+                    alias: Self.defaultKeyAlias, in: context.scope,
                     description: "Default key that protects my SSM parameters when no other key is defined")
             }
             return try kms.sealValue(

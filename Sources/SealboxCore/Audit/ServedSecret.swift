@@ -3,8 +3,8 @@
 public enum ServedSecret: Sendable, Hashable {
     /// A SecureString version.
     case parameter(name: String, version: Int)
-    /// A KMS ciphertext whose plaintext was returned (Decrypt, GenerateDataKey).
-    case ciphertext(blob: [UInt8], context: [String: String])
+    /// A KMS ciphertext whose plaintext was returned (Decrypt, GenerateDataKey), with the scope of its key.
+    case ciphertext(blob: [UInt8], context: [String: String], scope: Scope)
     /// An env token, decrypted as the variable `name`.
     case environment(name: String, token: String)
 }

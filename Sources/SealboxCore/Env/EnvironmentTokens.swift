@@ -41,7 +41,7 @@ public struct EnvironmentTokens: Sendable {
         let reference = keyReference ?? Self.defaultKeyAlias
         if reference == Self.defaultKeyAlias {
             try kms.ensureManagedKey(
-                alias: reference, description: "Default key for Sealbox environment variable tokens",
+                alias: reference, in: context.scope, description: "Default key for Sealbox environment variable tokens",
                 manager: .customer)
         }
         let key = try kms.resolve(reference, context)
@@ -82,7 +82,9 @@ public struct EnvironmentTokens: Sendable {
         let value: SecureBytes
         if token.hasPrefix(Self.prefix) {
             let ciphertext = try Self.payload(of: token)
-            guard let key = kms.ciphertextKey(ciphertext) else { throw SealboxError.invalidCiphertext }
+            guard let key = kms.ciphertextKey(ciphertext, in: context.scope) else {
+                throw SealboxError.invalidCiphertext
+            }
             try kms.authorize(key, context)
             value = try kms.open(
                 ciphertext, encryptionContext: Self.context(name), expectedKey: nil, found: key, context: context
@@ -104,11 +106,14 @@ public struct EnvironmentTokens: Sendable {
     public func rewrap(name: String, token: String, context: RequestContext) throws(SealboxError) -> String {
         try Self.validate(name: name)
         let ciphertext = try Self.payload(of: token)
-        guard let key = kms.ciphertextKey(ciphertext) else { throw SealboxError.invalidCiphertext }
+        guard let key = kms.ciphertextKey(ciphertext, in: context.scope) else { throw SealboxError.invalidCiphertext }
         try kms.authorize(key, context)
         try kms.requireUsable(key, context)
         try kms.requireSymmetric(key, "Encrypt", context)
-        guard let rewrapped = try kms.rewrapDataKey(ciphertext, encryptionContext: Self.context(name)) else {
+        guard
+            let rewrapped = try kms.rewrapDataKey(
+                ciphertext, in: context.scope, encryptionContext: Self.context(name))
+        else {
             return token
         }
         return Self.prefix + Base64.encode(rewrapped, variant: .urlSafe)

@@ -14,10 +14,11 @@ extension ServedSecret {
                 let value = try? ssm.plaintext(of: record, named: name, context)
             else { return nil }
             return ProcessInspector.Secret(label: "parameter \(name) version \(version)", value: value)
-        case .ciphertext(let blob, let encryptionContext):
+        case .ciphertext(let blob, let encryptionContext, let scope):
+            let opening = context.within(scope)
             guard
                 let opened = try? kms.decrypt(
-                    blob, encryptionContext: EncryptionContext(encryptionContext), expectedKey: nil, context: context)
+                    blob, encryptionContext: EncryptionContext(encryptionContext), expectedKey: nil, context: opening)
             else { return nil }
             let digest = Hex.encode(Digest.sha256(blob).prefix(6))
             return ProcessInspector.Secret(

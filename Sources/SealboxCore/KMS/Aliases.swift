@@ -12,11 +12,12 @@ extension KMS {
         try context.authorize([name])
         try withWriter { () throws(SealboxError) in
             let key = try aliasableKey(target, context)
-            guard aliases[name] == nil else {
+            guard aliases[Scoped(name, in: context.scope)] == nil else {
                 throw SealboxError.alreadyExists("An alias with the name \(aliasArn(name, context)) already exists")
             }
             let now = clock.now()
-            try storeAlias(AliasRecord(name: name, keyID: key.id, created: now, updated: now))
+            try storeAlias(
+                AliasRecord(name: name, scope: context.scope, keyID: key.id, created: now, updated: now))
         }
     }
 
@@ -28,7 +29,7 @@ extension KMS {
     package func updateAlias(_ name: String, target: String, context: RequestContext) throws(SealboxError) {
         try context.authorize([name])
         try withWriter { () throws(SealboxError) in
-            guard var alias = aliases[name] else {
+            guard var alias = aliases[Scoped(name, in: context.scope)] else {
                 throw SealboxError.notFound("Alias \(aliasArn(name, context)) is not found.")
             }
             alias.keyID = try aliasableKey(target, context).id
@@ -44,10 +45,10 @@ extension KMS {
     package func deleteAlias(_ name: String, context: RequestContext) throws(SealboxError) {
         try context.authorize([name])
         try withWriter { () throws(SealboxError) in
-            guard aliases[name] != nil else {
+            guard aliases[Scoped(name, in: context.scope)] != nil else {
                 throw SealboxError.notFound("Alias \(aliasArn(name, context)) is not found.")
             }
-            try removeAlias(name)
+            try removeAlias(Scoped(name, in: context.scope))
         }
     }
 

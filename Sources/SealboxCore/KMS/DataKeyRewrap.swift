@@ -14,15 +14,20 @@ extension KMS {
     /// decrypted: only the 32-byte data key is opened, in guarded memory, and sealed again.
     /// - Parameters:
     ///   - token: the v2 token.
+    ///   - scope: the account and region of its key.
     ///   - encryptionContext: the context the token was sealed with.
     /// - Returns: the new token, or nil when the data key already uses the current version.
     /// - Throws: `InvalidCiphertextException` if the data key does not open under this context;
     ///   `KMSInvalidStateException` if its version is retired (rewrapping must not revive it);
     ///   `NotFoundException` if its key is gone.
-    func rewrapDataKey(_ token: [UInt8], encryptionContext: EncryptionContext) throws(SealboxError) -> [UInt8]? {
+    func rewrapDataKey(_ token: [UInt8], in scope: Scope, encryptionContext: EncryptionContext) throws(SealboxError)
+        -> [UInt8]?
+    {
         guard let (id, version) = wrappingVersion(of: token), let wrapped = try? DataKeyEnvelope.wrappedKey(of: token)
         else { throw SealboxError.invalidCiphertext }
-        guard let key = present(id) else { throw SealboxError.notFound("Key '\(id)' does not exist") }
+        guard let key = present(KeyAddress(id, in: scope)) else {
+            throw SealboxError.notFound("Key '\(id)' does not exist")
+        }
         if let floor = key.record.minDecryptionVersion, version < floor {
             throw SealboxError.invalidState(
                 "Version \(version) of key \(id) is retired; its data keys cannot be rewrapped.")

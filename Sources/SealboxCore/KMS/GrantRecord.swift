@@ -5,7 +5,8 @@ import SealboxCrypto
 public struct GrantRecord: Codable, Sendable, Hashable {
     /// 64 lowercase hex digits, as AWS's grant ids.
     public var id: String
-    public var keyID: KeyID
+    /// The key, in its account and region: the grant's own.
+    public var key: KeyAddress
     /// The optional name that makes CreateGrant idempotent.
     public var name: String?
     public var created: Double
@@ -16,38 +17,34 @@ public struct GrantRecord: Codable, Sendable, Hashable {
     /// In the order given, each once.
     public var operations: [GrantOperation]
     public var constraint: GrantConstraint?
-    /// The account the grant was issued in, for `IssuingAccount`.
-    public var account: String
 
     /// - Parameters:
     ///   - id: the grant id, 64 hex digits.
-    ///   - keyID: the key the grant is for.
+    ///   - key: the key the grant is for.
     ///   - name: the grant's name, if any.
     ///   - created: when it was made.
     ///   - grantee: the grantee principal.
     ///   - retiring: the retiring principal, if any.
     ///   - operations: what it allows.
     ///   - constraint: its encryption context constraint, if any.
-    ///   - account: the issuing account.
     public init(
-        id: String, keyID: KeyID, name: String?, created: Double, grantee: String, retiring: String?,
-        operations: [GrantOperation], constraint: GrantConstraint?, account: String
+        id: String, key: KeyAddress, name: String?, created: Double, grantee: String, retiring: String?,
+        operations: [GrantOperation], constraint: GrantConstraint?
     ) {
         self.id = id
-        self.keyID = keyID
+        self.key = key
         self.name = name
         self.created = created
         self.grantee = grantee
         self.retiring = retiring
         self.operations = operations
         self.constraint = constraint
-        self.account = account
     }
 
     enum CodingKeys: String, CodingKey {
         case id
         case keyID = "keyId"
-        case name, created, grantee, retiring, operations, constraint, account
+        case name, created, grantee, retiring, operations, constraint, account, region
     }
 
     public init(from decoder: any Decoder) throws {
@@ -57,14 +54,18 @@ public struct GrantRecord: Codable, Sendable, Hashable {
             throw DecodingError.dataCorruptedError(forKey: .keyID, in: container, debugDescription: "not a key id")
         }
         self.init(
-            id: try container.decode(String.self, forKey: .id), keyID: keyID,
+            id: try container.decode(String.self, forKey: .id),
+            key: KeyAddress(
+                keyID,
+                in: Scope(
+                    account: try container.decode(String.self, forKey: .account),
+                    region: try container.decode(String.self, forKey: .region))),
             name: try container.decodeIfPresent(String.self, forKey: .name),
             created: try container.decode(Double.self, forKey: .created),
             grantee: try container.decode(String.self, forKey: .grantee),
             retiring: try container.decodeIfPresent(String.self, forKey: .retiring),
             operations: try container.decode([GrantOperation].self, forKey: .operations),
-            constraint: try container.decodeIfPresent(GrantConstraint.self, forKey: .constraint),
-            account: try container.decode(String.self, forKey: .account))
+            constraint: try container.decodeIfPresent(GrantConstraint.self, forKey: .constraint))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -77,7 +78,8 @@ public struct GrantRecord: Codable, Sendable, Hashable {
         try container.encodeIfPresent(retiring, forKey: .retiring)
         try container.encode(operations, forKey: .operations)
         try container.encodeIfPresent(constraint, forKey: .constraint)
-        try container.encode(account, forKey: .account)
+        try container.encode(key.scope.account, forKey: .account)
+        try container.encode(key.scope.region, forKey: .region)
     }
 
     /// A fresh grant id: 32 random bytes in hex.
@@ -93,9 +95,13 @@ public struct GrantRecord: Codable, Sendable, Hashable {
     /// retry AWS answers with the existing grant's id.
     /// - Parameter other: the requested grant (its id and date do not count).
     public func isRetry(of other: GrantRecord) -> Bool {
-        name != nil && name == other.name && keyID == other.keyID && grantee == other.grantee
+        name != nil && name == other.name && key == other.key && grantee == other.grantee
             && retiring == other.retiring && Set(operations) == Set(other.operations) && constraint == other.constraint
     }
+
+    public var keyID: KeyID { key.name }
+    /// The account the grant was issued in: its key's.
+    public var account: String { key.scope.account }
 
     /// `arn:aws:iam::<account>:root`, as `IssuingAccount` names it.
     public var issuingAccount: String { "arn:aws:iam::\(account):root" }

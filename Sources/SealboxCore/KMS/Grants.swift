@@ -40,26 +40,26 @@ extension KMS {
 
     /// Adds a grant to the in-memory indexes; the caller holds the writer lock (or is loading).
     func index(_ grant: GrantRecord) {
-        grants.update(grant.keyID) { list in list = (list ?? []) + [grant] }
-        grantKeys[grant.id] = grant.keyID
+        grants.update(grant.key) { list in list = (list ?? []) + [grant] }
+        grantKeys[grant.id] = grant.key
     }
 
     /// The first grant on the key that lets this caller do `operation` under this encryption
     /// context, and meets `condition`.
     /// - Parameters:
     ///   - operation: the operation.
-    ///   - id: the key.
+    ///   - key: the key.
     ///   - context: the caller.
     ///   - encryptionContext: the request's; a constraint applies only to operations that take one.
     ///   - condition: anything else the grant must meet.
     package func grant(
         allowing operation: GrantOperation,
-        on id: KeyID,
+        on key: KeyAddress,
         _ context: RequestContext,
         encryptionContext: [String: String]?,
         where condition: (GrantRecord) -> Bool = { _ in true }
     ) -> GrantRecord? {
-        grants[id]?.first { grant in
+        grants[key]?.first { grant in
             grant.operations.contains(operation) && context.authorization.isCaller(grant.grantee)
                 && (!operation.takesEncryptionContext
                     || grant.constraint?.isSatisfied(by: encryptionContext ?? [:]) ?? true)
@@ -85,7 +85,7 @@ extension KMS {
             if policyAllows(key, arn, context) {
                 context.trail?.add(arn)
             } else if let parent = grant(
-                allowing: .createGrant, on: key.id, context, encryptionContext: nil,
+                allowing: .createGrant, on: key.address, context, encryptionContext: nil,
                 where: { parent in
                     request.operations.allSatisfy(parent.operations.contains)
                         && GrantConstraint.isAtLeastAsStrict(request.constraint, as: parent.constraint)
@@ -99,10 +99,10 @@ extension KMS {
             try requireUsable(key, context)
             try checkGrant(request, for: key, context)
             let requested = GrantRecord(
-                id: GrantRecord.newID(), keyID: key.id, name: request.name, created: clock.now(),
+                id: GrantRecord.newID(), key: key.address, name: request.name, created: clock.now(),
                 grantee: request.grantee, retiring: request.retiring, operations: request.operations,
-                constraint: request.constraint, account: context.accountID)
-            let existing = grants[key.id] ?? []
+                constraint: request.constraint)
+            let existing = grants[key.address] ?? []
             if let earlier = existing.first(where: { $0.isRetry(of: requested) }) { return earlier }
             guard existing.count < Self.maxGrantsPerKey else {
                 throw SealboxError.limitExceeded("\(arn) already has \(Self.maxGrantsPerKey) grants.")
@@ -150,7 +150,7 @@ extension KMS {
     ) {
         let key = try resolve(reference, context, allowAlias: false)
         try authorize(key, context)
-        return (key, grants[key.id] ?? [])
+        return (key, grants[key.address] ?? [])
     }
 
     /// Every grant whose retiring principal is `principal`, on keys that still exist, oldest first;
@@ -162,8 +162,10 @@ extension KMS {
         -> [GrantRecord]
     {
         try context.authorize([principal])
-        return grants.values.flatMap { list in list.filter { $0.retiring == principal && present($0.keyID) != nil } }
-            .sorted { ($0.created, $0.id) < ($1.created, $1.id) }
+        return grants.values.flatMap { list in
+            list.filter { $0.retiring == principal && $0.key.scope == context.scope && present($0.key) != nil }
+        }
+        .sorted { ($0.created, $0.id) < ($1.created, $1.id) }
     }
 
     /// Deletes a grant named by its token, or by its key and id. The retiring principal may retire
@@ -224,7 +226,7 @@ extension KMS {
             let id = try Self.wellFormed(grantID)
             let key = try resolve(reference, context, allowAlias: false)
             try authorize(key, context)
-            guard let grant = grants[key.id]?.first(where: { $0.id == id }) else {
+            guard let grant = grants[key.address]?.first(where: { $0.id == id }) else {
                 throw SealboxError.notFound("Grant ID \(id) not found")
             }
             context.trail?.add("grant:\(grant.id)")
@@ -249,8 +251,8 @@ extension KMS {
         let named = try reference.map { (reference) throws(SealboxError) in
             try resolve(reference, context, allowAlias: false)
         }
-        guard let keyID = grantKeys[id], named == nil || named?.id == keyID, let key = named ?? present(keyID),
-            let grant = grants[keyID]?.first(where: { $0.id == id })
+        guard let address = grantKeys[id], address.scope == context.scope, named == nil || named?.address == address,
+            let key = named ?? present(address), let grant = grants[address]?.first(where: { $0.id == id })
         else {
             throw SealboxError.notFound("Grant ID \(id) not found")
         }
@@ -262,7 +264,7 @@ extension KMS {
         do { try store.deleteGrant(grant.id) } catch {
             throw SealboxError.keyServiceFailure("The grant could not be deleted")
         }
-        grants.update(grant.keyID) { list in
+        grants.update(grant.key) { list in
             list?.removeAll { $0.id == grant.id }
             if list?.isEmpty == true { list = nil }
         }

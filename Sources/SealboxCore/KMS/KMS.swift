@@ -13,14 +13,15 @@ public final class KMS: Sendable {
     private let root: Locked<SecureBytes>
     var rootKey: SecureBytes { root.withLock { $0 } }
     package let clock: any WallClock
-    package let keys = ShardedMap<KeyID, LiveKey>()
-    package let aliases = ShardedMap<String, AliasRecord>()
+    /// Keys and aliases by account and region: each request sees its own scope's only.
+    package let keys = ShardedMap<KeyAddress, LiveKey>()
+    package let aliases = ShardedMap<Scoped<String>, AliasRecord>()
     /// The aliases that name each key, for policy checks on alias resources.
-    package let aliasesByKey = ShardedMap<KeyID, [String]>()
+    package let aliasesByKey = ShardedMap<KeyAddress, [String]>()
     /// Each key's grants, oldest first: read when the policy refuses a request, without a lock.
-    package let grants = ShardedMap<KeyID, [GrantRecord]>()
+    package let grants = ShardedMap<KeyAddress, [GrantRecord]>()
     /// The key of each grant, for RetireGrant by token.
-    package let grantKeys = ShardedMap<String, KeyID>()
+    package let grantKeys = ShardedMap<String, KeyAddress>()
     let writer = Lock()
     let messageKeys = MessageKeyCache()
 
@@ -61,10 +62,10 @@ public final class KMS: Sendable {
         grants.removeAll()
         grantKeys.removeAll()
         for key in storedKeys {
-            keys[key.record.id] = try live(key, reusing: nil)
+            keys[key.record.address] = try live(key, reusing: nil)
         }
         for alias in storedAliases {
-            aliases[alias.name] = alias
+            aliases[alias.address] = alias
         }
         rebuildAliasIndex()
         for grant in storedGrants.sorted(by: { ($0.created, $0.id) < ($1.created, $1.id) }) {
@@ -88,8 +89,9 @@ public final class KMS: Sendable {
 
     // MARK: Resolving references
 
-    /// Finds the key a reference names: key id, key ARN, `alias/name` or alias ARN. Most operations
-    /// that manage a key take only a key id or key ARN, as in AWS (`allowAlias: false`).
+    /// Finds the key a reference names in the caller's account and region: key id, key ARN,
+    /// `alias/name` or alias ARN. Most operations that manage a key take only a key id or key ARN,
+    /// as in AWS (`allowAlias: false`).
     package func resolve(_ reference: String, _ context: RequestContext, allowAlias: Bool = true) throws(SealboxError)
         -> LiveKey
     {
@@ -99,6 +101,8 @@ public final class KMS: Sendable {
             guard parts.count == 6, parts[1] == "aws", parts[2] == "kms", parts[4] == context.accountID else {
                 throw SealboxError.notFound("Invalid arn \(reference)")
             }
+            // A key ARN of another region names a key this region does not have.
+            guard parts[3] == context.region else { throw SealboxError.notFound("Key '\(reference)' does not exist") }
             name = parts[5]
             if name.hasPrefix("key/") { name = name.dropFirst(4) }
         }
@@ -106,13 +110,13 @@ public final class KMS: Sendable {
             guard allowAlias else {
                 throw SealboxError.notFound("Invalid keyId '\(reference)': this operation takes a key ID or key ARN")
             }
-            guard let alias = aliases[String(name)], let key = present(alias.keyID) else {
+            guard let alias = aliases[Scoped(String(name), in: context.scope)], let key = present(alias.target) else {
                 throw SealboxError.notFound("Alias \(aliasArn(String(name), context)) is not found.")
             }
             return key
         }
         guard let id = KeyID(name) else { throw SealboxError.notFound("Invalid keyId '\(reference)'") }
-        guard let key = present(id) else {
+        guard let key = present(KeyAddress(id, in: context.scope)) else {
             throw SealboxError.notFound(
                 "Key 'arn:aws:kms:\(context.region):\(context.accountID):key/\(id)' does not exist")
         }
@@ -120,8 +124,8 @@ public final class KMS: Sendable {
     }
 
     /// A key that exists and has not passed its deletion date.
-    package func present(_ id: KeyID) -> LiveKey? {
-        guard let key = keys[id] else { return nil }
+    package func present(_ address: KeyAddress) -> LiveKey? {
+        guard let key = keys[address] else { return nil }
         if key.record.state == .pendingDeletion, let date = key.record.deletionDate, date <= clock.now() {
             return nil
         }
@@ -209,7 +213,7 @@ public final class KMS: Sendable {
         do {
             let next = try live(stored, reusing: previous)
             try store.saveKey(stored)
-            keys[stored.record.id] = next
+            keys[stored.record.address] = next
             return next
         } catch {
             throw SealboxError.keyServiceFailure("The key could not be stored")
@@ -224,21 +228,21 @@ public final class KMS: Sendable {
         do { try store.saveAlias(alias) } catch {
             throw SealboxError.keyServiceFailure("The alias could not be stored")
         }
-        aliases[alias.name] = alias
+        aliases[alias.address] = alias
         rebuildAliasIndex()
     }
 
-    package func removeAlias(_ name: String) throws(SealboxError) {
-        do { try store.deleteAlias(name) } catch {
+    package func removeAlias(_ address: Scoped<String>) throws(SealboxError) {
+        do { try store.deleteAlias(address) } catch {
             throw SealboxError.keyServiceFailure("The alias could not be deleted")
         }
-        aliases[name] = nil
+        aliases[address] = nil
         rebuildAliasIndex()
     }
 
     /// Alias changes are rare and serialised by the writer; rebuild the reverse index wholesale.
     private func rebuildAliasIndex() {
-        let grouped = Dictionary(grouping: aliases.values, by: \.keyID)
+        let grouped = Dictionary(grouping: aliases.values, by: \.target)
         aliasesByKey.removeAll()
         for (id, list) in grouped { aliasesByKey[id] = list.map(\.name).sorted() }
     }
@@ -271,7 +275,7 @@ public final class KMS: Sendable {
         // CreateGrant and RetireGrant weigh grants by rules of their own.
         let operation = operation ?? GrantOperation(action: context.action)
         if let operation, operation != .createGrant, operation != .retireGrant,
-            let grant = grant(allowing: operation, on: key.id, context, encryptionContext: encryptionContext)
+            let grant = grant(allowing: operation, on: key.address, context, encryptionContext: encryptionContext)
         {
             context.trail?.add(arn)
             context.trail?.add("grant:\(grant.id)")
@@ -285,7 +289,7 @@ public final class KMS: Sendable {
     /// on any of them covers the key).
     package func policyAllows(_ key: LiveKey, _ arn: String, _ context: RequestContext) -> Bool {
         guard context.authorization.policy != nil else { return true }
-        let names = [key.idText, arn] + (aliasesByKey[key.id] ?? [])
+        let names = [key.idText, arn] + (aliasesByKey[key.address] ?? [])
         return names.contains { context.authorization.allows(context.action.name, [$0]) }
     }
 
@@ -294,8 +298,8 @@ public final class KMS: Sendable {
     /// Deletes every key, alias and grant; for `POST /moto-api/reset` on an ephemeral daemon.
     public func reset() throws {
         try writer.withLock {
-            for key in keys.values { try store.deleteKey(key.id) }
-            for alias in aliases.values { try store.deleteAlias(alias.name) }
+            for key in keys.values { try store.deleteKey(key.address) }
+            for alias in aliases.values { try store.deleteAlias(alias.address) }
             keys.removeAll()
             aliases.removeAll()
             aliasesByKey.removeAll()
@@ -315,14 +319,14 @@ public final class KMS: Sendable {
                 key.record.state == .pendingDeletion && (key.record.deletionDate ?? .infinity) <= now
             }
             for key in due {
-                try store.deleteKey(key.id)
-                keys[key.id] = nil
-                for alias in aliases.values where alias.keyID == key.id {
-                    aliases[alias.name] = nil
+                try store.deleteKey(key.address)
+                keys[key.address] = nil
+                for alias in aliases.values where alias.target == key.address {
+                    aliases[alias.address] = nil
                 }
-                aliasesByKey[key.id] = nil
-                for grant in grants[key.id] ?? [] { grantKeys[grant.id] = nil }
-                grants[key.id] = nil
+                aliasesByKey[key.address] = nil
+                for grant in grants[key.address] ?? [] { grantKeys[grant.id] = nil }
+                grants[key.address] = nil
             }
             // A key created later under a deleted key's id (fixtures choose ids) must not find the
             // old key's message keys: its ciphertexts stay unreadable.
@@ -383,9 +387,9 @@ public final class KMS: Sendable {
         }
     }
 
-    /// The key a ciphertext names (through the wrapped data key for v2 tokens), if it exists.
-    package func ciphertextKey(_ ciphertext: [UInt8]) -> LiveKey? {
-        ciphertextKeyID(ciphertext).flatMap { present($0) }
+    /// The key a ciphertext names (through the wrapped data key for v2 tokens), if it exists in `scope`.
+    package func ciphertextKey(_ ciphertext: [UInt8], in scope: Scope) -> LiveKey? {
+        ciphertextKeyID(ciphertext).flatMap { present(KeyAddress($0, in: scope)) }
     }
 
     private func ciphertextKeyID(_ ciphertext: [UInt8]) -> KeyID? {
@@ -416,7 +420,7 @@ public final class KMS: Sendable {
         encryptionContext: [String: String]? = nil
     ) throws(SealboxError) -> (key: LiveKey, arn: String)? {
         guard let id = ciphertextKeyID(ciphertext) else { return nil }
-        if let key = present(id) {
+        if let key = present(KeyAddress(id, in: context.scope)) {
             return (key, try authorize(key, context, as: operation, encryptionContext: encryptionContext))
         }
         guard context.authorization.policy != nil else { return nil }
@@ -453,23 +457,28 @@ public final class KMS: Sendable {
         }
     }
 
-    /// Creates, on first use, the AWS-managed key behind a reserved alias such as `alias/aws/ssm`.
+    /// Creates, on first use in a scope, the AWS-managed key behind a reserved alias such as
+    /// `alias/aws/ssm`: each account and region has its own, as in AWS.
     /// - Parameters:
     ///   - alias: the reserved alias.
+    ///   - scope: the account and region.
     ///   - description: the key's description.
     ///   - manager: who manages it: AWS for `alias/aws/...`; the customer for Sealbox's own defaults,
     ///     which admins rotate.
-    public func ensureManagedKey(alias: String, description: String, manager: KeyManager = .aws) throws(SealboxError) {
-        guard aliases[alias] == nil else { return }
+    public func ensureManagedKey(
+        alias: String, in scope: Scope, description: String, manager: KeyManager = .aws
+    ) throws(SealboxError) {
+        let address = Scoped(alias, in: scope)
+        guard aliases[address] == nil else { return }
         try withWriter { () throws(SealboxError) in
-            guard aliases[alias] == nil else { return }
+            guard aliases[address] == nil else { return }
             let now = clock.now()
             let record = KeyRecord(
-                id: .random(), created: now, description: description, manager: manager, policy: KMS.managedPolicy,
-                tags: [])
+                id: .random(), scope: scope, created: now, description: description, manager: manager,
+                policy: KMS.managedPolicy, tags: [])
             let version = try newVersion(for: record.id, number: 1, type: .created, spec: record.spec)
             _ = try publish(StoredKey(record: record, versions: [version]), previous: nil)
-            try storeAlias(AliasRecord(name: alias, keyID: record.id, created: now, updated: now))
+            try storeAlias(AliasRecord(name: alias, scope: scope, keyID: record.id, created: now, updated: now))
         }
     }
 
@@ -566,7 +575,9 @@ public final class KMS: Sendable {
         if let found, found.id == header.keyID {
             key = found
         } else {
-            guard let present = present(header.keyID) else { throw SealboxError.invalidCiphertext }
+            guard let present = present(KeyAddress(header.keyID, in: context.scope)) else {
+                throw SealboxError.invalidCiphertext
+            }
             key = present
         }
         try requireUsable(key, context)

@@ -110,7 +110,7 @@ extension KMS {
         }
         for key in due {
             try withWriter { () throws(SealboxError) in
-                guard let current = keys[key.id], !current.versions.isEmpty else { return }
+                guard let current = keys[key.address], !current.versions.isEmpty else { return }
                 var stored = current.stored
                 stored.versions = []
                 if stored.record.state != .pendingDeletion { stored.record.state = .pendingImport }

@@ -27,7 +27,9 @@ extension KMS {
         // As above, a key pair is made outside the writer lock.
         let material = if let material { material } else { try Self.freshMaterial(record.spec) }
         return try withWriter { () throws(SealboxError) -> LiveKey in
-            guard keys[record.id] == nil else { throw SealboxError.alreadyExists("Key '\(record.id)' already exists") }
+            guard keys[record.address] == nil else {
+                throw SealboxError.alreadyExists("Key '\(record.id)' already exists")
+            }
             let version = try newVersion(
                 for: record.id, number: 1, type: .created, spec: record.spec, material: material)
             return try publish(StoredKey(record: record, versions: [version]), previous: nil)

@@ -32,6 +32,8 @@ public struct KeyTag: Codable, Hashable, Sendable {
 /// Everything stored about a KMS key except its material.
 public struct KeyRecord: Codable, Sendable {
     public var id: KeyID
+    /// The account and region the key belongs to.
+    public var scope: Scope
     public var created: Double
     public var description: String
     public var state: KeyState
@@ -60,6 +62,9 @@ public struct KeyRecord: Codable, Sendable {
     /// reimport after deletion or expiry is checked to be the same material.
     public var importedDigest: [UInt8]?
 
+    /// Where the KMS finds the key.
+    public var address: KeyAddress { KeyAddress(id, in: scope) }
+
     /// When an automatic rotation is next due, if rotation is enabled.
     public var nextRotationDate: Double? {
         guard rotationEnabled, let anchor = rotationAnchor, let period = rotationPeriodInDays else { return nil }
@@ -67,13 +72,14 @@ public struct KeyRecord: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, created, description, state, manager, deletionDate, pendingWindowInDays, rotationEnabled
+        case id, scope, created, description, state, manager, deletionDate, pendingWindowInDays, rotationEnabled
         case rotationPeriodInDays, rotationAnchor, onDemandRotations, policy, tags, minDecryptionVersion
         case spec, usage, origin, expirationModel, validTo, importedDigest
     }
 
     /// - Parameters:
     ///   - id: the key id.
+    ///   - scope: the account and region it belongs to.
     ///   - created: when it was made.
     ///   - description: the description.
     ///   - manager: who manages it.
@@ -84,6 +90,7 @@ public struct KeyRecord: Codable, Sendable {
     ///   - origin: made here, or imported: an imported key starts `PendingImport`, without material.
     public init(
         id: KeyID,
+        scope: Scope,
         created: Double,
         description: String,
         manager: KeyManager,
@@ -94,6 +101,7 @@ public struct KeyRecord: Codable, Sendable {
         origin: KeyOrigin = .awsKMS
     ) {
         self.id = id
+        self.scope = scope
         self.created = created
         self.description = description
         self.state = .enabled
@@ -115,6 +123,7 @@ public struct KeyRecord: Codable, Sendable {
             throw DecodingError.dataCorruptedError(forKey: .id, in: c, debugDescription: "bad key id")
         }
         self.id = id
+        scope = try c.decode(Scope.self, forKey: .scope)
         created = try c.decode(Double.self, forKey: .created)
         description = try c.decode(String.self, forKey: .description)
         state = try c.decode(KeyState.self, forKey: .state)
@@ -139,6 +148,7 @@ public struct KeyRecord: Codable, Sendable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id.description, forKey: .id)
+        try c.encode(scope, forKey: .scope)
         try c.encode(created, forKey: .created)
         try c.encode(description, forKey: .description)
         try c.encode(state, forKey: .state)
@@ -193,21 +203,30 @@ public struct KeyVersionRecord: Sendable, Equatable {
 public struct AliasRecord: Sendable, Equatable {
     /// The full name, `alias/...`.
     public var name: String
+    /// The account and region of the alias and its key: an alias names a key of its own scope.
+    public var scope: Scope
     public var keyID: KeyID
     public var created: Double
     public var updated: Double
 
     /// - Parameters:
     ///   - name: the full alias name.
+    ///   - scope: the account and region of the alias and its key.
     ///   - keyID: the target key.
     ///   - created: when it was made.
     ///   - updated: when it last changed target.
-    public init(name: String, keyID: KeyID, created: Double, updated: Double) {
+    public init(name: String, scope: Scope, keyID: KeyID, created: Double, updated: Double) {
         self.name = name
+        self.scope = scope
         self.keyID = keyID
         self.created = created
         self.updated = updated
     }
+
+    /// Where the KMS finds the alias.
+    public var address: Scoped<String> { Scoped(name, in: scope) }
+    /// The key it names.
+    public var target: KeyAddress { KeyAddress(keyID, in: scope) }
 }
 
 /// A key with all its versions, as the store holds it.

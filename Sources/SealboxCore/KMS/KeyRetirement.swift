@@ -12,7 +12,7 @@ extension KMS {
     public func retire(
         _ reference: String,
         below floor: UInt32,
-        stillNeeded: (KeyID, UInt32) -> Int,
+        stillNeeded: (KeyAddress, UInt32) -> Int,
         context: RequestContext
     ) throws(SealboxError) -> String {
         let key = try resolve(reference, context)
@@ -25,7 +25,7 @@ extension KMS {
                 throw SealboxError.validation(
                     "Versions below \(existing) are already retired; a floor cannot be lowered again.")
             }
-            let count = stillNeeded(current.id, floor)
+            let count = stillNeeded(current.address, floor)
             guard count == 0 else {
                 throw SealboxError.invalidState(
                     "\(count) stored data keys are still wrapped under versions below \(floor); run `sealbox key rewrap` first."

@@ -14,14 +14,14 @@ public protocol KeyStore: Sendable {
     /// - Parameter key: the key.
     func saveKey(_ key: StoredKey) throws
     /// Removes a key, its versions, the aliases that name it and its grants, atomically.
-    /// - Parameter id: the key.
-    func deleteKey(_ id: KeyID) throws
+    /// - Parameter address: the key in its account and region.
+    func deleteKey(_ address: KeyAddress) throws
     /// Inserts or replaces an alias.
     /// - Parameter alias: the alias.
     func saveAlias(_ alias: AliasRecord) throws
     /// Removes an alias.
-    /// - Parameter name: the full alias name.
-    func deleteAlias(_ name: String) throws
+    /// - Parameter address: the full alias name in its account and region.
+    func deleteAlias(_ address: Scoped<String>) throws
     /// Every grant.
     func loadGrants() throws -> [GrantRecord]
     /// Inserts a grant; its key must be stored.
@@ -43,6 +43,7 @@ public protocol KeyStore: Sendable {
     /// - Parameters:
     ///   - versions: each key version's material wrapped under the new root key.
     ///   - secrets: each daemon secret wrapped under the new root key.
-    func rewrapUnderNewRoot(versions: [(key: KeyID, version: UInt32, wrapped: [UInt8])], secrets: [String: [UInt8]])
-        throws
+    func rewrapUnderNewRoot(
+        versions: [(key: KeyAddress, version: UInt32, wrapped: [UInt8])], secrets: [String: [UInt8]]
+    ) throws
 }

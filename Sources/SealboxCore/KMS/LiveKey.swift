@@ -11,6 +11,8 @@ package final class LiveKey: Sendable {
 
     /// The key id as text, and each version's KeyMaterialId, worked out once per snapshot.
     package let idText: String
+    /// Where the KMS finds it: its id in its account and region.
+    package let address: KeyAddress
     let materialIDs: [UInt32: String]
 
     /// - Parameter previous: an earlier snapshot of the same key whose parsed private key is reused.
@@ -26,6 +28,7 @@ package final class LiveKey: Sendable {
             privateKey = nil
         }
         idText = record.id.description
+        address = record.address
         materialIDs = Dictionary(
             uniqueKeysWithValues: versions.map { ($0.version, Self.materialID(record.id, $0.version)) })
     }

@@ -56,13 +56,13 @@ extension KMS {
         return try writer.withLock {
             let oldRoot = rootKey
             let now = clock.now()
-            var versions: [(key: KeyID, version: UInt32, wrapped: [UInt8])] = []
+            var versions: [(key: KeyAddress, version: UInt32, wrapped: [UInt8])] = []
             for key in keys.values {
                 for version in key.versions {
                     guard let material = key.material[version.version] else { continue }
                     versions.append(
                         (
-                            key.id, version.version,
+                            key.address, version.version,
                             try KeyWrapping.wrap(
                                 material, id: key.id, version: version.version, root: newRoot, now: now)
                         ))
@@ -80,15 +80,15 @@ extension KMS {
             replaceRootKey(newRoot)
             // Republish each key with its new wrapping; the material readers use is unchanged, and no
             // key is ever absent from the map.
-            var rewrapped: [KeyID: [UInt32: [UInt8]]] = [:]
+            var rewrapped: [KeyAddress: [UInt32: [UInt8]]] = [:]
             for entry in versions { rewrapped[entry.key, default: [:]][entry.version] = entry.wrapped }
             for key in keys.values {
                 let updated = key.versions.map { version in
                     var version = version
-                    version.wrappedMaterial = rewrapped[key.id]?[version.version] ?? version.wrappedMaterial
+                    version.wrappedMaterial = rewrapped[key.address]?[version.version] ?? version.wrappedMaterial
                     return version
                 }
-                keys[key.id] = try LiveKey(
+                keys[key.address] = try LiveKey(
                     record: key.record, versions: updated, material: key.material, reusing: key)
             }
             try promote()

@@ -20,6 +20,8 @@ public struct SealboxConfig: Sendable, Equatable {
         public var id: String
         public var secretFile: String
         public var principal: String
+        /// The account its requests act in; nil for `--account-id`.
+        public var account: String? = nil
     }
 
     public var leases: LeaseSettings
@@ -98,12 +100,16 @@ public struct SealboxConfig: Sendable, Equatable {
             case "accessKeys":
                 guard let list = value.sequence else { throw fail("accessKeys must be a list") }
                 config.accessKeys = try list.enumerated().map { index, entry in
-                    let fields = try strings(entry, ["id", "secretFile", "principal"], "accessKeys[\(index)]", fail)
+                    let fields = try strings(
+                        entry, ["id", "secretFile", "principal", "account"], "accessKeys[\(index)]", fail)
                     guard let id = fields["id"], let file = fields["secretFile"], let principal = fields["principal"]
                     else {
                         throw fail("accessKeys[\(index)] needs id, secretFile and principal")
                     }
-                    return AccessKeyEntry(id: id, secretFile: file, principal: principal)
+                    if let account = fields["account"], !Scope.isAccountID(account) {
+                        throw fail("accessKeys[\(index)].account must be 12 digits, not '\(account)'")
+                    }
+                    return AccessKeyEntry(id: id, secretFile: file, principal: principal, account: fields["account"])
                 }
             case "logging":
                 guard let mapping = value.mapping else { throw fail("logging must be a mapping") }
@@ -179,13 +185,7 @@ public struct SealboxConfig: Sendable, Equatable {
             throw fail("aws.regions must be a list of region names")
         }
         for region in items {
-            let valid =
-                (1...32).contains(region.utf8.count)
-                && region.utf8.allSatisfy {
-                    ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z"))
-                        || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-")
-                }
-            guard valid else {
+            guard Scope.isRegionName(region) else {
                 throw fail("aws.regions: '\(region)' is not a region name (lowercase letters, digits and -)")
             }
         }

@@ -225,6 +225,8 @@ public struct ParameterVersionRecord: Sendable {
     }
     /// For SecureString: the region and account the value was sealed in, as stored.
     public var sealedIn: (region: String, account: String)? { shared.metadata.sealedArn.scope }
+    /// For SecureString: the scope whose KMS key sealed the value.
+    public var sealedScope: Scope? { sealedIn.map { Scope(account: $0.account, region: $0.region) } }
     public var keyId: String? {
         get { shared.metadata.keyId }
         set { metadata.keyId = newValue }

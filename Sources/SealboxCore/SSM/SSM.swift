@@ -145,11 +145,16 @@ public final class SSM: Sendable {
             throw SealboxError.invalidKeyId(
                 "The SecureString's KMS key cannot decrypt it: its stored binding is not this parameter's")
         }
+        // Parameters are not scoped yet: the value opens under the key of the scope it was sealed in.
+        var opening = context
+        if let sealed = version.sealedIn, sealed.region != context.region || sealed.account != context.accountID {
+            opening = context.within(Scope(account: sealed.account, region: sealed.region))
+        }
         do {
             return try kms.open(
                 version.value,
                 encryptionContext: .parameter(arn: contextArn),
-                expectedKey: nil, context: context
+                expectedKey: nil, context: opening
             ).plaintext
         } catch {
             throw SealboxError.invalidKeyId("The SecureString's KMS key cannot decrypt it: \(error.message)")

@@ -21,11 +21,11 @@ extension SSM {
     public func rewrap(key reference: String?, limit: Int, context: RequestContext) throws(SealboxError)
         -> RewrapProgress
     {
-        var only: KeyID? = nil
+        var only: KeyAddress? = nil
         if let reference {
             let key = try kms.resolve(reference, context)
             try kms.authorize(key, context)
-            only = key.id
+            only = key.address
         } else {
             try context.authorize(["*"])
         }
@@ -36,8 +36,9 @@ extension SSM {
                 guard var parameter = parameters[name] else { continue }
                 var written: [Int] = []
                 for (index, version) in parameter.versions.enumerated() where version.type == .secureString {
-                    guard let (id, wrappedUnder) = kms.wrappingVersion(of: version.value), only == nil || id == only,
-                        let key = kms.present(id), wrappedUnder < key.currentVersion
+                    guard let (id, wrappedUnder) = kms.wrappingVersion(of: version.value),
+                        let scope = version.sealedScope, only == nil || KeyAddress(id, in: scope) == only,
+                        let key = kms.present(KeyAddress(id, in: scope)), wrappedUnder < key.currentVersion
                     else { continue }
                     guard progress.rewrapped < limit else {
                         progress.remaining += 1
@@ -49,7 +50,9 @@ extension SSM {
                     }
                     let encryptionContext = EncryptionContext.parameter(arn: arn)
                     do {
-                        if let token = try kms.rewrapDataKey(version.value, encryptionContext: encryptionContext) {
+                        if let token = try kms.rewrapDataKey(
+                            version.value, in: scope, encryptionContext: encryptionContext)
+                        {
                             parameter.versions[index].value = token
                             written.append(version.version)
                             progress.rewrapped += 1
@@ -71,11 +74,13 @@ extension SSM {
     /// - Parameters:
     ///   - key: the KMS key.
     ///   - floor: the version.
-    public func dataKeys(of key: KeyID, below floor: UInt32) -> Int {
+    public func dataKeys(of key: KeyAddress, below floor: UInt32) -> Int {
         var count = 0
         for name in sortedNames() {
             for version in parameters[name]?.versions ?? [] where version.type == .secureString {
-                if let (id, wrappedUnder) = kms.wrappingVersion(of: version.value), id == key, wrappedUnder < floor {
+                if let (id, wrappedUnder) = kms.wrappingVersion(of: version.value), let scope = version.sealedScope,
+                    KeyAddress(id, in: scope) == key, wrappedUnder < floor
+                {
                     count += 1
                 }
             }
