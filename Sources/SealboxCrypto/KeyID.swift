@@ -1,9 +1,23 @@
-/// A 128-bit key identifier, written as a lowercase UUID.
+/// A 128-bit key identifier, written as a lowercase UUID, or as `mrk-` and 32 hex digits for a
+/// multi-Region key.
+///
+/// The 128 bits alone identify a key: two ids with the same bits are equal whatever their form, so an
+/// id read back from a ciphertext (which carries the bits only) finds a multi-Region key. The form is
+/// kept for the text.
 public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The 16 bytes as two big-endian halves: hashing and comparing them needs no array, and every
     /// KMS Decrypt and SecureString read looks a key up by its id.
     private let high: UInt64
     private let low: UInt64
+    /// Written `mrk-…`.
+    public let isMultiRegion: Bool
+
+    public static func == (lhs: KeyID, rhs: KeyID) -> Bool { lhs.high == rhs.high && lhs.low == rhs.low }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(high)
+        hasher.combine(low)
+    }
 
     /// The 16 bytes.
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
@@ -22,6 +36,11 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
         precondition(raw.count == 16, "a key id is 16 bytes")
         high = raw.loadBigEndian(at: 0, as: UInt64.self)
         low = raw.loadBigEndian(at: 8, as: UInt64.self)
+        isMultiRegion = false
+    }
+
+    private init(high: UInt64, low: UInt64, multiRegion: Bool) {
+        (self.high, self.low, isMultiRegion) = (high, low, multiRegion)
     }
 
     /// - Parameter bytes: exactly 16 bytes, else nil.
@@ -30,7 +49,7 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
         self = bytes.withUnsafeBytes { KeyID(raw: $0) }
     }
 
-    /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (either case).
+    /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` or `mrk-` and 32 hex digits (either case).
     /// - Parameter string: the UUID text.
     public init?(_ string: some StringProtocol) {
         self.init(utf8: Substring(string).utf8)
@@ -40,13 +59,16 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// parses one.
     /// - Parameter utf8: the UUID text.
     public init?(utf8: Substring.UTF8View) {
+        // Both forms are 36 bytes long.
         guard utf8.count == 36 else { return nil }
+        let multiRegion = utf8.starts(with: "mrk-".utf8)
         var halves: (UInt64, UInt64) = (0, 0)
         var digits = 0
         var position = 0
         for char in utf8 {
             defer { position += 1 }
-            if position == 8 || position == 13 || position == 18 || position == 23 {
+            if multiRegion ? position < 4 : (position == 8 || position == 13 || position == 18 || position == 23) {
+                if multiRegion { continue }
                 guard char == UInt8(ascii: "-") else { return nil }
                 continue
             }
@@ -58,7 +80,7 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
             }
             digits += 1
         }
-        (high, low) = halves
+        (high, low, isMultiRegion) = (halves.0, halves.1, multiRegion)
     }
 
     /// A random (version 4) id.
@@ -80,13 +102,21 @@ public struct KeyID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public init(version4 high: UInt64, _ low: UInt64) {
         self.high = high & ~0xf000 | 0x4000
         self.low = low & ~(0xc0 << 56) | 0x80 << 56
+        isMultiRegion = false
+    }
+
+    /// A random multi-Region key id: 128 random bits, written `mrk-…`.
+    public static func randomMultiRegion() -> KeyID {
+        let random = KeyID(bytes: Sodium.randomBytes(16))!
+        return KeyID(high: random.high, low: random.low, multiRegion: true)
     }
 
     /// The all-zero id, used for material wrapped directly under the root key.
     public static let root = KeyID(bytes: [UInt8](repeating: 0, count: 16))!
 
     public var description: String {
-        withUnsafeBytes { bytes in
+        if isMultiRegion { return "mrk-" + Hex.encode(bytes) }
+        return withUnsafeBytes { bytes in
             String(unsafeUninitializedCapacity: 36) { out in
                 var position = 0
                 for (index, byte) in bytes.enumerated() {
