@@ -403,36 +403,41 @@ public final class SQLiteStore: SealboxStorage {
         }
     }
 
-    public func saveKey(_ key: StoredKey) throws {
-        let record = String(decoding: try JSONEncoder().encode(key.record), as: UTF8.self)
-        let (id, account, region) = (key.record.id.description, key.record.scope.account, key.record.scope.region)
+    public func saveKeys(_ keys: [StoredKey]) throws {
+        let encoder = JSONEncoder()
+        let records = try keys.map { String(decoding: try encoder.encode($0.record), as: UTF8.self) }
         try database.write { db in
+            for (key, record) in zip(keys, records) { try Self.save(key, record: record, db) }
+        }
+    }
+
+    private static func save(_ key: StoredKey, record: String, _ db: Database) throws {
+        let (id, account, region) = (key.record.id.description, key.record.scope.account, key.record.scope.region)
+        try db.execute(
+            sql: """
+                INSERT INTO kms_keys (id, account, region, record) VALUES (?, ?, ?, ?)
+                ON CONFLICT(id, account, region) DO UPDATE SET record = excluded.record
+                """,
+            arguments: [id, account, region, record])
+        // Versions the key no longer has (deleted imported material) go with this change.
+        let kept = key.versions.map { String($0.version) }.joined(separator: ",")
+        try db.execute(
+            sql: """
+                DELETE FROM kms_key_versions
+                WHERE key_id = ? AND account = ? AND region = ? AND version NOT IN (\(kept))
+                """,
+            arguments: [id, account, region])
+        for version in key.versions {
             try db.execute(
                 sql: """
-                    INSERT INTO kms_keys (id, account, region, record) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(id, account, region) DO UPDATE SET record = excluded.record
+                    INSERT OR IGNORE INTO kms_key_versions
+                        (key_id, account, region, version, wrapped, created, rotation_type)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [id, account, region, record])
-            // Versions the key no longer has (deleted imported material) go with this change.
-            let kept = key.versions.map { String($0.version) }.joined(separator: ",")
-            try db.execute(
-                sql: """
-                    DELETE FROM kms_key_versions
-                    WHERE key_id = ? AND account = ? AND region = ? AND version NOT IN (\(kept))
-                    """,
-                arguments: [id, account, region])
-            for version in key.versions {
-                try db.execute(
-                    sql: """
-                        INSERT OR IGNORE INTO kms_key_versions
-                            (key_id, account, region, version, wrapped, created, rotation_type)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        id, account, region, version.version, Data(version.wrappedMaterial), version.created,
-                        version.rotationType.rawValue,
-                    ])
-            }
+                arguments: [
+                    id, account, region, version.version, Data(version.wrappedMaterial), version.created,
+                    version.rotationType.rawValue,
+                ])
         }
     }
 

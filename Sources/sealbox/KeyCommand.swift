@@ -17,8 +17,8 @@ struct KeyCommand: AsyncParsableCommand {
               sealbox key retire alias/app --below 2
             """,
         subcommands: [
-            Create.self, List.self, Describe.self, PublicKey.self, Enable.self, Disable.self, Rotate.self,
-            AutoRotate.self, Rewrap.self, Retire.self, ScheduleDeletion.self, CancelDeletion.self,
+            Create.self, List.self, Describe.self, PublicKey.self, Replicate.self, Enable.self, Disable.self,
+            Rotate.self, AutoRotate.self, Rewrap.self, Retire.self, ScheduleDeletion.self, CancelDeletion.self,
         ])
 
     struct KeyArgument: ParsableArguments {
@@ -38,6 +38,7 @@ struct KeyCommand: AsyncParsableCommand {
                   sealbox key create --key-spec HMAC_256 --alias alias/webhooks
                   sealbox key create --key-spec ECC_NIST_P256 --alias alias/tokens
                   sealbox key create --key-spec RSA_3072 --key-usage ENCRYPT_DECRYPT
+                  sealbox key create --multi-region --alias alias/global
                   sealbox key public-key alias/tokens > tokens.pem
                 """)
 
@@ -58,11 +59,16 @@ struct KeyCommand: AsyncParsableCommand {
                 for HMAC keys, SIGN_VERIFY for elliptic-curve keys; RSA keys need it named.
                 """)
         var keyUsage: String?
+        @Flag(
+            help: "Make a multi-Region primary key (an mrk- id), which `sealbox key replicate` copies to other regions."
+        )
+        var multiRegion = false
 
         func run() async throws {
             let daemon = global.daemon()
             var body: [String: Any] = [:]
             if let description { body["Description"] = description }
+            if multiRegion { body["MultiRegion"] = true }
             if let keySpec { body["KeySpec"] = keySpec }
             // AWS wants the usage named for every key but a symmetric one; an HMAC key has only one,
             // and an elliptic-curve key is most often made to sign.
@@ -121,6 +127,39 @@ struct KeyCommand: AsyncParsableCommand {
             }
             lines.append("-----END PUBLIC KEY-----")
             print(lines.joined(separator: "\n"))
+        }
+    }
+
+    struct Replicate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy a multi-Region primary key into another region.",
+            discussion: """
+                The replica has the primary's key id and material, so each decrypts what the other
+                encrypted; its description, policy, aliases and enabled state are its own. Rotate the
+                primary: its replicas follow. The CLI acts in the daemon's --region, so KEY names a key
+                there; clients signed for the replica's region reach the replica.
+
+                Example:
+                  sealbox key replicate mrk-1234abcd12ab34cd56ef1234567890ab --replica-region eu-west-1
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var target: KeyArgument
+        @Option(help: "The region to copy the key into, such as eu-west-1.")
+        var replicaRegion: String
+        @Option(help: "The replica's description.")
+        var description: String?
+
+        func run() async throws {
+            let daemon = global.daemon()
+            let keyId = try await KeyCommand.keyID(daemon, target.key)
+            var body: [String: Any] = ["KeyId": keyId, "ReplicaRegion": replicaRegion]
+            if let description { body["Description"] = description }
+            let answer = try await daemon.aws("TrentService.ReplicateKey", body)
+            let metadata = answer["ReplicaKeyMetadata"] as? [String: Any] ?? [:]
+            try Output.fields(
+                global.output, json: metadata,
+                [("Key id", Output.text(metadata["KeyId"])), ("ARN", Output.text(metadata["Arn"]))])
         }
     }
 

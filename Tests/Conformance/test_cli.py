@@ -282,6 +282,22 @@ def test_help_completion_and_version(cli_ok):
 # ---------------------------------------------------------------------------
 
 
+def test_key_create_multi_region_and_replicate(sd, S, kms):
+    alias = uniq("alias/cli-global-")
+    created = as_json(run_cli("key", "create", "--multi-region", "--alias", alias, "-o", "json", socket_path=S))
+    kid = created["KeyId"]
+    assert kid.startswith("mrk-") and created["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
+    p = ok(run_cli("key", "replicate", alias, "--replica-region", "eu-west-1", "--description", "eu copy",
+                   socket_path=S))
+    f = fields(p.stdout)
+    assert f == {"Key id": kid, "ARN": f"arn:aws:kms:eu-west-1:{harness.ACCOUNT}:key/{kid}"}
+    west = sd.client(region="eu-west-1")
+    assert west.describe_key(KeyId=kid)["KeyMetadata"]["Description"] == "eu copy"
+    blob = kms.encrypt(KeyId=alias, Plaintext=b"cli")["CiphertextBlob"]
+    assert west.decrypt(CiphertextBlob=blob)["Plaintext"] == b"cli"
+    failed(run_cli("key", "replicate", kid, "--replica-region", "eu-west-1", socket_path=S), "AlreadyExistsException")
+
+
 def test_key_create_list_describe(S, kms):
     alias = uniq("alias/cli-")
     desc = uniq("app secrets ")

@@ -18,10 +18,14 @@ extension Fixtures {
     {
         var keys: [[String: Any]] = []
         for key in kms.keys.values.sorted(by: { $0.idText < $1.idText })
-        where key.record.manager == .customer && key.record.state != .pendingDeletion {
+        where key.record.manager == .customer && !key.record.state.isPendingDeletion && key.isPrimary {
             var entry: [String: Any] = ["id": key.idText, "enabled": key.record.state == .enabled]
             if key.record.scope.region != context.region { entry["region"] = key.record.scope.region }
             if key.record.scope.account != context.accountID { entry["account"] = key.record.scope.account }
+            if let set = key.record.multiRegion {
+                entry["multiRegion"] = true
+                if !set.replicaRegions.isEmpty { entry["replicaRegions"] = set.replicaRegions }
+            }
             if !key.record.description.isEmpty { entry["description"] = key.record.description }
             let aliases = (kms.aliasesByKey[key.address] ?? []).sorted()
             if !aliases.isEmpty { entry["aliases"] = aliases }

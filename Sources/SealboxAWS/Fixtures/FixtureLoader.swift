@@ -108,6 +108,10 @@ extension Fixtures {
                 throw SealboxError.alreadyExists("key \(existing.id) already exists with other material")
             }
         }
+        if let existing = live, (existing.record.multiRegion != nil) != fixture.multiRegion {
+            throw SealboxError.alreadyExists(
+                "key \(existing.id) already exists as a \(fixture.multiRegion ? "single" : "multi")-Region key")
+        }
         if let existing = live, existing.record.spec != fixture.spec || existing.record.usage != fixture.usage {
             throw SealboxError.alreadyExists(
                 "key \(existing.id) already exists as a \(existing.record.spec.rawValue) "
@@ -115,15 +119,27 @@ extension Fixtures {
         }
         let created = live == nil
         if live == nil {
-            let record = KeyRecord(
-                id: fixture.id ?? .random(), scope: scope, created: kms.clock.now(),
+            var record = KeyRecord(
+                id: fixture.id ?? (fixture.multiRegion ? .randomMultiRegion() : .random()), scope: scope,
+                created: kms.clock.now(),
                 description: fixture.description ?? "",
                 manager: .customer, policy: KMS.defaultPolicy(context), tags: [], spec: fixture.spec,
                 usage: fixture.usage)
+            if fixture.multiRegion { record.multiRegion = MultiRegionSet(primaryRegion: scope.region) }
             live = try kms.createKey(record, material: fixture.material)
         }
         let key = live!
         var changed = false
+        let replicated = Set(key.record.multiRegion?.regions ?? [])
+        for region in fixture.replicaRegions where !replicated.contains(region) {
+            _ = try kms.replicate(
+                key.idText,
+                KMS.ReplicaRequest(
+                    region: region, policy: KMS.defaultPolicy(context), description: fixture.description ?? "",
+                    tags: []),
+                context: context)
+            changed = true
+        }
         for alias in fixture.aliases where kms.aliases[Scoped(alias, in: scope)]?.keyID != key.id {
             if kms.aliases[Scoped(alias, in: scope)] == nil {
                 try kms.createAlias(alias, target: key.id.description, context: context)

@@ -51,6 +51,9 @@ public struct Fixtures: Sendable {
         /// Where the key and its aliases go; nil for the daemon's `--region` and `--account-id`.
         public var region: String? = nil
         public var account: String? = nil
+        /// A multi-Region primary key (an `mrk-` id), with replicas in these regions.
+        public var multiRegion = false
+        public var replicaRegions: [String] = []
 
         /// The key's scope, for a daemon whose own is `home`.
         /// - Parameter home: the daemon's account and region.
@@ -158,8 +161,10 @@ public struct Fixtures: Sendable {
     private static func parseKey(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> Key {
         let node = try fields(
             mapping,
-            ["id", "description", "aliases", "keySpec", "keyUsage", "material", "enabled", "region", "account"], place,
-            fail)
+            [
+                "id", "description", "aliases", "keySpec", "keyUsage", "material", "enabled", "region", "account",
+                "multiRegion", "replicaRegions",
+            ], place, fail)
         let region = try scalar(node["region"], "region", place, fail)
         if let region, !Scope.isRegionName(region) {
             throw fail(place, "region '\(region)' is not a region name (lowercase letters, digits and -)")
@@ -225,10 +230,26 @@ public struct Fixtures: Sendable {
             guard let flag = Bool(text) else { throw fail(place, "enabled must be true or false") }
             enabled = flag
         }
+        // An mrk- id makes a multi-Region key; `multiRegion: true` asks for one.
+        var multiRegion = id?.isMultiRegion ?? false
+        if let text = try scalar(node["multiRegion"], "multiRegion", place, fail) {
+            guard let flag = Bool(text) else { throw fail(place, "multiRegion must be true or false") }
+            guard flag == multiRegion || id == nil else {
+                throw fail(place, "a multi-Region key's id is mrk- and 32 hex digits; any other id is single-Region")
+            }
+            multiRegion = flag
+        }
+        let replicaRegions = try list(node["replicaRegions"], "replicaRegions", place, fail)
+        for replica in replicaRegions where !Scope.isRegionName(replica) || replica == region {
+            throw fail(place, "replicaRegions: '\(replica)' is not a region name, or is the key's own region")
+        }
+        if !replicaRegions.isEmpty, !multiRegion {
+            throw fail(place, "replicaRegions needs a multi-Region key (multiRegion: true)")
+        }
         return Key(
             id: id, description: try scalar(node["description"], "description", place, fail),
             aliases: aliases, material: material, enabled: enabled, spec: spec, usage: usage, region: region,
-            account: account)
+            account: account, multiRegion: multiRegion, replicaRegions: replicaRegions)
     }
 
     private static func parseParameter(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> Parameter {

@@ -56,5 +56,7 @@ extension KMS {
             .read("ListRetirableGrants", audited: false, KMS.listRetirableGrants),
             .write("RetireGrant", KMS.retireGrant),
             .write("RevokeGrant", KMS.revokeGrant),
+            .write("ReplicateKey", KMS.replicateKey),
+            .write("UpdatePrimaryRegion", KMS.updatePrimaryRegion),
         ])
 }

@@ -31,16 +31,15 @@ extension KMS {
         if request.customKeyStoreId != nil {
             throw SealboxError.unsupportedOperation("Sealbox has no custom key stores.")
         }
-        if request.multiRegion == true {
-            throw SealboxError.unsupportedOperation("Sealbox has no multi-Region keys.")
-        }
         if let policy = request.policy { try checkPolicyDocument(policy) }
-        let id = KeyID.random()
-        let record = KeyRecord(
+        let multiRegion = request.multiRegion == true
+        let id = multiRegion ? KeyID.randomMultiRegion() : KeyID.random()
+        var record = KeyRecord(
             id: id, scope: context.scope, created: clock.now(), description: request.description ?? "",
             manager: .customer,
             policy: request.policy ?? KMS.defaultPolicy(context), tags: tags, spec: spec, usage: usage,
             origin: origin)
+        if multiRegion { record.multiRegion = MultiRegionSet(primaryRegion: context.region) }
         let key = try createKey(record)
         return AWSJSON.encode(KeyMetadataResponse(keyMetadata: keyMetadata(key, context)))
     }
@@ -64,8 +63,9 @@ extension KMS {
         let request = try AWSJSON.decode(ListRequest.self, from: body)
         let (limit, marker) = try paging(request, maxLimit: 1000, defaultLimit: 100)
         let scope = context.scope
-        let all = keys.values.filter { $0.record.scope == scope && present($0.address) != nil }.map(\.id).sorted()
-        let page = try Self.page(all.map(\.description), after: marker, limit: limit)
+        // Paged by the id's text, which sorts mrk- ids apart from UUIDs.
+        let all = keys.values.filter { $0.record.scope == scope && present($0.address) != nil }.map(\.idText).sorted()
+        let page = try Self.page(all, after: marker, limit: limit)
         return AWSJSON.encode(
             ListKeysResponse(
                 keys: page.items.map {
@@ -111,7 +111,7 @@ extension KMS {
         let key = try scheduleDeletion(of: keyId, inDays: days, context: context)
         return AWSJSON.encode(
             ScheduleKeyDeletionResponse(
-                keyId: key.arn(context), deletionDate: key.record.deletionDate!, keyState: key.record.state.rawValue,
+                keyId: key.arn(context), deletionDate: key.record.deletionDate, keyState: key.record.state.rawValue,
                 pendingWindowInDays: days))
     }
 

@@ -21,9 +21,22 @@ extension KMS {
             macAlgorithms: record.spec.macAlgorithm.map { [$0.rawValue] },
             signingAlgorithms: Self.nonEmpty(record.spec.signingAlgorithms(record.usage).map(\.rawValue)),
             keyAgreementAlgorithms: Self.nonEmpty(record.spec.keyAgreementAlgorithms(record.usage)),
+            multiRegion: record.multiRegion != nil, multiRegionConfiguration: multiRegionConfiguration(record),
             pendingDeletionWindowInDays: record.pendingWindowInDays, origin: record.origin.rawValue,
             expirationModel: record.origin == .external ? (record.expirationModel?.rawValue) : nil,
             validTo: record.expirationModel == .expires ? record.validTo : nil)
+    }
+
+    /// The related keys of a multi-Region key, named by ARN in their own regions.
+    private func multiRegionConfiguration(_ record: KeyRecord) -> MultiRegionConfiguration? {
+        guard let set = record.multiRegion else { return nil }
+        let id = record.id.description
+        func key(_ region: String) -> MultiRegionKey {
+            MultiRegionKey(arn: "arn:aws:kms:\(region):\(record.scope.account):key/\(id)", region: region)
+        }
+        return MultiRegionConfiguration(
+            multiRegionKeyType: set.primaryRegion == record.scope.region ? "PRIMARY" : "REPLICA",
+            primaryKey: key(set.primaryRegion), replicaKeys: set.replicaRegions.map(key))
     }
 
     /// A list AWS leaves out of its answer when empty.

@@ -306,6 +306,7 @@ struct KeyMetadata: Encodable {
     var signingAlgorithms: [String]?
     var keyAgreementAlgorithms: [String]?
     var multiRegion = false
+    var multiRegionConfiguration: MultiRegionConfiguration?
     var pendingDeletionWindowInDays: Int?
     var origin: String
     var expirationModel: String?
@@ -315,9 +316,40 @@ struct KeyMetadata: Encodable {
         case aWSAccountId = "AWSAccountId"
         case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate, origin, keyManager
         case customerMasterKeySpec, keySpec, encryptionAlgorithms, macAlgorithms, signingAlgorithms
-        case keyAgreementAlgorithms, multiRegion, expirationModel, validTo
+        case keyAgreementAlgorithms, multiRegion, multiRegionConfiguration, expirationModel, validTo
         case pendingDeletionWindowInDays
     }
+}
+
+struct MultiRegionConfiguration: Encodable {
+    var multiRegionKeyType: String
+    var primaryKey: MultiRegionKey
+    var replicaKeys: [MultiRegionKey]
+}
+
+struct MultiRegionKey: Encodable {
+    var arn: String
+    var region: String
+}
+
+struct ReplicateKeyRequest: Decodable {
+    var keyId: String?
+    var replicaRegion: String?
+    var policy: String?
+    var bypassPolicyLockoutSafetyCheck: Bool?
+    var description: String?
+    var tags: [WireTag]?
+}
+
+struct ReplicateKeyResponse: Encodable {
+    var replicaKeyMetadata: KeyMetadata
+    var replicaPolicy: String
+    var replicaTags: [WireTag]
+}
+
+struct UpdatePrimaryRegionRequest: Decodable {
+    var keyId: String?
+    var primaryRegion: String?
 }
 
 struct KeyMetadataResponse: Encodable {
@@ -372,7 +404,8 @@ struct KeyIdResponse: Encodable {
 
 struct ScheduleKeyDeletionResponse: Encodable {
     var keyId: String
-    var deletionDate: Double
+    /// Absent while a multi-Region primary waits for its replicas' deletion.
+    var deletionDate: Double?
     var keyState: String
     var pendingWindowInDays: Int
 }

@@ -141,7 +141,8 @@ public final class KMS: Sendable {
         switch state(of: key) {
         case .enabled: return
         case .disabled: throw SealboxError.disabled("\(key.arn(context)) is disabled.")
-        case .pendingDeletion: throw SealboxError.invalidState("\(key.arn(context)) is pending deletion.")
+        case .pendingDeletion, .pendingReplicaDeletion:
+            throw SealboxError.invalidState("\(key.arn(context)) is pending deletion.")
         case .pendingImport: throw SealboxError.invalidState("\(key.arn(context)) is pending import.")
         }
     }
@@ -185,7 +186,7 @@ public final class KMS: Sendable {
     }
 
     package func requireNotPendingDeletion(_ key: LiveKey, _ context: RequestContext) throws(SealboxError) {
-        if key.record.state == .pendingDeletion {
+        if key.record.state.isPendingDeletion {
             throw SealboxError.invalidState("\(key.arn(context)) is pending deletion.")
         }
     }
@@ -208,13 +209,23 @@ public final class KMS: Sendable {
         }
     }
 
-    /// Stores and publishes a key; the caller holds the writer lock.
-    func publish(_ stored: StoredKey, previous: LiveKey?) throws(SealboxError) -> LiveKey {
+    /// Stores and publishes a key, with its related multi-Region keys brought in step and any new
+    /// ones in `adding`, in one transaction; the caller holds the writer lock.
+    func publish(_ stored: StoredKey, previous: LiveKey?, adding new: [StoredKey] = []) throws(SealboxError)
+        -> LiveKey
+    {
+        var batch: [(stored: StoredKey, previous: LiveKey?)] = [(stored, previous)]
+        for related in relatedKeys(of: stored.record) {
+            var copy = related.stored
+            Self.share(stored, into: &copy)
+            batch.append((copy, related))
+        }
+        batch += new.map { ($0, nil) }
         do {
-            let next = try live(stored, reusing: previous)
-            try store.saveKey(stored)
-            keys[stored.record.address] = next
-            return next
+            let next = try batch.map { try live($0.stored, reusing: $0.previous) }
+            try store.saveKeys(batch.map(\.stored))
+            for key in next { keys[key.address] = key }
+            return next[0]
         } catch {
             throw SealboxError.keyServiceFailure("The key could not be stored")
         }
@@ -327,6 +338,7 @@ public final class KMS: Sendable {
                 aliasesByKey[key.address] = nil
                 for grant in grants[key.address] ?? [] { grantKeys[grant.id] = nil }
                 grants[key.address] = nil
+                try forgetReplica(key.record)
             }
             // A key created later under a deleted key's id (fixtures choose ids) must not find the
             // old key's message keys: its ciphertexts stay unreadable.
@@ -342,7 +354,8 @@ public final class KMS: Sendable {
         try writer.withLock {
             let now = clock.now()
             var rotated = 0
-            for key in keys.values where key.record.state == .enabled {
+            // A multi-Region replica rotates with its primary.
+            for key in keys.values where key.record.state == .enabled && key.isPrimary {
                 guard let due = key.record.nextRotationDate, due <= now else { continue }
                 var stored = key.stored
                 stored.versions.append(

@@ -93,7 +93,7 @@ extension KMS {
             stored.versions = []
             stored.record.validTo = nil
             stored.record.expirationModel = nil
-            if stored.record.state != .pendingDeletion { stored.record.state = .pendingImport }
+            if !stored.record.state.isPendingDeletion { stored.record.state = .pendingImport }
         }
         // Ciphertexts under the deleted material must not open from a remembered message key.
         messageKeys.removeAll()
@@ -113,7 +113,7 @@ extension KMS {
                 guard let current = keys[key.address], !current.versions.isEmpty else { return }
                 var stored = current.stored
                 stored.versions = []
-                if stored.record.state != .pendingDeletion { stored.record.state = .pendingImport }
+                if !stored.record.state.isPendingDeletion { stored.record.state = .pendingImport }
                 _ = try publish(stored, previous: current)
             }
         }

@@ -47,9 +47,14 @@ extension KMS {
         try mutate(reference, context) { (stored, key) throws(SealboxError) in
             try requireNotPendingDeletion(key, context)
             try requireCustomerManaged(key, context)
+            stored.record.pendingWindowInDays = days
+            // A primary key waits for its replicas: its window starts when the last one is deleted.
+            if let set = key.record.multiRegion, !set.replicaRegions.isEmpty, key.isPrimary {
+                stored.record.state = .pendingReplicaDeletion
+                return
+            }
             stored.record.state = .pendingDeletion
             stored.record.deletionDate = clock.now() + Double(days) * 86_400
-            stored.record.pendingWindowInDays = days
         }
     }
 
@@ -61,7 +66,7 @@ extension KMS {
     @discardableResult
     package func cancelDeletion(of reference: String, context: RequestContext) throws(SealboxError) -> LiveKey {
         try mutate(reference, context) { (stored, key) throws(SealboxError) in
-            guard key.record.state == .pendingDeletion else {
+            guard key.record.state.isPendingDeletion else {
                 throw SealboxError.invalidState("\(key.arn(context)) is not pending deletion.")
             }
             // An imported key without material goes back to waiting for it.
@@ -125,8 +130,14 @@ extension KMS {
         }
     }
 
-    /// Fails for all but symmetric encryption keys: AWS rotates no HMAC or asymmetric key.
+    /// Fails for all but symmetric encryption keys: AWS rotates no HMAC or asymmetric key. A
+    /// multi-Region replica rotates with its primary only.
     package func requireRotatable(_ key: LiveKey, _ context: RequestContext) throws(SealboxError) {
+        if let set = key.record.multiRegion, !key.isPrimary {
+            throw SealboxError.unsupportedOperation(
+                "\(key.arn(context)) is a multi-Region replica key; change its rotation through the primary key in \(set.primaryRegion)."
+            )
+        }
         if key.record.spec != .symmetricDefault {
             throw SealboxError.unsupportedOperation(
                 "\(key.arn(context)) is a \(key.record.spec.rawValue) key; only symmetric encryption keys rotate.")

@@ -7,6 +7,12 @@ public enum KeyState: String, Codable, Sendable {
     case pendingDeletion = "PendingDeletion"
     /// An imported key without material: never imported, deleted, or expired.
     case pendingImport = "PendingImport"
+    /// A multi-Region primary key scheduled for deletion while replicas remain: its waiting period
+    /// starts when the last replica is deleted.
+    case pendingReplicaDeletion = "PendingReplicaDeletion"
+
+    /// Scheduled for deletion, whether or not its waiting period has started.
+    public var isPendingDeletion: Bool { self == .pendingDeletion || self == .pendingReplicaDeletion }
 }
 
 /// Who manages a key: customers, or Sealbox on behalf of a service (`alias/aws/ssm`).
@@ -61,6 +67,8 @@ public struct KeyRecord: Codable, Sendable {
     /// Imported material only: a SHA-256 of the key id and the first material imported, so that a
     /// reimport after deletion or expiry is checked to be the same material.
     public var importedDigest: [UInt8]?
+    /// A multi-Region key's related keys; nil for a single-Region key.
+    public var multiRegion: MultiRegionSet?
 
     /// Where the KMS finds the key.
     public var address: KeyAddress { KeyAddress(id, in: scope) }
@@ -74,7 +82,7 @@ public struct KeyRecord: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case id, scope, created, description, state, manager, deletionDate, pendingWindowInDays, rotationEnabled
         case rotationPeriodInDays, rotationAnchor, onDemandRotations, policy, tags, minDecryptionVersion
-        case spec, usage, origin, expirationModel, validTo, importedDigest
+        case spec, usage, origin, expirationModel, validTo, importedDigest, multiRegion
     }
 
     /// - Parameters:
@@ -143,6 +151,7 @@ public struct KeyRecord: Codable, Sendable {
         expirationModel = try c.decodeIfPresent(ExpirationModel.self, forKey: .expirationModel)
         validTo = try c.decodeIfPresent(Double.self, forKey: .validTo)
         importedDigest = try c.decodeIfPresent([UInt8].self, forKey: .importedDigest)
+        multiRegion = try c.decodeIfPresent(MultiRegionSet.self, forKey: .multiRegion)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -168,6 +177,7 @@ public struct KeyRecord: Codable, Sendable {
         try c.encodeIfPresent(expirationModel, forKey: .expirationModel)
         try c.encodeIfPresent(validTo, forKey: .validTo)
         try c.encodeIfPresent(importedDigest, forKey: .importedDigest)
+        try c.encodeIfPresent(multiRegion, forKey: .multiRegion)
     }
 }
 

@@ -9,10 +9,10 @@ public protocol KeyStore: Sendable {
     func loadKeys() throws -> [StoredKey]
     /// Every alias.
     func loadAliases() throws -> [AliasRecord]
-    /// Inserts or replaces a key's metadata, inserts any versions not yet stored and deletes those the
-    /// key no longer has, atomically.
-    /// - Parameter key: the key.
-    func saveKey(_ key: StoredKey) throws
+    /// Inserts or replaces each key's metadata, inserts any versions not yet stored and deletes those
+    /// the key no longer has, all in one transaction: related multi-Region keys change together.
+    /// - Parameter keys: the keys.
+    func saveKeys(_ keys: [StoredKey]) throws
     /// Removes a key, its versions, the aliases that name it and its grants, atomically.
     /// - Parameter address: the key in its account and region.
     func deleteKey(_ address: KeyAddress) throws
@@ -46,4 +46,10 @@ public protocol KeyStore: Sendable {
     func rewrapUnderNewRoot(
         versions: [(key: KeyAddress, version: UInt32, wrapped: [UInt8])], secrets: [String: [UInt8]]
     ) throws
+}
+
+extension KeyStore {
+    /// Saves one key, as ``saveKeys(_:)`` does.
+    /// - Parameter key: the key.
+    public func saveKey(_ key: StoredKey) throws { try saveKeys([key]) }
 }

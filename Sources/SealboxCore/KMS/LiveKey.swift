@@ -34,6 +34,8 @@ package final class LiveKey: Sendable {
     }
 
     package var id: KeyID { record.id }
+    /// A single-Region key, or the primary of a multi-Region key: the one that rotates and replicates.
+    package var isPrimary: Bool { record.multiRegion.map { $0.primaryRegion == record.scope.region } ?? true }
 
     /// The public identifier of one version's material, as KMS's 64-hex-digit `KeyMaterialId`: a
     /// hash of the key id and version, so it reveals nothing about the material.
