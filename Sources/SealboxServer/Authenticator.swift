@@ -35,6 +35,11 @@ struct Authenticator: Sendable {
         let header = headers.first(name: "authorization")
         let authorization = header.flatMap { SigV4Authorization($0) }
         let region = authorization.map { String($0.region) } ?? settings.region
+        // Unverified on the socket and on an open ephemeral daemon, so only its form is checked
+        // there: any region name is taken. It goes into ARNs and the store's keys.
+        guard Scope.isRegionName(region) else {
+            throw AWSError.invalidSignature("Credential should be scoped to a valid region, not '\(region)'.")
+        }
         switch request.connection.transport {
         case .unix(let peer):
             guard let peer else { throw AWSError.accessDenied("The caller's process credentials could not be read.") }
@@ -44,11 +49,7 @@ struct Authenticator: Sendable {
                 throw AWSError.accessDenied("Requests relayed through a proxy (X-Forwarded-For) are refused.")
             }
             if settings.ephemeral && !settings.requireAuth {
-                // Unverified, so only its form is checked: an ephemeral daemon takes any region, and
-                // a fixture access key still picks its account.
-                guard Scope.isRegionName(region) else {
-                    throw AWSError.invalidSignature("Credential should be scoped to a valid region, not '\(region)'.")
-                }
+                // A fixture access key still picks its account.
                 guard let authorization else { return context(region, .anonymous, []) }
                 let id = String(authorization.accessKeyID)
                 return context(region, .accessKey(id), [], account: security.snapshot.keys[id]?.account)

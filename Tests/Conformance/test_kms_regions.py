@@ -197,3 +197,29 @@ keys:
     assert east.describe_key(KeyId="alias/app")["KeyMetadata"]["KeyId"].endswith("000000000001")
     assert west.describe_key(KeyId="alias/app")["KeyMetadata"]["KeyId"].endswith("000000000002")
     assert error_code(lambda: east.describe_key(KeyId="0b1e5e6f-0000-4000-8000-000000000002")) == "NotFoundException"
+
+
+def scope_header(region: str) -> dict:
+    """An Authorization header whose credential scope names `region`: the socket reads the region
+    from it without verifying it, as it identifies callers by uid."""
+    return {"Authorization": f"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/{region}/kms/aws4_request, "
+                             "SignedHeaders=host, Signature=0"}
+
+
+def test_on_the_socket_the_region_comes_from_an_authorization_header(sock, west):
+    made = sock.aws("TrentService.CreateKey", {"Description": "over the socket"}, scope_header(WEST))
+    assert made.status == 200, made.body
+    arn = made.json()["KeyMetadata"]["Arn"]
+    assert arn.startswith(f"arn:aws:kms:{WEST}:")
+    assert west.describe_key(KeyId=arn)["KeyMetadata"]["Description"] == "over the socket"
+
+
+@pytest.mark.parametrize("region", ["eu:west-1", "EU-WEST-1", "eu_west_1", "x" * 33])
+def test_a_malformed_region_is_refused_before_anything_changes(sock, region, east):
+    before = {k["KeyId"] for page in east.get_paginator("list_keys").paginate() for k in page["Keys"]}
+    refused = sock.aws("TrentService.CreateKey", {}, scope_header(region))
+    assert refused.status == 400
+    assert refused.json()["__type"].endswith("InvalidSignatureException")
+    assert refused.json()["message"] == f"Credential should be scoped to a valid region, not '{region}'."
+    after = {k["KeyId"] for page in east.get_paginator("list_keys").paginate() for k in page["Keys"]}
+    assert after == before
