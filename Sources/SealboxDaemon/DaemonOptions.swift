@@ -66,8 +66,11 @@ package struct DaemonOptions: Sendable, Equatable {
     package func validate() throws {
         _ = try logFormat
         _ = try tcp
-        guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {
+        guard Scope.isAccountID(accountID) else {
             throw ValidationError("--account-id must be 12 digits")
+        }
+        guard Scope.isRegionName(region) else {
+            throw ValidationError("--region must be a region name: 1 to 32 lowercase letters, digits and -")
         }
         // An ephemeral daemon uses a random root key and never reads this one.
         if !ephemeral { _ = try rootKeySource }

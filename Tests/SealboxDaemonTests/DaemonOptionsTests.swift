@@ -84,6 +84,8 @@ import Testing
         ),
         (["--account-id", "12345"], "--account-id must be 12 digits"),
         (["--account-id", "12345678901x"], "--account-id must be 12 digits"),
+        (["--region", "US-EAST-1"], "--region must be a region name: 1 to 32 lowercase letters, digits and -"),
+        (["--region", "us:east-1"], "--region must be a region name: 1 to 32 lowercase letters, digits and -"),
         (["--log-format", "text"], "--log-format is logfmt or json"),
         (["--root-key", "vault:x"], "--root-key must be file:PATH, env:NAME or credential:NAME"),
         (
