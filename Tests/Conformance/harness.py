@@ -472,6 +472,16 @@ def assert_aws_error(resp: RawResponse, code: str | tuple, status: int = 400) ->
     return body
 
 
+def error_code(call) -> str | None:
+    """The AWS error code `call()` raises, or None if it succeeds."""
+    from botocore.exceptions import ClientError
+    try:
+        call()
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+    return None
+
+
 def client_error(excinfo) -> tuple[str, int, str]:
     r = excinfo.value.response
     return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"].get("Message", "")

@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import pytest
-from botocore.exceptions import ClientError
 
 import harness
 
@@ -65,13 +64,7 @@ def client(daemon: harness.Daemon, principal: str, *, validate: bool = True):
     return daemon.client(KEYS[principal], f"{principal}-secret-for-the-suite", validate=validate)
 
 
-def code(call) -> str | None:
-    """The AWS error code `call()` raises, or None if it succeeds."""
-    try:
-        call()
-    except ClientError as e:
-        return e.response["Error"]["Code"]
-    return None
+code = harness.error_code
 
 
 @pytest.fixture(scope="module")

@@ -20,12 +20,7 @@ import harness
 EAST, WEST, OREGON = "us-east-1", "eu-west-1", "us-west-2"
 
 
-def error_code(call) -> str | None:
-    try:
-        call()
-    except ClientError as e:
-        return e.response["Error"]["Code"]
-    return None
+error_code = harness.error_code
 
 
 @pytest.fixture(scope="module")
