@@ -12,22 +12,32 @@ struct CLIError: Error, CustomStringConvertible {
 /// native `/v1/...` endpoints.
 struct DaemonClient {
     let socketPath: String
+    /// The region AWS calls act in; nil for the daemon's `--region`.
+    var region: String? = nil
 
     /// Calls an AWS operation, such as `TrentService.CreateKey` or `AmazonSSM.GetParameter`.
     /// - Parameters:
     ///   - target: the `X-Amz-Target`.
     ///   - body: the request members.
     func aws(_ target: String, _ body: [String: Any] = [:]) async throws -> [String: Any] {
+        var headers = [("X-Amz-Target", target), ("Content-Type", "application/x-amz-json-1.1")]
+        if let region { headers.append(("Authorization", Self.scope(region, target: target))) }
         let response = try await send(
-            .post, NativePath.aws,
-            headers: [("X-Amz-Target", target), ("Content-Type", "application/x-amz-json-1.1")],
-            body: try JSONSerialization.data(withJSONObject: body))
+            .post, NativePath.aws, headers: headers, body: try JSONSerialization.data(withJSONObject: body))
         try Self.check(response)
         guard
             let object = response.body.isEmpty
                 ? [:] : (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         else { throw CLIError(description: Self.notJSON) }
         return object
+    }
+
+    /// An `Authorization` header that names `region` in its credential scope. The socket identifies
+    /// callers by uid and reads only the scope from this header, which is therefore not signed.
+    static func scope(_ region: String, target: String) -> String {
+        let service = target.hasPrefix("AmazonSSM.") ? "ssm" : "kms"
+        return "AWS4-HMAC-SHA256 Credential=sealbox-cli/20000101/\(region)/\(service)/aws4_request, "
+            + "SignedHeaders=host, Signature=unsigned"
     }
 
     /// Calls a paged AWS list operation until the last page, and returns every page's `items`. KMS

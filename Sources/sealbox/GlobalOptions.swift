@@ -22,6 +22,19 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: [.short, .long], help: "table (readable, the default) or json (for scripts).")
     var output: OutputFormat = .table
 
+    @Option(
+        help: ArgumentHelp(
+            "The region whose keys and aliases KMS commands act on. [env: SEALBOX_REGION] (default: the daemon's --region)",
+            valueName: "name"))
+    var region: String?
+
+    /// The region to name: the flag, then `$SEALBOX_REGION`; nil leaves it to the daemon.
+    var regionName: String? {
+        if let region { return region }
+        if let fromEnvironment = getenv("SEALBOX_REGION") { return String(cString: fromEnvironment) }
+        return nil
+    }
+
     /// The socket to use: the flag, then `$SEALBOX_SOCKET`, then the embedded default.
     var socketPath: String {
         if let socket { return socket }
@@ -30,5 +43,5 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// A client for the daemon on this socket.
-    func daemon() -> DaemonClient { DaemonClient(socketPath: socketPath) }
+    func daemon() -> DaemonClient { DaemonClient(socketPath: socketPath, region: regionName) }
 }

@@ -298,6 +298,21 @@ def test_key_create_multi_region_and_replicate(sd, S, kms):
     failed(run_cli("key", "replicate", kid, "--replica-region", "eu-west-1", socket_path=S), "AlreadyExistsException")
 
 
+def test_key_commands_act_in_the_region_named(sd, S, kms):
+    made = as_json(run_cli("key", "create", "--region", "eu-west-1", "--description", "west", "-o", "json",
+                           socket_path=S))
+    assert made["Arn"] == f"arn:aws:kms:eu-west-1:{harness.ACCOUNT}:key/{made['KeyId']}"
+    west_ids = [k["KeyId"] for k in as_json(run_cli("key", "list", "--region", "eu-west-1", "-o", "json",
+                                                    socket_path=S))]
+    assert made["KeyId"] in west_ids
+    home_ids = [k["KeyId"] for k in as_json(run_cli("key", "list", "-o", "json", socket_path=S))]
+    assert made["KeyId"] not in home_ids
+    failed(run_cli("key", "describe", made["KeyId"], socket_path=S), "NotFoundException")
+    ok(run_cli("key", "disable", made["KeyId"], "--region", "eu-west-1", socket_path=S))
+    assert sd.client(region="eu-west-1").describe_key(KeyId=made["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"
+    failed(run_cli("key", "list", "--region", "EU_WEST", socket_path=S), "InvalidSignatureException")
+
+
 def test_key_create_list_describe(S, kms):
     alias = uniq("alias/cli-")
     desc = uniq("app secrets ")
