@@ -1,9 +1,9 @@
 """Runs a sanitizer build of sealboxd under real load and fails on any sanitizer report.
 
 The daemon keeps a real store and audit log. Eight threads send REQUESTS requests over the Unix
-socket: KMS Encrypt, Decrypt and GenerateDataKey, SSM PutParameter, GetParameter and
-GetParametersByPath, lease create and redeem, the extension GET and the status page. Every request
-must succeed. Then SIGTERM: the daemon must exit 0 after its graceful shutdown, which is when
+socket: KMS Encrypt, Decrypt and GenerateDataKey, P-256 Sign and Decrypt through the eu-west-1
+replicas of multi-Region keys, SSM PutParameter, GetParameter and GetParametersByPath, lease create
+and redeem, the extension GET and the status page. Every request must succeed. Then SIGTERM: the daemon must exit 0 after its graceful shutdown, which is when
 LeakSanitizer looks for leaks (address) and ThreadSanitizer has seen every thread (thread).
 
     python3 Tests/Sanitizers/daemon_check.py --sanitizer address --sealboxd .build-asan/debug/sealboxd
@@ -31,9 +31,13 @@ OPTIONS = {
     "thread": ("TSAN_OPTIONS", "halt_on_error=0:second_deadlock_stack=1"),
 }
 MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer", "SUMMARY: ")
+# The socket reads only the credential scope of this header: it names the replicas' region.
+REPLICA = {"Authorization": "AWS4-HMAC-SHA256 Credential=check/20000101/eu-west-1/kms/aws4_request, "
+                            "SignedHeaders=host, Signature=unsigned"}
 
 
-def worker(socket_path: Path, index: int, count: int, key_id: str, errors: list) -> None:
+def worker(socket_path: Path, index: int, count: int, keys: dict, errors: list) -> None:
+    key_id = keys["symmetric"]
     try:
         with harness.UnixHTTP(socket_path, timeout=60) as connection:
             name = f"/check/w{index}/secret"
@@ -43,8 +47,10 @@ def worker(socket_path: Path, index: int, count: int, key_id: str, errors: list)
             lease = harness.native(connection, "POST", "/v1/leases", {"name": name, "ttlSeconds": 600}).json()
             blob = connection.aws("TrentService.Encrypt", {
                 "KeyId": key_id, "Plaintext": base64.b64encode(b"check").decode()}).json()["CiphertextBlob"]
+            global_blob = connection.aws("TrentService.Encrypt", {
+                "KeyId": keys["global"], "Plaintext": base64.b64encode(b"check").decode()}).json()["CiphertextBlob"]
             for n in range(count):
-                kind = n % 9
+                kind = n % 11
                 if kind == 0:
                     response = connection.aws("TrentService.Decrypt", {"CiphertextBlob": blob})
                 elif kind == 1:
@@ -64,6 +70,12 @@ def worker(socket_path: Path, index: int, count: int, key_id: str, errors: list)
                 elif kind == 7:
                     response = connection.request("GET", f"/systemsmanager/parameters/get?name={name}"
                                                   "&withDecryption=true")
+                elif kind == 8:
+                    response = connection.aws("TrentService.Sign", {
+                        "KeyId": keys["signing"], "Message": base64.b64encode(b"check").decode(),
+                        "SigningAlgorithm": "ECDSA_SHA_256"}, REPLICA)
+                elif kind == 9:
+                    response = connection.aws("TrentService.Decrypt", {"CiphertextBlob": global_blob}, REPLICA)
                 else:
                     response = connection.request("GET", "/v1/status")
                 if response.status != 200:
@@ -94,12 +106,22 @@ def main() -> int:
         started = time.monotonic()
         daemon.start()
         errors: list[str] = []
+        keys = {}
         with harness.UnixHTTP(daemon.socket_path, timeout=60) as connection:
-            created = connection.aws("TrentService.CreateKey", {"Description": "sanitizer check"})
-            assert created.status == 200, created
-            key_id = created.json()["KeyMetadata"]["KeyId"]
+            for name, request in [
+                ("symmetric", {"Description": "sanitizer check"}),
+                ("global", {"MultiRegion": True}),
+                ("signing", {"MultiRegion": True, "KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}),
+            ]:
+                created = connection.aws("TrentService.CreateKey", request)
+                assert created.status == 200, created
+                keys[name] = created.json()["KeyMetadata"]["KeyId"]
+                if request.get("MultiRegion"):
+                    replicated = connection.aws("TrentService.ReplicateKey", {
+                        "KeyId": keys[name], "ReplicaRegion": "eu-west-1"})
+                    assert replicated.status == 200, replicated
         per_thread = arguments.requests // arguments.threads
-        threads = [threading.Thread(target=worker, args=(daemon.socket_path, i, per_thread, key_id, errors))
+        threads = [threading.Thread(target=worker, args=(daemon.socket_path, i, per_thread, keys, errors))
                    for i in range(arguments.threads)]
         for thread in threads:
             thread.start()
