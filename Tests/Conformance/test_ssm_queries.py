@@ -430,3 +430,41 @@ def test_history_secure_string(ssm, pbase):
     assert not any(x["Value"] in secrets for x in enc)
     dec = ssm.get_parameter_history(Name=name, WithDecryption=True)["Parameters"]
     assert [x["Value"] for x in dec] == secrets
+
+
+def test_the_root_path_holds_names_without_a_slash(spawn):
+    d = spawn(ephemeral=True)
+    ssm = d.client("AKIATESTINGROOTPATH1", "anything", service="ssm")
+    for name in ("rootname", "/top", "/top/child", "another"):
+        ssm.put_parameter(Name=name, Value=f"v-{name}", Type="String")
+    assert _names(_by_path_all(ssm, "/")) == ["/top", "another", "rootname"]
+    assert _names(_by_path_all(ssm, "/", page_size=1, Recursive=True)) == ["/top", "/top/child", "another",
+                                                                          "rootname"]
+    assert _names(_by_path_all(ssm, "/top")) == ["/top/child"]
+    one_level = _describe_all(ssm, ParameterFilters=[{"Key": "Path", "Option": "OneLevel", "Values": ["/"]}])
+    assert sorted(_names(one_level)) == ["/top", "another", "rootname"]
+
+
+def test_a_root_path_query_returns_only_the_slashless_names_the_policy_grants(start_daemon, tmp_path):
+    keys = {"admin": "AKIAROOTPATHADMIN001", "reader": "AKIAROOTPATHREADER01"}
+    entries = []
+    for principal, key_id in keys.items():
+        secret = tmp_path / f"{principal}.secret"
+        secret.write_text(f"{principal}-secret\n")
+        secret.chmod(0o600)
+        entries.append(f"  - {{id: {key_id}, secretFile: {secret}, principal: {principal}}}")
+    d = start_daemon("accessKeys:\n" + "\n".join(entries) + """
+policy:
+  - principals: ["uid:0", "access-key:admin"]
+    allow: ["*"]
+    resources: ["*"]
+  - principals: ["access-key:reader"]
+    allow: ["ssm:GetParametersByPath"]
+    resources: ["/*", "granted"]
+""")
+    admin = d.client(keys["admin"], "admin-secret", service="ssm")
+    reader = d.client(keys["reader"], "reader-secret", service="ssm")
+    for name in ("granted", "withheld", "/slashed"):
+        admin.put_parameter(Name=name, Value="v", Type="String")
+    assert _names(_by_path_all(reader, "/")) == ["/slashed", "granted"]
+    assert _names(_by_path_all(admin, "/")) == ["/slashed", "granted", "withheld"]

@@ -99,8 +99,14 @@ extension SSM {
         let limit = request.maxResults ?? 10
         var chosen: [(StoredParameter, ParameterVersionRecord)] = []
         var more = false
-        for name in sortedNames(withPrefix: prefix, after: after)
-        where ParameterName.isUnder(name, path: normalized, recursive: recursive) {
+        // The root holds the names without a slash too, which a `/*` grant does not name: each needs
+        // its own.
+        let root = normalized == "/"
+        for name in sortedNames(withPrefix: root ? "" : prefix, after: after)
+        where ParameterName.isUnder(name, path: normalized, recursive: recursive)
+            && (!root || name.utf8.first == UInt8(ascii: "/")
+                || context.authorization.allows(context.action.name, [name]))
+        {
             guard let parameter = parameters[name], filters.allSatisfy({ $0.matches(parameter) }) else { continue }
             guard chosen.count < limit else {
                 more = true

@@ -132,8 +132,10 @@ package enum ParameterName {
         }
     }
 
-    /// Whether `name` lies under `path`: one level down, or any depth when recursive.
+    /// Whether `name` lies under `path`: one level down, or any depth when recursive. A name without
+    /// a slash (which has no hierarchy) sits at the root, as AWS answers a path of `/`.
     package static func isUnder(_ name: String, path: String, recursive: Bool) -> Bool {
+        if path == "/", name.utf8.first != UInt8(ascii: "/") { return true }
         let prefix = path == "/" ? "/" : path + "/"
         guard name.hasPrefix(prefix), name.count > prefix.count else { return false }
         return recursive || !name.dropFirst(prefix.count).contains("/")
