@@ -60,6 +60,7 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidGrantToken = "InvalidGrantTokenException"
         case invalidGrantId = "InvalidGrantIdException"
         case invalidArn = "InvalidArnException"
+        case serviceSettingNotFound = "ServiceSettingNotFound"
     }
 
     /// The `__type` of an error. Compare errors by code; new codes can be added without breaking
@@ -174,6 +175,8 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidGrantId = Code(.invalidGrantId)
         /// `InvalidArnException`.
         public static let invalidArn = Code(.invalidArn)
+        /// `ServiceSettingNotFound`.
+        public static let serviceSettingNotFound = Code(.serviceSettingNotFound)
     }
 
     /// What went wrong.
@@ -287,6 +290,7 @@ extension AWSError {
             case .invalidGrantToken: .invalidGrantToken
             case .invalidGrantId: .invalidGrantId
             case .invalidArn: .invalidArn
+            case .serviceSettingNotFound: .serviceSettingNotFound
             default: .internalServer
             }
         self.init(code, error.message)

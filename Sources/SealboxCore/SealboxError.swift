@@ -15,7 +15,7 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
             case hierarchyLevelLimitExceeded, invalidKeyId, invalidResourceId, invalidResourceType, tooManyTags
             case parameterPatternMismatch, invalidAllowedPattern, keyServiceFailure, internalFailure
             case leaseNotFound, leaseExpired, leaseUsedUp, tooManyLeases, keyUnavailable, invalidMac
-            case invalidGrantToken, invalidGrantId, invalidArn
+            case invalidGrantToken, invalidGrantId, invalidArn, serviceSettingNotFound
             case invalidSignature, invalidImportToken, expiredImportToken, incorrectKeyMaterial
         }
 
@@ -98,6 +98,8 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidGrantId = Code(.invalidGrantId)
         /// A principal is not an ARN a grant may name.
         public static let invalidArn = Code(.invalidArn)
+        /// No such SSM service setting.
+        public static let serviceSettingNotFound = Code(.serviceSettingNotFound)
         /// A signature does not verify for the message, key and algorithm.
         public static let invalidSignature = Code(.invalidSignature)
         /// An import token that this daemon did not make for this key.
@@ -167,4 +169,5 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
     package static func invalidGrantToken(_ message: String) -> Self { Self(.invalidGrantToken, message) }
     package static func invalidGrantId(_ message: String) -> Self { Self(.invalidGrantId, message) }
     package static func invalidArn(_ message: String) -> Self { Self(.invalidArn, message) }
+    package static func serviceSettingNotFound(_ message: String) -> Self { Self(.serviceSettingNotFound, message) }
 }

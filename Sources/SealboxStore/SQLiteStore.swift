@@ -294,6 +294,21 @@ public final class SQLiteStore: SealboxStorage {
                     """,
                 arguments: ["account": home.account, "region": home.region])
         }
+        migrator.registerMigration("v10-ssm-service-settings") { db in
+            // Only settings changed from their defaults are stored; a reset deletes the row.
+            try db.execute(
+                sql: """
+                    CREATE TABLE ssm_service_settings (
+                        account TEXT NOT NULL,
+                        region TEXT NOT NULL,
+                        setting_id TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        modified REAL NOT NULL,
+                        modified_by TEXT NOT NULL,
+                        PRIMARY KEY (account, region, setting_id)
+                    )
+                    """)
+        }
         return migrator
     }
 
@@ -357,6 +372,44 @@ public final class SQLiteStore: SealboxStorage {
     public func deleteGrant(_ id: String) throws {
         try database.write { db in
             try db.execute(sql: "DELETE FROM kms_grants WHERE id = ?", arguments: [id])
+        }
+    }
+
+    // MARK: Service settings
+
+    public func loadServiceSettings() throws -> [ServiceSettingRecord] {
+        try database.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT account, region, setting_id, value, modified, modified_by FROM ssm_service_settings")
+            // A row of a setting this build does not know is left in the file, unread.
+            return rows.compactMap { row -> ServiceSettingRecord? in
+                guard let setting = ServiceSetting(rawValue: row["setting_id"]) else { return nil }
+                return ServiceSettingRecord(
+                    scope: Scope(account: row["account"], region: row["region"]), setting: setting,
+                    value: row["value"], modified: row["modified"], modifiedBy: row["modified_by"])
+            }
+        }
+    }
+
+    public func saveServiceSetting(_ record: ServiceSettingRecord) throws {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO ssm_service_settings
+                        (account, region, setting_id, value, modified, modified_by) VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    record.scope.account, record.scope.region, record.setting.rawValue, record.value,
+                    record.modified, record.modifiedBy,
+                ])
+        }
+    }
+
+    public func deleteServiceSetting(_ address: Scoped<String>) throws {
+        try database.write { db in
+            try db.execute(
+                sql: "DELETE FROM ssm_service_settings WHERE account = ? AND region = ? AND setting_id = ?",
+                arguments: [address.scope.account, address.scope.region, address.name])
         }
     }
 

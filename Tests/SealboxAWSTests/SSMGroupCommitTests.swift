@@ -26,6 +26,18 @@ final class CountingStore: ParameterStore {
         try inner.apply(changes)
         transactions.withLock { $0.append(changes.count) }
     }
+
+    func loadServiceSettings() throws -> [ServiceSettingRecord] { try inner.loadServiceSettings() }
+
+    func saveServiceSetting(_ record: ServiceSettingRecord) throws {
+        if failing.withLock({ $0 }) { throw DiskFull() }
+        try inner.saveServiceSetting(record)
+    }
+
+    func deleteServiceSetting(_ address: Scoped<String>) throws {
+        if failing.withLock({ $0 }) { throw DiskFull() }
+        try inner.deleteServiceSetting(address)
+    }
 }
 
 @Suite struct SSMGroupCommitTests {

@@ -24,5 +24,8 @@ extension SSM {
             .write("AddTagsToResource", SSM.addTagsToResource),
             .write("RemoveTagsFromResource", SSM.removeTagsFromResource),
             .read("ListTagsForResource", audited: false, SSM.listTagsForResource),
+            .read("GetServiceSetting", audited: false, SSM.getServiceSetting),
+            .write("UpdateServiceSetting", SSM.updateServiceSetting),
+            .write("ResetServiceSetting", SSM.resetServiceSetting),
         ])
 }

@@ -159,7 +159,10 @@ extension SSM {
             if request.keyId != nil && type != .secureString {
                 throw SealboxError.validation("KeyId is required for SecureString type parameter only.")
             }
-            let tier = try resolveTier(request.tier, previous: previous?.tier, valueLength: value.unicodeScalars.count)
+            let tier = try resolveTier(
+                request.tier, previous: previous?.tier,
+                defaultTier: self.value(of: .defaultParameterTier, in: context.scope),
+                valueLength: value.unicodeScalars.count)
             let allowedPattern = request.allowedPattern ?? previous?.allowedPattern
             if let allowedPattern, !allowedPattern.isEmpty {
                 // Checked again under the lock only when another write changed the pattern meanwhile.
@@ -206,8 +209,10 @@ extension SSM {
         }
     }
 
-    func resolveTier(_ requested: String?, previous: String?, valueLength: Int) throws -> String {
-        var tier = requested ?? previous ?? "Standard"
+    /// The tier a put gives the parameter: the one it names, else the account's default tier
+    /// (`/ssm/parameter-store/default-parameter-tier`), and never down from Advanced.
+    func resolveTier(_ requested: String?, previous: String?, defaultTier: String, valueLength: Int) throws -> String {
+        var tier = requested ?? (previous == "Advanced" ? "Advanced" : defaultTier)
         if tier == "Intelligent-Tiering" { tier = valueLength > Self.standardValueLimit ? "Advanced" : "Standard" }
         if previous == "Advanced" && tier == "Standard" && requested != "Intelligent-Tiering" {
             throw SealboxError.validation(

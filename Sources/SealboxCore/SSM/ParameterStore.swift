@@ -12,6 +12,14 @@ public protocol ParameterStore: Sendable {
     /// Applies several changes as one transaction: all of them or none.
     /// - Parameter changes: the changes.
     func apply(_ changes: [ParameterChange]) throws
+    /// Every service setting changed from its default.
+    func loadServiceSettings() throws -> [ServiceSettingRecord]
+    /// Inserts or replaces a service setting.
+    /// - Parameter record: the setting.
+    func saveServiceSetting(_ record: ServiceSettingRecord) throws
+    /// Removes a service setting, back to its default; one that is not stored is no error.
+    /// - Parameter address: the setting's id in its account and region.
+    func deleteServiceSetting(_ address: Scoped<String>) throws
 }
 
 extension ParameterStore {

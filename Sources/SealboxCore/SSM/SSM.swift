@@ -14,6 +14,8 @@ public final class SSM: Sendable {
     package let parameters = ShardedMap<String, StoredParameter>()
     /// Every name, sorted; replaced (never mutated in place) under its lock.
     private let index = Locked<[String]>([])
+    /// Service settings changed from their defaults, by account and region; read by every put.
+    let serviceSettings = Locked<[Scoped<String>: ServiceSettingRecord]>([:])
     private let writer = Lock()
 
     /// Versions kept per parameter.
@@ -49,6 +51,8 @@ public final class SSM: Sendable {
         }
         // The store gives names in byte order; sorting a sorted array is one linear pass.
         index.withLock { $0 = names.sorted() }
+        let settings = try store.loadServiceSettings()
+        serviceSettings.withLock { $0 = Dictionary(settings.map { ($0.address, $0) }, uniquingKeysWith: { $1 }) }
     }
 
     /// The number of parameters, for status reports.
@@ -124,10 +128,15 @@ public final class SSM: Sendable {
         try writer.withLock(body)
     }
 
-    /// Deletes every parameter; for `POST /moto-api/reset` on an ephemeral daemon.
+    /// Deletes every parameter and puts every service setting back to its default; for
+    /// `POST /moto-api/reset` on an ephemeral daemon.
     public func reset() throws {
         try withWriter { () throws(SealboxError) in
             try commit(ParameterChange(parameter: nil, writtenVersions: [], deletedNames: sortedNames()))
+        }
+        try withWriter {
+            for address in serviceSettings.withLock({ Array($0.keys) }) { try store.deleteServiceSetting(address) }
+            serviceSettings.withLock { $0 = [:] }
         }
     }
 
