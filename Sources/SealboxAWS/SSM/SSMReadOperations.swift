@@ -102,8 +102,11 @@ extension SSM {
         // The root holds the names without a slash too, which a `/*` grant does not name: each needs
         // its own.
         let root = normalized == "/"
+        // Public parameters are found under their own path only, as they are in no account's tree.
+        let publicPath = normalized.hasPrefix("/aws/")
         for name in sortedNames(withPrefix: root ? "" : prefix, after: after)
         where ParameterName.isUnder(name, path: normalized, recursive: recursive)
+            && (publicPath || !ParameterName.isPublic(name))
             && (!root || name.utf8.first == UInt8(ascii: "/")
                 || context.authorization.allows(context.action.name, [name]))
         {
@@ -153,7 +156,9 @@ extension SSM {
                     key: filter.key, option: filter.key == "Name" ? "BeginsWith" : "Equals", values: filter.values,
                     use: .describe, index: index))
         }
-        let matches = sortedNames().compactMap { parameters[$0] }.filter { parameter in
+        // Public parameters belong to no account, so no account's listing shows them.
+        let matches = sortedNames().filter { !ParameterName.isPublic($0) }.compactMap { parameters[$0] }.filter {
+            parameter in
             filters.allSatisfy { $0.matches(parameter) }
         }
         let (chosen, next) = try page(matches, key: \.name, token: request.nextToken, limit: request.maxResults ?? 10)

@@ -47,13 +47,17 @@ extension SSM {
     ///   - requests: PutParameter requests.
     ///   - context: the caller.
     /// - Throws: the refusal, with the index of the request that caused it.
-    func putParameters(_ requests: [PutParameterRequest], _ context: RequestContext) throws(BatchError) {
+    /// - Parameter allowingPublic: takes public parameters (`/aws/service/...`), for fixtures.
+    func putParameters(_ requests: [PutParameterRequest], _ context: RequestContext, allowingPublic: Bool = false)
+        throws(BatchError)
+    {
         let checks = requests.map(patternCheck)
         try withWriter { () throws(BatchError) in
             var writes = PreparedWrites()
             for (index, request) in requests.enumerated() {
                 do {
-                    _ = try prepare(request, context, into: &writes, checked: checks[index])
+                    _ = try prepare(
+                        request, context, into: &writes, checked: checks[index], allowingPublic: allowingPublic)
                 } catch {
                     throw BatchError(index: index, error: AWSError(any: error))
                 }
@@ -96,7 +100,8 @@ extension SSM {
         _ request: PutParameterRequest,
         _ context: RequestContext,
         into writes: inout PreparedWrites,
-        checked: AllowedPatternCheck? = nil
+        checked: AllowedPatternCheck? = nil,
+        allowingPublic: Bool = false
     ) throws -> (version: Int, tier: String) {
         var validator = Validator()
         validator.required(request.name, "name")
@@ -118,7 +123,10 @@ extension SSM {
         try validator.check()
         let name = request.name!
         let value = request.value!
-        try ParameterName.validate(name, context)
+        try ParameterName.validate(name, context, allowingPublic: allowingPublic)
+        if ParameterName.isPublic(name), request.type == ParameterType.secureString.rawValue {
+            throw SealboxError.validation("A public parameter (/aws/service/...) is a String or a StringList.")
+        }
         try context.authorize([name])
         if request.tags != nil && request.overwrite == true {
             throw SealboxError.validation(

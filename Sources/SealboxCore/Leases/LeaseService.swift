@@ -39,7 +39,7 @@ public final class LeaseService: Sendable {
         guard name.utf8.count <= ParameterName.maxLength else {
             throw SealboxError.validation("name: a parameter name is at most \(ParameterName.maxLength) characters")
         }
-        try ParameterName.validate(name, context)
+        try ParameterName.validate(name, context, allowingPublic: true)
     }
 
     /// The TTL to grant: the default when none is asked, capped at the maximum, as Vault does.

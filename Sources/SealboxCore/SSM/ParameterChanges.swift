@@ -12,6 +12,7 @@ extension SSM {
     ///   - name: the parameter name.
     ///   - context: the caller.
     package func delete(_ name: String, context: RequestContext) throws(SealboxError) {
+        try ParameterName.requireWritable(name)
         try context.authorize([name])
         try withWriter { () throws(SealboxError) in
             guard parameters[name] != nil else { throw SealboxError.parameterNotFound("Parameter \(name) not found.") }
@@ -34,7 +35,7 @@ extension SSM {
             for text in references {
                 let name = try? ParameterName.parse(text, context).name
                 if let name, deleted.contains(name) { continue }
-                guard let name, parameters[name] != nil else {
+                guard let name, parameters[name] != nil, !ParameterName.isPublic(name) else {
                     invalid.append(text)
                     continue
                 }
@@ -57,6 +58,7 @@ extension SSM {
     package func label(_ labels: [String], of name: String, version: Int?, context: RequestContext)
         throws(SealboxError) -> (invalid: [String], version: Int)
     {
+        try ParameterName.requireWritable(name)
         try context.authorize([name])
         return try withWriter { () throws(SealboxError) -> (invalid: [String], version: Int) in
             guard var parameter = parameters[name] else {
@@ -100,6 +102,7 @@ extension SSM {
     package func unlabel(_ labels: [String], of name: String, version: Int, context: RequestContext)
         throws(SealboxError) -> (removed: [String], invalid: [String])
     {
+        try ParameterName.requireWritable(name)
         try context.authorize([name])
         return try withWriter { () throws(SealboxError) -> (removed: [String], invalid: [String]) in
             guard var parameter = parameters[name] else {
@@ -125,6 +128,7 @@ extension SSM {
     ///   - name: the parameter name.
     ///   - context: the caller.
     package func addTags(_ tags: [KeyTag], to name: String, context: RequestContext) throws(SealboxError) {
+        try ParameterName.requireWritable(name)
         try context.authorize([name])
         try updateTags(name) { (current) throws(SealboxError) in
             for tag in tags {
@@ -143,6 +147,7 @@ extension SSM {
     ///   - name: the parameter name.
     ///   - context: the caller.
     package func removeTags(_ keys: [String], from name: String, context: RequestContext) throws(SealboxError) {
+        try ParameterName.requireWritable(name)
         try context.authorize([name])
         try updateTags(name) { current in current.removeAll { keys.contains($0.key) } }
     }

@@ -22,9 +22,31 @@ package enum ParameterName {
         }
     }
 
-    package static func arn(_ name: String, _ context: RequestContext) -> String {
-        context.arn("ssm", "parameter/", bare(name))
+    /// Where AWS's public parameters live: fixtures seed them, callers only read them.
+    package static let publicPrefix = "/aws/service/"
+
+    /// Whether `name` is a public parameter's: under `/aws/service/`.
+    package static func isPublic(_ name: String) -> Bool {
+        name.utf8.count > publicPrefix.utf8.count && name.hasPrefix(publicPrefix)
     }
+
+    /// A public parameter's ARN names no account, as AWS's do.
+    package static func arn(_ name: String, _ context: RequestContext) -> String {
+        if name.utf8.first == UInt8(ascii: "/"), isPublic(name) {
+            return "arn:aws:ssm:\(context.region)::parameter/" + bare(name)
+        }
+        return context.arn("ssm", "parameter/", bare(name))
+    }
+
+    /// Refuses a caller's change to a public parameter (delete, label, tag), as the reserved prefix
+    /// refuses its creation.
+    /// - Parameter name: the parameter's name.
+    package static func requireWritable(_ name: String) throws(SealboxError) {
+        if isPublic(name) { throw reservedPrefix }
+    }
+
+    private static let reservedPrefix = SealboxError.validation(
+        "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).")
 
     /// The region and account of `arn` when it is exactly the ARN of the parameter `name`; nil otherwise.
     /// - Parameters:
@@ -72,7 +94,14 @@ package enum ParameterName {
     }
 
     /// Checks a name for writing: characters, reserved prefixes, hierarchy depth and length.
-    package static func validate(_ name: String, _ context: RequestContext) throws(SealboxError) {
+    /// - Parameters:
+    ///   - name: the name.
+    ///   - context: the caller, whose region and account the ARN's length counts.
+    ///   - allowingPublic: takes a public parameter's name (`/aws/service/...`): fixtures seed them,
+    ///     and leases read them.
+    package static func validate(_ name: String, _ context: RequestContext, allowingPublic: Bool = false)
+        throws(SealboxError)
+    {
         let allowed = name.unicodeScalars.allSatisfy { scalar in
             switch scalar {
             case "a"..."z", "A"..."Z", "0"..."9", "_", ".", "-", "/": true
@@ -84,9 +113,8 @@ package enum ParameterName {
                 "Parameter name: can't contain characters other than a-zA-Z0-9_.-/ (name: \(name))")
         }
         let lower = bare(name).lowercased()
-        if lower.hasPrefix("aws") || lower.hasPrefix("ssm") {
-            throw SealboxError.validation(
-                "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).")
+        if lower.hasPrefix("aws") || lower.hasPrefix("ssm"), !(allowingPublic && isPublic(name)) {
+            throw reservedPrefix
         }
         if name.contains("/") {
             guard name.hasPrefix("/") else {
