@@ -58,21 +58,3 @@ extension SSM {
             aRN: Self.arn(setting, context), status: changed == nil ? "Default" : "Customized")
     }
 }
-
-struct ServiceSettingRequest: Decodable {
-    var settingId: String?
-    var settingValue: String?
-}
-
-struct ServiceSettingResponse: Encodable {
-    var serviceSetting: ServiceSettingShape
-}
-
-struct ServiceSettingShape: Encodable {
-    var settingId: String
-    var settingValue: String
-    var lastModifiedDate: Double?
-    var lastModifiedUser: String
-    var aRN: String
-    var status: String
-}

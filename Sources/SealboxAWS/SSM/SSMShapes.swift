@@ -104,3 +104,21 @@ struct UnlabelParameterVersionResponse: Encodable {
 struct ListTagsForResourceResponse: Encodable {
     var tagList: [SSMTag]
 }
+
+struct ServiceSettingRequest: Decodable {
+    var settingId: String?
+    var settingValue: String?
+}
+
+struct ServiceSettingResponse: Encodable {
+    var serviceSetting: ServiceSettingShape
+}
+
+struct ServiceSettingShape: Encodable {
+    var settingId: String
+    var settingValue: String
+    var lastModifiedDate: Double?
+    var lastModifiedUser: String
+    var aRN: String
+    var status: String
+}
