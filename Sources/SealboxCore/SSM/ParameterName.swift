@@ -27,7 +27,8 @@ package enum ParameterName {
 
     /// Whether `name` is a public parameter's: under `/aws/service/`.
     package static func isPublic(_ name: String) -> Bool {
-        name.utf8.count > publicPrefix.utf8.count && name.hasPrefix(publicPrefix)
+        // By bytes: ARNs ask this on every read, and String's hasPrefix compares by Character.
+        name.utf8.count > publicPrefix.utf8.count && name.utf8.starts(with: publicPrefix.utf8)
     }
 
     /// A public parameter's ARN names no account, as AWS's do.
