@@ -73,7 +73,7 @@ def test_callers_cannot_change_them(seeded):
         with pytest.raises(Exception) as e:
             call()
         message = harness.assert_client_error(e, "ValidationException")
-        assert message == 'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive).'
+        assert message.startswith('Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive). ')
     answer = ssm.delete_parameters(Names=[AMI, "/app/own"])
     assert answer["DeletedParameters"] == ["/app/own"] and answer["InvalidParameters"] == [AMI]
     parameter = ssm.get_parameter(Name=AMI)["Parameter"]

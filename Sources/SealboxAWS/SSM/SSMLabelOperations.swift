@@ -6,8 +6,7 @@ import SealboxCrypto
 extension SSM {
     func labelParameterVersion(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(LabelRequest.self, from: body)
-        let name = try ParameterName.parse(try requireName(request.name), context).name
-        try context.authorize([name])
+        let name = try requireName(request.name)
         let labels = try requireLabels(request.labels)
         let (invalid, version) = try label(labels, of: name, version: request.parameterVersion, context: context)
         return AWSJSON.encode(LabelParameterVersionResponse(invalidLabels: invalid, parameterVersion: version))
@@ -15,8 +14,7 @@ extension SSM {
 
     func unlabelParameterVersion(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(LabelRequest.self, from: body)
-        let name = try ParameterName.parse(try requireName(request.name), context).name
-        try context.authorize([name])
+        let name = try requireName(request.name)
         var validator = Validator()
         validator.required(request.parameterVersion, "parameterVersion")
         try validator.check()

@@ -22,24 +22,31 @@ extension SSM {
     func find(
         _ reference: ParameterName.Reference
     ) throws -> (StoredParameter, ParameterVersionRecord)? {
-        guard let parameter = parameters[reference.name] else { return nil }
-        switch reference.selector {
+        guard let parameter = self.parameter(reference) else { return nil }
+        return (parameter, try version(of: parameter, reference.selector))
+    }
+
+    /// The version a selector picks: the newest without one.
+    func version(of parameter: StoredParameter, _ selector: ParameterName.Selector?) throws
+        -> ParameterVersionRecord
+    {
+        switch selector {
         case nil:
-            return (parameter, parameter.versions.last!)
+            return parameter.versions.last!
         case .version(let number):
             guard let version = parameter.versions.first(where: { $0.version == number }) else {
                 throw SealboxError.parameterVersionNotFound(
-                    "Systems Manager could not find version \(number) of \(reference.name). Verify the version and try again."
+                    "Systems Manager could not find version \(number) of \(parameter.name). Verify the version and try again."
                 )
             }
-            return (parameter, version)
+            return version
         case .label(let label):
             guard let version = parameter.versions.first(where: { $0.labels.contains(label) }) else {
                 throw SealboxError.parameterVersionNotFound(
-                    "Systems Manager could not find label \(label) of \(reference.name). Verify the label and try again."
+                    "Systems Manager could not find label \(label) of \(parameter.name). Verify the label and try again."
                 )
             }
-            return (parameter, version)
+            return version
         }
     }
 

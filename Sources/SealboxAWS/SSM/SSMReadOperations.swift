@@ -24,10 +24,11 @@ extension SSM {
         _ context: RequestContext
     ) throws -> ResponseBody {
         let reference = try ParameterName.parse(name, context)
-        try context.authorize([reference.name])
-        guard let (parameter, version) = try find(reference) else {
-            throw SealboxError.parameterNotFound("Parameter \(reference.name) not found.")
-        }
+        let parameter = self.parameter(reference)
+        // The policy judges the stored name: a grant on `/db` covers a read of `db`.
+        try context.authorize([parameter?.name ?? reference.name])
+        guard let parameter else { throw SealboxError.parameterNotFound("Parameter \(reference.name) not found.") }
+        let version = try version(of: parameter, reference.selector)
         var json = SensitiveJSON()
         json.object(
             "Parameter",
@@ -39,7 +40,10 @@ extension SSM {
     func getParameters(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(NamesRequest.self, from: body)
         let names = try requireNames(request.names)
-        try context.authorize(names.compactMap { try? ParameterName.parse($0, context).name })
+        try context.authorize(
+            names.compactMap { text in
+                (try? ParameterName.parse(text, context)).map { parameter($0)?.name ?? $0.name }
+            })
         var found: [(sortKey: String, text: String, json: SensitiveJSON)] = []
         var invalid: [String] = []
         for text in names {
@@ -189,14 +193,16 @@ extension SSM {
 
     func getParameterHistory(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(NameRequest.self, from: body)
-        let name = try ParameterName.parse(try requireName(request.name), context).name
-        try context.authorize([name])
+        let reference = try ParameterName.parse(try requireName(request.name), context)
+        let found = parameter(reference)
+        try context.authorize([found?.name ?? reference.name])
         var validator = Validator()
         validator.range(request.maxResults, "maxResults", min: 1, max: 50)
         try validator.check()
-        guard let parameter = parameters[name] else {
-            throw SealboxError.parameterNotFound("Parameter \(name) not found.")
+        guard let parameter = found, reference.selector == nil else {
+            throw SealboxError.parameterNotFound("Parameter \(reference.name) not found.")
         }
+        let name = parameter.name
         let label = { (version: ParameterVersionRecord) in String(String(version.version + 1_000_000).dropFirst()) }
         let (chosen, next) = try page(
             Array(parameter.versions), key: label, token: request.nextToken, limit: request.maxResults ?? 50)

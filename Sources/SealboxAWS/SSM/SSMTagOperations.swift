@@ -18,11 +18,14 @@ extension SSM {
         guard request.resourceType == "Parameter" else {
             throw SealboxError.invalidResourceType("Sealbox tags only resources of type Parameter")
         }
-        guard let name = try? ParameterName.parse(request.resourceId!, context).name, parameters[name] != nil else {
+        // A name or an ARN, with neither version nor label: tags belong to the parameter.
+        guard let reference = try? ParameterName.parse(request.resourceId!, context), reference.selector == nil,
+            let parameter = self.parameter(reference)
+        else {
             throw SealboxError.invalidResourceId(
                 "The resource ID \(request.resourceId!) is not valid. Verify the ID and try again.")
         }
-        return name
+        return parameter.name
     }
 
     func addTagsToResource(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {

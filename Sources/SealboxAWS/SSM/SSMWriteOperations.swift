@@ -87,7 +87,8 @@ extension SSM {
     /// one); run before the writer lock.
     func patternCheck(_ request: PutParameterRequest) -> AllowedPatternCheck? {
         guard let name = request.name, let value = request.value,
-            let pattern = request.allowedPattern ?? parameters[name]?.versions.last?.allowedPattern, !pattern.isEmpty
+            let pattern = request.allowedPattern ?? parameter(named: name)?.versions.last?.allowedPattern,
+            !pattern.isEmpty
         else { return nil }
         return AllowedPatternCheck(value, against: pattern)
     }
@@ -121,9 +122,15 @@ extension SSM {
         validator.length(request.dataType, "dataType", max: 128)
         let tags = validateTags(request.tags, &validator)
         try validator.check()
-        let name = request.name!
+        var name = request.name!
         let value = request.value!
         try ParameterName.validate(name, context, allowingPublic: allowingPublic)
+        // `db` and `/db` are one parameter: a put of either spelling writes the one that exists.
+        if writes.pending[name] == nil, parameters[name] == nil, let other = ParameterName.otherSpelling(name),
+            writes.pending[other] != nil || parameters[other] != nil
+        {
+            name = other
+        }
         if ParameterName.isPublic(name), request.type == ParameterType.secureString.rawValue {
             throw SealboxError.validation("A public parameter (/aws/service/...) is a String or a StringList.")
         }
@@ -262,7 +269,7 @@ extension SSM {
 
     func deleteParameter(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(NameRequest.self, from: body)
-        try delete(try ParameterName.parse(try requireName(request.name), context).name, context: context)
+        try delete(try requireName(request.name), context: context)
         return AWSJSON.encode(Empty())
     }
 

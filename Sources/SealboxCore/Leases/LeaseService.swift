@@ -33,13 +33,21 @@ public final class LeaseService: Sendable {
         try context.authorize(action.name, resources)
     }
 
-    /// A lease names an existing parameter: a name no parameter can have is refused before the
-    /// policy check records it in the audit trail, so a caller cannot fill the log with junk names.
-    private static func validate(name: String, _ context: RequestContext) throws(SealboxError) {
-        guard name.utf8.count <= ParameterName.maxLength else {
+    /// A lease names an existing parameter as GetParameter does (a name in either spelling, or its
+    /// ARN); a name no parameter can have is refused before the policy check records it in the audit
+    /// trail, so a caller cannot fill the log with junk names.
+    /// - Returns: the name the parameter is stored under, or the name as given when there is none.
+    private func resolve(name text: String, _ context: RequestContext) throws(SealboxError) -> String {
+        guard text.utf8.count <= ParameterName.maxLength + 64 else {
             throw SealboxError.validation("name: a parameter name is at most \(ParameterName.maxLength) characters")
         }
-        try ParameterName.validate(name, context, allowingPublic: true)
+        let reference = try ParameterName.parse(text, context)
+        guard reference.selector == nil else {
+            throw SealboxError.validation(
+                "name: a lease serves the parameter's newest version; leave out the :version or :label selector")
+        }
+        try ParameterName.validate(reference.name, context, allowingPublic: true)
+        return ssm.parameter(reference)?.name ?? (reference.elsewhere ? text : reference.name)
     }
 
     /// The TTL to grant: the default when none is asked, capped at the maximum, as Vault does.
@@ -59,7 +67,7 @@ public final class LeaseService: Sendable {
     public func create(name: String, ttlSeconds: Int?, maxUses: Int?, context: RequestContext) throws(SealboxError)
         -> Lease
     {
-        try Self.validate(name: name, context)
+        let name = try resolve(name: name, context)
         try authorize(context, .createLease, [name])
         let ttl = try ttl(ttlSeconds)
         let maxUses = maxUses ?? 0

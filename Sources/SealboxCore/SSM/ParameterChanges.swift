@@ -13,29 +13,35 @@ extension SSM {
     ///   - context: the caller.
     package func delete(_ name: String, context: RequestContext) throws(SealboxError) {
         try ParameterName.requireWritable(name)
-        try context.authorize([name])
+        try context.authorize([storedName(name)])
         try withWriter { () throws(SealboxError) in
-            guard parameters[name] != nil else { throw SealboxError.parameterNotFound("Parameter \(name) not found.") }
-            try commit(ParameterChange(parameter: nil, writtenVersions: [], deletedNames: [name]))
+            guard let parameter = self.parameter(named: name) else {
+                throw SealboxError.parameterNotFound("Parameter \(name) not found.")
+            }
+            try commit(ParameterChange(parameter: nil, writtenVersions: [], deletedNames: [parameter.name]))
         }
     }
 
+    /// The name a parameter is stored under, for the policy: its other spelling when only that
+    /// exists, else the name as given.
+    package func storedName(_ name: String) -> String { parameter(named: name)?.name ?? name }
+
     /// Deletes the parameters that exist, in one transaction.
     /// - Parameters:
-    ///   - references: the names as sent; each is read once.
+    ///   - names: the names as sent (names only, as AWS takes them: an ARN names no parameter).
     ///   - context: the caller.
-    /// - Returns: the names deleted, and the references that named no parameter.
-    package func delete(_ references: [String], context: RequestContext) throws(SealboxError)
+    /// - Returns: the names deleted, and those that named no parameter.
+    package func delete(_ names: [String], context: RequestContext) throws(SealboxError)
         -> (deleted: [String], invalid: [String])
     {
-        try context.authorize(references.compactMap { try? ParameterName.parse($0, context).name })
+        try context.authorize(names.map(storedName))
         return try withWriter { () throws(SealboxError) -> (deleted: [String], invalid: [String]) in
             var deleted: [String] = []
             var invalid: [String] = []
-            for text in references {
-                let name = try? ParameterName.parse(text, context).name
+            for text in names {
+                let name = parameter(named: text)?.name
                 if let name, deleted.contains(name) { continue }
-                guard let name, parameters[name] != nil, !ParameterName.isPublic(name) else {
+                guard let name, !ParameterName.isPublic(name) else {
                     invalid.append(text)
                     continue
                 }
@@ -59,9 +65,9 @@ extension SSM {
         throws(SealboxError) -> (invalid: [String], version: Int)
     {
         try ParameterName.requireWritable(name)
-        try context.authorize([name])
+        try context.authorize([storedName(name)])
         return try withWriter { () throws(SealboxError) -> (invalid: [String], version: Int) in
-            guard var parameter = parameters[name] else {
+            guard var parameter = self.parameter(named: name) else {
                 throw SealboxError.parameterNotFound("Parameter \(name) not found.")
             }
             let number = version ?? parameter.versions.last!.version
@@ -103,9 +109,9 @@ extension SSM {
         throws(SealboxError) -> (removed: [String], invalid: [String])
     {
         try ParameterName.requireWritable(name)
-        try context.authorize([name])
+        try context.authorize([storedName(name)])
         return try withWriter { () throws(SealboxError) -> (removed: [String], invalid: [String]) in
-            guard var parameter = parameters[name] else {
+            guard var parameter = self.parameter(named: name) else {
                 throw SealboxError.parameterNotFound("Parameter \(name) not found.")
             }
             guard let target = parameter.versions.firstIndex(where: { $0.version == version }) else {

@@ -8,6 +8,8 @@ package enum ParameterName {
         package var name: String
         package var selector: Selector?
         var original: String
+        /// An ARN of another region or account: no parameter of the caller's is named.
+        package var elsewhere = false
     }
 
     package enum Selector: Equatable {
@@ -43,11 +45,13 @@ package enum ParameterName {
     /// refuses its creation.
     /// - Parameter name: the parameter's name.
     package static func requireWritable(_ name: String) throws(SealboxError) {
-        if isPublic(name) { throw reservedPrefix }
+        if isPublic(name) { throw invalidName }
     }
 
-    private static let reservedPrefix = SealboxError.validation(
-        "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).")
+    /// AWS gives one text for a reserved prefix and for a character outside a-zA-Z0-9_.-/.
+    private static let invalidName = SealboxError.validation(
+        "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). If formed as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_"
+    )
 
     /// The region and account of `arn` when it is exactly the ARN of the parameter `name`; nil otherwise.
     /// - Parameters:
@@ -67,6 +71,7 @@ package enum ParameterName {
     package static func parse(_ text: String, _ context: RequestContext) throws(SealboxError) -> Reference {
         var rest = Substring(text)
         var fromArn = false
+        var elsewhere = false
         // Compared as bytes: Character comparisons walk grapheme clusters, on every read.
         if rest.utf8.first == UInt8(ascii: "a"), rest.utf8.starts(with: "arn:".utf8) {
             let parts = rest.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
@@ -75,6 +80,11 @@ package enum ParameterName {
             }
             rest = parts[5].dropFirst("parameter/".count)
             fromArn = true
+            // A public parameter's ARN names no account; every other names the caller's.
+            let publicName = isPublic("/" + rest)
+            elsewhere =
+                parts[1] != "aws" || parts[3] != context.region
+                || (publicName ? !parts[4].isEmpty && parts[4] != context.accountID : parts[4] != context.accountID)
         }
         var selector: Selector? = nil
         if let colon = rest.utf8.firstIndex(of: UInt8(ascii: ":")) {
@@ -91,7 +101,20 @@ package enum ParameterName {
         // A plain name, the usual case, is the text itself: no copy.
         var name = rest.endIndex == text.endIndex && rest.startIndex == text.startIndex ? text : String(rest)
         if fromArn, name.contains("/") { name = "/" + name }
-        return Reference(name: name, selector: selector, original: text)
+        return Reference(name: name, selector: selector, original: text, elsewhere: elsewhere)
+    }
+
+    /// A one-level name's other spelling: `db` for `/db`, and `/db` for `db`. Both end their ARN in
+    /// `parameter/db`, so they name one parameter; nil for a name with a hierarchy.
+    /// - Parameter name: the name as given.
+    package static func otherSpelling(_ name: String) -> String? {
+        let slash = UInt8(ascii: "/")
+        if name.utf8.first == slash {
+            guard name.utf8.count > 1, !name.utf8.dropFirst().contains(slash) else { return nil }
+            return String(bare(name))
+        }
+        guard !name.isEmpty, !name.utf8.contains(slash) else { return nil }
+        return "/" + name
     }
 
     /// Checks a name for writing: characters, reserved prefixes, hierarchy depth and length.
@@ -109,13 +132,10 @@ package enum ParameterName {
             default: false
             }
         }
-        guard !name.isEmpty, allowed else {
-            throw SealboxError.validation(
-                "Parameter name: can't contain characters other than a-zA-Z0-9_.-/ (name: \(name))")
-        }
+        guard !name.isEmpty, allowed else { throw invalidName }
         let lower = bare(name).lowercased()
         if lower.hasPrefix("aws") || lower.hasPrefix("ssm"), !(allowingPublic && isPublic(name)) {
-            throw reservedPrefix
+            throw invalidName
         }
         if name.contains("/") {
             guard name.hasPrefix("/") else {

@@ -55,6 +55,20 @@ public final class SSM: Sendable {
         serviceSettings.withLock { $0 = Dictionary(settings.map { ($0.address, $0) }, uniquingKeysWith: { $1 }) }
     }
 
+    /// The parameter a name stands for: its own, else, for a one-level name, the one under its other
+    /// spelling (`db` and `/db` share one ARN, so they are one parameter).
+    /// - Parameter name: the name as given.
+    package func parameter(named name: String) -> StoredParameter? {
+        if let found = parameters[name] { return found }
+        return ParameterName.otherSpelling(name).flatMap { parameters[$0] }
+    }
+
+    /// The parameter a reference names in the caller's account and region.
+    /// - Parameter reference: a parsed name or ARN.
+    package func parameter(_ reference: ParameterName.Reference) -> StoredParameter? {
+        reference.elsewhere ? nil : parameter(named: reference.name)
+    }
+
     /// The number of parameters, for status reports.
     public var parameterCount: Int { index.withLock { $0.count } }
 
