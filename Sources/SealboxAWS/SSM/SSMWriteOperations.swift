@@ -146,9 +146,9 @@ extension SSM {
         if request.policies != nil {
             throw SealboxError.validation("Parameter policies are not supported by Sealbox.")
         }
-        if let dataType = request.dataType, dataType != "text" {
+        if let dataType = request.dataType, !DataType.names.contains(dataType) {
             throw SealboxError.validation(
-                "The following data type is not supported: \(dataType) (Sealbox stores text parameters only)")
+                "The following data type is not supported: \(dataType) (Data type names are all lowercase.)")
         }
         if value.contains("{{") && value.contains("}}") {
             throw SealboxError.validation(
@@ -174,6 +174,7 @@ extension SSM {
             if request.keyId != nil && type != .secureString {
                 throw SealboxError.validation("KeyId is required for SecureString type parameter only.")
             }
+            try DataType.check(request.dataType ?? previous?.dataType ?? "text", name: name, type: type, value: value)
             let tier = try resolveTier(
                 request.tier, previous: previous?.tier,
                 defaultTier: self.value(of: .defaultParameterTier, in: context.scope),
@@ -213,7 +214,7 @@ extension SSM {
                     name: name, version: number, type: type, keyId: keyId,
                     description: request.description ?? previous?.description,
                     allowedPattern: allowedPattern, tier: tier,
-                    dataType: request.dataType ?? previous?.dataType ?? "text",
+                    dataType: request.dataType ?? previous?.dataType ?? DataType.text,
                     modified: clock.now(), modifiedBy: context.principal.description, labels: [],
                     contextArn: contextArn,
                     value: stored))
