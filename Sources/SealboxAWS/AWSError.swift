@@ -61,6 +61,9 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidGrantId = "InvalidGrantIdException"
         case invalidArn = "InvalidArnException"
         case serviceSettingNotFound = "ServiceSettingNotFound"
+        case invalidPolicyType = "InvalidPolicyTypeException"
+        case invalidPolicyAttribute = "InvalidPolicyAttributeException"
+        case policiesLimitExceeded = "PoliciesLimitExceededException"
     }
 
     /// The `__type` of an error. Compare errors by code; new codes can be added without breaking
@@ -177,6 +180,12 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidArn = Code(.invalidArn)
         /// `ServiceSettingNotFound`.
         public static let serviceSettingNotFound = Code(.serviceSettingNotFound)
+        /// `InvalidPolicyTypeException`.
+        public static let invalidPolicyType = Code(.invalidPolicyType)
+        /// `InvalidPolicyAttributeException`.
+        public static let invalidPolicyAttribute = Code(.invalidPolicyAttribute)
+        /// `PoliciesLimitExceededException`.
+        public static let policiesLimitExceeded = Code(.policiesLimitExceeded)
     }
 
     /// What went wrong.
@@ -237,6 +246,16 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func invalidKeyId(_ message: String) -> AWSError { AWSError(.invalidKeyId, message) }
     /// A NextToken was not issued by this server.
     public static func invalidNextToken(_ message: String) -> AWSError { AWSError(.invalidNextToken, message) }
+    /// A parameter policy's `Type` is not one Parameter Store has.
+    public static func invalidPolicyType(_ message: String) -> AWSError { AWSError(.invalidPolicyType, message) }
+    /// A parameter policy's attribute is missing or has a bad value.
+    public static func invalidPolicyAttribute(_ message: String) -> AWSError {
+        AWSError(.invalidPolicyAttribute, message)
+    }
+    /// More parameter policies than a parameter takes.
+    public static func policiesLimitExceeded(_ message: String) -> AWSError {
+        AWSError(.policiesLimitExceeded, message)
+    }
     /// A filter key is unknown or not allowed here.
     public static func invalidFilterKey(_ message: String) -> AWSError { AWSError(.invalidFilterKey, message) }
     /// A filter option is not valid for its key.

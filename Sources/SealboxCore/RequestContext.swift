@@ -11,6 +11,8 @@ public struct RequestContext: Sendable {
         case token
         /// Any caller of an ephemeral daemon that sent no verifiable identity.
         case anonymous
+        /// The daemon itself, acting on its own schedule (parameter policies).
+        case daemon
 
         public var description: String {
             switch self {
@@ -18,6 +20,7 @@ public struct RequestContext: Sendable {
             case .accessKey(let id): "access-key:\(id)"
             case .token: "token"
             case .anonymous: "anonymous"
+            case .daemon: "sealboxd"
             }
         }
     }

@@ -165,6 +165,7 @@ struct DenialLimiter {
         case accessKey(String)
         case token
         case anonymous
+        case daemon
 
         init(_ principal: RequestContext.Principal) {
             switch principal {
@@ -172,6 +173,7 @@ struct DenialLimiter {
             case .accessKey(let id): self = .accessKey(id)
             case .token: self = .token
             case .anonymous: self = .anonymous
+            case .daemon: self = .daemon
             }
         }
     }

@@ -113,6 +113,7 @@ public final class CallRecorder: Sendable {
             case .accessKey(let id): .init(kind: "accessKey", accessKey: id)
             case .token: .init(kind: "token")
             case .anonymous: .init(kind: "anonymous")
+            case .daemon: .init(kind: "daemon")
             }
         let served = entry.trail.servedSecrets
         // Built outside the lock, which both event loops take; only the sequence number is given under it.

@@ -18,6 +18,11 @@ public final class ServerMetrics: Sendable {
     let leasesCreated = Counter(label: "sealbox_leases_created_total")
     let leasesExpired = Counter(label: "sealbox_leases_expired_total")
     let keyRotations = Counter(label: "sealbox_key_rotations_total")
+    /// Parameter policies that acted, by type: expirations and the notifications EventBridge would carry.
+    let parameterPolicyActions = Dictionary(
+        uniqueKeysWithValues: ParameterPolicy.Kind.allCases.map {
+            ($0, Counter(label: "sealbox_parameter_policy_actions_total", dimensions: [("type", $0.rawValue)]))
+        })
     let auditWriteFailures = Counter(label: "sealbox_audit_write_failures_total")
     let activeLeases = Gauge(label: "sealbox_active_leases")
     /// Guarded-memory blocks that could not be locked in RAM (over `RLIMIT_MEMLOCK`); 0 when all are.

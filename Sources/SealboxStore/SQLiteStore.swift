@@ -309,6 +309,10 @@ public final class SQLiteStore: SealboxStorage {
                     )
                     """)
         }
+        migrator.registerMigration("v11-ssm-parameter-policies") { db in
+            // NULL for the many versions without policies.
+            try db.execute(sql: "ALTER TABLE ssm_parameter_versions ADD COLUMN policies TEXT")
+        }
         return migrator
     }
 
@@ -611,7 +615,7 @@ public final class SQLiteStore: SealboxStorage {
         let statement = try db.makeStatement(
             sql: """
                 SELECT name, version, type, key_id, description, allowed_pattern, tier, data_type, modified,
-                       modified_by, labels, sealed_region, sealed_account, value
+                       modified_by, labels, sealed_region, sealed_account, value, policies
                 FROM ssm_parameter_versions \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
                 ORDER BY name, version
                 """)
@@ -621,7 +625,8 @@ public final class SQLiteStore: SealboxStorage {
             let metadata = ParameterMetadata(
                 keyId: columns.optionalText(3), description: columns.optionalText(4),
                 allowedPattern: columns.optionalText(5), tier: columns.text(6), dataType: columns.text(7),
-                modifiedBy: columns.text(9), labels: try Self.strings(columns.text(10)))
+                modifiedBy: columns.text(9), labels: try Self.strings(columns.text(10)),
+                policies: columns.isNull(14) ? [] : try Self.policies(columns.text(14)))
             let name = columns.text(0)
             let type = columns.withBytes(2) { text in Self.parameterTypes.first { $0.text.elementsEqual(text) } }
             let sealed = !columns.isNull(11) && !columns.isNull(12)
@@ -649,6 +654,11 @@ public final class SQLiteStore: SealboxStorage {
     /// A JSON array of strings (labels); almost always empty.
     private static func strings(_ text: String) throws -> [String] {
         text == "[]" ? [] : try JSONDecoder().decode([String].self, from: Data(text.utf8))
+    }
+
+    /// A version's parameter policies, stored as JSON only when it has some.
+    private static func policies(_ text: String) throws -> [ParameterPolicy] {
+        try JSONDecoder().decode([ParameterPolicy].self, from: Data(text.utf8))
     }
 
     public func apply(_ change: ParameterChange) throws {
@@ -686,14 +696,15 @@ public final class SQLiteStore: SealboxStorage {
                     """
                     INSERT OR REPLACE INTO ssm_parameter_versions
                         (name, version, type, key_id, description, allowed_pattern, tier, data_type,
-                         modified, modified_by, labels, sealed_region, sealed_account, value)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                         modified, modified_by, labels, sealed_region, sealed_account, value, policies)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
                         parameter.name, version.version, version.type.rawValue, version.keyId, version.description,
                         version.allowedPattern, version.tier, version.dataType, version.modified,
                         version.modifiedBy, try json(version.labels), version.sealedIn?.region,
                         version.sealedIn?.account, Data(version.value),
+                        version.policies.isEmpty ? nil : try json(version.policies),
                     ])
             }
             for number in change.removedVersions {

@@ -186,7 +186,7 @@ extension SSM {
         if let pattern = version.allowedPattern { json.string("AllowedPattern", pattern) }
         json.number("Version", version.version)
         json.string("Tier", version.tier)
-        json.objects("Policies", [])
+        json.objects("Policies", ParameterPolicies.json(version.policies))
         json.string("DataType", version.dataType)
         return json
     }

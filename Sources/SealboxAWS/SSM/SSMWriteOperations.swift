@@ -120,6 +120,7 @@ extension SSM {
         validator.oneOf(request.type, "type", ParameterType.allCases.map(\.rawValue))
         validator.oneOf(request.tier, "tier", Self.tiers)
         validator.length(request.dataType, "dataType", max: 128)
+        validator.length(request.policies, "policies", min: 1, max: 4096)
         let tags = validateTags(request.tags, &validator)
         try validator.check()
         var name = request.name!
@@ -143,8 +144,9 @@ extension SSM {
         if tags.count > Self.maxTags {
             throw SealboxError.tooManyTags("A parameter may carry at most \(Self.maxTags) tags.")
         }
-        if request.policies != nil {
-            throw SealboxError.validation("Parameter policies are not supported by Sealbox.")
+        let now = clock.now()
+        let requestedPolicies = try request.policies.map { (text) throws(AWSError) in
+            try ParameterPolicies.parse(text, now: now)
         }
         if let dataType = request.dataType, !DataType.names.contains(dataType) {
             throw SealboxError.validation(
@@ -175,10 +177,19 @@ extension SSM {
                 throw SealboxError.validation("KeyId is required for SecureString type parameter only.")
             }
             try DataType.check(request.dataType ?? previous?.dataType ?? "text", name: name, type: type, value: value)
+            // Policies stay with the parameter until a put replaces them (`[]` removes them); a
+            // notification sent for the previous version is pending again for this one.
+            let policies =
+                requestedPolicies
+                ?? (previous?.policies ?? []).map { policy in
+                    var policy = policy
+                    if policy.kind == .noChangeNotification { policy.fired = false }
+                    return policy
+                }
             let tier = try resolveTier(
                 request.tier, previous: previous?.tier,
                 defaultTier: self.value(of: .defaultParameterTier, in: context.scope),
-                valueLength: value.unicodeScalars.count)
+                valueLength: value.unicodeScalars.count, hasPolicies: !policies.isEmpty)
             let allowedPattern = request.allowedPattern ?? previous?.allowedPattern
             if let allowedPattern, !allowedPattern.isEmpty {
                 // Checked again under the lock only when another write changed the pattern meanwhile.
@@ -215,7 +226,7 @@ extension SSM {
                     description: request.description ?? previous?.description,
                     allowedPattern: allowedPattern, tier: tier,
                     dataType: request.dataType ?? previous?.dataType ?? DataType.text,
-                    modified: clock.now(), modifiedBy: context.principal.description, labels: [],
+                    modified: now, modifiedBy: context.principal.description, labels: [], policies: policies,
                     contextArn: contextArn,
                     value: stored))
             writes.pending[name] = parameter
@@ -226,10 +237,20 @@ extension SSM {
     }
 
     /// The tier a put gives the parameter: the one it names, else the account's default tier
-    /// (`/ssm/parameter-store/default-parameter-tier`), and never down from Advanced.
-    func resolveTier(_ requested: String?, previous: String?, defaultTier: String, valueLength: Int) throws -> String {
+    /// (`/ssm/parameter-store/default-parameter-tier`), and never down from Advanced. Intelligent-Tiering
+    /// picks Advanced for a value over 4 KB or for parameter policies, which Standard does not take.
+    func resolveTier(
+        _ requested: String?, previous: String?, defaultTier: String, valueLength: Int, hasPolicies: Bool = false
+    ) throws -> String {
         var tier = requested ?? (previous == "Advanced" ? "Advanced" : defaultTier)
-        if tier == "Intelligent-Tiering" { tier = valueLength > Self.standardValueLimit ? "Advanced" : "Standard" }
+        if tier == "Intelligent-Tiering" {
+            tier = valueLength > Self.standardValueLimit || hasPolicies ? "Advanced" : "Standard"
+        }
+        if hasPolicies, tier == "Standard", previous != "Advanced" {
+            throw SealboxError.validation(
+                "Parameter policies are supported only for parameters in the advanced-parameter tier. Set Tier to Advanced or Intelligent-Tiering."
+            )
+        }
         if previous == "Advanced" && tier == "Standard" && requested != "Intelligent-Tiering" {
             throw SealboxError.validation(
                 "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier."

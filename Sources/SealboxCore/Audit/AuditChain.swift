@@ -220,6 +220,7 @@ public final class AuditChain: Sendable {
             out.append(UInt8(ascii: "}"))
         case .token: out.append(literal: #"{"token":true}"#)
         case .anonymous: out.append(literal: #"{"anonymous":true}"#)
+        case .daemon: out.append(literal: #"{"daemon":true}"#)
         }
     }
 }

@@ -12,6 +12,7 @@ public enum LeaseOwner: Hashable, Sendable {
         case .accessKey(let id): self = .principal("access-key:\(id)")
         case .token: self = .principal("token")
         case .anonymous: self = .principal("anonymous")
+        case .daemon: self = .principal("sealboxd")
         }
     }
 }

@@ -19,13 +19,15 @@ public struct ParameterMetadata: Hashable, Sendable {
     public var dataType: String
     public var modifiedBy: String
     public var labels: [String]
+    /// Parameter policies (Advanced tier only); almost always none.
+    public var policies: [ParameterPolicy]
     /// For SecureString: the parameter ARN its value was sealed with, without the name it ends in.
     var sealedArn: SealedArn = .none
 
     /// - Parameters: see the properties.
     public init(
         keyId: String?, description: String?, allowedPattern: String?, tier: String, dataType: String,
-        modifiedBy: String, labels: [String]
+        modifiedBy: String, labels: [String], policies: [ParameterPolicy] = []
     ) {
         self.keyId = keyId
         self.description = description
@@ -34,6 +36,7 @@ public struct ParameterMetadata: Hashable, Sendable {
         self.dataType = dataType
         self.modifiedBy = modifiedBy
         self.labels = labels
+        self.policies = policies
     }
 }
 
@@ -255,13 +258,17 @@ public struct ParameterVersionRecord: Sendable {
         get { shared.metadata.labels }
         set { metadata.labels = newValue }
     }
+    public var policies: [ParameterPolicy] {
+        get { shared.metadata.policies }
+        set { metadata.policies = newValue }
+    }
 
     /// - Parameters:
     ///   - name: the name of the parameter this version belongs to.
     ///   - contextArn: for SecureString, the parameter ARN its value was sealed with; one that is not
     ///     this parameter's own ARN binds nothing, and the value never opens.
     ///   - version, type, keyId, description, allowedPattern, tier, dataType, modified, modifiedBy,
-    ///     labels, value: see the properties.
+    ///     labels, policies, value: see the properties.
     public init(
         name: String,
         version: Int,
@@ -274,12 +281,13 @@ public struct ParameterVersionRecord: Sendable {
         modified: Double,
         modifiedBy: String,
         labels: [String],
+        policies: [ParameterPolicy] = [],
         contextArn: String?,
         value: [UInt8]
     ) {
         var metadata = ParameterMetadata(
             keyId: keyId, description: description, allowedPattern: allowedPattern, tier: tier, dataType: dataType,
-            modifiedBy: modifiedBy, labels: labels)
+            modifiedBy: modifiedBy, labels: labels, policies: policies)
         metadata.sealedArn = SealedArn(contextArn, name: name)
         self.init(
             version: version, type: type, metadata: SharedParameterMetadata(metadata), modified: modified, value: value)

@@ -17,6 +17,11 @@ public final class SSM: Sendable {
     /// Service settings changed from their defaults, by account and region; read by every put.
     let serviceSettings = Locked<[Scoped<String>: ServiceSettingRecord]>([:])
     private let writer = Lock()
+    /// The names whose newest version has policies: all the policy scheduler looks at.
+    let policyNames = Locked<Set<String>>([])
+    /// Yields when a policy may act earlier than the scheduler planned: a put, a policy acting.
+    package let policyChanges: AsyncStream<Void>
+    private let policyChangesContinuation: AsyncStream<Void>.Continuation
 
     /// Versions kept per parameter.
     public static let maxVersions = 100
@@ -34,21 +39,26 @@ public final class SSM: Sendable {
         self.store = store
         self.kms = kms
         self.clock = clock
+        (policyChanges, policyChangesContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         try reload()
     }
 
     /// Rebuilds the in-memory state from the store.
     public func reload() throws {
         var names: [String] = []
+        var withPolicies = Set<String>()
         try parameters.replaceAll { reserve, add in
             try store.loadParameters(reserve: {
                 reserve($0)
                 names.reserveCapacity($0)
             }) { parameter in
                 names.append(parameter.name)
+                if parameter.versions.last?.policies.isEmpty == false { withPolicies.insert(parameter.name) }
                 add(parameter.name, parameter)
             }
         }
+        policyNames.withLock { $0 = withPolicies }
+        policyChangesContinuation.yield()
         // The store gives names in byte order; sorting a sorted array is one linear pass.
         index.withLock { $0 = names.sorted() }
         let settings = try store.loadServiceSettings()
@@ -59,8 +69,16 @@ public final class SSM: Sendable {
     /// spelling (`db` and `/db` share one ARN, so they are one parameter).
     /// - Parameter name: the name as given.
     package func parameter(named name: String) -> StoredParameter? {
-        if let found = parameters[name] { return found }
-        return ParameterName.otherSpelling(name).flatMap { parameters[$0] }
+        guard let found = parameters[name] ?? ParameterName.otherSpelling(name).flatMap({ parameters[$0] }) else {
+            return nil
+        }
+        // Gone at its expiration to the millisecond, whenever the scheduler runs.
+        if let latest = found.versions.last, !latest.policies.isEmpty, let expiry = latest.expiration,
+            expiry <= clock.now()
+        {
+            return nil
+        }
+        return found
     }
 
     /// The parameter a reference names in the caller's account and region.
@@ -68,6 +86,9 @@ public final class SSM: Sendable {
     package func parameter(_ reference: ParameterName.Reference) -> StoredParameter? {
         reference.elsewhere ? nil : parameter(named: reference.name)
     }
+
+    /// Wakes the policy scheduler to look again for the next due policy.
+    package func wakePolicyScheduler() { policyChangesContinuation.yield() }
 
     /// The number of parameters, for status reports.
     public var parameterCount: Int { index.withLock { $0.count } }
@@ -114,14 +135,23 @@ public final class SSM: Sendable {
         }
         var added: [String] = []
         var deleted: [String] = []
+        var policiesMoved = false
         for change in changes {
             if let parameter = change.parameter {
                 if parameters[parameter.name] == nil { added.append(parameter.name) }
                 parameters[parameter.name] = parameter
+                if parameter.versions.last?.policies.isEmpty == false {
+                    policyNames.withLock { _ = $0.insert(parameter.name) }
+                    policiesMoved = true
+                } else if policyNames.withLock({ $0.remove(parameter.name) != nil }) {
+                    policiesMoved = true
+                }
             }
             for name in change.deletedNames { parameters[name] = nil }
+            if !change.deletedNames.isEmpty { policyNames.withLock { $0.subtract(change.deletedNames) } }
             deleted += change.deletedNames
         }
+        if policiesMoved { policyChangesContinuation.yield() }
         guard !added.isEmpty || !deleted.isEmpty else { return }
         index.withLock { names in
             // One insert or removal moves the tail of the array; a batch (fixtures, reset) rebuilds it once.
