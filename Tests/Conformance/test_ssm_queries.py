@@ -9,6 +9,7 @@ import os
 import uuid
 
 import pytest
+from botocore.exceptions import ClientError
 
 from harness import expect_error
 
@@ -294,15 +295,14 @@ def test_describe_begins_with_on_other_keys(ssm, tree):
     assert sorted(_names(got)) == [f"{b}/s", f"{b}/sub/k"]
 
 
-def test_describe_label_filter(ssm, tree):
-    """A documented deviation (docs/api.md, "Deliberate deviations"): DescribeParameters takes a
-    Label filter, matching a parameter when any of its versions carries the label. (botocore's
-    model: "For DescribeParameters, all of the listed patterns are valid except Label".)"""
-    b = tree["base"]
-    got = _describe_all(ssm, ParameterFilters=[_under(b), {"Key": "Label", "Values": ["old"]}])
-    assert _names(got) == [f"{b}/sub/deep/d"]
-    assert got[0]["Version"] == 2  # the metadata is the latest version's
-    assert _describe_all(ssm, ParameterFilters=[_under(b), {"Key": "Label", "Values": ["nope"]}]) == []
+def test_describe_refuses_a_label_filter_as_aws_does(ssm, tree):
+    """botocore's model: "For DescribeParameters, all of the listed patterns are valid except Label";
+    the label filter belongs to GetParametersByPath."""
+    with pytest.raises(ClientError) as e:
+        ssm.describe_parameters(ParameterFilters=[_under(tree["base"]), {"Key": "Label", "Values": ["old"]}])
+    assert e.value.response["Error"]["Code"] == "InvalidFilterKey"
+    assert e.value.response["Error"]["Message"] == (
+        "The following filter key is not valid: Label. Valid filter keys include: [Path, Name, Type, KeyId, Tier].")
 
 
 def test_describe_deprecated_filters(ssm, tree):

@@ -245,7 +245,9 @@ extension SSMHarness {
             try describe([["Key": "Path", "Option": "Recursive", "Values": ["/app/db"]]]) == [
                 "/app/db/deep/x", "/app/db/host", "/app/db/port",
             ])
-        #expect(try describe([["Key": "Label", "Values": ["live"]]]) == ["/app/b"])
+        #expect(
+            h.error("DescribeParameters", ["ParameterFilters": [["Key": "Label", "Values": ["live"]]]])?.type
+                == "InvalidFilterKey")
         #expect(
             try describe([["Key": "Tier", "Values": ["Standard"]], ["Key": "tag:team", "Values": ["red"]]]) == [
                 "/app/a"

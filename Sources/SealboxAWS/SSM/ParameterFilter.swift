@@ -10,60 +10,134 @@ struct ParameterFilter {
     let option: String
     let values: [String]
 
+    /// The options each key takes, in the order AWS's messages list them.
     private static let options: [String: [String]] = [
-        "Name": ["Equals", "BeginsWith", "Contains"], "Type": ["Equals", "BeginsWith"],
-        "KeyId": ["Equals", "BeginsWith"], "Path": ["Recursive", "OneLevel"], "Label": ["Equals"],
-        "Tier": ["Equals", "BeginsWith"], "DataType": ["Equals", "BeginsWith"],
+        "Name": ["BeginsWith", "Equals", "Contains"], "Type": ["BeginsWith", "Equals"],
+        "KeyId": ["BeginsWith", "Equals"], "Path": ["Recursive", "OneLevel"], "Label": ["Equals"],
+        "Tier": ["BeginsWith", "Equals"], "DataType": ["BeginsWith", "Equals"],
     ]
 
-    init(key: String?, option: String?, values: [String]?, use: Use, index: Int) throws(AWSError) {
-        // The model's constraints come first, as ValidationException.
-        let field = "parameterFilters.\(index + 1).member"
-        var validator = Validator()
-        validator.required(key, "\(field).key")
-        validator.length(key, "\(field).key", min: 1, max: 132)
-        validator.length(option, "\(field).option", min: 1, max: 10)
-        if let values, values.isEmpty || values.count > 50 {
-            validator.custom(
-                "Value '\(values)' at '\(field).values' failed to satisfy constraint: Member must have length \(values.isEmpty ? "greater than or equal to 1" : "less than or equal to 50")"
-            )
+    /// Values AWS knows in full: any other is refused by Equals (BeginsWith takes a prefix).
+    private static let fixedValues: [String: [String]] = [
+        "Type": ParameterType.allCases.map(\.rawValue), "Tier": ["Standard", "Advanced", "Intelligent-Tiering"],
+    ]
+
+    /// Adds the model's constraints on `filters` to `validator`, which reports them together with
+    /// the request's other constraint failures, as AWS does.
+    /// - Parameters:
+    ///   - filters: the request's `ParameterFilters`.
+    ///   - validator: collects the failures.
+    static func constrain(_ filters: [StringFilter]?, _ validator: inout Validator) {
+        for (index, filter) in (filters ?? []).enumerated() {
+            let field = "parameterFilters.\(index + 1).member"
+            validator.required(filter.key, "\(field).key")
+            validator.length(filter.key, "\(field).key", min: 1, max: 132)
+            if let key = filter.key, !(key.hasPrefix("tag:") && key.count > 4), options[key] == nil {
+                validator.custom(
+                    "Value '\(key)' at '\(field).key' failed to satisfy constraint: Member must satisfy regular expression pattern: tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType"
+                )
+            }
+            validator.length(filter.option, "\(field).option", min: 1, max: 10)
+            if let values = filter.values, values.isEmpty || values.count > 50 {
+                validator.custom(
+                    "Value '[\(values.joined(separator: ", "))]' at '\(field).values' failed to satisfy constraint: Member must have length \(values.isEmpty ? "greater than or equal to 1" : "less than or equal to 50")"
+                )
+            }
+            for (position, value) in (filter.values ?? []).enumerated() {
+                validator.length(value, "\(field).values.\(position + 1).member", min: 1, max: 1024)
+            }
         }
-        for (position, value) in (values ?? []).enumerated() {
-            validator.length(value, "\(field).values.\(position + 1).member", min: 1, max: 1024)
+    }
+
+    /// The filters, checked one by one in order after ``constrain(_:_:)`` passed, with AWS's texts.
+    /// - Parameters:
+    ///   - filters: the request's `ParameterFilters`.
+    ///   - use: the operation, which decides the keys allowed.
+    static func make(_ filters: [StringFilter]?, use: Use) throws(AWSError) -> [ParameterFilter] {
+        var made: [ParameterFilter] = []
+        for filter in filters ?? [] {
+            let key = filter.key!
+            let isTag = key.hasPrefix("tag:")
+            switch use {
+            case .describe where key == "Label":
+                throw AWSError.invalidFilterKey(
+                    "The following filter key is not valid: Label. Valid filter keys include: [Path, Name, Type, KeyId, Tier]."
+                )
+            case .byPath where isTag || ["Name", "Path", "Tier", "DataType"].contains(key):
+                throw AWSError.invalidFilterKey(
+                    "The following filter key is not valid: \(key). Valid filter keys include: [Type, KeyId].")
+            default: break
+            }
+            let values = filter.values ?? []
+            if !isTag, values.isEmpty {
+                throw AWSError.invalidFilterValue(
+                    "The following filter values are missing : null for filter key \(key).")
+            }
+            if made.contains(where: { $0.key == key }) {
+                throw AWSError.invalidFilterKey(
+                    "The following filter is duplicated in the request: \(key). A request can contain only one occurrence of a specific filter."
+                )
+            }
+            let allowed = isTag ? ["BeginsWith", "Equals"] : options[key]!
+            let option = filter.option ?? (key == "Path" ? "OneLevel" : "Equals")
+            guard allowed.contains(option) else {
+                throw AWSError.invalidFilterOption(
+                    "The following filter option is not valid: \(option). Valid options include: [\(allowed.joined(separator: ", "))]."
+                )
+            }
+            if key == "Path" { try checkPaths(values) }
+            if option == "Equals", let valid = fixedValues[key], let bad = values.first(where: { !valid.contains($0) })
+            {
+                throw AWSError.invalidFilterValue(
+                    "The following filter value is not valid: \(bad). Valid values include: [\(valid.joined(separator: ", "))]."
+                )
+            }
+            if key == "DataType", option == "Equals",
+                let bad = values.first(where: { !["text", "aws:ec2:image", "aws:ssm:integration"].contains($0) })
+            {
+                throw AWSError.invalidFilterValue(
+                    "The following filter value is not valid: \(bad). Valid values include: [text, aws:ec2:image, aws:ssm:integration]."
+                )
+            }
+            made.append(ParameterFilter(key: key, option: option, values: values))
         }
-        let isTag = key?.hasPrefix("tag:") == true && key!.count > 4
-        if let key, !isTag, Self.options[key] == nil {
-            validator.custom(
-                "Value '\(key)' at '\(field).key' failed to satisfy constraint: Member must satisfy regular expression pattern: tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType"
-            )
+        return made
+    }
+
+    /// A Path filter's values are hierarchies of the caller's own: AWS's public parameters are found
+    /// by GetParametersByPath, not here.
+    private static func checkPaths(_ values: [String]) throws(AWSError) {
+        for value in values {
+            let lower = value.lowercased()
+            if lower.hasPrefix("/aws") || lower.hasPrefix("/ssm") {
+                throw AWSError.validation(
+                    "Filters for common parameters can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). When using global parameters, please specify within a global namespace."
+                )
+            }
+            let allowed = value.unicodeScalars.allSatisfy { scalar in
+                switch scalar {
+                case "a"..."z", "A"..."Z", "0"..."9", "_", ".", "-", "/": true
+                default: false
+                }
+            }
+            guard value.hasPrefix("/"), !value.contains("//"), allowed else {
+                throw AWSError.validation(
+                    "The parameter doesn't meet the parameter name requirements. The parameter name must begin with a forward slash \"/\". It can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). It must use only letters, numbers, or the following symbols: . (period), - (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if specified, must use the forward slash symbol \"/\". Valid example: /get/parameters2-/by1./path0_."
+                )
+            }
         }
-        try validator.check()
-        let key = key!
-        if use == .byPath, isTag || ["Name", "Path", "Tier", "DataType"].contains(key) {
-            throw AWSError.invalidFilterKey("The filter key \(key) is not supported by GetParametersByPath")
-        }
-        let allowed = isTag ? ["Equals", "BeginsWith"] : Self.options[key]!
-        let option = option ?? (key == "Path" ? "OneLevel" : "Equals")
-        guard allowed.contains(option) else {
-            throw AWSError.invalidFilterOption(
-                "The filter option \(option) is not valid for key \(key). Valid options: \(allowed.joined(separator: ", "))"
-            )
-        }
-        let values = values ?? []
-        if !isTag, values.isEmpty { throw AWSError.invalidFilterValue("The filter \(key) needs at least one value") }
-        let fixed: [String: [String]] = [
-            "Type": ParameterType.allCases.map(\.rawValue), "Tier": ["Standard", "Advanced", "Intelligent-Tiering"],
-            "DataType": ["text", "aws:ec2:image", "aws:ssm:integration"],
-        ]
-        if option == "Equals", let valid = fixed[key], let bad = values.first(where: { !valid.contains($0) }) {
-            throw AWSError.invalidFilterValue("The filter value \(bad) is not valid for key \(key)")
-        }
-        if key == "Path", let bad = values.first(where: { !$0.hasPrefix("/") }) {
-            throw AWSError.invalidFilterValue("The Path filter value \(bad) must start with /")
-        }
+    }
+
+    private init(key: String, option: String, values: [String]) {
         self.key = key
         self.option = option
         self.values = values
+    }
+
+    /// A deprecated `Filters` entry (DescribeParameters): Name means "begins with", the others
+    /// "equals"; the model's enum has already limited the keys.
+    init(deprecated key: String, values: [String]) {
+        self.init(key: key, option: key == "Name" ? "BeginsWith" : "Equals", values: values)
     }
 
     /// Whether one value (a label, a type, a tag value) passes this filter's option and values.

@@ -73,6 +73,7 @@ extension SSM {
         validator.required(request.path, "path")
         validator.length(request.path, "path", min: 1, max: 2048)
         validator.range(request.maxResults, "maxResults", min: 1, max: 10)
+        ParameterFilter.constrain(request.parameterFilters, &validator)
         try validator.check()
         let path = request.path!
         guard path.hasPrefix("/"), path == "/" || !path.hasSuffix("/") || path.count > 1 else {
@@ -82,10 +83,7 @@ extension SSM {
         if ParameterName.levels(normalized) > ParameterName.maxLevels {
             throw SealboxError.hierarchyLevelLimitExceeded("The path has more than \(ParameterName.maxLevels) levels")
         }
-        let filters = try (request.parameterFilters ?? []).enumerated().map { (index, filter) throws in
-            try ParameterFilter(
-                key: filter.key, option: filter.option, values: filter.values, use: .byPath, index: index)
-        }
+        let filters = try ParameterFilter.make(request.parameterFilters, use: .byPath)
         let labelFilters = filters.filter { $0.key == "Label" }
         let recursive = request.recursive == true
         let prefix = normalized == "/" ? "/" : normalized + "/"
@@ -142,23 +140,25 @@ extension SSM {
         var validator = Validator()
         validator.range(request.maxResults, "maxResults", min: 1, max: 50)
         for (index, filter) in (request.filters ?? []).enumerated() {
-            validator.oneOf(filter.key, "filters.\(index + 1).member.key", ["Name", "Type", "KeyId"])
+            let field = "filters.\(index + 1).member"
+            validator.required(filter.key, "\(field).key")
+            validator.oneOf(filter.key, "\(field).key", ["Name", "Type", "KeyId"])
+            validator.required(filter.values, "\(field).values")
+            if let values = filter.values, values.isEmpty || values.count > 50 {
+                validator.custom(
+                    "Value '[\(values.joined(separator: ", "))]' at '\(field).values' failed to satisfy constraint: Member must have length \(values.isEmpty ? "greater than or equal to 1" : "less than or equal to 50")"
+                )
+            }
         }
+        ParameterFilter.constrain(request.parameterFilters, &validator)
         try validator.check()
         if request.filters != nil && request.parameterFilters != nil {
             throw SealboxError.validation(
                 "You can use either Filters or ParameterFilters in a single request, but not both.")
         }
-        var filters = try (request.parameterFilters ?? []).enumerated().map { (index, filter) throws in
-            try ParameterFilter(
-                key: filter.key, option: filter.option, values: filter.values, use: .describe, index: index)
-        }
-        for (index, filter) in (request.filters ?? []).enumerated() {
-            // The deprecated Filters: Name means "begins with", the others "equals".
-            filters.append(
-                try ParameterFilter(
-                    key: filter.key, option: filter.key == "Name" ? "BeginsWith" : "Equals", values: filter.values,
-                    use: .describe, index: index))
+        var filters = try ParameterFilter.make(request.parameterFilters, use: .describe)
+        for filter in request.filters ?? [] {
+            filters.append(ParameterFilter(deprecated: filter.key!, values: filter.values!))
         }
         // Public parameters belong to no account, so no account's listing shows them.
         let matches = sortedNames().filter { !ParameterName.isPublic($0) }.compactMap { parameters[$0] }.filter {
