@@ -8,20 +8,17 @@ import ServiceLifecycle
 public struct ParameterPolicyService: Service {
     private let ssm: SSM
     private let audit: AuditLog?
-    private let scope: Scope
     private let metrics: ServerMetrics?
     private let logger: Logger
 
     /// - Parameters:
     ///   - ssm: the parameter store whose policies act.
     ///   - audit: where each action is recorded, if there is an audit log.
-    ///   - scope: the account and region the records name.
     ///   - metrics: counts the actions by type, if kept.
     ///   - logger: reports each action.
-    public init(ssm: SSM, audit: AuditLog?, scope: Scope, metrics: ServerMetrics? = nil, logger: Logger) {
+    public init(ssm: SSM, audit: AuditLog?, metrics: ServerMetrics? = nil, logger: Logger) {
         self.ssm = ssm
         self.audit = audit
-        self.scope = scope
         self.metrics = metrics
         self.logger = logger
     }
@@ -66,11 +63,12 @@ public struct ParameterPolicyService: Service {
             "parameter policy acted",
             metadata: [
                 "policy": "\(event.kind.rawValue)", "parameter": "\(event.name)", "version": "\(event.version)",
+                "scope": "\(event.scope)",
             ])
         metrics?.parameterPolicyActions[event.kind]?.increment()
         guard let audit else { return }
         var context = RequestContext(
-            region: scope.region, accountID: scope.account, principal: .daemon,
+            region: event.scope.region, accountID: event.scope.account, principal: .daemon,
             action: Action("ssm:\(event.kind.rawValue)", audited: true))
         let trail = AuditTrail()
         context.trail = trail

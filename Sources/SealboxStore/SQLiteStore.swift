@@ -313,6 +313,57 @@ public final class SQLiteStore: SealboxStorage {
             // NULL for the many versions without policies.
             try db.execute(sql: "ALTER TABLE ssm_parameter_versions ADD COLUMN policies TEXT")
         }
+        migrator.registerMigration("v12-ssm-scoped") { db in
+            // Parameters belong to an account and region, as keys do. What was stored before goes to
+            // the daemon's home scope; public parameters (`/aws/service/...`) to its region and no
+            // account.
+            try db.execute(
+                sql: """
+                    CREATE TABLE ssm_parameters_v12 (
+                        account TEXT NOT NULL,
+                        region TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        tags TEXT NOT NULL,
+                        PRIMARY KEY (account, region, name)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE ssm_parameter_versions_v12 (
+                        account TEXT NOT NULL,
+                        region TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        type TEXT NOT NULL,
+                        key_id TEXT,
+                        description TEXT,
+                        allowed_pattern TEXT,
+                        tier TEXT NOT NULL,
+                        data_type TEXT NOT NULL,
+                        modified REAL NOT NULL,
+                        modified_by TEXT NOT NULL,
+                        labels TEXT NOT NULL,
+                        sealed_region TEXT,
+                        sealed_account TEXT,
+                        value BLOB NOT NULL,
+                        policies TEXT,
+                        PRIMARY KEY (account, region, name, version),
+                        FOREIGN KEY (account, region, name) REFERENCES ssm_parameters_v12(account, region, name)
+                            ON DELETE CASCADE
+                    ) WITHOUT ROWID;
+                    INSERT INTO ssm_parameters_v12
+                        SELECT CASE WHEN substr(name, 1, 13) = '/aws/service/' AND length(name) > 13 THEN '' ELSE :account END, :region, name, tags
+                        FROM ssm_parameters;
+                    INSERT INTO ssm_parameter_versions_v12
+                        SELECT CASE WHEN substr(name, 1, 13) = '/aws/service/' AND length(name) > 13 THEN '' ELSE :account END, :region, name, version,
+                               type, key_id, description, allowed_pattern, tier, data_type, modified, modified_by,
+                               labels, sealed_region, sealed_account, value, policies
+                        FROM ssm_parameter_versions;
+                    DROP TABLE ssm_parameter_versions;
+                    DROP TABLE ssm_parameters;
+                    ALTER TABLE ssm_parameters_v12 RENAME TO ssm_parameters;
+                    ALTER TABLE ssm_parameter_versions_v12 RENAME TO ssm_parameter_versions;
+                    CREATE INDEX ssm_parameters_tagged ON ssm_parameters(account, region, name) WHERE tags <> '[]';
+                    """,
+                arguments: ["account": home.account, "region": home.region])
+        }
         return migrator
     }
 
@@ -538,7 +589,7 @@ public final class SQLiteStore: SealboxStorage {
     // MARK: Parameters
 
     /// The few parameters with tags, read through the `ssm_parameters_tagged` index.
-    static let taggedParametersQuery = "SELECT name, tags FROM ssm_parameters WHERE tags <> '[]'"
+    static let taggedParametersQuery = "SELECT account, region, name, tags FROM ssm_parameters WHERE tags <> '[]'"
 
     /// Stores with at least this many parameters are read in two halves at once.
     static let parallelLoadThreshold = 10_000
@@ -552,15 +603,19 @@ public final class SQLiteStore: SealboxStorage {
     /// it writes anything.
     public func loadParameters(reserve: (Int) -> Void, _ body: (StoredParameter) throws -> Void) throws {
         let (tags, count, split) = try database.read { db in
-            var tags: [String: [KeyTag]] = [:]
+            var tags: [ParameterAddress: [KeyTag]] = [:]
             let tagged = try Row.fetchAll(db, sql: Self.taggedParametersQuery)
             for row in tagged {
-                tags[row[0]] = try JSONDecoder().decode([KeyTag].self, from: Data((row[1] as String).utf8))
+                let address = ParameterAddress(row[2], in: Scope(account: row[0], region: row[1]))
+                tags[address] = try JSONDecoder().decode([KeyTag].self, from: Data((row[3] as String).utf8))
             }
             let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM ssm_parameters") ?? 0
-            guard path != nil, count >= Self.parallelLoadThreshold else { return (tags, count, String?.none) }
-            let middle = try String.fetchOne(
-                db, sql: "SELECT name FROM ssm_parameters ORDER BY name LIMIT 1 OFFSET ?", arguments: [count / 2])
+            guard path != nil, count >= Self.parallelLoadThreshold else { return (tags, count, ParameterAddress?.none) }
+            let middle = try Row.fetchOne(
+                db,
+                sql: "SELECT account, region, name FROM ssm_parameters ORDER BY account, region, name LIMIT 1 OFFSET ?",
+                arguments: [count / 2]
+            ).map { ParameterAddress($0[2], in: Scope(account: $0[0], region: $0[1])) }
             return (tags, count, middle)
         }
         reserve(count)
@@ -595,9 +650,10 @@ public final class SQLiteStore: SealboxStorage {
         for parameter in try upper.withLock({ $0! }).get() { try body(parameter) }
     }
 
-    /// The parameters with names in `from..<below` (either end open when nil), in name order.
+    /// The parameters with addresses in `from..<below` (either end open when nil), in the order of
+    /// account, region and name.
     private static func readParameters(
-        _ db: Database, tags: [String: [KeyTag]], below: String?, from: String?,
+        _ db: Database, tags: [ParameterAddress: [KeyTag]], below: ParameterAddress?, from: ParameterAddress?,
         _ body: (StoredParameter) throws -> Void
     ) throws {
         var current: StoredParameter? = nil
@@ -605,20 +661,21 @@ public final class SQLiteStore: SealboxStorage {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let from {
-            conditions.append("name >= ?")
-            arguments += [from]
+            conditions.append("(account, region, name) >= (?, ?, ?)")
+            arguments += [from.scope.account, from.scope.region, from.name]
         }
         if let below {
-            conditions.append("name < ?")
-            arguments += [below]
+            conditions.append("(account, region, name) < (?, ?, ?)")
+            arguments += [below.scope.account, below.scope.region, below.name]
         }
         let statement = try db.makeStatement(
             sql: """
                 SELECT name, version, type, key_id, description, allowed_pattern, tier, data_type, modified,
-                       modified_by, labels, sealed_region, sealed_account, value, policies
+                       modified_by, labels, sealed_region, sealed_account, value, policies, account, region
                 FROM ssm_parameter_versions \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-                ORDER BY name, version
+                ORDER BY account, region, name, version
                 """)
+        var scope = Scope(account: "", region: "")
         let rows = try Row.fetchCursor(statement, arguments: arguments)
         var columns = RowColumns(statement)
         while try rows.next() != nil {
@@ -628,6 +685,13 @@ public final class SQLiteStore: SealboxStorage {
                 modifiedBy: columns.text(9), labels: try Self.strings(columns.text(10)),
                 policies: columns.isNull(14) ? [] : try Self.policies(columns.text(14)))
             let name = columns.text(0)
+            // Almost every row is in the scope of the row before: compared as bytes, not copied.
+            let sameScope = columns.withBytes(15) { account in
+                columns.withBytes(16) { region in
+                    scope.account.utf8.elementsEqual(account) && scope.region.utf8.elementsEqual(region)
+                }
+            }
+            if !sameScope { scope = Scope(account: columns.text(15), region: columns.text(16)) }
             let type = columns.withBytes(2) { text in Self.parameterTypes.first { $0.text.elementsEqual(text) } }
             let sealed = !columns.isNull(11) && !columns.isNull(12)
             let version = columns.withBytes(11) { region in
@@ -638,12 +702,13 @@ public final class SQLiteStore: SealboxStorage {
                         value: columns.bytes(13), pool: &pool)
                 }
             }
-            if current?.name == name {
+            if current?.name == name, sameScope {
                 current?.versions.append(version)
             } else {
                 if let done = current { try body(done) }
                 current = StoredParameter(
-                    name: name, tags: tags.isEmpty ? [] : tags[name] ?? [], versions: ParameterVersions(version))
+                    name: name, scope: scope, tags: tags.isEmpty ? [] : tags[ParameterAddress(name, in: scope)] ?? [],
+                    versions: ParameterVersions(version))
             }
         }
         if let done = current { try body(done) }
@@ -687,20 +752,21 @@ public final class SQLiteStore: SealboxStorage {
         if let parameter = change.parameter {
             try run(
                 """
-                INSERT INTO ssm_parameters (name, tags) VALUES (?, ?)
-                ON CONFLICT(name) DO UPDATE SET tags = excluded.tags
+                INSERT INTO ssm_parameters (account, region, name, tags) VALUES (?, ?, ?, ?)
+                ON CONFLICT(account, region, name) DO UPDATE SET tags = excluded.tags
                 """,
-                [parameter.name, try json(parameter.tags)])
+                [parameter.scope.account, parameter.scope.region, parameter.name, try json(parameter.tags)])
             for version in parameter.versions where change.writtenVersions.contains(version.version) {
                 try run(
                     """
                     INSERT OR REPLACE INTO ssm_parameter_versions
-                        (name, version, type, key_id, description, allowed_pattern, tier, data_type,
-                         modified, modified_by, labels, sealed_region, sealed_account, value, policies)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        (account, region, name, version, type, key_id, description, allowed_pattern, tier,
+                         data_type, modified, modified_by, labels, sealed_region, sealed_account, value, policies)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
-                        parameter.name, version.version, version.type.rawValue, version.keyId, version.description,
+                        parameter.scope.account, parameter.scope.region, parameter.name, version.version,
+                        version.type.rawValue, version.keyId, version.description,
                         version.allowedPattern, version.tier, version.dataType, version.modified,
                         version.modifiedBy, try json(version.labels), version.sealedIn?.region,
                         version.sealedIn?.account, Data(version.value),
@@ -708,12 +774,15 @@ public final class SQLiteStore: SealboxStorage {
                     ])
             }
             for number in change.removedVersions {
-                try run("DELETE FROM ssm_parameter_versions WHERE name = ? AND version = ?", [parameter.name, number])
+                try run(
+                    "DELETE FROM ssm_parameter_versions WHERE account = ? AND region = ? AND name = ? AND version = ?",
+                    [parameter.scope.account, parameter.scope.region, parameter.name, number])
             }
         }
-        for name in change.deletedNames {
-            try db.execute(sql: "DELETE FROM ssm_parameter_versions WHERE name = ?", arguments: [name])
-            try db.execute(sql: "DELETE FROM ssm_parameters WHERE name = ?", arguments: [name])
+        for address in change.deleted {
+            let key: StatementArguments = [address.scope.account, address.scope.region, address.name]
+            try run("DELETE FROM ssm_parameter_versions WHERE account = ? AND region = ? AND name = ?", key)
+            try run("DELETE FROM ssm_parameters WHERE account = ? AND region = ? AND name = ?", key)
         }
     }
 }

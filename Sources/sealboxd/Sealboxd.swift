@@ -89,9 +89,7 @@ struct Sealboxd: AsyncParsableCommand {
         var services: [any Service] = [
             server,
             MaintenanceService(kms: kms, leases: leases, metrics: metrics, logger: logger),
-            ParameterPolicyService(
-                ssm: ssm, audit: audit, scope: Scope(account: settings.accountID, region: settings.region),
-                metrics: metrics, logger: logger),
+            ParameterPolicyService(ssm: ssm, audit: audit, metrics: metrics, logger: logger),
             ConfigReloader(logger: logger, notifier: notifier) {
                 let reloaded = try options.configPath.map(Self.readConfig)
                 security.replace(try loader.settings(reloaded))

@@ -313,6 +313,16 @@ def test_key_commands_act_in_the_region_named(sd, S, kms):
     failed(run_cli("key", "list", "--region", "EU_WEST", socket_path=S), "InvalidSignatureException")
 
 
+def test_param_commands_act_in_the_region_named(sd, S):
+    name = f"/cli/{uuid.uuid4().hex}/region"
+    ok(run_cli("param", "put", name, "--region", "eu-west-1", socket_path=S, input="west"))
+    west = sd.client(service="ssm", region="eu-west-1")
+    assert west.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] == "west"
+    failed(run_cli("param", "get", name, socket_path=S), "ParameterNotFound")
+    got = ok(run_cli("param", "get", name, "--decrypt", "--region", "eu-west-1", socket_path=S))
+    assert "west" in got.stdout
+
+
 def test_key_create_list_describe(S, kms):
     alias = uniq("alias/cli-")
     desc = uniq("app secrets ")

@@ -48,7 +48,11 @@ import Testing
         #expect(try described("/p/a").map { $0["PolicyStatus"] as? String } == ["Pending", "Pending", "Pending"])
         harness.clock.advance(by: 3600)
         let notified = try harness.ssm.applyDuePolicies(now: harness.clock.now())
-        #expect(notified == [ParameterPolicyEvent(name: "/p/a", kind: .expirationNotification, version: 1)])
+        #expect(
+            notified == [
+                ParameterPolicyEvent(
+                    name: "/p/a", scope: harness.context.scope, kind: .expirationNotification, version: 1)
+            ])
         #expect(try described("/p/a").map { $0["PolicyStatus"] as? String } == ["Pending", "Finished", "Pending"])
         // Sent once: the next due time is the expiration's.
         #expect(try harness.ssm.applyDuePolicies(now: harness.clock.now()).isEmpty)
@@ -59,7 +63,9 @@ import Testing
         // A read at the expiration finds nothing, before the scheduler has run.
         #expect(harness.error("GetParameter", ["Name": "/p/a"])?.code == .parameterNotFound)
         let expired = try harness.ssm.applyDuePolicies(now: harness.clock.now())
-        #expect(expired == [ParameterPolicyEvent(name: "/p/a", kind: .expiration, version: 1)])
+        #expect(
+            expired == [ParameterPolicyEvent(name: "/p/a", scope: harness.context.scope, kind: .expiration, version: 1)]
+        )
         #expect(harness.ssm.nextPolicyDue() == nil)
         #expect(harness.ssm.parameterCount == 0)
     }

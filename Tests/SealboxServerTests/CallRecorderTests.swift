@@ -18,7 +18,9 @@ import Testing
         return AuditEntry(context: context, trail: trail, result: "allowed")
     }
 
-    private static func secret(_ index: Int) -> ServedSecret { .parameter(name: "/app/\(index)", version: 1) }
+    private static func secret(_ index: Int) -> ServedSecret {
+        .parameter(name: "/app/\(index)", scope: .home, version: 1)
+    }
 
     @Test func aFullRecordDropsTheOldestCallsAndKeepsTheRestInOrder() {
         let recorder = CallRecorder(capacity: 3, clock: ManualClock())

@@ -22,7 +22,7 @@ import Testing
             let tags = name == "/a/one" ? [KeyTag(key: "team", value: "core")] : []
             try store.apply(
                 ParameterChange(
-                    parameter: StoredParameter(name: name, tags: tags, versions: versions),
+                    parameter: StoredParameter(name: name, scope: .home, tags: tags, versions: versions),
                     writtenVersions: versions.map(\.version)))
         }
         let loaded = try store.loadParameters()
@@ -47,7 +47,8 @@ import Testing
             version.description = index % 2 == 0 ? "even" : "odd"
             try store.apply(
                 ParameterChange(
-                    parameter: StoredParameter(name: name, tags: [], versions: [version]), writtenVersions: [1]))
+                    parameter: StoredParameter(name: name, scope: .home, tags: [], versions: [version]),
+                    writtenVersions: [1]))
         }
         var loaded = try store.loadParameters().map { $0.versions[0] }
         #expect(loaded.count == 12)
@@ -89,7 +90,8 @@ import Testing
             #expect(version.contextArn(name: name) == arn)
             try store.apply(
                 ParameterChange(
-                    parameter: StoredParameter(name: name, tags: [], versions: [version]), writtenVersions: [1]))
+                    parameter: StoredParameter(name: name, scope: .home, tags: [], versions: [version]),
+                    writtenVersions: [1]))
         }
         let loaded = Dictionary(uniqueKeysWithValues: try store.loadParameters().map { ($0.name, $0.versions[0]) })
         for (name, arn) in arns {
@@ -168,7 +170,8 @@ import Testing
                 contextArn: nil, value: Array(repeating: UInt8(index), count: index))
             try store.apply(
                 ParameterChange(
-                    parameter: StoredParameter(name: name, tags: [], versions: [version]), writtenVersions: [1]))
+                    parameter: StoredParameter(name: name, scope: .home, tags: [], versions: [version]),
+                    writtenVersions: [1]))
         }
         let loaded = try store.loadParameters().map { $0.versions[0] }
         #expect(loaded.map(\.type) == types)
@@ -195,9 +198,13 @@ import Testing
     @Test func aLargeFileStoreIsReadInTwoHalvesWithEveryParameterOnceInOrder() throws {
         let path = SQLiteStoreTests.temporaryPath()
         let count = SQLiteStore.parallelLoadThreshold + 11
-        // Written in number order, which is not byte order ("/big/p10" sorts before "/big/p2").
+        // Written in number order, which is not byte order ("/big/p10" sorts before "/big/p2"), in two
+        // scopes: the load comes in the order of account, region and name.
         let names = (0..<count).map { "/big/p\($0)" }
-        let expected = names.sorted()
+        func scope(_ index: Int) -> Scope { index % 2 == 0 ? .home : SQLiteStoreTests.scope }
+        let expected = names.enumerated().map { ParameterAddress($1, in: scope($0)) }.sorted {
+            ($0.scope.account, $0.scope.region, $0.name) < ($1.scope.account, $1.scope.region, $1.name)
+        }
         do {
             let store = try SQLiteStore(path: path)
             try store.apply(
@@ -205,7 +212,7 @@ import Testing
                     let versions = (1...(index % 3 == 0 ? 2 : 1)).map { Self.version($0, "\(name)#\($0)") }
                     let tags = index % 1000 == 0 ? [KeyTag(key: "n", value: name)] : []
                     return ParameterChange(
-                        parameter: StoredParameter(name: name, tags: tags, versions: versions),
+                        parameter: StoredParameter(name: name, scope: scope(index), tags: tags, versions: versions),
                         writtenVersions: versions.map(\.version))
                 })
         }
@@ -216,7 +223,7 @@ import Testing
         #expect(reserved == count)
         // The index of the first misplaced name, rather than 10,000 names, when this fails.
         try #require(loaded.count == count)
-        #expect(loaded.indices.first { loaded[$0].name != expected[$0] } == nil)
+        #expect(loaded.indices.first { loaded[$0].address != expected[$0] } == nil)
         let byName = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         for parameter in loaded {
             let index = byName[parameter.name]!

@@ -40,13 +40,20 @@ extension Fixtures {
             keys.append(entry)
         }
         var parameters: [[String: Any]] = []
-        for name in ssm.sortedNames() {
-            guard let latest = ssm.parameters[name]?.versions.last else { continue }
+        for address in ssm.allAddresses() {
+            guard let latest = ssm.parameter(named: address.name, in: address.scope)?.versions.last else { continue }
+            let name = address.name
             let value = try ssm.plaintext(of: latest, named: name, context)
             var entry: [String: Any] = [
                 "name": name, "type": latest.type.rawValue,
                 "value": String(decoding: value.withUnsafeBytes(Array.init), as: UTF8.self),
             ]
+            // A public parameter's empty account is the fixture's way of naming none: the loader puts
+            // every `/aws/service/` name there.
+            if address.scope.region != context.region { entry["region"] = address.scope.region }
+            if !address.scope.account.isEmpty, address.scope.account != context.accountID {
+                entry["account"] = address.scope.account
+            }
             if latest.type == .secureString, let keyId = latest.keyId, keyId != SSM.defaultKeyAlias {
                 entry["keyId"] = keyId
             }

@@ -45,11 +45,12 @@ extension Fixtures {
         }
         func place(_ index: Int) -> String { "\(origin): parameters[\(index)] (\(parameters[index].name))" }
         // Every parameter that differs is written in one transaction: all of them, or none.
-        var writes: [(index: Int, request: PutParameterRequest)] = []
+        var writes: [(index: Int, request: PutParameterRequest, context: RequestContext)] = []
         for (index, parameter) in parameters.enumerated() {
+            let context = context.within(parameter.scope(home: context.scope))
             do {
                 if try !matches(parameter, ssm: ssm, context: context) {
-                    writes.append((index, parameter.request))
+                    writes.append((index, parameter.request, context))
                 }
             } catch let error as SealboxError {
                 throw SetupError(description: "\(place(index)): \(AWSError(error).type): \(error.message)")
@@ -58,7 +59,7 @@ extension Fixtures {
             }
         }
         do {
-            try ssm.putParameters(writes.map(\.request), context, allowingPublic: true)
+            try ssm.putParameters(writes.map { ($0.request, $0.context) }, allowingPublic: true)
             report.parametersWritten = writes.count
         } catch {
             let entry = error.index.map { place(writes[$0].index) } ?? "\(origin): parameters"
@@ -66,6 +67,7 @@ extension Fixtures {
         }
         for (index, parameter) in parameters.enumerated() where !parameter.labels.isEmpty {
             do {
+                let context = context.within(parameter.scope(home: context.scope))
                 try label(parameter, ssm: ssm, context: context, report: &report)
             } catch let error as SealboxError {
                 throw SetupError(description: "\(place(index)): \(AWSError(error).type): \(error.message)")
@@ -165,7 +167,7 @@ extension Fixtures {
     }
 
     private func label(_ fixture: Parameter, ssm: SSM, context: RequestContext, report: inout FixtureReport) throws {
-        let latest = ssm.parameters[fixture.name]?.versions.last
+        let latest = ssm.parameter(named: fixture.name, context)?.versions.last
         let missing = fixture.labels.filter { !(latest?.labels.contains($0) ?? false) }
         if !missing.isEmpty, let latest {
             _ = try ssm.label(missing, of: fixture.name, version: latest.version, context: context)
@@ -175,7 +177,7 @@ extension Fixtures {
 
     /// Whether the latest version already holds this type, value, key and (when given) description.
     private func matches(_ fixture: Parameter, ssm: SSM, context: RequestContext) throws -> Bool {
-        guard let latest = ssm.parameters[fixture.name]?.versions.last, latest.type == fixture.type,
+        guard let latest = ssm.parameter(named: fixture.name, context)?.versions.last, latest.type == fixture.type,
             fixture.description == nil || latest.description == fixture.description,
             fixture.type != .secureString || latest.keyId == (fixture.keyId ?? SSM.defaultKeyAlias)
         else { return false }

@@ -70,6 +70,15 @@ public struct Fixtures: Sendable {
         public var keyId: String?
         public var description: String?
         public var labels: [String]
+        /// Where the parameter goes; nil for the daemon's `--region` and `--account-id`.
+        public var region: String? = nil
+        public var account: String? = nil
+
+        /// The account and region the parameter is written in.
+        /// - Parameter home: the daemon's account and region.
+        public func scope(home: Scope) -> Scope {
+            Scope(account: account ?? home.account, region: region ?? home.region)
+        }
     }
 
     /// A SigV4 access key, with its secret inline in the file (these are test credentials).
@@ -253,7 +262,8 @@ public struct Fixtures: Sendable {
     }
 
     private static func parseParameter(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> Parameter {
-        let node = try fields(mapping, ["name", "type", "value", "keyId", "description", "labels"], place, fail)
+        let node = try fields(
+            mapping, ["name", "type", "value", "keyId", "description", "labels", "region", "account"], place, fail)
         guard let name = try scalar(node["name"], "name", place, fail), !name.isEmpty else {
             throw fail(place, "name is required")
         }
@@ -274,10 +284,18 @@ public struct Fixtures: Sendable {
         }
         let keyId = try scalar(node["keyId"], "keyId", place, fail)
         guard keyId == nil || type == .secureString else { throw fail(place, "keyId applies only to SecureString") }
+        let region = try scalar(node["region"], "region", place, fail)
+        if let region, !Scope.isRegionName(region) {
+            throw fail(place, "region '\(region)' is not a region name (lowercase letters, digits and -)")
+        }
+        let account = try scalar(node["account"], "account", place, fail)
+        if let account, !Scope.isAccountID(account) {
+            throw fail(place, "account must be 12 digits, not '\(account)'")
+        }
         return Parameter(
             name: name, type: type, value: value, keyId: keyId,
             description: try scalar(node["description"], "description", place, fail),
-            labels: try list(node["labels"], "labels", place, fail))
+            labels: try list(node["labels"], "labels", place, fail), region: region, account: account)
     }
 
     private static func parseAccessKey(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> AccessKey {
@@ -307,7 +325,8 @@ public struct Fixtures: Sendable {
             }
         }
         seen = []
-        for (index, parameter) in fixtures.parameters.enumerated() where !seen.insert(parameter.name).inserted {
+        for (index, parameter) in fixtures.parameters.enumerated()
+        where !seen.insert("\(parameter.account ?? "")/\(parameter.region ?? ""):" + parameter.name).inserted {
             throw fail("parameters[\(index)] (\(parameter.name))", "the name appears twice")
         }
     }

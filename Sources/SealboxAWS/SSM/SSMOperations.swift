@@ -20,9 +20,9 @@ extension SSM {
 
     /// The parameter and version a reference names, or nil when there is none.
     func find(
-        _ reference: ParameterName.Reference
+        _ reference: ParameterName.Reference, _ context: RequestContext
     ) throws -> (StoredParameter, ParameterVersionRecord)? {
-        guard let parameter = self.parameter(reference) else { return nil }
+        guard let parameter = self.parameter(reference, context) else { return nil }
         return (parameter, try version(of: parameter, reference.selector))
     }
 
@@ -52,13 +52,14 @@ extension SSM {
 
     /// A `Parameter` object; the value is decrypted only when asked, else a SecureString shows its ciphertext.
     func parameterJSON(
-        _ name: String,
+        _ parameter: StoredParameter,
         _ version: ParameterVersionRecord,
         selector: ParameterName.Selector?,
         decrypt: Bool,
         _ context: RequestContext
     ) throws -> SensitiveJSON {
-        let arn = ParameterName.arn(name, context)
+        let name = parameter.name
+        let arn = ParameterName.arn(name, in: parameter.scope, context)
         var json = SensitiveJSON()
         json.string("Name", name)
         json.string("Type", version.type.rawValue)
@@ -66,7 +67,9 @@ extension SSM {
             json.string("Value", Base64.encode(version.value))
         } else {
             json.secretString("Value", try plaintext(of: version, named: name, arn: arn, context))
-            if version.type == .secureString { context.trail?.served(.parameter(name: name, version: version.version)) }
+            if version.type == .secureString {
+                context.trail?.served(.parameter(name: name, scope: parameter.scope, version: version.version))
+            }
         }
         json.number("Version", version.version)
         if let selector { json.string("Selector", selector.text) }

@@ -24,7 +24,7 @@ extension SSM {
         _ context: RequestContext
     ) throws -> ResponseBody {
         let reference = try ParameterName.parse(name, context)
-        let parameter = self.parameter(reference)
+        let parameter = self.parameter(reference, context)
         // The policy judges the stored name: a grant on `/db` covers a read of `db`.
         try context.authorize([parameter?.name ?? reference.name])
         guard let parameter else { throw SealboxError.parameterNotFound("Parameter \(reference.name) not found.") }
@@ -32,7 +32,7 @@ extension SSM {
         var json = SensitiveJSON()
         json.object(
             "Parameter",
-            try parameterJSON(parameter.name, version, selector: reference.selector, decrypt: decrypt, context))
+            try parameterJSON(parameter, version, selector: reference.selector, decrypt: decrypt, context))
         if resultMetadata { json.object("ResultMetadata", SensitiveJSON()) }
         return json.render()
     }
@@ -42,12 +42,13 @@ extension SSM {
         let names = try requireNames(request.names)
         try context.authorize(
             names.compactMap { text in
-                (try? ParameterName.parse(text, context)).map { parameter($0)?.name ?? $0.name }
+                (try? ParameterName.parse(text, context)).map { parameter($0, context)?.name ?? $0.name }
             })
         var found: [(sortKey: String, text: String, json: SensitiveJSON)] = []
         var invalid: [String] = []
         for text in names {
-            guard let reference = try? ParameterName.parse(text, context), let hit = try? find(reference) else {
+            guard let reference = try? ParameterName.parse(text, context), let hit = try? find(reference, context)
+            else {
                 if !invalid.contains(text) { invalid.append(text) }
                 continue
             }
@@ -57,7 +58,7 @@ extension SSM {
                 (
                     parameter.name + "\u{0}" + (reference.selector?.text ?? ""), text,
                     try parameterJSON(
-                        parameter.name, version, selector: reference.selector, decrypt: request.withDecryption == true,
+                        parameter, version, selector: reference.selector, decrypt: request.withDecryption == true,
                         context)
                 ))
         }
@@ -105,14 +106,14 @@ extension SSM {
         // its own.
         let root = normalized == "/"
         // Public parameters are found under their own path only, as they are in no account's tree.
-        let publicPath = normalized.hasPrefix("/aws/")
-        for name in sortedNames(withPrefix: root ? "" : prefix, after: after)
+        let owner = ParameterName.scope(ofPath: normalized, context)
+        for name in sortedNames(in: owner, withPrefix: root ? "" : prefix, after: after)
         where ParameterName.isUnder(name, path: normalized, recursive: recursive)
-            && (publicPath || !ParameterName.isPublic(name))
             && (!root || name.utf8.first == UInt8(ascii: "/")
                 || context.authorization.allows(context.action.name, [name]))
         {
-            guard let parameter = parameters[name], filters.allSatisfy({ $0.matches(parameter) }) else { continue }
+            guard let parameter = self.parameter(named: name, in: owner), filters.allSatisfy({ $0.matches(parameter) })
+            else { continue }
             guard chosen.count < limit else {
                 more = true
                 break
@@ -128,7 +129,7 @@ extension SSM {
         json.objects(
             "Parameters",
             try chosen.map { (item) throws in
-                try parameterJSON(item.0.name, item.1, selector: nil, decrypt: request.withDecryption == true, context)
+                try parameterJSON(item.0, item.1, selector: nil, decrypt: request.withDecryption == true, context)
             })
         if let next { json.string("NextToken", next) }
         return json.render()
@@ -161,7 +162,7 @@ extension SSM {
             filters.append(ParameterFilter(deprecated: filter.key!, values: filter.values!))
         }
         // Public parameters belong to no account, so no account's listing shows them.
-        let matches = sortedNames().filter { !ParameterName.isPublic($0) }.compactMap { parameters[$0] }.filter {
+        let matches = sortedNames(in: context.scope).compactMap { parameter(named: $0, in: context.scope) }.filter {
             parameter in
             filters.allSatisfy { $0.matches(parameter) }
         }
@@ -177,7 +178,7 @@ extension SSM {
     ) -> SensitiveJSON {
         var json = SensitiveJSON()
         json.string("Name", parameter.name)
-        json.string("ARN", ParameterName.arn(parameter.name, context))
+        json.string("ARN", ParameterName.arn(parameter.name, in: parameter.scope, context))
         json.string("Type", version.type.rawValue)
         if let keyId = version.keyId { json.string("KeyId", keyId) }
         json.number("LastModifiedDate", version.modified)
@@ -194,7 +195,7 @@ extension SSM {
     func getParameterHistory(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(NameRequest.self, from: body)
         let reference = try ParameterName.parse(try requireName(request.name), context)
-        let found = parameter(reference)
+        let found = parameter(reference, context)
         try context.authorize([found?.name ?? reference.name])
         var validator = Validator()
         validator.range(request.maxResults, "maxResults", min: 1, max: 50)
@@ -214,7 +215,7 @@ extension SSM {
             } else {
                 json.secretString("Value", try plaintext(of: version, named: name, context))
                 if version.type == .secureString {
-                    context.trail?.served(.parameter(name: name, version: version.version))
+                    context.trail?.served(.parameter(name: name, scope: parameter.scope, version: version.version))
                 }
             }
             json.strings("Labels", version.labels)

@@ -20,7 +20,7 @@ extension SSM {
         }
         // A name or an ARN, with neither version nor label: tags belong to the parameter.
         guard let reference = try? ParameterName.parse(request.resourceId!, context), reference.selector == nil,
-            let parameter = self.parameter(reference)
+            let parameter = self.parameter(reference, context)
         else {
             throw SealboxError.invalidResourceId(
                 "The resource ID \(request.resourceId!) is not valid. Verify the ID and try again.")

@@ -16,7 +16,9 @@ extension SSM {
         var results: [Result<ResponseBody, AWSError>?] = requests.map { request in
             if case .failure(let error) = request { .failure(error) } else { nil }
         }
-        let checks = requests.map { try? patternCheck($0.get()) }
+        let checks = requests.enumerated().map { index, request in
+            try? patternCheck(request.get(), calls[index].context)
+        }
         withWriter {
             var writes = PreparedWrites()
             var accepted: [(index: Int, response: PutParameterResponse)] = []
@@ -44,17 +46,18 @@ extension SSM {
     /// Writes many parameters as one transaction (fixtures): all of them or, at the first refusal,
     /// none.
     /// - Parameters:
-    ///   - requests: PutParameter requests.
-    ///   - context: the caller.
+    ///   - requests: PutParameter requests, each with the caller in the account and region it writes to.
+    ///   - allowingPublic: takes public parameters (`/aws/service/...`), for fixtures.
     /// - Throws: the refusal, with the index of the request that caused it.
-    /// - Parameter allowingPublic: takes public parameters (`/aws/service/...`), for fixtures.
-    func putParameters(_ requests: [PutParameterRequest], _ context: RequestContext, allowingPublic: Bool = false)
+    func putParameters(
+        _ requests: [(request: PutParameterRequest, context: RequestContext)], allowingPublic: Bool = false
+    )
         throws(BatchError)
     {
-        let checks = requests.map(patternCheck)
+        let checks = requests.map { patternCheck($0.request, $0.context) }
         try withWriter { () throws(BatchError) in
             var writes = PreparedWrites()
-            for (index, request) in requests.enumerated() {
+            for (index, (request, context)) in requests.enumerated() {
                 do {
                     _ = try prepare(
                         request, context, into: &writes, checked: checks[index], allowingPublic: allowingPublic)
@@ -80,14 +83,14 @@ extension SSM {
     /// is checked as if the earlier ones were already written.
     struct PreparedWrites {
         var changes: [ParameterChange] = []
-        var pending: [String: StoredParameter] = [:]
+        var pending: [ParameterAddress: StoredParameter] = [:]
     }
 
     /// Checks the value against the pattern it will be written under (the request's, else the stored
     /// one); run before the writer lock.
-    func patternCheck(_ request: PutParameterRequest) -> AllowedPatternCheck? {
+    func patternCheck(_ request: PutParameterRequest, _ context: RequestContext) -> AllowedPatternCheck? {
         guard let name = request.name, let value = request.value,
-            let pattern = request.allowedPattern ?? parameter(named: name)?.versions.last?.allowedPattern,
+            let pattern = request.allowedPattern ?? parameter(named: name, context)?.versions.last?.allowedPattern,
             !pattern.isEmpty
         else { return nil }
         return AllowedPatternCheck(value, against: pattern)
@@ -126,12 +129,14 @@ extension SSM {
         var name = request.name!
         let value = request.value!
         try ParameterName.validate(name, context, allowingPublic: allowingPublic)
-        // `db` and `/db` are one parameter: a put of either spelling writes the one that exists.
-        if writes.pending[name] == nil, parameters[name] == nil, let other = ParameterName.otherSpelling(name),
-            writes.pending[other] != nil || parameters[other] != nil
-        {
-            name = other
+        let scope = ParameterName.scope(of: name, context)
+        func known(_ name: String) -> StoredParameter? {
+            let address = ParameterAddress(name, in: scope)
+            return writes.pending[address] ?? parameter(named: name, in: scope)
         }
+        // `db` and `/db` are one parameter: a put of either spelling writes the one that exists.
+        if known(name) == nil, let other = ParameterName.otherSpelling(name), known(other) != nil { name = other }
+        let address = ParameterAddress(name, in: scope)
         if ParameterName.isPublic(name), request.type == ParameterType.secureString.rawValue {
             throw SealboxError.validation("A public parameter (/aws/service/...) is a String or a StringList.")
         }
@@ -162,7 +167,7 @@ extension SSM {
             )
         }
         do {
-            let existing = writes.pending[name] ?? parameters[name]
+            let existing = known(name)
             let previous = existing?.versions.last
             if existing != nil && request.overwrite != true {
                 throw SealboxError.parameterAlreadyExists(
@@ -197,7 +202,7 @@ extension SSM {
                     checked?.pattern == allowedPattern ? checked! : AllowedPatternCheck(value, against: allowedPattern)
                 if let failure = check.failure { throw failure }
             }
-            var parameter = existing ?? StoredParameter(name: name, tags: tags, versions: [])
+            var parameter = existing ?? StoredParameter(name: name, scope: scope, tags: tags, versions: [])
             var removed: [Int] = []
             if parameter.versions.count >= Self.maxVersions {
                 let oldest = parameter.versions[0]
@@ -217,7 +222,7 @@ extension SSM {
                 let reference =
                     request.keyId ?? (previous?.type == .secureString ? previous?.keyId : nil) ?? Self.defaultKeyAlias
                 keyId = reference
-                contextArn = ParameterName.arn(name, context)
+                contextArn = ParameterName.arn(name, in: scope, context)
                 stored = try seal(stored, keyReference: reference, contextArn: contextArn!, context)
             }
             parameter.versions.append(
@@ -229,7 +234,7 @@ extension SSM {
                     modified: now, modifiedBy: context.principal.description, labels: [], policies: policies,
                     contextArn: contextArn,
                     value: stored))
-            writes.pending[name] = parameter
+            writes.pending[address] = parameter
             writes.changes.append(
                 ParameterChange(parameter: parameter, writtenVersions: [number], removedVersions: removed))
             return (number, tier)

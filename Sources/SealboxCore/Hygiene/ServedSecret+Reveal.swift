@@ -9,8 +9,11 @@ extension ServedSecret {
     /// - Returns: the secret with the label findings use; nil if it no longer exists.
     public func reveal(kms: KMS, ssm: SSM, context: RequestContext) -> ProcessInspector.Secret? {
         switch self {
-        case .parameter(let name, let version):
-            guard let record = ssm.parameters[name]?.versions.first(where: { $0.version == version }),
+        case .parameter(let name, let scope, let version):
+            guard
+                let record = ssm.parameters[ParameterAddress(name, in: scope)]?.versions.first(where: {
+                    $0.version == version
+                }),
                 let value = try? ssm.plaintext(of: record, named: name, context)
             else { return nil }
             return ProcessInspector.Secret(label: "parameter \(name) version \(version)", value: value)

@@ -47,6 +47,8 @@ public struct Lease: Sendable {
     public let id: LeaseID
     /// The parameter it opens.
     public let name: String
+    /// The parameter's account and region: the caller's when the lease was made.
+    public let scope: Scope
     public let owner: LeaseOwner
     public let created: Double
     public var expiresAt: Double

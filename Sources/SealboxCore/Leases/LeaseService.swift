@@ -47,7 +47,7 @@ public final class LeaseService: Sendable {
                 "name: a lease serves the parameter's newest version; leave out the :version or :label selector")
         }
         try ParameterName.validate(reference.name, context, allowingPublic: true)
-        return ssm.parameter(reference)?.name ?? (reference.elsewhere ? text : reference.name)
+        return ssm.parameter(reference, context)?.name ?? (reference.elsewhere ? text : reference.name)
     }
 
     /// The TTL to grant: the default when none is asked, capped at the maximum, as Vault does.
@@ -72,12 +72,13 @@ public final class LeaseService: Sendable {
         let ttl = try ttl(ttlSeconds)
         let maxUses = maxUses ?? 0
         guard maxUses >= 0 else { throw SealboxError.validation("maxUses must be 0 (no limit) or more") }
-        guard let parameter = ssm.parameters[name] else {
+        let scope = ParameterName.scope(of: name, context)
+        guard let parameter = ssm.parameter(named: name, in: scope) else {
             throw SealboxError.noParameter(name)
         }
         let now = clock.now()
         let lease = Lease(
-            id: LeaseID.random(), name: name, owner: LeaseOwner(context.principal), created: now,
+            id: LeaseID.random(), name: name, scope: scope, owner: LeaseOwner(context.principal), created: now,
             expiresAt: now + Double(ttl), maxUses: maxUses, uses: 0, version: parameter.versions.last!.version)
         let settings = self.settings
         var refusal = table.insert(lease, limit: settings.maxActive, perOwner: settings.maxActivePerOwner)
@@ -143,10 +144,10 @@ public final class LeaseService: Sendable {
         // Every handler of a function may redeem one lease at once: the use is counted under the
         // shard lock, and the policy is checked after it, outside; a refused redeem gives it back.
         let id = try Self.leaseID(id)
-        let name = try withOwnLease(id, context) { (lease) throws(SealboxError) -> String in
+        let (name, scope) = try withOwnLease(id, context) { (lease) throws(SealboxError) -> (String, Scope) in
             guard lease.maxUses == 0 || lease.uses < lease.maxUses else { throw SealboxError.leaseUsedUp }
             lease.uses += 1
-            return lease.name
+            return (lease.name, lease.scope)
         }
         do {
             try authorize(context, .redeemLease, [name])
@@ -154,12 +155,15 @@ public final class LeaseService: Sendable {
             _ = try? table.modify(id) { lease, _ in lease.uses -= 1 }
             throw error
         }
-        guard let parameter = ssm.parameters[name], let current = parameter.versions.last else {
+        guard let parameter = ssm.parameter(named: name, in: scope), let current = parameter.versions.last
+        else {
             throw SealboxError.noParameter(name)
         }
         do {
             let value = try ssm.plaintext(of: current, named: name, context)
-            if current.type == .secureString { context.trail?.served(.parameter(name: name, version: current.version)) }
+            if current.type == .secureString {
+                context.trail?.served(.parameter(name: name, scope: scope, version: current.version))
+            }
             return (value, current.version)
         } catch {
             throw SealboxError.keyUnavailable

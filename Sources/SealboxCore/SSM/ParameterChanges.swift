@@ -13,18 +13,20 @@ extension SSM {
     ///   - context: the caller.
     package func delete(_ name: String, context: RequestContext) throws(SealboxError) {
         try ParameterName.requireWritable(name)
-        try context.authorize([storedName(name)])
+        try context.authorize([storedName(name, context)])
         try withWriter { () throws(SealboxError) in
-            guard let parameter = self.parameter(named: name) else {
+            guard let parameter = self.parameter(named: name, context) else {
                 throw SealboxError.parameterNotFound("Parameter \(name) not found.")
             }
-            try commit(ParameterChange(parameter: nil, writtenVersions: [], deletedNames: [parameter.name]))
+            try commit(ParameterChange(parameter: nil, writtenVersions: [], deleted: [parameter.address]))
         }
     }
 
     /// The name a parameter is stored under, for the policy: its other spelling when only that
     /// exists, else the name as given.
-    package func storedName(_ name: String) -> String { parameter(named: name)?.name ?? name }
+    package func storedName(_ name: String, _ context: RequestContext) -> String {
+        parameter(named: name, context)?.name ?? name
+    }
 
     /// Deletes the parameters that exist, in one transaction.
     /// - Parameters:
@@ -34,12 +36,12 @@ extension SSM {
     package func delete(_ names: [String], context: RequestContext) throws(SealboxError)
         -> (deleted: [String], invalid: [String])
     {
-        try context.authorize(names.map(storedName))
+        try context.authorize(names.map { storedName($0, context) })
         return try withWriter { () throws(SealboxError) -> (deleted: [String], invalid: [String]) in
             var deleted: [String] = []
             var invalid: [String] = []
             for text in names {
-                let name = parameter(named: text)?.name
+                let name = parameter(named: text, context)?.name
                 if let name, deleted.contains(name) { continue }
                 guard let name, !ParameterName.isPublic(name) else {
                     invalid.append(text)
@@ -48,7 +50,8 @@ extension SSM {
                 deleted.append(name)
             }
             if !deleted.isEmpty {
-                try commit(ParameterChange(parameter: nil, writtenVersions: [], deletedNames: deleted))
+                let addresses = deleted.map { ParameterAddress($0, in: context.scope) }
+                try commit(ParameterChange(parameter: nil, writtenVersions: [], deleted: addresses))
             }
             return (deleted, invalid)
         }
@@ -65,9 +68,9 @@ extension SSM {
         throws(SealboxError) -> (invalid: [String], version: Int)
     {
         try ParameterName.requireWritable(name)
-        try context.authorize([storedName(name)])
+        try context.authorize([storedName(name, context)])
         return try withWriter { () throws(SealboxError) -> (invalid: [String], version: Int) in
-            guard var parameter = self.parameter(named: name) else {
+            guard var parameter = self.parameter(named: name, context) else {
                 throw SealboxError.parameterNotFound("Parameter \(name) not found.")
             }
             let number = version ?? parameter.versions.last!.version
@@ -109,9 +112,9 @@ extension SSM {
         throws(SealboxError) -> (removed: [String], invalid: [String])
     {
         try ParameterName.requireWritable(name)
-        try context.authorize([storedName(name)])
+        try context.authorize([storedName(name, context)])
         return try withWriter { () throws(SealboxError) -> (removed: [String], invalid: [String]) in
-            guard var parameter = self.parameter(named: name) else {
+            guard var parameter = self.parameter(named: name, context) else {
                 throw SealboxError.parameterNotFound("Parameter \(name) not found.")
             }
             guard let target = parameter.versions.firstIndex(where: { $0.version == version }) else {
@@ -136,7 +139,7 @@ extension SSM {
     package func addTags(_ tags: [KeyTag], to name: String, context: RequestContext) throws(SealboxError) {
         try ParameterName.requireWritable(name)
         try context.authorize([name])
-        try updateTags(name) { (current) throws(SealboxError) in
+        try updateTags(name, context) { (current) throws(SealboxError) in
             for tag in tags {
                 current.removeAll { $0.key == tag.key }
                 current.append(tag)
@@ -155,7 +158,7 @@ extension SSM {
     package func removeTags(_ keys: [String], from name: String, context: RequestContext) throws(SealboxError) {
         try ParameterName.requireWritable(name)
         try context.authorize([name])
-        try updateTags(name) { current in current.removeAll { keys.contains($0.key) } }
+        try updateTags(name, context) { current in current.removeAll { keys.contains($0.key) } }
     }
 
     /// A parameter's tags.
@@ -164,14 +167,14 @@ extension SSM {
     ///   - context: the caller.
     package func tags(of name: String, context: RequestContext) throws(SealboxError) -> [KeyTag] {
         try context.authorize([name])
-        return parameters[name]?.tags ?? []
+        return parameter(named: name, context)?.tags ?? []
     }
 
-    private func updateTags(_ name: String, _ change: (inout [KeyTag]) throws(SealboxError) -> Void)
-        throws(SealboxError)
-    {
+    private func updateTags(
+        _ name: String, _ context: RequestContext, _ change: (inout [KeyTag]) throws(SealboxError) -> Void
+    ) throws(SealboxError) {
         try withWriter { () throws(SealboxError) in
-            guard var parameter = parameters[name] else {
+            guard var parameter = parameter(named: name, context) else {
                 throw SealboxError.invalidResourceId("The resource ID \(name) is not valid.")
             }
             try change(&parameter.tags)

@@ -10,6 +10,8 @@ package enum ParameterName {
         var original: String
         /// An ARN of another region or account: no parameter of the caller's is named.
         package var elsewhere = false
+        /// For an ARN, the account and region it names (an empty account for a public parameter).
+        package var arnScope: Scope? = nil
     }
 
     package enum Selector: Equatable {
@@ -39,6 +41,29 @@ package enum ParameterName {
             return "arn:aws:ssm:\(context.region)::parameter/" + bare(name)
         }
         return context.arn("ssm", "parameter/", bare(name))
+    }
+
+    /// The ARN of the parameter `name` in `scope`.
+    /// - Parameters:
+    ///   - name: the parameter's name.
+    ///   - scope: its account (empty for a public parameter) and region.
+    ///   - context: the caller, whose own scope builds the ARN without a copy of the context.
+    package static func arn(_ name: String, in scope: Scope, _ context: RequestContext) -> String {
+        if scope.account == context.accountID, scope.region == context.region { return arn(name, context) }
+        if scope.account.isEmpty { return "arn:aws:ssm:\(scope.region)::parameter/" + bare(name) }
+        return context.within(scope).arn("ssm", "parameter/", bare(name))
+    }
+
+    /// The account and region a name is found in for a caller: its own, or for a public parameter
+    /// (which belongs to no account) its region with an empty account.
+    /// - Parameters:
+    ///   - name: the parameter's name.
+    ///   - context: the caller.
+    package static func scope(of name: String, _ context: RequestContext) -> Scope {
+        if name.utf8.first == UInt8(ascii: "/"), isPublic(name) {
+            return Scope(account: "", region: context.region)
+        }
+        return context.scope
     }
 
     /// Refuses a caller's change to a public parameter (delete, label, tag), as the reserved prefix
@@ -72,6 +97,7 @@ package enum ParameterName {
         var rest = Substring(text)
         var fromArn = false
         var elsewhere = false
+        var arnScope: Scope? = nil
         // Compared as bytes: Character comparisons walk grapheme clusters, on every read.
         if rest.utf8.first == UInt8(ascii: "a"), rest.utf8.starts(with: "arn:".utf8) {
             let parts = rest.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
@@ -85,6 +111,7 @@ package enum ParameterName {
             elsewhere =
                 parts[1] != "aws" || parts[3] != context.region
                 || (publicName ? !parts[4].isEmpty && parts[4] != context.accountID : parts[4] != context.accountID)
+            arnScope = Scope(account: String(parts[4]), region: String(parts[3]))
         }
         var selector: Selector? = nil
         if let colon = rest.utf8.firstIndex(of: UInt8(ascii: ":")) {
@@ -101,7 +128,7 @@ package enum ParameterName {
         // A plain name, the usual case, is the text itself: no copy.
         var name = rest.endIndex == text.endIndex && rest.startIndex == text.startIndex ? text : String(rest)
         if fromArn, name.contains("/") { name = "/" + name }
-        return Reference(name: name, selector: selector, original: text, elsewhere: elsewhere)
+        return Reference(name: name, selector: selector, original: text, elsewhere: elsewhere, arnScope: arnScope)
     }
 
     /// A one-level name's other spelling: `db` for `/db`, and `/db` for `db`. Both end their ARN in
@@ -115,6 +142,15 @@ package enum ParameterName {
         }
         guard !name.isEmpty, !name.utf8.contains(slash) else { return nil }
         return "/" + name
+    }
+
+    /// The account and region a path query searches for a caller: public parameters' for
+    /// `/aws/service` and below, else the caller's own.
+    /// - Parameters:
+    ///   - path: the query's path, without a trailing slash.
+    ///   - context: the caller.
+    package static func scope(ofPath path: String, _ context: RequestContext) -> Scope {
+        path + "/" == publicPrefix || isPublic(path) ? Scope(account: "", region: context.region) : context.scope
     }
 
     /// Checks a name for writing: characters, reserved prefixes, hierarchy depth and length.

@@ -49,13 +49,16 @@ public struct ParameterPolicy: Hashable, Sendable, Codable {
 /// A policy that acted: what the daemon records, logs and counts for it.
 public struct ParameterPolicyEvent: Sendable, Equatable {
     public var name: String
+    /// The parameter's account and region.
+    public var scope: Scope
     public var kind: ParameterPolicy.Kind
     /// The version whose policy acted.
     public var version: Int
 
     /// - Parameters: see the properties.
-    public init(name: String, kind: ParameterPolicy.Kind, version: Int) {
+    public init(name: String, scope: Scope, kind: ParameterPolicy.Kind, version: Int) {
         self.name = name
+        self.scope = scope
         self.kind = kind
         self.version = version
     }

@@ -335,28 +335,34 @@ public struct ParameterVersionRecord: Sendable {
 /// A parameter with all its kept versions, oldest first.
 public struct StoredParameter: Sendable {
     public var name: String
+    /// The account and region it belongs to; a public parameter's account is empty.
+    public var scope: Scope
     public var tags: [KeyTag]
     public var versions: ParameterVersions
 
     /// - Parameters:
     ///   - name: the full name.
+    ///   - scope: its account and region.
     ///   - tags: its tags.
     ///   - versions: its versions, oldest first.
-    public init(name: String, tags: [KeyTag], versions: [ParameterVersionRecord]) {
-        self.name = name
-        self.tags = tags
-        self.versions = ParameterVersions(versions)
+    public init(name: String, scope: Scope, tags: [KeyTag], versions: [ParameterVersionRecord]) {
+        self.init(name: name, scope: scope, tags: tags, versions: ParameterVersions(versions))
     }
 
     /// - Parameters:
     ///   - name: the full name.
+    ///   - scope: its account and region.
     ///   - tags: its tags.
     ///   - versions: its versions, oldest first.
-    public init(name: String, tags: [KeyTag], versions: ParameterVersions) {
+    public init(name: String, scope: Scope, tags: [KeyTag], versions: ParameterVersions) {
         self.name = name
+        self.scope = scope
         self.tags = tags
         self.versions = versions
     }
+
+    /// Its name in its account and region.
+    public var address: ParameterAddress { ParameterAddress(name, in: scope) }
 }
 
 /// One atomic change to the parameter store.
@@ -368,15 +374,16 @@ public struct ParameterChange: Sendable {
     /// Version numbers of `parameter` to remove (dropped beyond the version limit).
     public var removedVersions: [Int]
     /// Whole parameters to remove.
-    public var deletedNames: [String]
+    public var deleted: [ParameterAddress]
 
     /// - Parameters: see the properties.
     public init(
-        parameter: StoredParameter?, writtenVersions: [Int], removedVersions: [Int] = [], deletedNames: [String] = []
+        parameter: StoredParameter?, writtenVersions: [Int], removedVersions: [Int] = [],
+        deleted: [ParameterAddress] = []
     ) {
         self.parameter = parameter
         self.writtenVersions = writtenVersions
         self.removedVersions = removedVersions
-        self.deletedNames = deletedNames
+        self.deleted = deleted
     }
 }

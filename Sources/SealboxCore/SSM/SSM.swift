@@ -4,21 +4,24 @@ import SealboxCrypto
 /// 100 versions, labels and tags. SecureString values are sealed under a fresh data key per
 /// version, wrapped by a KMS key (default `alias/aws/ssm`).
 ///
-/// Reads use in-memory snapshots in sharded maps plus a sorted name index for path queries; they
-/// touch no disk and take no global lock on the GetParameter path. Writes are serialised by one
-/// writer lock, made durable in the ``ParameterStore``, then published.
+/// Parameters belong to an account and a region, as keys do: a name put in us-east-1 is not found
+/// from eu-west-1. Public parameters (`/aws/service/...`) belong to a region and no account.
+///
+/// Reads use in-memory snapshots in sharded maps plus a sorted name index per scope for path
+/// queries; they touch no disk and take no global lock on the GetParameter path. Writes are
+/// serialised by one writer lock, made durable in the ``ParameterStore``, then published.
 public final class SSM: Sendable {
     let store: any ParameterStore
     package let kms: KMS
     package let clock: any WallClock
-    package let parameters = ShardedMap<String, StoredParameter>()
-    /// Every name, sorted; replaced (never mutated in place) under its lock.
-    private let index = Locked<[String]>([])
+    package let parameters = ShardedMap<ParameterAddress, StoredParameter>()
+    /// Every name of each scope, sorted; an array is replaced (never mutated in place) under the lock.
+    private let index = Locked<[Scope: [String]]>([:])
     /// Service settings changed from their defaults, by account and region; read by every put.
     let serviceSettings = Locked<[Scoped<String>: ServiceSettingRecord]>([:])
     private let writer = Lock()
-    /// The names whose newest version has policies: all the policy scheduler looks at.
-    let policyNames = Locked<Set<String>>([])
+    /// The parameters whose newest version has policies: all the policy scheduler looks at.
+    let policyNames = Locked<Set<ParameterAddress>>([])
     /// Yields when a policy may act earlier than the scheduler planned: a put, a policy acting.
     package let policyChanges: AsyncStream<Void>
     private let policyChangesContinuation: AsyncStream<Void>.Continuation
@@ -45,31 +48,33 @@ public final class SSM: Sendable {
 
     /// Rebuilds the in-memory state from the store.
     public func reload() throws {
-        var names: [String] = []
-        var withPolicies = Set<String>()
+        var names: [Scope: [String]] = [:]
+        var withPolicies = Set<ParameterAddress>()
         try parameters.replaceAll { reserve, add in
-            try store.loadParameters(reserve: {
-                reserve($0)
-                names.reserveCapacity($0)
-            }) { parameter in
-                names.append(parameter.name)
-                if parameter.versions.last?.policies.isEmpty == false { withPolicies.insert(parameter.name) }
-                add(parameter.name, parameter)
+            try store.loadParameters(reserve: reserve) { parameter in
+                names[parameter.scope, default: []].append(parameter.name)
+                if parameter.versions.last?.policies.isEmpty == false { withPolicies.insert(parameter.address) }
+                add(parameter.address, parameter)
             }
         }
         policyNames.withLock { $0 = withPolicies }
         policyChangesContinuation.yield()
         // The store gives names in byte order; sorting a sorted array is one linear pass.
-        index.withLock { $0 = names.sorted() }
+        index.withLock { $0 = names.mapValues { $0.sorted() } }
         let settings = try store.loadServiceSettings()
         serviceSettings.withLock { $0 = Dictionary(settings.map { ($0.address, $0) }, uniquingKeysWith: { $1 }) }
     }
 
-    /// The parameter a name stands for: its own, else, for a one-level name, the one under its other
-    /// spelling (`db` and `/db` share one ARN, so they are one parameter).
-    /// - Parameter name: the name as given.
-    package func parameter(named name: String) -> StoredParameter? {
-        guard let found = parameters[name] ?? ParameterName.otherSpelling(name).flatMap({ parameters[$0] }) else {
+    /// The parameter a name stands for in a scope: its own, else, for a one-level name, the one
+    /// under its other spelling (`db` and `/db` share one ARN, so they are one parameter).
+    /// - Parameters:
+    ///   - name: the name as given.
+    ///   - scope: the account and region it belongs to.
+    package func parameter(named name: String, in scope: Scope) -> StoredParameter? {
+        guard
+            let found = parameters[ParameterAddress(name, in: scope)]
+                ?? ParameterName.otherSpelling(name).flatMap({ parameters[ParameterAddress($0, in: scope)] })
+        else {
             return nil
         }
         // Gone at its expiration to the millisecond, whenever the scheduler runs.
@@ -81,27 +86,47 @@ public final class SSM: Sendable {
         return found
     }
 
-    /// The parameter a reference names in the caller's account and region.
-    /// - Parameter reference: a parsed name or ARN.
-    package func parameter(_ reference: ParameterName.Reference) -> StoredParameter? {
-        reference.elsewhere ? nil : parameter(named: reference.name)
+    /// The parameter a name stands for, for a caller: in its account and region, or for a public
+    /// name in its region.
+    /// - Parameters:
+    ///   - name: the name as given.
+    ///   - context: the caller.
+    package func parameter(named name: String, _ context: RequestContext) -> StoredParameter? {
+        parameter(named: name, in: ParameterName.scope(of: name, context))
+    }
+
+    /// The parameter a reference names for a caller: an ARN of another account or region names none.
+    /// - Parameters:
+    ///   - reference: a parsed name or ARN.
+    ///   - context: the caller.
+    package func parameter(_ reference: ParameterName.Reference, _ context: RequestContext) -> StoredParameter? {
+        reference.elsewhere ? nil : parameter(named: reference.name, context)
     }
 
     /// Wakes the policy scheduler to look again for the next due policy.
     package func wakePolicyScheduler() { policyChangesContinuation.yield() }
 
-    /// The number of parameters, for status reports.
-    public var parameterCount: Int { index.withLock { $0.count } }
+    /// The number of parameters in every scope, for status reports.
+    public var parameterCount: Int { index.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 
-    /// Every name, sorted.
-    package func sortedNames() -> [String] { index.withLock { $0 } }
+    /// Every name of one scope, sorted.
+    /// - Parameter scope: the account and region.
+    package func sortedNames(in scope: Scope) -> [String] { index.withLock { $0[scope] ?? [] } }
 
-    /// The sorted names that start with `prefix` (and sort after `after`), found by binary search and
-    /// read lazily, so a caller that stops early pays only for what it reads.
-    package func sortedNames(withPrefix prefix: String, after: String? = nil) -> LazyPrefixWhileSequence<
-        ArraySlice<String>
-    > {
-        let names = sortedNames()
+    /// Every parameter's address, by scope and then name.
+    package func allAddresses() -> [ParameterAddress] {
+        let index = index.withLock { $0 }
+        return index.keys.sorted { ($0.account, $0.region) < ($1.account, $1.region) }.flatMap { scope in
+            index[scope]!.map { ParameterAddress($0, in: scope) }
+        }
+    }
+
+    /// The sorted names of one scope that start with `prefix` (and sort after `after`), found by
+    /// binary search and read lazily, so a caller that stops early pays only for what it reads.
+    package func sortedNames(in scope: Scope, withPrefix prefix: String, after: String? = nil)
+        -> LazyPrefixWhileSequence<ArraySlice<String>>
+    {
+        let names = sortedNames(in: scope)
         var start = Self.insertionPoint(of: prefix, in: names)
         if let after, after >= prefix {
             start = Self.insertionPoint(of: after, in: names)
@@ -133,37 +158,45 @@ public final class SSM: Sendable {
         } catch {
             throw SealboxError.internalFailure("The parameter store could not be written")
         }
-        var added: [String] = []
-        var deleted: [String] = []
+        var added: [Scope: [String]] = [:]
+        var deleted: [Scope: [String]] = [:]
         var policiesMoved = false
         for change in changes {
             if let parameter = change.parameter {
-                if parameters[parameter.name] == nil { added.append(parameter.name) }
-                parameters[parameter.name] = parameter
+                let address = parameter.address
+                if parameters[address] == nil { added[address.scope, default: []].append(address.name) }
+                parameters[address] = parameter
                 if parameter.versions.last?.policies.isEmpty == false {
-                    policyNames.withLock { _ = $0.insert(parameter.name) }
+                    policyNames.withLock { _ = $0.insert(address) }
                     policiesMoved = true
-                } else if policyNames.withLock({ $0.remove(parameter.name) != nil }) {
+                } else if policyNames.withLock({ $0.remove(address) != nil }) {
                     policiesMoved = true
                 }
             }
-            for name in change.deletedNames { parameters[name] = nil }
-            if !change.deletedNames.isEmpty { policyNames.withLock { $0.subtract(change.deletedNames) } }
-            deleted += change.deletedNames
+            for address in change.deleted {
+                parameters[address] = nil
+                deleted[address.scope, default: []].append(address.name)
+            }
+            if !change.deleted.isEmpty { policyNames.withLock { $0.subtract(change.deleted) } }
         }
         if policiesMoved { policyChangesContinuation.yield() }
         guard !added.isEmpty || !deleted.isEmpty else { return }
-        index.withLock { names in
-            // One insert or removal moves the tail of the array; a batch (fixtures, reset) rebuilds it once.
-            if added.count + deleted.count > 16 {
-                let gone = Set(deleted)
-                names = (names.filter { !gone.contains($0) } + added).sorted()
-                return
-            }
-            for name in added { names.insert(name, at: Self.insertionPoint(of: name, in: names)) }
-            for name in deleted {
-                let position = Self.insertionPoint(of: name, in: names)
-                if position < names.count, names[position] == name { names.remove(at: position) }
+        index.withLock { index in
+            for scope in Set(added.keys).union(deleted.keys) {
+                let (added, deleted) = (added[scope] ?? [], deleted[scope] ?? [])
+                var names = index[scope] ?? []
+                // One insert or removal moves the tail of the array; a batch (fixtures, reset) rebuilds it once.
+                if added.count + deleted.count > 16 {
+                    let gone = Set(deleted)
+                    names = (names.filter { !gone.contains($0) } + added).sorted()
+                } else {
+                    for name in added { names.insert(name, at: Self.insertionPoint(of: name, in: names)) }
+                    for name in deleted {
+                        let position = Self.insertionPoint(of: name, in: names)
+                        if position < names.count, names[position] == name { names.remove(at: position) }
+                    }
+                }
+                index[scope] = names.isEmpty ? nil : names
             }
         }
     }
@@ -176,7 +209,7 @@ public final class SSM: Sendable {
     /// `POST /moto-api/reset` on an ephemeral daemon.
     public func reset() throws {
         try withWriter { () throws(SealboxError) in
-            try commit(ParameterChange(parameter: nil, writtenVersions: [], deletedNames: sortedNames()))
+            try commit(ParameterChange(parameter: nil, writtenVersions: [], deleted: allAddresses()))
         }
         try withWriter {
             for address in serviceSettings.withLock({ Array($0.keys) }) { try store.deleteServiceSetting(address) }
@@ -198,7 +231,8 @@ public final class SSM: Sendable {
             throw SealboxError.invalidKeyId(
                 "The SecureString's KMS key cannot decrypt it: its stored binding is not this parameter's")
         }
-        // Parameters are not scoped yet: the value opens under the key of the scope it was sealed in.
+        // A value opens under the key of the scope it was sealed in: a parameter kept from before
+        // parameters had scopes may have been sealed in another region than the one it now lives in.
         var opening = context
         if let sealed = version.sealedIn, sealed.region != context.region || sealed.account != context.accountID {
             opening = context.within(Scope(account: sealed.account, region: sealed.region))
@@ -214,6 +248,9 @@ public final class SSM: Sendable {
         }
     }
 }
+
+/// A parameter's name in its account and region.
+public typealias ParameterAddress = Scoped<String>
 
 extension EncryptionContext {
     /// The context a SecureString value is sealed with: its parameter's ARN, as AWS binds it.

@@ -32,8 +32,9 @@ extension SSM {
         return try withWriter { () throws(SealboxError) -> RewrapProgress in
             var progress = RewrapProgress(rewrapped: 0, remaining: 0, failed: [])
             var changes: [ParameterChange] = []
-            for name in sortedNames() {
-                guard var parameter = parameters[name] else { continue }
+            for address in allAddresses() {
+                guard var parameter = parameters[address] else { continue }
+                let name = address.name
                 var written: [Int] = []
                 for (index, version) in parameter.versions.enumerated() where version.type == .secureString {
                     guard let (id, wrappedUnder) = kms.wrappingVersion(of: version.value),
@@ -76,8 +77,8 @@ extension SSM {
     ///   - floor: the version.
     public func dataKeys(of key: KeyAddress, below floor: UInt32) -> Int {
         var count = 0
-        for name in sortedNames() {
-            for version in parameters[name]?.versions ?? [] where version.type == .secureString {
+        for address in allAddresses() {
+            for version in parameters[address]?.versions ?? [] where version.type == .secureString {
                 if let (id, wrappedUnder) = kms.wrappingVersion(of: version.value), let scope = version.sealedScope,
                     KeyAddress(id, in: scope) == key, wrappedUnder < floor
                 {
