@@ -64,6 +64,12 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidPolicyType = "InvalidPolicyTypeException"
         case invalidPolicyAttribute = "InvalidPolicyAttributeException"
         case policiesLimitExceeded = "PoliciesLimitExceededException"
+        case resourceNotFound = "ResourceNotFoundException"
+        case resourcePolicyConflict = "ResourcePolicyConflictException"
+        case resourcePolicyNotFound = "ResourcePolicyNotFoundException"
+        case resourcePolicyLimitExceeded = "ResourcePolicyLimitExceededException"
+        case resourcePolicyInvalidParameter = "ResourcePolicyInvalidParameterException"
+        case malformedResourcePolicyDocument = "MalformedResourcePolicyDocumentException"
     }
 
     /// The `__type` of an error. Compare errors by code; new codes can be added without breaking
@@ -186,6 +192,18 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidPolicyAttribute = Code(.invalidPolicyAttribute)
         /// `PoliciesLimitExceededException`.
         public static let policiesLimitExceeded = Code(.policiesLimitExceeded)
+        /// `ResourceNotFoundException`.
+        public static let resourceNotFound = Code(.resourceNotFound)
+        /// `ResourcePolicyConflictException`.
+        public static let resourcePolicyConflict = Code(.resourcePolicyConflict)
+        /// `ResourcePolicyNotFoundException`.
+        public static let resourcePolicyNotFound = Code(.resourcePolicyNotFound)
+        /// `ResourcePolicyLimitExceededException`.
+        public static let resourcePolicyLimitExceeded = Code(.resourcePolicyLimitExceeded)
+        /// `ResourcePolicyInvalidParameterException`.
+        public static let resourcePolicyInvalidParameter = Code(.resourcePolicyInvalidParameter)
+        /// `MalformedResourcePolicyDocumentException`.
+        public static let malformedResourcePolicyDocument = Code(.malformedResourcePolicyDocument)
     }
 
     /// What went wrong.
@@ -256,6 +274,14 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func policiesLimitExceeded(_ message: String) -> AWSError {
         AWSError(.policiesLimitExceeded, message)
     }
+    /// A resource policy's parameters do not fit the resource (an unshareable parameter).
+    public static func resourcePolicyInvalidParameter(_ message: String) -> AWSError {
+        AWSError(.resourcePolicyInvalidParameter, message)
+    }
+    /// A resource policy that is not a document Sealbox can enforce.
+    public static func malformedResourcePolicyDocument(_ message: String) -> AWSError {
+        AWSError(.malformedResourcePolicyDocument, message)
+    }
     /// A filter key is unknown or not allowed here.
     public static func invalidFilterKey(_ message: String) -> AWSError { AWSError(.invalidFilterKey, message) }
     /// A filter option is not valid for its key.
@@ -310,6 +336,10 @@ extension AWSError {
             case .invalidGrantId: .invalidGrantId
             case .invalidArn: .invalidArn
             case .serviceSettingNotFound: .serviceSettingNotFound
+            case .resourceNotFound: .resourceNotFound
+            case .resourcePolicyConflict: .resourcePolicyConflict
+            case .resourcePolicyNotFound: .resourcePolicyNotFound
+            case .resourcePolicyLimitExceeded: .resourcePolicyLimitExceeded
             default: .internalServer
             }
         self.init(code, error.message)

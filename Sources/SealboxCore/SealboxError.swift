@@ -17,6 +17,7 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
             case leaseNotFound, leaseExpired, leaseUsedUp, tooManyLeases, keyUnavailable, invalidMac
             case invalidGrantToken, invalidGrantId, invalidArn, serviceSettingNotFound
             case invalidSignature, invalidImportToken, expiredImportToken, incorrectKeyMaterial
+            case resourceNotFound, resourcePolicyConflict, resourcePolicyNotFound, resourcePolicyLimitExceeded
         }
 
         private let base: Base
@@ -108,6 +109,14 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let expiredImportToken = Code(.expiredImportToken)
         /// Imported material of the wrong kind, or not the material imported before.
         public static let incorrectKeyMaterial = Code(.incorrectKeyMaterial)
+        /// The resource a resource policy is for does not exist.
+        public static let resourceNotFound = Code(.resourceNotFound)
+        /// A resource policy changed since the caller read its hash.
+        public static let resourcePolicyConflict = Code(.resourcePolicyConflict)
+        /// No resource policy with that id.
+        public static let resourcePolicyNotFound = Code(.resourcePolicyNotFound)
+        /// Too many resource policies, or one too large.
+        public static let resourcePolicyLimitExceeded = Code(.resourcePolicyLimitExceeded)
     }
 
     /// What went wrong.
@@ -170,4 +179,10 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
     package static func invalidGrantId(_ message: String) -> Self { Self(.invalidGrantId, message) }
     package static func invalidArn(_ message: String) -> Self { Self(.invalidArn, message) }
     package static func serviceSettingNotFound(_ message: String) -> Self { Self(.serviceSettingNotFound, message) }
+    package static func resourceNotFound(_ message: String) -> Self { Self(.resourceNotFound, message) }
+    package static func resourcePolicyConflict(_ message: String) -> Self { Self(.resourcePolicyConflict, message) }
+    package static func resourcePolicyNotFound(_ message: String) -> Self { Self(.resourcePolicyNotFound, message) }
+    package static func resourcePolicyLimitExceeded(_ message: String) -> Self {
+        Self(.resourcePolicyLimitExceeded, message)
+    }
 }

@@ -364,6 +364,15 @@ public final class SQLiteStore: SealboxStorage {
                     """,
                 arguments: ["account": home.account, "region": home.region])
         }
+        migrator.registerMigration("v13-ssm-resource-policies") { db in
+            // NULL for the many parameters that are not shared; start-up reads the few through the index.
+            try db.execute(
+                sql: """
+                    ALTER TABLE ssm_parameters ADD COLUMN resource_policies TEXT;
+                    CREATE INDEX ssm_parameters_shared ON ssm_parameters(account, region, name)
+                        WHERE resource_policies IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 
@@ -590,6 +599,9 @@ public final class SQLiteStore: SealboxStorage {
 
     /// The few parameters with tags, read through the `ssm_parameters_tagged` index.
     static let taggedParametersQuery = "SELECT account, region, name, tags FROM ssm_parameters WHERE tags <> '[]'"
+    /// The few shared parameters, read through the `ssm_parameters_shared` index.
+    static let sharedParametersQuery =
+        "SELECT account, region, name, resource_policies FROM ssm_parameters WHERE resource_policies IS NOT NULL"
 
     /// Stores with at least this many parameters are read in two halves at once.
     static let parallelLoadThreshold = 10_000
@@ -602,25 +614,34 @@ public final class SQLiteStore: SealboxStorage {
     /// The halves are separate read transactions, which is consistent because the SSM loads before
     /// it writes anything.
     public func loadParameters(reserve: (Int) -> Void, _ body: (StoredParameter) throws -> Void) throws {
-        let (tags, count, split) = try database.read { db in
+        let (extras, count, split) = try database.read { db in
             var tags: [ParameterAddress: [KeyTag]] = [:]
             let tagged = try Row.fetchAll(db, sql: Self.taggedParametersQuery)
             for row in tagged {
                 let address = ParameterAddress(row[2], in: Scope(account: row[0], region: row[1]))
                 tags[address] = try JSONDecoder().decode([KeyTag].self, from: Data((row[3] as String).utf8))
             }
+            var shared: [ParameterAddress: [ParameterResourcePolicy]] = [:]
+            for row in try Row.fetchAll(db, sql: Self.sharedParametersQuery) {
+                let address = ParameterAddress(row[2], in: Scope(account: row[0], region: row[1]))
+                shared[address] = try JSONDecoder().decode(
+                    [ParameterResourcePolicy].self, from: Data((row[3] as String).utf8))
+            }
             let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM ssm_parameters") ?? 0
-            guard path != nil, count >= Self.parallelLoadThreshold else { return (tags, count, ParameterAddress?.none) }
+            let extras = Extras(tags: tags, shared: shared)
+            guard path != nil, count >= Self.parallelLoadThreshold else {
+                return (extras, count, ParameterAddress?.none)
+            }
             let middle = try Row.fetchOne(
                 db,
                 sql: "SELECT account, region, name FROM ssm_parameters ORDER BY account, region, name LIMIT 1 OFFSET ?",
                 arguments: [count / 2]
             ).map { ParameterAddress($0[2], in: Scope(account: $0[0], region: $0[1])) }
-            return (tags, count, middle)
+            return (extras, count, middle)
         }
         reserve(count)
         guard let split, let path else {
-            try database.read { db in try Self.readParameters(db, tags: tags, below: nil, from: nil, body) }
+            try database.read { db in try Self.readParameters(db, extras: extras, below: nil, from: nil, body) }
             return
         }
         let upper = Locked<Result<[StoredParameter], any Error>?>(nil)
@@ -635,7 +656,7 @@ public final class SQLiteStore: SealboxStorage {
                 configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -128") }
                 return try DatabaseQueue(path: path, configuration: configuration).read { db in
                     var parameters: [StoredParameter] = []
-                    try Self.readParameters(db, tags: tags, below: nil, from: split) { parameters.append($0) }
+                    try Self.readParameters(db, extras: extras, below: nil, from: split) { parameters.append($0) }
                     return parameters
                 }
             }
@@ -643,17 +664,23 @@ public final class SQLiteStore: SealboxStorage {
             finished.signal()
         }.start()
         let lower = Result {
-            try database.read { db in try Self.readParameters(db, tags: tags, below: split, from: nil, body) }
+            try database.read { db in try Self.readParameters(db, extras: extras, below: split, from: nil, body) }
         }
         finished.wait()
         try lower.get()
         for parameter in try upper.withLock({ $0! }).get() { try body(parameter) }
     }
 
+    /// What the few parameters that have them carry besides their versions.
+    private struct Extras {
+        var tags: [ParameterAddress: [KeyTag]]
+        var shared: [ParameterAddress: [ParameterResourcePolicy]]
+    }
+
     /// The parameters with addresses in `from..<below` (either end open when nil), in the order of
     /// account, region and name.
     private static func readParameters(
-        _ db: Database, tags: [ParameterAddress: [KeyTag]], below: ParameterAddress?, from: ParameterAddress?,
+        _ db: Database, extras: Extras, below: ParameterAddress?, from: ParameterAddress?,
         _ body: (StoredParameter) throws -> Void
     ) throws {
         var current: StoredParameter? = nil
@@ -706,9 +733,11 @@ public final class SQLiteStore: SealboxStorage {
                 current?.versions.append(version)
             } else {
                 if let done = current { try body(done) }
+                let address = extras.tags.isEmpty && extras.shared.isEmpty ? nil : ParameterAddress(name, in: scope)
                 current = StoredParameter(
-                    name: name, scope: scope, tags: tags.isEmpty ? [] : tags[ParameterAddress(name, in: scope)] ?? [],
-                    versions: ParameterVersions(version))
+                    name: name, scope: scope, tags: address.flatMap { extras.tags[$0] } ?? [],
+                    versions: ParameterVersions(version),
+                    resourcePolicies: address.flatMap { extras.shared[$0] } ?? [])
             }
         }
         if let done = current { try body(done) }
@@ -752,10 +781,14 @@ public final class SQLiteStore: SealboxStorage {
         if let parameter = change.parameter {
             try run(
                 """
-                INSERT INTO ssm_parameters (account, region, name, tags) VALUES (?, ?, ?, ?)
-                ON CONFLICT(account, region, name) DO UPDATE SET tags = excluded.tags
+                INSERT INTO ssm_parameters (account, region, name, tags, resource_policies) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(account, region, name)
+                DO UPDATE SET tags = excluded.tags, resource_policies = excluded.resource_policies
                 """,
-                [parameter.scope.account, parameter.scope.region, parameter.name, try json(parameter.tags)])
+                [
+                    parameter.scope.account, parameter.scope.region, parameter.name, try json(parameter.tags),
+                    parameter.resourcePolicies.isEmpty ? nil : try json(parameter.resourcePolicies),
+                ])
             for version in parameter.versions where change.writtenVersions.contains(version.version) {
                 try run(
                     """

@@ -8,7 +8,6 @@ SIGTERM) start one with `harness.Daemon`.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -173,21 +172,10 @@ def pytest_runtest_makereport(item, call):
                                                         f"(status {d.proc.returncode})"))
 
 
-def _aws_argv() -> list[str]:
-    exe = shutil.which("aws")
-    if exe:
-        return [exe]
-    try:
-        import awscli  # noqa: F401
-    except ImportError:
-        pytest.fail("the AWS CLI is not installed (`pip install awscli`, or put `aws` on PATH)", pytrace=False)
-    return [sys.executable, "-m", "awscli"]
-
-
 @pytest.fixture(scope="session")
 def aws(daemon, tmp_path_factory):
     """Runs the AWS CLI against the session daemon with the credentials file it wrote."""
-    base = _aws_argv()
+    base = harness.aws_argv()
     home = tmp_path_factory.mktemp("awscli-home")
     env = harness.clean_env()
     env.update({

@@ -15,9 +15,11 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -38,6 +40,19 @@ def daemon_binary() -> Path:
 
 def vectors_binary() -> Path:
     return Path(os.environ.get("SEALBOX_VECTORS") or REPO / ".build" / "debug" / "sealbox-vectors")
+
+
+def aws_argv() -> list[str]:
+    """The AWS CLI: `aws` on PATH, else the awscli module of this Python."""
+    exe = shutil.which("aws")
+    if exe:
+        return [exe]
+    try:
+        import awscli  # noqa: F401
+    except ImportError:
+        import pytest
+        pytest.fail("the AWS CLI is not installed (`pip install awscli`, or put `aws` on PATH)", pytrace=False)
+    return [sys.executable, "-m", "awscli"]
 
 
 def free_port() -> int:

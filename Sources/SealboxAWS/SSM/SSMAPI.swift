@@ -27,5 +27,8 @@ extension SSM {
             .read("GetServiceSetting", audited: false, SSM.getServiceSetting),
             .write("UpdateServiceSetting", SSM.updateServiceSetting),
             .write("ResetServiceSetting", SSM.resetServiceSetting),
+            .write("PutResourcePolicy", SSM.putResourcePolicy),
+            .read("GetResourcePolicies", audited: false, SSM.getResourcePolicies),
+            .write("DeleteResourcePolicy", SSM.deleteResourcePolicy),
         ])
 }

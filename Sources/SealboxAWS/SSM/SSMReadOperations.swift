@@ -26,7 +26,7 @@ extension SSM {
         let reference = try ParameterName.parse(name, context)
         let parameter = self.parameter(reference, context)
         // The policy judges the stored name: a grant on `/db` covers a read of `db`.
-        try context.authorize([parameter?.name ?? reference.name])
+        try context.authorize([policyResource(parameter, reference, context)])
         guard let parameter else { throw SealboxError.parameterNotFound("Parameter \(reference.name) not found.") }
         let version = try version(of: parameter, reference.selector)
         var json = SensitiveJSON()
@@ -42,7 +42,7 @@ extension SSM {
         let names = try requireNames(request.names)
         try context.authorize(
             names.compactMap { text in
-                (try? ParameterName.parse(text, context)).map { parameter($0, context)?.name ?? $0.name }
+                (try? ParameterName.parse(text, context)).map { policyResource(parameter($0, context), $0, context) }
             })
         var found: [(sortKey: String, text: String, json: SensitiveJSON)] = []
         var invalid: [String] = []
@@ -161,16 +161,31 @@ extension SSM {
         for filter in request.filters ?? [] {
             filters.append(ParameterFilter(deprecated: filter.key!, values: filter.values!))
         }
-        // Public parameters belong to no account, so no account's listing shows them.
-        let matches = sortedNames(in: context.scope).compactMap { parameter(named: $0, in: context.scope) }.filter {
-            parameter in
-            filters.allSatisfy { $0.matches(parameter) }
-        }
-        let (chosen, next) = try page(matches, key: \.name, token: request.nextToken, limit: request.maxResults ?? 10)
+        // Public parameters belong to no account, so no account's listing shows them. `Shared` lists
+        // the parameters other accounts share with the caller instead of its own.
+        let candidates =
+            request.shared == true
+            ? sharedWith(context).sorted { ($0.name, $0.scope.account) < ($1.name, $1.scope.account) }
+            : sortedNames(in: context.scope).compactMap { parameter(named: $0, in: context.scope) }
+        let matches = candidates.filter { parameter in filters.allSatisfy { $0.matches(parameter) } }
+        // Shared parameters of two accounts may have one name: the account breaks the tie.
+        let (chosen, next) = try page(
+            matches, key: { $0.name + "\u{0}" + $0.scope.account }, token: request.nextToken,
+            limit: request.maxResults ?? 10)
         var json = SensitiveJSON()
         json.objects("Parameters", chosen.map { metadataJSON($0, $0.versions.last!, context) })
         if let next { json.string("NextToken", next) }
         return json.render()
+    }
+
+    /// What the policy judges a read by: the stored name of the caller's own parameter (a grant on
+    /// `/db` covers a read of `db`), or the full ARN of another account's.
+    func policyResource(
+        _ parameter: StoredParameter?, _ reference: ParameterName.Reference, _ context: RequestContext
+    ) -> String {
+        guard let parameter else { return reference.elsewhere ? reference.original : reference.name }
+        let foreign = !parameter.scope.account.isEmpty && parameter.scope.account != context.accountID
+        return foreign ? ParameterName.arn(parameter.name, in: parameter.scope, context) : parameter.name
     }
 
     func metadataJSON(
@@ -196,7 +211,7 @@ extension SSM {
         let request = try AWSJSON.decode(NameRequest.self, from: body)
         let reference = try ParameterName.parse(try requireName(request.name), context)
         let found = parameter(reference, context)
-        try context.authorize([found?.name ?? reference.name])
+        try context.authorize([policyResource(found, reference, context)])
         var validator = Validator()
         validator.range(request.maxResults, "maxResults", min: 1, max: 50)
         try validator.check()

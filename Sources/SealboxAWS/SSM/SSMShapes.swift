@@ -122,3 +122,28 @@ struct ServiceSettingShape: Encodable {
     var aRN: String
     var status: String
 }
+
+struct ResourcePolicyRequest: Decodable {
+    var resourceArn: String?
+    var policy: String?
+    var policyId: String?
+    var policyHash: String?
+    var maxResults: Int?
+    var nextToken: String?
+}
+
+struct PutResourcePolicyResponse: Encodable {
+    var policyId: String
+    var policyHash: String
+}
+
+struct GetResourcePoliciesResponse: Encodable {
+    struct Entry: Encodable {
+        var policyId: String
+        var policyHash: String
+        var policy: String
+    }
+
+    var policies: [Entry]
+    var nextToken: String?
+}

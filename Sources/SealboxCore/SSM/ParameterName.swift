@@ -7,7 +7,7 @@ package enum ParameterName {
     package struct Reference {
         package var name: String
         package var selector: Selector?
-        var original: String
+        package var original: String
         /// An ARN of another region or account: no parameter of the caller's is named.
         package var elsewhere = false
         /// For an ARN, the account and region it names (an empty account for a public parameter).

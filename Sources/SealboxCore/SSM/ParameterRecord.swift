@@ -339,14 +339,22 @@ public struct StoredParameter: Sendable {
     public var scope: Scope
     public var tags: [KeyTag]
     public var versions: ParameterVersions
+    /// The policies that share it with other accounts; almost always none.
+    public var resourcePolicies: [ParameterResourcePolicy]
 
     /// - Parameters:
     ///   - name: the full name.
     ///   - scope: its account and region.
     ///   - tags: its tags.
     ///   - versions: its versions, oldest first.
-    public init(name: String, scope: Scope, tags: [KeyTag], versions: [ParameterVersionRecord]) {
-        self.init(name: name, scope: scope, tags: tags, versions: ParameterVersions(versions))
+    ///   - resourcePolicies: the policies that share it.
+    public init(
+        name: String, scope: Scope, tags: [KeyTag], versions: [ParameterVersionRecord],
+        resourcePolicies: [ParameterResourcePolicy] = []
+    ) {
+        self.init(
+            name: name, scope: scope, tags: tags, versions: ParameterVersions(versions),
+            resourcePolicies: resourcePolicies)
     }
 
     /// - Parameters:
@@ -354,11 +362,16 @@ public struct StoredParameter: Sendable {
     ///   - scope: its account and region.
     ///   - tags: its tags.
     ///   - versions: its versions, oldest first.
-    public init(name: String, scope: Scope, tags: [KeyTag], versions: ParameterVersions) {
+    ///   - resourcePolicies: the policies that share it.
+    public init(
+        name: String, scope: Scope, tags: [KeyTag], versions: ParameterVersions,
+        resourcePolicies: [ParameterResourcePolicy] = []
+    ) {
         self.name = name
         self.scope = scope
         self.tags = tags
         self.versions = versions
+        self.resourcePolicies = resourcePolicies
     }
 
     /// Its name in its account and region.
@@ -367,7 +380,8 @@ public struct StoredParameter: Sendable {
 
 /// One atomic change to the parameter store.
 public struct ParameterChange: Sendable {
-    /// Parameters to insert or update: their tags, and the versions listed in `writtenVersions`.
+    /// Parameters to insert or update: their tags and resource policies, and the versions listed in
+    /// `writtenVersions`.
     public var parameter: StoredParameter?
     /// The version numbers of `parameter` to insert or replace.
     public var writtenVersions: [Int]

@@ -22,6 +22,8 @@ public final class SSM: Sendable {
     private let writer = Lock()
     /// The parameters whose newest version has policies: all the policy scheduler looks at.
     let policyNames = Locked<Set<ParameterAddress>>([])
+    /// The parameters with resource policies: all that DescribeParameters' `Shared` looks at.
+    let sharedAddresses = Locked<Set<ParameterAddress>>([])
     /// Yields when a policy may act earlier than the scheduler planned: a put, a policy acting.
     package let policyChanges: AsyncStream<Void>
     private let policyChangesContinuation: AsyncStream<Void>.Continuation
@@ -50,14 +52,17 @@ public final class SSM: Sendable {
     public func reload() throws {
         var names: [Scope: [String]] = [:]
         var withPolicies = Set<ParameterAddress>()
+        var shared = Set<ParameterAddress>()
         try parameters.replaceAll { reserve, add in
             try store.loadParameters(reserve: reserve) { parameter in
                 names[parameter.scope, default: []].append(parameter.name)
                 if parameter.versions.last?.policies.isEmpty == false { withPolicies.insert(parameter.address) }
+                if !parameter.resourcePolicies.isEmpty { shared.insert(parameter.address) }
                 add(parameter.address, parameter)
             }
         }
         policyNames.withLock { $0 = withPolicies }
+        sharedAddresses.withLock { $0 = shared }
         policyChangesContinuation.yield()
         // The store gives names in byte order; sorting a sorted array is one linear pass.
         index.withLock { $0 = names.mapValues { $0.sorted() } }
@@ -100,7 +105,9 @@ public final class SSM: Sendable {
     ///   - reference: a parsed name or ARN.
     ///   - context: the caller.
     package func parameter(_ reference: ParameterName.Reference, _ context: RequestContext) -> StoredParameter? {
-        reference.elsewhere ? nil : parameter(named: reference.name, context)
+        guard reference.elsewhere else { return parameter(named: reference.name, context) }
+        // Another account's parameter, by its full ARN: found when a resource policy shares it.
+        return reference.arnScope.flatMap { shared(reference.name, owner: $0, context) }
     }
 
     /// Wakes the policy scheduler to look again for the next due policy.
@@ -172,12 +179,20 @@ public final class SSM: Sendable {
                 } else if policyNames.withLock({ $0.remove(address) != nil }) {
                     policiesMoved = true
                 }
+                if !parameter.resourcePolicies.isEmpty {
+                    sharedAddresses.withLock { _ = $0.insert(address) }
+                } else {
+                    sharedAddresses.withLock { _ = $0.remove(address) }
+                }
             }
             for address in change.deleted {
                 parameters[address] = nil
                 deleted[address.scope, default: []].append(address.name)
             }
-            if !change.deleted.isEmpty { policyNames.withLock { $0.subtract(change.deleted) } }
+            if !change.deleted.isEmpty {
+                policyNames.withLock { $0.subtract(change.deleted) }
+                sharedAddresses.withLock { $0.subtract(change.deleted) }
+            }
         }
         if policiesMoved { policyChangesContinuation.yield() }
         guard !added.isEmpty || !deleted.isEmpty else { return }
