@@ -55,6 +55,18 @@ def aws_argv() -> list[str]:
     return [sys.executable, "-m", "awscli"]
 
 
+def aws_cli(endpoint: str, access_key: str, secret_key: str, *args: str, region: str = REGION,
+            home: Path | None = None) -> subprocess.CompletedProcess:
+    """Runs the AWS CLI against `endpoint` with these credentials; JSON output, no pager."""
+    env = clean_env()
+    env.update({"AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key, "AWS_PAGER": "",
+                "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"})
+    if home is not None:
+        env["HOME"] = str(home)
+    argv = aws_argv() + ["--region", region, "--endpoint-url", endpoint, "--output", "json", *args]
+    return subprocess.run(argv, env=env, capture_output=True, timeout=60)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

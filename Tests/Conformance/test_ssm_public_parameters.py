@@ -51,6 +51,14 @@ def test_public_parameters_read_by_name_arn_and_path(seeded):
         conn.close()
 
 
+def test_the_cli_reads_them_by_path(seeded):
+    d, _ = seeded
+    out = harness.aws_cli(d.endpoint, "AKIATESTINGPUBLIC001", "anything", "ssm", "get-parameters-by-path",
+                          "--path", REGIONS)
+    assert out.returncode == 0, out.stderr
+    assert sorted(p["Value"] for p in json.loads(out.stdout)["Parameters"]) == ["eu-west-1", "us-east-1"]
+
+
 def test_no_accounts_listing_shows_them(seeded):
     _, ssm = seeded
     described = [p["Name"] for p in ssm.describe_parameters()["Parameters"]]

@@ -5,12 +5,14 @@ other tests' parameters too, so every query is scoped to the test's own /t/<uuid
 from __future__ import annotations
 
 import base64
+import json
 import os
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
+import harness
 from harness import expect_error
 
 
@@ -443,6 +445,10 @@ def test_the_root_path_holds_names_without_a_slash(spawn):
     assert _names(_by_path_all(ssm, "/top")) == ["/top/child"]
     one_level = _describe_all(ssm, ParameterFilters=[{"Key": "Path", "Option": "OneLevel", "Values": ["/"]}])
     assert sorted(_names(one_level)) == ["/top", "another", "rootname"]
+    out = harness.aws_cli(d.endpoint, "AKIATESTINGROOTPATH1", "anything", "ssm", "get-parameters-by-path",
+                          "--path", "/")
+    assert out.returncode == 0, out.stderr
+    assert [p["Name"] for p in json.loads(out.stdout)["Parameters"]] == ["/top", "another", "rootname"]
 
 
 def test_a_root_path_query_returns_only_the_slashless_names_the_policy_grants(start_daemon, tmp_path):

@@ -7,6 +7,7 @@ they name; scoped parameters outlive a restart."""
 from __future__ import annotations
 
 import base64
+import json
 import urllib.parse
 
 import pytest
@@ -50,6 +51,19 @@ def test_a_parameter_is_found_only_in_its_own_region(east, west, pbase):
     assert [p["ARN"] for p in described] == [f"arn:aws:ssm:{WEST}:{harness.ACCOUNT}:parameter{name}"]
     east.delete_parameter(Name=name)
     assert west.get_parameter(Name=name)["Parameter"]["Value"] == "west-2"
+
+
+def test_the_cli_puts_and_reads_in_the_region_it_names(daemon, creds, east, west, pbase):
+    name = f"{pbase}/cli"
+    put = harness.aws_cli(daemon.endpoint, *creds, "ssm", "put-parameter", "--name", name, "--value", "cli-west",
+                          "--type", "String", region=WEST)
+    assert put.returncode == 0, put.stderr
+    assert west.get_parameter(Name=name)["Parameter"]["Value"] == "cli-west"
+    assert error_code(lambda: east.get_parameter(Name=name)) == "ParameterNotFound"
+    missing = harness.aws_cli(daemon.endpoint, *creds, "ssm", "get-parameter", "--name", name)
+    assert missing.returncode != 0 and b"ParameterNotFound" in missing.stderr
+    got = harness.aws_cli(daemon.endpoint, *creds, "ssm", "get-parameter", "--name", name, region=WEST)
+    assert json.loads(got.stdout)["Parameter"]["ARN"] == f"arn:aws:ssm:{WEST}:{harness.ACCOUNT}:parameter{name}"
 
 
 def test_a_securestring_is_sealed_under_its_own_regions_key(daemon, creds, east, west, pbase):
