@@ -10,6 +10,8 @@ import uuid
 
 import pytest
 
+import harness
+
 INTEGRATIONS = "/d9d01087-4a3f-49e0-b0b4-d568d7826553/ssm/integrations/webhook/"
 
 
@@ -81,3 +83,35 @@ def test_the_cli_sets_the_data_type(aws, ssm, pbase):
     aws("ssm", "put-parameter", "--name", name, "--value", "ami-0a1b2c3d", "--type", "String",
         "--data-type", "aws:ec2:image")
     assert ssm.get_parameter(Name=name)["Parameter"]["DataType"] == "aws:ec2:image"
+
+
+def test_fixtures_seed_a_tier_and_a_data_type(spawn, tmp_path):
+    fixtures = tmp_path / "fixtures.yaml"
+    fixtures.write_text("""
+parameters:
+  - {name: /app/ami, value: ami-0123abcd, dataType: aws:ec2:image}
+  - {name: /app/large, value: big, tier: Advanced}
+""")
+    d = spawn(ephemeral=True, extra_args=["--fixtures", str(fixtures)])
+    ssm = d.client("AKIATESTINGDATATYPE1", "anything", service="ssm")
+    described = {p["Name"]: p for p in ssm.describe_parameters()["Parameters"]}
+    assert (described["/app/ami"]["DataType"], described["/app/ami"]["Tier"]) == ("aws:ec2:image", "Standard")
+    assert (described["/app/large"]["DataType"], described["/app/large"]["Tier"]) == ("text", "Advanced")
+    with harness.UnixHTTP(d.socket_path) as conn:
+        exported = {p["name"]: p for p in conn.request("GET", "/v1/fixtures?format=json").json()["parameters"]}
+    assert exported["/app/ami"].get("dataType") == "aws:ec2:image" and "tier" not in exported["/app/ami"]
+    assert exported["/app/large"].get("tier") == "Advanced" and "dataType" not in exported["/app/large"]
+    # A reset reloads them unchanged.
+    with harness.UnixHTTP(d.socket_path) as conn:
+        assert conn.request("POST", "/moto-api/reset").status == 200
+    assert ssm.get_parameter(Name="/app/ami")["Parameter"]["DataType"] == "aws:ec2:image"
+
+
+def test_a_fixture_value_that_breaks_its_data_type_stops_the_daemon(tmp_path):
+    fixtures = tmp_path / "fixtures.yaml"
+    fixtures.write_text("parameters:\n  - {name: /app/ami, value: not-an-ami, dataType: aws:ec2:image}\n")
+    daemon = harness.Daemon(tmp_path / "data", tmp_path / "logs", ephemeral=True,
+                            extra_args=["--fixtures", str(fixtures)])
+    with pytest.raises(harness.DaemonStartError) as failure:
+        daemon.start()
+    assert "parameters[0] (/app/ami): ValidationException: Invalid AMI ID format: not-an-ami" in str(failure.value)

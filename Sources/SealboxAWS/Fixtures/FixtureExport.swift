@@ -58,6 +58,8 @@ extension Fixtures {
                 entry["keyId"] = keyId
             }
             if let description = latest.description { entry["description"] = description }
+            if latest.tier != "Standard" { entry["tier"] = latest.tier }
+            if latest.dataType != "text" { entry["dataType"] = latest.dataType }
             if !latest.labels.isEmpty { entry["labels"] = latest.labels.sorted() }
             parameters.append(entry)
         }

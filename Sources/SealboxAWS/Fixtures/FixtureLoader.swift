@@ -179,6 +179,9 @@ extension Fixtures {
     private func matches(_ fixture: Parameter, ssm: SSM, context: RequestContext) throws -> Bool {
         guard let latest = ssm.parameter(named: fixture.name, context)?.versions.last, latest.type == fixture.type,
             fixture.description == nil || latest.description == fixture.description,
+            // Intelligent-Tiering resolves to Standard or Advanced: whichever the version has matches.
+            [nil, "Intelligent-Tiering", latest.tier].contains(fixture.tier),
+            fixture.dataType == nil || latest.dataType == fixture.dataType,
             fixture.type != .secureString || latest.keyId == (fixture.keyId ?? SSM.defaultKeyAlias)
         else { return false }
         let value = try ssm.plaintext(of: latest, named: fixture.name, context)
@@ -190,6 +193,7 @@ extension Fixtures.Parameter {
     /// The PutParameter request that writes this fixture as a new version.
     var request: PutParameterRequest {
         PutParameterRequest(
-            name: name, description: description, value: value, type: type.rawValue, keyId: keyId, overwrite: true)
+            name: name, description: description, value: value, type: type.rawValue, keyId: keyId, overwrite: true,
+            tier: tier, dataType: dataType)
     }
 }

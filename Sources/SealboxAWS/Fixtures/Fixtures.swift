@@ -70,6 +70,10 @@ public struct Fixtures: Sendable {
         public var keyId: String?
         public var description: String?
         public var labels: [String]
+        /// `Standard` (the default), `Advanced` or `Intelligent-Tiering`.
+        public var tier: String? = nil
+        /// `text` (the default), `aws:ec2:image` or `aws:ssm:integration`.
+        public var dataType: String? = nil
         /// Where the parameter goes; nil for the daemon's `--region` and `--account-id`.
         public var region: String? = nil
         public var account: String? = nil
@@ -263,7 +267,9 @@ public struct Fixtures: Sendable {
 
     private static func parseParameter(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> Parameter {
         let node = try fields(
-            mapping, ["name", "type", "value", "keyId", "description", "labels", "region", "account"], place, fail)
+            mapping,
+            ["name", "type", "value", "keyId", "description", "labels", "tier", "dataType", "region", "account"],
+            place, fail)
         guard let name = try scalar(node["name"], "name", place, fail), !name.isEmpty else {
             throw fail(place, "name is required")
         }
@@ -295,7 +301,9 @@ public struct Fixtures: Sendable {
         return Parameter(
             name: name, type: type, value: value, keyId: keyId,
             description: try scalar(node["description"], "description", place, fail),
-            labels: try list(node["labels"], "labels", place, fail), region: region, account: account)
+            labels: try list(node["labels"], "labels", place, fail),
+            tier: try scalar(node["tier"], "tier", place, fail),
+            dataType: try scalar(node["dataType"], "dataType", place, fail), region: region, account: account)
     }
 
     private static func parseAccessKey(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> AccessKey {
