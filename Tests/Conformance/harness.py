@@ -67,6 +67,28 @@ def aws_cli(endpoint: str, access_key: str, secret_key: str, *args: str, region:
     return subprocess.run(argv, env=env, capture_output=True, timeout=60)
 
 
+def accounts_config(directory: Path, keys: list[tuple[str, str, str | None]]) -> tuple[str, dict]:
+    """A config of access keys, each `(principal, key id, account or None for the daemon's)`, whose
+    policy lets root and every key do everything; and each principal's `(key id, secret)`."""
+    entries, secrets = [], {}
+    principals = ['"uid:0"']
+    for name, key_id, account in keys:
+        secret = directory / f"{name}.secret"
+        secret.write_text(f"{name}-secret-for-the-suite\n")
+        secret.chmod(0o600)
+        secrets[name] = (key_id, f"{name}-secret-for-the-suite")
+        extra = f", account: '{account}'" if account else ""
+        entries.append(f"  - {{id: {key_id}, secretFile: {secret}, principal: {name}{extra}}}")
+        principals.append(f'"access-key:{name}"')
+    config = "accessKeys:\n" + "\n".join(entries) + f"""
+policy:
+  - principals: [{", ".join(principals)}]
+    allow: ["*"]
+    resources: ["*"]
+"""
+    return config, secrets
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

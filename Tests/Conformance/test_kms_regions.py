@@ -126,22 +126,8 @@ def test_scoped_keys_and_aliases_outlive_a_restart(start_daemon):
 
 
 def test_an_access_keys_account_scopes_what_it_sees(start_daemon, tmp_path):
-    secrets = {}
-    entries = []
-    for name, key_id, account in [("home", "AKIAREGIONSHOME00001", None), ("other", "AKIAREGIONSOTHER0001",
-                                                                            "111122223333")]:
-        secret = tmp_path / f"{name}.secret"
-        secret.write_text(f"{name}-secret-for-the-suite\n")
-        secret.chmod(0o600)
-        secrets[name] = (key_id, f"{name}-secret-for-the-suite")
-        extra = f", account: '{account}'" if account else ""
-        entries.append(f"  - {{id: {key_id}, secretFile: {secret}, principal: {name}{extra}}}")
-    config = "accessKeys:\n" + "\n".join(entries) + """
-policy:
-  - principals: ["uid:0", "access-key:home", "access-key:other"]
-    allow: ["*"]
-    resources: ["*"]
-"""
+    config, secrets = harness.accounts_config(
+        tmp_path, [("home", "AKIAREGIONSHOME00001", None), ("other", "AKIAREGIONSOTHER0001", "111122223333")])
     d = start_daemon(config)
     home, other = d.client(*secrets["home"]), d.client(*secrets["other"])
     mine = other.create_key()["KeyMetadata"]

@@ -97,21 +97,8 @@ def test_the_extension_and_leases_read_in_the_daemons_region(sock, east, west, p
 
 
 def test_an_access_keys_account_scopes_its_parameters(start_daemon, tmp_path):
-    entries, secrets = [], {}
-    for name, key_id, account in [("home", "AKIAPARAMSCOPEHOME01", None), ("other", "AKIAPARAMSCOPEOTHR01",
-                                                                           "111122223333")]:
-        secret = tmp_path / f"{name}.secret"
-        secret.write_text(f"{name}-secret-for-the-suite\n")
-        secret.chmod(0o600)
-        secrets[name] = (key_id, f"{name}-secret-for-the-suite")
-        extra = f", account: '{account}'" if account else ""
-        entries.append(f"  - {{id: {key_id}, secretFile: {secret}, principal: {name}{extra}}}")
-    config = "accessKeys:\n" + "\n".join(entries) + """
-policy:
-  - principals: ["uid:0", "access-key:home", "access-key:other"]
-    allow: ["*"]
-    resources: ["*"]
-"""
+    config, secrets = harness.accounts_config(
+        tmp_path, [("home", "AKIAPARAMSCOPEHOME01", None), ("other", "AKIAPARAMSCOPEOTHR01", "111122223333")])
     d = start_daemon(config)
     home, other = (d.client(*secrets[n], service="ssm") for n in ("home", "other"))
     other.put_parameter(Name="/shared/name", Value="theirs", Type="SecureString")

@@ -19,23 +19,11 @@ error_code = harness.error_code
 @pytest.fixture(scope="module")
 def accounts(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sharing")
-    entries, secrets = [], {}
-    for name, key_id, account in [("owner", "AKIASHARINGOWNER0001", None), ("consumer", "AKIASHARINGCONSUMR01",
-                                                                           CONSUMER),
-                                  ("stranger", "AKIASHARINGSTRANGR01", STRANGER)]:
-        secret = tmp / f"{name}.secret"
-        secret.write_text(f"{name}-secret-for-the-suite\n")
-        secret.chmod(0o600)
-        secrets[name] = (key_id, f"{name}-secret-for-the-suite")
-        extra = f", account: '{account}'" if account else ""
-        entries.append(f"  - {{id: {key_id}, secretFile: {secret}, principal: {name}{extra}}}")
+    text, secrets = harness.accounts_config(tmp, [
+        ("owner", "AKIASHARINGOWNER0001", None), ("consumer", "AKIASHARINGCONSUMR01", CONSUMER),
+        ("stranger", "AKIASHARINGSTRANGR01", STRANGER)])
     config = tmp / "sealbox.yaml"
-    config.write_text("accessKeys:\n" + "\n".join(entries) + """
-policy:
-  - principals: ["uid:0", "access-key:owner", "access-key:consumer", "access-key:stranger"]
-    allow: ["*"]
-    resources: ["*"]
-""")
+    config.write_text(text)
     data = tmp / "data"
     data.mkdir(mode=0o700)
     daemon = harness.Daemon(data, tmp / "logs", extra_args=["--config", str(config)]).start()

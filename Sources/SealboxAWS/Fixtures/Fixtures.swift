@@ -156,6 +156,19 @@ public struct Fixtures: Sendable {
         return result
     }
 
+    /// An entry's `region` and `account`, each checked for its form; nil where the entry has none.
+    private static func scope(_ node: [String: Node], _ place: String, _ fail: Fail) throws -> (String?, String?) {
+        let region = try scalar(node["region"], "region", place, fail)
+        if let region, !Scope.isRegionName(region) {
+            throw fail(place, "region '\(region)' is not a region name (lowercase letters, digits and -)")
+        }
+        let account = try scalar(node["account"], "account", place, fail)
+        if let account, !Scope.isAccountID(account) {
+            throw fail(place, "account must be 12 digits, not '\(account)'")
+        }
+        return (region, account)
+    }
+
     private static func scalar(_ node: Node?, _ name: String, _ place: String, _ fail: Fail) throws -> String? {
         guard let node else { return nil }
         guard let text = node.scalar?.string else { throw fail(place, "\(name) must be a single value") }
@@ -178,14 +191,7 @@ public struct Fixtures: Sendable {
                 "id", "description", "aliases", "keySpec", "keyUsage", "material", "enabled", "region", "account",
                 "multiRegion", "replicaRegions",
             ], place, fail)
-        let region = try scalar(node["region"], "region", place, fail)
-        if let region, !Scope.isRegionName(region) {
-            throw fail(place, "region '\(region)' is not a region name (lowercase letters, digits and -)")
-        }
-        let account = try scalar(node["account"], "account", place, fail)
-        if let account, !Scope.isAccountID(account) {
-            throw fail(place, "account must be 12 digits, not '\(account)'")
-        }
+        let (region, account) = try scope(node, place, fail)
         var id: KeyID? = nil
         if let text = try scalar(node["id"], "id", place, fail) {
             guard let parsed = KeyID(text) else { throw fail(place, "id '\(text)' is not a key id (a UUID)") }
@@ -290,14 +296,7 @@ public struct Fixtures: Sendable {
         }
         let keyId = try scalar(node["keyId"], "keyId", place, fail)
         guard keyId == nil || type == .secureString else { throw fail(place, "keyId applies only to SecureString") }
-        let region = try scalar(node["region"], "region", place, fail)
-        if let region, !Scope.isRegionName(region) {
-            throw fail(place, "region '\(region)' is not a region name (lowercase letters, digits and -)")
-        }
-        let account = try scalar(node["account"], "account", place, fail)
-        if let account, !Scope.isAccountID(account) {
-            throw fail(place, "account must be 12 digits, not '\(account)'")
-        }
+        let (region, account) = try scope(node, place, fail)
         return Parameter(
             name: name, type: type, value: value, keyId: keyId,
             description: try scalar(node["description"], "description", place, fail),
