@@ -70,6 +70,11 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         case resourcePolicyLimitExceeded = "ResourcePolicyLimitExceededException"
         case resourcePolicyInvalidParameter = "ResourcePolicyInvalidParameterException"
         case malformedResourcePolicyDocument = "MalformedResourcePolicyDocumentException"
+        case resourceExists = "ResourceExistsException"
+        case invalidRequest = "InvalidRequestException"
+        case invalidParameter = "InvalidParameterException"
+        case encryptionFailure = "EncryptionFailure"
+        case decryptionFailure = "DecryptionFailure"
     }
 
     /// The `__type` of an error. Compare errors by code; new codes can be added without breaking
@@ -204,6 +209,16 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let resourcePolicyInvalidParameter = Code(.resourcePolicyInvalidParameter)
         /// `MalformedResourcePolicyDocumentException`.
         public static let malformedResourcePolicyDocument = Code(.malformedResourcePolicyDocument)
+        /// `ResourceExistsException`.
+        public static let resourceExists = Code(.resourceExists)
+        /// `InvalidRequestException`.
+        public static let invalidRequest = Code(.invalidRequest)
+        /// `InvalidParameterException`.
+        public static let invalidParameter = Code(.invalidParameter)
+        /// `EncryptionFailure`.
+        public static let encryptionFailure = Code(.encryptionFailure)
+        /// `DecryptionFailure`.
+        public static let decryptionFailure = Code(.decryptionFailure)
     }
 
     /// What went wrong.
@@ -340,6 +355,11 @@ extension AWSError {
             case .resourcePolicyConflict: .resourcePolicyConflict
             case .resourcePolicyNotFound: .resourcePolicyNotFound
             case .resourcePolicyLimitExceeded: .resourcePolicyLimitExceeded
+            case .secretExists: .resourceExists
+            case .invalidRequest: .invalidRequest
+            case .invalidParameter: .invalidParameter
+            case .encryptionFailure: .encryptionFailure
+            case .decryptionFailure: .decryptionFailure
             default: .internalServer
             }
         self.init(code, error.message)

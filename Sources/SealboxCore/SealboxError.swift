@@ -18,6 +18,7 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
             case invalidGrantToken, invalidGrantId, invalidArn, serviceSettingNotFound
             case invalidSignature, invalidImportToken, expiredImportToken, incorrectKeyMaterial
             case resourceNotFound, resourcePolicyConflict, resourcePolicyNotFound, resourcePolicyLimitExceeded
+            case secretExists, invalidRequest, invalidParameter, encryptionFailure, decryptionFailure
         }
 
         private let base: Base
@@ -117,6 +118,16 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let resourcePolicyNotFound = Code(.resourcePolicyNotFound)
         /// Too many resource policies, or one too large.
         public static let resourcePolicyLimitExceeded = Code(.resourcePolicyLimitExceeded)
+        /// A secret with that name, or a version with that id and another value, exists.
+        public static let secretExists = Code(.secretExists)
+        /// The request cannot apply to the resource in its state (a secret pending deletion).
+        public static let invalidRequest = Code(.invalidRequest)
+        /// A parameter's value is not one the operation takes.
+        public static let invalidParameter = Code(.invalidParameter)
+        /// A secret's value could not be sealed under its key.
+        public static let encryptionFailure = Code(.encryptionFailure)
+        /// A secret's value could not be opened under its key.
+        public static let decryptionFailure = Code(.decryptionFailure)
     }
 
     /// What went wrong.
@@ -185,4 +196,9 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
     package static func resourcePolicyLimitExceeded(_ message: String) -> Self {
         Self(.resourcePolicyLimitExceeded, message)
     }
+    package static func secretExists(_ message: String) -> Self { Self(.secretExists, message) }
+    package static func invalidRequest(_ message: String) -> Self { Self(.invalidRequest, message) }
+    package static func invalidParameter(_ message: String) -> Self { Self(.invalidParameter, message) }
+    package static func encryptionFailure(_ message: String) -> Self { Self(.encryptionFailure, message) }
+    package static func decryptionFailure(_ message: String) -> Self { Self(.decryptionFailure, message) }
 }

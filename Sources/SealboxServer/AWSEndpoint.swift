@@ -7,20 +7,22 @@ import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 
-/// `POST /` with `X-Amz-Target: <Service>.<Operation>`: AWS JSON 1.1 for KMS and SSM. The target
+/// `POST /` with `X-Amz-Target: <Service>.<Operation>`: AWS JSON 1.1 for KMS, SSM and Secrets Manager. The target
 /// names the operation, and so the action, the signing name and where it runs: reads inline on the
 /// event loop, writes on the thread pool (some in group commits).
 struct AWSEndpoint: Sendable {
     let kms: KMS
     let ssm: SSM
+    let secrets: SecretsManager?
     let stages: RouteStages
     let logger: Logger
     /// The writes that commit in groups, by `<signing name>:<operation>`.
     private let groups: [String: GroupCommit]
 
-    init(kms: KMS, ssm: SSM, stages: RouteStages, metrics: ServerMetrics?, logger: Logger) {
+    init(kms: KMS, ssm: SSM, secrets: SecretsManager?, stages: RouteStages, metrics: ServerMetrics?, logger: Logger) {
         self.kms = kms
         self.ssm = ssm
+        self.secrets = secrets
         self.stages = stages
         self.logger = logger
         func groups<Service>(_ operations: [String: AWSOperation<Service>], on service: Service)
@@ -63,6 +65,11 @@ struct AWSEndpoint: Sendable {
             case SSM.targetPrefix:
                 if let operation = SSM.operations[name] {
                     return try run(operation, on: ssm, signingName: SSM.signingName, request, requestID, eventLoop)
+                }
+            case SecretsManager.targetPrefix:
+                if let secrets, let operation = SecretsManager.operations[name] {
+                    return try run(
+                        operation, on: secrets, signingName: SecretsManager.signingName, request, requestID, eventLoop)
                 }
             default:
                 break

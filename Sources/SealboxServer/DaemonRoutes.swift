@@ -11,6 +11,7 @@ import SealboxCrypto
 struct DaemonRoutes: Sendable {
     let kms: KMS
     let ssm: SSM
+    let secrets: SecretsManager?
     let leases: LeaseService
     let settings: ServerSettings
     let authenticator: Authenticator
@@ -71,6 +72,7 @@ struct DaemonRoutes: Sendable {
         do {
             leases.reset()
             try ssm.reset()
+            try secrets?.reset()
             try kms.reset()
             recorder?.clear()
             if let seed {

@@ -97,6 +97,15 @@ struct HTTPConnectionStateMachine {
         idleTimeout = .seconds(Int64(limits.idleTimeoutSeconds))
     }
 
+    /// The largest Secrets Manager request: a 64 KiB SecretBinary is 88 KiB of base64.
+    static let maxSecretBodyBytes = 128 * 1024
+
+    /// Whether a body over the limit is a Secrets Manager call within its own, larger one. Asked
+    /// only past the limit, so other requests pay nothing for it.
+    private static func mayCarryASecret(_ head: HTTPRequestHead, _ bytes: Int) -> Bool {
+        bytes <= maxSecretBodyBytes && head.headers.first(name: "x-amz-target")?.hasPrefix("secretsmanager.") == true
+    }
+
     /// Whether the queue holds parts of requests not yet handled.
     var hasQueuedParts: Bool { !queued.isEmpty }
 
@@ -184,7 +193,7 @@ struct HTTPConnectionStateMachine {
             return refuse(.tooManyConnections(head))
         }
         let declared = head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
-        if declared > maxBodyBytes {
+        if declared > maxBodyBytes, !Self.mayCarryASecret(head, declared) {
             // Answer now and close rather than read a body that will not be used.
             return refuse(.payloadTooLarge(head))
         }
@@ -197,7 +206,8 @@ struct HTTPConnectionStateMachine {
     /// - Returns: `.wait`, or 413 once the body is over the limit.
     mutating func body(_ chunk: ByteBuffer) -> Action {
         guard case .receivingBody(let head, var body) = state else { return .wait }
-        if body.readableBytes + chunk.readableBytes > maxBodyBytes {
+        let total = body.readableBytes + chunk.readableBytes
+        if total > maxBodyBytes, !Self.mayCarryASecret(head, total) {
             // Say so at once and close, rather than read a (chunked) body that may never end.
             expiry = nil
             return refuse(.payloadTooLarge(head))

@@ -7,6 +7,7 @@ import ServiceLifecycle
 /// automatic rotation is due. Runs off the event loops.
 public struct MaintenanceService: Service {
     private let kms: KMS
+    private let secrets: SecretsManager?
     private let leases: LeaseService
     private let interval: Duration
     private let logger: Logger
@@ -14,16 +15,18 @@ public struct MaintenanceService: Service {
 
     /// - Parameters:
     ///   - kms: the KMS service.
+    ///   - secrets: the Secrets Manager service, whose secrets past their recovery window it deletes.
     ///   - leases: the lease table to sweep.
     ///   - interval: how often to look.
     ///   - metrics: counts expired leases and automatic rotations, if kept.
     ///   - logger: reports what was done.
     public init(
-        kms: KMS, leases: LeaseService, interval: Duration = .seconds(60), metrics: ServerMetrics? = nil,
-        logger: Logger
+        kms: KMS, secrets: SecretsManager? = nil, leases: LeaseService, interval: Duration = .seconds(60),
+        metrics: ServerMetrics? = nil, logger: Logger
     ) {
         self.metrics = metrics
         self.kms = kms
+        self.secrets = secrets
         self.leases = leases
         self.interval = interval
         self.logger = logger
@@ -50,13 +53,15 @@ public struct MaintenanceService: Service {
             let deleted = try kms.purgeDeletedKeys()
             let rotated = try kms.rotateDueKeys()
             let lapsed = try kms.expireImportedMaterial()
+            let purged = try secrets?.purgeDeleted() ?? 0
             metrics?.leasesExpired.increment(by: expired)
             metrics?.keyRotations.increment(by: rotated)
-            if deleted + rotated + lapsed > 0 {
+            if deleted + rotated + lapsed + purged > 0 {
                 logger.info(
                     "maintenance",
                     metadata: [
                         "deletedKeys": "\(deleted)", "rotatedKeys": "\(rotated)", "expiredKeyMaterial": "\(lapsed)",
+                        "deletedSecrets": "\(purged)",
                     ])
             }
         } catch {

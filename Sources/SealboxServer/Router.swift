@@ -19,6 +19,7 @@ public struct Router: HTTPResponder {
     /// - Parameters:
     ///   - kms: the KMS service.
     ///   - ssm: the Parameter Store service.
+    ///   - secrets: the Secrets Manager service, if served.
     ///   - leases: the lease service.
     ///   - settings: how the daemon was started.
     ///   - security: the policy and the SigV4 access keys, replaced on SIGHUP.
@@ -35,6 +36,7 @@ public struct Router: HTTPResponder {
     public init(
         kms: KMS,
         ssm: SSM,
+        secrets: SecretsManager? = nil,
         leases: LeaseService,
         settings: ServerSettings,
         security: SecurityState,
@@ -55,7 +57,8 @@ public struct Router: HTTPResponder {
             authenticator: Authenticator(settings: settings, security: security, token: extensionToken, clock: clock),
             logging: CallLogging(audit: audit != nil, record: recorder != nil), threadPool: threadPool, intents: audit)
         self.stages = stages
-        let aws = AWSEndpoint(kms: kms, ssm: ssm, stages: stages, metrics: metrics?.0, logger: logger)
+        let aws = AWSEndpoint(
+            kms: kms, ssm: ssm, secrets: secrets, stages: stages, metrics: metrics?.0, logger: logger)
         let admin = AdminRoutes(
             kms: kms, ssm: ssm, leases: leases, env: EnvironmentTokens(kms: kms), audit: audit, settings: settings,
             started: started, clock: clock, store: store)
@@ -64,7 +67,8 @@ public struct Router: HTTPResponder {
             [aws.route] + LeaseRoutes(leases: leases).routes + [ExtensionRoute(ssm: ssm).route] + admin.routes
                 + testing.routes
                 + DaemonRoutes(
-                    kms: kms, ssm: ssm, leases: leases, settings: settings, authenticator: stages.authenticator,
+                    kms: kms, ssm: ssm, secrets: secrets, leases: leases, settings: settings,
+                    authenticator: stages.authenticator,
                     recorder: recorder, seed: seed,
                     metrics: metrics?.0, registry: metrics?.1, started: started, clock: clock
                 ).routes)

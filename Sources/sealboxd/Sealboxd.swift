@@ -63,6 +63,7 @@ struct Sealboxd: AsyncParsableCommand {
         // Created on first start, so the store always holds a secret that only the right root key opens.
         let auditKey = try kms.auditKey()
         let ssm = try SSM(store: opened.store, kms: kms)
+        let secrets = try SecretsManager(store: opened.store, kms: kms)
         // Loading builds and drops large temporaries; hand their pages back rather than carry them.
         ProcessHardening.releaseFreeMemory()
         let seed = try Self.applyFixtures(options.fixturesPath, kms: kms, ssm: ssm, settings: settings, logger: logger)
@@ -80,7 +81,7 @@ struct Sealboxd: AsyncParsableCommand {
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let router = Router(
-            kms: kms, ssm: ssm, leases: leases, settings: settings, security: security,
+            kms: kms, ssm: ssm, secrets: secrets, leases: leases, settings: settings, security: security,
             extensionToken: opened.extensionToken, audit: audit, recorder: recorder, seed: seed,
             metrics: (metrics, registry), store: opened.store, threadPool: threadPool, logger: logger)
         let server = try Self.makeServer(
@@ -88,7 +89,7 @@ struct Sealboxd: AsyncParsableCommand {
             recorder: recorder, notifier: notifier, metrics: metrics, logger: logger)
         var services: [any Service] = [
             server,
-            MaintenanceService(kms: kms, leases: leases, metrics: metrics, logger: logger),
+            MaintenanceService(kms: kms, secrets: secrets, leases: leases, metrics: metrics, logger: logger),
             ParameterPolicyService(ssm: ssm, audit: audit, metrics: metrics, logger: logger),
             ConfigReloader(logger: logger, notifier: notifier) {
                 let reloaded = try options.configPath.map(Self.readConfig)

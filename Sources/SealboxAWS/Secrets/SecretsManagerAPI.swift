@@ -1,0 +1,22 @@
+import SealboxCore
+
+extension SecretsManager {
+    /// The SigV4 signing name, which is also the prefix of its policy actions.
+    public static let signingName = "secretsmanager"
+
+    /// The `X-Amz-Target` prefix.
+    public static let targetPrefix = "secretsmanager"
+
+    /// Every Secrets Manager operation Sealbox serves, by name.
+    public static let operations = AWSOperation<SecretsManager>.table(
+        signingName: signingName,
+        [
+            .write("CreateSecret", SecretsManager.createSecret),
+            .read("GetSecretValue", SecretsManager.getSecretValue),
+            .write("PutSecretValue", SecretsManager.putSecretValue),
+            .read("DescribeSecret", audited: false, SecretsManager.describeSecret),
+            .read("ListSecrets", audited: false, SecretsManager.listSecrets),
+            .write("DeleteSecret", SecretsManager.deleteSecret),
+            .write("RestoreSecret", SecretsManager.restoreSecret),
+        ])
+}

@@ -1,0 +1,257 @@
+import Foundation
+import SealboxCore
+import SealboxCrypto
+
+// The Secrets Manager operations: decode, validate as the model and AWS's documentation say, act,
+// encode. Values are answered through SensitiveJSON, from guarded memory.
+extension SecretsManager {
+    func createSecret(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(CreateSecretRequest.self, from: body)
+        var validator = Validator()
+        validator.required(request.name, "name")
+        validator.length(request.name, "name", min: 1, max: 512)
+        validator.length(request.clientRequestToken, "clientRequestToken", min: 32, max: 64)
+        validator.length(request.description, "description", max: 2048)
+        validator.length(request.kmsKeyId, "kmsKeyId", max: 2048)
+        let tags = Self.tags(request.tags, &validator)
+        let value = try Self.value(string: request.secretString, binary: request.secretBinary, &validator)
+        try validator.check()
+        let name = request.name!
+        guard Self.isValidName(name) else {
+            throw SealboxError.invalidParameter(
+                "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!"
+            )
+        }
+        let (secret, version) = try create(
+            name: name, description: request.description, kmsKeyId: request.kmsKeyId, value: value,
+            token: request.clientRequestToken, tags: tags, context: context)
+        var json = SensitiveJSON()
+        json.string("ARN", secret.metadata.arn)
+        json.string("Name", secret.name)
+        if let version { json.string("VersionId", version.id) }
+        return json.render()
+    }
+
+    func getSecretValue(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(SecretIdRequest.self, from: body)
+        var validator = Validator()
+        Self.requireSecretId(request.secretId, &validator)
+        validator.length(request.versionId, "versionId", min: 32, max: 64)
+        validator.length(request.versionStage, "versionStage", min: 1, max: 256)
+        try validator.check()
+        let (secret, version, value) = try self.value(
+            request.secretId!, versionID: request.versionId, stage: request.versionStage, context: context)
+        var json = SensitiveJSON()
+        json.string("ARN", secret.metadata.arn)
+        json.string("Name", secret.name)
+        json.string("VersionId", version.id)
+        if version.binary { json.base64("SecretBinary", value) } else { json.secretString("SecretString", value) }
+        json.strings("VersionStages", version.stages)
+        json.number("CreatedDate", version.created)
+        return json.render()
+    }
+
+    func putSecretValue(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(PutSecretValueRequest.self, from: body)
+        var validator = Validator()
+        Self.requireSecretId(request.secretId, &validator)
+        validator.length(request.clientRequestToken, "clientRequestToken", min: 32, max: 64)
+        if let stages = request.versionStages {
+            if stages.isEmpty || stages.count > 20 {
+                validator.custom(
+                    "Value '[\(stages.joined(separator: ", "))]' at 'versionStages' failed to satisfy constraint: Member must have length \(stages.isEmpty ? "greater than or equal to 1" : "less than or equal to 20")"
+                )
+            }
+            for (index, stage) in stages.enumerated() {
+                validator.length(stage, "versionStages.\(index + 1).member", min: 1, max: 256)
+            }
+        }
+        let value = try Self.value(string: request.secretString, binary: request.secretBinary, &validator)
+        try validator.check()
+        guard let value else {
+            throw SealboxError.invalidRequest("You must provide either SecretString or SecretBinary.")
+        }
+        let (secret, version) = try putValue(
+            request.secretId!, value: value, token: request.clientRequestToken, stages: request.versionStages,
+            context: context)
+        var json = SensitiveJSON()
+        json.string("ARN", secret.metadata.arn)
+        json.string("Name", secret.name)
+        json.string("VersionId", version.id)
+        json.strings("VersionStages", version.stages)
+        return json.render()
+    }
+
+    func describeSecret(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(SecretIdRequest.self, from: body)
+        var validator = Validator()
+        Self.requireSecretId(request.secretId, &validator)
+        try validator.check()
+        let secret = try existing(request.secretId!, context)
+        var json = Self.describe(secret, stagesField: "VersionIdsToStages")
+        json.bool("RotationEnabled", false)
+        return json.render()
+    }
+
+    func listSecrets(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(ListSecretsRequest.self, from: body)
+        var validator = Validator()
+        validator.range(request.maxResults, "maxResults", min: 1, max: 100)
+        validator.oneOf(request.sortOrder, "sortOrder", ["asc", "desc"])
+        let keys = ["description", "name", "tag-key", "tag-value", "primary-region", "owning-service", "all"]
+        for (index, filter) in (request.filters ?? []).enumerated() {
+            validator.oneOf(filter.key, "filters.\(index + 1).member.key", keys)
+            for (position, value) in (filter.values ?? []).enumerated() {
+                validator.length(value, "filters.\(index + 1).member.values.\(position + 1).member", min: 1, max: 512)
+            }
+        }
+        try validator.check()
+        try context.authorize([])
+        let descending = request.sortOrder == "desc"
+        let secrets = secrets.values.filter { secret in
+            secret.scope == context.scope
+                && (request.includePlannedDeletion == true || secret.metadata.deletionDate == nil)
+                && (request.filters ?? []).allSatisfy { Self.matches(secret, $0) }
+        }.sorted { a, b in
+            let order = (a.metadata.created, a.name) < (b.metadata.created, b.name)
+            return descending ? !order : order
+        }
+        let key = { (secret: StoredSecret) in
+            String(format: "%020.6f", descending ? 1e12 - secret.metadata.created : secret.metadata.created)
+                + secret.name
+        }
+        guard
+            let (chosen, next) = PageToken.page(
+                secrets, sortKey: key, after: request.nextToken, limit: request.maxResults ?? 100,
+                scope: "secretsmanager.listSecrets")
+        else {
+            throw SealboxError.invalidParameter("The NextToken is not valid.")
+        }
+        var json = SensitiveJSON()
+        json.objects("SecretList", chosen.map { Self.describe($0, stagesField: "SecretVersionsToStages") })
+        if let next { json.string("NextToken", next) }
+        return json.render()
+    }
+
+    func deleteSecret(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(DeleteSecretRequest.self, from: body)
+        var validator = Validator()
+        Self.requireSecretId(request.secretId, &validator)
+        try validator.check()
+        let (secret, date) = try delete(
+            request.secretId!, recoveryDays: request.recoveryWindowInDays,
+            force: request.forceDeleteWithoutRecovery == true, context: context)
+        var json = SensitiveJSON()
+        json.string("ARN", secret.metadata.arn)
+        json.string("Name", secret.name)
+        json.number("DeletionDate", date)
+        return json.render()
+    }
+
+    func restoreSecret(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
+        let request = try AWSJSON.decode(SecretIdRequest.self, from: body)
+        var validator = Validator()
+        Self.requireSecretId(request.secretId, &validator)
+        try validator.check()
+        let secret = try restore(request.secretId!, context: context)
+        var json = SensitiveJSON()
+        json.string("ARN", secret.metadata.arn)
+        json.string("Name", secret.name)
+        return json.render()
+    }
+
+    /// DescribeSecret's fields, which a ListSecrets entry shares (under another name for the stages).
+    static func describe(_ secret: StoredSecret, stagesField: String) -> SensitiveJSON {
+        var json = SensitiveJSON()
+        json.string("ARN", secret.metadata.arn)
+        json.string("Name", secret.name)
+        if let description = secret.metadata.description { json.string("Description", description) }
+        if let key = secret.metadata.kmsKeyId { json.string("KmsKeyId", key) }
+        json.number("LastChangedDate", secret.metadata.lastChanged)
+        if let date = secret.metadata.deletionDate { json.number("DeletedDate", date) }
+        json.objects(
+            "Tags",
+            secret.metadata.tags.map { tag in
+                var json = SensitiveJSON()
+                json.string("Key", tag.key)
+                json.string("Value", tag.value)
+                return json
+            })
+        var stages = SensitiveJSON()
+        for version in secret.versions where !version.stages.isEmpty { stages.strings(version.id, version.stages) }
+        json.object(stagesField, stages)
+        json.number("CreatedDate", secret.metadata.created)
+        return json
+    }
+
+    /// Whether a secret passes a ListSecrets filter: a value matches as a prefix, and a value that
+    /// starts with `!` excludes what it would match.
+    static func matches(_ secret: StoredSecret, _ filter: SecretsFilter) -> Bool {
+        let fields: [String]
+        switch filter.key {
+        case "name": fields = [secret.name]
+        case "description": fields = [secret.metadata.description ?? ""]
+        case "tag-key": fields = secret.metadata.tags.map(\.key)
+        case "tag-value": fields = secret.metadata.tags.map(\.value)
+        case "primary-region": fields = [secret.scope.region]
+        case "owning-service": fields = []
+        default:
+            fields =
+                [secret.name, secret.metadata.description ?? ""] + secret.metadata.tags.flatMap { [$0.key, $0.value] }
+        }
+        let values = filter.values ?? []
+        let wanted = values.filter { !$0.hasPrefix("!") }
+        let unwanted = values.filter { $0.hasPrefix("!") }.map { String($0.dropFirst()) }
+        if unwanted.contains(where: { value in fields.contains { $0.hasPrefix(value) } }) { return false }
+        return wanted.isEmpty || wanted.contains { value in fields.contains { $0.hasPrefix(value) } }
+    }
+
+    static func requireSecretId(_ id: String?, _ validator: inout Validator) {
+        validator.required(id, "secretId")
+        validator.length(id, "secretId", min: 1, max: 2048)
+    }
+
+    /// The request's value: SecretString or SecretBinary (base64), never both, at most 64 KiB.
+    static func value(string: String?, binary: String?, _ validator: inout Validator) throws -> SecretValue? {
+        if string != nil, binary != nil {
+            throw SealboxError.invalidParameter(
+                "You can't specify both a binary secret value and a string secret value in the same secret.")
+        }
+        if let string {
+            validator.size(string.utf8.count, "secretString", min: 0, max: maxValueBytes)
+            return .string(SecureBytes(copying: Array(string.utf8)))
+        }
+        if let binary {
+            guard let bytes = try? Base64.decodeSecure(Array(binary.utf8)) else {
+                throw AWSError.serialization("SecretBinary is not valid base64")
+            }
+            validator.size(bytes.count, "secretBinary", min: 1, max: maxValueBytes)
+            return .binary(bytes)
+        }
+        return nil
+    }
+
+    /// Tags as the model constrains them, the last value winning for a repeated key.
+    static func tags(_ tags: [SecretTag]?, _ validator: inout Validator) -> [KeyTag] {
+        var result: [KeyTag] = []
+        for (index, tag) in (tags ?? []).enumerated() {
+            validator.length(tag.key, "tags.\(index + 1).member.key", min: 1, max: 128)
+            validator.length(tag.value, "tags.\(index + 1).member.value", max: 256)
+            if let key = tag.key {
+                result.removeAll { $0.key == key }
+                result.append(KeyTag(key: key, value: tag.value ?? ""))
+            }
+        }
+        return result
+    }
+
+    /// Letters, digits and `-/_+=.@!`, as AWS takes a secret's name.
+    static func isValidName(_ name: String) -> Bool {
+        name.unicodeScalars.allSatisfy { scalar in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", "-", "/", "_", "+", "=", ".", "@", "!": true
+            default: false
+            }
+        }
+    }
+}

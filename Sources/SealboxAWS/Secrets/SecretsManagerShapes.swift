@@ -1,0 +1,54 @@
+import SealboxCore
+
+// Request shapes of the Secrets Manager operations Sealbox serves, named after botocore's
+// secretsmanager/2017-10-17 model. Members are lowerCamelCase here and UpperCamelCase on the wire.
+// Answers are built with SensitiveJSON, which keeps a value in guarded memory.
+
+struct SecretTag: Codable {
+    var key: String?
+    var value: String?
+}
+
+struct CreateSecretRequest: Decodable {
+    var name: String?
+    var clientRequestToken: String?
+    var description: String?
+    var kmsKeyId: String?
+    var secretBinary: String?
+    var secretString: String?
+    var tags: [SecretTag]?
+    var forceOverwriteReplicaSecret: Bool?
+}
+
+struct SecretIdRequest: Decodable {
+    var secretId: String?
+    var versionId: String?
+    var versionStage: String?
+}
+
+struct PutSecretValueRequest: Decodable {
+    var secretId: String?
+    var clientRequestToken: String?
+    var secretBinary: String?
+    var secretString: String?
+    var versionStages: [String]?
+}
+
+struct DeleteSecretRequest: Decodable {
+    var secretId: String?
+    var recoveryWindowInDays: Int?
+    var forceDeleteWithoutRecovery: Bool?
+}
+
+struct SecretsFilter: Decodable {
+    var key: String?
+    var values: [String]?
+}
+
+struct ListSecretsRequest: Decodable {
+    var includePlannedDeletion: Bool?
+    var maxResults: Int?
+    var nextToken: String?
+    var filters: [SecretsFilter]?
+    var sortOrder: String?
+}

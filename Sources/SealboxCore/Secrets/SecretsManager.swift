@@ -1,0 +1,160 @@
+import SealboxCrypto
+
+/// The AWS Secrets Manager service: secrets in an account and region, with versions and staging
+/// labels. Each version's value is sealed under the secret's KMS key (default
+/// `alias/aws/secretsmanager`) with the secret's ARN and the version id as encryption context.
+///
+/// Reads use an in-memory snapshot in a sharded map and touch no disk; writes are serialised by one
+/// writer lock, made durable in the ``SecretStore``, then published.
+public final class SecretsManager: Sendable {
+    let store: any SecretStore
+    package let kms: KMS
+    package let clock: any WallClock
+    package let secrets = ShardedMap<Scoped<String>, StoredSecret>()
+    private let writer = Lock()
+
+    /// The key values are sealed under when the secret names none.
+    public static let defaultKeyAlias = "alias/aws/secretsmanager"
+    /// The staging labels Secrets Manager moves itself.
+    public static let current = "AWSCURRENT"
+    public static let previous = "AWSPREVIOUS"
+    public static let pending = "AWSPENDING"
+    /// Versions kept per secret: beyond it, the oldest versions without a label go.
+    public static let maxVersions = 100
+    /// The largest SecretString or SecretBinary.
+    public static let maxValueBytes = 65_536
+
+    /// Loads every secret from `store`.
+    /// - Parameters:
+    ///   - store: durable storage.
+    ///   - kms: the KMS service that seals the values.
+    ///   - clock: the time source.
+    public init(store: any SecretStore, kms: KMS, clock: any WallClock = SystemClock()) throws {
+        self.store = store
+        self.kms = kms
+        self.clock = clock
+        try reload()
+    }
+
+    /// Rebuilds the in-memory state from the store.
+    public func reload() throws {
+        let loaded = try store.loadSecrets()
+        secrets.replaceAll { reserve, add in
+            reserve(loaded.count)
+            for secret in loaded { add(secret.address, secret) }
+        }
+    }
+
+    /// The number of secrets, for status reports.
+    public var secretCount: Int { secrets.values.count }
+
+    package func withWriter<R, Failure: Error>(_ body: () throws(Failure) -> R) throws(Failure) -> R {
+        try writer.withLock(body)
+    }
+
+    /// Applies a change durably, then publishes it. The caller holds the writer lock.
+    package func commit(_ change: SecretChange) throws(SealboxError) {
+        do {
+            try store.apply(change)
+        } catch {
+            throw SealboxError.internalFailure("The secret store could not be written")
+        }
+        if let secret = change.secret { secrets[secret.address] = secret }
+        for address in change.deleted { secrets[address] = nil }
+    }
+
+    /// The secret a `SecretId` names in the caller's account and region: its name, its full ARN, or
+    /// its ARN without the random suffix.
+    /// - Parameters:
+    ///   - id: the `SecretId`.
+    ///   - context: the caller.
+    package func secret(_ id: String, _ context: RequestContext) -> StoredSecret? {
+        let prefix = "arn:aws:secretsmanager:\(context.region):\(context.accountID):secret:"
+        guard id.hasPrefix("arn:") else { return secrets[Scoped(id, in: context.scope)] }
+        guard id.hasPrefix(prefix) else { return nil }
+        let resource = String(id.dropFirst(prefix.count))
+        // A full ARN ends in `-` and six characters; the name before them must own exactly this ARN.
+        if resource.count > 7, resource.dropLast(6).last == "-",
+            let found = secrets[Scoped(String(resource.dropLast(7)), in: context.scope)], found.metadata.arn == id
+        {
+            return found
+        }
+        return secrets[Scoped(resource, in: context.scope)]
+    }
+
+    /// The secret `id` names, for an operation that needs it to exist; the policy is checked on its name.
+    package func existing(_ id: String, _ context: RequestContext) throws(SealboxError) -> StoredSecret {
+        let found = secret(id, context)
+        try context.authorize([found?.name ?? id])
+        guard let found else { throw Self.notFound }
+        return found
+    }
+
+    static let notFound = SealboxError.resourceNotFound("Secrets Manager can't find the specified secret.")
+    static let markedForDeletion = SealboxError.invalidRequest(
+        "You can't perform this operation on the secret because it was marked for deletion.")
+
+    /// A new secret's ARN: its name and six random characters, as AWS makes them.
+    static func arn(_ name: String, _ context: RequestContext) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        var generator = SystemRandomNumberGenerator()
+        let suffix = String((0..<6).map { _ in alphabet.randomElement(using: &generator)! })
+        return "arn:aws:secretsmanager:\(context.region):\(context.accountID):secret:\(name)-\(suffix)"
+    }
+
+    /// The encryption context a version's value is sealed with.
+    static func encryptionContext(arn: String, version: String) -> EncryptionContext {
+        EncryptionContext(["SecretARN": arn, "SecretVersionId": version])
+    }
+
+    /// Seals a value for a version of `secret`.
+    func seal(_ value: SecretValue, arn: String, version: String, keyId: String?, _ context: RequestContext)
+        throws(SealboxError) -> [UInt8]
+    {
+        do {
+            if keyId == nil {
+                try kms.ensureManagedKey(
+                    alias: Self.defaultKeyAlias, in: context.scope,
+                    description: "Default key that protects my Secrets Manager data when no other key is defined")
+            }
+            return try kms.sealValue(
+                value.bytes, keyReference: keyId ?? Self.defaultKeyAlias,
+                encryptionContext: Self.encryptionContext(arn: arn, version: version), context: context
+            ).ciphertext
+        } catch {
+            throw SealboxError.encryptionFailure(
+                "Secrets Manager can't encrypt the protected secret text using the provided KMS key: \(error.message)")
+        }
+    }
+
+    /// Opens a version's value.
+    package func open(_ version: SecretVersion, of secret: StoredSecret, _ context: RequestContext)
+        throws(SealboxError) -> SecureBytes
+    {
+        do {
+            return try kms.open(
+                version.value, encryptionContext: Self.encryptionContext(arn: secret.metadata.arn, version: version.id),
+                expectedKey: nil, context: context.within(secret.scope)
+            ).plaintext
+        } catch {
+            throw SealboxError.decryptionFailure(
+                "Secrets Manager can't decrypt the protected secret text using the provided KMS key: \(error.message)")
+        }
+    }
+}
+
+/// A secret's value as a caller gives it: text or bytes, in guarded memory.
+package enum SecretValue {
+    case string(SecureBytes)
+    case binary(SecureBytes)
+
+    package var bytes: SecureBytes {
+        switch self {
+        case .string(let bytes), .binary(let bytes): bytes
+        }
+    }
+
+    package var isBinary: Bool {
+        if case .binary = self { true } else { false }
+    }
+}

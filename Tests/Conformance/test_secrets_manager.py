@@ -1,0 +1,269 @@
+"""Secrets Manager (first operations): CreateSecret, GetSecretValue, PutSecretValue, DescribeSecret,
+ListSecrets, DeleteSecret and RestoreSecret through boto3 and the AWS CLI. Versions move their
+staging labels as AWS moves them, ClientRequestToken is idempotent, a deletion waits out its recovery
+window unless forced, and values are sealed under the secret's KMS key with AWS's encryption context."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+
+import pytest
+
+import harness
+
+error_code = harness.error_code
+ARN_RE = re.compile(r"^arn:aws:secretsmanager:us-east-1:123456789012:secret:(.+)-[A-Za-z0-9]{6}$")
+
+
+@pytest.fixture(scope="module")
+def sm(daemon, creds):
+    return daemon.client(*creds, service="secretsmanager")
+
+
+def unique(prefix: str = "app") -> str:
+    return f"{prefix}/{uuid.uuid4().hex}"
+
+
+def refusal(call) -> tuple[str | None, str | None]:
+    from botocore.exceptions import ClientError
+    try:
+        call()
+    except ClientError as e:
+        return e.response["Error"]["Code"], e.response["Error"]["Message"]
+    return None, None
+
+
+def test_a_secret_is_created_and_read_by_name_and_arn(sm):
+    name = unique()
+    created = sm.create_secret(Name=name, SecretString='{"password":"s3cr3t"}', Description="db",
+                               Tags=[{"Key": "team", "Value": "a"}])
+    assert ARN_RE.match(created["ARN"]).group(1) == name
+    assert created["Name"] == name and uuid.UUID(created["VersionId"])
+    for secret_id in (name, created["ARN"], created["ARN"][:-7]):
+        got = sm.get_secret_value(SecretId=secret_id)
+        assert (got["ARN"], got["Name"], got["SecretString"], got["VersionId"], got["VersionStages"]) == (
+            created["ARN"], name, '{"password":"s3cr3t"}', created["VersionId"], ["AWSCURRENT"])
+    described = sm.describe_secret(SecretId=name)
+    assert (described["Description"], described["Tags"], described["VersionIdsToStages"]) == (
+        "db", [{"Key": "team", "Value": "a"}], {created["VersionId"]: ["AWSCURRENT"]})
+    assert "KmsKeyId" not in described and "DeletedDate" not in described
+    # Another secret's suffix, or another account's ARN, names nothing.
+    other = created["ARN"][:-6] + "zzzzzz"
+    assert error_code(lambda: sm.get_secret_value(SecretId=other)) == "ResourceNotFoundException"
+    assert error_code(lambda: sm.get_secret_value(SecretId=created["ARN"].replace("123456789012", "111122223333"))) \
+        == "ResourceNotFoundException"
+
+
+def test_a_binary_secret_round_trips(sm):
+    name = unique()
+    blob = bytes(range(256))
+    sm.create_secret(Name=name, SecretBinary=blob)
+    got = sm.get_secret_value(SecretId=name)
+    assert got["SecretBinary"] == blob and "SecretString" not in got
+    # The largest value AWS takes, 64 KiB, fits though its base64 is over the daemon's usual body limit.
+    largest = bytes(i % 251 for i in range(65536))
+    sm.put_secret_value(SecretId=name, SecretBinary=largest)
+    assert sm.get_secret_value(SecretId=name)["SecretBinary"] == largest
+    sm.put_secret_value(SecretId=name, SecretString="s" * 65536)
+    assert len(sm.get_secret_value(SecretId=name)["SecretString"]) == 65536
+
+
+def test_versions_move_their_staging_labels(sm):
+    name = unique()
+    first = sm.create_secret(Name=name, SecretString="v1")["VersionId"]
+    second = sm.put_secret_value(SecretId=name, SecretString="v2")
+    assert second["VersionStages"] == ["AWSCURRENT"]
+    third = sm.put_secret_value(SecretId=name, SecretString="v3")["VersionId"]
+    stages = sm.describe_secret(SecretId=name)["VersionIdsToStages"]
+    assert stages == {third: ["AWSCURRENT"], second["VersionId"]: ["AWSPREVIOUS"]}
+    assert first not in stages
+    assert sm.get_secret_value(SecretId=name, VersionStage="AWSPREVIOUS")["SecretString"] == "v2"
+    assert sm.get_secret_value(SecretId=name, VersionId=first)["SecretString"] == "v1"
+    pending = sm.put_secret_value(SecretId=name, SecretString="v4", VersionStages=["AWSPENDING", "blue"])
+    assert sorted(pending["VersionStages"]) == ["AWSPENDING", "blue"]
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "v3"
+    assert sm.get_secret_value(SecretId=name, VersionStage="blue")["SecretString"] == "v4"
+    code, message = refusal(lambda: sm.get_secret_value(SecretId=name, VersionStage="green"))
+    assert (code, message) == ("ResourceNotFoundException",
+                               "Secrets Manager can't find the specified secret value for staging label: green")
+    assert error_code(lambda: sm.get_secret_value(SecretId=name, VersionId=first, VersionStage="AWSCURRENT")) == \
+        "ResourceNotFoundException"
+
+
+def test_a_client_request_token_is_idempotent(sm):
+    name = unique()
+    token = str(uuid.uuid4())
+    sm.create_secret(Name=name, SecretString="v1")
+    once = sm.put_secret_value(SecretId=name, SecretString="v2", ClientRequestToken=token)
+    again = sm.put_secret_value(SecretId=name, SecretString="v2", ClientRequestToken=token)
+    assert once["VersionId"] == again["VersionId"] == token
+    assert len(sm.describe_secret(SecretId=name)["VersionIdsToStages"]) == 2
+    assert error_code(lambda: sm.put_secret_value(SecretId=name, SecretString="other", ClientRequestToken=token)) == \
+        "ResourceExistsException"
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "v2"
+    # A create retried with its token and value answers as the first call did.
+    create_token = str(uuid.uuid4())
+    made = sm.create_secret(Name=unique(), SecretString="x", ClientRequestToken=create_token)
+    assert sm.create_secret(Name=made["Name"], SecretString="x", ClientRequestToken=create_token)["ARN"] == made["ARN"]
+    assert error_code(lambda: sm.create_secret(Name=made["Name"], SecretString="y")) == "ResourceExistsException"
+
+
+def test_deletion_waits_out_its_recovery_window_unless_forced(sm):
+    name = unique()
+    arn = sm.create_secret(Name=name, SecretString="v")["ARN"]
+    deleted = sm.delete_secret(SecretId=name, RecoveryWindowInDays=7)
+    assert deleted["ARN"] == arn
+    code, message = refusal(lambda: sm.get_secret_value(SecretId=name))
+    assert (code, message) == (
+        "InvalidRequestException",
+        "You can't perform this operation on the secret because it was marked for deletion.")
+    assert "DeletedDate" in sm.describe_secret(SecretId=name)
+    listed = lambda **kw: {s["Name"] for page in sm.get_paginator("list_secrets").paginate(**kw)
+                           for s in page["SecretList"]}
+    assert name not in listed() and name in listed(IncludePlannedDeletion=True)
+    assert error_code(lambda: sm.create_secret(Name=name, SecretString="again")) == "InvalidRequestException"
+    restored = sm.restore_secret(SecretId=arn)
+    assert (restored["ARN"], restored["Name"]) == (arn, name)
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "v"
+    forced = sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    assert forced["Name"] == name
+    assert error_code(lambda: sm.describe_secret(SecretId=name)) == "ResourceNotFoundException"
+    assert sm.create_secret(Name=name, SecretString="new")["ARN"] != arn
+
+
+@pytest.mark.parametrize("kwargs, code", [
+    ({"RecoveryWindowInDays": 6}, "InvalidParameterException"),
+    ({"RecoveryWindowInDays": 31}, "InvalidParameterException"),
+    ({"RecoveryWindowInDays": 7, "ForceDeleteWithoutRecovery": True}, "InvalidParameterException"),
+])
+def test_a_bad_deletion_changes_nothing(sm, kwargs, code):
+    name = unique()
+    sm.create_secret(Name=name, SecretString="v")
+    assert error_code(lambda: sm.delete_secret(SecretId=name, **kwargs)) == code
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "v"
+
+
+def test_bad_input_gets_awss_error_and_changes_nothing(daemon, creds, sm):
+    name = unique()
+    assert error_code(lambda: sm.create_secret(Name=name, SecretString="a" * 65537)) == "ValidationException"
+    assert error_code(lambda: sm.create_secret(Name=name, SecretString="a", SecretBinary=b"b")) == \
+        "InvalidParameterException"
+    assert error_code(lambda: sm.create_secret(Name=name + " space", SecretString="a")) == "InvalidParameterException"
+    assert error_code(lambda: sm.describe_secret(SecretId=name)) == "ResourceNotFoundException"
+    sm.create_secret(Name=name, SecretString="kept")
+    assert error_code(lambda: sm.put_secret_value(SecretId=name, SecretBinary=b"x" * 65537)) == "ValidationException"
+    # botocore checks the model's lengths itself: a raw signed request shows the daemon's answer.
+    short = harness.tcp_request(daemon.port, "secretsmanager.GetSecretValue",
+                                json.dumps({"SecretId": name, "VersionId": "short"}).encode(), creds=creds,
+                                service="secretsmanager")
+    assert short.status == 400 and short.json()["__type"].endswith("ValidationException"), short
+    assert error_code(lambda: sm.get_secret_value(SecretId=name, VersionId="x" * 40)) == "ResourceNotFoundException"
+    unknown = harness.tcp_request(daemon.port, "secretsmanager.NoSuchOperation", b"{}", creds=creds,
+                                  service="secretsmanager")
+    assert unknown.status == 400 and unknown.json()["__type"].endswith("UnknownOperationException"), unknown
+    malformed = harness.tcp_request(daemon.port, "secretsmanager.CreateSecret", b'{"Name": ', creds=creds,
+                                    service="secretsmanager")
+    assert malformed.status == 400 and malformed.json()["__type"].endswith("SerializationException"), malformed
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "kept"
+    assert len(sm.describe_secret(SecretId=name)["VersionIdsToStages"]) == 1
+
+
+def test_list_filters_sorts_and_pages(sm):
+    prefix = unique("list")
+    names = [f"{prefix}/{i}" for i in range(5)]
+    for i, name in enumerate(names):
+        sm.create_secret(Name=name, SecretString="v", Description=f"desc {i}",
+                         Tags=[{"Key": "parity", "Value": "even" if i % 2 == 0 else "odd"}])
+    by_name = [s["Name"] for s in sm.list_secrets(Filters=[{"Key": "name", "Values": [prefix]}])["SecretList"]]
+    assert by_name == names
+    desc = [s["Name"] for s in sm.list_secrets(Filters=[{"Key": "name", "Values": [prefix]}],
+                                               SortOrder="desc")["SecretList"]]
+    assert desc == names[::-1]
+    odd = [s["Name"] for s in sm.list_secrets(Filters=[{"Key": "name", "Values": [prefix]},
+                                                       {"Key": "tag-value", "Values": ["odd"]}])["SecretList"]]
+    assert odd == [names[1], names[3]]
+    not_odd = [s["Name"] for s in sm.list_secrets(Filters=[{"Key": "name", "Values": [prefix]},
+                                                           {"Key": "tag-value", "Values": ["!odd"]}])["SecretList"]]
+    assert not_odd == [names[0], names[2], names[4]]
+    paged, token = [], None
+    while True:
+        kwargs = {"Filters": [{"Key": "name", "Values": [prefix]}], "MaxResults": 2}
+        if token:
+            kwargs["NextToken"] = token
+        page = sm.list_secrets(**kwargs)
+        paged += [s["Name"] for s in page["SecretList"]]
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert paged == names
+    entry = sm.list_secrets(Filters=[{"Key": "name", "Values": [names[0]]}])["SecretList"][0]
+    assert list(entry["SecretVersionsToStages"].values()) == [["AWSCURRENT"]]
+
+
+def test_values_are_sealed_under_the_secrets_key_with_its_context(daemon, creds, sm):
+    kms = daemon.client(*creds)
+    key = kms.create_key(Description="secrets")["KeyMetadata"]["Arn"]
+    name = unique()
+    made = sm.create_secret(Name=name, SecretString="under my key", KmsKeyId=key)
+    assert sm.describe_secret(SecretId=name)["KmsKeyId"] == key
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "under my key"
+    kms.disable_key(KeyId=key)
+    try:
+        assert error_code(lambda: sm.get_secret_value(SecretId=name)) == "DecryptionFailure"
+        assert error_code(lambda: sm.put_secret_value(SecretId=name, SecretString="x")) == "EncryptionFailure"
+    finally:
+        kms.enable_key(KeyId=key)
+    assert sm.get_secret_value(SecretId=made["ARN"])["SecretString"] == "under my key"
+    # The default key is the account's alias/aws/secretsmanager, made on first use.
+    sm.create_secret(Name=unique(), SecretString="default")
+    assert kms.describe_key(KeyId="alias/aws/secretsmanager")["KeyMetadata"]["KeyManager"] == "AWS"
+
+
+def test_secrets_belong_to_a_region(daemon, creds, sm):
+    west = daemon.client(*creds, service="secretsmanager", region="eu-west-1")
+    name = unique()
+    arn = west.create_secret(Name=name, SecretString="west")["ARN"]
+    assert arn.startswith("arn:aws:secretsmanager:eu-west-1:")
+    assert error_code(lambda: sm.get_secret_value(SecretId=name)) == "ResourceNotFoundException"
+    assert west.get_secret_value(SecretId=arn)["SecretString"] == "west"
+
+
+def test_the_cli_creates_and_reads_a_secret(aws):
+    name = unique("cli")
+    out = aws("secretsmanager", "create-secret", "--name", name, "--secret-string", "from-the-cli",
+              "--output", "json")
+    arn = json.loads(out.stdout)["ARN"]
+    got = json.loads(aws("secretsmanager", "get-secret-value", "--secret-id", arn, "--output", "json").stdout)
+    assert got["SecretString"] == "from-the-cli"
+    aws("secretsmanager", "delete-secret", "--secret-id", name, "--force-delete-without-recovery")
+    missing = aws("secretsmanager", "describe-secret", "--secret-id", name, check=False)
+    assert missing.returncode != 0 and b"ResourceNotFoundException" in missing.stderr
+
+
+def test_no_file_in_the_data_dir_holds_a_value(spawn, tmp_path):
+    d = spawn()
+    sm = d.client(service="secretsmanager")
+    marker = "never-on-disk-" + uuid.uuid4().hex
+    name = unique()
+    sm.create_secret(Name=name, SecretString=marker)
+    sm.put_secret_value(SecretId=name, SecretString=marker + "-2")
+    sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    d.terminate(timeout=10)
+    for path in d.data_dir.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert marker.encode() not in data, path
+            assert base64.b64encode(marker.encode()) not in data, path
+
+
+def test_an_ephemeral_reset_removes_every_secret(spawn):
+    d = spawn(ephemeral=True)
+    sm = d.client("AKIATESTINGSECRETS01", "anything", service="secretsmanager")
+    sm.create_secret(Name="to/reset", SecretString="v")
+    with harness.UnixHTTP(d.socket_path) as conn:
+        assert conn.request("POST", "/moto-api/reset").status == 200
+    assert sm.list_secrets()["SecretList"] == []
+    assert error_code(lambda: sm.get_secret_value(SecretId="to/reset")) == "ResourceNotFoundException"
