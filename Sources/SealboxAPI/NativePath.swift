@@ -12,6 +12,8 @@ public enum NativePath {
     public static let reset = "/moto-api/reset"
     /// `GET /systemsmanager/parameters/get`: the AWS Parameters and Secrets Lambda Extension's API.
     public static let extensionGetParameter = "/systemsmanager/parameters/get"
+    /// `GET /secretsmanager/get`: the same extension's Secrets Manager API.
+    public static let extensionGetSecret = "/secretsmanager/get"
 
     /// `POST` creates a lease (``CreateLeaseRequest``); `GET` lists them (``LeaseList``).
     public static let leases = "/v1/leases"

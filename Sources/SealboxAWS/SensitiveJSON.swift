@@ -51,6 +51,12 @@ public struct SensitiveJSON: Sendable {
         add(name, .secretBase64(value))
     }
 
+    /// Adds a member whose value is `null`, as the Lambda extension writes an absent field.
+    /// - Parameter name: the member name.
+    public mutating func null(_ name: String) {
+        add(name, .raw("null"))
+    }
+
     /// Adds a number member.
     /// - Parameters:
     ///   - name: the member name.

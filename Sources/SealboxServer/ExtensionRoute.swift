@@ -27,7 +27,7 @@ struct ExtensionRoute: Sendable {
         case (nil, nil): break
         }
         let decrypt = request.queryItem("withDecryption")?.lowercased() == "true"
-        let body = try ssm.parameterResponse(name, decrypt: decrypt, resultMetadata: true, context)
+        let body = try ssm.parameterResponse(name, decrypt: decrypt, forExtension: true, context)
         return HTTPResponse(status: .ok, headers: .json, body: body)
     }
 }

@@ -64,7 +64,8 @@ public struct Router: HTTPResponder {
             started: started, clock: clock, store: store)
         let testing = TestingRoutes(kms: kms, ssm: ssm, recorder: recorder, settings: settings)
         table = RouteTable(
-            [aws.route] + LeaseRoutes(leases: leases).routes + [ExtensionRoute(ssm: ssm).route] + admin.routes
+            [aws.route] + LeaseRoutes(leases: leases).routes + [ExtensionRoute(ssm: ssm).route]
+                + (secrets.map { [SecretsExtensionRoute(secrets: $0).route] } ?? []) + admin.routes
                 + testing.routes
                 + DaemonRoutes(
                     kms: kms, ssm: ssm, secrets: secrets, leases: leases, settings: settings,

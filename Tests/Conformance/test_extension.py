@@ -5,6 +5,7 @@ equal `<data-dir>/token`), and `SealboxClient.get_parameter` from docs/examples/
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import stat
@@ -65,11 +66,17 @@ def test_socket_without_token(sock, ssm, pbase):
     assert p["Type"] == "SecureString"
     assert p["ARN"] == harness.parameter_arn(name)
     assert p["DataType"] == "text"
-    assert isinstance(p["LastModifiedDate"], (int, float))
-    assert "Selector" not in p
-    # Same answer as SSM's GetParameter, but for ResultMetadata.
+    # The extension's own form, as captured from the real one: every member in name order, the date as
+    # ISO 8601 with milliseconds, Selector and SourceResult null when absent.
+    assert list(p) == ["ARN", "DataType", "LastModifiedDate", "Name", "Selector", "SourceResult", "Type", "Value",
+                       "Version"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", p["LastModifiedDate"]), p["LastModifiedDate"]
+    assert p["Selector"] is None and p["SourceResult"] is None
+    # Same answer as SSM's GetParameter, but for the form.
     api = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
     assert p["Value"] == api["Value"] and p["Version"] == api["Version"] and p["ARN"] == api["ARN"]
+    modified = api["LastModifiedDate"].astimezone(datetime.timezone.utc)
+    assert p["LastModifiedDate"] == modified.strftime("%Y-%m-%dT%H:%M:%S.") + f"{modified.microsecond // 1000:03d}Z"
 
 
 def test_string_parameter(sock, ssm, pbase):
@@ -95,7 +102,7 @@ def test_version_and_label_selectors(sock, ssm, pbase):
     ssm.label_parameter_version(Name=name, ParameterVersion=1, Labels=["blue"])
 
     latest = ok(sock.request("GET", query(name, withDecryption="true")))["Parameter"]
-    assert (latest["Value"], latest["Version"]) == ("second", 2) and "Selector" not in latest
+    assert (latest["Value"], latest["Version"], latest["Selector"]) == ("second", 2, None)
 
     by_version = ok(sock.request("GET", query(name, version="1", withDecryption="true")))["Parameter"]
     assert (by_version["Value"], by_version["Version"], by_version["Selector"]) == ("first", 1, ":1")

@@ -267,3 +267,52 @@ def test_an_ephemeral_reset_removes_every_secret(spawn):
         assert conn.request("POST", "/moto-api/reset").status == 200
     assert sm.list_secrets()["SecretList"] == []
     assert error_code(lambda: sm.get_secret_value(SecretId="to/reset")) == "ResourceNotFoundException"
+
+
+EXTENSION_KEYS = ["ARN", "CreatedDate", "Name", "SecretBinary", "SecretString", "VersionId", "VersionStages",
+                  "ResultMetadata"]
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def extension_path(**query) -> str:
+    import urllib.parse
+    return "/secretsmanager/get?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
+
+
+def test_the_lambda_extension_route_answers_in_the_extensions_form(daemon, sm, sock):
+    name = unique()
+    made = sm.create_secret(Name=name, SecretString='{"user":"app","password":"p1"}')
+    sm.put_secret_value(SecretId=name, SecretString='{"user":"app","password":"p2"}')
+    response = sock.request("GET", extension_path(secretId=name))
+    assert response.status == 200, response
+    body = response.json()
+    assert list(body) == EXTENSION_KEYS
+    assert (body["ARN"], body["Name"], body["SecretString"], body["SecretBinary"], body["VersionStages"],
+            body["ResultMetadata"]) == (made["ARN"], name, '{"user":"app","password":"p2"}', None, ["AWSCURRENT"], {})
+    assert ISO_MS.match(body["CreatedDate"]), body["CreatedDate"]
+    previous = sock.request("GET", extension_path(secretId=made["ARN"], versionStage="AWSPREVIOUS")).json()
+    assert previous["SecretString"] == '{"user":"app","password":"p1"}'
+    by_id = sock.request("GET", extension_path(secretId=name, versionId=made["VersionId"])).json()
+    assert by_id["VersionId"] == made["VersionId"]
+    binary = unique()
+    sm.create_secret(Name=binary, SecretBinary=b"\x00\x01binary")
+    got = sock.request("GET", extension_path(secretId=binary)).json()
+    assert (got["SecretString"], base64.b64decode(got["SecretBinary"])) == (None, b"\x00\x01binary")
+    missing = sock.request("GET", extension_path(secretId=unique()))
+    assert missing.status == 400 and missing.json()["__type"].endswith("ResourceNotFoundException")
+    assert sock.request("GET", "/secretsmanager/get").status == 400
+
+
+def test_the_extension_route_on_tcp_takes_the_token(daemon, sm):
+    name = unique()
+    sm.create_secret(Name=name, SecretString="over-tcp")
+    token = (daemon.data_dir / "token").read_text().strip()
+    path = extension_path(secretId=name)
+    no_token = harness.tcp_request(daemon.port, None, b"", method="GET", path=path)
+    assert no_token.status == 401
+    wrong = harness.tcp_request(daemon.port, None, b"", method="GET", path=path,
+                                extra_headers={"X-Aws-Parameters-Secrets-Token": "not-the-token"})
+    assert wrong.status in (401, 403)
+    ok = harness.tcp_request(daemon.port, None, b"", method="GET", path=path,
+                             extra_headers={"X-Aws-Parameters-Secrets-Token": token})
+    assert ok.status == 200 and ok.json()["SecretString"] == "over-tcp"

@@ -51,26 +51,44 @@ extension SSM {
     }
 
     /// A `Parameter` object; the value is decrypted only when asked, else a SecureString shows its ciphertext.
+    /// - Parameter forExtension: the Lambda extension's form: every member, in name order, with
+    ///   `LastModifiedDate` as an ISO 8601 string and `Selector` and `SourceResult` null when absent.
     func parameterJSON(
         _ parameter: StoredParameter,
         _ version: ParameterVersionRecord,
         selector: ParameterName.Selector?,
         decrypt: Bool,
+        forExtension: Bool = false,
         _ context: RequestContext
     ) throws -> SensitiveJSON {
         let name = parameter.name
         let arn = ParameterName.arn(name, in: parameter.scope, context)
-        var json = SensitiveJSON()
-        json.string("Name", name)
-        json.string("Type", version.type.rawValue)
-        if version.type == .secureString && !decrypt {
-            json.string("Value", Base64.encode(version.value))
-        } else {
-            json.secretString("Value", try plaintext(of: version, named: name, arn: arn, context))
-            if version.type == .secureString {
-                context.trail?.served(.parameter(name: name, scope: parameter.scope, version: version.version))
+        func value(into json: inout SensitiveJSON) throws {
+            if version.type == .secureString && !decrypt {
+                json.string("Value", Base64.encode(version.value))
+            } else {
+                json.secretString("Value", try plaintext(of: version, named: name, arn: arn, context))
+                if version.type == .secureString {
+                    context.trail?.served(.parameter(name: name, scope: parameter.scope, version: version.version))
+                }
             }
         }
+        var json = SensitiveJSON()
+        if forExtension {
+            json.string("ARN", arn)
+            json.string("DataType", version.dataType)
+            json.string("LastModifiedDate", ISOTimestamp.milliseconds(version.modified))
+            json.string("Name", name)
+            if let selector { json.string("Selector", selector.text) } else { json.null("Selector") }
+            json.null("SourceResult")
+            json.string("Type", version.type.rawValue)
+            try value(into: &json)
+            json.number("Version", version.version)
+            return json
+        }
+        json.string("Name", name)
+        json.string("Type", version.type.rawValue)
+        try value(into: &json)
         json.number("Version", version.version)
         if let selector { json.string("Selector", selector.text) }
         json.number("LastModifiedDate", version.modified)

@@ -7,20 +7,21 @@ extension SSM {
     func getParameter(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(NameRequest.self, from: body)
         return try parameterResponse(
-            try requireName(request.name), decrypt: request.withDecryption == true, resultMetadata: false, context)
+            try requireName(request.name), decrypt: request.withDecryption == true, forExtension: false, context)
     }
 
     /// GetParameter's answer, also served by the Lambda extension's
-    /// `GET /systemsmanager/parameters/get`, which adds an empty `ResultMetadata`.
+    /// `GET /systemsmanager/parameters/get` in the extension's own form.
     /// - Parameters:
     ///   - name: the name, ARN, or either with a `:version` / `:label` selector.
     ///   - decrypt: open a SecureString.
-    ///   - resultMetadata: add the extension's `"ResultMetadata": {}`.
+    ///   - forExtension: answer as the extension does: its `Parameter` form (an ISO 8601
+    ///     `LastModifiedDate`, null `Selector` and `SourceResult`) and an empty `ResultMetadata`.
     ///   - context: the caller.
     public func parameterResponse(
         _ name: String,
         decrypt: Bool,
-        resultMetadata: Bool,
+        forExtension: Bool,
         _ context: RequestContext
     ) throws -> ResponseBody {
         let reference = try ParameterName.parse(name, context)
@@ -32,8 +33,10 @@ extension SSM {
         var json = SensitiveJSON()
         json.object(
             "Parameter",
-            try parameterJSON(parameter, version, selector: reference.selector, decrypt: decrypt, context))
-        if resultMetadata { json.object("ResultMetadata", SensitiveJSON()) }
+            try parameterJSON(
+                parameter, version, selector: reference.selector, decrypt: decrypt, forExtension: forExtension,
+                context))
+        if forExtension { json.object("ResultMetadata", SensitiveJSON()) }
         return json.render()
     }
 

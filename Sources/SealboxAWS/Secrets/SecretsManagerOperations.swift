@@ -255,3 +255,34 @@ extension SecretsManager {
         }
     }
 }
+
+extension SecretsManager {
+    /// GetSecretValue's answer in the Lambda extension's form: every member in name order,
+    /// `CreatedDate` as an ISO 8601 string, the absent one of `SecretBinary` and `SecretString` null,
+    /// and an empty `ResultMetadata`.
+    /// - Parameters:
+    ///   - id: the `SecretId`.
+    ///   - versionID: the version, if named.
+    ///   - stage: the staging label, if named.
+    ///   - context: the caller.
+    public func extensionResponse(_ id: String, versionID: String?, stage: String?, _ context: RequestContext)
+        throws -> ResponseBody
+    {
+        let (secret, version, value) = try self.value(id, versionID: versionID, stage: stage, context: context)
+        var json = SensitiveJSON()
+        json.string("ARN", secret.metadata.arn)
+        json.string("CreatedDate", ISOTimestamp.milliseconds(version.created))
+        json.string("Name", secret.name)
+        if version.binary {
+            json.base64("SecretBinary", value)
+            json.null("SecretString")
+        } else {
+            json.null("SecretBinary")
+            json.secretString("SecretString", value)
+        }
+        json.string("VersionId", version.id)
+        json.strings("VersionStages", version.stages)
+        json.object("ResultMetadata", SensitiveJSON())
+        return json.render()
+    }
+}
