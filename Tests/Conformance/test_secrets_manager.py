@@ -316,3 +316,72 @@ def test_the_extension_route_on_tcp_takes_the_token(daemon, sm):
     ok = harness.tcp_request(daemon.port, None, b"", method="GET", path=path,
                              extra_headers={"X-Aws-Parameters-Secrets-Token": token})
     assert ok.status == 200 and ok.json()["SecretString"] == "over-tcp"
+
+
+def test_staging_labels_move_by_hand_and_versions_are_listed(sm):
+    name = unique()
+    first = sm.create_secret(Name=name, SecretString="v1")["VersionId"]
+    second = sm.put_secret_value(SecretId=name, SecretString="v2", VersionStages=["AWSPENDING"])["VersionId"]
+    # AWSCURRENT moves only when the caller names the version it leaves.
+    code, message = refusal(lambda: sm.update_secret_version_stage(
+        SecretId=name, VersionStage="AWSCURRENT", MoveToVersionId=second))
+    assert code == "InvalidParameterException" and first in message
+    sm.update_secret_version_stage(SecretId=name, VersionStage="AWSCURRENT", MoveToVersionId=second,
+                                   RemoveFromVersionId=first)
+    stages = sm.describe_secret(SecretId=name)["VersionIdsToStages"]
+    assert sorted(stages[second]) == ["AWSCURRENT", "AWSPENDING"] and stages[first] == ["AWSPREVIOUS"]
+    sm.update_secret_version_stage(SecretId=name, VersionStage="AWSPENDING", RemoveFromVersionId=second)
+    assert sm.describe_secret(SecretId=name)["VersionIdsToStages"][second] == ["AWSCURRENT"]
+    assert error_code(lambda: sm.update_secret_version_stage(
+        SecretId=name, VersionStage="AWSCURRENT", RemoveFromVersionId=second)) == "InvalidParameterException"
+    assert error_code(lambda: sm.update_secret_version_stage(
+        SecretId=name, VersionStage="AWSCURRENT", MoveToVersionId=str(uuid.uuid4()), RemoveFromVersionId=second)) \
+        == "ResourceNotFoundException"
+    sm.update_secret_version_stage(SecretId=name, VersionStage="AWSPREVIOUS", RemoveFromVersionId=first)
+    listed = sm.list_secret_version_ids(SecretId=name)["Versions"]
+    assert [v["VersionId"] for v in listed] == [second]
+    everything = sm.list_secret_version_ids(SecretId=name, IncludeDeprecated=True)["Versions"]
+    assert [(v["VersionId"], v["VersionStages"]) for v in everything] == [(first, []), (second, ["AWSCURRENT"])]
+
+
+def test_update_secret_and_tags(daemon, creds, sm):
+    name = unique()
+    sm.create_secret(Name=name, SecretString="v1", Tags=[{"Key": "a", "Value": "1"}])
+    updated = sm.update_secret(SecretId=name, Description="new description", SecretString="v2")
+    assert uuid.UUID(updated["VersionId"])
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "v2"
+    assert sm.describe_secret(SecretId=name)["Description"] == "new description"
+    assert "VersionId" not in sm.update_secret(SecretId=name, Description="only the description")
+    sm.tag_resource(SecretId=name, Tags=[{"Key": "a", "Value": "2"}, {"Key": "b", "Value": "3"}])
+    sm.untag_resource(SecretId=name, TagKeys=["b"])
+    assert sm.describe_secret(SecretId=name)["Tags"] == [{"Key": "a", "Value": "2"}]
+    assert error_code(lambda: sm.tag_resource(SecretId=name, Tags=[{"Key": f"k{i}", "Value": "v"}
+                                                                  for i in range(51)])) == "LimitExceededException"
+
+
+def test_random_passwords_follow_their_rules(sm):
+    plain = sm.get_random_password()["RandomPassword"]
+    assert len(plain) == 32
+    assert any(c.islower() for c in plain) and any(c.isupper() for c in plain) and any(c.isdigit() for c in plain)
+    digits = sm.get_random_password(PasswordLength=64, ExcludeLowercase=True, ExcludeUppercase=True,
+                                    ExcludePunctuation=True, ExcludeCharacters="01")["RandomPassword"]
+    assert len(digits) == 64 and set(digits) <= set("23456789")
+    assert len({sm.get_random_password()["RandomPassword"] for _ in range(5)}) == 5
+    assert error_code(lambda: sm.get_random_password(
+        ExcludeLowercase=True, ExcludeUppercase=True, ExcludeNumbers=True, ExcludePunctuation=True)) == \
+        "InvalidParameterException"
+
+
+def test_batch_get_reads_several_and_reports_each_failure(sm):
+    prefix = unique("batch")
+    names = [f"{prefix}/{i}" for i in range(3)]
+    for i, name in enumerate(names):
+        sm.create_secret(Name=name, SecretString=f"value-{i}")
+    missing = f"{prefix}/missing"
+    got = sm.batch_get_secret_value(SecretIdList=names + [missing])
+    assert sorted(v["SecretString"] for v in got["SecretValues"]) == ["value-0", "value-1", "value-2"]
+    assert [(e["SecretId"], e["ErrorCode"]) for e in got["Errors"]] == [(missing, "ResourceNotFoundException")]
+    by_filter = sm.batch_get_secret_value(Filters=[{"Key": "name", "Values": [prefix]}])
+    assert [v["Name"] for v in by_filter["SecretValues"]] == names
+    assert error_code(lambda: sm.batch_get_secret_value(
+        SecretIdList=names, Filters=[{"Key": "name", "Values": [prefix]}])) == "InvalidParameterException"

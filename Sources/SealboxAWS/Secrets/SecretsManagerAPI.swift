@@ -18,5 +18,12 @@ extension SecretsManager {
             .read("ListSecrets", audited: false, SecretsManager.listSecrets),
             .write("DeleteSecret", SecretsManager.deleteSecret),
             .write("RestoreSecret", SecretsManager.restoreSecret),
+            .write("UpdateSecret", SecretsManager.updateSecret),
+            .write("UpdateSecretVersionStage", SecretsManager.updateSecretVersionStage),
+            .read("ListSecretVersionIds", audited: false, SecretsManager.listSecretVersionIds),
+            .write("TagResource", SecretsManager.tagResource),
+            .write("UntagResource", SecretsManager.untagResource),
+            .read("GetRandomPassword", audited: false, SecretsManager.getRandomPassword),
+            .read("BatchGetSecretValue", SecretsManager.batchGetSecretValue),
         ])
 }

@@ -52,3 +52,50 @@ struct ListSecretsRequest: Decodable {
     var filters: [SecretsFilter]?
     var sortOrder: String?
 }
+
+struct UpdateSecretVersionStageRequest: Decodable {
+    var secretId: String?
+    var versionStage: String?
+    var removeFromVersionId: String?
+    var moveToVersionId: String?
+}
+
+struct ListSecretVersionIdsRequest: Decodable {
+    var secretId: String?
+    var maxResults: Int?
+    var nextToken: String?
+    var includeDeprecated: Bool?
+}
+
+struct SecretTagsRequest: Decodable {
+    var secretId: String?
+    var tags: [SecretTag]?
+    var tagKeys: [String]?
+}
+
+struct UpdateSecretRequest: Decodable {
+    var secretId: String?
+    var clientRequestToken: String?
+    var description: String?
+    var kmsKeyId: String?
+    var secretBinary: String?
+    var secretString: String?
+}
+
+struct GetRandomPasswordRequest: Decodable {
+    var passwordLength: Int?
+    var excludeCharacters: String?
+    var excludeNumbers: Bool?
+    var excludePunctuation: Bool?
+    var excludeUppercase: Bool?
+    var excludeLowercase: Bool?
+    var includeSpace: Bool?
+    var requireEachIncludedType: Bool?
+}
+
+struct BatchGetSecretValueRequest: Decodable {
+    var secretIdList: [String]?
+    var filters: [SecretsFilter]?
+    var maxResults: Int?
+    var nextToken: String?
+}
