@@ -64,6 +64,7 @@ struct Sealboxd: AsyncParsableCommand {
         let auditKey = try kms.auditKey()
         let ssm = try SSM(store: opened.store, kms: kms)
         let secrets = try SecretsManager(store: opened.store, kms: kms)
+        ssm.serveSecretReferences(from: secrets)
         // Loading builds and drops large temporaries; hand their pages back rather than carry them.
         ProcessHardening.releaseFreeMemory()
         let seed = try Self.applyFixtures(options.fixturesPath, kms: kms, ssm: ssm, settings: settings, logger: logger)

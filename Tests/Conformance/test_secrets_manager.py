@@ -385,3 +385,42 @@ def test_batch_get_reads_several_and_reports_each_failure(sm):
     assert [v["Name"] for v in by_filter["SecretValues"]] == names
     assert error_code(lambda: sm.batch_get_secret_value(
         SecretIdList=names, Filters=[{"Key": "name", "Values": [prefix]}])) == "InvalidParameterException"
+
+
+def test_parameter_store_reads_a_secret_by_reference(daemon, creds, sm):
+    ssm = daemon.client(*creds, service="ssm")
+    name = unique()
+    made = sm.create_secret(Name=name, SecretString='{"password":"p1"}')
+    sm.put_secret_value(SecretId=name, SecretString='{"password":"p2"}')
+    reference = f"/aws/reference/secretsmanager/{name}"
+    got = ssm.get_parameter(Name=reference, WithDecryption=True)["Parameter"]
+    assert (got["Name"], got["Type"], got["Value"], got["ARN"]) == (reference, "SecureString", '{"password":"p2"}',
+                                                                     made["ARN"])
+    source = json.loads(got["SourceResult"])
+    assert (source["Name"], source["SecretString"], source["VersionStages"]) == (name, '{"password":"p2"}',
+                                                                                 ["AWSCURRENT"])
+    previous = ssm.get_parameter(Name=f"{reference}:AWSPREVIOUS", WithDecryption=True)["Parameter"]
+    assert (previous["Value"], previous["Selector"]) == ('{"password":"p1"}', ":AWSPREVIOUS")
+    code, message = refusal(lambda: ssm.get_parameter(Name=reference))
+    assert (code, message) == ("ValidationException",
+                               "WithDecryption flag must be True for retrieving a Secret Manager secret.")
+    missing = f"/aws/reference/secretsmanager/{unique()}"
+    assert error_code(lambda: ssm.get_parameter(Name=missing, WithDecryption=True)) == "ParameterNotFound"
+    both = ssm.get_parameters(Names=[reference, missing], WithDecryption=True)
+    assert [p["Value"] for p in both["Parameters"]] == ['{"password":"p2"}'] and both["InvalidParameters"] == [missing]
+
+
+def test_the_extension_reads_a_secret_by_reference(sm, sock):
+    import urllib.parse
+    name = unique()
+    made = sm.create_secret(Name=name, SecretString="via-extension")
+    path = "/systemsmanager/parameters/get?" + urllib.parse.urlencode(
+        {"name": f"/aws/reference/secretsmanager/{name}", "withDecryption": "true"}, quote_via=urllib.parse.quote)
+    response = sock.request("GET", path)
+    assert response.status == 200, response
+    p = response.json()["Parameter"]
+    assert list(p) == ["ARN", "DataType", "LastModifiedDate", "Name", "Selector", "SourceResult", "Type", "Value",
+                       "Version"]
+    assert (p["ARN"], p["Value"], p["Selector"]) == (made["ARN"], "via-extension", None)
+    assert json.loads(p["SourceResult"])["SecretString"] == "via-extension"
+    assert ISO_MS.match(p["LastModifiedDate"])

@@ -25,6 +25,13 @@ extension SSM {
         _ context: RequestContext
     ) throws -> ResponseBody {
         let reference = try ParameterName.parse(name, context)
+        if Self.isSecretReference(reference.name) {
+            var json = SensitiveJSON()
+            json.object(
+                "Parameter", try secretReferenceJSON(reference, decrypt: decrypt, forExtension: forExtension, context))
+            if forExtension { json.object("ResultMetadata", SensitiveJSON()) }
+            return json.render()
+        }
         let parameter = self.parameter(reference, context)
         // The policy judges the stored name: a grant on `/db` covers a read of `db`.
         try context.authorize([policyResource(parameter, reference, context)])
@@ -50,6 +57,21 @@ extension SSM {
         var found: [(sortKey: String, text: String, json: SensitiveJSON)] = []
         var invalid: [String] = []
         for text in names {
+            if let reference = try? ParameterName.parse(text, context), Self.isSecretReference(reference.name) {
+                // A secret reference that cannot be read is an invalid parameter, like a missing name;
+                // WithDecryption missing is an error of the whole request, as AWS answers it.
+                if request.withDecryption != true {
+                    throw SealboxError.validation(
+                        "WithDecryption flag must be True for retrieving a Secret Manager secret.")
+                }
+                guard let json = try? secretReferenceJSON(reference, decrypt: true, context) else {
+                    if !invalid.contains(text) { invalid.append(text) }
+                    continue
+                }
+                guard !found.contains(where: { $0.text == text }) else { continue }
+                found.append((reference.name + "\u{0}" + (reference.selector?.text ?? ""), text, json))
+                continue
+            }
             guard let reference = try? ParameterName.parse(text, context), let hit = try? find(reference, context)
             else {
                 if !invalid.contains(text) { invalid.append(text) }

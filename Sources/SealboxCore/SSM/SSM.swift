@@ -24,6 +24,8 @@ public final class SSM: Sendable {
     let policyNames = Locked<Set<ParameterAddress>>([])
     /// The parameters with resource policies: all that DescribeParameters' `Shared` looks at.
     let sharedAddresses = Locked<Set<ParameterAddress>>([])
+    /// Secrets Manager, which `/aws/reference/secretsmanager/` names read through; set once at start.
+    private let referencedSecrets = Locked<SecretsManager?>(nil)
     /// Yields when a policy may act earlier than the scheduler planned: a put, a policy acting.
     package let policyChanges: AsyncStream<Void>
     private let policyChangesContinuation: AsyncStream<Void>.Continuation
@@ -109,6 +111,15 @@ public final class SSM: Sendable {
         // Another account's parameter, by its full ARN: found when a resource policy shares it.
         return reference.arnScope.flatMap { shared(reference.name, owner: $0, context) }
     }
+
+    /// Lets GetParameter(s) read Secrets Manager secrets as `/aws/reference/secretsmanager/<id>`.
+    /// - Parameter secrets: the Secrets Manager service.
+    public func serveSecretReferences(from secrets: SecretsManager) {
+        referencedSecrets.withLock { $0 = secrets }
+    }
+
+    /// The Secrets Manager that reference names read, if any; asked only for such names.
+    package var secretsForReferences: SecretsManager? { referencedSecrets.withLock { $0 } }
 
     /// Wakes the policy scheduler to look again for the next due policy.
     package func wakePolicyScheduler() { policyChangesContinuation.yield() }
