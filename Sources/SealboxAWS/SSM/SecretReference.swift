@@ -61,6 +61,7 @@ extension SSM {
         reading.action = Self.getSecretValue
         let id = String(reference.name.utf8.dropFirst(Self.secretReferencePrefix.utf8.count))!
         let found = try Self.read(secrets, id, stage: stage, reading, name: reference.name)
+        // AWS's SourceResult lists the members in name order.
         var source = SensitiveJSON()
         source.string("ARN", found.secret.metadata.arn)
         source.number("CreatedDate", found.version.created)

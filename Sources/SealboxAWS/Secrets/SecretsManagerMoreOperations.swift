@@ -175,18 +175,7 @@ extension SecretsManager {
         for id in ids {
             do {
                 let (secret, version, value) = try self.value(id, versionID: nil, stage: nil, context: context)
-                var json = SensitiveJSON()
-                json.string("ARN", secret.metadata.arn)
-                json.string("Name", secret.name)
-                json.string("VersionId", version.id)
-                if version.binary {
-                    json.base64("SecretBinary", value)
-                } else {
-                    json.secretString("SecretString", value)
-                }
-                json.strings("VersionStages", version.stages)
-                json.number("CreatedDate", version.created)
-                values.append(json)
+                values.append(Self.valueJSON(secret, version, value))
             } catch {
                 // One secret's refusal is reported beside the others' values, as AWS does.
                 let failure = AWSError(any: error)

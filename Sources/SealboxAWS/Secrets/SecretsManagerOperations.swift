@@ -41,6 +41,11 @@ extension SecretsManager {
         try validator.check()
         let (secret, version, value) = try self.value(
             request.secretId!, versionID: request.versionId, stage: request.versionStage, context: context)
+        return Self.valueJSON(secret, version, value).render()
+    }
+
+    /// GetSecretValue's answer, which BatchGetSecretValue and a Parameter Store reference repeat.
+    static func valueJSON(_ secret: StoredSecret, _ version: SecretVersion, _ value: SecureBytes) -> SensitiveJSON {
         var json = SensitiveJSON()
         json.string("ARN", secret.metadata.arn)
         json.string("Name", secret.name)
@@ -48,7 +53,7 @@ extension SecretsManager {
         if version.binary { json.base64("SecretBinary", value) } else { json.secretString("SecretString", value) }
         json.strings("VersionStages", version.stages)
         json.number("CreatedDate", version.created)
-        return json.render()
+        return json
     }
 
     func putSecretValue(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
