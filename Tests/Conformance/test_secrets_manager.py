@@ -424,3 +424,17 @@ def test_the_extension_reads_a_secret_by_reference(sm, sock):
     assert (p["ARN"], p["Value"], p["Selector"]) == (made["ARN"], "via-extension", None)
     assert json.loads(p["SourceResult"])["SecretString"] == "via-extension"
     assert ISO_MS.match(p["LastModifiedDate"])
+
+
+def test_an_update_whose_value_cannot_be_sealed_changes_nothing(daemon, creds, sm):
+    kms = daemon.client(*creds)
+    key = kms.create_key(Description="disabled for the test")["KeyMetadata"]["Arn"]
+    kms.disable_key(KeyId=key)
+    name = unique()
+    sm.create_secret(Name=name, SecretString="v1", Description="before")
+    assert error_code(lambda: sm.update_secret(SecretId=name, Description="after", KmsKeyId=key,
+                                               SecretString="v2")) == "EncryptionFailure"
+    described = sm.describe_secret(SecretId=name)
+    assert described["Description"] == "before" and "KmsKeyId" not in described
+    assert len(described["VersionIdsToStages"]) == 1
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "v1"

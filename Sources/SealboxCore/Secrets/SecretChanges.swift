@@ -72,28 +72,40 @@ extension SecretsManager {
         return try withWriter { () throws(SealboxError) -> (secret: StoredSecret, version: SecretVersion) in
             guard var secret = self.secret(id, context) else { throw Self.notFound }
             guard secret.metadata.deletionDate == nil else { throw Self.markedForDeletion }
-            let versionID = token ?? Self.newVersionID()
-            if let known = secret.versions.first(where: { $0.id == versionID }) {
-                guard try sameValue(known, of: secret, as: value, context) else {
-                    throw SealboxError.secretExists(
-                        "You can't modify an existing version, you can only create a new version.")
-                }
-                return (secret, known)
+            let added = try addVersion(to: &secret, value: value, token: token, stages: stages, context)
+            if let removed = added.removed {
+                try commit(
+                    SecretChange(secret: secret, writtenVersions: secret.versions.map(\.id), removedVersions: removed))
             }
-            let now = clock.now()
-            let version = SecretVersion(
+            return (secret, added.version)
+        }
+    }
+
+    /// Adds a version to `secret` without writing it; the caller holds the writer lock and commits.
+    /// - Returns: the version, and the versions pruned; nil for those when the token named an
+    ///   existing version with the same value, which changes nothing.
+    func addVersion(
+        to secret: inout StoredSecret, value: SecretValue, token: String?, stages: [String]?,
+        _ context: RequestContext
+    ) throws(SealboxError) -> (version: SecretVersion, removed: [String]?) {
+        let versionID = token ?? Self.newVersionID()
+        if let known = secret.versions.first(where: { $0.id == versionID }) {
+            guard try sameValue(known, of: secret, as: value, context) else {
+                throw SealboxError.secretExists(
+                    "You can't modify an existing version, you can only create a new version.")
+            }
+            return (known, nil)
+        }
+        let now = clock.now()
+        secret.versions.append(
+            SecretVersion(
                 id: versionID, stages: [], created: now, binary: value.isBinary,
                 value: try seal(
-                    value, arn: secret.metadata.arn, version: versionID, keyId: secret.metadata.kmsKeyId, context))
-            secret.versions.append(version)
-            Self.move(stages ?? [Self.current], to: versionID, in: &secret)
-            secret.metadata.lastChanged = now
-            let removed = Self.prune(&secret)
-            try commit(
-                SecretChange(
-                    secret: secret, writtenVersions: secret.versions.map(\.id), removedVersions: removed))
-            return (secret, secret.versions.first { $0.id == versionID }!)
-        }
+                    value, arn: secret.metadata.arn, version: versionID, keyId: secret.metadata.kmsKeyId, context)))
+        Self.move(stages ?? [Self.current], to: versionID, in: &secret)
+        secret.metadata.lastChanged = now
+        let removed = Self.prune(&secret)
+        return (secret.versions.first { $0.id == versionID }!, removed)
     }
 
     /// Whether a version holds `value`, compared in constant time.

@@ -67,17 +67,24 @@ extension SecretsManager {
         context: RequestContext
     ) throws(SealboxError) -> (secret: StoredSecret, version: SecretVersion?) {
         _ = try existing(id, context)
-        try withWriter { () throws(SealboxError) in
+        // One transaction: a value that cannot be sealed leaves the description and key as they were.
+        return try withWriter { () throws(SealboxError) -> (secret: StoredSecret, version: SecretVersion?) in
             guard var secret = self.secret(id, context) else { throw Self.notFound }
             guard secret.metadata.deletionDate == nil else { throw Self.markedForDeletion }
             if let description { secret.metadata.description = description }
             if let kmsKeyId { secret.metadata.kmsKeyId = kmsKeyId.isEmpty ? nil : kmsKeyId }
             secret.metadata.lastChanged = clock.now()
-            try commit(SecretChange(secret: secret, writtenVersions: []))
+            var version: SecretVersion? = nil
+            var removed: [String] = []
+            if let value {
+                let added = try addVersion(to: &secret, value: value, token: token, stages: nil, context)
+                version = added.version
+                removed = added.removed ?? []
+            }
+            try commit(
+                SecretChange(secret: secret, writtenVersions: secret.versions.map(\.id), removedVersions: removed))
+            return (secret, version)
         }
-        guard let value else { return (try existing(id, context), nil) }
-        let (secret, version) = try putValue(id, value: value, token: token, stages: nil, context: context)
-        return (secret, version)
     }
 
     /// Adds tags, replacing those with the same keys, up to ``maxTags``; or removes the given keys.
