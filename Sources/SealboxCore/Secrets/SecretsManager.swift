@@ -45,9 +45,6 @@ public final class SecretsManager: Sendable {
         }
     }
 
-    /// The number of secrets, for status reports.
-    public var secretCount: Int { secrets.values.count }
-
     package func withWriter<R, Failure: Error>(_ body: () throws(Failure) -> R) throws(Failure) -> R {
         try writer.withLock(body)
     }
