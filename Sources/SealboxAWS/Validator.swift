@@ -95,6 +95,21 @@ public struct Validator: Sendable {
         fail(value, field, "Member must satisfy regular expression pattern: \(pattern)")
     }
 
+    /// Checks a list's length, naming its members in the message as AWS does.
+    /// - Parameters:
+    ///   - list: the list, skipped when nil.
+    ///   - field: the field's name.
+    ///   - min: the fewest members allowed.
+    ///   - max: the most members allowed.
+    public mutating func count(_ list: [String]?, _ field: String, min: Int, max: Int) {
+        guard let list, list.count < min || list.count > max else { return }
+        fail(
+            "[\(list.joined(separator: ", "))]", field,
+            list.count < min
+                ? "Member must have length greater than or equal to \(min)"
+                : "Member must have length less than or equal to \(max)")
+    }
+
     /// Adds a failure worded by the caller.
     /// - Parameter message: the whole constraint sentence.
     public mutating func custom(_ message: String) {

@@ -38,11 +38,7 @@ struct ParameterFilter {
                 )
             }
             validator.length(filter.option, "\(field).option", min: 1, max: 10)
-            if let values = filter.values, values.isEmpty || values.count > 50 {
-                validator.custom(
-                    "Value '[\(values.joined(separator: ", "))]' at '\(field).values' failed to satisfy constraint: Member must have length \(values.isEmpty ? "greater than or equal to 1" : "less than or equal to 50")"
-                )
-            }
+            validator.count(filter.values, "\(field).values", min: 1, max: 50)
             for (position, value) in (filter.values ?? []).enumerated() {
                 validator.length(value, "\(field).values.\(position + 1).member", min: 1, max: 1024)
             }

@@ -26,11 +26,7 @@ extension SSM {
     func requireLabels(_ labels: [String]?) throws -> [String] {
         var validator = Validator()
         validator.required(labels, "labels")
-        if let labels, labels.isEmpty || labels.count > 10 {
-            validator.custom(
-                "Value '[\(labels.joined(separator: ", "))]' at 'labels' failed to satisfy constraint: Member must have length \(labels.isEmpty ? "greater than or equal to 1" : "less than or equal to 10")"
-            )
-        }
+        validator.count(labels, "labels", min: 1, max: 10)
         for (index, label) in (labels ?? []).enumerated() {
             validator.length(label, "labels.\(index + 1).member", min: 1, max: 100)
         }

@@ -61,8 +61,7 @@ extension SSM {
                 // A secret reference that cannot be read is an invalid parameter, like a missing name;
                 // WithDecryption missing is an error of the whole request, as AWS answers it.
                 if request.withDecryption != true {
-                    throw SealboxError.validation(
-                        "WithDecryption flag must be True for retrieving a Secret Manager secret.")
+                    throw Self.decryptionRequired
                 }
                 guard let json = try? secretReferenceJSON(reference, decrypt: true, context) else {
                     if !invalid.contains(text) { invalid.append(text) }
@@ -170,11 +169,7 @@ extension SSM {
             validator.required(filter.key, "\(field).key")
             validator.oneOf(filter.key, "\(field).key", ["Name", "Type", "KeyId"])
             validator.required(filter.values, "\(field).values")
-            if let values = filter.values, values.isEmpty || values.count > 50 {
-                validator.custom(
-                    "Value '[\(values.joined(separator: ", "))]' at '\(field).values' failed to satisfy constraint: Member must have length \(values.isEmpty ? "greater than or equal to 1" : "less than or equal to 50")"
-                )
-            }
+            validator.count(filter.values, "\(field).values", min: 1, max: 50)
         }
         ParameterFilter.constrain(request.parameterFilters, &validator)
         try validator.check()

@@ -310,11 +310,7 @@ extension SSM {
         var validator = Validator()
         validator.required(names, "names")
         if let names {
-            if names.isEmpty || names.count > 10 {
-                validator.custom(
-                    "Value '[\(names.joined(separator: ", "))]' at 'names' failed to satisfy constraint: Member must have length \(names.isEmpty ? "greater than or equal to 1" : "less than or equal to 10")"
-                )
-            }
+            validator.count(names, "names", min: 1, max: 10)
             for (index, name) in names.enumerated() {
                 validator.length(name, "names.\(index + 1).member", min: 1, max: 2048)
             }

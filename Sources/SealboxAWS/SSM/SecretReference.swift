@@ -12,6 +12,10 @@ extension SSM {
         name.utf8.count > secretReferencePrefix.utf8.count && name.utf8.starts(with: secretReferencePrefix.utf8)
     }
 
+    /// AWS's refusal of a reference read without `WithDecryption`.
+    static let decryptionRequired = SealboxError.validation(
+        "WithDecryption flag must be True for retrieving a Secret Manager secret.")
+
     private static let getSecretValue = SecretsManager.operations["GetSecretValue"]!.action
 
     /// The secret's value; a secret that does not exist is a parameter that does not.
@@ -49,7 +53,7 @@ extension SSM {
             throw SealboxError.parameterNotFound("Parameter \(reference.name) not found.")
         }
         guard decrypt else {
-            throw SealboxError.validation("WithDecryption flag must be True for retrieving a Secret Manager secret.")
+            throw Self.decryptionRequired
         }
         var stage: String? = nil
         switch reference.selector {
@@ -61,18 +65,7 @@ extension SSM {
         reading.action = Self.getSecretValue
         let id = String(reference.name.utf8.dropFirst(Self.secretReferencePrefix.utf8.count))!
         let found = try Self.read(secrets, id, stage: stage, reading, name: reference.name)
-        // AWS's SourceResult lists the members in name order.
-        var source = SensitiveJSON()
-        source.string("ARN", found.secret.metadata.arn)
-        source.number("CreatedDate", found.version.created)
-        source.string("Name", found.secret.name)
-        if found.version.binary {
-            source.base64("SecretBinary", found.value)
-        } else {
-            source.secretString("SecretString", found.value)
-        }
-        source.string("VersionId", found.version.id)
-        source.strings("VersionStages", found.version.stages)
+        let source = SecretsManager.valueJSON(found.secret, found.version, found.value)
         let rendered = Self.secureBytes(source.render())
         var json = SensitiveJSON()
         if forExtension {

@@ -144,11 +144,7 @@ extension SecretsManager {
     func batchGetSecretValue(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
         let request = try AWSJSON.decode(BatchGetSecretValueRequest.self, from: body)
         var validator = Validator()
-        if let ids = request.secretIdList, ids.isEmpty || ids.count > 20 {
-            validator.custom(
-                "Value '[\(ids.joined(separator: ", "))]' at 'secretIdList' failed to satisfy constraint: Member must have length \(ids.isEmpty ? "greater than or equal to 1" : "less than or equal to 20")"
-            )
-        }
+        validator.count(request.secretIdList, "secretIdList", min: 1, max: 20)
         validator.range(request.maxResults, "maxResults", min: 1, max: 20)
         try validator.check()
         guard (request.secretIdList == nil) != (request.filters == nil) else {
@@ -157,13 +153,10 @@ extension SecretsManager {
         var ids = request.secretIdList ?? []
         var next: String? = nil
         if let filters = request.filters {
-            let matches = secrets.values.filter { secret in
-                secret.scope == context.scope && secret.metadata.deletionDate == nil
-                    && filters.allSatisfy { Self.matches(secret, $0) }
-            }.sorted { ($0.metadata.created, $0.name) < ($1.metadata.created, $1.name) }
+            let (matches, key) = listed(filters, includingPlannedDeletion: false, descending: false, context)
             guard
                 let page = PageToken.page(
-                    matches, sortKey: { String(format: "%020.6f", $0.metadata.created) + $0.name },
+                    matches, sortKey: key,
                     after: request.nextToken, limit: request.maxResults ?? 20,
                     scope: "secretsmanager.batchGetSecretValue")
             else { throw SealboxError.invalidParameter("The NextToken is not valid.") }

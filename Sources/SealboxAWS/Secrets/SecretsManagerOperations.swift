@@ -61,12 +61,8 @@ extension SecretsManager {
         var validator = Validator()
         Self.requireSecretId(request.secretId, &validator)
         validator.length(request.clientRequestToken, "clientRequestToken", min: 32, max: 64)
+        validator.count(request.versionStages, "versionStages", min: 1, max: 20)
         if let stages = request.versionStages {
-            if stages.isEmpty || stages.count > 20 {
-                validator.custom(
-                    "Value '[\(stages.joined(separator: ", "))]' at 'versionStages' failed to satisfy constraint: Member must have length \(stages.isEmpty ? "greater than or equal to 1" : "less than or equal to 20")"
-                )
-            }
             for (index, stage) in stages.enumerated() {
                 validator.length(stage, "versionStages.\(index + 1).member", min: 1, max: 256)
             }
@@ -113,18 +109,9 @@ extension SecretsManager {
         try validator.check()
         try context.authorize([])
         let descending = request.sortOrder == "desc"
-        let secrets = secrets.values.filter { secret in
-            secret.scope == context.scope
-                && (request.includePlannedDeletion == true || secret.metadata.deletionDate == nil)
-                && (request.filters ?? []).allSatisfy { Self.matches(secret, $0) }
-        }.sorted { a, b in
-            let order = (a.metadata.created, a.name) < (b.metadata.created, b.name)
-            return descending ? !order : order
-        }
-        let key = { (secret: StoredSecret) in
-            String(format: "%020.6f", descending ? 1e12 - secret.metadata.created : secret.metadata.created)
-                + secret.name
-        }
+        let (secrets, key) = listed(
+            request.filters ?? [], includingPlannedDeletion: request.includePlannedDeletion == true,
+            descending: descending, context)
         guard
             let (chosen, next) = PageToken.page(
                 secrets, sortKey: key, after: request.nextToken, limit: request.maxResults ?? 100,
@@ -163,6 +150,22 @@ extension SecretsManager {
         json.string("ARN", secret.metadata.arn)
         json.string("Name", secret.name)
         return json.render()
+    }
+
+    /// The caller's secrets that pass every filter, by creation date, and the page key they are
+    /// sorted by (a tie of dates goes by name), which the next page's token resumes after.
+    func listed(
+        _ filters: [SecretsFilter], includingPlannedDeletion: Bool, descending: Bool, _ context: RequestContext
+    ) -> (secrets: [StoredSecret], key: (StoredSecret) -> String) {
+        let key = { (secret: StoredSecret) in
+            String(format: "%020.6f", descending ? 1e12 - secret.metadata.created : secret.metadata.created)
+                + secret.name
+        }
+        let matches = secrets.values.filter { secret in
+            secret.scope == context.scope && (includingPlannedDeletion || secret.metadata.deletionDate == nil)
+                && filters.allSatisfy { Self.matches(secret, $0) }
+        }
+        return (matches.map { (key($0), $0) }.sorted { $0.0 < $1.0 }.map(\.1), key)
     }
 
     /// DescribeSecret's fields, which a ListSecrets entry shares (under another name for the stages).
