@@ -59,6 +59,7 @@ public final class HTTPServer: Service, Sendable {
     private let activated: [ActivatedSockets.Listener]
     private let loopMetrics: [ObjectIdentifier: LoopMetrics]
     private let notifier: SystemdNotifier
+    private let rotationHandlers: RotationHandlers?
     /// How long shutdown waits for in-flight requests.
     public static let drainTimeout: TimeAmount = .seconds(10)
 
@@ -70,6 +71,7 @@ public final class HTTPServer: Service, Sendable {
     ///   - recorder: where every call is recorded (ephemeral daemons), if anywhere.
     ///   - notifier: told `STOPPING=1` when shutdown begins.
     ///   - metrics: request counts, latencies and callers' first contacts, if kept.
+    ///   - rotationHandlers: names socket peers that are a running rotation handler, if rotations run.
     ///   - logger: for lifecycle messages.
     ///   - onReady: called once every listener is bound, with the bound TCP port.
     public init(
@@ -80,9 +82,11 @@ public final class HTTPServer: Service, Sendable {
         recorder: CallRecorder? = nil,
         notifier: SystemdNotifier = SystemdNotifier(environment: [:]),
         metrics: ServerMetrics? = nil,
+        rotationHandlers: RotationHandlers? = nil,
         logger: Logger,
         onReady: @escaping @Sendable (_ tcpPort: Int?) -> Void
     ) {
+        self.rotationHandlers = rotationHandlers
         self.responder = responder
         socketPath = configuration.socketPath
         tcp = configuration.tcp
@@ -167,6 +171,7 @@ public final class HTTPServer: Service, Sendable {
         let tracker = self.tracker
         let auditBatchers = self.auditBatchers
         let recorder = self.recorder
+        let rotationHandlers = self.rotationHandlers
         let loopMetrics = self.loopMetrics
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Self.backlog)
@@ -186,7 +191,8 @@ public final class HTTPServer: Service, Sendable {
                 }
                 return peer.flatMap { credentials in
                     channel.eventLoop.makeCompletedFuture {
-                        let peer = unix ? credentials.flatMap(PeerIdentity.init) : nil
+                        let peer =
+                            unix ? credentials.flatMap { PeerIdentity($0, rotationHandlers: rotationHandlers) } : nil
                         let metrics = loopMetrics[ObjectIdentifier(channel.eventLoop)]
                         if let peer { metrics?.contact(peer) }
                         try Self.configure(

@@ -17,11 +17,18 @@ public struct PeerIdentity: Sendable {
     public let policyNames: [String]
 
     /// Reads what `/proc` says of the peer; nil if the process is already gone.
-    /// - Parameter credentials: the peer's SO_PEERCRED.
-    public init?(_ credentials: PeerCredentials) {
+    /// - Parameters:
+    ///   - credentials: the peer's SO_PEERCRED.
+    ///   - rotationHandlers: the running rotation handlers. A peer that is one of them (or a child of
+    ///     one) goes by its `rotation:<function>` principal alone, whatever its uid may do.
+    public init?(_ credentials: PeerCredentials, rotationHandlers: RotationHandlers? = nil) {
         guard let startTime = ProcFS.startTicks(of: credentials.pid) else { return nil }
         self.credentials = credentials
         self.startTime = startTime
+        if let principal = rotationHandlers?.principal(of: credentials.pid) {
+            policyNames = [principal]
+            return
+        }
         var gids = [credentials.gid]
         if let status = ProcFS.read("/proc/\(credentials.pid)/status") {
             for line in status.split(separator: UInt8(ascii: "\n")) where line.starts(with: Array("Groups:".utf8)) {

@@ -23,6 +23,11 @@ public final class ServerMetrics: Sendable {
         uniqueKeysWithValues: ParameterPolicy.Kind.allCases.map {
             ($0, Counter(label: "sealbox_parameter_policy_actions_total", dimensions: [("type", $0.rawValue)]))
         })
+    /// Secret rotations that ended, by outcome: `RotationSucceeded`, `RotationFailed`, `RotationAbandoned`.
+    let rotations = Dictionary(
+        uniqueKeysWithValues: ["RotationSucceeded", "RotationFailed", "RotationAbandoned"].map {
+            ($0, Counter(label: "sealbox_secret_rotations_total", dimensions: [("outcome", $0)]))
+        })
     let auditWriteFailures = Counter(label: "sealbox_audit_write_failures_total")
     let activeLeases = Gauge(label: "sealbox_active_leases")
     /// Guarded-memory blocks that could not be locked in RAM (over `RLIMIT_MEMLOCK`); 0 when all are.

@@ -85,17 +85,27 @@ struct Sealboxd: AsyncParsableCommand {
             kms: kms, ssm: ssm, secrets: secrets, leases: leases, settings: settings, security: security,
             extensionToken: opened.extensionToken, audit: audit, recorder: recorder, seed: seed,
             metrics: (metrics, registry), store: opened.store, threadPool: threadPool, logger: logger)
+        let rotationHandlers = RotationHandlers(
+            socketPath: options.socketPath, openTCP: options.ephemeral && !settings.requireAuth)
+        secrets.setRotationHandlers(config?.rotation.handlers ?? [:])
+        let rotationTimeout = Locked(config?.rotation.timeoutSeconds ?? RotationSettings().timeoutSeconds)
         let server = try Self.makeServer(
             router, options: options, activated: activated, limits: settings.limits, group: group, audit: audit,
-            recorder: recorder, notifier: notifier, metrics: metrics, logger: logger)
+            recorder: recorder, notifier: notifier, metrics: metrics, rotationHandlers: rotationHandlers,
+            logger: logger)
         var services: [any Service] = [
             server,
             MaintenanceService(kms: kms, secrets: secrets, leases: leases, metrics: metrics, logger: logger),
             ParameterPolicyService(ssm: ssm, audit: audit, metrics: metrics, logger: logger),
+            RotationService(
+                secrets: secrets, handlers: rotationHandlers, timeout: { rotationTimeout.withLock { $0 } },
+                audit: audit, metrics: metrics, logger: logger),
             ConfigReloader(logger: logger, notifier: notifier) {
                 let reloaded = try options.configPath.map(Self.readConfig)
                 security.replace(try loader.settings(reloaded))
                 leases.settings = (reloaded ?? SealboxConfig()).leases
+                secrets.setRotationHandlers(reloaded?.rotation.handlers ?? [:])
+                rotationTimeout.withLock { $0 = reloaded?.rotation.timeoutSeconds ?? RotationSettings().timeoutSeconds }
             },
         ]
         if let watchdog = WatchdogService(environment: environment, notifier: notifier, group: group) {
@@ -287,6 +297,7 @@ struct Sealboxd: AsyncParsableCommand {
         recorder: CallRecorder?,
         notifier: SystemdNotifier,
         metrics: ServerMetrics,
+        rotationHandlers: RotationHandlers,
         logger: Logger
     ) throws -> HTTPServer {
         let (tcp, socketPath) = (try options.tcp, options.socketPath)
@@ -295,8 +306,14 @@ struct Sealboxd: AsyncParsableCommand {
             socketPath: socketPath, tcp: tcp, activated: activated, limits: limits)
         return HTTPServer(
             responder: router, configuration: configuration, group: group, audit: audit, recorder: recorder,
-            notifier: notifier, metrics: metrics, logger: logger
+            notifier: notifier, metrics: metrics, rotationHandlers: rotationHandlers, logger: logger
         ) { port in
+            rotationHandlers.setEndpoint(
+                tcp.map { address in
+                    var bound = address
+                    bound.port = port ?? address.port
+                    return "http://\(bound)"
+                })
             notifier.notify("READY=1\nSTATUS=serving\nMAINPID=\(getpid())")
             announceReady(
                 tcp: tcp.map { address in

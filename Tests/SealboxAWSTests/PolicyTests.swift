@@ -97,6 +97,11 @@ import Testing
         ("aws: {principals: {\"arn:aws:iam::123456789012:role/app\": []}}", "non-empty list"),
         ("aws: {principals: [\"arn:aws:iam::123456789012:role/app\"]}", "must be a mapping"),
         ("aws: {people: {}}", "unknown key 'aws.people'"),
+        ("rotation: {handlers: {\"arn:aws:lambda:us-east-1:123456789012:function:f\": bin/rotate}}", "absolute path"),
+        ("rotation: {handlers: {\"rotate-db\": /bin/rotate}}", "is not a Lambda function ARN"),
+        ("rotation: {timeoutSeconds: 0}", "rotation.timeoutSeconds must be 1 to 900"),
+        ("rotation: {retries: 2}", "unknown key 'rotation.retries'"),
+        ("rotation: [a]", "rotation must be a mapping"),
     ])
     func refusesBadConfigWithThePlace(_ text: String, _ expected: String) {
         do {
@@ -106,6 +111,29 @@ import Testing
             #expect("\(error)".contains("bad.yaml"))
             #expect("\(error)".contains(expected), "\(error)")
         }
+    }
+
+    @Test func rotationHandlersAndTheirPrincipalParse() throws {
+        let config = try SealboxConfig.parse(
+            """
+            rotation:
+              timeoutSeconds: 60
+              handlers: {"arn:aws:lambda:us-east-1:123456789012:function:rotate-db": /usr/libexec/rotate-db}
+            policy:
+              - {principals: ["rotation:rotate-db"], allow: ["secretsmanager:PutSecretValue"], resources: ["prod/*"]}
+            """, origin: "test.yaml")
+        #expect(config.rotation.timeoutSeconds == 60)
+        #expect(
+            config.rotation.handlers == [
+                "arn:aws:lambda:us-east-1:123456789012:function:rotate-db": "/usr/libexec/rotate-db"
+            ])
+        let policy = try #require(config.policy)
+        #expect(policy.allows(["rotation:rotate-db"], action: "secretsmanager:PutSecretValue", resources: ["prod/db"]))
+        #expect(!policy.allows(["rotation:other"], action: "secretsmanager:PutSecretValue", resources: ["prod/db"]))
+        let defaults = Policy.defaultPolicy(daemonUID: 1234)
+        #expect(defaults.allows(["rotation:any"], action: "secretsmanager:PutSecretValue", resources: ["prod/db"]))
+        #expect(!defaults.allows(["rotation:any"], action: "secretsmanager:DeleteSecret", resources: ["prod/db"]))
+        #expect(!defaults.allows(["rotation:any"], action: "kms:Decrypt", resources: ["alias/app"]))
     }
 
     @Test func defaultPolicyTrustsOnlyTheDaemonAndRoot() {

@@ -25,5 +25,7 @@ extension SecretsManager {
             .write("UntagResource", SecretsManager.untagResource),
             .read("GetRandomPassword", audited: false, SecretsManager.getRandomPassword),
             .read("BatchGetSecretValue", SecretsManager.batchGetSecretValue),
+            .write("RotateSecret", SecretsManager.rotateSecret),
+            .write("CancelRotateSecret", SecretsManager.cancelRotateSecret),
         ])
 }

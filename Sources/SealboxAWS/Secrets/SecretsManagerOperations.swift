@@ -90,7 +90,7 @@ extension SecretsManager {
         try validator.check()
         let secret = try existing(request.secretId!, context)
         var json = Self.describe(secret, stagesField: "VersionIdsToStages")
-        json.bool("RotationEnabled", false)
+        if secret.metadata.rotation == nil { json.bool("RotationEnabled", false) }
         return json.render()
     }
 
@@ -177,6 +177,19 @@ extension SecretsManager {
         if let key = secret.metadata.kmsKeyId { json.string("KmsKeyId", key) }
         json.number("LastChangedDate", secret.metadata.lastChanged)
         if let date = secret.metadata.deletionDate { json.number("DeletedDate", date) }
+        if let rotation = secret.metadata.rotation {
+            json.bool("RotationEnabled", rotation.enabled)
+            json.string("RotationLambdaARN", rotation.lambdaARN)
+            if let schedule = rotation.schedule {
+                var rules = SensitiveJSON()
+                if let days = schedule.automaticallyAfterDays { rules.number("AutomaticallyAfterDays", days) }
+                if let duration = schedule.duration { rules.string("Duration", duration) }
+                if let expression = schedule.scheduleExpression { rules.string("ScheduleExpression", expression) }
+                json.object("RotationRules", rules)
+            }
+            if let date = rotation.lastRotated { json.number("LastRotatedDate", date) }
+            if let date = rotation.nextRotation, rotation.enabled { json.number("NextRotationDate", date) }
+        }
         json.objects(
             "Tags",
             secret.metadata.tags.map { tag in

@@ -99,3 +99,17 @@ struct BatchGetSecretValueRequest: Decodable {
     var maxResults: Int?
     var nextToken: String?
 }
+
+struct RotationRulesShape: Decodable {
+    var automaticallyAfterDays: Int?
+    var duration: String?
+    var scheduleExpression: String?
+}
+
+struct RotateSecretRequest: Decodable {
+    var secretId: String?
+    var clientRequestToken: String?
+    var rotationLambdaARN: String?
+    var rotationRules: RotationRulesShape?
+    var rotateImmediately: Bool?
+}

@@ -38,15 +38,21 @@ public struct Policy: Sendable, Equatable {
     /// The policy without a config file: root, the daemon's own uid and its access key may do
     /// everything. The extension token (readable only by the daemon's user and group) may read
     /// parameters and secrets, decrypt (KMS ciphertexts and env tokens) and use leases, as the Lambda
-    /// extension it stands in for: no writes, no admin.
+    /// extension it stands in for: no writes, no admin. A rotation handler (`rotation:<function>`) may
+    /// take the four rotation steps on any secret.
     /// - Parameter daemonUID: the daemon's uid.
     public static func defaultPolicy(daemonUID: UInt32) -> Policy {
-        Policy(rules: [
+        let rotationActions = [
+            "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
+            "secretsmanager:UpdateSecretVersionStage", "secretsmanager:GetRandomPassword",
+        ]
+        return Policy(rules: [
             Rule(principals: ["uid:0", "uid:\(daemonUID)", "access-key:daemon"], allow: ["*"], resources: ["*"]),
             Rule(
                 principals: ["token"],
                 allow: ["ssm:GetParameter*", "secretsmanager:GetSecretValue", "kms:Decrypt", "lease:*", "env:Decrypt"],
                 resources: ["*"]),
+            Rule(principals: ["rotation:*"], allow: rotationActions, resources: ["*"]),
         ])
     }
 

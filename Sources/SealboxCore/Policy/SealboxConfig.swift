@@ -13,6 +13,9 @@ import Yams
 ///   - principals: ["group:lambda", "uid:1001", "access-key:handlers"]
 ///     allow: ["lease:*", "ssm:GetParameter*", "kms:Decrypt"]
 ///     resources: ["/app/*", "alias/app"]
+/// rotation:
+///   timeoutSeconds: 30
+///   handlers: {"arn:aws:lambda:us-east-1:123456789012:function:rotate-db": /usr/local/libexec/rotate-db}
 /// ```
 public struct SealboxConfig: Sendable, Equatable {
     /// An access key whose secret is read from a file (mode 0600, never in the config itself).
@@ -38,6 +41,8 @@ public struct SealboxConfig: Sendable, Equatable {
     /// `aws.principals`: AWS principal ARNs (as KMS grants name them) and the policy principals
     /// (`uid:N`, `access-key:NAME`...) each stands for; reloaded with the policy.
     public var awsPrincipals: [String: [String]] = [:]
+    /// `rotation`: the executables that stand in for rotation Lambda functions; reloaded.
+    public var rotation = RotationSettings()
 
     /// - Parameters:
     ///   - leases: lease TTLs and the cap on active leases.
@@ -125,12 +130,14 @@ public struct SealboxConfig: Sendable, Equatable {
                 }
             case "aws":
                 (config.regions, config.awsPrincipals) = try parseAWS(value, fail)
+            case "rotation":
+                config.rotation = try RotationSettings.parse(value, fail)
             case "policy":
                 guard let list = value.sequence else { throw fail("policy must be a list of rules") }
                 config.policy = Policy(
                     rules: try list.enumerated().map { index, rule in try parseRule(rule, "policy[\(index)]", fail) })
             default:
-                throw fail("unknown key '\(key)' (expected leases, server, accessKeys, logging, aws, policy)")
+                throw fail("unknown key '\(key)' (expected leases, server, accessKeys, logging, aws, rotation, policy)")
             }
         }
         return config
@@ -239,7 +246,7 @@ public struct SealboxConfig: Sendable, Equatable {
         }
         for principal in principals where !isPrincipal(principal) {
             throw fail(
-                "\(place): '\(principal)' is not a principal (uid:N, gid:N, user:NAME, group:NAME, access-key:NAME, token, *)"
+                "\(place): '\(principal)' is not a principal (uid:N, gid:N, user:NAME, group:NAME, access-key:NAME, rotation:FUNCTION, token, *)"
             )
         }
         for action in allow where action != "*" && !action.contains(":") {
@@ -253,7 +260,7 @@ public struct SealboxConfig: Sendable, Equatable {
         for prefix in ["uid:", "gid:"] where text.hasPrefix(prefix) {
             return UInt32(text.dropFirst(prefix.count)) != nil
         }
-        return ["user:", "group:", "access-key:"].contains { text.hasPrefix($0) && text.count > $0.count }
+        return ["user:", "group:", "access-key:", "rotation:"].contains { text.hasPrefix($0) && text.count > $0.count }
     }
 
     private static func strings(

@@ -89,6 +89,16 @@ extension SecretsManager {
         _ context: RequestContext
     ) throws(SealboxError) -> (version: SecretVersion, removed: [String]?) {
         let versionID = token ?? Self.newVersionID()
+        let now = clock.now()
+        if let index = secret.versions.firstIndex(where: { $0.id == versionID && $0.value.isEmpty }) {
+            // The version a rotation made: its handler's createSecret step gives it its value.
+            secret.versions[index].binary = value.isBinary
+            secret.versions[index].value = try seal(
+                value, arn: secret.metadata.arn, version: versionID, keyId: secret.metadata.kmsKeyId, context)
+            if let stages { Self.move(stages, to: versionID, in: &secret) }
+            secret.metadata.lastChanged = now
+            return (secret.versions[index], [])
+        }
         if let known = secret.versions.first(where: { $0.id == versionID }) {
             guard try sameValue(known, of: secret, as: value, context) else {
                 throw SealboxError.secretExists(
@@ -96,7 +106,6 @@ extension SecretsManager {
             }
             return (known, nil)
         }
-        let now = clock.now()
         secret.versions.append(
             SecretVersion(
                 id: versionID, stages: [], created: now, binary: value.isBinary,
@@ -176,6 +185,13 @@ extension SecretsManager {
                 throw SealboxError.resourceNotFound(
                     "Secrets Manager can't find the specified secret value for staging label: \(label)")
             }
+        }
+        guard !version!.value.isEmpty else {
+            // A rotation's new version before its createSecret step: it has no value yet.
+            throw SealboxError.resourceNotFound(
+                versionID.map { "Secrets Manager can't find the specified secret value for VersionId: \($0)" }
+                    ?? "Secrets Manager can't find the specified secret value for staging label: \(stage ?? Self.current)"
+            )
         }
         return (secret, version!, try open(version!, of: secret, context))
     }

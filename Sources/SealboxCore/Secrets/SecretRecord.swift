@@ -9,7 +9,8 @@ public struct SecretVersion: Sendable, Hashable {
     public var created: Double
     /// Whether the value is a `SecretBinary` rather than a `SecretString`.
     public var binary: Bool
-    /// The sealed value; never plaintext.
+    /// The sealed value; never plaintext. Empty for the version a rotation starts with, until its
+    /// handler's `createSecret` step puts a value in it.
     public var value: [UInt8]
 
     /// - Parameters: see the properties.
@@ -34,11 +35,13 @@ public struct SecretMetadata: Sendable, Hashable, Codable {
     public var lastChanged: Double
     /// When a scheduled deletion removes it; nil unless deletion is pending.
     public var deletionDate: Double?
+    /// How it is rotated; nil if it never was.
+    public var rotation: SecretRotation?
 
     /// - Parameters: see the properties.
     public init(
         arn: String, description: String?, kmsKeyId: String?, tags: [KeyTag], created: Double, lastChanged: Double,
-        deletionDate: Double? = nil
+        deletionDate: Double? = nil, rotation: SecretRotation? = nil
     ) {
         self.arn = arn
         self.description = description
@@ -47,6 +50,31 @@ public struct SecretMetadata: Sendable, Hashable, Codable {
         self.created = created
         self.lastChanged = lastChanged
         self.deletionDate = deletionDate
+        self.rotation = rotation
+    }
+}
+
+/// A secret's rotation: the handler, the schedule and what happened last.
+public struct SecretRotation: Sendable, Hashable, Codable {
+    /// Whether rotation is on; `CancelRotateSecret` turns it off and keeps the rest.
+    public var enabled: Bool
+    /// The `RotationLambdaARN`, which the config's `rotation.handlers` maps to an executable.
+    public var lambdaARN: String
+    public var schedule: RotationSchedule?
+    public var lastRotated: Double?
+    /// When the daemon starts the next rotation; nil without a schedule.
+    public var nextRotation: Double?
+
+    /// - Parameters: see the properties.
+    public init(
+        enabled: Bool, lambdaARN: String, schedule: RotationSchedule?, lastRotated: Double? = nil,
+        nextRotation: Double? = nil
+    ) {
+        self.enabled = enabled
+        self.lambdaARN = lambdaARN
+        self.schedule = schedule
+        self.lastRotated = lastRotated
+        self.nextRotation = nextRotation
     }
 }
 

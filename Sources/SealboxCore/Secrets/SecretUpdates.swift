@@ -37,6 +37,10 @@ extension SecretsManager {
                         "The parameter RemoveFromVersionId can't be empty. Staging label \(stage) is currently attached to version \(holder), so you must explicitly reference that version in RemoveFromVersionId."
                     )
                 }
+                if stage == Self.current, secret.versions.contains(where: { $0.id == moveTo && $0.value.isEmpty }) {
+                    throw SealboxError.invalidRequest(
+                        "You can't move AWSCURRENT to version \(moveTo): it has no value yet.")
+                }
                 Self.move([stage], to: moveTo, in: &secret)
             } else if let removeFrom {
                 guard stage != Self.current else {

@@ -12,6 +12,16 @@ public final class SecretsManager: Sendable {
     package let clock: any WallClock
     package let secrets = ShardedMap<Scoped<String>, StoredSecret>()
     private let writer = Lock()
+    /// The config's `rotation.handlers`: `RotationLambdaARN` to executable.
+    let rotationHandlers = Locked<[String: String]>([:])
+    /// Secrets whose rotation is running, so that one secret has one rotation at a time.
+    let rotating = Locked<Set<Scoped<String>>>([])
+    /// Rotations to run, in the order they started; the daemon's RotationService runs them.
+    public let rotationJobs: AsyncStream<RotationJob>
+    let rotationJobsContinuation: AsyncStream<RotationJob>.Continuation
+    /// Wakes the rotation scheduler when a schedule may have moved.
+    package let scheduleChanges: AsyncStream<Void>
+    let scheduleChangesContinuation: AsyncStream<Void>.Continuation
 
     /// The key values are sealed under when the secret names none.
     public static let defaultKeyAlias = "alias/aws/secretsmanager"
@@ -33,7 +43,10 @@ public final class SecretsManager: Sendable {
         self.store = store
         self.kms = kms
         self.clock = clock
+        (rotationJobs, rotationJobsContinuation) = AsyncStream.makeStream()
+        (scheduleChanges, scheduleChangesContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         try reload()
+        scheduleChangesContinuation.yield()
     }
 
     /// Rebuilds the in-memory state from the store.
