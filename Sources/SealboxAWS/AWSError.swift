@@ -75,6 +75,7 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidParameter = "InvalidParameterException"
         case encryptionFailure = "EncryptionFailure"
         case decryptionFailure = "DecryptionFailure"
+        case publicPolicy = "PublicPolicyException"
     }
 
     /// The `__type` of an error. Compare errors by code; new codes can be added without breaking
@@ -219,6 +220,8 @@ public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let encryptionFailure = Code(.encryptionFailure)
         /// `DecryptionFailure`.
         public static let decryptionFailure = Code(.decryptionFailure)
+        /// `PublicPolicyException`.
+        public static let publicPolicy = Code(.publicPolicy)
     }
 
     /// What went wrong.
@@ -360,6 +363,7 @@ extension AWSError {
             case .invalidParameter: .invalidParameter
             case .encryptionFailure: .encryptionFailure
             case .decryptionFailure: .decryptionFailure
+            case .publicPolicy: .publicPolicy
             default: .internalServer
             }
         self.init(code, error.message)

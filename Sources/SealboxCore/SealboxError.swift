@@ -19,6 +19,7 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
             case invalidSignature, invalidImportToken, expiredImportToken, incorrectKeyMaterial
             case resourceNotFound, resourcePolicyConflict, resourcePolicyNotFound, resourcePolicyLimitExceeded
             case secretExists, invalidRequest, invalidParameter, encryptionFailure, decryptionFailure
+            case publicPolicy
         }
 
         private let base: Base
@@ -128,6 +129,8 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let encryptionFailure = Code(.encryptionFailure)
         /// A secret's value could not be opened under its key.
         public static let decryptionFailure = Code(.decryptionFailure)
+        /// A resource policy would grant public access where `BlockPublicPolicy` forbids it.
+        public static let publicPolicy = Code(.publicPolicy)
     }
 
     /// What went wrong.
@@ -201,4 +204,5 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
     package static func invalidParameter(_ message: String) -> Self { Self(.invalidParameter, message) }
     package static func encryptionFailure(_ message: String) -> Self { Self(.encryptionFailure, message) }
     package static func decryptionFailure(_ message: String) -> Self { Self(.decryptionFailure, message) }
+    package static func publicPolicy(_ message: String) -> Self { Self(.publicPolicy, message) }
 }

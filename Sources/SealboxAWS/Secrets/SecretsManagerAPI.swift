@@ -27,5 +27,9 @@ extension SecretsManager {
             .read("BatchGetSecretValue", SecretsManager.batchGetSecretValue),
             .write("RotateSecret", SecretsManager.rotateSecret),
             .write("CancelRotateSecret", SecretsManager.cancelRotateSecret),
+            .write("PutResourcePolicy", SecretsManager.putResourcePolicy),
+            .read("GetResourcePolicy", audited: false, SecretsManager.getResourcePolicy),
+            .write("DeleteResourcePolicy", SecretsManager.deleteResourcePolicy),
+            .read("ValidateResourcePolicy", audited: false, SecretsManager.validateResourcePolicy),
         ])
 }

@@ -113,3 +113,9 @@ struct RotateSecretRequest: Decodable {
     var rotationRules: RotationRulesShape?
     var rotateImmediately: Bool?
 }
+
+struct SecretResourcePolicyRequest: Decodable {
+    var secretId: String?
+    var resourcePolicy: String?
+    var blockPublicPolicy: Bool?
+}

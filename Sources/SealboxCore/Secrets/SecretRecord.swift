@@ -37,6 +37,8 @@ public struct SecretMetadata: Sendable, Hashable, Codable {
     public var deletionDate: Double?
     /// How it is rotated; nil if it never was.
     public var rotation: SecretRotation?
+    /// Who of other accounts may use it, and who may not; nil without one.
+    public var resourcePolicy: SecretResourcePolicy?
 
     /// - Parameters: see the properties.
     public init(

@@ -116,3 +116,28 @@ extension SecretsManager {
         }
     }
 }
+
+extension SecretsManager {
+    /// Attaches a resource policy to a secret of the caller's account, or removes it.
+    /// - Parameters:
+    ///   - id: the `SecretId`.
+    ///   - policy: the policy; nil removes it.
+    ///   - blockPublic: refuse a policy that allows every caller.
+    ///   - context: the caller.
+    /// - Returns: the secret.
+    package func setResourcePolicy(
+        _ id: String, _ policy: SecretResourcePolicy?, blockPublic: Bool, context: RequestContext
+    ) throws(SealboxError) -> StoredSecret {
+        _ = try existing(id, context)
+        if blockPublic, policy?.isPublic == true {
+            throw SealboxError.publicPolicy("This resource policy contains a statement that grants public access.")
+        }
+        return try withWriter { () throws(SealboxError) -> StoredSecret in
+            guard var secret = self.secret(id, context), secret.scope == context.scope else { throw Self.notFound }
+            secret.metadata.resourcePolicy = policy
+            secret.metadata.lastChanged = clock.now()
+            try commit(SecretChange(secret: secret, writtenVersions: []))
+            return secret
+        }
+    }
+}

@@ -78,25 +78,37 @@ public final class SecretsManager: Sendable {
     /// - Parameters:
     ///   - id: the `SecretId`.
     ///   - context: the caller.
+    /// Another account's secret is found only by its full ARN, and only when its resource policy
+    /// allows the caller the operation.
     package func secret(_ id: String, _ context: RequestContext) -> StoredSecret? {
-        let prefix = "arn:aws:secretsmanager:\(context.region):\(context.accountID):secret:"
         guard id.hasPrefix("arn:") else { return secrets[Scoped(id, in: context.scope)] }
-        guard id.hasPrefix(prefix) else { return nil }
-        let resource = String(id.dropFirst(prefix.count))
+        let parts = id.split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false)
+        guard parts.count == 7, parts[0...3] == ["arn", "aws", "secretsmanager", Substring(context.region)],
+            parts[5] == "secret", Scope.isAccountID(String(parts[4]))
+        else { return nil }
+        let scope = Scope(account: String(parts[4]), region: context.region)
+        let resource = String(parts[6])
         // A full ARN ends in `-` and six characters; the name before them must own exactly this ARN.
         if resource.count > 7, resource.dropLast(6).last == "-",
-            let found = secrets[Scoped(String(resource.dropLast(7)), in: context.scope)], found.metadata.arn == id
+            let found = secrets[Scoped(String(resource.dropLast(7)), in: scope)], found.metadata.arn == id
         {
-            return found
+            guard scope != context.scope else { return found }
+            return found.metadata.resourcePolicy?.names(allow: true, context, context.action.name) == true
+                ? found : nil
         }
-        return secrets[Scoped(resource, in: context.scope)]
+        return scope == context.scope ? secrets[Scoped(resource, in: scope)] : nil
     }
 
-    /// The secret `id` names, for an operation that needs it to exist; the policy is checked on its name.
+    /// The secret `id` names, for an operation that needs it to exist; the policy is checked on its
+    /// name, and a `Deny` of its resource policy that names the caller refuses.
     package func existing(_ id: String, _ context: RequestContext) throws(SealboxError) -> StoredSecret {
         let found = secret(id, context)
         try context.authorize([found?.name ?? id])
         guard let found else { throw Self.notFound }
+        if let policy = found.metadata.resourcePolicy, policy.names(allow: false, context, context.action.name) {
+            throw SealboxError.accessDenied(
+                "The secret's resource policy denies \(context.action.name) to this caller.")
+        }
         return found
     }
 
