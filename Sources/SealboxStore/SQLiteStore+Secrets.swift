@@ -34,40 +34,44 @@ extension SQLiteStore {
         }
     }
 
-    public func apply(_ change: SecretChange) throws {
+    public func apply(_ changes: [SecretChange]) throws {
         try database.write { db in
-            if let secret = change.secret {
-                let key: StatementArguments = [secret.scope.account, secret.scope.region, secret.name]
-                let metadata = String(decoding: try JSONEncoder().encode(secret.metadata), as: UTF8.self)
+            for change in changes { try apply(change, db) }
+        }
+    }
+
+    private func apply(_ change: SecretChange, _ db: Database) throws {
+        if let secret = change.secret {
+            let key: StatementArguments = [secret.scope.account, secret.scope.region, secret.name]
+            let metadata = String(decoding: try JSONEncoder().encode(secret.metadata), as: UTF8.self)
+            try db.execute(
+                sql: """
+                    INSERT INTO secrets (account, region, name, metadata) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(account, region, name) DO UPDATE SET metadata = excluded.metadata
+                    """,
+                arguments: key + [metadata])
+            for version in secret.versions where change.writtenVersions.contains(version.id) {
+                let stages = String(decoding: try JSONEncoder().encode(version.stages), as: UTF8.self)
                 try db.execute(
                     sql: """
-                        INSERT INTO secrets (account, region, name, metadata) VALUES (?, ?, ?, ?)
-                        ON CONFLICT(account, region, name) DO UPDATE SET metadata = excluded.metadata
+                        INSERT OR REPLACE INTO secret_versions
+                            (account, region, name, version_id, stages, created, is_binary, value)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: key + [metadata])
-                for version in secret.versions where change.writtenVersions.contains(version.id) {
-                    let stages = String(decoding: try JSONEncoder().encode(version.stages), as: UTF8.self)
-                    try db.execute(
-                        sql: """
-                            INSERT OR REPLACE INTO secret_versions
-                                (account, region, name, version_id, stages, created, is_binary, value)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: key + [version.id, stages, version.created, version.binary, Data(version.value)])
-                }
-                for id in change.removedVersions {
-                    try db.execute(
-                        sql:
-                            "DELETE FROM secret_versions WHERE account = ? AND region = ? AND name = ? AND version_id = ?",
-                        arguments: key + [id])
-                }
+                    arguments: key + [version.id, stages, version.created, version.binary, Data(version.value)])
             }
-            for address in change.deleted {
-                let key: StatementArguments = [address.scope.account, address.scope.region, address.name]
+            for id in change.removedVersions {
                 try db.execute(
-                    sql: "DELETE FROM secret_versions WHERE account = ? AND region = ? AND name = ?", arguments: key)
-                try db.execute(sql: "DELETE FROM secrets WHERE account = ? AND region = ? AND name = ?", arguments: key)
+                    sql:
+                        "DELETE FROM secret_versions WHERE account = ? AND region = ? AND name = ? AND version_id = ?",
+                    arguments: key + [id])
             }
+        }
+        for address in change.deleted {
+            let key: StatementArguments = [address.scope.account, address.scope.region, address.name]
+            try db.execute(
+                sql: "DELETE FROM secret_versions WHERE account = ? AND region = ? AND name = ?", arguments: key)
+            try db.execute(sql: "DELETE FROM secrets WHERE account = ? AND region = ? AND name = ?", arguments: key)
         }
     }
 }

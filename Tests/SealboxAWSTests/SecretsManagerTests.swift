@@ -31,13 +31,31 @@ import Testing
         // Swap the sealed values of the two versions, as a hand-edited store would.
         (secret.versions[current].value, secret.versions[previous].value) =
             (secret.versions[previous].value, secret.versions[current].value)
-        try kms.store.apply(SecretChange(secret: secret, writtenVersions: secret.versions.map(\.id)))
+        try kms.store.apply([SecretChange(secret: secret, writtenVersions: secret.versions.map(\.id))])
         let reloaded = try SecretsManager(store: kms.store, kms: kms.kms, clock: kms.clock)
         if case .failure(let error) = call("GetSecretValue", ["SecretId": "db"], on: reloaded) {
             #expect(error.code == .decryptionFailure)
         } else {
             Issue.record("a value moved to another version opened")
         }
+    }
+
+    @Test func aReplicaIsSealedUnderItsOwnARN() throws {
+        _ = try ok("CreateSecret", ["Name": "db", "SecretString": "v", "AddReplicaRegions": [["Region": "eu-west-1"]]])
+        let primary = try #require(secrets.secrets[Scoped("db", in: kms.context.scope)])
+        let scope = Scope(account: kms.context.accountID, region: "eu-west-1")
+        let replica = try #require(secrets.secrets[Scoped("db", in: scope)])
+        #expect(replica.metadata.arn == SecretsManager.replicaARN(primary.metadata.arn, region: "eu-west-1"))
+        #expect(replica.metadata.arn.hasSuffix(String(primary.metadata.arn.suffix(7))))
+        #expect(replica.versions.map(\.id) == primary.versions.map(\.id))
+        #expect(replica.versions[0].value != primary.versions[0].value)
+        #expect(
+            try secrets.open(replica.versions[0], of: replica, kms.context.within(scope)).withUnsafeBytes { Array($0) }
+                == Array("v".utf8))
+        // The primary's sealed value does not open as the replica's.
+        var moved = replica
+        moved.versions[0].value = primary.versions[0].value
+        #expect(throws: SealboxError.self) { try secrets.open(moved.versions[0], of: moved, kms.context.within(scope)) }
     }
 
     @Test func versionsWithoutALabelBeyondAHundredArePruned() throws {

@@ -31,5 +31,8 @@ extension SecretsManager {
             .read("GetResourcePolicy", audited: false, SecretsManager.getResourcePolicy),
             .write("DeleteResourcePolicy", SecretsManager.deleteResourcePolicy),
             .read("ValidateResourcePolicy", audited: false, SecretsManager.validateResourcePolicy),
+            .write("ReplicateSecretToRegions", SecretsManager.replicateSecretToRegions),
+            .write("RemoveRegionsFromReplication", SecretsManager.removeRegionsFromReplication),
+            .write("StopReplicationToReplica", SecretsManager.stopReplicationToReplica),
         ])
 }

@@ -15,6 +15,7 @@ extension SecretsManager {
         validator.length(request.kmsKeyId, "kmsKeyId", max: 2048)
         let tags = Self.tags(request.tags, &validator)
         let value = try Self.value(string: request.secretString, binary: request.secretBinary, &validator)
+        let replicas = Self.replicaRegions(request.addReplicaRegions, required: false, &validator)
         try validator.check()
         let name = request.name!
         guard Self.isValidName(name) else {
@@ -24,11 +25,11 @@ extension SecretsManager {
         }
         let (secret, version) = try create(
             name: name, description: request.description, kmsKeyId: request.kmsKeyId, value: value,
-            token: request.clientRequestToken, tags: tags, context: context)
-        var json = SensitiveJSON()
-        json.string("ARN", secret.metadata.arn)
-        json.string("Name", secret.name)
+            token: request.clientRequestToken, tags: tags, replicas: replicas,
+            overwriteReplicas: request.forceOverwriteReplicaSecret == true, context: context)
+        var json = Self.named(secret)
         if let version { json.string("VersionId", version.id) }
+        if let replicas = secret.metadata.replicas { json.objects("ReplicationStatus", replicas.map(Self.status)) }
         return json.render()
     }
 
@@ -177,6 +178,10 @@ extension SecretsManager {
         if let key = secret.metadata.kmsKeyId { json.string("KmsKeyId", key) }
         json.number("LastChangedDate", secret.metadata.lastChanged)
         if let date = secret.metadata.deletionDate { json.number("DeletedDate", date) }
+        if let replicas = secret.metadata.replicas, !replicas.isEmpty {
+            json.objects("ReplicationStatus", replicas.map(Self.status))
+        }
+        if let primary = secret.metadata.primaryRegion { json.string("PrimaryRegion", primary) }
         if let rotation = secret.metadata.rotation {
             json.bool("RotationEnabled", rotation.enabled)
             json.string("RotationLambdaARN", rotation.lambdaARN)
@@ -214,7 +219,7 @@ extension SecretsManager {
         case "description": fields = [secret.metadata.description ?? ""]
         case "tag-key": fields = secret.metadata.tags.map(\.key)
         case "tag-value": fields = secret.metadata.tags.map(\.value)
-        case "primary-region": fields = [secret.scope.region]
+        case "primary-region": fields = [secret.metadata.primaryRegion ?? secret.scope.region]
         case "owning-service": fields = []
         default:
             fields =

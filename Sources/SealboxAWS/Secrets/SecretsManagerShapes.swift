@@ -17,7 +17,24 @@ struct CreateSecretRequest: Decodable {
     var secretBinary: String?
     var secretString: String?
     var tags: [SecretTag]?
+    var addReplicaRegions: [ReplicaRegion]?
     var forceOverwriteReplicaSecret: Bool?
+}
+
+struct ReplicaRegion: Decodable {
+    var region: String?
+    var kmsKeyId: String?
+}
+
+struct ReplicateSecretRequest: Decodable {
+    var secretId: String?
+    var addReplicaRegions: [ReplicaRegion]?
+    var forceOverwriteReplicaSecret: Bool?
+}
+
+struct RemoveRegionsRequest: Decodable {
+    var secretId: String?
+    var removeReplicaRegions: [String]?
 }
 
 struct SecretIdRequest: Decodable {

@@ -12,10 +12,13 @@ extension SecretsManager {
     ///   - value: the first version's value, if any.
     ///   - token: the first version's id; a new UUID when nil.
     ///   - tags: its tags.
+    ///   - replicas: regions to replicate it to, each with the key its replica is sealed under.
+    ///   - overwriteReplicas: replace a secret of the same name in a replica region.
     ///   - context: the caller.
     /// - Returns: the secret and its first version.
     package func create(
         name: String, description: String?, kmsKeyId: String?, value: SecretValue?, token: String?, tags: [KeyTag],
+        replicas: [(region: String, kmsKeyId: String?)] = [], overwriteReplicas: Bool = false,
         context: RequestContext
     ) throws(SealboxError) -> (secret: StoredSecret, version: SecretVersion?) {
         try context.authorize([name])
@@ -50,8 +53,19 @@ extension SecretsManager {
                     value: try seal(value, arn: arn, version: id, keyId: kmsKeyId, context))
                 secret.versions = [version!]
             }
-            try commit(SecretChange(secret: secret, writtenVersions: secret.versions.map(\.id)))
-            return (secret, version)
+            var replaced: [Scoped<String>] = []
+            for (region, keyId) in replicas {
+                try Self.checkReplicaRegion(region, of: secret)
+                secret.metadata.replicas =
+                    (secret.metadata.replicas ?? []) + [SecretReplica(region: region, kmsKeyId: keyId)]
+                let address = Scoped(name, in: Scope(account: context.accountID, region: region))
+                if overwriteReplicas, secrets[address] != nil { replaced.append(address) }
+            }
+            try commit([
+                SecretChange(secret: nil, writtenVersions: [], deleted: replaced),
+                SecretChange(secret: secret, writtenVersions: secret.versions.map(\.id)),
+            ])
+            return (secrets[secret.address] ?? secret, version)
         }
     }
 
@@ -217,6 +231,12 @@ extension SecretsManager {
         _ = try existing(id, context)
         return try withWriter { () throws(SealboxError) -> (secret: StoredSecret, deletionDate: Double) in
             guard var secret = self.secret(id, context) else { throw Self.notFound }
+            if let primary = secret.metadata.primaryRegion { throw Self.replicaRefusal(primary) }
+            if let replicas = secret.metadata.replicas, !replicas.isEmpty {
+                throw SealboxError.invalidRequest(
+                    "You can't delete secret \(secret.name) that still has replica Regions [\(replicas.map(\.region).joined(separator: ", "))]."
+                )
+            }
             let now = clock.now()
             if force {
                 try commit(SecretChange(secret: nil, writtenVersions: [], deleted: [secret.address]))

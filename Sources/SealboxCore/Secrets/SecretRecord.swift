@@ -39,6 +39,10 @@ public struct SecretMetadata: Sendable, Hashable, Codable {
     public var rotation: SecretRotation?
     /// Who of other accounts may use it, and who may not; nil without one.
     public var resourcePolicy: SecretResourcePolicy?
+    /// A primary's replicas; nil or empty when it has none.
+    public var replicas: [SecretReplica]?
+    /// A replica's primary region; nil for a secret that is not a replica.
+    public var primaryRegion: String?
 
     /// - Parameters: see the properties.
     public init(

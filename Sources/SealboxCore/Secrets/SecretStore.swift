@@ -2,7 +2,7 @@
 public protocol SecretStore: Sendable {
     /// Every secret with its versions.
     func loadSecrets() throws -> [StoredSecret]
-    /// Applies one change atomically.
-    /// - Parameter change: the change.
-    func apply(_ change: SecretChange) throws
+    /// Applies changes together, atomically: a primary secret and its replicas move as one.
+    /// - Parameter changes: the changes, in order.
+    func apply(_ changes: [SecretChange]) throws
 }

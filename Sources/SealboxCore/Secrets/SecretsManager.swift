@@ -62,15 +62,39 @@ public final class SecretsManager: Sendable {
         try writer.withLock(body)
     }
 
-    /// Applies a change durably, then publishes it. The caller holds the writer lock.
+    /// Applies an operation's change durably, with its replicas kept in step, then publishes it. The
+    /// caller holds the writer lock. A replica changes only through its primary.
     package func commit(_ change: SecretChange) throws(SealboxError) {
+        if let secret = change.secret, let primary = secret.metadata.primaryRegion {
+            throw Self.replicaRefusal(primary)
+        }
+        try commit([change])
+    }
+
+    /// Applies changes durably in one transaction, each primary's replicas kept in step, then
+    /// publishes them. The caller holds the writer lock.
+    package func commit(_ changes: [SecretChange]) throws(SealboxError) {
+        var all: [SecretChange] = []
+        var deleted: Set<Scoped<String>> = []
+        for var change in changes {
+            deleted.formUnion(change.deleted)
+            var replicas: [SecretChange] = []
+            if var primary = change.secret, !(primary.metadata.replicas ?? []).isEmpty {
+                replicas = replicate(&primary, removing: change.removedVersions, absent: deleted)
+                change.secret = primary
+            }
+            all.append(change)
+            all += replicas
+        }
         do {
-            try store.apply(change)
+            try store.apply(all)
         } catch {
             throw SealboxError.internalFailure("The secret store could not be written")
         }
-        if let secret = change.secret { secrets[secret.address] = secret }
-        for address in change.deleted { secrets[address] = nil }
+        for change in all {
+            if let secret = change.secret { secrets[secret.address] = secret }
+            for address in change.deleted { secrets[address] = nil }
+        }
     }
 
     /// The secret a `SecretId` names in the caller's account and region: its name, its full ARN, or
