@@ -97,8 +97,9 @@ struct HTTPConnectionStateMachine {
         idleTimeout = .seconds(Int64(limits.idleTimeoutSeconds))
     }
 
-    /// The largest Secrets Manager request: a 64 KiB SecretBinary is 88 KiB of base64.
-    static let maxSecretBodyBytes = 128 * 1024
+    /// The largest Secrets Manager request: a 64 KiB SecretString of control characters is 384 KiB
+    /// of JSON `\u` escapes (as boto3 and the AWS CLI send non-ASCII text), with 50 tags beside it.
+    static let maxSecretBodyBytes = 512 * 1024
 
     /// Whether a body over the limit is a Secrets Manager call within its own, larger one. Asked
     /// only past the limit, so other requests pay nothing for it.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import uuid
 
 import pytest
@@ -69,6 +70,22 @@ def test_a_binary_secret_round_trips(sm):
     assert sm.get_secret_value(SecretId=name)["SecretBinary"] == largest
     sm.put_secret_value(SecretId=name, SecretString="s" * 65536)
     assert len(sm.get_secret_value(SecretId=name)["SecretString"]) == 65536
+
+
+def test_the_largest_values_fit_however_boto3_escapes_them(daemon, creds, sm):
+    # boto3 sends non-ASCII text as JSON \u escapes: six bytes a character on the wire.
+    name = unique()
+    for value in ("\u00e9" * 32768, "\x01" * 65536, "\U0001F512" * 16384):
+        sm.create_secret(Name=f"{name}/{len(value)}", SecretString=value,
+                         Tags=[{"Key": f"k{i}", "Value": "\u00e9" * 256} for i in range(50)])
+        assert sm.get_secret_value(SecretId=f"{name}/{len(value)}")["SecretString"] == value
+    # Past the Secrets Manager body limit: 413 as soon as the length is announced.
+    with socket.create_connection(("127.0.0.1", daemon.port), timeout=10) as conn:
+        conn.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: secretsmanager.CreateSecret\r\n"
+                     b"Content-Type: application/x-amz-json-1.1\r\nContent-Length: %d\r\n\r\n" % (512 * 1024 + 1))
+        answer = conn.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413 "), answer
+    assert b"RequestEntityTooLargeException" in answer
 
 
 def test_versions_move_their_staging_labels(sm):
@@ -167,8 +184,21 @@ def test_bad_input_gets_awss_error_and_changes_nothing(daemon, creds, sm):
     malformed = harness.tcp_request(daemon.port, "secretsmanager.CreateSecret", b'{"Name": ', creds=creds,
                                     service="secretsmanager")
     assert malformed.status == 400 and malformed.json()["__type"].endswith("SerializationException"), malformed
+    # The limit counts bytes: 32,769 two-byte characters are 65,538 bytes.
+    assert error_code(lambda: sm.put_secret_value(SecretId=name, SecretString="\u00e9" * 32769)) \
+        == "ValidationException"
+    assert error_code(lambda: sm.put_secret_value(SecretId=name, SecretString="a" * 65537)) == "ValidationException"
+    assert error_code(lambda: sm.put_secret_value(SecretId=name, SecretString="a", SecretBinary=b"b")) \
+        == "InvalidParameterException"
+    assert error_code(lambda: sm.get_secret_value(SecretId=name, VersionStage="NOSUCHSTAGE")) \
+        == "ResourceNotFoundException"
+    # A version id that names no version (any 32-64 characters, UUID or not) moves nothing.
+    for version in ("x" * 40, str(uuid.uuid4())):
+        assert error_code(lambda: sm.update_secret_version_stage(
+            SecretId=name, VersionStage="CUSTOM", MoveToVersionId=version)) == "ResourceNotFoundException"
     assert sm.get_secret_value(SecretId=name)["SecretString"] == "kept"
     assert len(sm.describe_secret(SecretId=name)["VersionIdsToStages"]) == 1
+    assert list(sm.describe_secret(SecretId=name)["VersionIdsToStages"].values()) == [["AWSCURRENT"]]
 
 
 def test_list_filters_sorts_and_pages(sm):
