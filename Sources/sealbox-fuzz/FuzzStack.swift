@@ -16,6 +16,7 @@ import SealboxStore
 final class FuzzStack: Sendable {
     let kms: KMS
     let ssm: SSM
+    let secrets: SecretsManager
     let router: Router
     let context: RequestContext
     static let extensionToken = "fuzz-extension-token"
@@ -37,14 +38,17 @@ final class FuzzStack: Sendable {
         do {
             kms = try KMS(store: try SQLiteStore(), rootKey: .random(count: Envelope.keyLength))
             ssm = try SSM(store: try SQLiteStore(), kms: kms)
+            secrets = try SecretsManager(store: try SQLiteStore(), kms: kms)
         } catch {
             fatalError("the in-memory stack could not be built: \(error)")
         }
         // Never started: writes over HTTP, which run on the pool, are refused with a 500, as while a
         // daemon shuts down. The aws-json target runs every operation, writes included, directly.
         let threadPool = NIOThreadPool(numberOfThreads: 1)
+        secrets.setRotationHandlers([Self.rotationHandler: "/bin/false"])
+        ssm.serveSecretReferences(from: secrets)
         router = Router(
-            kms: kms, ssm: ssm, leases: LeaseService(ssm: ssm), settings: settings,
+            kms: kms, ssm: ssm, secrets: secrets, leases: LeaseService(ssm: ssm), settings: settings,
             security: SecurityState(SecuritySettings(policy: nil, accessKeys: [])),
             extensionToken: SecureBytes(copying: Array(Self.extensionToken.utf8)), audit: nil,
             threadPool: threadPool, logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
@@ -52,10 +56,18 @@ final class FuzzStack: Sendable {
         do {
             _ = try Fixtures.parse(Self.fixtures, origin: "fuzz").apply(
                 kms: kms, ssm: ssm, context: context, origin: "fuzz")
+            _ = try secrets.create(
+                name: "fuzz/secret", description: "seed", kmsKeyId: nil,
+                value: .string(SecureBytes(copying: Array("fuzz-secret-value".utf8))),
+                token: Self.secretVersion, tags: [], context: context)
         } catch {
             fatalError("the fuzz fixtures did not apply: \(error)")
         }
     }
+
+    /// The seeded secret's first version, and the rotation handler its seeds name.
+    static let secretVersion = "00000000-0000-4000-8000-000000000001"
+    static let rotationHandler = "arn:aws:lambda:us-east-1:123456789012:function:fuzz"
 
     /// Makes what lives for the whole run before the first input: the stack, and libcrypto's random
     /// generators, which it makes on the first key pair and keeps in thread-local storage that

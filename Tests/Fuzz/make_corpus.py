@@ -28,6 +28,9 @@ KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 FERNET_RAW = bytes(range(100, 132))
 SIGV4_WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 GRANTEE = "arn:aws:iam::123456789012:role/fuzz"
+SECRET_TOKEN = "00000000-0000-4000-8000-000000000002"
+FUZZ_SECRET_VERSION = "00000000-0000-4000-8000-000000000001"
+ROTATION_HANDLER = "arn:aws:lambda:us-east-1:123456789012:function:fuzz"
 
 
 def write(target: str, seeds: list[bytes]) -> None:
@@ -193,6 +196,32 @@ def main() -> None:
         "SSM.DeleteParameters": {"Names": ["/fuzz/list", "/missing"]},
         "SSM.AddTagsToResource": {"ResourceType": "Parameter", "ResourceId": "/fuzz/plain",
                                   "Tags": [{"Key": "k", "Value": "v"}]},
+        "SecretsManager.CreateSecret": {"Name": "fuzz/new", "SecretString": "v", "ClientRequestToken": SECRET_TOKEN,
+                                        "Tags": [{"Key": "k", "Value": "v"}],
+                                        "AddReplicaRegions": [{"Region": "eu-west-1"}]},
+        "SecretsManager.GetSecretValue": {"SecretId": "fuzz/secret", "VersionStage": "AWSCURRENT"},
+        "SecretsManager.BatchGetSecretValue": {"SecretIdList": ["fuzz/secret", "nope"]},
+        "SecretsManager.PutSecretValue": {"SecretId": "fuzz/secret", "SecretBinary": "c2VlZA==",
+                                          "VersionStages": ["AWSPENDING"]},
+        "SecretsManager.UpdateSecret": {"SecretId": "fuzz/secret", "Description": "d", "SecretString": "w"},
+        "SecretsManager.UpdateSecretVersionStage": {"SecretId": "fuzz/secret", "VersionStage": "CUSTOM",
+                                                    "MoveToVersionId": FUZZ_SECRET_VERSION},
+        "SecretsManager.ListSecrets": {"Filters": [{"Key": "name", "Values": ["fuzz", "!x"]}], "MaxResults": 1,
+                                       "SortOrder": "desc"},
+        "SecretsManager.ListSecretVersionIds": {"SecretId": "fuzz/secret", "IncludeDeprecated": True},
+        "SecretsManager.DeleteSecret": {"SecretId": "fuzz/secret", "RecoveryWindowInDays": 7},
+        "SecretsManager.GetRandomPassword": {"PasswordLength": 12, "ExcludeCharacters": "abc",
+                                             "RequireEachIncludedType": True},
+        "SecretsManager.RotateSecret": {"SecretId": "fuzz/secret", "RotationLambdaARN": ROTATION_HANDLER,
+                                        "RotationRules": {"ScheduleExpression": "cron(0 16 1,15 * ? *)",
+                                                          "Duration": "2h"}},
+        "SecretsManager.PutResourcePolicy": {"SecretId": "fuzz/secret", "BlockPublicPolicy": True, "ResourcePolicy":
+                                             json.dumps({"Version": "2012-10-17", "Statement": [{
+                                                 "Effect": "Allow", "Principal": {"AWS": "111122223333"},
+                                                 "Action": "secretsmanager:Get*", "Resource": "*"}]})},
+        "SecretsManager.ReplicateSecretToRegions": {"SecretId": "fuzz/secret",
+                                                    "AddReplicaRegions": [{"Region": "eu-west-1",
+                                                                           "KmsKeyId": "alias/fuzz"}]},
     }
     seeds = [op(name.removesuffix(".rsa")) + json.dumps(body).encode() for name, body in bodies.items()]
     seeds += [bytes([index]) + b"{}" for index in range(len(operations))]
@@ -213,6 +242,9 @@ def main() -> None:
         http_request("POST", "/", {"X-Amz-Target": "AmazonSSM.GetParameter", "Content-Type": harness.JSON_CT},
                      b'{"Name": "/fuzz/secret", "WithDecryption": true}'),
         http_request("GET", "/systemsmanager/parameters/get?name=%2Ffuzz%2Fsecret&withDecryption=true", token),
+        http_request("GET", "/secretsmanager/get?secretId=fuzz%2Fsecret&versionStage=AWSCURRENT", token),
+        http_request("POST", "/", {"X-Amz-Target": "secretsmanager.GetSecretValue", "Content-Type": harness.JSON_CT},
+                     b'{"SecretId": "fuzz/secret"}'),
         http_request("GET", "/kms/decrypt?ciphertext=" + blob.replace("+", "%2B").replace("/", "%2F"), token),
         http_request("POST", "/v1/leases", {"Content-Type": "application/json"},
                      b'{"name": "/fuzz/secret", "ttlSeconds": 60}'),
