@@ -273,6 +273,47 @@ def test_the_cli_creates_and_reads_a_secret(aws):
     assert missing.returncode != 0 and b"ResourceNotFoundException" in missing.stderr
 
 
+def test_the_cli_drives_every_other_operation(aws, tmp_path):
+    def run(*args: str) -> dict:
+        out = aws("secretsmanager", *args, "--output", "json").stdout
+        return json.loads(out) if out.strip() else {}
+
+    name = unique("cli-all")
+    first = run("create-secret", "--name", name, "--secret-string", "one")["VersionId"]
+    # A value from a file, as the CLI's docs recommend, so it is not in argv.
+    (tmp_path / "value.txt").write_text("two")
+    second = run("put-secret-value", "--secret-id", name, "--secret-string", f"file://{tmp_path / 'value.txt'}")
+    assert run("get-secret-value", "--secret-id", name)["SecretString"] == "two"
+    run("update-secret", "--secret-id", name, "--description", "from the cli")
+    run("tag-resource", "--secret-id", name, "--tags", "Key=team,Value=a", "Key=tier,Value=b")
+    run("untag-resource", "--secret-id", name, "--tag-keys", "tier")
+    described = run("describe-secret", "--secret-id", name)
+    assert (described["Description"], described["Tags"]) == ("from the cli", [{"Key": "team", "Value": "a"}])
+    run("update-secret-version-stage", "--secret-id", name, "--version-stage", "CUSTOM",
+        "--move-to-version-id", first)
+    versions = run("list-secret-version-ids", "--secret-id", name)["Versions"]
+    assert {v["VersionId"]: sorted(v["VersionStages"]) for v in versions} == {
+        first: ["AWSPREVIOUS", "CUSTOM"], second["VersionId"]: ["AWSCURRENT"]}
+    assert [s["Name"] for s in run("list-secrets", "--filters", f"Key=name,Values={name}")["SecretList"]] == [name]
+    batch = run("batch-get-secret-value", "--secret-id-list", name)["SecretValues"]
+    assert [(b["Name"], b["SecretString"]) for b in batch] == [(name, "two")]
+    assert len(run("get-random-password", "--password-length", "20")["RandomPassword"]) == 20
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": {"AWS": "111122223333"}, "Action": "secretsmanager:*", "Resource": "*"}]})
+    assert run("validate-resource-policy", "--resource-policy", policy)["PolicyValidationPassed"] is True
+    run("put-resource-policy", "--secret-id", name, "--resource-policy", policy)
+    run("delete-resource-policy", "--secret-id", name)
+    assert "ResourcePolicy" not in run("get-resource-policy", "--secret-id", name)
+    run("replicate-secret-to-regions", "--secret-id", name, "--add-replica-regions", "Region=eu-west-1")
+    assert run("remove-regions-from-replication", "--secret-id", name,
+               "--remove-replica-regions", "eu-west-1")["ReplicationStatus"] == []
+    missing = aws("secretsmanager", "cancel-rotate-secret", "--secret-id", name, check=False)
+    assert missing.returncode != 0 and b"InvalidRequestException" in missing.stderr
+    assert "DeletionDate" in run("delete-secret", "--secret-id", name, "--recovery-window-in-days", "7")
+    run("restore-secret", "--secret-id", name)
+    assert run("get-secret-value", "--secret-id", name)["SecretString"] == "two"
+
+
 def test_no_file_in_the_data_dir_holds_a_value(spawn, tmp_path):
     d = spawn()
     sm = d.client(service="secretsmanager")
