@@ -47,10 +47,7 @@ extension SecretsManager {
         let secret = try updateVersionStage(
             request.secretId!, stage: request.versionStage!, moveTo: request.moveToVersionId,
             removeFrom: request.removeFromVersionId, context: context)
-        var json = SensitiveJSON()
-        json.string("ARN", secret.metadata.arn)
-        json.string("Name", secret.name)
-        return json.render()
+        return Self.named(secret).render()
     }
 
     func updateSecret(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
@@ -65,9 +62,7 @@ extension SecretsManager {
         let (secret, version) = try update(
             request.secretId!, description: request.description, kmsKeyId: request.kmsKeyId, value: value,
             token: request.clientRequestToken, context: context)
-        var json = SensitiveJSON()
-        json.string("ARN", secret.metadata.arn)
-        json.string("Name", secret.name)
+        var json = Self.named(secret)
         if let version { json.string("VersionId", version.id) }
         return json.render()
     }

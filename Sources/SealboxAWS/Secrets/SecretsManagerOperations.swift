@@ -47,9 +47,7 @@ extension SecretsManager {
 
     /// GetSecretValue's answer, which BatchGetSecretValue and a Parameter Store reference repeat.
     static func valueJSON(_ secret: StoredSecret, _ version: SecretVersion, _ value: SecureBytes) -> SensitiveJSON {
-        var json = SensitiveJSON()
-        json.string("ARN", secret.metadata.arn)
-        json.string("Name", secret.name)
+        var json = Self.named(secret)
         json.string("VersionId", version.id)
         if version.binary { json.base64("SecretBinary", value) } else { json.secretString("SecretString", value) }
         json.strings("VersionStages", version.stages)
@@ -76,9 +74,7 @@ extension SecretsManager {
         let (secret, version) = try putValue(
             request.secretId!, value: value, token: request.clientRequestToken, stages: request.versionStages,
             context: context)
-        var json = SensitiveJSON()
-        json.string("ARN", secret.metadata.arn)
-        json.string("Name", secret.name)
+        var json = Self.named(secret)
         json.string("VersionId", version.id)
         json.strings("VersionStages", version.stages)
         return json.render()
@@ -134,9 +130,7 @@ extension SecretsManager {
         let (secret, date) = try delete(
             request.secretId!, recoveryDays: request.recoveryWindowInDays,
             force: request.forceDeleteWithoutRecovery == true, context: context)
-        var json = SensitiveJSON()
-        json.string("ARN", secret.metadata.arn)
-        json.string("Name", secret.name)
+        var json = Self.named(secret)
         json.number("DeletionDate", date)
         return json.render()
     }
@@ -147,10 +141,7 @@ extension SecretsManager {
         Self.requireSecretId(request.secretId, &validator)
         try validator.check()
         let secret = try restore(request.secretId!, context: context)
-        var json = SensitiveJSON()
-        json.string("ARN", secret.metadata.arn)
-        json.string("Name", secret.name)
-        return json.render()
+        return Self.named(secret).render()
     }
 
     /// The caller's secrets that pass every filter, by creation date, and the page key they are
@@ -171,9 +162,7 @@ extension SecretsManager {
 
     /// DescribeSecret's fields, which a ListSecrets entry shares (under another name for the stages).
     static func describe(_ secret: StoredSecret, stagesField: String) -> SensitiveJSON {
-        var json = SensitiveJSON()
-        json.string("ARN", secret.metadata.arn)
-        json.string("Name", secret.name)
+        var json = Self.named(secret)
         if let description = secret.metadata.description { json.string("Description", description) }
         if let key = secret.metadata.kmsKeyId { json.string("KmsKeyId", key) }
         json.number("LastChangedDate", secret.metadata.lastChanged)
@@ -230,6 +219,14 @@ extension SecretsManager {
         let unwanted = values.filter { $0.hasPrefix("!") }.map { String($0.dropFirst()) }
         if unwanted.contains(where: { value in fields.contains { $0.hasPrefix(value) } }) { return false }
         return wanted.isEmpty || wanted.contains { value in fields.contains { $0.hasPrefix(value) } }
+    }
+
+    /// `{"ARN", "Name"}`, which most answers about one secret start with.
+    static func named(_ secret: StoredSecret) -> SensitiveJSON {
+        var json = SensitiveJSON()
+        json.string("ARN", secret.metadata.arn)
+        json.string("Name", secret.name)
+        return json
     }
 
     static func requireSecretId(_ id: String?, _ validator: inout Validator) {

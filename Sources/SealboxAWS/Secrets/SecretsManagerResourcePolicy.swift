@@ -61,11 +61,4 @@ extension SecretsManager {
         return json.render()
     }
 
-    /// `{"ARN", "Name"}`, the answer of most operations that change a secret.
-    static func named(_ secret: StoredSecret) -> SensitiveJSON {
-        var json = SensitiveJSON()
-        json.string("ARN", secret.metadata.arn)
-        json.string("Name", secret.name)
-        return json
-    }
 }

@@ -22,9 +22,7 @@ extension SecretsManager {
         let (secret, versionID) = try rotate(
             request.secretId!, token: request.clientRequestToken, lambdaARN: request.rotationLambdaARN,
             schedule: schedule, immediately: request.rotateImmediately ?? true, context: context)
-        var json = SensitiveJSON()
-        json.string("ARN", secret.metadata.arn)
-        json.string("Name", secret.name)
+        var json = Self.named(secret)
         if let versionID { json.string("VersionId", versionID) }
         return json.render()
     }
@@ -35,9 +33,7 @@ extension SecretsManager {
         Self.requireSecretId(request.secretId, &validator)
         try validator.check()
         let (secret, versionID) = try cancelRotation(request.secretId!, context: context)
-        var json = SensitiveJSON()
-        json.string("ARN", secret.metadata.arn)
-        json.string("Name", secret.name)
+        var json = Self.named(secret)
         if let versionID { json.string("VersionId", versionID) }
         return json.render()
     }
