@@ -443,7 +443,7 @@ def test_random_passwords_follow_their_rules(sm):
         "InvalidParameterException"
 
 
-def test_batch_get_reads_several_and_reports_each_failure(sm):
+def test_batch_get_reads_several_and_reports_each_failure(daemon, creds, sm):
     prefix = unique("batch")
     names = [f"{prefix}/{i}" for i in range(3)]
     for i, name in enumerate(names):
@@ -456,6 +456,14 @@ def test_batch_get_reads_several_and_reports_each_failure(sm):
     assert [v["Name"] for v in by_filter["SecretValues"]] == names
     assert error_code(lambda: sm.batch_get_secret_value(
         SecretIdList=names, Filters=[{"Key": "name", "Values": [prefix]}])) == "InvalidParameterException"
+    # Filters as ListSecrets takes them: a key of the model's list, 1-10 values (botocore checks the
+    # enum itself, so a raw request shows the daemon's answer).
+    for filters in ([{"Key": "colour", "Values": ["x"]}], [{"Key": "name", "Values": []}],
+                    [{"Key": "name", "Values": ["x"]}] * 11):
+        answer = harness.tcp_request(daemon.port, "secretsmanager.BatchGetSecretValue",
+                                     json.dumps({"Filters": filters}).encode(), creds=creds,
+                                     service="secretsmanager")
+        assert answer.status == 400 and answer.json()["__type"].endswith("ValidationException"), (filters, answer)
 
 
 def test_parameter_store_reads_a_secret_by_reference(daemon, creds, sm):

@@ -141,6 +141,7 @@ extension SecretsManager {
         var validator = Validator()
         validator.count(request.secretIdList, "secretIdList", min: 1, max: 20)
         validator.range(request.maxResults, "maxResults", min: 1, max: 20)
+        Self.checkFilters(request.filters, &validator)
         try validator.check()
         guard (request.secretIdList == nil) != (request.filters == nil) else {
             throw SealboxError.invalidParameter("Specify either SecretIdList or Filters, not both and not neither.")

@@ -96,13 +96,7 @@ extension SecretsManager {
         var validator = Validator()
         validator.range(request.maxResults, "maxResults", min: 1, max: 100)
         validator.oneOf(request.sortOrder, "sortOrder", ["asc", "desc"])
-        let keys = ["description", "name", "tag-key", "tag-value", "primary-region", "owning-service", "all"]
-        for (index, filter) in (request.filters ?? []).enumerated() {
-            validator.oneOf(filter.key, "filters.\(index + 1).member.key", keys)
-            for (position, value) in (filter.values ?? []).enumerated() {
-                validator.length(value, "filters.\(index + 1).member.values.\(position + 1).member", min: 1, max: 512)
-            }
-        }
+        Self.checkFilters(request.filters, &validator)
         try validator.check()
         try context.authorize([])
         let descending = request.sortOrder == "desc"
@@ -227,6 +221,19 @@ extension SecretsManager {
         json.string("ARN", secret.metadata.arn)
         json.string("Name", secret.name)
         return json
+    }
+
+    /// ListSecrets' and BatchGetSecretValue's `Filters`, as the model constrains them.
+    static func checkFilters(_ filters: [SecretsFilter]?, _ validator: inout Validator) {
+        let keys = ["description", "name", "tag-key", "tag-value", "primary-region", "owning-service", "all"]
+        validator.count(filters?.map { $0.key ?? "" }, "filters", min: 0, max: 10)
+        for (index, filter) in (filters ?? []).enumerated() {
+            validator.oneOf(filter.key, "filters.\(index + 1).member.key", keys)
+            validator.count(filter.values, "filters.\(index + 1).member.values", min: 1, max: 10)
+            for (position, value) in (filter.values ?? []).enumerated() {
+                validator.length(value, "filters.\(index + 1).member.values.\(position + 1).member", min: 1, max: 512)
+            }
+        }
     }
 
     static func requireSecretId(_ id: String?, _ validator: inout Validator) {
