@@ -58,6 +58,13 @@ public final class RotationHandlers: Sendable {
         return nil
     }
 
+    /// Kills every running handler's process group; their steps end as failed.
+    func killAll() {
+        running.withLock { table in
+            for pid in table.keys { kill(-pid, SIGKILL) }
+        }
+    }
+
     /// How one step ended.
     enum StepResult: Equatable {
         case succeeded

@@ -38,6 +38,16 @@ public struct RotationService: Service {
     }
 
     public func run() async throws {
+        // A step may run for minutes: shutdown kills its process group rather than wait for it, and
+        // the rotation ends as failed, AWSCURRENT where it was.
+        await withGracefulShutdownHandler {
+            await runUntilShutdown()
+        } onGracefulShutdown: {
+            handlers.killAll()
+        }
+    }
+
+    private func runUntilShutdown() async {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask {

@@ -307,3 +307,33 @@ def test_no_file_in_the_data_dir_holds_a_value(rotating, sm):
                 checked += 1
                 assert not any(v in data for v in values), path
     assert checked >= 3
+
+
+def test_shutdown_does_not_wait_for_a_hung_handler(rotating, tmp_path):
+    hang = ARN.format("hangs")
+    config = tmp_path / "sealbox.yaml"
+    config.write_text(json.dumps({"rotation": {"timeoutSeconds": 300,
+                                               "handlers": {hang: str(rotating.base / "hangs.py")}}}))
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    daemon = harness.Daemon(data, tmp_path / "logs", extra_args=["--config", str(config)]).start()
+    try:
+        sm = daemon.client(service="secretsmanager")
+        name = new_secret(sm, "shutdown")
+        before = sm.get_secret_value(SecretId=name)["VersionId"]
+        sm.rotate_secret(SecretId=name, RotationLambdaARN=hang)
+        deadline = time.monotonic() + 10
+        while subprocess.run(["pgrep", "-f", "sealbox-rotation-hang-marker"], capture_output=True).returncode:
+            assert time.monotonic() < deadline, "the handler never started"
+            time.sleep(0.05)
+        started = time.monotonic()
+        assert daemon.terminate(timeout=20) == 0
+        assert time.monotonic() - started < 10
+        left = subprocess.run(["pgrep", "-f", "sealbox-rotation-hang-marker"], capture_output=True, text=True)
+        assert left.stdout.strip() == ""
+        daemon.start()
+        sm = daemon.client(service="secretsmanager")
+        assert sm.get_secret_value(SecretId=name)["VersionId"] == before
+        assert "AWSPENDING" in sum(sm.describe_secret(SecretId=name)["VersionIdsToStages"].values(), [])
+    finally:
+        daemon.terminate(timeout=10)
