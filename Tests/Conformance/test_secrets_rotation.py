@@ -337,3 +337,57 @@ def test_shutdown_does_not_wait_for_a_hung_handler(rotating, tmp_path):
         assert "AWSPENDING" in sum(sm.describe_secret(SecretId=name)["VersionIdsToStages"].values(), [])
     finally:
         daemon.terminate(timeout=10)
+
+
+BOTO3_HANDLER = '''
+import json, os, sys
+import boto3
+
+# As AWS's rotation templates make their client.
+service = boto3.client("secretsmanager", endpoint_url=os.environ["SECRETS_MANAGER_ENDPOINT"])
+event = json.load(sys.stdin)
+arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
+if step == "createSecret":
+    password = service.get_random_password(ExcludePunctuation=True)["RandomPassword"]
+    service.put_secret_value(SecretId=arn, ClientRequestToken=token, SecretString=password,
+                             VersionStages=["AWSPENDING"])
+elif step == "finishSecret":
+    stages = service.describe_secret(SecretId=arn)["VersionIdsToStages"]
+    current = next(v for v, s in stages.items() if "AWSCURRENT" in s)
+    service.update_secret_version_stage(SecretId=arn, VersionStage="AWSCURRENT", MoveToVersionId=token,
+                                        RemoveFromVersionId=current)
+'''
+
+
+def test_a_boto3_handler_rotates_against_an_ephemeral_daemon(tmp_path):
+    # A test suite's daemon: no socket, an open TCP listener that the handler's boto3 reaches through
+    # SECRETS_MANAGER_ENDPOINT, as a Lambda rotation function reaches Secrets Manager.
+    handler = tmp_path / "rotate_boto3.py"
+    handler.write_text(f"#!{sys.executable}\n" + BOTO3_HANDLER)
+    handler.chmod(0o755)
+    arn = ARN.format("boto3")
+    config = tmp_path / "sealbox.yaml"
+    config.write_text(json.dumps({"rotation": {"handlers": {arn: str(handler)}}}))
+    port = harness.free_port()
+    argv = [str(harness.daemon_binary()), "--ephemeral", "--listen", f"127.0.0.1:{port}", "--config", str(config)]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=harness.clean_env())
+    try:
+        sm = harness.make_client("secretsmanager", f"http://127.0.0.1:{port}", "test", "test")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                sm.create_secret(Name="app/token", SecretString="first")
+                break
+            except Exception:
+                assert time.monotonic() < deadline and proc.poll() is None, "the daemon did not start"
+                time.sleep(0.1)
+        rotated = sm.rotate_secret(SecretId="app/token", RotationLambdaARN=arn)["VersionId"]
+        deadline = time.monotonic() + 30
+        while sm.describe_secret(SecretId="app/token").get("LastRotatedDate") is None:
+            assert time.monotonic() < deadline, "the rotation did not finish"
+            time.sleep(0.1)
+        got = sm.get_secret_value(SecretId="app/token")
+        assert got["VersionId"] == rotated and len(got["SecretString"]) == 32 and got["SecretString"] != "first"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
