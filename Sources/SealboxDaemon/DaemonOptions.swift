@@ -14,8 +14,12 @@ package struct DaemonOptions: Sendable, Equatable {
     package var dataDir: String
     /// `--socket` as given; see ``socketPath``.
     package var socket: String?
-    /// `HOST:PORT` or `none`; see ``tcp``. Default `127.0.0.1:2773`.
+    /// `HOST:PORT` or `none`; see ``tcp``. Default `127.0.0.1:2773`, or `127.0.0.1:` and
+    /// ``extensionPort``.
     package var listen: String
+    /// `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT` (the Lambda extension's port, which handlers read
+    /// too) when it gives ``listen``: neither `--listen` nor `SEALBOX_LISTEN` is set.
+    package var extensionPort: String?
     /// A non-loopback ``listen`` is allowed.
     package var allowRemote: Bool
     /// `--root-key` as given; see ``rootKeySource``.
@@ -48,7 +52,9 @@ package struct DaemonOptions: Sendable, Equatable {
         }
         dataDir = setting(flags.dataDir, "DATA_DIR") ?? "./.sealbox"
         socket = setting(flags.socket, "SOCKET")
-        listen = setting(flags.listen, "LISTEN") ?? "127.0.0.1:2773"
+        let listen = setting(flags.listen, "LISTEN")
+        extensionPort = listen == nil ? environment["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] : nil
+        self.listen = listen ?? extensionPort.map { "127.0.0.1:\($0)" } ?? "127.0.0.1:2773"
         allowRemote = flag(flags.allowRemote, "ALLOW_REMOTE")
         rootKey = setting(flags.rootKey, "ROOT_KEY")
         configPath = setting(flags.config, "CONFIG")
@@ -104,6 +110,13 @@ package struct DaemonOptions: Sendable, Equatable {
     /// The TCP listener, or nil for `none`; a non-loopback one only with ``allowRemote``.
     package var tcp: ListenAddress? {
         get throws {
+            if let extensionPort,
+                !extensionPort.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+                    || !(Int(extensionPort).map { (1...65535).contains($0) } ?? false)
+            {
+                throw ValidationError(
+                    "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT must be a port number (1-65535), not '\(extensionPort)'")
+            }
             guard listen != "none" else { return nil }
             guard let address = ListenAddress(listen) else {
                 throw ValidationError("--listen must be HOST:PORT or none, not '\(listen)'")

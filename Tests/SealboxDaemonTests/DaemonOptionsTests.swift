@@ -58,6 +58,27 @@ import Testing
         #expect(options.allowRemote == on)
     }
 
+    @Test func theExtensionsPortVariableIsTheDefaultPort() throws {
+        let port = ["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "2999"]
+        #expect(try options([], port).tcp == ListenAddress("127.0.0.1:2999"))
+        #expect(try options([], port).extensionPort == "2999")
+        // An explicit listener wins, from the flag or from its variable.
+        #expect(try options(["--listen", "127.0.0.1:4000"], port).tcp == ListenAddress("127.0.0.1:4000"))
+        var both = port
+        both["SEALBOX_LISTEN"] = "none"
+        #expect(try options([], both).tcp == nil)
+        #expect(try options([], both).extensionPort == nil)
+        #expect(try options([], [:]).tcp == ListenAddress("127.0.0.1:2773"))
+    }
+
+    @Test(arguments: ["", "0", "65536", "abc", "29 99", "-1", "127.0.0.1:2999", "+2999"])
+    func aBadExtensionPortIsAUsageError(_ value: String) throws {
+        let message = try refusal([], ["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": value])
+        #expect(message == "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT must be a port number (1-65535), not '\(value)'")
+        // Ignored when a listener is given.
+        #expect(try refusal(["--listen", "127.0.0.1:1"], ["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": value]) == nil)
+    }
+
     @Test func aSwitchFlagWinsOverItsVariable() throws {
         #expect(try options(["--require-auth"], ["SEALBOX_REQUIRE_AUTH": "false"]).requireAuth)
     }
