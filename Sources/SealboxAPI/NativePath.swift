@@ -14,6 +14,8 @@ public enum NativePath {
     public static let extensionGetParameter = "/systemsmanager/parameters/get"
     /// `GET /secretsmanager/get`: the same extension's Secrets Manager API.
     public static let extensionGetSecret = "/secretsmanager/get"
+    /// `GET /ping`: the Secrets Manager Agent's health check, `healthy` with no token.
+    public static let agentPing = "/ping"
 
     /// `POST` creates a lease (``CreateLeaseRequest``); `GET` lists them (``LeaseList``).
     public static let leases = "/v1/leases"
@@ -92,6 +94,13 @@ public enum NativePath {
     ///   - withDecryption: whether a SecureString comes back decrypted.
     public static func extensionGetParameter(name: String, withDecryption: Bool) -> String {
         "\(extensionGetParameter)?name=\(percentEncoded(name))\(withDecryption ? "&withDecryption=true" : "")"
+    }
+
+    /// `GET /secretsmanager/get?secretId=...`: the Lambda extension's (and the agent's) read of a
+    /// secret's current value.
+    /// - Parameter id: the secret's name or ARN, percent-encoded here.
+    public static func extensionGetSecret(id: String) -> String {
+        "\(extensionGetSecret)?secretId=\(percentEncoded(id))"
     }
 
     /// `text` with every byte but RFC 3986's unreserved characters as `%XX`, for a query value.

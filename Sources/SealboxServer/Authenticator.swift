@@ -6,7 +6,9 @@ import SealboxCrypto
 /// Says who a request comes from, on either listener, and attaches the policy in force:
 /// - the Unix socket: the peer identity read once per connection (uid, groups, start time);
 /// - TCP: a SigV4 signature for a configured access key, or the extension token
-///   (`X-Aws-Parameters-Secrets-Token`, compared in constant time with `<data-dir>/token`);
+///   (`X-Aws-Parameters-Secrets-Token`, compared in constant time with `<data-dir>/token`; on the
+///   extension and agent routes, in any of the config's `extension.tokenHeaders`, and the tokens of
+///   its `extension.tokenSources` too);
 /// - TCP with `--ephemeral`: anyone, as moto does, unless `--require-auth`.
 ///
 /// Refusals by policy happen later, where the action and its resources are known.
@@ -66,7 +68,11 @@ struct Authenticator: Sendable {
     }
 
     /// Identifies the caller of a native or extension request: the socket peer, or the token on TCP.
-    func native(_ request: HTTPRequest) throws(NativeError) -> RequestContext {
+    /// - Parameters:
+    ///   - request: the request.
+    ///   - extensionRoute: the route is the Lambda extension's or the agent's, which take the config's
+    ///     further tokens and headers.
+    func native(_ request: HTTPRequest, extensionRoute: Bool = false) throws(NativeError) -> RequestContext {
         let headers = request.head.headers
         switch request.connection.transport {
         case .unix(let peer):
@@ -77,13 +83,13 @@ struct Authenticator: Sendable {
             }
             return context(settings.region, Self.principal(peer), peer.policyNames)
         case .tcp:
-            if headers.contains(name: "x-forwarded-for") {
-                throw NativeError(
-                    status: .forbidden, code: "AccessDenied",
-                    message: "Requests relayed through a proxy (X-Forwarded-For) are refused.")
-            }
+            if headers.contains(name: "x-forwarded-for") { throw Self.proxied }
             if settings.ephemeral && !settings.requireAuth { return context(settings.region, .anonymous, []) }
-            guard hasValidToken(headers) else {
+            let valid =
+                extensionRoute
+                ? security.snapshot.settings.extensionTokens.accept(headers, dataDirToken: token)
+                : hasValidToken(headers)
+            guard valid else {
                 throw NativeError(
                     status: .unauthorized, code: "Unauthorized",
                     message: "On TCP, send the token from <data-dir>/token in X-Aws-Parameters-Secrets-Token.")
@@ -124,6 +130,11 @@ struct Authenticator: Sendable {
         }
     }
 
+    /// The refusal of a TCP request relayed by a proxy.
+    static let proxied = NativeError(
+        status: .forbidden, code: "AccessDenied",
+        message: "Requests relayed through a proxy (X-Forwarded-For) are refused.")
+
     private func hasValidToken(_ headers: HTTPHeaders) -> Bool {
         guard let token, let presented = headers.first(name: Self.tokenHeader) else { return false }
         return token.constantTimeEquals(Array(presented.utf8))
@@ -146,7 +157,7 @@ struct Authenticator: Sendable {
 }
 
 /// A refusal or failure on a native endpoint: a 4xx/5xx with `{"error", "message"}`.
-struct NativeError: Error {
+struct NativeError: Error, Equatable {
     let status: HTTPResponseStatus
     let code: String
     let message: String

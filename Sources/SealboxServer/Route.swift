@@ -36,6 +36,9 @@ struct Route: Sendable {
         case admin
         /// AWS JSON: `{"__type": code, "message": text}` (the extension API answers like GetParameter).
         case aws
+        /// The Secrets Manager Agent's: its own refusals in plain text, Secrets Manager's errors as
+        /// AWS JSON.
+        case agent
     }
 
     /// What serves the route.
@@ -103,17 +106,23 @@ struct RouteGroup {
     }
 }
 
-/// A route's path: literal segments, and `{id}` parameters the handler reads from the request.
+/// A route's path: literal segments, and `{id}` parameters the handler reads from the request; a
+/// last `{name+}` takes the rest of the path, slashes and all, and may be empty.
 struct RoutePath: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
     /// The template, such as `/v1/leases/{id}/redeem`.
     let template: String
-    /// Each segment's bytes, or nil for a parameter.
+    /// Each segment's bytes, or nil for a parameter; without the rest parameter.
     private let segments: [[UInt8]?]
+    /// The template ends in `{name+}`.
+    let takesRest: Bool
 
-    /// - Parameter template: `/`-separated segments; `{name}` is a parameter.
+    /// - Parameter template: `/`-separated segments; `{name}` is a parameter, a last `{name+}` the rest.
     init(_ template: String) {
         self.template = template
-        segments = template.split(separator: "/").map { $0.hasPrefix("{") ? nil : Array($0.utf8) }
+        var parts = template.split(separator: "/")
+        takesRest = parts.last.map { $0.hasPrefix("{") && $0.hasSuffix("+}") } ?? false
+        if takesRest { parts.removeLast() }
+        segments = parts.map { $0.hasPrefix("{") ? nil : Array($0.utf8) }
     }
 
     init(stringLiteral template: String) { self.init(template) }
@@ -121,11 +130,16 @@ struct RoutePath: Hashable, Sendable, CustomStringConvertible, ExpressibleByStri
     var description: String { template }
 
     /// Whether the template has parameters, so that it is matched segment by segment.
-    var isParameterized: Bool { segments.contains(nil) }
+    var isParameterized: Bool { takesRest || segments.contains(nil) }
+
+    /// The length of the path before the rest parameter, for a template whose other segments are
+    /// literal: 4 (`/v1/`) for `/v1/{id+}`.
+    var restOffset: Int { segments.reduce(0) { $0 + ($1?.count ?? 0) + 1 } + 1 }
 
     /// Whether `path` fits the template: the same number of segments, each literal equal, and no
-    /// empty segment (`/a//b`, `/a/b/`), so that a parameter never matches nothing. One pass over
-    /// the bytes: this runs on every lease request.
+    /// empty segment (`/a//b`, `/a/b/`), so that a parameter never matches nothing; with a rest
+    /// parameter, the segments before it and then a `/` and anything. One pass over the bytes: this
+    /// runs on every lease request.
     /// - Parameter path: the request path's bytes.
     func matches(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = path.baseAddress else { return false }
@@ -143,6 +157,7 @@ struct RoutePath: Hashable, Sendable, CustomStringConvertible, ExpressibleByStri
                 else { return false }
             }
         }
+        if takesRest { return index < path.count && path[index] == UInt8(ascii: "/") }
         return index == path.count
     }
 }

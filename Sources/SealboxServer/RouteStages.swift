@@ -40,9 +40,9 @@ struct RouteStages: Sendable {
     ) -> RouteResult {
         var context: RequestContext
         do {
-            context = try authenticator.native(request)
+            context = try authenticator.native(request, extensionRoute: route.family == .extension)
         } catch {
-            var response = error.response
+            var response = route.style == .agent ? AgentRefusal(error).response : error.response
             response.family = route.family
             return .now(response)
         }
@@ -174,7 +174,10 @@ extension Route.ErrorStyle {
             return (
                 .error(status, code: type, message: message), error.code == .accessDenied ? "denied" : "failed:\(type)"
             )
-        case .aws:
+        case .aws, .agent:
+            if let refusal = error as? AgentRefusal {
+                return (refusal.response, Self.result(status: refusal.status))
+            }
             let error = AWSError(any: error)
             return (AWSEndpoint.errorResponse(error), error.code == .accessDenied ? "denied" : "failed:\(error.type)")
         }

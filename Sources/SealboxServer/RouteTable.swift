@@ -31,7 +31,8 @@ struct RouteTable: Sendable {
     private var parameterized: [Entry] = []
 
     /// - Parameter routes: every route; a path's routes must agree on its error style and family,
-    ///   and no two may answer the same method on the same path.
+    ///   and no two may answer the same method on the same path. A path that takes the rest of the
+    ///   request path is tried after every other, so that literal paths under it keep winning.
     init(_ routes: [Route]) {
         for route in routes {
             if route.path.isParameterized {
@@ -49,6 +50,7 @@ struct RouteTable: Sendable {
                 Self.add(route, to: &exact[key]!)
             }
         }
+        parameterized = parameterized.filter { !$0.path.takesRest } + parameterized.filter(\.path.takesRest)
     }
 
     private static func add(_ route: Route, to entry: inout Entry) {

@@ -65,7 +65,8 @@ public struct Router: HTTPResponder {
         let testing = TestingRoutes(kms: kms, ssm: ssm, recorder: recorder, settings: settings)
         table = RouteTable(
             [aws.route] + LeaseRoutes(leases: leases).routes + [ExtensionRoute(ssm: ssm).route]
-                + (secrets.map { [SecretsExtensionRoute(secrets: $0).route] } ?? []) + admin.routes
+                + (secrets.map { [SecretsExtensionRoute(secrets: $0).route] + SecretsAgentRoute(secrets: $0).routes }
+                    ?? []) + admin.routes
                 + testing.routes
                 + DaemonRoutes(
                     kms: kms, ssm: ssm, secrets: secrets, leases: leases, settings: settings,
@@ -87,8 +88,16 @@ public struct Router: HTTPResponder {
             return .now(.error(.notFound, code: "NotFound", message: "no endpoint at \(request.path)"))
         }
         guard let route = entry.route(for: request.head.method) else {
-            var response = HTTPResponse.error(
-                .methodNotAllowed, code: "MethodNotAllowed", message: "use \(entry.allowedMethods) \(entry.path)")
+            // A path that takes the rest (the agent's /v1/{secretId}) claims only its methods: any
+            // other under it is no endpoint, as before it was served.
+            if entry.path.takesRest {
+                return .now(.error(.notFound, code: "NotFound", message: "no endpoint at \(request.path)"))
+            }
+            var response =
+                entry.style == .agent
+                ? AgentRefusal(.methodNotAllowed, "Not allowed").response
+                : HTTPResponse.error(
+                    .methodNotAllowed, code: "MethodNotAllowed", message: "use \(entry.allowedMethods) \(entry.path)")
             response.headers.add(name: "Allow", value: entry.allowedMethods)
             response.family = entry.family
             return .now(response)

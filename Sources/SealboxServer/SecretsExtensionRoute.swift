@@ -5,7 +5,8 @@ import SealboxCore
 
 /// The Lambda extension's Secrets Manager API, so that existing handlers work unchanged:
 /// `GET /secretsmanager/get?secretId=..&versionId=..&versionStage=..`, answered in the extension's
-/// own form of GetSecretValue's JSON. It touches no disk.
+/// own form of GetSecretValue's JSON. The Secrets Manager Agent serves the same query (with its
+/// `refreshNow`); its path form is ``SecretsAgentRoute``. It touches no disk.
 struct SecretsExtensionRoute: Sendable {
     let secrets: SecretsManager
 
@@ -17,11 +18,14 @@ struct SecretsExtensionRoute: Sendable {
     }
 
     private func get(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
-        guard let id = request.queryItem("secretId"), !id.isEmpty else {
-            throw AWSError.validation("The secretId query parameter is required.")
+        let read: SecretRead
+        do {
+            read = try SecretRead(request, path: nil)
+        } catch {
+            throw AWSError.validation(error.message)
         }
         let body = try secrets.extensionResponse(
-            id, versionID: request.queryItem("versionId"), stage: request.queryItem("versionStage"), context)
+            read.secretID, versionID: read.versionID, stage: read.stage, context)
         return HTTPResponse(status: .ok, headers: .json, body: body)
     }
 }

@@ -4,17 +4,21 @@ import SealboxCrypto
 import Synchronization
 
 /// What the config file decides about callers, swapped whole on SIGHUP: the policy (nil lets every
-/// caller through, for ephemeral daemons without a config) and the SigV4 access keys.
+/// caller through, for ephemeral daemons without a config), the SigV4 access keys and the extension
+/// routes' tokens.
 public struct SecuritySettings: Sendable {
     public var policy: Policy?
     public var accessKeys: [AccessKey]
+    public var extensionTokens: ExtensionTokens
 
     /// - Parameters:
     ///   - policy: the policy; nil for none.
     ///   - accessKeys: the access keys accepted on TCP.
-    public init(policy: Policy?, accessKeys: [AccessKey]) {
+    ///   - extensionTokens: the further tokens and the headers of the extension and agent routes.
+    public init(policy: Policy?, accessKeys: [AccessKey], extensionTokens: ExtensionTokens = .standard) {
         self.policy = policy
         self.accessKeys = accessKeys
+        self.extensionTokens = extensionTokens
     }
 }
 

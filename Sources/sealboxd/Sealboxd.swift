@@ -432,13 +432,14 @@ struct SecurityLoader: Sendable {
         daemonUID = settings.daemonUID
     }
 
-    /// Reads the config's secret files. Without a config: the default policy, or none at all for an
+    /// Reads the config's secret files and token sources. Without a config: the default policy, or none at all for an
     /// ephemeral daemon (as moto); an ephemeral daemon's config without a policy lets every
     /// authenticated caller in.
     /// - Parameter config: the parsed config file, if there is one.
     func settings(_ config: SealboxConfig?) throws -> SecuritySettings {
         let fallback: Policy? = ephemeral ? nil : .defaultPolicy(daemonUID: daemonUID)
         guard let config else { return SecuritySettings(policy: fallback, accessKeys: daemonKeys) }
+        let tokens = try ExtensionTokens(config.extensionSettings, environment: ProcessInfo.processInfo.environment)
         let configured = try config.accessKeys.map { entry in
             AccessKey(
                 id: entry.id,
@@ -447,6 +448,6 @@ struct SecurityLoader: Sendable {
         }
         var policy = config.policy ?? fallback
         policy?.awsPrincipals = config.awsPrincipals
-        return SecuritySettings(policy: policy, accessKeys: daemonKeys + configured)
+        return SecuritySettings(policy: policy, accessKeys: daemonKeys + configured, extensionTokens: tokens)
     }
 }

@@ -72,6 +72,36 @@ import Testing
         #expect(table.entry(for: "/v1/other/abc/redeem") == nil)
     }
 
+    @Test func aRestParameterComesAfterEveryOtherPath() throws {
+        // Listed first, tried last: the literal and one-segment paths under /v1/ keep winning.
+        let table = RouteTable([
+            Self.route(.GET, "/v1/{secretId+}", style: .agent, family: .extension),
+            Self.route(.GET, "/v1/status", style: .admin, family: .admin),
+            Self.route(.DELETE, "/v1/leases/{id}", family: .leases),
+            Self.route(.POST, "/v1/leases/{id}/redeem", family: .leases),
+        ])
+        #expect(table.entry(for: "/v1/status")?.path.template == "/v1/status")
+        #expect(table.entry(for: "/v1/leases/abc")?.path.template == "/v1/leases/{id}")
+        #expect(table.entry(for: "/v1/leases/abc/redeem")?.path.template == "/v1/leases/{id}/redeem")
+        for path in ["/v1/db", "/v1/prod/db", "/v1/%73tatus", "/v1/a//b/", "/v1/leases/a/b/c", "/v1/"] {
+            #expect(table.entry(for: path[...])?.path.template == "/v1/{secretId+}", "\(path)")
+        }
+        #expect(table.entry(for: "/v1") == nil)
+        #expect(table.entry(for: "/v2/db") == nil)
+        #expect(table.refusalTraits(of: "/v1/prod/db").style == .agent)
+        #expect(RoutePath("/v1/{secretId+}").restOffset == 4)
+        #expect(RoutePath("/a/bc/{rest+}").restOffset == 6)
+        #expect(!RoutePath("/v1/leases/{id}").takesRest)
+    }
+
+    @Test(arguments: [
+        ("prod/db", "prod/db"), ("%73tatus", "status"), ("a+b", "a+b"), ("a%2Fb", "a/b"), ("%zz%4", "%zz%4"),
+        ("caf%C3%A9", "café"), ("", ""),
+    ])
+    func theAgentsSecretIdIsPercentDecodedButKeepsPlus(encoded: String, decoded: String) {
+        #expect(SecretsAgentRoute.decoded(encoded[...].utf8) == decoded)
+    }
+
     @Test func refusalsTakeTheStyleOfTheirPath() {
         #expect(table.refusalTraits(of: "/").style == .aws)
         #expect(table.refusalTraits(of: "/v1/status").style == .admin)

@@ -43,6 +43,9 @@ public struct SealboxConfig: Sendable, Equatable {
     public var awsPrincipals: [String: [String]] = [:]
     /// `rotation`: the executables that stand in for rotation Lambda functions; reloaded.
     public var rotation = RotationSettings()
+    /// `extension:`: the tokens the extension's and the agent's routes accept, and their headers;
+    /// reloaded with the policy.
+    public var extensionSettings = ExtensionSettings()
 
     /// - Parameters:
     ///   - leases: lease TTLs and the cap on active leases.
@@ -132,12 +135,16 @@ public struct SealboxConfig: Sendable, Equatable {
                 (config.regions, config.awsPrincipals) = try parseAWS(value, fail)
             case "rotation":
                 config.rotation = try RotationSettings.parse(value, fail)
+            case "extension":
+                config.extensionSettings = try ExtensionSettings.parse(value, fail)
             case "policy":
                 guard let list = value.sequence else { throw fail("policy must be a list of rules") }
                 config.policy = Policy(
                     rules: try list.enumerated().map { index, rule in try parseRule(rule, "policy[\(index)]", fail) })
             default:
-                throw fail("unknown key '\(key)' (expected leases, server, accessKeys, logging, aws, rotation, policy)")
+                throw fail(
+                    "unknown key '\(key)' (expected leases, server, accessKeys, logging, aws, rotation, extension, policy)"
+                )
             }
         }
         return config

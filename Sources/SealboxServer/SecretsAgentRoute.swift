@@ -1,0 +1,102 @@
+import NIOCore
+import NIOHTTP1
+import SealboxAPI
+import SealboxAWS
+import SealboxCore
+import SealboxCrypto
+
+/// The AWS Secrets Manager Agent's own routes, so that handlers written for it work unchanged:
+/// `GET /v1/{secretId}?versionId=..&versionStage=..&refreshNow=..`, answered in the agent's form of
+/// GetSecretValue's JSON, and `GET /ping`, its health check, which takes no token. Its query form
+/// is ``SecretsExtensionRoute``.
+///
+/// Sealbox's own paths under `/v1/` are literal and are matched first; the secret id is the rest of
+/// the path, percent-decoded, so a secret named like one of them (`status`) is still reached with
+/// one character escaped (`/v1/%73tatus`), or by the query form. It touches no disk.
+struct SecretsAgentRoute: Sendable {
+    let secrets: SecretsManager
+
+    /// The path form's template; the agent's default `path_prefix` is `/v1/`.
+    static let path = RoutePath("/v1/{secretId+}")
+
+    /// The routes: the secret, GetSecretValue's action on the event loop, and the health check.
+    var routes: [Route] {
+        [
+            Route(
+                .GET, Self.path, style: .agent, family: .extension,
+                .native(SecretsManager.operations["GetSecretValue"]!.action, .resources, .eventLoop, get)),
+            Route(.GET, RoutePath(NativePath.agentPing), style: .agent, family: .extension, .open(Self.ping)),
+        ]
+    }
+
+    private func get(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
+        let encoded = request.path.utf8.dropFirst(Self.path.restOffset)
+        let read: SecretRead
+        do {
+            read = try SecretRead(request, path: Self.decoded(encoded))
+        } catch {
+            throw AgentRefusal(.badRequest, error.message)
+        }
+        let body = try secrets.agentResponse(read.secretID, versionID: read.versionID, stage: read.stage, context)
+        return HTTPResponse(status: .ok, headers: .json, body: body)
+    }
+
+    @Sendable private static func ping(_ request: HTTPRequest, _ eventLoop: any EventLoop) -> RouteResult {
+        var response = AgentRefusal(.ok, "healthy").response
+        response.family = .extension
+        return .now(response)
+    }
+
+    /// `%XX` escapes decoded; unlike a query, `+` is itself (secret names may hold it).
+    static func decoded(_ bytes: Substring.UTF8View) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            index = bytes.index(after: index)
+            if byte == UInt8(ascii: "%"), index < bytes.endIndex, let high = Hex.value(ofDigit: bytes[index]) {
+                let next = bytes.index(after: index)
+                if next < bytes.endIndex, let low = Hex.value(ofDigit: bytes[next]) {
+                    out.append(high << 4 | low)
+                    index = bytes.index(after: next)
+                    continue
+                }
+            }
+            out.append(byte)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// An answer in the Secrets Manager Agent's own words: a status and a plain-text body, as it
+/// refuses a missing or wrong token (`403 Bad Token`), a proxied request (`400 Forwarded`) or a bad
+/// query (`400 unknown parameter: NAME`).
+struct AgentRefusal: Error {
+    let status: HTTPResponseStatus
+    let text: String
+
+    /// - Parameters:
+    ///   - status: the status.
+    ///   - text: the body.
+    init(_ status: HTTPResponseStatus, _ text: String) {
+        self.status = status
+        self.text = text
+    }
+
+    /// The agent's form of an authentication refusal.
+    /// - Parameter error: the refusal as native routes give it.
+    init(_ error: NativeError) {
+        if error == Authenticator.proxied {
+            self.init(.badRequest, "Forwarded")
+        } else {
+            self.init(.forbidden, "Bad Token")
+        }
+    }
+
+    var response: HTTPResponse {
+        HTTPResponse(status: status, headers: Self.plainText, body: .json(Array(text.utf8)))
+    }
+
+    private static let plainText: HTTPHeaders = ["Content-Type": "text/plain; charset=utf-8"]
+}
