@@ -7,7 +7,8 @@
 #   scripts/ab.sh OLD_SEALBOXD NEW_SEALBOXD [WORKLOAD] [PAIRS]
 #   scripts/ab.sh /tmp/sealboxd-main .build/release/sealboxd redeem 4
 #
-# WORKLOAD is one of sealbox-bench run's (redeem, decrypt, get-parameter, extension-get); default
+# WORKLOAD is one of sealbox-bench run's (redeem, decrypt, get-parameter, extension-get,
+# secrets-get); default
 # redeem. PAIRS defaults to 3. Prints each run and the medians.
 set -euo pipefail
 old=$1 new=$2 workload=${3:-redeem} pairs=${4:-3}

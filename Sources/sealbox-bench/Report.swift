@@ -234,6 +234,12 @@ struct Target: Sendable {
             row($0, .extensionGet).map { Figure(value: $0.throughputRatio) }
         },
         Target(
+            name: "Secrets Manager GET (/secretsmanager/get), Unix socket, 32 connections: req/s ratio",
+            bound: .atLeast(0.7), unit: "", decimals: 3
+        ) {
+            row($0, .secretsGet).map { Figure(value: $0.throughputRatio) }
+        },
+        Target(
             name: "KMS Decrypt, Unix socket, 32 connections: req/s ratio", bound: .atLeast(0.6), unit: "", decimals: 3
         ) {
             row($0, .decrypt).map { Figure(value: $0.throughputRatio) }

@@ -22,6 +22,7 @@ enum Workload: String, ExpressibleByArgument, CaseIterable {
     case byPath = "by-path"
     case redeem
     case extensionGet = "extension-get"
+    case secretsGet = "secrets-get"
 }
 
 struct Run: AsyncParsableCommand {
@@ -34,6 +35,7 @@ struct Run: AsyncParsableCommand {
                             one "request" is the whole subtree.
             redeem:         POST /v1/leases/{id}/redeem of a SecureString lease.
             extension-get:  GET /systemsmanager/parameters/get with decryption.
+            secrets-get:    GET /secretsmanager/get of a secret's current value.
 
             Example: sealbox-bench run --socket .sealbox/sealbox.sock --workload get-parameter --connections 32
             """
@@ -107,6 +109,14 @@ struct Run: AsyncParsableCommand {
                     throw BenchError(description: "extension answered \(response.status)")
                 }
             }
+        case .secretsGet:
+            try await putBenchSecretsManagerSecret(setup)
+            return { connection in
+                let response = try await connection.request(.get, benchSecretsPath)
+                guard response.status == 200 else {
+                    throw BenchError(description: "/secretsmanager/get answered \(response.status)")
+                }
+            }
         case .byPath:
             let path = self.path
             return { connection in
@@ -178,6 +188,23 @@ func putBenchSecret(_ connection: SealboxConnection) async throws {
 
 /// The extension API's read of the bench secret, decrypted.
 let benchExtensionPath = NativePath.extensionGetParameter(name: "/sealbox-bench/secret", withDecryption: true)
+
+/// The Secrets Manager secret the `secrets-get` workload reads: 32 characters, as the parameter.
+let benchSecretName = "sealbox-bench/secret"
+
+/// The extension's (and the agent's) read of ``benchSecretName``.
+let benchSecretsPath = NativePath.extensionGetSecret(id: benchSecretName)
+
+/// Creates ``benchSecretName``, or gives it a new current value when it exists.
+func putBenchSecretsManagerSecret(_ connection: SealboxConnection) async throws {
+    let value = String(repeating: "s", count: 32)
+    do {
+        try await call(connection, "secretsmanager.CreateSecret", ["Name": benchSecretName, "SecretString": value])
+    } catch {
+        try await call(
+            connection, "secretsmanager.PutSecretValue", ["SecretId": benchSecretName, "SecretString": value])
+    }
+}
 
 /// `POST /v1/leases`: a lease for the connection's process (or, on TCP, the token holder).
 /// - Parameters:

@@ -15,7 +15,7 @@ struct Suite: AsyncParsableCommand {
             baseline take turns, so that a slow moment of a shared machine hits both; the row shows the
             round with the median throughput ratio, except p99x, the median of the rounds' p99 ratios. The
             JSON keeps every round's ratios. The rows the performance targets are set on (Unix socket, 32
-            connections: redeem, extension GET, Decrypt) get --target-rounds rounds of the same length, so
+            connections: redeem, extension GET, Secrets Manager GET, Decrypt) get --target-rounds rounds of the same length, so
             that their median rests on more turns.
 
             Example: sealbox-bench suite --sealboxd .build/release/sealboxd --baseline .build/release/sealbox-baseline
@@ -35,7 +35,9 @@ struct Suite: AsyncParsableCommand {
     var rounds = 3
 
     @Option(
-        help: "Rounds for the rows that carry a target (Unix socket, 32 connections, redeem/extension-get/decrypt).")
+        help:
+            "Rounds for the rows that carry a target (Unix socket, 32 connections, redeem/extension-get/secrets-get/decrypt)."
+    )
     var targetRounds = 7
 
     @Option(help: "Connection counts, comma-separated.")
@@ -196,6 +198,7 @@ struct Suite: AsyncParsableCommand {
 enum SuiteWorkload: String, CaseIterable {
     case redeem
     case extensionGet = "extension-get"
+    case secretsGet = "secrets-get"
     case decrypt
     case decryptSigned = "decrypt-signed"
     case getParameter = "get-parameter"
@@ -205,7 +208,7 @@ enum SuiteWorkload: String, CaseIterable {
     case verifyECC = "verify-ecc"
 
     /// Whether the performance targets name it (at 32 connections on the Unix socket).
-    var hasTarget: Bool { self == .redeem || self == .extensionGet || self == .decrypt }
+    var hasTarget: Bool { self == .redeem || self == .extensionGet || self == .secretsGet || self == .decrypt }
 
     /// Whether its requests carry a SigV4 signature, as SDKs send them; only TCP verifies one.
     var isSigned: Bool { self == .decryptSigned }
@@ -214,6 +217,7 @@ enum SuiteWorkload: String, CaseIterable {
         switch self {
         case .redeem: "Lease redeem (POST /v1/leases/{id}/redeem)"
         case .extensionGet: "Extension GET (/systemsmanager/parameters/get, withDecryption)"
+        case .secretsGet: "Secrets Manager GET (/secretsmanager/get, the extension's and the agent's)"
         case .decrypt: "KMS Decrypt (AWS JSON 1.1)"
         case .decryptSigned: "KMS Decrypt, SigV4-signed as SDKs send it (TCP only)"
         case .getParameter: "SSM GetParameter WithDecryption"
@@ -247,6 +251,10 @@ enum SuiteWorkload: String, CaseIterable {
             let spec = RequestSpec(
                 method: .get, path: benchExtensionPath,
                 headers: [], body: [])
+            return ({ _ in spec }, { _ in spec })
+        case .secretsGet:
+            try await putBenchSecretsManagerSecret(setup)
+            let spec = RequestSpec(method: .get, path: benchSecretsPath, headers: [], body: [])
             return ({ _ in spec }, { _ in spec })
         case .decrypt:
             let (_, blob) = try await createBenchKey(setup, "sealbox-bench")
