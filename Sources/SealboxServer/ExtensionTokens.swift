@@ -51,19 +51,19 @@ public struct ExtensionTokens: Sendable {
         self.init(headers: settings.tokenHeaders, tokens: tokens)
     }
 
-    /// Whether one of the configured headers carries `dataDirToken` or one of ``tokens``. Every
-    /// candidate is compared in full, in constant time, whatever matched before.
+    /// Whether one of the configured headers carries `dataDirToken` or one of ``tokens``; a header
+    /// sent twice counts with its first value, as the agent reads it. Every candidate is compared in
+    /// full, in constant time, whatever matched before.
     /// - Parameters:
     ///   - requestHeaders: the request's headers.
     ///   - dataDirToken: this run's `<data-dir>/token`, if any.
     func accept(_ requestHeaders: HTTPHeaders, dataDirToken: SecureBytes?) -> Bool {
         var accepted = false
         for name in headers {
-            for presented in requestHeaders[name] {
-                let bytes = Array(presented.utf8)
-                if let dataDirToken, dataDirToken.constantTimeEquals(bytes) { accepted = true }
-                for token in tokens where token.constantTimeEquals(bytes) { accepted = true }
-            }
+            guard let presented = requestHeaders.first(name: name) else { continue }
+            let bytes = Array(presented.utf8)
+            if let dataDirToken, dataDirToken.constantTimeEquals(bytes) { accepted = true }
+            for token in tokens where token.constantTimeEquals(bytes) { accepted = true }
         }
         return accepted
     }

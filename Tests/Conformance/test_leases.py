@@ -508,7 +508,7 @@ def test_bad_json_is_a_400_json_error(sock, ssm, pbase):
     ("POST", "/v1/leases/0123456789abcdef0123456789abcdef/open"),
     ("POST", "/v1/leases/0123456789abcdef0123456789abcdef/redeem/extra"),
     ("POST", "/v1/leases//redeem"),
-    ("GET", "/v1/leasesx"),
+    ("POST", "/v1/leasesx"),  # a GET there is the Secrets Manager Agent's /v1/{secretId} (test_secrets_agent.py)
 ])
 def test_unknown_lease_paths_are_404_json(sock, method, path):
     assert_native_error(native(sock, method, path, raw=b"{}"), 404, "NotFound")

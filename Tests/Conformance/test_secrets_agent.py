@@ -233,6 +233,9 @@ def test_native_paths_keep_winning_and_a_colliding_secret_is_still_reached(agent
         # GET /v1/leases/{id} is not a native route, but the path is: 405, never the secret.
         leases = conn.request("GET", "/v1/leases/abc")
         assert leases.status == 405 and b"the leases/abc secret" not in leases.body, leases
+        # A path that only starts like a native one is a secret id.
+        near = conn.request("GET", "/v1/leasesx")
+        assert near.status == 400 and json.loads(near.body)["__type"] == "ResourceNotFoundException", near
         # One character escaped reaches the secret; so does the query form.
         for path, name in (("/v1/%73tatus", "status"), ("/v1/%6Ceases/abc", "leases/abc"),
                            ("/v1/b%61ckup", "backup"), ("/v1/%74est/calls", "test/calls")):
