@@ -16,7 +16,8 @@ package struct DaemonFlags: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Loopback TCP listener, or 'none'. Default 127.0.0.1:2773. [env: SEALBOX_LISTEN]", valueName: "host:port"))
+            "Loopback TCP listener, or 'none'. Default 127.0.0.1:2773, or 127.0.0.1:$PARAMETERS_SECRETS_EXTENSION_HTTP_PORT. [env: SEALBOX_LISTEN]",
+            valueName: "host:port"))
     package var listen: String?
 
     @Flag(help: "Allow a non-loopback --listen address. [env: SEALBOX_ALLOW_REMOTE]")

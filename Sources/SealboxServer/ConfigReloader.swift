@@ -8,8 +8,8 @@ import UnixSignals
     import Glibc
 #endif
 
-/// Re-reads the config file on SIGHUP and installs the new policy, access keys and lease limits
-/// for every later request. A file that does not parse leaves the running settings in place.
+/// Re-reads the config file on SIGHUP and installs the new policy, access keys, extension tokens
+/// and lease limits for every later request. A file that does not parse leaves the running settings in place.
 public struct ConfigReloader: Service {
     private let reload: @Sendable () throws -> Void
     private let logger: Logger
