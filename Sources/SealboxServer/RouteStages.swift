@@ -42,7 +42,7 @@ struct RouteStages: Sendable {
         do {
             context = try authenticator.native(request, extensionRoute: route.family == .extension)
         } catch {
-            var response = route.style == .agent ? AgentRefusal(error).response : error.response
+            var response = route.style == .agent ? AgentAnswer(error).response : error.response
             response.family = route.family
             return .now(response)
         }
@@ -175,7 +175,7 @@ extension Route.ErrorStyle {
                 .error(status, code: type, message: message), error.code == .accessDenied ? "denied" : "failed:\(type)"
             )
         case .aws, .agent:
-            if let refusal = error as? AgentRefusal {
+            if let refusal = error as? AgentAnswer {
                 return (refusal.response, Self.result(status: refusal.status))
             }
             let error = AWSError(any: error)

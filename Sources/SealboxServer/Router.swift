@@ -95,7 +95,7 @@ public struct Router: HTTPResponder {
             }
             var response =
                 entry.style == .agent
-                ? AgentRefusal(.methodNotAllowed, "Not allowed").response
+                ? AgentAnswer(.methodNotAllowed, "Not allowed").response
                 : HTTPResponse.error(
                     .methodNotAllowed, code: "MethodNotAllowed", message: "use \(entry.allowedMethods) \(entry.path)")
             response.headers.add(name: "Allow", value: entry.allowedMethods)

@@ -18,6 +18,8 @@ struct SecretsAgentRoute: Sendable {
 
     /// The path form's template; the agent's default `path_prefix` is `/v1/`.
     static let path = RoutePath("/v1/{secretId+}")
+    /// Where the secret id starts in the path.
+    private static let idOffset = path.restOffset
 
     /// The routes: the secret, GetSecretValue's action on the event loop, and the health check.
     var routes: [Route] {
@@ -30,19 +32,19 @@ struct SecretsAgentRoute: Sendable {
     }
 
     private func get(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
-        let encoded = request.path.utf8.dropFirst(Self.path.restOffset)
+        let encoded = request.path.utf8.dropFirst(Self.idOffset)
         let read: SecretRead
         do {
             read = try SecretRead(request, path: Self.decoded(encoded))
         } catch {
-            throw AgentRefusal(.badRequest, error.message)
+            throw AgentAnswer(.badRequest, error.message)
         }
         let body = try secrets.agentResponse(read.secretID, versionID: read.versionID, stage: read.stage, context)
         return HTTPResponse(status: .ok, headers: .json, body: body)
     }
 
     @Sendable private static func ping(_ request: HTTPRequest, _ eventLoop: any EventLoop) -> RouteResult {
-        var response = AgentRefusal(.ok, "healthy").response
+        var response = AgentAnswer(.ok, "healthy").response
         response.family = .extension
         return .now(response)
     }
@@ -70,9 +72,9 @@ struct SecretsAgentRoute: Sendable {
 }
 
 /// An answer in the Secrets Manager Agent's own words: a status and a plain-text body, as it
-/// refuses a missing or wrong token (`403 Bad Token`), a proxied request (`400 Forwarded`) or a bad
-/// query (`400 unknown parameter: NAME`).
-struct AgentRefusal: Error {
+/// answers `/ping` (`200 healthy`) and refuses a missing or wrong token (`403 Bad Token`), a
+/// proxied request (`400 Forwarded`) or a bad query (`400 unknown parameter: NAME`).
+struct AgentAnswer: Error {
     let status: HTTPResponseStatus
     let text: String
 
