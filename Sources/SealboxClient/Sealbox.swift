@@ -38,6 +38,30 @@ public enum Sealbox {
         return lease
     }
 
+    /// Creates a lease on a Secrets Manager secret for this process. Each redeem serves the version
+    /// that carries `versionStage` at the time (or the one `versionId` names).
+    /// - Parameters:
+    ///   - secretId: the secret's name or ARN.
+    ///   - versionStage: the staging label to follow; nil for `AWSCURRENT`.
+    ///   - versionId: one version to serve instead, if any.
+    ///   - ttlSeconds: the lease lifetime; the daemon's default when nil.
+    ///   - maxUses: the most redeems per lease; 0 for no limit.
+    ///   - socketPath: the daemon's Unix socket.
+    public static func lease(
+        secretId: String,
+        versionStage: String? = nil,
+        versionId: String? = nil,
+        ttlSeconds: Int? = nil,
+        maxUses: Int = 0,
+        socketPath: String = defaultSocketPath
+    ) async throws(SealboxError) -> SealboxSecretLease {
+        let lease = SealboxSecretLease(
+            secretId: secretId, versionStage: versionStage, versionId: versionId, ttlSeconds: ttlSeconds,
+            maxUses: maxUses, socketPath: socketPath)
+        try await lease.renewLease()
+        return lease
+    }
+
     /// Decrypts the encrypted environment variable `name` (`NAME=sealbox:v1:...`, made by
     /// `sealbox env encrypt`) through the daemon. Call it during the invocation, not at import.
     /// - Parameters:
@@ -103,20 +127,16 @@ public struct SealboxError: Error, Sendable, CustomStringConvertible {
 public final class SealboxLease: Sendable {
     /// The leased parameter.
     public let name: String
-    private let ttlSeconds: Int?
-    private let maxUses: Int
-    private let socketPath: String
-    private let leaseID = Locked<String?>(nil)
+    private let handle: LeaseHandle
 
     init(name: String, ttlSeconds: Int?, maxUses: Int, socketPath: String) {
         self.name = name
-        self.ttlSeconds = ttlSeconds
-        self.maxUses = maxUses
-        self.socketPath = socketPath
+        handle = LeaseHandle(
+            CreateLeaseRequest(name: name, ttlSeconds: ttlSeconds, maxUses: maxUses), socketPath: socketPath)
     }
 
     /// The current lease id (for diagnostics).
-    public var id: String? { leaseID.withLock { $0 } }
+    public var id: String? { handle.id }
 
     /// Redeems the lease and hands the plaintext to `body`; the bytes are wiped when it returns.
     /// - Parameter body: uses the secret; it must not copy it anywhere that outlives the call.
@@ -127,26 +147,87 @@ public final class SealboxLease: Sendable {
 
     /// Redeems the lease: the plaintext in guarded memory, and its version.
     public func redeem() async throws(SealboxError) -> (value: SecureBytes, version: Int) {
-        if id == nil { try await renewLease() }
+        try await handle.redeem(RedeemResponse.parse)
+    }
+
+    /// Takes a fresh lease, replacing the current one.
+    func renewLease() async throws(SealboxError) { try await handle.renew() }
+}
+
+/// A lease on a Secrets Manager secret: like ``SealboxLease``, it holds the lease id, never
+/// plaintext, and re-leases transparently. Each redeem serves the version that carries its staging
+/// label then, so a rotation shows at the next redeem.
+public final class SealboxSecretLease: Sendable {
+    /// The secret, as it was named.
+    public let secretId: String
+    private let handle: LeaseHandle
+
+    init(
+        secretId: String, versionStage: String?, versionId: String?, ttlSeconds: Int?, maxUses: Int,
+        socketPath: String
+    ) {
+        self.secretId = secretId
+        handle = LeaseHandle(
+            CreateLeaseRequest(
+                secretId: secretId, versionStage: versionStage, versionId: versionId, ttlSeconds: ttlSeconds,
+                maxUses: maxUses),
+            socketPath: socketPath)
+    }
+
+    /// The current lease id (for diagnostics).
+    public var id: String? { handle.id }
+
+    /// Redeems the lease and hands the value to `body`: the `SecretString`'s UTF-8, or the
+    /// `SecretBinary`'s bytes. They are wiped when it returns.
+    /// - Parameter body: uses the secret; it must not copy it anywhere that outlives the call.
+    public func withValue<R>(_ body: (SecureBytes) throws -> R) async throws -> R {
+        try body(try await redeem().value)
+    }
+
+    /// Redeems the lease: the value in guarded memory, its version id, and whether it is a
+    /// `SecretBinary`.
+    public func redeem() async throws(SealboxError) -> (value: SecureBytes, versionId: String, binary: Bool) {
+        try await handle.redeem(RedeemResponse.parseSecret)
+    }
+
+    /// Takes a fresh lease, replacing the current one.
+    func renewLease() async throws(SealboxError) { try await handle.renew() }
+}
+
+/// The lease id behind a handle, and the calls that take, redeem and retake it.
+final class LeaseHandle: Sendable {
+    private let request: CreateLeaseRequest
+    private let socketPath: String
+    private let leaseID = Locked<String?>(nil)
+
+    init(_ request: CreateLeaseRequest, socketPath: String) {
+        self.request = request
+        self.socketPath = socketPath
+    }
+
+    var id: String? { leaseID.withLock { $0 } }
+
+    /// Redeems, taking a new lease first when there is none or the daemon no longer knows this one.
+    func redeem<R>(_ parse: ([UInt8]) throws(SealboxError) -> R) async throws(SealboxError) -> R {
+        if id == nil { try await renew() }
         do {
-            return try await redeemOnce()
+            return try await redeemOnce(parse)
         } catch let error where ["LeaseNotFound", "LeaseExpired", "LeaseUsedUp"].contains(error.code ?? "") {
-            try await renewLease()
-            return try await redeemOnce()
+            try await renew()
+            return try await redeemOnce(parse)
         }
     }
 
-    private func redeemOnce() async throws(SealboxError) -> (value: SecureBytes, version: Int) {
+    private func redeemOnce<R>(_ parse: ([UInt8]) throws(SealboxError) -> R) async throws(SealboxError) -> R {
         guard let id else { throw SealboxError(kind: .other, status: nil, code: nil, message: "no lease") }
         let response = try await Transport.request(socketPath, .post, NativePath.redeem(id), body: [])
         guard response.status == 200 else { throw Transport.error(response) }
         defer { Transport.wipe(response) }
-        return try RedeemResponse.parse(response.body)
+        return try parse(response.body)
     }
 
     /// Takes a fresh lease, replacing the current one.
-    func renewLease() async throws(SealboxError) {
-        let request = CreateLeaseRequest(name: name, ttlSeconds: ttlSeconds, maxUses: maxUses)
+    func renew() async throws(SealboxError) {
         let response = try await Transport.request(
             socketPath, .post, NativePath.leases, body: try Transport.body(request))
         guard response.status == 201 else { throw Transport.error(response) }
@@ -229,6 +310,24 @@ enum RedeemResponse {
             throw SealboxError(kind: .other, status: 200, code: nil, message: "unexpected redeem answer")
         }
         return (try secretString(RedeemedValue.valueMember, in: body), version)
+    }
+
+    /// Reads a secret lease's `{"value" or "binary", "versionId"}`; a binary value is decoded from
+    /// base64 into guarded memory.
+    static func parseSecret(_ body: [UInt8]) throws(SealboxError) -> (
+        value: SecureBytes, versionId: String, binary: Bool
+    ) {
+        guard let versionId = stringField(RedeemedValue.versionIdMember, in: body) else {
+            throw SealboxError(kind: .other, status: 200, code: nil, message: "unexpected redeem answer")
+        }
+        guard let range = stringRange(RedeemedValue.binaryMember, in: body) else {
+            return (try secretString(RedeemedValue.valueMember, in: body), versionId, false)
+        }
+        do {
+            return (try Base64.decodeSecure(body[range]), versionId, true)
+        } catch {
+            throw SealboxError(kind: .other, status: 200, code: nil, message: "the answer's binary is not base64")
+        }
     }
 
     /// A string member, unescaped into guarded memory.

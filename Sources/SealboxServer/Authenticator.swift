@@ -182,6 +182,10 @@ extension NativeError {
             case .leaseExpired: (.forbidden, "LeaseExpired")
             case .leaseUsedUp: (.forbidden, "LeaseUsedUp")
             case .keyUnavailable: (.forbidden, "KeyUnavailable")
+            // A secret lease fails as GetSecretValue does, by the same name without "Exception".
+            case .resourceNotFound: (.notFound, "ResourceNotFound")
+            case .invalidRequest: (.conflict, "InvalidRequest")
+            case .decryptionFailure: (.forbidden, "DecryptionFailure")
             case .tooManyLeases: (.tooManyRequests, "TooManyLeases")
             default: (.internalServerError, "InternalError")
             }

@@ -35,8 +35,24 @@ struct LeaseRoutes: Sendable {
 
     private func create(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
         let body = try decode(CreateLeaseRequest.self, request)
-        guard let name = body.name, !name.isEmpty else { throw NativeError.badRequest("name is required") }
-        let lease = try leases.create(name: name, ttlSeconds: body.ttlSeconds, maxUses: body.maxUses, context: context)
+        let lease: Lease
+        switch (body.name, body.secretId) {
+        case (let name?, nil) where !name.isEmpty:
+            guard body.versionId == nil, body.versionStage == nil else {
+                throw NativeError.badRequest("versionId and versionStage go with secretId, not name")
+            }
+            lease = try leases.create(name: name, ttlSeconds: body.ttlSeconds, maxUses: body.maxUses, context: context)
+        case (nil, let secretId?) where !secretId.isEmpty:
+            lease = try leases.create(
+                secretId: secretId, versionID: body.versionId, stage: body.versionStage, ttlSeconds: body.ttlSeconds,
+                maxUses: body.maxUses, context: context)
+        case (nil, nil):
+            throw NativeError.badRequest("name (a parameter) or secretId (a Secrets Manager secret) is required")
+        case (_?, _?):
+            throw NativeError.badRequest("send name (a parameter) or secretId (a Secrets Manager secret), not both")
+        default:
+            throw NativeError.badRequest("name and secretId must not be empty")
+        }
         context.trail?.setLease(lease.id.description)
         return .json(.created, LeaseInfo(lease))
     }
@@ -62,10 +78,20 @@ struct LeaseRoutes: Sendable {
     }
 
     private func redeem(_ request: HTTPRequest, _ context: RequestContext) throws -> HTTPResponse {
-        let (value, version) = try leases.redeem(Self.leaseID(request, context), context: context)
+        let redeemed = try leases.redeem(Self.leaseID(request, context), context: context)
         var json = SensitiveJSON()
-        json.secretString(RedeemedValue.valueMember, value)
-        json.number(RedeemedValue.versionMember, version)
+        switch redeemed.version {
+        case .parameter(let version):
+            json.secretString(RedeemedValue.valueMember, redeemed.value)
+            json.number(RedeemedValue.versionMember, version)
+        case .secret(let id, let binary):
+            if binary {
+                json.base64(RedeemedValue.binaryMember, redeemed.value)
+            } else {
+                json.secretString(RedeemedValue.valueMember, redeemed.value)
+            }
+            json.string(RedeemedValue.versionIdMember, id)
+        }
         return HTTPResponse(status: .ok, headers: .json, body: json.render())
     }
 
@@ -94,8 +120,15 @@ extension LeaseInfo {
     /// The lease as the API describes it.
     /// - Parameter lease: the lease.
     init(_ lease: Lease) {
-        self.init(
-            leaseId: lease.id.description, name: lease.name, expiresAt: lease.expiresAt, version: lease.version,
-            maxUses: lease.maxUses, uses: lease.uses)
+        switch lease.target {
+        case .parameter(let version):
+            self.init(
+                leaseId: lease.id.description, name: lease.name, expiresAt: lease.expiresAt, version: version,
+                maxUses: lease.maxUses, uses: lease.uses)
+        case .secret(_, let versionID, let stage, let createdVersion):
+            self.init(
+                leaseId: lease.id.description, secretId: lease.name, expiresAt: lease.expiresAt,
+                versionId: versionID ?? createdVersion, versionStage: stage, maxUses: lease.maxUses, uses: lease.uses)
+        }
     }
 }

@@ -19,7 +19,8 @@ struct LeaseCommand: AsyncParsableCommand {
                 global.output, json: leases, columns: ["lease id", "name", "version", "uses", "expires"],
                 rows: leases.map { lease in
                     [
-                        lease.leaseId, lease.name, String(lease.version),
+                        lease.leaseId, lease.name ?? "secret \(lease.secretId ?? "")",
+                        lease.version.map(String.init) ?? lease.versionStage ?? lease.versionId ?? "",
                         "\(lease.uses)/\(lease.maxUses == 0 ? "unlimited" : String(lease.maxUses))",
                         Output.date(seconds: lease.expiresAt),
                     ]
@@ -29,7 +30,7 @@ struct LeaseCommand: AsyncParsableCommand {
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Revoke one lease, or every lease on names under a prefix.",
+            abstract: "Revoke one lease, or every lease on parameter or secret names under a prefix.",
             discussion: """
                 Example: sealbox lease revoke 3f9c2a...
                          sealbox lease revoke --prefix /app/db/
@@ -38,7 +39,7 @@ struct LeaseCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "A lease id.")
         var leaseId: String?
-        @Option(help: "Revoke every lease whose name starts with this.")
+        @Option(help: "Revoke every lease whose parameter or secret name starts with this.")
         var prefix: String?
 
         func validate() throws {

@@ -70,7 +70,7 @@ struct Sealboxd: AsyncParsableCommand {
         let seed = try Self.applyFixtures(options.fixturesPath, kms: kms, ssm: ssm, settings: settings, logger: logger)
         let loader = SecurityLoader(options, settings: settings, accessKeys: opened.accessKeys, seed: seed)
         let security = SecurityState(try loader.settings(config))
-        let leases = LeaseService(ssm: ssm, settings: (config ?? SealboxConfig()).leases)
+        let leases = LeaseService(ssm: ssm, secrets: secrets, settings: (config ?? SealboxConfig()).leases)
         try options.validateRequireAuth(fixtureAccessKeys: seed?.fixtures.accessKeys.count ?? 0)
         let audit = try Self.openAuditLog(options.auditLogPath, key: auditKey, logger: logger)
 

@@ -54,6 +54,40 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 
+    /// Calls a Secrets Manager operation on the daemon's socket; the answer's JSON object.
+    static func secrets(_ daemon: SealboxTestDaemon, _ operation: String, _ body: [String: Any]) async throws
+        -> [String: Any]
+    {
+        let connection = try await daemon.connect()
+        let response = try await connection.request(
+            .post, NativePath.aws, headers: [("X-Amz-Target", "secretsmanager.\(operation)")],
+            body: Array(try JSONSerialization.data(withJSONObject: body)))
+        await connection.close()
+        #expect(response.status == 200)
+        return try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
+    }
+
+    @Test func aSecretLeaseFollowsRotationsAndServesBinaryValues() async throws {
+        let daemon = try SealboxTestDaemon.persistent()
+        let socket = daemon.socketPath
+        _ = try await Self.secrets(daemon, "CreateSecret", ["Name": "prod/db", "SecretString": "first"])
+        let lease = try await Sealbox.lease(secretId: "prod/db", socketPath: socket)
+        #expect(try await lease.redeem().value.constantTimeEquals(Array("first".utf8)))
+        let second = try await Self.secrets(daemon, "PutSecretValue", ["SecretId": "prod/db", "SecretString": "second"])
+        let (value, versionId, binary) = try await lease.redeem()
+        #expect(value.constantTimeEquals(Array("second".utf8)))
+        #expect(versionId == second["VersionId"] as? String)
+        #expect(!binary)
+
+        _ = try await Self.secrets(
+            daemon, "CreateSecret", ["Name": "blob", "SecretBinary": Data([0, 1, 255]).base64EncodedString()])
+        let blob = try await Sealbox.lease(secretId: "blob", socketPath: socket).redeem()
+        #expect(blob.value.constantTimeEquals([0, 1, 255]))
+        #expect(blob.binary)
+        await #expect(throws: SealboxError.self) { try await Sealbox.lease(secretId: "missing", socketPath: socket) }
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func typedErrors() async throws {
         let daemon = try SealboxTestDaemon.persistent()
         let socket = daemon.socketPath

@@ -5,6 +5,8 @@ public enum ServedSecret: Sendable, Hashable {
     case parameter(name: String, scope: Scope, version: Int)
     /// A KMS ciphertext whose plaintext was returned (Decrypt, GenerateDataKey), with the scope of its key.
     case ciphertext(blob: [UInt8], context: [String: String], scope: Scope)
+    /// A version of the Secrets Manager secret `name` in `scope`.
+    case secret(name: String, scope: Scope, versionID: String)
     /// An env token, decrypted as the variable `name`.
     case environment(name: String, token: String)
 }

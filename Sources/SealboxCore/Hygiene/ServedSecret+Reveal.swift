@@ -4,7 +4,7 @@ extension ServedSecret {
     /// Decrypts the secret again, into guarded memory, for a hygiene scan.
     /// - Parameters:
     ///   - kms: the KMS service.
-    ///   - ssm: the Parameter Store.
+    ///   - ssm: the Parameter Store, and through it the Secrets Manager secrets it serves references to.
     ///   - context: an unrestricted context; the caller has checked `admin:Inspect`.
     /// - Returns: the secret with the label findings use; nil if it no longer exists.
     public func reveal(kms: KMS, ssm: SSM, context: RequestContext) -> ProcessInspector.Secret? {
@@ -17,6 +17,12 @@ extension ServedSecret {
                 let value = try? ssm.plaintext(of: record, named: name, context)
             else { return nil }
             return ProcessInspector.Secret(label: "parameter \(name) version \(version)", value: value)
+        case .secret(let name, let scope, let versionID):
+            guard let secrets = ssm.secretsForReferences, let secret = secrets.secrets[Scoped(name, in: scope)],
+                let version = secret.versions.first(where: { $0.id == versionID }),
+                let value = try? secrets.open(version, of: secret, context)
+            else { return nil }
+            return ProcessInspector.Secret(label: "secret \(name) version \(versionID)", value: value)
         case .ciphertext(let blob, let encryptionContext, let scope):
             let opening = context.within(scope)
             guard

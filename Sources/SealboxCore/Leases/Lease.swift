@@ -41,22 +41,23 @@ enum LeaseQuota: ShardKey {
     }
 }
 
-/// A capability to decrypt one parameter, bound to its creator. It carries no plaintext.
+/// A capability to decrypt one parameter or Secrets Manager secret, bound to its creator. It carries
+/// no plaintext.
 public struct Lease: Sendable {
     /// The lease id.
     public let id: LeaseID
-    /// The parameter it opens.
+    /// The parameter's or the secret's name, as stored.
     public let name: String
-    /// The parameter's account and region: the caller's when the lease was made.
+    /// Its account and region: the caller's when the lease was made.
     public let scope: Scope
+    /// What kind of secret it opens, and which version.
+    public let target: LeaseTarget
     public let owner: LeaseOwner
     public let created: Double
     public var expiresAt: Double
     /// The most redeems allowed; 0 for no limit.
     public let maxUses: Int
     public var uses: Int
-    /// The parameter's version when the lease was made.
-    public let version: Int
 }
 
 /// Limits of the lease table, from the config file.
@@ -99,6 +100,7 @@ extension SealboxError {
         )
     }
     static let keyUnavailable = SealboxError(.keyUnavailable, "The parameter's KMS key cannot decrypt it")
+    static let noSecretsManager = SealboxError.validation("secretId: this daemon serves no Secrets Manager secrets")
     static func noParameter(_ name: String) -> SealboxError {
         SealboxError(.parameterNotFound, "No parameter named \(name)")
     }

@@ -3,19 +3,29 @@ import SealboxCrypto
 
 /// The native lease API: a handler keeps a lease id in global scope and redeems it for the
 /// plaintext during an invocation. Redeems decrypt now, so updated or rotated secrets are seen at
-/// once, and touch no disk.
+/// once, and touch no disk. A lease opens a parameter or a Secrets Manager secret.
 public final class LeaseService: Sendable {
     let ssm: SSM
+    let secrets: SecretsManager?
     package let clock: any WallClock
     let table = LeaseTable()
     private let limits: Locked<LeaseSettings>
 
+    /// The action a secret lease needs besides `lease:Create` or `lease:Redeem`, on the secret's
+    /// name: a lease reads what GetSecretValue reads, so it needs the same grant.
+    public static let secretReadAction = "secretsmanager:GetSecretValue"
+
     /// - Parameters:
     ///   - ssm: where the leased parameters live.
+    ///   - secrets: where the leased secrets live; nil when the daemon serves none.
     ///   - settings: TTLs and the table bound.
     ///   - clock: the time source.
-    public init(ssm: SSM, settings: LeaseSettings = LeaseSettings(), clock: any WallClock = SystemClock()) {
+    public init(
+        ssm: SSM, secrets: SecretsManager? = nil, settings: LeaseSettings = LeaseSettings(),
+        clock: any WallClock = SystemClock()
+    ) {
         self.ssm = ssm
+        self.secrets = secrets
         self.clock = clock
         limits = Locked(settings)
     }
@@ -76,10 +86,61 @@ public final class LeaseService: Sendable {
         guard let parameter = ssm.parameter(named: name, in: scope) else {
             throw SealboxError.noParameter(name)
         }
+        return try insert(
+            name: name, scope: scope, target: .parameter(version: parameter.versions.last!.version), ttl: ttl,
+            maxUses: maxUses, context: context)
+    }
+
+    /// Creates a lease on an existing Secrets Manager secret for the caller. The caller needs
+    /// `lease:Create` and ``secretReadAction`` on the secret's name.
+    /// - Parameters:
+    ///   - secretId: the secret's name, full ARN or ARN without its suffix, as GetSecretValue takes it.
+    ///   - versionID: a version to serve on every redeem, if any.
+    ///   - stage: the staging label whose version each redeem serves; AWSCURRENT when neither is given.
+    ///   - ttlSeconds: the lifetime; the default when nil.
+    ///   - maxUses: the most redeems; 0 for no limit.
+    ///   - context: the caller, who becomes the owner.
+    public func create(
+        secretId: String, versionID: String?, stage: String?, ttlSeconds: Int?, maxUses: Int?,
+        context: RequestContext
+    ) throws(SealboxError) -> Lease {
+        // Sizes GetSecretValue allows, checked before the policy check records the id.
+        guard (1...2048).contains(secretId.utf8.count) else {
+            throw SealboxError.validation("secretId: a SecretId is 1 to 2048 characters")
+        }
+        if let versionID, !(32...64).contains(versionID.utf8.count) {
+            throw SealboxError.validation("versionId: a version id is 32 to 64 characters")
+        }
+        if let stage, !(1...256).contains(stage.utf8.count) {
+            throw SealboxError.validation("versionStage: a staging label is 1 to 256 characters")
+        }
+        guard let secrets else { throw SealboxError.noSecretsManager }
+        let found = secrets.secret(secretId, context)
+        let name = found?.name ?? secretId
+        try authorize(context, .createLease, [name])
+        try context.authorize(Self.secretReadAction, [name])
+        let ttl = try ttl(ttlSeconds)
+        let maxUses = maxUses ?? 0
+        guard maxUses >= 0 else { throw SealboxError.validation("maxUses must be 0 (no limit) or more") }
+        guard let secret = found else { throw SecretsManager.notFound }
+        guard secret.metadata.deletionDate == nil else { throw SecretsManager.markedForDeletion }
+        let version = try SecretsManager.version(of: secret, versionID: versionID, stage: stage)
+        let target = LeaseTarget.secret(
+            arn: secret.metadata.arn, versionID: versionID,
+            stage: versionID == nil ? stage ?? SecretsManager.current : stage,
+            createdVersion: version.id)
+        return try insert(
+            name: secret.name, scope: secret.scope, target: target, ttl: ttl, maxUses: maxUses, context: context)
+    }
+
+    /// Adds a new lease for the caller, within the table's bounds.
+    private func insert(
+        name: String, scope: Scope, target: LeaseTarget, ttl: Int, maxUses: Int, context: RequestContext
+    ) throws(SealboxError) -> Lease {
         let now = clock.now()
         let lease = Lease(
-            id: LeaseID.random(), name: name, scope: scope, owner: LeaseOwner(context.principal), created: now,
-            expiresAt: now + Double(ttl), maxUses: maxUses, uses: 0, version: parameter.versions.last!.version)
+            id: LeaseID.random(), name: name, scope: scope, target: target, owner: LeaseOwner(context.principal),
+            created: now, expiresAt: now + Double(ttl), maxUses: maxUses, uses: 0)
         let settings = self.settings
         var refusal = table.insert(lease, limit: settings.maxActive, perOwner: settings.maxActivePerOwner)
         // Expired leases still count until swept: sweep once before refusing.
@@ -123,13 +184,12 @@ public final class LeaseService: Sendable {
         return id
     }
 
-    /// Redeems a lease: counts a use, then decrypts the parameter's current version.
+    /// Redeems a lease: counts a use, then decrypts the parameter's or the secret's current version.
     /// - Parameters:
     ///   - id: the lease id.
     ///   - context: the caller; must be the owner.
     /// - Returns: the plaintext in guarded memory and its version.
-    public func redeem(_ id: String, context: RequestContext) throws(SealboxError) -> (value: SecureBytes, version: Int)
-    {
+    public func redeem(_ id: String, context: RequestContext) throws(SealboxError) -> LeaseRedemption {
         try redeem(id[...], context: context)
     }
 
@@ -138,23 +198,33 @@ public final class LeaseService: Sendable {
     ///   - id: the lease id.
     ///   - context: the caller; must be the owner.
     /// - Returns: the plaintext in guarded memory and its version.
-    public func redeem(_ id: Substring, context: RequestContext) throws(SealboxError) -> (
-        value: SecureBytes, version: Int
-    ) {
+    public func redeem(_ id: Substring, context: RequestContext) throws(SealboxError) -> LeaseRedemption {
         // Every handler of a function may redeem one lease at once: the use is counted under the
         // shard lock, and the policy is checked after it, outside; a refused redeem gives it back.
         let id = try Self.leaseID(id)
-        let (name, scope) = try withOwnLease(id, context) { (lease) throws(SealboxError) -> (String, Scope) in
+        let (name, scope, target) = try withOwnLease(id, context) {
+            (lease) throws(SealboxError) -> (String, Scope, LeaseTarget) in
             guard lease.maxUses == 0 || lease.uses < lease.maxUses else { throw SealboxError.leaseUsedUp }
             lease.uses += 1
-            return (lease.name, lease.scope)
+            return (lease.name, lease.scope, lease.target)
         }
-        do {
+        do throws(SealboxError) {
             try authorize(context, .redeemLease, [name])
+            if case .secret = target { try context.authorize(Self.secretReadAction, [name]) }
         } catch {
             _ = try? table.modify(id) { lease, _ in lease.uses -= 1 }
             throw error
         }
+        switch target {
+        case .parameter: return try redeemParameter(name, scope, context)
+        case .secret(let arn, let versionID, let stage, _):
+            return try redeemSecret(name, scope, arn: arn, versionID: versionID, stage: stage, context)
+        }
+    }
+
+    private func redeemParameter(_ name: String, _ scope: Scope, _ context: RequestContext) throws(SealboxError)
+        -> LeaseRedemption
+    {
         guard let parameter = ssm.parameter(named: name, in: scope), let current = parameter.versions.last
         else {
             throw SealboxError.noParameter(name)
@@ -164,10 +234,26 @@ public final class LeaseService: Sendable {
             if current.type == .secureString {
                 context.trail?.served(.parameter(name: name, scope: scope, version: current.version))
             }
-            return (value, current.version)
+            return LeaseRedemption(value: value, version: .parameter(current.version))
         } catch {
             throw SealboxError.keyUnavailable
         }
+    }
+
+    /// Opens the secret's version as it is now, from the in-memory snapshot: a secret deleted (or
+    /// made again under its name), scheduled for deletion, or whose key cannot open it fails as
+    /// GetSecretValue does.
+    private func redeemSecret(
+        _ name: String, _ scope: Scope, arn: String, versionID: String?, stage: String?, _ context: RequestContext
+    ) throws(SealboxError) -> LeaseRedemption {
+        guard let secrets, let secret = secrets.secrets[Scoped(name, in: scope)], secret.metadata.arn == arn else {
+            throw SecretsManager.notFound
+        }
+        guard secret.metadata.deletionDate == nil else { throw SecretsManager.markedForDeletion }
+        let version = try SecretsManager.version(of: secret, versionID: versionID, stage: stage)
+        let value = try secrets.open(version, of: secret, context)
+        context.trail?.served(.secret(name: name, scope: scope, versionID: version.id))
+        return LeaseRedemption(value: value, version: .secret(id: version.id, binary: version.binary))
     }
 
     /// Extends a lease from now, capped at the maximum TTL.
@@ -207,7 +293,7 @@ public final class LeaseService: Sendable {
         return table.removeAll { $0.id == id }
     }
 
-    /// Ends every lease on a name under `prefix` (admin).
+    /// Ends every lease on a parameter or secret whose name is under `prefix` (admin).
     /// - Returns: how many were revoked.
     public func revoke(prefix: String, context: RequestContext) throws(SealboxError) -> Int {
         guard prefix.utf8.count <= ParameterName.maxLength else {

@@ -173,7 +173,8 @@ extension SecretsManager {
         return removed
     }
 
-    /// A version's value, by version id and/or staging label (AWSCURRENT when neither is given).
+    /// A version's value, by version id and/or staging label (AWSCURRENT when neither is given). The
+    /// version is recorded in the request's trail as served, for `sealbox inspect`.
     /// - Parameters:
     ///   - id: the `SecretId`.
     ///   - versionID: the version, if named.
@@ -185,29 +186,37 @@ extension SecretsManager {
     {
         let secret = try existing(id, context)
         guard secret.metadata.deletionDate == nil else { throw Self.markedForDeletion }
-        let version: SecretVersion?
+        let version = try Self.version(of: secret, versionID: versionID, stage: stage)
+        let value = try open(version, of: secret, context)
+        context.trail?.served(.secret(name: secret.name, scope: secret.scope, versionID: version.id))
+        return (secret, version, value)
+    }
+
+    /// The version `versionID` names (carrying `stage` too, when both are given), or the one that
+    /// carries `stage` (AWSCURRENT when neither is given). A rotation's new version has no value
+    /// until its handler's createSecret step puts one, and is not found until then.
+    /// - Parameters:
+    ///   - secret: the secret.
+    ///   - versionID: the version, if named.
+    ///   - stage: the staging label, if named.
+    package static func version(of secret: StoredSecret, versionID: String?, stage: String?)
+        throws(SealboxError) -> SecretVersion
+    {
         if let versionID {
-            version = secret.versions.first { $0.id == versionID }
-            guard let version, stage.map(version.stages.contains) ?? true else {
+            guard let version = secret.versions.first(where: { $0.id == versionID }),
+                stage.map(version.stages.contains) ?? true, !version.value.isEmpty
+            else {
                 throw SealboxError.resourceNotFound(
                     "Secrets Manager can't find the specified secret value for VersionId: \(versionID)")
             }
-        } else {
-            let label = stage ?? Self.current
-            version = secret.version(staged: label)
-            guard version != nil else {
-                throw SealboxError.resourceNotFound(
-                    "Secrets Manager can't find the specified secret value for staging label: \(label)")
-            }
+            return version
         }
-        guard !version!.value.isEmpty else {
-            // A rotation's new version before its createSecret step: it has no value yet.
+        let label = stage ?? Self.current
+        guard let version = secret.version(staged: label), !version.value.isEmpty else {
             throw SealboxError.resourceNotFound(
-                versionID.map { "Secrets Manager can't find the specified secret value for VersionId: \($0)" }
-                    ?? "Secrets Manager can't find the specified secret value for staging label: \(stage ?? Self.current)"
-            )
+                "Secrets Manager can't find the specified secret value for staging label: \(label)")
         }
-        return (secret, version!, try open(version!, of: secret, context))
+        return version
     }
 
     /// Schedules a secret's deletion after a recovery window, or deletes it at once.

@@ -136,8 +136,8 @@ public final class SecretsManager: Sendable {
         return found
     }
 
-    static let notFound = SealboxError.resourceNotFound("Secrets Manager can't find the specified secret.")
-    static let markedForDeletion = SealboxError.invalidRequest(
+    package static let notFound = SealboxError.resourceNotFound("Secrets Manager can't find the specified secret.")
+    package static let markedForDeletion = SealboxError.invalidRequest(
         "You can't perform this operation on the secret because it was marked for deletion.")
 
     /// A new secret's ARN: its name and six random characters, as AWS makes them.

@@ -32,6 +32,11 @@ What each piece holds and does:
   (for example on a misspelt name: ``NotFound``).
   A ``Lease`` holds the parameter name, the lease id, its expiry and version:
   never plaintext.
+- ``client.lease(secret_id="prod/db")`` leases a Secrets Manager secret instead:
+  each ``value()`` yields the ``SecretString``'s UTF-8 (or the ``SecretBinary``'s
+  bytes) of the version that carries ``version_stage`` (default ``AWSCURRENT``) at
+  that moment, so a rotation shows at the next ``value()``; ``version_id=`` pins
+  one version. ``lease.last_version`` is the version id served.
 - ``with lease.value() as v:`` redeems the lease and yields a ``bytearray`` with the
   UTF-8 plaintext. On leaving the block, normally or by an exception, every byte
   of it is overwritten with zeros. While the block runs the bytearray cannot be
@@ -82,15 +87,19 @@ Errors (all are ``SealboxError``, with ``.status`` (HTTP status or None),
   ``AccessDeniedException`` from the extension endpoint (a uid or group the policy
   does not allow, a missing or stale token on TCP, a proxy header).
 - ``NotFound``: the parameter (or version/label) does not exist, at lease creation
-  or in ``get_parameter``.
+  or in ``get_parameter``; or the leased secret (or its staging label) does not
+  exist (``ResourceNotFound``).
 - ``LeaseError``: the lease could not be used even after one re-lease, the lease
-  table is full (``TooManyLeases``), or the parameter's key cannot decrypt it
-  (``KeyUnavailable``).
+  table is full (``TooManyLeases``), the parameter's key cannot decrypt it
+  (``KeyUnavailable``), the secret's key cannot (``DecryptionFailure``), or the
+  secret is scheduled for deletion (``InvalidRequest``).
 
 Where the plaintext goes, honestly:
 
 - The daemon writes the redeem response ``{"value": "...", "version": n}``
-  from guarded memory into the socket.
+  (a secret's: ``{"value" or "binary": "...", "versionId": "..."}``) from
+  guarded memory into the socket. A ``binary`` value is decoded from base64 by
+  this client, byte by byte, into a ``bytearray``.
 - This client reads the response body with ``recv_into`` straight into a
   ``bytearray`` sized from ``Content-Length`` (the response is read through an
   unbuffered socket file, so http.client's 8 KiB read-ahead buffer never sees the
@@ -211,9 +220,9 @@ def _error_from(status: int, body: bytes | bytearray, *, creating: bool = False)
     if creating and status == 404:
         # The daemon answers 404 (code LeaseNotFound) when the parameter to lease does not exist.
         return NotFound(message, status=status, code=code)
-    if code in ("ParameterNotFound", "ParameterVersionNotFound"):
+    if code in ("ParameterNotFound", "ParameterVersionNotFound", "ResourceNotFound"):
         return NotFound(message, status=status, code=code)
-    if code in RELEASE_CODES or code in ("TooManyLeases", "KeyUnavailable"):
+    if code in RELEASE_CODES or code in ("TooManyLeases", "KeyUnavailable", "DecryptionFailure", "InvalidRequest"):
         return LeaseError(message, status=status, code=code)
     if status == 404:
         return NotFound(message, status=status, code=code)
@@ -372,9 +381,11 @@ def _skip_value(b, i: int) -> int:
     return j
 
 
-def _parse_redeem(body: bytearray) -> tuple[bytearray, int | None]:
-    """Parses ``{"value": "...", "version": n}`` without ever holding the value in a
-    str or bytes object. Returns a new exactly-sized bytearray and the version."""
+def _parse_redeem(body: bytearray) -> tuple[bytearray, int | str | None]:
+    """Parses ``{"value": "...", "version": n}`` (a parameter) or ``{"value" or "binary":
+    "...", "versionId": "..."}`` (a secret) without ever holding the value in a str or bytes
+    object. Returns a new exactly-sized bytearray (a ``binary`` member decoded from base64)
+    and the version: an int for a parameter, the version id for a secret."""
     b = memoryview(body)
     value = None
     version = None
@@ -393,16 +404,29 @@ def _parse_redeem(body: bytearray) -> tuple[bytearray, int | None]:
             if i >= len(b) or b[i] != 0x3A:
                 raise _Malformed("expected ':'")
             i = _skip_ws(b, i + 1)
-            if key == b"value":
+            if key in (b"value", b"binary"):
                 if value is not None:
                     raise _Malformed("duplicate value")
                 end, vlen = _json_string(b, i)
-                value = bytearray(vlen)
-                _json_string(b, i, value)
+                text = bytearray(vlen)
+                _json_string(b, i, text)
+                if key == b"binary":
+                    try:
+                        value = _base64_into(text)
+                    finally:
+                        _wipe(text)
+                else:
+                    value = text
                 i = end
             elif key == b"version":
                 end = _skip_value(b, i)
                 version = int(bytes(b[i:end]))
+                i = end
+            elif key == b"versionId":
+                end, ilen = _json_string(b, i)
+                ident = bytearray(ilen)
+                _json_string(b, i, ident)
+                version = ident.decode("utf-8")
                 i = end
             else:
                 i = _skip_value(b, i)
@@ -422,6 +446,40 @@ def _parse_redeem(body: bytearray) -> tuple[bytearray, int | None]:
         raise
     finally:
         b.release()
+
+
+_B64 = {c: n for n, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+
+
+def _base64_into(text: bytearray) -> bytearray:
+    """Decodes standard base64 into a new exactly-sized bytearray, byte by byte:
+    ``base64.b64decode`` would return an immutable ``bytes`` that cannot be wiped."""
+    if len(text) % 4:
+        raise _Malformed("binary is not base64")
+    pad = 2 if text.endswith(b"==") else 1 if text.endswith(b"=") else 0
+    out = bytearray(len(text) // 4 * 3 - pad)
+    o = 0
+    try:
+        for q in range(0, len(text), 4):
+            acc = 0
+            for k in range(4):
+                c = text[q + k]
+                if c == 0x3D and q + 4 == len(text) and k >= 4 - pad:
+                    acc <<= 6
+                    continue
+                n = _B64.get(c)
+                if n is None:
+                    raise _Malformed("binary is not base64")
+                acc = (acc << 6) | n
+            for shift in (16, 8, 0):
+                if o < len(out):
+                    out[o] = (acc >> shift) & 0xFF
+                    o += 1
+            acc = 0
+        return out
+    except BaseException:
+        _wipe(out)
+        raise
 
 
 # ---------------------------------------------------------------------------
@@ -549,10 +607,15 @@ class SealboxClient:
 
     # -- public API ---------------------------------------------------------
 
-    def lease(self, name: str, ttl_seconds: int = 300, max_uses: int = 0) -> "Lease":
-        """A lease handle for parameter ``name``; nothing is sent until the first
-        ``value()`` (or ``create()``). Safe in global scope: it never holds plaintext."""
-        return Lease(self, name, ttl_seconds=ttl_seconds, max_uses=max_uses)
+    def lease(self, name: str | None = None, ttl_seconds: int = 300, max_uses: int = 0, *,
+              secret_id: str | None = None, version_stage: str | None = None,
+              version_id: str | None = None) -> "Lease":
+        """A lease handle for parameter ``name``, or for the Secrets Manager secret
+        ``secret_id`` (its value at ``version_stage``, AWSCURRENT by default, or the
+        version ``version_id``); nothing is sent until the first ``value()`` (or
+        ``create()``). Safe in global scope: it never holds plaintext."""
+        return Lease(self, name, ttl_seconds=ttl_seconds, max_uses=max_uses, secret_id=secret_id,
+                     version_stage=version_stage, version_id=version_id)
 
     def get_parameter(self, name: str, with_decryption: bool = True, *, version: int | None = None,
                       label: str | None = None) -> dict:
@@ -573,9 +636,18 @@ class SealboxClient:
         finally:
             _wipe(body)
 
-    def create_lease(self, name: str, ttl_seconds: int | None = None, max_uses: int | None = None) -> dict:
-        """``POST /v1/leases``: ``{"leaseId", "name", "expiresAt", "version", ...}``."""
-        doc = {"name": name}
+    def create_lease(self, name: str | None = None, ttl_seconds: int | None = None, max_uses: int | None = None,
+                     *, secret_id: str | None = None, version_stage: str | None = None,
+                     version_id: str | None = None) -> dict:
+        """``POST /v1/leases``: ``{"leaseId", "name", "expiresAt", "version", ...}`` for a
+        parameter, ``{"leaseId", "secretId", "versionId", "versionStage", ...}`` for a secret."""
+        if (name is None) == (secret_id is None):
+            raise ValueError("pass a parameter name or secret_id=, not both")
+        doc = {"name": name} if secret_id is None else {"secretId": secret_id}
+        if version_stage is not None:
+            doc["versionStage"] = version_stage
+        if version_id is not None:
+            doc["versionId"] = version_id
         if ttl_seconds is not None:
             doc["ttlSeconds"] = int(ttl_seconds)
         if max_uses is not None:
@@ -602,8 +674,9 @@ class SealboxClient:
         doc = {"prefix": prefix} if prefix is not None else {"leaseId": lease_id}
         return int(self._json("POST", "/v1/leases/revoke", doc)["revoked"])
 
-    def redeem_into(self, lease_id: str) -> tuple[bytearray, int | None]:
-        """``POST /v1/leases/{id}/redeem`` without re-leasing: (plaintext bytearray, version).
+    def redeem_into(self, lease_id: str) -> tuple[bytearray, int | str | None]:
+        """``POST /v1/leases/{id}/redeem`` without re-leasing: (plaintext bytearray, version:
+        a parameter's version number, or a secret's version id).
         The caller must wipe the bytearray; ``Lease.value()`` does that for you."""
         status, body = self._request("POST", f"/v1/leases/{_quote(lease_id)}/redeem", b"{}")
         try:
@@ -793,36 +866,50 @@ def _quote(segment: str) -> str:
 
 
 class Lease:
-    """A handle on a lease: the parameter name and, once created, the lease id.
-    It never holds plaintext, so it is safe in global scope. See ``value()``."""
+    """A handle on a lease: the parameter name (or secret id) and, once created, the
+    lease id. It never holds plaintext, so it is safe in global scope. See ``value()``."""
 
-    def __init__(self, client: SealboxClient, name: str, *, ttl_seconds: int = 300, max_uses: int = 0):
-        if not name:
-            raise ValueError("name is required")
+    def __init__(self, client: SealboxClient, name: str | None = None, *, ttl_seconds: int = 300,
+                 max_uses: int = 0, secret_id: str | None = None, version_stage: str | None = None,
+                 version_id: str | None = None):
+        if bool(name) == bool(secret_id):
+            raise ValueError("a parameter name or secret_id= is required, not both")
+        if name and (version_stage is not None or version_id is not None):
+            raise ValueError("version_stage and version_id go with secret_id=")
         self.client = client
         self.name = name
+        #: The Secrets Manager secret, for a secret lease (``name`` is None then).
+        self.secret_id = secret_id
+        self.version_stage = version_stage
+        self.version_id = version_id
         self.ttl_seconds = int(ttl_seconds)
         self.max_uses = int(max_uses)
         self.lease_id: str | None = None
         self.expires_at: float | None = None
-        #: The parameter version when the lease was made; ``last_version`` is the one last redeemed.
-        self.version: int | None = None
-        self.last_version: int | None = None
+        #: The version when the lease was made (a parameter's number, a secret's version id);
+        #: ``last_version`` is the one last redeemed.
+        self.version: int | str | None = None
+        self.last_version: int | str | None = None
         self._uses = 0
         self._pid: int | None = None
         self._lock = threading.Lock()
 
     def create(self) -> "Lease":
-        """Creates a lease now (replacing any held). Raises ``NotFound`` for a missing parameter."""
+        """Creates a lease now (replacing any held). Raises ``NotFound`` for a missing parameter or secret."""
         with self._lock:
             self._create()
         return self
 
     def _create(self) -> None:
-        info = self.client.create_lease(self.name, self.ttl_seconds, self.max_uses)
+        if self.secret_id is not None:
+            info = self.client.create_lease(
+                None, self.ttl_seconds, self.max_uses, secret_id=self.secret_id,
+                version_stage=self.version_stage, version_id=self.version_id)
+        else:
+            info = self.client.create_lease(self.name, self.ttl_seconds, self.max_uses)
         self.lease_id = info["leaseId"]
         self.expires_at = float(info["expiresAt"])
-        self.version = info.get("version")
+        self.version = info.get("version", info.get("versionId"))
         self._uses = 0
         self._pid = os.getpid()
 
@@ -896,7 +983,8 @@ class Lease:
 
     def __repr__(self) -> str:
         held = f"lease {self.lease_id[:8]}…" if self.lease_id else "no lease yet"
-        return f"<Lease {self.name!r} ({held})>"
+        what = repr(self.name) if self.secret_id is None else f"secret {self.secret_id!r}"
+        return f"<Lease {what} ({held})>"
 
 
 def decrypt_env(name: str, token: str, socket_path: str | os.PathLike | None = None, *,
