@@ -12,6 +12,9 @@ public struct Health: Codable, Sendable, Equatable {
     public var keys: Int
     /// SSM parameters.
     public var parameters: Int
+    /// Secrets Manager secrets, those scheduled for deletion included; absent from a daemon that
+    /// serves none.
+    public var secrets: Int?
     /// Active leases.
     public var leases: Int
     /// Whether every block of guarded memory (keys, values) was locked in RAM; false means some may be
@@ -25,10 +28,13 @@ public struct Health: Codable, Sendable, Equatable {
     ///   - ephemeral: whether the store is in memory.
     ///   - keys: the key count.
     ///   - parameters: the parameter count.
+    ///   - secrets: the secret count, if the daemon serves secrets.
     ///   - leases: the active lease count.
     ///   - memoryLocked: whether all guarded memory is locked in RAM.
     public init(
-        status: String, version: String, uptimeSeconds: Int, ephemeral: Bool, keys: Int, parameters: Int, leases: Int,
+        status: String, version: String, uptimeSeconds: Int, ephemeral: Bool, keys: Int, parameters: Int,
+        secrets: Int? = nil,
+        leases: Int,
         memoryLocked: Bool = true
     ) {
         self.status = status
@@ -37,6 +43,7 @@ public struct Health: Codable, Sendable, Equatable {
         self.ephemeral = ephemeral
         self.keys = keys
         self.parameters = parameters
+        self.secrets = secrets
         self.leases = leases
         self.memoryLocked = memoryLocked
     }

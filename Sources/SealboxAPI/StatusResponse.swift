@@ -30,6 +30,9 @@ public struct StatusResponse: Codable, Sendable, Equatable {
     public var keys: Int
     /// SSM parameters.
     public var parameters: Int
+    /// Secrets Manager secrets, those scheduled for deletion included; absent from a daemon that
+    /// serves none.
+    public var secrets: Int?
     /// Active leases.
     public var leases: Int
     /// Where the root key comes from, such as `file:/var/lib/sealbox/root.key`.
@@ -43,11 +46,13 @@ public struct StatusResponse: Codable, Sendable, Equatable {
     ///   - ephemeral: whether the store is in memory.
     ///   - keys: the key count.
     ///   - parameters: the parameter count.
+    ///   - secrets: the secret count, if the daemon serves secrets.
     ///   - leases: the active lease count.
     ///   - rootKey: the root key source.
     ///   - audit: the audit log's state.
     public init(
-        version: String, uptimeSeconds: Int, ephemeral: Bool, keys: Int, parameters: Int, leases: Int,
+        version: String, uptimeSeconds: Int, ephemeral: Bool, keys: Int, parameters: Int, secrets: Int? = nil,
+        leases: Int,
         rootKey: String, audit: Audit
     ) {
         self.version = version
@@ -55,6 +60,7 @@ public struct StatusResponse: Codable, Sendable, Equatable {
         self.ephemeral = ephemeral
         self.keys = keys
         self.parameters = parameters
+        self.secrets = secrets
         self.leases = leases
         self.rootKey = rootKey
         self.audit = audit

@@ -80,6 +80,11 @@ public final class ShardedMap<Key: ShardKey, Value: Sendable>: Sendable {
         }
     }
 
+    /// The number of entries, shard by shard; for status reports.
+    package var count: Int {
+        shards.reduce(0) { total, shard in total + shard.withReadLock { $0.count } }
+    }
+
     /// Every value, shard by shard; for listings, never for the hot path.
     package var values: [Value] {
         shards.flatMap { shard in shard.withReadLock { Array($0.values) } }

@@ -15,6 +15,7 @@ import SealboxStore
 struct AdminRoutes: Sendable {
     let kms: KMS
     let ssm: SSM
+    let secrets: SecretsManager?
     let leases: LeaseService
     let env: EnvironmentTokens
     let audit: AuditLog?
@@ -152,7 +153,8 @@ struct AdminRoutes: Sendable {
     private func status() -> StatusResponse {
         StatusResponse(
             version: settings.version, uptimeSeconds: Int(clock.now() - started), ephemeral: settings.ephemeral,
-            keys: kms.keyCount, parameters: ssm.parameterCount, leases: leases.activeCount,
+            keys: kms.keyCount, parameters: ssm.parameterCount, secrets: secrets?.secretCount,
+            leases: leases.activeCount,
             rootKey: settings.rootKeySource,
             audit: StatusResponse.Audit(
                 enabled: audit != nil, path: audit?.path ?? (audit == nil ? nil : "-"),

@@ -46,7 +46,8 @@ struct DaemonRoutes: Sendable {
             Health(
                 status: "ok", version: settings.version, uptimeSeconds: Int(clock.now() - started),
                 ephemeral: settings.ephemeral, keys: kms.keyCount, parameters: ssm.parameterCount,
-                leases: leases.activeCount, memoryLocked: MemoryLocking.unlockedBlocks == 0))
+                secrets: secrets?.secretCount, leases: leases.activeCount,
+                memoryLocked: MemoryLocking.unlockedBlocks == 0))
     }
 
     /// `GET /metrics`: the Prometheus text format, for callers the policy grants `metrics:Read`.

@@ -60,7 +60,8 @@ public struct Router: HTTPResponder {
         let aws = AWSEndpoint(
             kms: kms, ssm: ssm, secrets: secrets, stages: stages, metrics: metrics?.0, logger: logger)
         let admin = AdminRoutes(
-            kms: kms, ssm: ssm, leases: leases, env: EnvironmentTokens(kms: kms), audit: audit, settings: settings,
+            kms: kms, ssm: ssm, secrets: secrets, leases: leases, env: EnvironmentTokens(kms: kms), audit: audit,
+            settings: settings,
             started: started, clock: clock, store: store)
         let testing = TestingRoutes(kms: kms, ssm: ssm, recorder: recorder, settings: settings)
         table = RouteTable(

@@ -23,6 +23,7 @@ struct StatusCommand: AsyncParsableCommand {
                 ("Mode", status.ephemeral ? "ephemeral (in memory)" : "persistent"),
                 ("Keys", String(status.keys)),
                 ("Parameters", String(status.parameters)),
+                ("Secrets", status.secrets.map(String.init) ?? "not served"),
                 ("Active leases", String(status.leases)),
                 ("Root key", status.rootKey),
                 ("Audit log", auditText),

@@ -1052,6 +1052,98 @@ def test_inspect_of_a_process_never_served_anything(inspected, lingering):
     assert doc["secretsChecked"] == 0 and doc["findings"] == [], doc
 
 
+# ---------------------------------------------------------------------------
+# Secrets Manager secrets: inspected, recorded
+# ---------------------------------------------------------------------------
+
+SECRET_CHILD = """
+def raw(method, path, body=b"", target=None):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(SOCKET)
+    head = f"{method} {path} HTTP/1.1\\r\\nHost: sealbox\\r\\nContent-Length: {len(body)}\\r\\nConnection: close\\r\\n"
+    if target:
+        head += f"Content-Type: application/x-amz-json-1.1\\r\\nX-Amz-Target: {target}\\r\\n"
+    s.sendall(head.encode() + b"\\r\\n" + body)
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return json.loads(data.split(b"\\r\\n\\r\\n", 1)[1])
+"""
+
+
+@pytest.fixture
+def secret_inspected(inspected):
+    """`inspected`, with the Secrets Manager secret app/db holding a value unique to the test."""
+    d = inspected.daemon
+    value = f"inspect-secret-{uuid.uuid4().hex}"
+    boto("secretsmanager", d.endpoint).create_secret(Name="app/db", SecretString=value)
+
+    def inspect(pid: int) -> tuple[subprocess.CompletedProcess, dict]:
+        table, doc = inspected(pid)
+        assert value not in table.stdout + table.stderr and value not in json.dumps(doc)
+        return table, doc
+
+    inspect.daemon = d
+    inspect.value = value
+    return inspect
+
+
+@pytest.mark.parametrize("how", [
+    'KEPT = raw("POST", "/", json.dumps({"SecretId": "app/db"}).encode(), "secretsmanager.GetSecretValue")'
+    '["SecretString"]',
+    'KEPT = raw("POST", "/", json.dumps({"SecretIdList": ["app/db"]}).encode(), '
+    '"secretsmanager.BatchGetSecretValue")["SecretValues"][0]["SecretString"]',
+    'KEPT = raw("GET", "/secretsmanager/get?secretId=app%2Fdb")["SecretString"]',
+    'KEPT = bytearray()\nwith SealboxClient(socket_path=SOCKET).lease(secret_id="app/db").value() as v:\n'
+    '    KEPT += v',
+], ids=["GetSecretValue", "BatchGetSecretValue", "extension", "lease"])
+def test_inspect_finds_a_served_secret_value_kept_in_a_global(secret_inspected, lingering, how):
+    child = lingering("from sealbox_client import SealboxClient\n" + SECRET_CHILD + how + "\n",
+                      secret_inspected.daemon.socket_path)
+    table, doc = secret_inspected(child.pid)
+    assert table.returncode == 1, table
+    memory = [f for f in doc["findings"] if f["location"].startswith("memory")]
+    assert memory and memory[0]["secret"].startswith("secret app/db version "), doc
+    assert "app/db" in table.stdout, table.stdout
+
+
+def test_inspect_is_clean_after_a_wiped_secret_lease_value(secret_inspected, lingering):
+    child = lingering("""
+        import gc
+        from sealbox_client import SealboxClient
+        with SealboxClient(socket_path=SOCKET).lease(secret_id="app/db").value() as v:
+            LENGTH = len(v)
+        del v
+        gc.collect()
+    """, secret_inspected.daemon.socket_path)
+    table, doc = secret_inspected(child.pid)
+    assert table.returncode == 0 and doc["findings"] == [] and doc["secretsChecked"] >= 1, (table, doc)
+
+
+def test_calls_name_the_secret(secret_inspected):
+    d = secret_inspected.daemon
+    child = run_child(SECRET_CHILD + textwrap.dedent("""
+        from sealbox_client import SealboxClient
+        raw("POST", "/", json.dumps({"SecretId": "app/db"}).encode(), "secretsmanager.GetSecretValue")
+        raw("POST", "/", json.dumps({"SecretId": "app/none"}).encode(), "secretsmanager.DescribeSecret")
+        with SealboxClient(socket_path=SOCKET).lease(secret_id="app/db").value() as v:
+            pass
+        print(os.getpid())
+    """), d.socket_path)
+    pid = int(child.stdout.split()[-1])
+    mine = [(c["operation"], c["resources"], c["status"]) for c in d.calls() if c["principal"].get("pid") == pid]
+    assert mine == [
+        ("secretsmanager:GetSecretValue", ["app/db"], 200),
+        ("secretsmanager:DescribeSecret", ["app/none"], 400),
+        ("lease:Create", ["app/db"], 201),
+        ("lease:Redeem", ["app/db"], 200),
+    ], mine
+
+
 # ===========================================================================
 # 7. moto's server mode pointed at sealboxd
 # ===========================================================================

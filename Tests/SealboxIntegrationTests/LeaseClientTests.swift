@@ -73,7 +73,8 @@ import Testing
         _ = try await Self.secrets(daemon, "CreateSecret", ["Name": "prod/db", "SecretString": "first"])
         let lease = try await Sealbox.lease(secretId: "prod/db", socketPath: socket)
         #expect(try await lease.redeem().value.constantTimeEquals(Array("first".utf8)))
-        let second = try await Self.secrets(daemon, "PutSecretValue", ["SecretId": "prod/db", "SecretString": "second"])
+        let second = try await Self.secrets(
+            daemon, "PutSecretValue", ["SecretId": "prod/db", "SecretString": "second"])
         let (value, versionId, binary) = try await lease.redeem()
         #expect(value.constantTimeEquals(Array("second".utf8)))
         #expect(versionId == second["VersionId"] as? String)

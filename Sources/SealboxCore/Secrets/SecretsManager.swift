@@ -58,6 +58,9 @@ public final class SecretsManager: Sendable {
         }
     }
 
+    /// The number of secrets in every scope, those scheduled for deletion included; for status reports.
+    public var secretCount: Int { secrets.count }
+
     package func withWriter<R, Failure: Error>(_ body: () throws(Failure) -> R) throws(Failure) -> R {
         try writer.withLock(body)
     }
