@@ -9,16 +9,22 @@ package struct FixturesApplied: Codable, Sendable, Equatable {
     package var parametersWritten: Int
     /// Labels moved onto another version.
     package var labelsMoved: Int
+    /// Secrets created or brought in line with the file; absent from older daemons.
+    package var secretsWritten: Int?
 
     /// - Parameters:
     ///   - keysCreated: keys created.
     ///   - keysChanged: keys changed.
     ///   - parametersWritten: parameter versions written.
     ///   - labelsMoved: labels moved.
-    package init(keysCreated: Int, keysChanged: Int, parametersWritten: Int, labelsMoved: Int) {
+    ///   - secretsWritten: secrets created or changed.
+    package init(
+        keysCreated: Int, keysChanged: Int, parametersWritten: Int, labelsMoved: Int, secretsWritten: Int? = nil
+    ) {
         self.keysCreated = keysCreated
         self.keysChanged = keysChanged
         self.parametersWritten = parametersWritten
         self.labelsMoved = labelsMoved
+        self.secretsWritten = secretsWritten
     }
 }

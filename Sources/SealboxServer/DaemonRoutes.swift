@@ -79,7 +79,8 @@ struct DaemonRoutes: Sendable {
             if let seed {
                 let context = RequestContext(
                     region: settings.region, accountID: settings.accountID, principal: .anonymous)
-                _ = try seed.fixtures.apply(kms: kms, ssm: ssm, context: context, origin: seed.origin)
+                _ = try seed.fixtures.apply(
+                    kms: kms, ssm: ssm, secrets: secrets, context: context, origin: seed.origin)
             }
             return .json(.ok, ResetResult(status: "ok"))
         } catch {

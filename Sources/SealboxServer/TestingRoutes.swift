@@ -44,12 +44,14 @@ struct TestingRoutes: Sendable {
             var applying = unrestricted(context)
             applying.trail = context.trail
             let report = try fixtures.apply(
-                kms: kms, ssm: ssm, context: applying, origin: "request", persistent: !settings.ephemeral)
+                kms: kms, ssm: ssm, secrets: ssm.secretsForReferences, context: applying, origin: "request",
+                persistent: !settings.ephemeral)
             return .json(
                 .ok,
                 FixturesApplied(
                     keysCreated: report.keysCreated, keysChanged: report.keysChanged,
-                    parametersWritten: report.parametersWritten, labelsMoved: report.labelsMoved))
+                    parametersWritten: report.parametersWritten, labelsMoved: report.labelsMoved,
+                    secretsWritten: report.secretsWritten))
         } catch let error as SetupError {
             throw NativeError.badRequest(error.description)
         } catch {
@@ -65,7 +67,9 @@ struct TestingRoutes: Sendable {
         }
         let json = request.queryItems["format"] == "json"
         do {
-            let export = try Fixtures.export(kms: kms, ssm: ssm, context: unrestricted(context), includeMaterial: true)
+            let export = try Fixtures.export(
+                kms: kms, ssm: ssm, secrets: ssm.secretsForReferences, context: unrestricted(context),
+                includeMaterial: true)
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: json ? "application/json" : "application/yaml")
             let text = try Fixtures.render(export, json: json)

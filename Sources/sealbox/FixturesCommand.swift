@@ -36,6 +36,7 @@ struct FixturesCommand: AsyncParsableCommand {
             let changes = [
                 ("keysCreated", report.keysCreated), ("keysChanged", report.keysChanged),
                 ("parametersWritten", report.parametersWritten), ("labelsMoved", report.labelsMoved),
+                ("secretsWritten", report.secretsWritten ?? 0),
             ].map { "\($0) \($1)" }.joined(separator: ", ")
             try Output.done(global.output, json: report, "applied \(file): \(changes)")
         }

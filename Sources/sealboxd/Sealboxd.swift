@@ -67,7 +67,8 @@ struct Sealboxd: AsyncParsableCommand {
         ssm.serveSecretReferences(from: secrets)
         // Loading builds and drops large temporaries; hand their pages back rather than carry them.
         ProcessHardening.releaseFreeMemory()
-        let seed = try Self.applyFixtures(options.fixturesPath, kms: kms, ssm: ssm, settings: settings, logger: logger)
+        let seed = try Self.applyFixtures(
+            options.fixturesPath, kms: kms, ssm: ssm, secrets: secrets, settings: settings, logger: logger)
         let loader = SecurityLoader(options, settings: settings, accessKeys: opened.accessKeys, seed: seed)
         let security = SecurityState(try loader.settings(config))
         let leases = LeaseService(ssm: ssm, secrets: secrets, settings: (config ?? SealboxConfig()).leases)
@@ -244,17 +245,18 @@ struct Sealboxd: AsyncParsableCommand {
 
     /// Loads the fixtures file, if any, and applies it idempotently.
     static func applyFixtures(
-        _ path: String?, kms: KMS, ssm: SSM, settings: ServerSettings, logger: Logger
+        _ path: String?, kms: KMS, ssm: SSM, secrets: SecretsManager, settings: ServerSettings, logger: Logger
     ) throws -> FixtureSeed? {
         guard let path else { return nil }
         let seed = FixtureSeed(fixtures: try Fixtures.load(path), origin: path)
         let context = RequestContext(region: settings.region, accountID: settings.accountID, principal: .anonymous)
-        let report = try seed.fixtures.apply(kms: kms, ssm: ssm, context: context, origin: seed.origin)
+        let report = try seed.fixtures.apply(
+            kms: kms, ssm: ssm, secrets: secrets, context: context, origin: seed.origin)
         logger.info(
             "applied fixtures",
             metadata: [
                 "file": "\(seed.origin)", "keysCreated": "\(report.keysCreated)",
-                "parametersWritten": "\(report.parametersWritten)",
+                "parametersWritten": "\(report.parametersWritten)", "secretsWritten": "\(report.secretsWritten)",
             ])
         return seed
     }

@@ -488,7 +488,7 @@ def test_fixed_key_material_makes_ciphertexts_portable(eph, tmp_path):
 INVALID_FIXTURES = [
     # (case id, file name, content, things stderr must name)
     ("unknown-section", "bad.yaml",
-     "keys: []\nsecrets:\n  - {name: /a, value: x}\n", ["secrets", "unknown"]),
+     "keys: []\ncertificates:\n  - {name: /a, value: x}\n", ["certificates", "unknown"]),
     ("unknown-section-empty-list", "bad.yaml",
      "Parameters: []\nparameters:\n  - {name: /a, value: x}\n", ["Parameters", "unknown"]),
     ("unknown-section-scalar", "bad.json",
@@ -516,6 +516,26 @@ INVALID_FIXTURES = [
     ("unknown-key-reference", "bad.yaml",
      "parameters:\n  - {name: /a, value: x, type: SecureString, keyId: alias/nowhere}\n",
      ["parameters[0]", "/a", "alias/nowhere"]),
+]
+
+
+INVALID_FIXTURES += [
+    ("secret-without-value", "bad.yaml", "secrets:\n  - {name: a/b, value: x}\n  - {name: c/d}\n",
+     ["secrets[1]", "c/d", "exactly one of value, binary and versions"]),
+    ("secret-two-currents", "bad.yaml",
+     "secrets:\n  - name: a/b\n    versions:\n      - {value: x, stages: [AWSCURRENT]}\n"
+     "      - {value: y, stages: [AWSCURRENT]}\n", ["secrets[0]", "a/b", "exactly one version", "AWSCURRENT"]),
+    ("secret-no-current", "bad.yaml",
+     "secrets:\n  - name: a/b\n    versions:\n      - {value: x, stages: [AWSPREVIOUS]}\n",
+     ["secrets[0]", "AWSCURRENT"]),
+    ("secret-bad-binary", "bad.yaml", "secrets:\n  - {name: a/b, binary: '***'}\n", ["secrets[0]", "base64"]),
+    ("secret-bad-name", "bad.yaml", "secrets:\n  - {name: 'a b', value: x}\n", ["secrets[0]", "-/_+=.@!"]),
+    ("secret-twice", "bad.yaml", "secrets:\n  - {name: a, value: x}\n  - {name: a, value: y}\n",
+     ["secrets[1]", "twice"]),
+    ("secret-unknown-key", "bad.yaml", "secrets:\n  - {name: a, value: x, kmsKeyId: alias/nowhere}\n",
+     ["secrets[0]", "(a)", "EncryptionFailure", "alias/nowhere"]),
+    ("secret-unknown-field", "bad.yaml", "secrets:\n  - {name: a, value: x, colour: red}\n",
+     ["secrets[0]", "unknown key 'colour'"]),
 ]
 
 
@@ -557,7 +577,7 @@ def _import(d: Eph, path_or_dash: str, stdin: str | None = None) -> dict:
     return json.loads(r.stdout)
 
 
-ZERO = {"keysCreated": 0, "keysChanged": 0, "parametersWritten": 0, "labelsMoved": 0}
+ZERO = {"keysCreated": 0, "keysChanged": 0, "parametersWritten": 0, "labelsMoved": 0, "secretsWritten": 0}
 
 NEW_FILE = """\
 keys:
@@ -1050,6 +1070,96 @@ def test_inspect_of_a_process_never_served_anything(inspected, lingering):
     # It holds the value, but the daemon never served it to that process: nothing to look for.
     assert table.returncode == 0, table
     assert doc["secretsChecked"] == 0 and doc["findings"] == [], doc
+
+
+# ---------------------------------------------------------------------------
+# Secrets Manager secrets in fixture files
+# ---------------------------------------------------------------------------
+
+SECRET_FIXTURES = f"""\
+keys:
+  - {{id: {APP_KEY}, aliases: [alias/app], material: {APP_MATERIAL}}}
+secrets:
+  - name: prod/db
+    description: database login
+    kmsKeyId: alias/app
+    tags: {{team: payments}}
+    value: '{{"user":"app","password":"{DB_SECRET}"}}'
+  - name: prod/blob
+    binary: {base64.b64encode(bytes(range(8))).decode()}
+  - name: prod/api-key
+    region: eu-west-1
+    versions:
+      - {{value: old-key, stages: [AWSPREVIOUS]}}
+      - {{id: 5eab0c5e-0000-4000-8000-0000000000c1, value: new-key, stages: [AWSCURRENT, live]}}
+"""
+
+
+def secret_state(d) -> dict:
+    """(region, name) -> {version id or stage set: value} for every secret, by the API."""
+    out = {}
+    for region in ("us-east-1", "eu-west-1"):
+        sm = harness.make_client("secretsmanager", d.endpoint, "AKIATESTINGMODE00001", "anything", region=region)
+        for secret in sm.list_secrets()["SecretList"]:
+            versions = {}
+            for v in sm.list_secret_version_ids(SecretId=secret["ARN"])["Versions"]:
+                got = sm.get_secret_value(SecretId=secret["ARN"], VersionId=v["VersionId"])
+                versions[tuple(sorted(v["VersionStages"]))] = got.get("SecretString", got.get("SecretBinary"))
+            out[(region, secret["Name"])] = (secret.get("Description"), secret.get("KmsKeyId"),
+                                             secret.get("Tags"), versions)
+    return out
+
+
+def test_secrets_in_a_fixture_file_are_served_and_reset_returns_them(eph, tmp_path):
+    d = eph(fixture_file(tmp_path, SECRET_FIXTURES))
+    sm = harness.make_client("secretsmanager", d.endpoint, "AKIATESTINGMODE00001", "anything")
+    db = sm.get_secret_value(SecretId="prod/db")
+    assert db["SecretString"] == f'{{"user":"app","password":"{DB_SECRET}"}}'
+    described = sm.describe_secret(SecretId="prod/db")
+    assert (described["Description"], described["KmsKeyId"], described["Tags"]) == (
+        "database login", "alias/app", [{"Key": "team", "Value": "payments"}])
+    assert sm.get_secret_value(SecretId="prod/blob")["SecretBinary"] == bytes(range(8))
+    eu = harness.make_client("secretsmanager", d.endpoint, "AKIATESTINGMODE00001", "anything", region="eu-west-1")
+    current = eu.get_secret_value(SecretId="prod/api-key")
+    assert (current["SecretString"], current["VersionId"], sorted(current["VersionStages"])) == (
+        "new-key", "5eab0c5e-0000-4000-8000-0000000000c1", ["AWSCURRENT", "live"])
+    assert eu.get_secret_value(SecretId="prod/api-key", VersionStage="AWSPREVIOUS")["SecretString"] == "old-key"
+    assert harness.error_code(lambda: sm.get_secret_value(SecretId="prod/api-key")) == "ResourceNotFoundException"
+    assert d.health()[1]["secrets"] == 3
+    before = secret_state(d)
+
+    sm.put_secret_value(SecretId="prod/db", SecretString="changed")
+    sm.delete_secret(SecretId="prod/blob", ForceDeleteWithoutRecovery=True)
+    sm.create_secret(Name="new/secret", SecretString="new")
+    eu.delete_secret(SecretId="prod/api-key", RecoveryWindowInDays=7)
+    assert d.reset().status == 200
+    assert secret_state(d) == before
+    assert harness.error_code(lambda: sm.describe_secret(SecretId="new/secret")) == "ResourceNotFoundException"
+
+
+def test_secrets_export_import_and_reapply_idempotently(eph, tmp_path):
+    d = eph(fixture_file(tmp_path, SECRET_FIXTURES))
+    exported = d.export("json")
+    by_name = {s["name"]: s for s in exported["secrets"]}
+    assert set(by_name) == {"prod/db", "prod/blob", "prod/api-key"}
+    assert by_name["prod/api-key"]["region"] == "eu-west-1" and "region" not in by_name["prod/db"]
+    assert by_name["prod/db"]["tags"] == {"team": "payments"} and by_name["prod/db"]["kmsKeyId"] == "alias/app"
+    assert by_name["prod/blob"]["versions"][0]["binary"] == base64.b64encode(bytes(range(8))).decode()
+    assert [(v["value"], sorted(v["stages"])) for v in by_name["prod/api-key"]["versions"]] == [
+        ("old-key", ["AWSPREVIOUS"]), ("new-key", ["AWSCURRENT", "live"])]
+    # The file applied again changes nothing; so does the export, into the daemon it came from.
+    assert _import(d, str(fixture_file(tmp_path, SECRET_FIXTURES, "again.yaml")))["secretsWritten"] == 0
+    assert _import(d, "-", stdin=json.dumps(exported))["secretsWritten"] == 0
+    # Into an empty daemon the export reproduces the secrets, version ids included.
+    e = eph()
+    assert _import(e, "-", stdin=json.dumps(exported))["secretsWritten"] == 3
+    assert e.export("json")["secrets"] == exported["secrets"]
+    assert secret_state(e) == secret_state(d)
+    # A changed value in the file is written as a new AWSCURRENT version.
+    changed = SECRET_FIXTURES.replace("binary: " + base64.b64encode(bytes(range(8))).decode(), "value: text-now")
+    assert _import(d, "-", stdin=changed)["secretsWritten"] == 1
+    sm = harness.make_client("secretsmanager", d.endpoint, "AKIATESTINGMODE00001", "anything")
+    assert sm.get_secret_value(SecretId="prod/blob")["SecretString"] == "text-now"
 
 
 # ---------------------------------------------------------------------------

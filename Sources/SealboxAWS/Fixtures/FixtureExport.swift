@@ -6,16 +6,18 @@ import Yams
 extension Fixtures {
     /// The current state as fixtures: customer keys (not pending deletion) with their aliases,
     /// enabled flag and, if asked, the material of version 1; every parameter's latest version with
-    /// its plaintext value and labels. Rotation history, older parameter versions and access keys are
-    /// not part of the format. Importing the result into an empty daemon reproduces the export.
+    /// its plaintext value and labels; every secret not scheduled for deletion with each version's id,
+    /// value and labels. Rotation history, older parameter versions and access keys are not part of
+    /// the format. Importing the result into an empty daemon reproduces the export.
     /// - Parameters:
     ///   - kms: the KMS service.
     ///   - ssm: the Parameter Store.
+    ///   - secrets: Secrets Manager, if the daemon serves it.
     ///   - context: the caller, for decrypting SecureString values.
     ///   - includeMaterial: export key material (ephemeral test daemons only).
-    public static func export(kms: KMS, ssm: SSM, context: RequestContext, includeMaterial: Bool) throws
-        -> [String: Any]
-    {
+    public static func export(
+        kms: KMS, ssm: SSM, secrets: SecretsManager? = nil, context: RequestContext, includeMaterial: Bool
+    ) throws -> [String: Any] {
         var keys: [[String: Any]] = []
         for key in kms.keys.values.sorted(by: { $0.idText < $1.idText })
         where key.record.manager == .customer && !key.record.state.isPendingDeletion && key.isPrimary {
@@ -63,7 +65,37 @@ extension Fixtures {
             if !latest.labels.isEmpty { entry["labels"] = latest.labels.sorted() }
             parameters.append(entry)
         }
-        return ["keys": keys, "parameters": parameters]
+        guard let secrets else { return ["keys": keys, "parameters": parameters] }
+        return ["keys": keys, "parameters": parameters, "secrets": try export(secrets, context)]
+    }
+
+    /// Every secret not scheduled for deletion, by scope and name, with its versions oldest first.
+    private static func export(_ secrets: SecretsManager, _ context: RequestContext) throws -> [[String: Any]] {
+        let all = secrets.secrets.values.filter { $0.metadata.deletionDate == nil }.sorted {
+            ($0.scope.account, $0.scope.region, $0.name) < ($1.scope.account, $1.scope.region, $1.name)
+        }
+        return try all.map { secret in
+            var entry: [String: Any] = ["name": secret.name]
+            if secret.scope.region != context.region { entry["region"] = secret.scope.region }
+            if secret.scope.account != context.accountID { entry["account"] = secret.scope.account }
+            if let description = secret.metadata.description { entry["description"] = description }
+            if let key = secret.metadata.kmsKeyId { entry["kmsKeyId"] = key }
+            if !secret.metadata.tags.isEmpty {
+                entry["tags"] = Dictionary(secret.metadata.tags.map { ($0.key, $0.value) }) { _, last in last }
+            }
+            entry["versions"] = try secret.versions.map { version -> [String: Any] in
+                let value = try secrets.open(version, of: secret, context).withUnsafeBytes(Array.init)
+                var item: [String: Any] = ["id": version.id]
+                if version.binary {
+                    item["binary"] = Base64.encode(value)
+                } else {
+                    item["value"] = String(decoding: value, as: UTF8.self)
+                }
+                if !version.stages.isEmpty { item["stages"] = version.stages }
+                return item
+            }
+            return entry
+        }
     }
 
     /// Renders an export as YAML or JSON.

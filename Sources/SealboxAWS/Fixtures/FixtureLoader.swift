@@ -8,6 +8,7 @@ public struct FixtureReport: Sendable {
     public var keysChanged = 0
     public var parametersWritten = 0
     public var labelsMoved = 0
+    public var secretsWritten = 0
 }
 
 extension Fixtures {
@@ -17,6 +18,7 @@ extension Fixtures {
     /// - Parameters:
     ///   - kms: the KMS service.
     ///   - ssm: the Parameter Store.
+    ///   - secrets: Secrets Manager; a file with secrets is refused without it.
     ///   - context: the caller; the endpoint has checked `admin:ImportFixtures`.
     ///   - origin: the file name, for errors.
     ///   - persistent: whether the daemon keeps real secrets. Then fixtures may not set key material
@@ -27,6 +29,7 @@ extension Fixtures {
     public func apply(
         kms: KMS,
         ssm: SSM,
+        secrets secretsManager: SecretsManager? = nil,
         context: RequestContext,
         origin: String,
         persistent: Bool = false
@@ -73,6 +76,18 @@ extension Fixtures {
                 throw SetupError(description: "\(place(index)): \(AWSError(error).type): \(error.message)")
             } catch let error as AWSError {
                 throw SetupError(description: "\(place(index)): \(error.type): \(error.message)")
+            }
+        }
+        for (index, secret) in secrets.enumerated() {
+            let place = "\(origin): secrets[\(index)] (\(secret.name))"
+            guard let secretsManager else {
+                throw SetupError(description: "\(place): this daemon serves no Secrets Manager secrets")
+            }
+            do {
+                let context = context.within(secret.scope(home: context.scope))
+                if try secretsManager.seed(secret.seed, context: context) { report.secretsWritten += 1 }
+            } catch {
+                throw SetupError(description: "\(place): \(AWSError(error).type): \(error.message)")
             }
         }
         return report
@@ -186,6 +201,18 @@ extension Fixtures {
         else { return false }
         let value = try ssm.plaintext(of: latest, named: fixture.name, context)
         return value.constantTimeEquals(Array(fixture.value.utf8))
+    }
+}
+
+extension Fixtures.Secret {
+    /// The secret as Secrets Manager seeds it.
+    var seed: SecretSeed {
+        SecretSeed(
+            name: name, description: description, kmsKeyId: kmsKeyId, tags: tags,
+            versions: versions.map {
+                SecretSeed.Version(
+                    id: $0.id, value: $0.binary ? .binary($0.value) : .string($0.value), stages: $0.stages)
+            })
     }
 }
 

@@ -30,6 +30,16 @@ import Yams
 ///     keyId: alias/app                           # default alias/aws/ssm
 ///     value: s3cr3t
 ///     labels: [live]
+/// secrets:                                       # Secrets Manager secrets
+///   - name: prod/db
+///     kmsKeyId: alias/app                        # default alias/aws/secretsmanager
+///     description: database login
+///     tags: {team: payments}
+///     value: '{"user":"app","password":"s3cr3t"}'  # or binary: <base64>; the AWSCURRENT version
+///   - name: prod/api-key
+///     versions:                                  # oldest first; exactly one AWSCURRENT
+///       - {value: old-key, stages: [AWSPREVIOUS]}
+///       - {id: 0b9d2a1c-0000-4000-8000-000000000003, value: new-key, stages: [AWSCURRENT]}
 /// accessKeys:                                    # SigV4 keys for TCP, mapped to policy principals
 ///   - {id: AKIATESTHANDLER00001, secret: test-secret, principal: handlers}
 /// ```
@@ -85,11 +95,39 @@ public struct Fixtures: Sendable {
         }
     }
 
+    /// One Secrets Manager secret and its versions.
+    public struct Secret: Sendable {
+        /// One version: its value as the file gives it (text, or the bytes a base64 `binary` names).
+        public struct Version: Sendable {
+            public var id: String?
+            public var value: SecureBytes
+            public var binary: Bool
+            public var stages: [String]
+        }
+
+        public var name: String
+        public var description: String?
+        public var kmsKeyId: String?
+        public var tags: [KeyTag]?
+        /// Oldest first; exactly one carries AWSCURRENT.
+        public var versions: [Version]
+        /// Where the secret goes; nil for the daemon's `--region` and `--account-id`.
+        public var region: String? = nil
+        public var account: String? = nil
+
+        /// The account and region the secret is written in.
+        /// - Parameter home: the daemon's account and region.
+        public func scope(home: Scope) -> Scope {
+            Scope(account: account ?? home.account, region: region ?? home.region)
+        }
+    }
+
     /// A SigV4 access key, with its secret inline in the file (these are test credentials).
     public typealias AccessKey = SealboxCore.AccessKey
 
     public var keys: [Key] = []
     public var parameters: [Parameter] = []
+    public var secrets: [Secret] = []
     public var accessKeys: [AccessKey] = []
 
     public init() {}
@@ -122,8 +160,8 @@ public struct Fixtures: Sendable {
         var fixtures = Fixtures()
         for (keyNode, value) in top {
             let section = keyNode.string ?? ""
-            guard ["keys", "parameters", "accessKeys"].contains(section) else {
-                throw fail(section, "unknown section (expected keys, parameters, accessKeys)")
+            guard ["keys", "parameters", "secrets", "accessKeys"].contains(section) else {
+                throw fail(section, "unknown section (expected keys, parameters, secrets, accessKeys)")
             }
             guard let entries = value.sequence else { throw fail(section, "must be a list") }
             for (index, entry) in entries.enumerated() {
@@ -132,6 +170,7 @@ public struct Fixtures: Sendable {
                 switch section {
                 case "keys": fixtures.keys.append(try parseKey(mapping, place, fail))
                 case "parameters": fixtures.parameters.append(try parseParameter(mapping, place, fail))
+                case "secrets": fixtures.secrets.append(try parseSecret(mapping, place, fail))
                 default: fixtures.accessKeys.append(try parseAccessKey(mapping, place, fail))
                 }
             }
@@ -305,6 +344,101 @@ public struct Fixtures: Sendable {
             dataType: try scalar(node["dataType"], "dataType", place, fail), region: region, account: account)
     }
 
+    private static func parseSecret(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> Secret {
+        let node = try fields(
+            mapping,
+            ["name", "description", "kmsKeyId", "tags", "value", "binary", "versions", "region", "account"],
+            place, fail)
+        guard let name = try scalar(node["name"], "name", place, fail), !name.isEmpty else {
+            throw fail(place, "name is required")
+        }
+        let place = "\(place) (\(name))"
+        guard name.utf8.count <= 512, SecretsManager.isValidName(name) else {
+            throw fail(place, "name must be 1 to 512 of a-z A-Z 0-9 and -/_+=.@!")
+        }
+        var tags: [KeyTag]? = nil
+        if let tagNode = node["tags"] {
+            guard let pairs = tagNode.mapping else { throw fail(place, "tags must be a mapping of key: value") }
+            tags = try pairs.map { key, value in
+                guard let key = key.string, let value = value.scalar?.string else {
+                    throw fail(place, "tags must be a mapping of key: value")
+                }
+                return KeyTag(key: key, value: value)
+            }
+            guard tags!.count <= SecretsManager.maxTags else {
+                throw fail(place, "a secret has at most \(SecretsManager.maxTags) tags")
+            }
+        }
+        let given = ["value", "binary", "versions"].filter { node[$0] != nil }
+        guard given.count == 1 else {
+            throw fail(place, "give exactly one of value, binary and versions")
+        }
+        var versions: [Secret.Version] = []
+        if let versionList = node["versions"] {
+            guard let entries = versionList.sequence, !entries.isEmpty else {
+                throw fail(place, "versions must be a non-empty list")
+            }
+            guard entries.count <= SecretsManager.maxVersions else {
+                throw fail(place, "a secret keeps at most \(SecretsManager.maxVersions) versions")
+            }
+            for (index, entry) in entries.enumerated() {
+                let at = "\(place) versions[\(index)]"
+                guard let mapping = entry.mapping else { throw fail(at, "must be a mapping") }
+                let fieldsOf = try fields(mapping, ["id", "value", "binary", "stages"], at, fail)
+                let id = try scalar(fieldsOf["id"], "id", at, fail)
+                if let id, !(32...64).contains(id.utf8.count) {
+                    throw fail(at, "id must be 32 to 64 characters, as a ClientRequestToken is")
+                }
+                let (value, binary) = try secretValue(fieldsOf, at, fail)
+                versions.append(
+                    Secret.Version(
+                        id: id, value: value, binary: binary, stages: try list(fieldsOf["stages"], "stages", at, fail)))
+            }
+        } else {
+            let (value, binary) = try secretValue(node, place, fail)
+            versions = [Secret.Version(id: nil, value: value, binary: binary, stages: [SecretsManager.current])]
+        }
+        let stages = versions.flatMap(\.stages)
+        guard stages.filter({ $0 == SecretsManager.current }).count == 1 else {
+            throw fail(place, "exactly one version must carry the stage AWSCURRENT")
+        }
+        if let twice = stages.first(where: { stage in stages.filter { $0 == stage }.count > 1 }) {
+            throw fail(place, "the stage \(twice) is on more than one version")
+        }
+        if let stage = stages.first(where: { !(1...256).contains($0.utf8.count) }) {
+            throw fail(place, "stage '\(stage)' must be 1 to 256 characters")
+        }
+        let ids = versions.compactMap(\.id)
+        guard Set(ids).count == ids.count else { throw fail(place, "a version id appears twice") }
+        let (region, account) = try scope(node, place, fail)
+        return Secret(
+            name: name, description: try scalar(node["description"], "description", place, fail),
+            kmsKeyId: try scalar(node["kmsKeyId"], "kmsKeyId", place, fail), tags: tags, versions: versions,
+            region: region, account: account)
+    }
+
+    /// A version's `value` (text) or `binary` (base64), exactly one, within Secrets Manager's sizes.
+    private static func secretValue(_ node: [String: Node], _ place: String, _ fail: Fail) throws -> (
+        SecureBytes, Bool
+    ) {
+        let text = try scalar(node["value"], "value", place, fail)
+        let encoded = try scalar(node["binary"], "binary", place, fail)
+        guard (text == nil) != (encoded == nil) else { throw fail(place, "give exactly one of value and binary") }
+        let bytes: SecureBytes
+        if let encoded {
+            guard let decoded = try? Base64.decodeSecure(Array(encoded.utf8)), decoded.count > 0 else {
+                throw fail(place, "binary must be base64 of 1 or more bytes")
+            }
+            bytes = decoded
+        } else {
+            bytes = SecureBytes(copying: Array(text!.utf8))
+        }
+        guard bytes.count <= SecretsManager.maxValueBytes else {
+            throw fail(place, "a value is at most \(SecretsManager.maxValueBytes) bytes")
+        }
+        return (bytes, encoded != nil)
+    }
+
     private static func parseAccessKey(_ mapping: Node.Mapping, _ place: String, _ fail: Fail) throws -> AccessKey {
         let node = try fields(mapping, ["id", "secret", "principal", "account"], place, fail)
         guard let id = try scalar(node["id"], "id", place, fail),
@@ -335,6 +469,11 @@ public struct Fixtures: Sendable {
         for (index, parameter) in fixtures.parameters.enumerated()
         where !seen.insert("\(parameter.account ?? "")/\(parameter.region ?? ""):" + parameter.name).inserted {
             throw fail("parameters[\(index)] (\(parameter.name))", "the name appears twice")
+        }
+        seen = []
+        for (index, secret) in fixtures.secrets.enumerated()
+        where !seen.insert("\(secret.account ?? "")/\(secret.region ?? ""):" + secret.name).inserted {
+            throw fail("secrets[\(index)] (\(secret.name))", "the name appears twice")
         }
     }
 }

@@ -276,7 +276,7 @@ extension SecretsManager {
     }
 
     /// Letters, digits and `-/_+=.@!`, as AWS takes a secret's name.
-    static func isValidName(_ name: String) -> Bool {
+    package static func isValidName(_ name: String) -> Bool {
         name.unicodeScalars.allSatisfy { scalar in
             switch scalar {
             case "a"..."z", "A"..."Z", "0"..."9", "-", "/", "_", "+", "=", ".", "@", "!": true
