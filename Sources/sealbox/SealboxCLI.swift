@@ -24,6 +24,7 @@ struct SealboxCLI: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             StatusCommand.self, KeyCommand.self, AliasCommand.self, GrantCommand.self, ParamCommand.self,
+            SecretCommand.self,
             LeaseCommand.self,
             AuditCommand.self, EnvCommand.self, RootCommand.self, FixturesCommand.self, InspectCommand.self,
             BackupCommand.self,
