@@ -82,7 +82,7 @@ bench-smoke: build deps-py
 	./.build/debug/sealbox-bench suite --sealboxd ./.build/debug/sealboxd --baseline ./.build/debug/sealbox-baseline \
 		--duration 0.2 --connections 2 --json $(SMOKE_DIR)/suite.json
 	./.build/debug/sealbox-bench scale --sealboxd ./.build/debug/sealboxd --parameters 200 --leases 20 \
-		--requests 2000 --record-calls 2000 --json $(SMOKE_DIR)/scale.json
+		--requests 2000 --record-calls 2000 --secrets 50 --json $(SMOKE_DIR)/scale.json
 	./.build/debug/sealbox-bench crypto --duration 0.1 --python-script Tests/Bench/fernet_python.py \
 		--json $(SMOKE_DIR)/crypto.json
 	$(PYTHON) Tests/Bench/peer_moto.py --sealboxd ./.build/debug/sealboxd --baseline ./.build/debug/sealbox-baseline \

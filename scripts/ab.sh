@@ -7,7 +7,7 @@
 #   scripts/ab.sh OLD_SEALBOXD NEW_SEALBOXD [WORKLOAD] [PAIRS]
 #   scripts/ab.sh /tmp/sealboxd-main .build/release/sealboxd redeem 4
 #
-# WORKLOAD is one of sealbox-bench run's (redeem, decrypt, get-parameter, extension-get,
+# WORKLOAD is one of sealbox-bench run's (redeem, secret-redeem, decrypt, get-parameter, extension-get,
 # secrets-get); default
 # redeem. PAIRS defaults to 3. Prints each run and the medians.
 set -euo pipefail

@@ -229,6 +229,12 @@ struct Target: Sendable {
             row($0, .redeem).map { Figure(value: $0.p99Ratio) }
         },
         Target(
+            name: "Secrets Manager lease redeem, Unix socket, 32 connections: req/s ratio", bound: .atLeast(0.8),
+            unit: "", decimals: 3
+        ) {
+            row($0, .secretRedeem).map { Figure(value: $0.throughputRatio) }
+        },
+        Target(
             name: "extension GET, Unix socket, 32 connections: req/s ratio", bound: .atLeast(0.7), unit: "", decimals: 3
         ) {
             row($0, .extensionGet).map { Figure(value: $0.throughputRatio) }

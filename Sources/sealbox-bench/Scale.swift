@@ -26,6 +26,12 @@ struct Scale: AsyncParsableCommand {
     @Option(help: "Calls to make on an ephemeral daemon whose call record holds 100,000; 0 skips that part.")
     var recordCalls = 150_000
 
+    @Option(help: "Secrets Manager secrets to load into a daemon of their own; 0 skips that part.")
+    var secrets = 10_000
+
+    @Option(help: "Versions of each secret: AWSCURRENT, AWSPREVIOUS, then versions without a label.")
+    var secretVersions = 3
+
     @Option(help: "Where to write the figures as JSON (`sealbox-bench report` reads them).")
     var json: String?
 
@@ -48,6 +54,18 @@ struct Scale: AsyncParsableCommand {
         var rssBeforeGrowthKiB: Int
         var rssAfterGrowthKiB: Int
         var ephemeral: Ephemeral?
+        var secrets: Secrets?
+
+        /// A daemon holding only Secrets Manager secrets, measured as the parameter store is.
+        struct Secrets: Codable {
+            var secrets: Int
+            var versionsEach: Int
+            var storeBytes: Int
+            var startSeconds: Double
+            /// A daemon on an empty store, for comparison.
+            var rssEmptyKiB: Int
+            var rssAfterStartKiB: Int
+        }
 
         /// An ephemeral daemon whose call record filled up.
         struct Ephemeral: Codable {
@@ -186,8 +204,75 @@ struct Scale: AsyncParsableCommand {
                 format: "RSS over %d requests: %.1f -> %.1f MiB (%+.1f%%)", done, Double(before) / 1024,
                 Double(after) / 1024, figures.growthPercent))
         if recordCalls > 0 { figures.ephemeral = try await ephemeralRecord(scratch: scratch, group: group) }
+        if secrets > 0 { figures.secrets = try await secretsScale(scratch: scratch, group: group) }
         try await group.shutdownGracefully()
         if let json { try writeJSON(figures, to: json) }
+    }
+
+    /// The size of the store and the daemon's memory with `secrets` secrets of `secretVersions`
+    /// versions each, loaded through the API and read back from the store at a restart.
+    private func secretsScale(scratch: String, group: MultiThreadedEventLoopGroup) async throws -> Figures.Secrets {
+        let directory = scratch + "/secrets"
+        try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
+        let socket = directory + "/sealbox.sock"
+        let arguments = ["--data-dir", directory + "/data", "--listen", "none", "--socket", socket]
+        var daemon = try ChildProcess(sealboxd, arguments, scratch: scratch)
+        _ = try daemon.ready()
+        let rssEmpty = daemon.rssKiB
+        let seeding = ContinuousClock.now
+        let (count, versions) = (secrets, max(secretVersions, 1))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for worker in 0..<8 {
+                tasks.addTask {
+                    let connection = try await SealboxConnection.connect(to: .unixSocket(path: socket), group: group)
+                    for index in stride(from: worker, to: count, by: 8) {
+                        let name = "seed/\(index / 1000)/s\(index)"
+                        let value = #"{"user":"app","password":"value-\#(index)-"# + String(repeating: "x", count: 24)
+                        try await call(
+                            connection, "secretsmanager.CreateSecret", ["Name": name, "SecretString": value])
+                        for version in 1..<versions {
+                            try await call(
+                                connection, "secretsmanager.PutSecretValue",
+                                ["SecretId": name, "SecretString": value + "-\(version)"])
+                        }
+                    }
+                    await connection.close()
+                }
+            }
+            try await tasks.waitForAll()
+        }
+        say("loaded \(count) secrets of \(versions) versions in \(ContinuousClock.now - seeding)")
+        daemon.stop()
+        let started = ContinuousClock.now
+        daemon = try ChildProcess(sealboxd, arguments, scratch: scratch)
+        defer { daemon.stop() }
+        var healthy: Duration = .zero
+        while healthy == .zero {
+            if let connection = try? await SealboxConnection.connect(to: .unixSocket(path: socket), group: group),
+                let response = try? await connection.request(.get, NativePath.health), response.status == 200
+            {
+                healthy = ContinuousClock.now - started
+                await connection.close()
+            } else {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        }
+        let storeBytes = try FileManager.default.contentsOfDirectory(atPath: directory + "/data")
+            .filter { $0.hasPrefix("sealbox.db") }
+            .reduce(0) { total, file in
+                total
+                    + ((try? FileManager.default.attributesOfItem(atPath: directory + "/data/" + file)[.size] as? Int)
+                        ?? 0)
+            }
+        let figures = Figures.Secrets(
+            secrets: count, versionsEach: versions, storeBytes: storeBytes, startSeconds: Self.seconds(healthy),
+            rssEmptyKiB: rssEmpty, rssAfterStartKiB: daemon.rssKiB)
+        say(
+            String(
+                format: "%d secrets x %d versions: store %.1f MiB, start to healthy %.3f s, RSS %.1f MiB "
+                    + "(%.1f MiB empty)", count, versions, Double(storeBytes) / 1_048_576, figures.startSeconds,
+                Double(figures.rssAfterStartKiB) / 1024, Double(rssEmpty) / 1024))
+        return figures
     }
 
     /// Reads every page of a subtree, recursively and decrypted, ten parameters a page.

@@ -21,6 +21,7 @@ enum Workload: String, ExpressibleByArgument, CaseIterable {
     case getParameter = "get-parameter"
     case byPath = "by-path"
     case redeem
+    case secretRedeem = "secret-redeem"
     case extensionGet = "extension-get"
     case secretsGet = "secrets-get"
 }
@@ -99,6 +100,17 @@ struct Run: AsyncParsableCommand {
                 let response = try await connection.request(.post, path)
                 guard response.status == 200 else {
                     throw BenchError(description: "redeem answered \(response.status)")
+                }
+            }
+        case .secretRedeem:
+            try await putBenchSecretsManagerSecret(setup)
+            let lease = try await createLease(
+                setup, CreateLeaseRequest(secretId: benchSecretName, ttlSeconds: 3600))
+            let path = NativePath.redeem(lease.leaseId)
+            return { connection in
+                let response = try await connection.request(.post, path)
+                guard response.status == 200 else {
+                    throw BenchError(description: "secret redeem answered \(response.status)")
                 }
             }
         case .extensionGet:
@@ -184,6 +196,21 @@ func putBenchSecret(_ connection: SealboxConnection) async throws {
             "Name": "/sealbox-bench/secret", "Value": String(repeating: "s", count: 32), "Type": "SecureString",
             "Overwrite": true,
         ])
+}
+
+/// The Secrets Manager secret the secret-redeem workload leases: a 32-byte SecretString, as the
+/// parameter the redeem workload leases holds.
+let benchSecretName = "sealbox-bench/secret"
+
+/// Creates the bench's Secrets Manager secret, or gives it a new current version when it exists.
+func putBenchSecretsManagerSecret(_ connection: SealboxConnection) async throws {
+    let value = String(repeating: "s", count: 32)
+    do {
+        try await call(connection, "secretsmanager.CreateSecret", ["Name": benchSecretName, "SecretString": value])
+    } catch {
+        try await call(
+            connection, "secretsmanager.PutSecretValue", ["SecretId": benchSecretName, "SecretString": value])
+    }
 }
 
 /// The extension API's read of the bench secret, decrypted.

@@ -36,7 +36,7 @@ struct Suite: AsyncParsableCommand {
 
     @Option(
         help:
-            "Rounds for the rows that carry a target (Unix socket, 32 connections, redeem/extension-get/secrets-get/decrypt)."
+            "Rounds for the rows that carry a target (Unix socket, 32 connections, redeem/secret-redeem/extension-get/secrets-get/decrypt)."
     )
     var targetRounds = 7
 
@@ -197,6 +197,7 @@ struct Suite: AsyncParsableCommand {
 /// The workloads of the suite.
 enum SuiteWorkload: String, CaseIterable {
     case redeem
+    case secretRedeem = "secret-redeem"
     case extensionGet = "extension-get"
     case secretsGet = "secrets-get"
     case decrypt
@@ -208,7 +209,9 @@ enum SuiteWorkload: String, CaseIterable {
     case verifyECC = "verify-ecc"
 
     /// Whether the performance targets name it (at 32 connections on the Unix socket).
-    var hasTarget: Bool { self == .redeem || self == .extensionGet || self == .secretsGet || self == .decrypt }
+    var hasTarget: Bool {
+        self == .redeem || self == .secretRedeem || self == .extensionGet || self == .secretsGet || self == .decrypt
+    }
 
     /// Whether its requests carry a SigV4 signature, as SDKs send them; only TCP verifies one.
     var isSigned: Bool { self == .decryptSigned }
@@ -216,6 +219,7 @@ enum SuiteWorkload: String, CaseIterable {
     var title: String {
         switch self {
         case .redeem: "Lease redeem (POST /v1/leases/{id}/redeem)"
+        case .secretRedeem: "Secrets Manager lease redeem (POST /v1/leases/{id}/redeem, a 32-byte SecretString)"
         case .extensionGet: "Extension GET (/systemsmanager/parameters/get, withDecryption)"
         case .secretsGet: "Secrets Manager GET (/secretsmanager/get, the extension's and the agent's)"
         case .decrypt: "KMS Decrypt (AWS JSON 1.1)"
@@ -240,6 +244,16 @@ enum SuiteWorkload: String, CaseIterable {
         case .redeem:
             // The suite's socket connections all belong to this process, so they may share one lease.
             let body = CreateLeaseRequest(name: "/sealbox-bench/secret", ttlSeconds: 3600)
+            let unixLease = try await createLease(setup, body).leaseId
+            let tcpLease = try await createLease(
+                tcpSetup, body, headers: [("X-Aws-Parameters-Secrets-Token", token)]
+            ).leaseId
+            let unixSpec = RequestSpec(method: .post, path: NativePath.redeem(unixLease), headers: [], body: [])
+            let tcpSpec = RequestSpec(method: .post, path: NativePath.redeem(tcpLease), headers: [], body: [])
+            return ({ _ in unixSpec }, { _ in tcpSpec })
+        case .secretRedeem:
+            try await putBenchSecretsManagerSecret(setup)
+            let body = CreateLeaseRequest(secretId: benchSecretName, ttlSeconds: 3600)
             let unixLease = try await createLease(setup, body).leaseId
             let tcpLease = try await createLease(
                 tcpSetup, body, headers: [("X-Aws-Parameters-Secrets-Token", token)]
