@@ -188,8 +188,9 @@ def new_key(S, alias=None) -> str:
 def test_status_table_and_json(sd, S, kms, ssm):
     new_key(S)
     t = fields(ok(run_cli("status", socket_path=S)).stdout)
-    assert list(t) == ["Version", "Uptime", "Mode", "Keys", "Parameters", "Active leases", "Root key",
+    assert list(t) == ["Version", "Uptime", "Mode", "Keys", "Parameters", "Secrets", "Active leases", "Root key",
                        "Audit log", "Socket"], t
+    assert t["Secrets"].isdigit(), t
     assert t["Mode"] == "persistent"
     assert t["Root key"] == f"file:{sd.data_dir / 'root.key'}"
     assert t["Audit log"] == f"on, {sd.data_dir / 'audit.log'} (0 write failures)"
