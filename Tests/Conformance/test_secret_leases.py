@@ -7,6 +7,7 @@ what a redeem serves (the version current at redeem time, a binary value in base
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 
 import pytest
@@ -178,3 +179,37 @@ def test_the_python_client_leases_a_secret(daemon, sm, sbc):
             client.lease(secret_id=unique()).create()
         with pytest.raises(ValueError):
             client.lease("/a", secret_id=name)
+
+
+def test_every_secret_lease_redeem_is_audited_without_the_value(daemon, sock, sm):
+    name = unique()
+    value = f"audited-{uuid.uuid4().hex}"
+    sm.create_secret(Name=name, SecretString=value)
+    lease = create(sock, secretId=name)["leaseId"]
+    for _ in range(3):
+        assert redeem(sock, lease)["value"] == value
+    # A record is written before its answer is sent, so all three are in the file now.
+    log = (daemon.data_dir / "audit.log").read_text()
+    records = [json.loads(line) for line in log.splitlines() if lease in line]
+    redeems = [r for r in records if r["action"] == "lease:Redeem"]
+    assert len(redeems) == 3, records
+    assert all(r["resources"] == [name] and r["leaseId"] == lease and r["result"] == "allowed" for r in redeems)
+    assert [r["action"] for r in records if r["action"] != "lease:Redeem"] == ["lease:Create"]
+    assert value not in log
+
+
+def test_an_unwritable_audit_log_refuses_secret_leases(tmp_path):
+    fixtures = tmp_path / "fixtures.yaml"
+    fixtures.write_text("secrets:\n  - {name: prod/db, value: fail-closed-canary}\n")
+    d = harness.Daemon(tmp_path / "data", tmp_path / "logs",
+                       extra_args=["--audit-log", "/dev/full", "--fixtures", str(fixtures)])
+    d.start()
+    try:
+        with harness.UnixHTTP(d.socket_path) as conn:
+            resp = native(conn, "POST", "/v1/leases", {"secretId": "prod/db"})
+            assert_native_error(resp, 503, "AuditUnavailable")
+            resp = native(conn, "POST", "/v1/leases/" + "a" * 32 + "/redeem")
+            assert_native_error(resp, 503, "AuditUnavailable")
+            assert b"fail-closed-canary" not in resp.body
+    finally:
+        d.terminate(timeout=10)
