@@ -16,6 +16,22 @@ import Testing
         #expect(try WireJSON.encode(lease) == json)
     }
 
+    @Test func aSecretLeaseNamesTheSecretAndItsVersionNotAParameter() throws {
+        let json =
+            #"{"expiresAt":1700000000,"leaseId":"a","maxUses":0,"secretId":"prod/db","uses":1,"versionId":"v1","versionStage":"AWSCURRENT"}"#
+        let lease = try WireJSON.decode(LeaseInfo.self, json)
+        #expect(
+            lease
+                == LeaseInfo(
+                    leaseId: "a", secretId: "prod/db", expiresAt: 1_700_000_000, versionId: "v1",
+                    versionStage: "AWSCURRENT", maxUses: 0, uses: 1))
+        #expect(lease.name == nil && lease.version == nil)
+        #expect(try WireJSON.encode(lease) == json)
+        #expect(
+            try WireJSON.encode(CreateLeaseRequest(secretId: "prod/db", versionStage: "AWSPREVIOUS"))
+                == #"{"secretId":"prod/db","versionStage":"AWSPREVIOUS"}"#)
+    }
+
     @Test func leaseListWrapsLeasesInOneMember() throws {
         let json =
             #"{"leases":[{"expiresAt":1700000000,"leaseId":"a","maxUses":3,"name":"/x","uses":0,"version":1}]}"#
@@ -57,6 +73,9 @@ import Testing
         // SensitiveJSON in NativeEndpoint writes {"value":"...","version":n}.
         #expect(RedeemedValue.valueMember == "value")
         #expect(RedeemedValue.versionMember == "version")
+        // And for a secret, {"value" or "binary": "...", "versionId": "..."}.
+        #expect(RedeemedValue.binaryMember == "binary")
+        #expect(RedeemedValue.versionIdMember == "versionId")
     }
 
     @Test func nativeErrorBodyIsErrorAndMessage() throws {
