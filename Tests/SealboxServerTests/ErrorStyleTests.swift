@@ -17,6 +17,10 @@ import Testing
         (.validation, .badRequest, "BadRequest", "failed:400"),
         (.parameterNotFound, .notFound, "ParameterNotFound", "failed:404"),
         (.keyUnavailable, .forbidden, "KeyUnavailable", "denied"),
+        // A secret lease fails as GetSecretValue does.
+        (.resourceNotFound, .notFound, "ResourceNotFound", "failed:404"),
+        (.invalidRequest, .conflict, "InvalidRequest", "failed:409"),
+        (.decryptionFailure, .forbidden, "DecryptionFailure", "denied"),
         (.invalidState, .internalServerError, "InternalError", "failed:500"),
     ])
     func nativeAnswersCarryTheNativeCode(
