@@ -63,7 +63,8 @@ public struct Router: HTTPResponder {
             kms: kms, ssm: ssm, secrets: secrets, leases: leases, env: EnvironmentTokens(kms: kms), audit: audit,
             settings: settings,
             started: started, clock: clock, store: store)
-        let testing = TestingRoutes(kms: kms, ssm: ssm, recorder: recorder, settings: settings)
+        let testing = TestingRoutes(
+            kms: kms, ssm: ssm, secrets: secrets, recorder: recorder, settings: settings)
         table = RouteTable(
             [aws.route] + LeaseRoutes(leases: leases).routes + [ExtensionRoute(ssm: ssm).route]
                 + (secrets.map { [SecretsExtensionRoute(secrets: $0).route] + SecretsAgentRoute(secrets: $0).routes }

@@ -14,6 +14,7 @@ import SealboxCrypto
 struct TestingRoutes: Sendable {
     let kms: KMS
     let ssm: SSM
+    let secrets: SecretsManager?
     let recorder: CallRecorder?
     let settings: ServerSettings
 
@@ -44,7 +45,7 @@ struct TestingRoutes: Sendable {
             var applying = unrestricted(context)
             applying.trail = context.trail
             let report = try fixtures.apply(
-                kms: kms, ssm: ssm, secrets: ssm.secretsForReferences, context: applying, origin: "request",
+                kms: kms, ssm: ssm, secrets: secrets, context: applying, origin: "request",
                 persistent: !settings.ephemeral)
             return .json(
                 .ok,
@@ -68,7 +69,7 @@ struct TestingRoutes: Sendable {
         let json = request.queryItems["format"] == "json"
         do {
             let export = try Fixtures.export(
-                kms: kms, ssm: ssm, secrets: ssm.secretsForReferences, context: unrestricted(context),
+                kms: kms, ssm: ssm, secrets: secrets, context: unrestricted(context),
                 includeMaterial: true)
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: json ? "application/json" : "application/yaml")
@@ -99,9 +100,9 @@ struct TestingRoutes: Sendable {
         }
         // The secrets served to this process, not to an earlier one that had its pid.
         let served = ProcFS.startTicks(of: pid).map { recorder.served(to: pid, startTime: $0) } ?? []
-        let secrets = served.compactMap { $0.reveal(kms: kms, ssm: ssm, context: unrestricted(context)) }
+        let revealed = served.compactMap { $0.reveal(kms: kms, ssm: ssm, context: unrestricted(context)) }
         do {
-            let report = try ProcessInspector.scan(pid: pid, secrets: secrets)
+            let report = try ProcessInspector.scan(pid: pid, secrets: revealed)
             return .json(
                 .ok,
                 InspectionReport(
