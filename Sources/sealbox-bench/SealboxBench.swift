@@ -198,8 +198,8 @@ func putBenchSecret(_ connection: SealboxConnection) async throws {
         ])
 }
 
-/// The Secrets Manager secret the secret-redeem workload leases: a 32-byte SecretString, as the
-/// parameter the redeem workload leases holds.
+/// The Secrets Manager secret the secret-redeem workload leases and the secrets-get workload reads:
+/// a 32-byte SecretString, as the parameter the redeem workload leases holds.
 let benchSecretName = "sealbox-bench/secret"
 
 /// Creates the bench's Secrets Manager secret, or gives it a new current version when it exists.
@@ -216,22 +216,8 @@ func putBenchSecretsManagerSecret(_ connection: SealboxConnection) async throws 
 /// The extension API's read of the bench secret, decrypted.
 let benchExtensionPath = NativePath.extensionGetParameter(name: "/sealbox-bench/secret", withDecryption: true)
 
-/// The Secrets Manager secret the `secrets-get` workload reads: 32 characters, as the parameter.
-let benchSecretName = "sealbox-bench/secret"
-
 /// The extension's (and the agent's) read of ``benchSecretName``.
 let benchSecretsPath = NativePath.extensionGetSecret(id: benchSecretName)
-
-/// Creates ``benchSecretName``, or gives it a new current value when it exists.
-func putBenchSecretsManagerSecret(_ connection: SealboxConnection) async throws {
-    let value = String(repeating: "s", count: 32)
-    do {
-        try await call(connection, "secretsmanager.CreateSecret", ["Name": benchSecretName, "SecretString": value])
-    } catch {
-        try await call(
-            connection, "secretsmanager.PutSecretValue", ["SecretId": benchSecretName, "SecretString": value])
-    }
-}
 
 /// `POST /v1/leases`: a lease for the connection's process (or, on TCP, the token holder).
 /// - Parameters:

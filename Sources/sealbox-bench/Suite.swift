@@ -240,27 +240,22 @@ enum SuiteWorkload: String, CaseIterable {
         unix setup: SealboxConnection, tcp tcpSetup: SealboxConnection, token: String, signer: SigV4Signer
     ) async throws -> Requests {
         try await putBenchSecret(setup)
+        // The suite's socket connections all belong to this process, so they may share one lease.
+        func redeems(_ body: CreateLeaseRequest) async throws -> Requests {
+            let unixLease = try await createLease(setup, body).leaseId
+            let tcpLease = try await createLease(
+                tcpSetup, body, headers: [("X-Aws-Parameters-Secrets-Token", token)]
+            ).leaseId
+            let unixSpec = RequestSpec(method: .post, path: NativePath.redeem(unixLease), headers: [], body: [])
+            let tcpSpec = RequestSpec(method: .post, path: NativePath.redeem(tcpLease), headers: [], body: [])
+            return ({ _ in unixSpec }, { _ in tcpSpec })
+        }
         switch self {
         case .redeem:
-            // The suite's socket connections all belong to this process, so they may share one lease.
-            let body = CreateLeaseRequest(name: "/sealbox-bench/secret", ttlSeconds: 3600)
-            let unixLease = try await createLease(setup, body).leaseId
-            let tcpLease = try await createLease(
-                tcpSetup, body, headers: [("X-Aws-Parameters-Secrets-Token", token)]
-            ).leaseId
-            let unixSpec = RequestSpec(method: .post, path: NativePath.redeem(unixLease), headers: [], body: [])
-            let tcpSpec = RequestSpec(method: .post, path: NativePath.redeem(tcpLease), headers: [], body: [])
-            return ({ _ in unixSpec }, { _ in tcpSpec })
+            return try await redeems(CreateLeaseRequest(name: "/sealbox-bench/secret", ttlSeconds: 3600))
         case .secretRedeem:
             try await putBenchSecretsManagerSecret(setup)
-            let body = CreateLeaseRequest(secretId: benchSecretName, ttlSeconds: 3600)
-            let unixLease = try await createLease(setup, body).leaseId
-            let tcpLease = try await createLease(
-                tcpSetup, body, headers: [("X-Aws-Parameters-Secrets-Token", token)]
-            ).leaseId
-            let unixSpec = RequestSpec(method: .post, path: NativePath.redeem(unixLease), headers: [], body: [])
-            let tcpSpec = RequestSpec(method: .post, path: NativePath.redeem(tcpLease), headers: [], body: [])
-            return ({ _ in unixSpec }, { _ in tcpSpec })
+            return try await redeems(CreateLeaseRequest(secretId: benchSecretName, ttlSeconds: 3600))
         case .extensionGet:
             let spec = RequestSpec(
                 method: .get, path: benchExtensionPath,

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
 import threading
+import time
 import uuid
 
 import botocore.session
@@ -178,12 +180,34 @@ def test_rotate_sends_botocores_rotate_secret_shape(tmp_path):
         assert set(body.get("RotationRules", {})) <= set(shape.members["RotationRules"].members)
 
 
-def test_rotate_against_the_real_daemon_reports_its_answer(S, sm):
-    name = unique()
-    ok(run_cli("secret", "create", name, socket_path=S, input="v"))
-    p = run_cli("secret", "rotate", name, socket_path=S)
-    # RotateSecret is being built elsewhere: until it is, the daemon's refusal is reported plainly.
-    if p.returncode == 0:
-        assert name in p.stdout
-    else:
-        failed(p)
+def test_rotate_runs_a_rotation_on_the_real_daemon(tmp_path):
+    example = harness.REPO / "docs" / "examples" / "rotation" / "rotate_password.py"
+    handler = tmp_path / "rotate"
+    handler.write_text(f"#!/bin/sh\nexec {sys.executable} {example}\n")
+    handler.chmod(0o755)
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:rotate-password"
+    config = tmp_path / "sealbox.yaml"
+    config.write_text(json.dumps({"rotation": {"handlers": {arn: str(handler)}}}))
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    daemon = harness.Daemon(data, tmp_path / "logs", extra_args=["--config", str(config)]).start()
+    try:
+        name = unique()
+        ok(run_cli("secret", "create", name, socket_path=daemon.socket_path,
+                   input='{"username": "app", "password": "old"}'))
+        failed(run_cli("secret", "rotate", name, socket_path=daemon.socket_path),
+               "No Lambda rotation function ARN is associated with this secret.")
+        out = ok(run_cli("secret", "rotate", name, "--lambda-arn", arn, "--every-days", "30",
+                         socket_path=daemon.socket_path)).stdout
+        version = out.strip().rpartition(" ")[2]
+        sm = daemon.client(service="secretsmanager")
+        deadline = time.monotonic() + 20
+        while sm.get_secret_value(SecretId=name)["VersionId"] != version:
+            assert time.monotonic() < deadline, daemon.logs()
+            time.sleep(0.05)
+        rotated = json.loads(ok(run_cli("secret", "get", name, "--value-only", socket_path=daemon.socket_path)).stdout)
+        assert rotated["username"] == "app" and rotated["password"] != "old"
+        described = ok(run_cli("secret", "describe", name, "-o", "json", socket_path=daemon.socket_path)).stdout
+        assert json.loads(described)["RotationRules"] == {"AutomaticallyAfterDays": 30}
+    finally:
+        daemon.terminate(timeout=10)
