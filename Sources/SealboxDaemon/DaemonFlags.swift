@@ -16,6 +16,18 @@ package struct DaemonFlags: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
+            "Group that owns the Unix socket, so a handler user in it may connect (the daemon must be root or a member). [env: SEALBOX_SOCKET_GROUP]",
+            valueName: "name"))
+    package var socketGroup: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The Unix socket's mode, in octal. Default 0660: the daemon's user and the socket group. [env: SEALBOX_SOCKET_MODE]",
+            valueName: "mode"))
+    package var socketMode: String?
+
+    @Option(
+        help: ArgumentHelp(
             "Loopback TCP listener, or 'none'. Default 127.0.0.1:2773, or 127.0.0.1:$PARAMETERS_SECRETS_EXTENSION_HTTP_PORT. [env: SEALBOX_LISTEN]",
             valueName: "host:port"))
     package var listen: String?

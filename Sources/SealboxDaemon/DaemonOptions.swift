@@ -14,6 +14,10 @@ package struct DaemonOptions: Sendable, Equatable {
     package var dataDir: String
     /// `--socket` as given; see ``socketPath``.
     package var socket: String?
+    /// `--socket-group` as given; see ``socketGroupID``.
+    package var socketGroup: String?
+    /// `--socket-mode` as given, in octal; see ``socketPermissions``.
+    package var socketMode: String?
     /// `HOST:PORT` or `none`; see ``tcp``. Default `127.0.0.1:2773`, or `127.0.0.1:` and
     /// ``extensionPort``.
     package var listen: String
@@ -52,6 +56,8 @@ package struct DaemonOptions: Sendable, Equatable {
         }
         dataDir = setting(flags.dataDir, "DATA_DIR") ?? "./.sealbox"
         socket = setting(flags.socket, "SOCKET")
+        socketGroup = setting(flags.socketGroup, "SOCKET_GROUP")
+        socketMode = setting(flags.socketMode, "SOCKET_MODE")
         let listen = setting(flags.listen, "LISTEN")
         extensionPort = listen == nil ? environment["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] : nil
         self.listen = listen ?? extensionPort.map { "127.0.0.1:\($0)" } ?? "127.0.0.1:2773"
@@ -72,6 +78,8 @@ package struct DaemonOptions: Sendable, Equatable {
     package func validate() throws {
         _ = try logFormat
         _ = try tcp
+        _ = try socketPermissions
+        _ = try socketGroupID
         guard Scope.isAccountID(accountID) else {
             throw ValidationError("--account-id must be 12 digits")
         }
@@ -104,6 +112,29 @@ package struct DaemonOptions: Sendable, Equatable {
                 throw ValidationError("--log-format is logfmt or json")
             }
             return format
+        }
+    }
+
+    /// The Unix socket's mode: `--socket-mode` in octal (at most 0777), default 0660.
+    package var socketPermissions: UInt16 {
+        get throws {
+            guard let socketMode else { return 0o660 }
+            guard let mode = UInt16(socketMode, radix: 8), mode <= 0o777 else {
+                throw ValidationError("--socket-mode must be an octal mode such as 0660, not '\(socketMode)'")
+            }
+            return mode
+        }
+    }
+
+    /// The group `--socket-group` names (a name, or a number), or nil to keep the daemon's.
+    package var socketGroupID: UInt32? {
+        get throws {
+            guard let socketGroup else { return nil }
+            if let gid = UInt32(socketGroup) { return gid }
+            guard let gid = SystemGroups.id(of: socketGroup) else {
+                throw ValidationError("--socket-group: no group named '\(socketGroup)'")
+            }
+            return gid
         }
     }
 

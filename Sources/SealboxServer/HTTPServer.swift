@@ -17,8 +17,12 @@ import ServiceLifecycle
 public final class HTTPServer: Service, Sendable {
     /// Where the server listens and what each connection may do.
     public struct Configuration: Sendable {
-        /// The Unix socket to create (mode 0660; a stale file is replaced), or nil.
+        /// The Unix socket to create (a stale file is replaced), or nil.
         public var socketPath: String?
+        /// The socket's mode; 0660 by default.
+        public var socketMode: UInt16 = 0o660
+        /// The group that owns the socket; nil keeps the daemon's.
+        public var socketGroup: UInt32? = nil
         /// The TCP address, or nil.
         public var tcp: ListenAddress?
         /// Listeners passed by systemd socket activation; they replace binding `socketPath` (for a
@@ -47,6 +51,8 @@ public final class HTTPServer: Service, Sendable {
 
     private let responder: any HTTPResponder
     private let socketPath: String?
+    private let socketMode: UInt16
+    private let socketGroup: UInt32?
     private let tcp: ListenAddress?
     private let group: MultiThreadedEventLoopGroup
     private let limits: ServerLimits
@@ -89,6 +95,8 @@ public final class HTTPServer: Service, Sendable {
         self.rotationHandlers = rotationHandlers
         self.responder = responder
         socketPath = configuration.socketPath
+        socketMode = configuration.socketMode
+        socketGroup = configuration.socketGroup
         tcp = configuration.tcp
         self.group = group
         limits = configuration.limits
@@ -128,8 +136,14 @@ public final class HTTPServer: Service, Sendable {
                 throw SocketSetupError(
                     message: "cannot create the Unix socket \(socketPath): \(error) (does its directory exist?)")
             }
-            guard chmod(socketPath, 0o660) == 0 else {
-                throw SocketSetupError(message: "cannot set mode 0660 on \(socketPath)")
+            if let group = socketGroup, chown(socketPath, uid_t.max, group) != 0 {
+                throw SocketSetupError(
+                    message:
+                        "cannot give \(socketPath) to group \(group): \(String(cString: strerror(errno))) (the daemon must be root or in the group)"
+                )
+            }
+            guard chmod(socketPath, mode_t(socketMode)) == 0 else {
+                throw SocketSetupError(message: "cannot set mode \(String(socketMode, radix: 8)) on \(socketPath)")
             }
             channels.append(channel)
         }

@@ -48,6 +48,10 @@ struct Sealboxd: AsyncParsableCommand {
         notifier.notify("STATUS=opening the store")
         let options = DaemonOptions(flags, environment: environment)
         try options.validate()
+        // Before anything is created: a start that cannot listen leaves no data dir or root key behind.
+        if let tcp = try options.tcp, !activated.contains(where: { !$0.isUnix }) {
+            try Self.checkCanListen(on: tcp)
+        }
         // Parsed once, before anything is logged, so start-up is logged at the configured level too.
         let config = try options.configPath.map(Self.readConfig)
         let logger = try Self.bootstrapLogging(options, level: config?.logLevel)
@@ -121,6 +125,29 @@ struct Sealboxd: AsyncParsableCommand {
         }
         Self.closeAuditLog(audit, logger: logger)
         logger.info("stopped")
+    }
+
+    /// Binds `address` and lets it go, so that an address in use is reported with the address and
+    /// the way out, rather than as the listener's bind error after the store was made.
+    static func checkCanListen(on address: ListenAddress) throws {
+        guard address.port != 0 else { return }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        var found: UnsafeMutablePointer<addrinfo>? = nil
+        guard getaddrinfo(address.host, String(address.port), &hints, &found) == 0, let info = found else { return }
+        defer { freeaddrinfo(found) }
+        let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
+            throw SetupError(
+                description:
+                    "cannot listen on \(address): \(String(cString: strerror(errno))). Another process (another sealboxd?) may hold it: choose another address with --listen HOST:PORT, or --listen none for the socket alone"
+            )
+        }
     }
 
     /// Files the daemon creates (store, WAL, keys) are for its own user only, and no core dump or
@@ -304,8 +331,10 @@ struct Sealboxd: AsyncParsableCommand {
     ) throws -> HTTPServer {
         let (tcp, socketPath) = (try options.tcp, options.socketPath)
         let (credentials, region) = (options.credentialsPath, options.region)
-        let configuration = HTTPServer.Configuration(
+        var configuration = HTTPServer.Configuration(
             socketPath: socketPath, tcp: tcp, activated: activated, limits: limits)
+        configuration.socketMode = try options.socketPermissions
+        configuration.socketGroup = try options.socketGroupID
         return HTTPServer(
             responder: router, configuration: configuration, group: group, audit: audit, recorder: recorder,
             notifier: notifier, metrics: metrics, rotationHandlers: rotationHandlers, logger: logger
