@@ -1,12 +1,11 @@
 import Foundation
 import NIOCore
-import OrderedCollections
 import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 
-/// An ephemeral daemon's record of every call, in order, for test assertions (`GET /v1/test/calls`),
-/// and of the secrets each process was served (`sealbox inspect`). Nothing here holds a value.
+/// An ephemeral daemon's record of every call, in order, for test assertions (`GET /v1/test/calls`).
+/// Nothing here holds a value.
 public final class CallRecorder: Sendable {
     /// One call, as `GET /v1/test/calls` lists it.
     struct Call: Encodable, Sendable {
@@ -67,42 +66,23 @@ public final class CallRecorder: Sendable {
         }
     }
 
-    // A ring and ordered sets, so that a full record costs each call the same as an empty one: an
-    // array shifted its 100,000 calls down on every call once full, and a process's served list was
-    // copied and searched whole on every secret it was served.
+    // A ring, so that a full record costs each call the same as an empty one: an array shifted its
+    // 100,000 calls down on every call once full.
     private struct State {
         var calls = CircularBuffer<Call>()
         var next = 1
-        var served: [ServedProcess: OrderedSet<ServedSecret>] = [:]
-        /// The processes in `served`, first served first.
-        var processes = CircularBuffer<ServedProcess>()
-    }
-
-    /// A process as the kernel tells it apart: a pid is reused, its start time with it is not.
-    struct ServedProcess: Hashable {
-        var pid: Int32
-        var startTime: UInt64
     }
 
     private let state = Locked(State())
     private let clock: any WallClock
     private let capacity: Int
-    private let servedPerProcess: Int
-    private let processLimit: Int
 
     /// - Parameters:
     ///   - capacity: the calls kept; older ones are dropped first.
-    ///   - servedPerProcess: the secrets remembered per process; the longest-known are dropped first.
-    ///   - processLimit: the processes whose secrets are remembered; the first served are dropped first.
     ///   - clock: the time source.
-    public init(
-        capacity: Int = 100_000, servedPerProcess: Int = 1_000, processLimit: Int = 10_000,
-        clock: any WallClock = SystemClock()
-    ) {
-        precondition(capacity > 0 && servedPerProcess > 0 && processLimit > 0, "a call record keeps something")
+    public init(capacity: Int = 100_000, clock: any WallClock = SystemClock()) {
+        precondition(capacity > 0, "a call record keeps something")
         self.capacity = capacity
-        self.servedPerProcess = servedPerProcess
-        self.processLimit = processLimit
         self.clock = clock
     }
 
@@ -115,7 +95,6 @@ public final class CallRecorder: Sendable {
             case .anonymous: .init(kind: "anonymous")
             case .daemon: .init(kind: "daemon")
             }
-        let served = entry.trail.servedSecrets
         // Built outside the lock, which both event loops take; only the sequence number is given under it.
         var call = Call(
             sequence: 0, time: clock.now(), operation: entry.context.action.name,
@@ -126,21 +105,6 @@ public final class CallRecorder: Sendable {
             state.calls.append(call)
             state.next += 1
             if state.calls.count > capacity { state.calls.removeFirst() }
-            if case .process(let pid, _, _, let startTime) = entry.context.principal, !served.isEmpty {
-                let process = ServedProcess(pid: pid, startTime: startTime)
-                // Moved out and back, so the set is not copied; a process seen first joins the order.
-                var known: OrderedSet<ServedSecret>
-                if let existing = state.served.removeValue(forKey: process) {
-                    known = existing
-                } else {
-                    known = []
-                    state.processes.append(process)
-                    if state.processes.count > processLimit { state.served[state.processes.removeFirst()] = nil }
-                }
-                known.append(contentsOf: served)
-                if known.count > servedPerProcess { known.removeFirst(known.count - servedPerProcess) }
-                state.served[process] = known
-            }
         }
     }
 
@@ -165,21 +129,8 @@ public final class CallRecorder: Sendable {
         return out
     }
 
-    /// The secrets served to a process, in the order it was first served them.
-    /// - Parameters:
-    ///   - pid: the process id.
-    ///   - startTime: its start time in clock ticks since boot, which tells it from an earlier process
-    ///     that had the same pid.
-    func served(to pid: Int32, startTime: UInt64) -> [ServedSecret] {
-        state.withLock { Array($0.served[ServedProcess(pid: pid, startTime: startTime)] ?? []) }
-    }
-
-    /// Forgets every call and every served secret.
+    /// Forgets every call.
     func clear() {
-        state.withLock { state in
-            state.calls.removeAll()
-            state.served.removeAll()
-            state.processes.removeAll()
-        }
+        state.withLock { $0.calls.removeAll() }
     }
 }

@@ -16,6 +16,7 @@ struct DaemonRoutes: Sendable {
     let settings: ServerSettings
     let authenticator: Authenticator
     let recorder: CallRecorder?
+    let served: ServedRecord?
     let seed: FixtureSeed?
     let metrics: ServerMetrics?
     let registry: PrometheusCollectorRegistry?
@@ -76,6 +77,7 @@ struct DaemonRoutes: Sendable {
             try secrets?.reset()
             try kms.reset()
             recorder?.clear()
+            served?.clear()
             if let seed {
                 let context = RequestContext(
                     region: settings.region, accountID: settings.accountID, principal: .anonymous)

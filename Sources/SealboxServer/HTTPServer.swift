@@ -62,6 +62,7 @@ public final class HTTPServer: Service, Sendable {
     /// One audit writer per event loop, so requests on different loops never share a lock.
     private let auditBatchers: [ObjectIdentifier: AuditBatcher]
     private let recorder: CallRecorder?
+    private let served: ServedRecord?
     private let activated: [ActivatedSockets.Listener]
     private let loopMetrics: [ObjectIdentifier: LoopMetrics]
     private let notifier: SystemdNotifier
@@ -75,6 +76,7 @@ public final class HTTPServer: Service, Sendable {
     ///   - group: the event loops.
     ///   - audit: the audit log that responses carrying a record wait for, if any.
     ///   - recorder: where every call is recorded (ephemeral daemons), if anywhere.
+    ///   - served: where what each process was served is recorded, for `sealbox inspect`.
     ///   - notifier: told `STOPPING=1` when shutdown begins.
     ///   - metrics: request counts, latencies and callers' first contacts, if kept.
     ///   - rotationHandlers: names socket peers that are a running rotation handler, if rotations run.
@@ -86,6 +88,7 @@ public final class HTTPServer: Service, Sendable {
         group: MultiThreadedEventLoopGroup,
         audit: AuditLog?,
         recorder: CallRecorder? = nil,
+        served: ServedRecord? = nil,
         notifier: SystemdNotifier = SystemdNotifier(environment: [:]),
         metrics: ServerMetrics? = nil,
         rotationHandlers: RotationHandlers? = nil,
@@ -103,6 +106,7 @@ public final class HTTPServer: Service, Sendable {
         self.logger = logger
         self.onReady = onReady
         self.recorder = recorder
+        self.served = served
         activated = configuration.activated
         self.notifier = notifier
         var batchers: [ObjectIdentifier: AuditBatcher] = [:]
@@ -185,6 +189,7 @@ public final class HTTPServer: Service, Sendable {
         let tracker = self.tracker
         let auditBatchers = self.auditBatchers
         let recorder = self.recorder
+        let served = self.served
         let rotationHandlers = self.rotationHandlers
         let loopMetrics = self.loopMetrics
         return ServerBootstrap(group: group)
@@ -218,6 +223,7 @@ public final class HTTPServer: Service, Sendable {
                                     localPort: unix ? 0 : (channel.parent ?? channel).localAddress?.port ?? 0),
                                 limits: limits, tracker: tracker,
                                 audit: auditBatchers[ObjectIdentifier(channel.eventLoop)], recorder: recorder,
+                                served: served,
                                 metrics: metrics),
                             limits: limits)
                     }

@@ -48,6 +48,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     private var connectionState: ConnectionTracker.Connection?
     private let audit: AuditBatcher?
     private let recorder: CallRecorder?
+    private let served: ServedRecord?
     private let metrics: LoopMetrics?
     private var started = NIODeadline.now()
     /// The last answer's buffer, written into again once the socket has taken it.
@@ -80,11 +81,13 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
         tracker: ConnectionTracker,
         audit: AuditBatcher?,
         recorder: CallRecorder?,
+        served: ServedRecord? = nil,
         metrics: LoopMetrics?
     ) {
         self.metrics = metrics
         self.audit = audit
         self.recorder = recorder
+        self.served = served
         self.responder = responder
         self.connection = connection
         self.limits = limits
@@ -230,6 +233,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     private func send(_ response: consuming HTTPResponse, context: ChannelHandlerContext, keepAlive: Bool) {
         guard let entry = response.audit.take() else { return write(response, context: context, keepAlive: keepAlive) }
         recorder?.record(entry, status: response.status.code)
+        served?.record(entry)
         guard entry.logged else { return write(response, context: context, keepAlive: keepAlive) }
         guard let audit else {
             guard let refusal = entry.refusal else { return write(response, context: context, keepAlive: keepAlive) }

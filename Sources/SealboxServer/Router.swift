@@ -27,6 +27,7 @@ public struct Router: HTTPResponder {
     ///   - audit: the audit log, if any: requests then carry records (the server writes them), and the
     ///     admin endpoints read and verify it.
     ///   - recorder: records every call (ephemeral daemons), if any.
+    ///   - served: records what each process was served, for `sealbox inspect`, if anything.
     ///   - seed: the fixtures applied at start, which a reset applies again.
     ///   - metrics: the daemon's metrics, and the registry `GET /metrics` renders, if kept.
     ///   - store: the store `GET /v1/backup` copies.
@@ -43,6 +44,7 @@ public struct Router: HTTPResponder {
         extensionToken: SecureBytes?,
         audit: AuditLog?,
         recorder: CallRecorder? = nil,
+        served: ServedRecord? = nil,
         seed: FixtureSeed? = nil,
         metrics: (ServerMetrics, PrometheusCollectorRegistry)? = nil,
         store: SQLiteStore? = nil,
@@ -64,7 +66,7 @@ public struct Router: HTTPResponder {
             settings: settings,
             started: started, clock: clock, store: store)
         let testing = TestingRoutes(
-            kms: kms, ssm: ssm, secrets: secrets, recorder: recorder, settings: settings)
+            kms: kms, ssm: ssm, secrets: secrets, recorder: recorder, served: served, settings: settings)
         table = RouteTable(
             [aws.route] + LeaseRoutes(leases: leases).routes + [ExtensionRoute(ssm: ssm).route]
                 + (secrets.map { [SecretsExtensionRoute(secrets: $0).route] + SecretsAgentRoute(secrets: $0).routes }
@@ -73,7 +75,7 @@ public struct Router: HTTPResponder {
                 + DaemonRoutes(
                     kms: kms, ssm: ssm, secrets: secrets, leases: leases, settings: settings,
                     authenticator: stages.authenticator,
-                    recorder: recorder, seed: seed,
+                    recorder: recorder, served: served, seed: seed,
                     metrics: metrics?.0, registry: metrics?.1, started: started, clock: clock
                 ).routes)
     }

@@ -7,8 +7,12 @@ import SealboxAWS
 import SealboxCore
 import SealboxCrypto
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Test-suite endpoints: call recording (`/v1/test/calls`, ephemeral only), the handler hygiene scan
-/// (`POST /v1/test/inspect`, ephemeral only) and fixtures (`POST /v1/fixtures` imports anywhere, but on
+/// (`POST /v1/test/inspect`, on any daemon) and fixtures (`POST /v1/fixtures` imports anywhere, but on
 /// a persistent daemon audited and without key material or alias moves; `GET /v1/fixtures` exports,
 /// with plaintext values and key material, from an ephemeral daemon only).
 struct TestingRoutes: Sendable {
@@ -16,6 +20,7 @@ struct TestingRoutes: Sendable {
     let ssm: SSM
     let secrets: SecretsManager?
     let recorder: CallRecorder?
+    let served: ServedRecord?
     let settings: ServerSettings
 
     /// The routes, each with its action; the policy grants each as a whole.
@@ -28,9 +33,12 @@ struct TestingRoutes: Sendable {
             },
             group.route(.DELETE, RoutePath(NativePath.testCalls), .clearCalls, .eventLoop) { _, _ in
                 try requireRecorder().clear()
+                served?.clear()
                 return HTTPResponse(status: .noContent, body: .json([]))
             },
-            group.route(.POST, RoutePath(NativePath.testInspect), .inspect, .threadPool, inspect),
+            // A process's own user may inspect it without admin:Inspect, so the handler checks.
+            RouteGroup(style: .native, family: .admin, policy: .resources).route(
+                .POST, RoutePath(NativePath.testInspect), .inspect, .threadPool, inspect),
             // A persistent daemon holds real secrets: an import there is an audited write.
             settings.ephemeral
                 ? group.route(.POST, RoutePath(NativePath.fixtures), .importFixtures, .threadPool, importFixtures)
@@ -94,12 +102,28 @@ struct TestingRoutes: Sendable {
     }
 
     private func inspect(_ request: HTTPRequest, _ context: RequestContext) throws(NativeError) -> HTTPResponse {
-        let recorder = try requireRecorder()
         guard let pid = (try? JSONDecoder().decode(InspectRequest.self, from: Data(request.body)))?.pid, pid > 0 else {
             throw NativeError.badRequest("send {\"pid\": N}")
         }
+        var info = stat()
+        guard let startTime = ProcFS.startTicks(of: pid), stat("/proc/\(pid)", &info) == 0 else {
+            throw NativeError(status: .notFound, code: "NoSuchProcess", message: "no process \(pid) is running")
+        }
+        let ownProcess: Bool
+        if case .process(_, let uid, _, _) = context.principal {
+            ownProcess = uid == info.st_uid
+        } else {
+            ownProcess = false
+        }
+        if !ownProcess {
+            do {
+                try context.authorize([])
+            } catch {
+                throw NativeError(error)
+            }
+        }
         // The secrets served to this process, not to an earlier one that had its pid.
-        let served = ProcFS.startTicks(of: pid).map { recorder.served(to: pid, startTime: $0) } ?? []
+        let served = self.served?.served(to: pid, startTime: startTime) ?? []
         let revealed = served.compactMap { $0.reveal(kms: kms, ssm: ssm, context: unrestricted(context)) }
         do {
             let report = try ProcessInspector.scan(pid: pid, secrets: revealed)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SealboxAPI
 
 struct InspectCommand: AsyncParsableCommand {
@@ -6,10 +7,11 @@ struct InspectCommand: AsyncParsableCommand {
         commandName: "inspect",
         abstract: "Scan a handler process for the plaintext of the secrets the daemon served it.",
         discussion: """
-            For test suites on an ephemeral daemon. The daemon looks in the process's memory, its
-            environment, the files it holds open and the temp files its user wrote since it started,
-            for every secret it handed that pid. It prints where each one was found, never the value,
-            and exits 1 if any was. Run as root or as the process's user.
+            On any daemon. The daemon looks in the process's memory, its environment, the files it
+            holds open and the temp files its user wrote since it started, for every secret it handed
+            that process. It prints where each one was found, never the value. Exit status: 0 clean,
+            1 a secret was found, 2 the scan could not be made (no such process, not allowed). A
+            process's own user may inspect it; anyone else needs admin:Inspect.
             Example: sealbox inspect 4242
             """)
 
@@ -18,8 +20,15 @@ struct InspectCommand: AsyncParsableCommand {
     var pid: Int32
 
     func run() async throws {
-        let report = try await global.daemon().native(
-            .post, NativePath.testInspect, InspectRequest(pid: pid), answer: InspectionReport.self)
+        let report: InspectionReport
+        do {
+            report = try await global.daemon().native(
+                .post, NativePath.testInspect, InspectRequest(pid: pid), answer: InspectionReport.self)
+        } catch let error as CLIError {
+            // 1 means "found": a scan that could not be made must not read as either answer.
+            FileHandle.standardError.write(Data("sealbox: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
         let findings = report.findings
         if global.output == .json {
             try Output.printJSON(report)

@@ -80,6 +80,7 @@ struct Sealboxd: AsyncParsableCommand {
         let audit = try Self.openAuditLog(options.auditLogPath, key: auditKey, logger: logger)
 
         let recorder = options.ephemeral ? CallRecorder() : nil
+        let served = ServedRecord()
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let metrics = ServerMetrics()
@@ -88,7 +89,7 @@ struct Sealboxd: AsyncParsableCommand {
         threadPool.start()
         let router = Router(
             kms: kms, ssm: ssm, secrets: secrets, leases: leases, settings: settings, security: security,
-            extensionToken: opened.extensionToken, audit: audit, recorder: recorder, seed: seed,
+            extensionToken: opened.extensionToken, audit: audit, recorder: recorder, served: served, seed: seed,
             metrics: (metrics, registry), store: opened.store, threadPool: threadPool, logger: logger)
         let rotationHandlers = RotationHandlers(
             socketPath: options.socketPath, openTCP: options.ephemeral && !settings.requireAuth)
@@ -96,7 +97,8 @@ struct Sealboxd: AsyncParsableCommand {
         let rotationTimeout = Locked(config?.rotation.timeoutSeconds ?? RotationSettings().timeoutSeconds)
         let server = try Self.makeServer(
             router, options: options, activated: activated, limits: settings.limits, group: group, audit: audit,
-            recorder: recorder, notifier: notifier, metrics: metrics, rotationHandlers: rotationHandlers,
+            recorder: recorder, served: served, notifier: notifier, metrics: metrics,
+            rotationHandlers: rotationHandlers,
             logger: logger)
         var services: [any Service] = [
             server,
@@ -324,6 +326,7 @@ struct Sealboxd: AsyncParsableCommand {
         group: MultiThreadedEventLoopGroup,
         audit: AuditLog?,
         recorder: CallRecorder?,
+        served: ServedRecord,
         notifier: SystemdNotifier,
         metrics: ServerMetrics,
         rotationHandlers: RotationHandlers,
@@ -337,6 +340,7 @@ struct Sealboxd: AsyncParsableCommand {
         configuration.socketGroup = try options.socketGroupID
         return HTTPServer(
             responder: router, configuration: configuration, group: group, audit: audit, recorder: recorder,
+            served: served,
             notifier: notifier, metrics: metrics, rotationHandlers: rotationHandlers, logger: logger
         ) { port in
             rotationHandlers.setEndpoint(

@@ -6,7 +6,7 @@ import Testing
 @testable import SealboxServer
 
 @Suite struct CallRecorderTests {
-    private static func entry(
+    static func entry(
         pid: Int32, started: UInt64 = 1, action: String, serving secrets: [ServedSecret] = []
     ) -> AuditEntry {
         let context = RequestContext(
@@ -18,7 +18,7 @@ import Testing
         return AuditEntry(context: context, trail: trail, result: "allowed")
     }
 
-    private static func secret(_ index: Int) -> ServedSecret {
+    static func secret(_ index: Int) -> ServedSecret {
         .parameter(name: "/app/\(index)", scope: .home, version: 1)
     }
 
@@ -33,46 +33,6 @@ import Testing
         recorder.record(Self.entry(pid: 7, action: "after"), status: 404)
         #expect(recorder.calls.map(\.sequence) == [6])
         #expect(recorder.calls.first?.status == 404)
-    }
-
-    @Test func aProcessKeepsEachSecretOnceInTheOrderItWasFirstServed() {
-        let recorder = CallRecorder(servedPerProcess: 3, clock: ManualClock())
-        recorder.record(Self.entry(pid: 7, action: "a", serving: [Self.secret(1), Self.secret(2)]), status: 200)
-        recorder.record(Self.entry(pid: 7, action: "b", serving: [Self.secret(2), Self.secret(1)]), status: 200)
-        recorder.record(Self.entry(pid: 8, action: "c", serving: [Self.secret(9)]), status: 200)
-        #expect(recorder.served(to: 7, startTime: 1) == [Self.secret(1), Self.secret(2)])
-        #expect(recorder.served(to: 8, startTime: 1) == [Self.secret(9)])
-
-        // Past the bound, the longest-known secrets go first.
-        recorder.record(Self.entry(pid: 7, action: "d", serving: [Self.secret(3), Self.secret(4)]), status: 200)
-        #expect(recorder.served(to: 7, startTime: 1) == [Self.secret(2), Self.secret(3), Self.secret(4)])
-        #expect(recorder.served(to: 9, startTime: 1).isEmpty)
-    }
-
-    @Test func aReusedPidIsAnotherProcessAndTheFirstServedProcessesAreDroppedFirst() {
-        let recorder = CallRecorder(processLimit: 2, clock: ManualClock())
-        recorder.record(Self.entry(pid: 7, started: 100, action: "a", serving: [Self.secret(1)]), status: 200)
-        recorder.record(Self.entry(pid: 7, started: 200, action: "b", serving: [Self.secret(2)]), status: 200)
-        #expect(recorder.served(to: 7, startTime: 100) == [Self.secret(1)])
-        #expect(recorder.served(to: 7, startTime: 200) == [Self.secret(2)])
-
-        recorder.record(Self.entry(pid: 8, started: 300, action: "c", serving: [Self.secret(3)]), status: 200)
-        #expect(recorder.served(to: 7, startTime: 100).isEmpty)
-        #expect(recorder.served(to: 7, startTime: 200) == [Self.secret(2)])
-        #expect(recorder.served(to: 8, startTime: 300) == [Self.secret(3)])
-
-        // Serving a known process again does not count it twice.
-        recorder.record(Self.entry(pid: 8, started: 300, action: "d", serving: [Self.secret(4)]), status: 200)
-        #expect(recorder.served(to: 7, startTime: 200) == [Self.secret(2)])
-        #expect(recorder.served(to: 8, startTime: 300) == [Self.secret(3), Self.secret(4)])
-
-        // A cleared record counts processes from none: two after it are both kept.
-        recorder.clear()
-        #expect(recorder.served(to: 8, startTime: 300).isEmpty)
-        recorder.record(Self.entry(pid: 8, started: 300, action: "e", serving: [Self.secret(5)]), status: 200)
-        recorder.record(Self.entry(pid: 9, started: 400, action: "f", serving: [Self.secret(6)]), status: 200)
-        #expect(recorder.served(to: 8, startTime: 300) == [Self.secret(5)])
-        #expect(recorder.served(to: 9, startTime: 400) == [Self.secret(6)])
     }
 
     @Test func theRecordIsWrittenAsJSONEncoderWroteIt() throws {

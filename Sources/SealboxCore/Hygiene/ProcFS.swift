@@ -42,9 +42,18 @@ package enum ProcFS {
             .flatMap { Double($0.dropFirst(6)) }
     }
 
-    /// A start tick as seconds since the epoch.
+    /// A start tick as seconds since the epoch, to the tick: the wall clock less the time since boot
+    /// (`btime` alone is whole seconds, so a file written a second before a process started could
+    /// count as written after).
     /// - Parameter ticks: clock ticks since boot.
     package static func epoch(ofTicks ticks: UInt64) -> Double? {
-        bootTime.map { $0 + Double(ticks) / Double(sysconf(Int32(_SC_CLK_TCK))) }
+        let sinceBoot = Double(ticks) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        var real = timespec()
+        var boot = timespec()
+        guard clock_gettime(CLOCK_REALTIME, &real) == 0, clock_gettime(CLOCK_BOOTTIME, &boot) == 0 else {
+            return bootTime.map { $0 + sinceBoot }
+        }
+        let booted = Double(real.tv_sec) - Double(boot.tv_sec) + Double(real.tv_nsec - boot.tv_nsec) / 1e9
+        return booted + sinceBoot
     }
 }
