@@ -1,0 +1,39 @@
+'use strict';
+
+// A dependency-free Sealbox client for Node.js handlers (Node 18+). See README.md.
+
+const { SealboxClient, DEFAULT_SOCKET, TOKEN_HEADER } = require('./lib/client');
+const { Lease } = require('./lib/lease');
+const errors = require('./lib/errors');
+
+let defaultClient = null;
+
+/** The client on `$SEALBOX_SOCKET` (else `.sealbox/sealbox.sock`), made at first use. */
+function client() {
+  if (defaultClient === null) defaultClient = new SealboxClient();
+  return defaultClient;
+}
+
+/**
+ * `lease('/app/db/password')` or `lease({ secretId: 'prod/db', versionStage: 'AWSCURRENT' })` on
+ * the default client: a handle for global scope, holding no plaintext; nothing is sent until the
+ * first `withValue`.
+ */
+function lease(nameOrSpec, options = {}) {
+  return client().lease(nameOrSpec, options);
+}
+
+module.exports = {
+  SealboxClient,
+  Lease,
+  lease,
+  client,
+  DEFAULT_SOCKET,
+  TOKEN_HEADER,
+  SealboxError: errors.SealboxError,
+  LeaseError: errors.LeaseError,
+  AccessDenied: errors.AccessDenied,
+  NotFound: errors.NotFound,
+  Unavailable: errors.Unavailable,
+  UntrustedDaemon: errors.UntrustedDaemon,
+};
