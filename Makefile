@@ -4,8 +4,9 @@ PYTHON ?= python3
 SWIFT_FLAGS ?= -Xswiftc -warnings-as-errors
 APT_PACKAGES := libsodium-dev libssl-dev libsqlite3-dev pkg-config systemd
 PY_REQUIREMENTS := Tests/Conformance/requirements.txt
+NODE ?= node
 
-.PHONY: all build release run test unit conformance bench bench-smoke lint format deps deps-apt deps-py clean install \
+.PHONY: all build release run test unit conformance node-test bench bench-smoke lint format deps deps-apt deps-py clean install \
 	fuzz fuzz-build fuzz-smoke sanitize sanitize-address sanitize-thread soak
 
 PREFIX ?= /usr/local
@@ -28,6 +29,14 @@ deps-apt:
 			echo "missing system packages; run: sudo apt-get install -y$$missing"; exit 1; \
 		fi; \
 	fi
+	@command -v $(NODE) >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing: nodejs"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; \
+		else \
+			echo "node is missing; run: sudo apt-get install -y nodejs"; exit 1; \
+		fi; \
+	}
 
 deps-py:
 	@$(PYTHON) -c "import boto3, botocore, cryptography, nacl, pytest, yaml, awscli, moto, flask" 2>/dev/null || \
@@ -44,10 +53,10 @@ release: deps-apt
 run: release
 	./.build/release/sealboxd
 
-## test: lint, unit and integration tests (Swift Testing), the boto3/AWS CLI conformance suite, a
-## short run of the load generator so that it cannot rot (no timing is asserted), a short run of
-## every fuzz target, and the sanitizer runs.
-test: deps lint build unit conformance bench-smoke fuzz-smoke sanitize
+## test: lint, unit and integration tests (Swift Testing), the boto3/AWS CLI conformance suite, the
+## Node.js client's tests against the daemon (clients/node), a short run of the load generator so
+## that it cannot rot (no timing is asserted), a short run of every fuzz target, and the sanitizer runs.
+test: deps lint build unit conformance node-test bench-smoke fuzz-smoke sanitize
 
 unit:
 	$(SWIFT) test $(SWIFT_FLAGS)
@@ -55,6 +64,9 @@ unit:
 conformance:
 	SEALBOXD=$(CURDIR)/.build/debug/sealboxd SEALBOX_VECTORS=$(CURDIR)/.build/debug/sealbox-vectors \
 		$(PYTHON) -m pytest Tests/Conformance -q
+
+node-test: deps-apt
+	SEALBOXD=$(CURDIR)/.build/debug/sealboxd $(NODE) --test clients/node/test/
 
 ## bench: release build, then every workload over the socket and TCP at 1, 8 and 32 connections,
 ## each against the bare NIO baseline; scale and memory with 100,000 parameters and 10,000 leases;
