@@ -1,10 +1,13 @@
 'use strict';
 
 // A dependency-free Sealbox client for Node.js handlers (Node 18+). See README.md.
+// Exports are plain names (no `a: b.c`), so that ESM `import { lease } from 'sealbox-client'` sees them all.
 
 const { SealboxClient, DEFAULT_SOCKET, TOKEN_HEADER } = require('./lib/client');
 const { Lease } = require('./lib/lease');
-const errors = require('./lib/errors');
+const {
+  SealboxError, LeaseError, AccessDenied, NotFound, Unavailable, UntrustedDaemon,
+} = require('./lib/errors');
 
 let defaultClient = null;
 
@@ -30,10 +33,10 @@ module.exports = {
   client,
   DEFAULT_SOCKET,
   TOKEN_HEADER,
-  SealboxError: errors.SealboxError,
-  LeaseError: errors.LeaseError,
-  AccessDenied: errors.AccessDenied,
-  NotFound: errors.NotFound,
-  Unavailable: errors.Unavailable,
-  UntrustedDaemon: errors.UntrustedDaemon,
+  SealboxError,
+  LeaseError,
+  AccessDenied,
+  NotFound,
+  Unavailable,
+  UntrustedDaemon,
 };

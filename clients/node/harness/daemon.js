@@ -126,7 +126,8 @@ class Daemon {
   /** One request over the socket (the caller is identified by its uid, nothing signed). */
   call(method, urlPath, body = null, headers = {}) {
     return new Promise((resolve, reject) => {
-      const payload = body === null ? '' : (typeof body === 'string' ? body : JSON.stringify(body));
+      const payload = body === null ? '' :
+        (typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
       const req = http.request({ socketPath: this.socketPath, method, path: urlPath,
         headers: { Host: 'localhost', 'Content-Length': Buffer.byteLength(payload), ...headers } }, (res) => {
         const chunks = [];

@@ -140,8 +140,9 @@ class Connection {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeListener('error', fail);
-        if (identity !== null) {
-          // The file connected to must still be the one checked (narrows, does not close, the race).
+        if (this.socketPath !== null) {
+          // Checked again before anything is sent, and it must be the file checked before (this
+          // narrows, but does not close, the window for swapping it).
           let again = null;
           try {
             again = checkSocketFile(this.socketPath);
@@ -150,7 +151,7 @@ class Connection {
             reject(err);
             return;
           }
-          if (again === null || again.dev !== identity.dev || again.ino !== identity.ino) {
+          if (again === null || (identity !== null && (again.dev !== identity.dev || again.ino !== identity.ino))) {
             socket.destroy();
             reject(new UntrustedDaemon(`refusing to talk to ${this.socketPath}: the socket file was replaced while ` +
               'connecting. Nothing was sent.', { code: 'UntrustedDaemon' }));
@@ -223,7 +224,7 @@ class Connection {
         received = true;
         try {
           if (out === null) {
-            head = Buffer.concat([head, chunk]);
+            head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
             const end = head.indexOf(HEAD_END);
             if (end < 0) {
               if (head.length > MAX_HEAD) throw new Error('response head too large');

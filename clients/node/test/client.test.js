@@ -10,6 +10,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const util = require('node:util');
+const v8 = require('node:v8');
 const { after, before, describe, test } = require('node:test');
 
 const sealbox = require('..');
@@ -178,6 +179,73 @@ describe('withValue zeroes the Buffer', () => {
   });
 });
 
+/** Random lowercase hex digits in a Buffer, never made into a string in this process. */
+function hexBytes(n) {
+  const raw = crypto.randomBytes(n);
+  const out = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) {
+    out[2 * i] = 0x61 + (raw[i] >> 4);        // 'a'..'p': hex-like, and never a digit run
+    out[2 * i + 1] = 0x61 + (raw[i] & 0x0f);
+  }
+  raw.fill(0);
+  return out;
+}
+
+/** Puts a SecureString whose value is only ever a Buffer here. */
+async function putBytes(name, value) {
+  const body = Buffer.concat([Buffer.from(JSON.stringify({ Name: name, Type: 'SecureString' }).slice(0, -1) +
+    ',"Value":"'), value, Buffer.from('"}')]);
+  const res = await daemon.call('POST', '/', body, { 'X-Amz-Target': 'AmazonSSM.PutParameter',
+    'Content-Type': 'application/x-amz-json-1.1' });
+  assert.equal(res.status, 200);
+}
+
+describe('no copies of the value', () => {
+  test('the chunks read from the socket are zeroed once copied', async () => {
+    const name = unique('chunks');
+    const value = hexBytes(24);
+    await putBytes(name, value);
+    const handle = await client.lease(name).create(); // the connection is open now
+    const socket = client._conn.socket;
+    assert.ok(socket, 'a kept-alive connection');
+    const seen = [];
+    const copies = [];
+    const spy = (chunk) => {
+      seen.push(chunk);
+      copies.push(Buffer.from(chunk));
+    };
+    socket.on('data', spy); // runs before the client's own listener, which is added per request
+    try {
+      assert.ok(await handle.withValue((v) => v.equals(value)));
+    } finally {
+      socket.removeListener('data', spy);
+    }
+    assert.ok(copies.some((c) => c.indexOf(value) >= 0), 'the value did come through these chunks');
+    for (const chunk of seen) assert.equal(chunk.indexOf(value), -1, 'a chunk still holds the value');
+  });
+
+  test('a redeem makes no JavaScript string of the value (heap snapshot)', async () => {
+    const name = unique('heap');
+    const value = hexBytes(24);
+    await putBytes(name, value);
+    const control = hexBytes(24);
+    await putBytes(`${name}-control`, control);
+    // The control is turned into a string on purpose: the snapshot must show it, or the search is blind.
+    const controlString = await client.lease(`${name}-control`).withValue((v) => v.toString('latin1'));
+    assert.ok(await client.lease(name).withValue((v) => v.equals(value)));
+    const file = path.join(os.tmpdir(), `sealbox-node-${process.pid}.heapsnapshot`);
+    try {
+      v8.writeHeapSnapshot(file);
+      const snapshot = fs.readFileSync(file);
+      assert.ok(snapshot.indexOf(control) >= 0, 'the control string is in the snapshot');
+      assert.equal(snapshot.indexOf(value), -1, 'the value must not be in any string');
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+    assert.equal(controlString.length, 48);
+  });
+});
+
 describe('re-leasing', () => {
   test('after expiry, known to the client and answered by the daemon (LeaseExpired)', async () => {
     const name = unique('e');
@@ -311,6 +379,39 @@ describe('typed errors', () => {
     } finally {
       server.close();
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('encrypted environment variables', () => {
+  test('withEnv hands the plaintext, zeroed afterwards; a missing variable is NotFound', async () => {
+    const enc = await daemon.call('POST', '/v1/env/encrypt', { name: 'NODE_TEST_SECRET', value: 'env-plaintext' });
+    assert.equal(enc.status, 200, JSON.stringify(enc.body));
+    assert.match(enc.body.token, /^sealbox:v1:/);
+    process.env.NODE_TEST_SECRET = enc.body.token;
+    let kept = null;
+    try {
+      assert.equal(await client.withEnv('NODE_TEST_SECRET', (v) => {
+        kept = v;
+        return v.toString();
+      }), 'env-plaintext');
+      assert.deepEqual(kept, Buffer.alloc('env-plaintext'.length));
+      // Bound to its name: under another name the token does not open.
+      await assert.rejects(client.decryptEnv('OTHER_NAME', enc.body.token),
+        (e) => e instanceof sealbox.SealboxError && e.code === 'InvalidCiphertextException');
+    } finally {
+      delete process.env.NODE_TEST_SECRET;
+    }
+    await assert.rejects(client.withEnv('NODE_TEST_SECRET', () => assert.fail('no value expected')), sealbox.NotFound);
+  });
+});
+
+describe('ES modules', () => {
+  test('import sees every export by name', async () => {
+    const m = await import('sealbox-client');
+    for (const name of ['SealboxClient', 'Lease', 'lease', 'client', 'SealboxError', 'LeaseError', 'AccessDenied',
+      'NotFound', 'Unavailable', 'UntrustedDaemon']) {
+      assert.equal(typeof m[name], 'function', name);
     }
   });
 });
