@@ -66,7 +66,7 @@ conformance:
 		$(PYTHON) -m pytest Tests/Conformance -q
 
 node-test: deps-apt
-	SEALBOXD=$(CURDIR)/.build/debug/sealboxd $(NODE) --test clients/node/test/
+	SEALBOXD=$(CURDIR)/.build/debug/sealboxd $(NODE) --test clients/node/test/*.test.js
 
 ## bench: release build, then every workload over the socket and TCP at 1, 8 and 32 connections,
 ## each against the bare NIO baseline; scale and memory with 100,000 parameters and 10,000 leases;
