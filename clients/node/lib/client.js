@@ -25,7 +25,7 @@ class SealboxClient {
     } else {
       if (typeof tcp === 'string') {
         const at = tcp.lastIndexOf(':');
-        tcp = { host: tcp.slice(0, at), port: Number(tcp.slice(at + 1)) };
+        tcp = { host: tcp.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(tcp.slice(at + 1)) };
       }
       if (token === null && tokenFile === null) {
         throw new TypeError('on TCP, pass token (the content of <data-dir>/token) or tokenFile');

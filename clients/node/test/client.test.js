@@ -425,6 +425,9 @@ describe('TCP', () => {
     assert.equal(await handle.withValue((v) => v.toString()), 'over-tcp');
     assert.equal(await handle.withValue((v) => v.toString()), 'over-tcp');
     t.close();
+    const v6 = new sealbox.SealboxClient({ tcp: '[::1]:2773', token: 'x' });
+    assert.deepEqual(v6.tcp, { host: '::1', port: 2773 });
+    assert.throws(() => new sealbox.SealboxClient({ tcp: '127.0.0.1:2773' }), TypeError, 'TCP needs a token');
   });
 });
 
