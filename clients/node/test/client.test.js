@@ -25,7 +25,7 @@ before(async () => {
 });
 
 after(async () => {
-  client.close();
+  if (client) client.close();
   await daemon.cleanup();
 });
 
