@@ -129,6 +129,17 @@ describe('secret leases', () => {
     }
   });
 
+  test('a secret scheduled for deletion is a LeaseError (InvalidRequest), at redeem and at creation', async () => {
+    const id = `node/${crypto.randomBytes(6).toString('hex')}`;
+    await daemon.aws('secretsmanager.CreateSecret', { Name: id, SecretString: 'doomed' });
+    const handle = await client.lease({ secretId: id }).create();
+    await daemon.aws('secretsmanager.DeleteSecret', { SecretId: id, RecoveryWindowInDays: 7 });
+    await assert.rejects(handle.withValue(() => assert.fail('no value expected')), (e) =>
+      e instanceof sealbox.LeaseError && e.status === 409 && e.code === 'InvalidRequest' && !e.message.includes('doomed'));
+    await assert.rejects(client.lease({ secretId: id }).create(),
+      (e) => e instanceof sealbox.LeaseError && e.code === 'InvalidRequest');
+  });
+
   test('a missing secret is NotFound at creation', async () => {
     await assert.rejects(client.lease({ secretId: 'node/no-such-secret' }).create(),
       (e) => e instanceof sealbox.NotFound && e.status === 404 && e.code === 'ResourceNotFound');
