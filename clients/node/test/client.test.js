@@ -92,6 +92,21 @@ describe('parameter leases', () => {
     }
   });
 
+  test('renew extends the lease from now; release ends it and the next use makes a new one', async () => {
+    const name = unique('p');
+    await daemon.putParameter(name, 'renewable');
+    const handle = await client.lease(name, { ttlSeconds: 60 }).create();
+    const before = handle.expiresAt;
+    await handle.renew(600);
+    assert.ok(handle.expiresAt >= before + 500 * 1000, `${handle.expiresAt} vs ${before}`);
+    const first = handle.leaseId;
+    await handle.release();
+    assert.equal(handle.leaseId, null);
+    assert.ok(!(await leaseIds()).includes(first));
+    assert.equal(await handle.withValue((v) => v.toString()), 'renewable');
+    assert.notEqual(handle.leaseId, first);
+  });
+
   test('concurrent withValue calls share one lease', async () => {
     const name = unique('p');
     await daemon.putParameter(name, 'shared');
