@@ -162,6 +162,7 @@ class Connection {
         socket.on('close', () => {
           if (this.socket === socket) this.socket = null;
         });
+        if (this.socketPath === null) socket.setNoDelay(true);
         socket.unref(); // an idle connection never keeps the process alive
         this.socket = socket;
         resolve(socket);
@@ -197,6 +198,7 @@ class Connection {
         settled = true;
         socket.removeListener('data', onData);
         socket.removeListener('close', onClose);
+        socket.removeListener('timeout', onTimeout);
         socket.setTimeout(0);
         socket.unref();
         if (err) {
@@ -253,15 +255,17 @@ class Connection {
         }
       };
 
-      socket.on('data', onData);
-      socket.once('close', onClose);
-      socket.ref();
-      socket.setTimeout(this.timeout, () => {
+      const onTimeout = () => {
         socket.destroy();
         finish(lost(`no answer within ${this.timeout} ms`));
-      });
-      socket.write(Buffer.from(lines.join('\r\n'), 'latin1'));
-      if (body && body.length) socket.write(body);
+      };
+      socket.on('data', onData);
+      socket.once('close', onClose);
+      socket.on('timeout', onTimeout);
+      socket.ref();
+      socket.setTimeout(this.timeout);
+      const headBytes = Buffer.from(lines.join('\r\n'), 'latin1');
+      socket.write(body && body.length ? Buffer.concat([headBytes, body]) : headBytes); // one write, one segment
     });
   }
 }

@@ -113,6 +113,10 @@ describe('parameter leases', () => {
     const handle = client.lease(name);
     const values = await Promise.all(Array.from({ length: 20 }, () => handle.withValue((v) => v.toString())));
     assert.deepEqual(values, Array(20).fill('shared'));
+    // Nothing piles up on the kept-alive connection, however many requests it carried.
+    const socket = client._conn.socket;
+    for (const event of ['data', 'timeout']) assert.equal(socket.listenerCount(event), 0, event);
+    assert.ok(socket.listenerCount('close') <= 2, `${socket.listenerCount('close')} close listeners`);
     const mine = (await daemon.call('GET', '/v1/leases')).body.leases.filter((l) => l.name === name);
     assert.equal(mine.length, 1, 'one lease for twenty concurrent first uses');
     assert.equal(mine[0].leaseId, handle.leaseId);
