@@ -20,10 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
 
-# The suite also runs through the plugin that test suites use (docs/testing.md): its fixtures
-# (`sealbox`, `sealbox_daemon`, `endpoint_url`) give tests an ephemeral daemon reset per test.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs" / "examples" / "python"))
-pytest_plugins = ["sealbox_pytest"]
+# The suite also runs through the plugin that test suites use (docs/testing.md), from the source tree
+# (`pip install ./clients/python` registers the same module under the same name, so it is not loaded
+# twice): its fixtures (`sealbox`, `sealbox_daemon`, `endpoint_url`) give tests an ephemeral daemon
+# reset per test.
+sys.path.insert(0, str(harness.PYTHON_PACKAGE))
+pytest_plugins = ["sealbox.pytest_plugin"]
 
 # Never let a proxy from the environment see 127.0.0.1 traffic.
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
@@ -205,7 +207,7 @@ def sock(daemon):
 
 @pytest.fixture(scope="session")
 def sbc():
-    """The sealbox_client module (docs/examples/python/sealbox_client.py) under test."""
+    """The sealbox.client module (clients/python/sealbox/client.py) under test."""
     return harness.load_python_client()
 
 

@@ -582,24 +582,23 @@ def flip_bit(data: bytes, pos: int, bit: int = 0) -> bytes:
 
 
 # ---------------------------------------------------------------------------
-# The native lease API and the Python client in docs/examples
+# The native lease API and the Python client in clients/python
 # ---------------------------------------------------------------------------
 
-PYTHON_CLIENT = REPO / "docs" / "examples" / "python" / "sealbox_client.py"
+PYTHON_PACKAGE = REPO / "clients" / "python"
+PYTHON_CLIENT = PYTHON_PACKAGE / "sealbox" / "client.py"
 
 
 def load_python_client():
-    """Imports docs/examples/python/sealbox_client.py (the handler client under test)."""
-    import importlib.util
+    """Imports sealbox.client from clients/python (the handler client under test)."""
+    import importlib
     import sys
 
-    module = sys.modules.get("sealbox_client")
-    if module is not None and getattr(module, "__file__", None) == str(PYTHON_CLIENT):
-        return module
-    spec = importlib.util.spec_from_file_location("sealbox_client", PYTHON_CLIENT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["sealbox_client"] = module
-    spec.loader.exec_module(module)
+    if str(PYTHON_PACKAGE) not in sys.path:
+        sys.path.insert(0, str(PYTHON_PACKAGE))
+    module = importlib.import_module("sealbox.client")
+    assert Path(module.__file__).resolve() == PYTHON_CLIENT.resolve(), \
+        f"sealbox.client came from {module.__file__}, not from {PYTHON_CLIENT}"
     return module
 
 

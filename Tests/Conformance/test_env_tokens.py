@@ -1,6 +1,6 @@
 """Encrypted environment variables: `sealbox env encrypt` makes a token, a handler decrypts it
 through the daemon with the Python client (`SealboxClient.decrypt_env` / `.env`, in
-docs/examples/python/sealbox_client.py). `sealbox:v1` tokens are bound to the variable's name and
+clients/python, sealbox.client). `sealbox:v1` tokens are bound to the variable's name and
 to a key version; `--fernet` tokens are real Fernet tokens whose key stays in the daemon. After a
 key rotation `env rewrap` moves a token onto the newest version, and after `key retire` only
 rewrapped tokens still open.

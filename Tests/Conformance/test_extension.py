@@ -1,6 +1,6 @@
 """The AWS Parameters and Secrets Lambda Extension's API (AWS-WIRE.md): `GET /systemsmanager/parameters/get`
 on the Unix socket (the peer is the caller) and on TCP (the `X-Aws-Parameters-Secrets-Token` header must
-equal `<data-dir>/token`), and `SealboxClient.get_parameter` from docs/examples/python/sealbox_client.py.
+equal `<data-dir>/token`), and `SealboxClient.get_parameter` from clients/python (sealbox.client).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The native lease API (`/v1/leases...`, PRODUCT.md "Leases") over the Unix socket and TCP, and the
-Python handler client in docs/examples/python/sealbox_client.py against the real daemon.
+Python handler client (clients/python, sealbox.client) against the real daemon.
 
 A lease is bound to the process that created it (SO_PEERCRED uid and pid, plus the process start time),
 so every raw call here goes through one kept-alive connection of this pytest process, and "another
@@ -467,9 +467,12 @@ def test_another_uid_is_refused(tmp_path, sbc):
             assert (ext["status"], ext["body"].get("__type") or ext["body"].get("error")) in (
                 (400, "AccessDeniedException"), (403, "AccessDenied"), (403, "AccessDeniedException")), out
             # The Python client run as nobody raises AccessDenied with the daemon's status and code.
-            shutil.copy(harness.PYTHON_CLIENT, Path(public) / "sealbox_client.py")
-            os.chmod(Path(public) / "sealbox_client.py", 0o644)
-            script = ("import json, sys; sys.path.insert(0, sys.argv[1]); import sealbox_client as s\n"
+            shutil.copytree(harness.PYTHON_CLIENT.parent, Path(public) / "sealbox",
+                            ignore=shutil.ignore_patterns("__pycache__"))
+            os.chmod(Path(public) / "sealbox", 0o755)
+            for module in (Path(public) / "sealbox").iterdir():
+                os.chmod(module, 0o644)
+            script = ("import json, sys; sys.path.insert(0, sys.argv[1]); import sealbox.client as s\n"
                       "c = s.SealboxClient(socket_path=sys.argv[2])\n"
                       "try:\n"
                       "    with c.lease(sys.argv[3]).value() as v: print(json.dumps({'leaked': v.decode()}))\n"
@@ -569,7 +572,7 @@ def test_leases_over_tcp_with_the_token(daemon, sock, ssm, pbase):
 
 
 # ---------------------------------------------------------------------------
-# The Python client (docs/examples/python/sealbox_client.py)
+# The Python client (clients/python/sealbox/client.py)
 # ---------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ Start-up (the ready line, time to a healthy daemon, many daemons side by side), 
 (YAML and JSON, fixed key ids and material, labels, refusals naming the file, entry and reason,
 idempotent imports), export and import, `/moto-api/reset`, recorded calls (who called what, in
 which order; lazy loading in a handler), `sealbox inspect` on real child processes, moto's server
-mode pointed at sealboxd, and the pytest plugin in docs/examples/python/sealbox_pytest.py.
+mode pointed at sealboxd, and the pytest plugin in clients/python/sealbox/pytest_plugin.py.
 
 Start-up times are printed with a `MEASURE:` prefix (run pytest with -s to see them).
 """
@@ -32,7 +32,7 @@ import yaml
 
 import harness
 
-CLIENT_DIR = harness.REPO / "docs" / "examples" / "python"
+CLIENT_DIR = harness.PYTHON_PACKAGE
 
 APP_KEY = "5eab0c5e-0000-4000-8000-00000000a001"
 OFF_KEY = "5eab0c5e-0000-4000-8000-00000000a002"
@@ -762,7 +762,7 @@ def test_calls_name_the_operation_resource_and_calling_process(eph, tmp_path):
     d = eph(fixture_file(tmp_path))
     d.ssm().get_parameter(Name="/app/plain")  # from this process, over TCP
     child = run_child("""
-        from sealbox_client import SealboxClient
+        from sealbox.client import SealboxClient
         assert aws("AmazonSSM.PutParameter", {"Name": "/calls/a", "Value": "1", "Type": "String"}) == 200
         assert aws("AmazonSSM.GetParameter", {"Name": "/calls/a"}) == 200
         assert aws("AmazonSSM.GetParameter", {"Name": "/calls/missing"}) == 400
@@ -842,7 +842,7 @@ def test_denied_calls_are_recorded_as_denied(eph, tmp_path):
 
 HANDLER_GOOD = """
 import os
-from sealbox_client import SealboxClient
+from sealbox.client import SealboxClient
 
 client = SealboxClient(socket_path=os.environ["SEALBOX_SOCKET"])
 db_password = client.lease("/app/db")          # no plaintext, and no call, at import
@@ -855,7 +855,7 @@ def handler(event, context):
 
 HANDLER_BAD = """
 import os
-from sealbox_client import SealboxClient
+from sealbox.client import SealboxClient
 
 client = SealboxClient(socket_path=os.environ["SEALBOX_SOCKET"])
 DB_PASSWORD = client.get_parameter("/app/db")["Parameter"]["Value"]   # fetched at cold start
@@ -944,7 +944,7 @@ def in_memory(pid: int, needle: bytes) -> list[str]:
 
 def test_inspect_finds_a_secret_kept_in_a_global(inspected, lingering):
     child = lingering("""
-        from sealbox_client import SealboxClient
+        from sealbox.client import SealboxClient
         KEPT = SealboxClient(socket_path=SOCKET).get_parameter("/app/db")["Parameter"]["Value"]
     """, inspected.daemon.socket_path)
     table, doc = inspected(child.pid)
@@ -958,7 +958,7 @@ def test_inspect_finds_a_secret_kept_in_a_global(inspected, lingering):
 def test_inspect_is_clean_after_a_wiped_lease_value(inspected, lingering):
     child = lingering("""
         import gc
-        from sealbox_client import SealboxClient
+        from sealbox.client import SealboxClient
         lease = SealboxClient(socket_path=SOCKET).lease("/app/db")
         with lease.value() as v:
             LENGTH = len(v)
@@ -979,7 +979,7 @@ def test_inspect_finds_a_secret_in_a_temp_file(inspected, lingering):
     try:
         child = lingering(f"""
             import gc
-            from sealbox_client import SealboxClient
+            from sealbox.client import SealboxClient
             lease = SealboxClient(socket_path=SOCKET).lease("/app/db")
             with lease.value() as v:
                 with open({str(leak)!r}, "wb") as f:
@@ -1002,7 +1002,7 @@ def test_inspect_finds_a_secret_in_the_environment(inspected, lingering):
     # the secret now sits in its environment block.
     child = lingering("""
         if sys.argv[1:] != ["again"]:
-            from sealbox_client import SealboxClient
+            from sealbox.client import SealboxClient
             client = SealboxClient(socket_path=SOCKET)
             with client.lease("/app/db").value() as v:
                 os.environ["DB_PASSWORD"] = v.decode()
@@ -1022,7 +1022,7 @@ def test_inspect_finds_a_base64_copy(inspected, lingering):
     # objects plays no part in this test.
     child = lingering("""
         import base64, gc
-        from sealbox_client import SealboxClient
+        from sealbox.client import SealboxClient
         lease = SealboxClient(socket_path=SOCKET).lease("/app/db")
         ENCODED = bytearray(1 << 20)
         with lease.value() as v:
@@ -1042,7 +1042,7 @@ def test_inspect_scans_every_writable_mapping(inspected, lingering):
     # file. A process with many shared libraries (any real handler) is in the same position.
     child = lingering("""
         import gc, mmap
-        from sealbox_client import SealboxClient
+        from sealbox.client import SealboxClient
         lease = SealboxClient(socket_path=SOCKET).lease("/app/db")
         COPY = bytearray(4 << 20)
         with lease.value() as v:
@@ -1210,7 +1210,7 @@ def secret_inspected(inspected):
     '    KEPT += v',
 ], ids=["GetSecretValue", "BatchGetSecretValue", "extension", "lease"])
 def test_inspect_finds_a_served_secret_value_kept_in_a_global(secret_inspected, lingering, how):
-    child = lingering("from sealbox_client import SealboxClient\n" + SECRET_CHILD + how + "\n",
+    child = lingering("from sealbox.client import SealboxClient\n" + SECRET_CHILD + how + "\n",
                       secret_inspected.daemon.socket_path)
     table, doc = secret_inspected(child.pid)
     assert table.returncode == 1, table
@@ -1222,7 +1222,7 @@ def test_inspect_finds_a_served_secret_value_kept_in_a_global(secret_inspected, 
 def test_inspect_is_clean_after_a_wiped_secret_lease_value(secret_inspected, lingering):
     child = lingering("""
         import gc
-        from sealbox_client import SealboxClient
+        from sealbox.client import SealboxClient
         with SealboxClient(socket_path=SOCKET).lease(secret_id="app/db").value() as v:
             LENGTH = len(v)
         del v
@@ -1235,7 +1235,7 @@ def test_inspect_is_clean_after_a_wiped_secret_lease_value(secret_inspected, lin
 def test_calls_name_the_secret(secret_inspected):
     d = secret_inspected.daemon
     child = run_child(SECRET_CHILD + textwrap.dedent("""
-        from sealbox_client import SealboxClient
+        from sealbox.client import SealboxClient
         raw("POST", "/", json.dumps({"SecretId": "app/db"}).encode(), "secretsmanager.GetSecretValue")
         raw("POST", "/", json.dumps({"SecretId": "app/none"}).encode(), "secretsmanager.DescribeSecret")
         with SealboxClient(socket_path=SOCKET).lease(secret_id="app/db").value() as v:

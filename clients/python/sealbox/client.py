@@ -1,11 +1,12 @@
 """A stdlib-only Sealbox client for handlers (Python 3.8+).
 
-Copy this file next to your handler; it needs nothing but the standard library.
+``pip install ./clients/python`` installs it as ``sealbox.client``; it needs nothing but the
+standard library.
 
 The handler pattern: a *lease* in global scope, the *value* inside the handler::
 
     import os
-    from sealbox_client import SealboxClient
+    from sealbox.client import SealboxClient
 
     # Global scope (cold start): a client and a lease handle. Neither holds plaintext.
     sealbox = SealboxClient(socket_path=os.environ.get("SEALBOX_SOCKET", ".sealbox/sealbox.sock"))
@@ -59,7 +60,7 @@ What each piece holds and does:
   with, or under a retired key version it does not open (``SealboxError`` with
   ``code`` ``InvalidCiphertextException`` or ``KMSInvalidStateException``)::
 
-      from sealbox_client import wipe
+      from sealbox.client import wipe
 
       def handler(event, context):
           secret = sealbox.env("DB_PASSWORD")        # a bytearray
@@ -68,7 +69,7 @@ What each piece holds and does:
           finally:
               wipe(secret)                           # every byte set to 0
 
-  ``sealbox_client.env("NAME")`` is the same as a one-off call, for scripts.
+  ``sealbox.client.env("NAME")`` is the same as a one-off call, for scripts.
 - ``client.get_parameter(name, with_decryption=True)`` is the AWS Parameters and
   Secrets Lambda Extension call (``GET /systemsmanager/parameters/get``) and returns
   its parsed JSON: ``result["Parameter"]["Value"]``. It is there for code ported
@@ -997,11 +998,11 @@ def decrypt_env(name: str, token: str, socket_path: str | os.PathLike | None = N
 def env(name: str, socket_path: str | os.PathLike | None = None) -> bytearray:
     """One-off ``SealboxClient(socket_path).env(name)``: decrypts ``os.environ[name]``::
 
-        secret = sealbox_client.env("DB_PASSWORD")
+        secret = sealbox.client.env("DB_PASSWORD")
         try:
             use(secret)
         finally:
-            sealbox_client.wipe(secret)
+            sealbox.client.wipe(secret)
     """
     with SealboxClient(socket_path=socket_path) as client:
         return client.env(name)
