@@ -39,7 +39,7 @@ deps-apt:
 	}
 
 deps-py:
-	@$(PYTHON) -c "import boto3, botocore, cryptography, nacl, pytest, yaml, awscli, moto, flask" 2>/dev/null || \
+	@$(PYTHON) -c "import boto3, botocore, cryptography, nacl, pytest, yaml, awscli, moto, flask, xdist, wheel" 2>/dev/null || \
 		$(PYTHON) -m pip install -q -r $(PY_REQUIREMENTS)
 
 ## build: debug build of everything, warnings as errors.
