@@ -5,8 +5,8 @@ Then the sample project in docs/examples/python/project runs under the installed
 app module makes a boto3 client at import time, its ini file names its fixtures relative to itself,
 and it runs from a subdirectory under pytest-xdist with two workers. The rough edges the plugin used
 to have each get a test: a wrong binary, a daemon that does not start, interruptions (no temp
-directory left behind), and the examples in the plugin's docstring, docs/testing.md and
-docs/handlers.md.
+directory left behind), and the examples in the plugin's docstring, docs/testing.md, docs/handlers.md
+(its first, complete example; the cookbook's later fragments are sketches) and README.md.
 """
 
 from __future__ import annotations
@@ -177,13 +177,24 @@ def test_the_documented_examples_run(venv, tmp_path):
         "    assert sealbox.calls() == []\n"
         "    handler_doc.handler({}, None)\n"
         "    assert ('lease:Redeem', '/app/db/password') in sealbox.operations()\n")
+    # README.md: the handler example; `connect` is the reader's database driver, here a check.
+    readme = next(b for b in re.findall(r"```python\n(.*?)```", (harness.REPO / "README.md").read_text(), re.S)
+                  if "sealbox.client" in b)
+    (project / "readme_handler.py").write_text(
+        readme + "\n\nCONNECTED = []\n\n\ndef connect(password):\n    CONNECTED.append(password)\n")
+    (tests / "test_readme.py").write_text(
+        "import readme_handler\n\n\ndef test_the_readme_example(sealbox):\n"
+        "    readme_handler.handler({}, None)\n"
+        "    assert readme_handler.CONNECTED == ['s3cr3t']\n"
+        "    assert ('lease:Redeem', '/app/db/password') in sealbox.operations()\n")
     temp = tmp_path / "temp"
     temp.mkdir()
     p = _pytest(venv, project, temp, "-rA")
     assert p.returncode == 0, f"{p.stdout}\n{p.stderr}"
     passed = set(re.findall(r"^PASSED (\S+)", p.stdout, re.M))
     files = {name.split("::")[0] for name in passed}
-    assert {"tests/test_docstring_example.py", "tests/test_handlers_doc.py", *written} <= files, p.stdout
+    assert {"tests/test_docstring_example.py", "tests/test_handlers_doc.py", "tests/test_readme.py",
+            *written} <= files, p.stdout
     assert any(name.endswith("::test_run_handler_stops_when_the_handler_dies") for name in passed), p.stdout
     assert not re.search(r"\b\d+ (failed|errors?|skipped)\b", p.stdout), p.stdout
     assert _leftovers(temp) == []
