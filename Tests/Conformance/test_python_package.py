@@ -291,3 +291,49 @@ def test_an_interrupt_while_the_daemon_starts_removes_everything(venv, tmp_path)
     assert child.returncode != 0, out + err
     assert not _alive(int(fake_pid.read_text()))
     assert _leftovers(temp) == []
+
+
+def test_ctrl_c_under_xdist_removes_every_daemon_and_temp_directory(venv, tmp_path):
+    project = _project(tmp_path)
+    (project / "tests" / "test_wait.py").write_text(textwrap.dedent("""\
+        import os, time
+
+        def _wait(sealbox):
+            worker = os.environ["PYTEST_XDIST_WORKER"]
+            with open(os.path.join(os.environ["READY_DIR"], worker), "w") as f:
+                f.write(str(sealbox.pid))
+            time.sleep(60)
+
+        def test_one(sealbox):
+            _wait(sealbox)
+
+        def test_two(sealbox):
+            _wait(sealbox)
+        """))
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    # Its own process group, as a terminal's foreground job: Ctrl-C reaches the controller and the workers.
+    child = subprocess.Popen([str(venv), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark",
+                              "-n", "2", "tests/test_wait.py"], cwd=str(project),
+                             env=_env(temp, READY_DIR=str(ready)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(ready.iterdir())) < 2:
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the workers never started their tests"
+            time.sleep(0.05)
+        time.sleep(0.2)  # both workers are in time.sleep now
+        assert len(_leftovers(temp)) == 3  # the controller's daemon and one per worker
+        os.killpg(child.pid, signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    assert child.returncode != 0, out + err
+    pids = [int(f.read_text()) for f in ready.iterdir()]
+    assert [pid for pid in pids if _alive(pid)] == []
+    assert _leftovers(temp) == [], (out, err)
