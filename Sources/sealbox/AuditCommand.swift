@@ -83,7 +83,7 @@ struct AuditCommand: AsyncParsableCommand {
                 throw CLIError(description: lines.map(TerminalText.escaped).joined(separator: "\n"))
             }
             if global.output == .table {
-                print("OK: \(report.verified) records in \(report.path) verify")
+                print("OK: \(report.verified) records in \(report.path) verified")
                 for problem in problems { print(TerminalText.escaped("note: " + Self.describe(problem))) }
             }
         }

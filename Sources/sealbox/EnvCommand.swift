@@ -9,7 +9,7 @@ struct EnvCommand: AsyncParsableCommand {
         abstract: "Encrypted environment variables: NAME=sealbox:v1:... instead of plaintext.",
         discussion: """
             The handler decrypts at run time through the daemon (POST /v1/env/decrypt, needs env:Decrypt),
-            during its invocation: Sealbox.environment("NAME") in Swift, sealbox_client.env("NAME") in Python.
+            during its invocation: Sealbox.environment("NAME") in Swift, sealbox.client.env("NAME") in Python (pip install ./clients/python).
             """,
         subcommands: [Encrypt.self, Decrypt.self, Rewrap.self])
 

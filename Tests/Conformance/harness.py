@@ -558,8 +558,8 @@ def expect_error(code: str | tuple, call, *args, status: int = 400, **kwargs) ->
 
 
 def envelope_header(ct: bytes) -> dict:
-    """The public header of a Sealbox ciphertext (PRODUCT.md: "version byte, key id, key
-    version, timestamp, 24-byte nonce, ciphertext"; sizes as in docs/envelope-format.md):
+    """The public header of a Sealbox ciphertext (docs/envelope-format.md: version byte, key id, key
+    version, timestamp, 24-byte nonce, ciphertext):
     0x01 | key id (16 UUID bytes) | key version (uint32 BE) | timestamp (uint64 BE) | nonce (24)."""
     assert len(ct) >= 53 + 16, f"ciphertext too short for a version-1 envelope: {len(ct)} bytes"
     return {

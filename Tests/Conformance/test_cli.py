@@ -821,7 +821,7 @@ def test_audit_verify_passes_then_names_the_tampered_line(tmp_path, cli_ok):
         count = len(log.read_text().splitlines())
         assert count >= 8
         p = ok(run_cli("audit", "verify", socket_path=S))
-        assert p.stdout == f"OK: {count} records in {log} verify\n", p.stdout
+        assert p.stdout == f"OK: {count} records in {log} verified\n", p.stdout
         j = as_json(run_cli("audit", "verify", "-o", "json", socket_path=S))
         assert j["ok"] is True and j["verified"] == count and j["path"] == str(log)
         assert j.get("problem") is None

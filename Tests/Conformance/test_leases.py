@@ -1,4 +1,4 @@
-"""The native lease API (`/v1/leases...`, PRODUCT.md "Leases") over the Unix socket and TCP, and the
+"""The native lease API (`/v1/leases...`, docs/api.md "Leases") over the Unix socket and TCP, and the
 Python handler client (clients/python, sealbox.client) against the real daemon.
 
 A lease is bound to the process that created it (SO_PEERCRED uid and pid, plus the process start time),
