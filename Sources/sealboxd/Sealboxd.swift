@@ -287,7 +287,8 @@ struct Sealboxd: AsyncParsableCommand {
                 "file": "\(seed.origin)", "keysCreated": "\(report.keysCreated)",
                 "parametersWritten": "\(report.parametersWritten)", "secretsWritten": "\(report.secretsWritten)",
             ])
-        return seed
+        // A reset applies them again: the keys the first apply made, not new ones.
+        return FixtureSeed(fixtures: seed.fixtures.pinningKeys(in: kms, home: context.scope), origin: seed.origin)
     }
 
     /// Opens the audit log, if there is one, closing a record torn by a crash.

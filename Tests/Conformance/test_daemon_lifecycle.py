@@ -158,3 +158,25 @@ def test_sigterm_exits_zero_and_keeps_the_store(spawn, tmp_path):
     c2 = d2.client()
     assert c2.describe_key(KeyId=kid)["KeyMetadata"]["Description"] == "sigterm"
     assert c2.decrypt(CiphertextBlob=ct)["Plaintext"] == b"kept"
+
+
+def test_fixture_keys_without_id_or_material_survive_a_reset(spawn, tmp_path):
+    # A key made at a reset is the one the first start made: a ciphertext or signature from before
+    # the reset still opens or verifies, by the same key id.
+    fixtures = tmp_path / "fixtures.yaml"
+    fixtures.write_text("keys:\n  - aliases: [alias/app]\n"
+                        "  - aliases: [alias/signer]\n    keySpec: ECC_NIST_P256\n    keyUsage: SIGN_VERIFY\n")
+    d = spawn(ephemeral=True, extra_args=["--fixtures", str(fixtures)])
+    c = make_kms_client(d.endpoint, "testing", "testing")
+    before = {a["AliasName"]: a["TargetKeyId"] for a in c.list_aliases()["Aliases"] if "TargetKeyId" in a}
+    blob = c.encrypt(KeyId="alias/app", Plaintext=b"kept across resets")["CiphertextBlob"]
+    signature = c.sign(KeyId="alias/signer", Message=b"m", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+    conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+    conn.request("POST", "/moto-api/reset", body=b"")
+    assert conn.getresponse().status == 200
+    conn.close()
+    after = {a["AliasName"]: a["TargetKeyId"] for a in c.list_aliases()["Aliases"] if "TargetKeyId" in a}
+    assert after == before
+    assert c.decrypt(CiphertextBlob=blob)["Plaintext"] == b"kept across resets"
+    assert c.verify(KeyId="alias/signer", Message=b"m", Signature=signature,
+                    SigningAlgorithm="ECDSA_SHA_256")["SignatureValid"] is True

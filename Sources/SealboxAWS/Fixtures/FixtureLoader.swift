@@ -224,3 +224,28 @@ extension Fixtures.Parameter {
             tier: tier, dataType: dataType)
     }
 }
+
+extension Fixtures {
+    /// These fixtures with each key's id and version-1 material as applying them made them, so that
+    /// applying them again after a reset makes the same keys: a ciphertext made before the reset
+    /// still opens. Only for an ephemeral daemon, which keeps them in memory.
+    /// - Parameters:
+    ///   - kms: the KMS the fixtures were applied to.
+    ///   - home: the daemon's account and region.
+    public func pinningKeys(in kms: KMS, home: Scope) -> Fixtures {
+        var pinned = self
+        for index in pinned.keys.indices where pinned.keys[index].id == nil || pinned.keys[index].material == nil {
+            let fixture = pinned.keys[index]
+            let scope = fixture.scope(home: home)
+            let live =
+                fixture.id.flatMap { kms.present(KeyAddress($0, in: scope)) }
+                ?? fixture.aliases.lazy.compactMap { kms.aliases[Scoped($0, in: scope)] }.first.flatMap {
+                    kms.present($0.target)
+                }
+            guard let live else { continue }
+            pinned.keys[index].id = live.id
+            if fixture.material == nil, let material = live.material[1] { pinned.keys[index].material = material }
+        }
+        return pinned
+    }
+}
