@@ -19,6 +19,8 @@ public final class CallRecorder: Sendable {
         var sequence: Int
         var time: Double
         var operation: String
+        /// Key references as the caller wrote them; `resources` holds what they resolved to.
+        var references: [String]
         var resources: [String]
         var principal: Principal
         var result: String
@@ -42,7 +44,12 @@ public final class CallRecorder: Sendable {
             JSONText.appendQuoted(principal.kind, to: &out)
             if let pid = principal.pid { Self.append(#","pid":"#, Int64(pid), to: &out) }
             if let uid = principal.uid { Self.append(#","uid":"#, Int64(uid), to: &out) }
-            out.append(contentsOf: #"},"resources":["#.utf8)
+            out.append(contentsOf: #"},"references":["#.utf8)
+            for (index, reference) in references.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONText.appendQuoted(reference, to: &out)
+            }
+            out.append(contentsOf: #"],"resources":["#.utf8)
             for (index, resource) in resources.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 JSONText.appendQuoted(resource, to: &out)
@@ -98,7 +105,7 @@ public final class CallRecorder: Sendable {
         // Built outside the lock, which both event loops take; only the sequence number is given under it.
         var call = Call(
             sequence: 0, time: clock.now(), operation: entry.context.action.name,
-            resources: entry.trail.touchedResources,
+            references: entry.trail.namedReferences, resources: entry.trail.touchedResources,
             principal: principal, result: entry.result, status: status)
         state.withLock { state in
             call.sequence = state.next

@@ -757,6 +757,18 @@ def test_persistent_daemon_has_no_reset_and_no_test_endpoints(spawn, tmp_path):
 # 5. Call recording
 # ===========================================================================
 
+def test_the_record_names_a_key_as_the_caller_wrote_it_and_a_failed_calls_key(eph):
+    d = eph()
+    kms = d.kms()
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/recorded", TargetKeyId=key["KeyId"])
+    kms.encrypt(KeyId="alias/recorded", Plaintext=b"x")
+    with pytest.raises(Exception):
+        kms.encrypt(KeyId="alias/missing", Plaintext=b"x")
+    encrypts = [c for c in d.calls() if c["operation"] == "kms:Encrypt"]
+    assert [(c["references"], c["resources"], c["status"]) for c in encrypts] == [
+        (["alias/recorded"], [key["Arn"]], 200), (["alias/missing"], [], 400)]
+
 
 def test_calls_name_the_operation_resource_and_calling_process(eph, tmp_path):
     d = eph(fixture_file(tmp_path))

@@ -39,14 +39,17 @@ import Testing
         typealias Call = CallRecorder.Call
         let calls = [
             Call(
-                sequence: 1, time: 1_800_000_000.123456, operation: "lease:Redeem", resources: ["/app/db", "/a\"b\\c"],
+                sequence: 1, time: 1_800_000_000.123456, operation: "lease:Redeem", references: [],
+                resources: ["/app/db", "/a\"b\\c"],
                 principal: .init(kind: "process", pid: 42, uid: 1000, gid: 100), result: "allowed", status: 200),
             Call(
-                sequence: 2, time: 1_800_000_001, operation: "kms:Decrypt", resources: [],
+                sequence: 2, time: 1_800_000_001, operation: "kms:Decrypt", references: ["alias/app", "\u{1}"],
+                resources: [],
                 principal: .init(kind: "accessKey", accessKey: "AKIA\u{1}TEST"), result: "failed:Bad\nLine", status: 400
             ),
             Call(
-                sequence: 99_999_999_999, time: 0.000_001_5, operation: "caf\u{E9}/\u{1F512}", resources: ["\t"],
+                sequence: 99_999_999_999, time: 0.000_001_5, operation: "caf\u{E9}/\u{1F512}", references: [],
+                resources: ["\t"],
                 principal: .init(kind: "anonymous"), result: "denied", status: 403),
         ]
         struct List: Encodable { var calls: [Call] }

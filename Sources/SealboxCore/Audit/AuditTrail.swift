@@ -9,6 +9,7 @@ public final class AuditTrail: @unchecked Sendable {
     /// A slice of the request's path, not a copy of it.
     private var lease: Substring? = nil
     private var secrets = InlineFirstList<ServedSecret>()
+    private var references = InlineFirstList<String>()
     /// The id a write's intent record and its outcome record share: set for writes only (reads'
     /// records stay as small as they were), and cleared when the intent could not be written.
     public var requestID: String?
@@ -24,6 +25,23 @@ public final class AuditTrail: @unchecked Sendable {
 
     /// The resources the request touched.
     public var touchedResources: [String] { Array(touched) }
+
+    /// Records a key reference as the caller wrote it (`alias/app`, a key id, an ARN), before it is
+    /// resolved: the call record shows it beside the key's ARN, and a call that fails to resolve it.
+    /// - Parameter reference: the reference.
+    public func named(_ reference: String) {
+        let reference =
+            reference.utf8.count > Self.maxResourceBytes
+            ? Self.truncated(reference, to: Self.maxResourceBytes) : reference
+        // An operation that looks a key up again by the id it resolved to is not the caller naming it.
+        guard !references.contains(reference), !touched.contains(where: { $0.hasSuffix("/" + reference) }) else {
+            return
+        }
+        references.append(reference)
+    }
+
+    /// The key references the request named, as written.
+    public var namedReferences: [String] { Array(references) }
 
     /// The longest resource recorded whole: longer than any valid name or ARN (a parameter ARN is at
     /// most 1,011 characters, a key or alias far less), so only a request for a resource that cannot

@@ -95,6 +95,7 @@ public final class KMS: Sendable {
     package func resolve(_ reference: String, _ context: RequestContext, allowAlias: Bool = true) throws(SealboxError)
         -> LiveKey
     {
+        context.trail?.named(reference)
         var name = Substring(reference)
         if name.hasPrefix("arn:") {
             let parts = name.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
