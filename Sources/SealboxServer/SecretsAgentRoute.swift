@@ -51,21 +51,8 @@ struct SecretsAgentRoute: Sendable {
 
     /// `%XX` escapes decoded; unlike a query, `+` is itself (secret names may hold it).
     static func decoded(_ bytes: Substring.UTF8View) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            index = bytes.index(after: index)
-            if byte == UInt8(ascii: "%"), index < bytes.endIndex, let high = Hex.value(ofDigit: bytes[index]) {
-                let next = bytes.index(after: index)
-                if next < bytes.endIndex, let low = Hex.value(ofDigit: bytes[next]) {
-                    out.append(high << 4 | low)
-                    index = bytes.index(after: next)
-                    continue
-                }
-            }
-            out.append(byte)
+        let out = [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            count = SigV4Verifier.percentDecode(bytes, into: buffer, plusIsSpace: false)
         }
         return String(decoding: out, as: UTF8.self)
     }

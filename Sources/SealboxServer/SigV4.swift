@@ -342,8 +342,14 @@ public struct SigV4Verifier: Sendable {
     }
 
     /// ``percentDecode(_:)`` of UTF-8 bytes into `out`, which has room for as many bytes.
+    /// - Parameters:
+    ///   - bytes: the text.
+    ///   - out: where the decoded bytes go.
+    ///   - plusIsSpace: whether `+` is a space, as in a query; in a path it is itself.
     /// - Returns: how many bytes were written.
-    static func percentDecode(_ bytes: some Collection<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    static func percentDecode(
+        _ bytes: some Collection<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>, plusIsSpace: Bool = true
+    ) -> Int {
         var count = 0
         var index = bytes.startIndex
         while index < bytes.endIndex {
@@ -358,7 +364,7 @@ public struct SigV4Verifier: Sendable {
                     continue
                 }
             }
-            out[count] = byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte
+            out[count] = plusIsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte
             count += 1
         }
         return count

@@ -88,6 +88,24 @@ struct Scale: AsyncParsableCommand {
 
     static let startCount = 5
 
+    /// How long after `started` the daemon on `socket` first answers `/health` with 200.
+    static func untilHealthy(
+        _ socket: String, group: MultiThreadedEventLoopGroup, since started: ContinuousClock.Instant
+    )
+        async throws -> Duration
+    {
+        while true {
+            if let connection = try? await SealboxConnection.connect(to: .unixSocket(path: socket), group: group),
+                let response = try? await connection.request(.get, NativePath.health), response.status == 200
+            {
+                let healthy = ContinuousClock.now - started
+                await connection.close()
+                return healthy
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
@@ -116,17 +134,7 @@ struct Scale: AsyncParsableCommand {
             if attempt > 0 { daemon.stop() }
             let started = ContinuousClock.now
             daemon = try ChildProcess(sealboxd, arguments, scratch: scratch)
-            var healthy: Duration = .zero
-            while healthy == .zero {
-                if let connection = try? await SealboxConnection.connect(to: .unixSocket(path: socket), group: group),
-                    let response = try? await connection.request(.get, NativePath.health), response.status == 200
-                {
-                    healthy = ContinuousClock.now - started
-                    await connection.close()
-                } else {
-                    try await Task.sleep(for: .milliseconds(2))
-                }
-            }
+            let healthy = try await Self.untilHealthy(socket, group: group, since: started)
             starts.append(healthy)
         }
         starts.sort()
@@ -246,17 +254,7 @@ struct Scale: AsyncParsableCommand {
         let started = ContinuousClock.now
         daemon = try ChildProcess(sealboxd, arguments, scratch: scratch)
         defer { daemon.stop() }
-        var healthy: Duration = .zero
-        while healthy == .zero {
-            if let connection = try? await SealboxConnection.connect(to: .unixSocket(path: socket), group: group),
-                let response = try? await connection.request(.get, NativePath.health), response.status == 200
-            {
-                healthy = ContinuousClock.now - started
-                await connection.close()
-            } else {
-                try await Task.sleep(for: .milliseconds(2))
-            }
-        }
+        let healthy = try await Self.untilHealthy(socket, group: group, since: started)
         let storeBytes = try FileManager.default.contentsOfDirectory(atPath: directory + "/data")
             .filter { $0.hasPrefix("sealbox.db") }
             .reduce(0) { total, file in

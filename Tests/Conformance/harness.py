@@ -89,6 +89,17 @@ policy:
     return config, secrets
 
 
+def accounts_daemon(directory: Path, keys: list[tuple[str, str, str | None]]) -> tuple["Daemon", dict]:
+    """A started daemon whose config is accounts_config(directory, keys), and each principal's
+    `(key id, secret)`."""
+    text, secrets = accounts_config(directory, keys)
+    config = directory / "sealbox.yaml"
+    config.write_text(text)
+    data = directory / "data"
+    data.mkdir(mode=0o700)
+    return Daemon(data, directory / "logs", extra_args=["--config", str(config)]).start(), secrets
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -620,3 +631,13 @@ def assert_native_error(resp: RawResponse, status: int, code: str | tuple) -> di
     assert isinstance(body, dict) and isinstance(body.get("message"), str), f"no message: {body!r}"
     assert body.get("error") in codes, f"expected error in {codes}, got {body!r}"
     return body
+
+
+def refusal(call) -> tuple[str | None, str | None]:
+    """The AWS error code and message a boto3 call fails with; (None, None) if it succeeds."""
+    from botocore.exceptions import ClientError
+    try:
+        call()
+    except ClientError as e:
+        return e.response["Error"]["Code"], e.response["Error"]["Message"]
+    return None, None

@@ -15,6 +15,8 @@ import pytest
 
 import harness
 
+refusal = harness.refusal
+
 error_code = harness.error_code
 ARN_RE = re.compile(r"^arn:aws:secretsmanager:us-east-1:123456789012:secret:(.+)-[A-Za-z0-9]{6}$")
 
@@ -26,15 +28,6 @@ def sm(daemon, creds):
 
 def unique(prefix: str = "app") -> str:
     return f"{prefix}/{uuid.uuid4().hex}"
-
-
-def refusal(call) -> tuple[str | None, str | None]:
-    from botocore.exceptions import ClientError
-    try:
-        call()
-    except ClientError as e:
-        return e.response["Error"]["Code"], e.response["Error"]["Message"]
-    return None, None
 
 
 def test_a_secret_is_created_and_read_by_name_and_arn(sm):

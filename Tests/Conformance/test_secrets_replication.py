@@ -10,6 +10,8 @@ import pytest
 
 import harness
 
+refusal = harness.refusal
+
 error_code = harness.error_code
 PRIMARY, REPLICA, OTHER = "us-east-1", "eu-west-1", "ap-southeast-2"
 
@@ -18,15 +20,6 @@ PRIMARY, REPLICA, OTHER = "us-east-1", "eu-west-1", "ap-southeast-2"
 def regions(daemon, creds):
     return {region: daemon.client(*creds, service="secretsmanager", region=region)
             for region in (PRIMARY, REPLICA, OTHER)}
-
-
-def refusal(call):
-    from botocore.exceptions import ClientError
-    try:
-        call()
-    except ClientError as e:
-        return e.response["Error"]["Code"], e.response["Error"]["Message"]
-    return None, None
 
 
 def stages(client, name):

@@ -11,6 +11,8 @@ import pytest
 
 import harness
 
+refusal = harness.refusal
+
 OWNER, CONSUMER, STRANGER = harness.ACCOUNT, "111122223333", "444455556666"
 error_code = harness.error_code
 
@@ -18,14 +20,9 @@ error_code = harness.error_code
 @pytest.fixture(scope="module")
 def accounts(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("secret-sharing")
-    text, secrets = harness.accounts_config(tmp, [
+    daemon, secrets = harness.accounts_daemon(tmp, [
         ("owner", "AKIASECRETSOWNER0001", None), ("consumer", "AKIASECRETSCONSUMR01", CONSUMER),
         ("stranger", "AKIASECRETSSTRANGR01", STRANGER)])
-    config = tmp / "sealbox.yaml"
-    config.write_text(text)
-    data = tmp / "data"
-    data.mkdir(mode=0o700)
-    daemon = harness.Daemon(data, tmp / "logs", extra_args=["--config", str(config)]).start()
     yield daemon, secrets
     daemon.terminate(timeout=10)
 
@@ -41,15 +38,6 @@ def statement(effect: str, principal, *actions: str) -> dict:
 
 def document(*statements: dict) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def refusal(call):
-    from botocore.exceptions import ClientError
-    try:
-        call()
-    except ClientError as e:
-        return e.response["Error"]["Code"], e.response["Error"]["Message"]
-    return None, None
 
 
 def test_a_policy_shares_a_secret_with_the_accounts_it_names(accounts):

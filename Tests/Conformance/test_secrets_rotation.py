@@ -18,6 +18,8 @@ import pytest
 
 import harness
 
+refusal = harness.refusal
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "docs" / "examples" / "rotation" / "rotate_password.py"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:{}"
@@ -241,15 +243,6 @@ def test_a_handler_acts_as_its_own_principal(rotating, sm):
     results = json.loads((rotating.base / "whoami.json").read_text())
     assert results == {"describe": "ok", "delete": "AccessDeniedException", "create": "AccessDeniedException"}
     assert sm.describe_secret(SecretId=name).get("DeletedDate") is None
-
-
-def refusal(call):
-    from botocore.exceptions import ClientError
-    try:
-        call()
-    except ClientError as e:
-        return e.response["Error"]["Code"], e.response["Error"]["Message"]
-    return None, None
 
 
 def test_bad_rotation_requests_get_awss_errors_and_change_nothing(sm):

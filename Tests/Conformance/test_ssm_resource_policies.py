@@ -19,14 +19,9 @@ error_code = harness.error_code
 @pytest.fixture(scope="module")
 def accounts(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sharing")
-    text, secrets = harness.accounts_config(tmp, [
+    daemon, secrets = harness.accounts_daemon(tmp, [
         ("owner", "AKIASHARINGOWNER0001", None), ("consumer", "AKIASHARINGCONSUMR01", CONSUMER),
         ("stranger", "AKIASHARINGSTRANGR01", STRANGER)])
-    config = tmp / "sealbox.yaml"
-    config.write_text(text)
-    data = tmp / "data"
-    data.mkdir(mode=0o700)
-    daemon = harness.Daemon(data, tmp / "logs", extra_args=["--config", str(config)]).start()
     yield daemon, secrets
     daemon.terminate(timeout=10)
 
