@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +112,25 @@ def test_no_such_process_and_another_users_process_are_errors(persistent):
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_temp_file_written_before_the_process_started_is_not_counted(persistent):
+    # The same user wrote it a fifth of a second before the handler started: not the handler's doing.
+    early = Path("/tmp") / f"sbtm-early-{uuid.uuid4().hex}.txt"
+    early.write_text(SECRET)
+    try:
+        time.sleep(0.2)
+        proc = child(persistent.socket_path, keep=False)
+        try:
+            out = inspect(persistent, proc.pid)
+            assert out.returncode == 0, out
+            assert json.loads(out.stdout)["findings"] == []
+            # Written after it started, the same file is found.
+            early.write_text(SECRET)
+            out = inspect(persistent, proc.pid)
+            assert out.returncode == 1 and str(early) in out.stdout, out
+        finally:
+            proc.stdin.close()
+            proc.wait(timeout=10)
+    finally:
+        early.unlink(missing_ok=True)
