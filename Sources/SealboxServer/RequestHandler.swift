@@ -49,6 +49,10 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
     private let audit: AuditBatcher?
     private let recorder: CallRecorder?
     private let served: ServedRecord?
+    /// What this connection's process was served and is in ``served`` already, as of the record's
+    /// generation: a handler redeeming one lease on a kept-alive connection records it once, and
+    /// then takes no lock for it.
+    private var recordedServed: (generation: Int, secrets: Set<ServedSecret>) = (0, [])
     private let metrics: LoopMetrics?
     private var started = NIODeadline.now()
     /// The last answer's buffer, written into again once the socket has taken it.
@@ -228,12 +232,22 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler, Audit
         }
     }
 
+    /// Adds what the request served to `record`, unless this connection recorded it already.
+    private func record(_ entry: AuditEntry, in record: ServedRecord) {
+        let generation = record.generation
+        if recordedServed.generation != generation { recordedServed = (generation, []) }
+        guard !entry.trail.servedOnly(recordedServed.secrets) else { return }
+        record.record(entry)
+        // Bounded: a connection that is served many secrets keeps recording them, as without a cache.
+        if recordedServed.secrets.count < 64 { recordedServed.secrets.formUnion(entry.trail.servedSecrets) }
+    }
+
     /// Writes the response once its audit record, if it has one, is written; otherwise the refusal.
     /// The response is moved, not copied, on its way: it may carry a large body and an audit entry.
     private func send(_ response: consuming HTTPResponse, context: ChannelHandlerContext, keepAlive: Bool) {
         guard let entry = response.audit.take() else { return write(response, context: context, keepAlive: keepAlive) }
         recorder?.record(entry, status: response.status.code)
-        served?.record(entry)
+        if let served { record(entry, in: served) }
         guard entry.logged else { return write(response, context: context, keepAlive: keepAlive) }
         guard let audit else {
             guard let refusal = entry.refusal else { return write(response, context: context, keepAlive: keepAlive) }

@@ -2,6 +2,7 @@ import NIOCore
 import OrderedCollections
 import SealboxCore
 import SealboxCrypto
+import Synchronization
 
 /// What each process was served, on every daemon, for `sealbox inspect`: which secrets (their
 /// names and versions, never a value), per process as the kernel tells processes apart. Bounded:
@@ -25,6 +26,8 @@ public final class ServedRecord: Sendable {
 
     private static let shardCount = 16
     private let shards = (0..<shardCount).map { _ in Locked(Shard()) }
+    /// Moves at every ``clear()``, so a connection knows its cache of what it recorded is stale.
+    private let clears = Atomic<Int>(0)
     private let servedPerProcess: Int
     private let processesPerShard: Int
 
@@ -73,8 +76,12 @@ public final class ServedRecord: Sendable {
         shard(pid).withLock { Array($0.served[Process(pid: pid, startTime: startTime)] ?? []) }
     }
 
+    /// How many times the record was cleared.
+    var generation: Int { clears.load(ordering: .acquiring) }
+
     /// Forgets every process.
     func clear() {
+        clears.add(1, ordering: .releasing)
         for shard in shards {
             shard.withLock { state in
                 state.served.removeAll()

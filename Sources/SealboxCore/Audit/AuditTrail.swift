@@ -23,6 +23,12 @@ public final class AuditTrail: @unchecked Sendable {
     /// The secrets the request returned in plaintext.
     public var servedSecrets: [ServedSecret] { Array(secrets) }
 
+    /// Whether the request returned no secret outside `known`; allocates nothing.
+    /// - Parameter known: secrets already accounted for.
+    public func servedOnly(_ known: Set<ServedSecret>) -> Bool {
+        secrets.allSatisfy { known.contains($0) }
+    }
+
     /// The resources the request touched.
     public var touchedResources: [String] { Array(touched) }
 
