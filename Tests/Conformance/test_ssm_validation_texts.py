@@ -3,17 +3,11 @@
 
 from __future__ import annotations
 
-
 import pytest
 
+import harness
 
-def refusal(call) -> tuple[str | None, str | None]:
-    from botocore.exceptions import ClientError
-    try:
-        call()
-    except ClientError as e:
-        return e.response["Error"]["Code"], e.response["Error"]["Message"]
-    return None, None
+refusal = harness.refusal
 
 
 KEY_PATTERN = "tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType"
