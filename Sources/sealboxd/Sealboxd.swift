@@ -156,6 +156,9 @@ struct Sealboxd: AsyncParsableCommand {
     /// same-uid ptrace can read its memory; a failure of the latter is a warning.
     static func hardenProcess() {
         umask(0o077)
+        // A rotation handler that exits before reading its event makes the write to its stdin fail
+        // with EPIPE rather than kill the daemon. Its process gets the default back (posix_spawn).
+        signal(SIGPIPE, SIG_IGN)
         if let failure = ProcessHardening.disableCoreDumps() {
             FileHandle.standardError.write(Data("sealboxd: warning: could not disable core dumps: \(failure)\n".utf8))
         }

@@ -43,6 +43,10 @@ sys.stdin.read()
 os.system("sleep 300 # sealbox-rotation-hang-marker &")
 time.sleep(300)
 """,
+    "ignores-its-event": """
+import sys
+sys.exit(0)
+""",
     "garbage": """
 import os, sys
 sys.stdin.read()
@@ -232,6 +236,15 @@ def test_a_handler_that_writes_garbage_fails_the_step(rotating, sm):
     assert wait_for_outcome(rotating, name) == "secretsmanager:RotationFailed:failed:RotationFailed"
     assert "wrote something other than JSON on stdout" in rotating.stderr_path.read_text()
     assert sm.get_secret_value(SecretId=name)["VersionId"] == before["VersionId"]
+
+
+def test_a_handler_that_never_reads_its_event_fails_the_rotation_not_the_daemon(rotating, sm):
+    name = new_secret(sm, "ignores")
+    before = sm.get_secret_value(SecretId=name)["VersionId"]
+    sm.rotate_secret(SecretId=name, RotationLambdaARN=ARN.format("ignores-its-event"))
+    assert wait_for_outcome(rotating, name) == "secretsmanager:RotationFailed:failed:RotationFailed"
+    assert "did not move AWSCURRENT" in rotating.stderr_path.read_text()
+    assert rotating.running() and sm.get_secret_value(SecretId=name)["VersionId"] == before
 
 
 def test_a_handler_acts_as_its_own_principal(rotating, sm):
