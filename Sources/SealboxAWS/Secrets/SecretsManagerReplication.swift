@@ -11,10 +11,7 @@ extension SecretsManager {
         try validator.check()
         let secret = try replicate(
             request.secretId!, to: regions, overwrite: request.forceOverwriteReplicaSecret == true, context: context)
-        var json = SensitiveJSON()
-        json.string("ARN", secret.metadata.arn)
-        json.objects("ReplicationStatus", (secret.metadata.replicas ?? []).map(Self.status))
-        return json.render()
+        return Self.replication(secret).render()
     }
 
     func removeRegionsFromReplication(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
@@ -25,10 +22,7 @@ extension SecretsManager {
         validator.count(request.removeReplicaRegions, "removeReplicaRegions", min: 1, max: 200)
         try validator.check()
         let secret = try removeReplicas(request.secretId!, regions: request.removeReplicaRegions!, context: context)
-        var json = SensitiveJSON()
-        json.string("ARN", secret.metadata.arn)
-        json.objects("ReplicationStatus", (secret.metadata.replicas ?? []).map(Self.status))
-        return json.render()
+        return Self.replication(secret).render()
     }
 
     func stopReplicationToReplica(_ body: [UInt8], _ context: RequestContext) throws -> ResponseBody {
@@ -56,6 +50,14 @@ extension SecretsManager {
             if let region = entry.region { result.append((region, entry.kmsKeyId)) }
         }
         return result
+    }
+
+    /// `{"ARN", "ReplicationStatus"}`: a primary's answer to a change of its replicas.
+    static func replication(_ secret: StoredSecret) -> SensitiveJSON {
+        var json = SensitiveJSON()
+        json.string("ARN", secret.metadata.arn)
+        json.objects("ReplicationStatus", (secret.metadata.replicas ?? []).map(Self.status))
+        return json
     }
 
     /// One `ReplicationStatus` entry.

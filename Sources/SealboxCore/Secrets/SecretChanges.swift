@@ -53,14 +53,7 @@ extension SecretsManager {
                     value: try seal(value, arn: arn, version: id, keyId: kmsKeyId, context))
                 secret.versions = [version!]
             }
-            var replaced: [Scoped<String>] = []
-            for (region, keyId) in replicas {
-                try Self.checkReplicaRegion(region, of: secret)
-                secret.metadata.replicas =
-                    (secret.metadata.replicas ?? []) + [SecretReplica(region: region, kmsKeyId: keyId)]
-                let address = Scoped(name, in: Scope(account: context.accountID, region: region))
-                if overwriteReplicas, secrets[address] != nil { replaced.append(address) }
-            }
+            let replaced = try addReplicas(replicas, to: &secret, overwrite: overwriteReplicas)
             try commit([
                 SecretChange(secret: nil, writtenVersions: [], deleted: replaced),
                 SecretChange(secret: secret, writtenVersions: secret.versions.map(\.id)),

@@ -117,22 +117,35 @@ extension SecretsManager {
             guard var secret = self.secret(id, context), secret.scope == context.scope else { throw Self.notFound }
             if let primary = secret.metadata.primaryRegion { throw Self.replicaRefusal(primary) }
             guard secret.metadata.deletionDate == nil else { throw Self.markedForDeletion }
-            var deleted: [Scoped<String>] = []
-            for (region, keyId) in regions {
-                try Self.checkReplicaRegion(region, of: secret)
-                let address = Scoped(secret.name, in: Scope(account: secret.scope.account, region: region))
-                if overwrite, let existing = secrets[address], existing.metadata.primaryRegion != secret.scope.region {
-                    deleted.append(address)
-                }
-                secret.metadata.replicas =
-                    (secret.metadata.replicas ?? []) + [SecretReplica(region: region, kmsKeyId: keyId)]
-            }
+            let deleted = try addReplicas(regions, to: &secret, overwrite: overwrite)
             try commit([
                 SecretChange(secret: nil, writtenVersions: [], deleted: deleted),
                 SecretChange(secret: secret, writtenVersions: []),
             ])
             return secrets[secret.address] ?? secret
         }
+    }
+
+    /// Adds replica regions to a primary about to be committed; the commit makes the replicas.
+    /// - Parameters:
+    ///   - regions: each region and the key its replica is sealed under.
+    ///   - secret: the primary.
+    ///   - overwrite: replace a secret of the same name in a region that is not the primary's replica.
+    /// - Returns: the secrets `overwrite` replaces, for the commit to delete first.
+    func addReplicas(
+        _ regions: [(region: String, kmsKeyId: String?)], to secret: inout StoredSecret, overwrite: Bool
+    ) throws(SealboxError) -> [Scoped<String>] {
+        var replaced: [Scoped<String>] = []
+        for (region, keyId) in regions {
+            try Self.checkReplicaRegion(region, of: secret)
+            let address = Scoped(secret.name, in: Scope(account: secret.scope.account, region: region))
+            if overwrite, let existing = secrets[address], existing.metadata.primaryRegion != secret.scope.region {
+                replaced.append(address)
+            }
+            secret.metadata.replicas =
+                (secret.metadata.replicas ?? []) + [SecretReplica(region: region, kmsKeyId: keyId)]
+        }
+        return replaced
     }
 
     /// Removes replicas, deleting the replica secrets.
