@@ -1,7 +1,9 @@
 /// `GET /health`: liveness and counts; needs no grant.
 public struct Health: Codable, Sendable, Equatable {
-    /// Always `ok`.
+    /// `ok`, or `degraded` while a shared store is unreachable.
     public var status: String
+    /// Why the daemon is degraded; absent when it is not.
+    public var reason: String?
     /// The daemon's version.
     public var version: String
     /// Seconds since start.
@@ -22,7 +24,8 @@ public struct Health: Codable, Sendable, Equatable {
     public var memoryLocked: Bool
 
     /// - Parameters:
-    ///   - status: `ok`.
+    ///   - status: `ok` or `degraded`.
+    ///   - reason: why it is degraded, if it is.
     ///   - version: the daemon's version.
     ///   - uptimeSeconds: seconds since start.
     ///   - ephemeral: whether the store is in memory.
@@ -32,12 +35,14 @@ public struct Health: Codable, Sendable, Equatable {
     ///   - leases: the active lease count.
     ///   - memoryLocked: whether all guarded memory is locked in RAM.
     public init(
-        status: String, version: String, uptimeSeconds: Int, ephemeral: Bool, keys: Int, parameters: Int,
+        status: String, reason: String? = nil, version: String, uptimeSeconds: Int, ephemeral: Bool, keys: Int,
+        parameters: Int,
         secrets: Int? = nil,
         leases: Int,
         memoryLocked: Bool = true
     ) {
         self.status = status
+        self.reason = reason
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.ephemeral = ephemeral

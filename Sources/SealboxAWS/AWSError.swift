@@ -364,6 +364,7 @@ extension AWSError {
             case .encryptionFailure: .encryptionFailure
             case .decryptionFailure: .decryptionFailure
             case .publicPolicy: .publicPolicy
+            case .storeUnavailable, .storeConflict: .serviceUnavailable
             default: .internalServer
             }
         self.init(code, error.message)

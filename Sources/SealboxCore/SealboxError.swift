@@ -19,7 +19,7 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
             case invalidSignature, invalidImportToken, expiredImportToken, incorrectKeyMaterial
             case resourceNotFound, resourcePolicyConflict, resourcePolicyNotFound, resourcePolicyLimitExceeded
             case secretExists, invalidRequest, invalidParameter, encryptionFailure, decryptionFailure
-            case publicPolicy
+            case publicPolicy, storeUnavailable, storeConflict
         }
 
         private let base: Base
@@ -131,6 +131,10 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let decryptionFailure = Code(.decryptionFailure)
         /// A resource policy would grant public access where `BlockPublicPolicy` forbids it.
         public static let publicPolicy = Code(.publicPolicy)
+        /// The shared store cannot be reached: nothing was written, or a read is too stale to serve.
+        public static let storeUnavailable = Code(.storeUnavailable)
+        /// Another daemon changed what this write read; the writer catches up and runs it again.
+        public static let storeConflict = Code(.storeConflict)
     }
 
     /// What went wrong.
@@ -205,4 +209,16 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
     package static func encryptionFailure(_ message: String) -> Self { Self(.encryptionFailure, message) }
     package static func decryptionFailure(_ message: String) -> Self { Self(.decryptionFailure, message) }
     package static func publicPolicy(_ message: String) -> Self { Self(.publicPolicy, message) }
+    package static func storeUnavailable(_ message: String) -> Self { Self(.storeUnavailable, message) }
+
+    /// The error a failed store call becomes: the store's own outage or conflict keeps its code, so
+    /// that it is answered 503 or retried; any other failure becomes `otherwise`.
+    /// - Parameters:
+    ///   - error: what the store threw.
+    ///   - otherwise: the operation's own failure.
+    package static func store(_ error: any Error, otherwise: SealboxError) -> SealboxError {
+        guard let error = error as? StoreError else { return otherwise }
+        return error.isConflict
+            ? Self(.storeConflict, "The store changed under this write") : Self(.storeUnavailable, error.description)
+    }
 }

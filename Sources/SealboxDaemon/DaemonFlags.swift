@@ -49,6 +49,18 @@ package struct DaemonFlags: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
+            "sqlite:PATH (default sqlite:<data-dir>/sealbox.db) or postgres://USER@HOST:PORT/DB?sslmode=MODE, a database many daemons share. No password in the URL. [env: SEALBOX_STORE]",
+            valueName: "url"))
+    package var store: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "A file, or credential:NAME (systemd), holding the PostgreSQL password; else PGPASSWORD. [env: SEALBOX_STORE_PASSWORD_FILE]",
+            valueName: "path"))
+    package var storePasswordFile: String?
+
+    @Option(
+        help: ArgumentHelp(
             "Append-only, hash-chained JSON lines; - for stderr. Default <data-dir>/audit.log (none with --ephemeral). [env: SEALBOX_AUDIT_LOG]",
             valueName: "path"))
     package var auditLog: String?

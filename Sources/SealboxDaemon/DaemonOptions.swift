@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SealboxCore
 import SealboxServer
 
@@ -30,6 +31,12 @@ package struct DaemonOptions: Sendable, Equatable {
     package var rootKey: String?
     /// The config file (YAML), if any.
     package var configPath: String?
+    /// `--store` as given: a store URL; nil for the SQLite file in the data dir.
+    package var store: String?
+    /// `--store-password-file` as given; see ``storePassword()``.
+    package var storePasswordFile: String?
+    private var storePasswordVariable: String?
+    private var credentialsDirectory: String?
     /// `--audit-log` as given; see ``auditLogPath``.
     package var auditLog: String?
     /// In-memory store and random root key; nothing is written to disk.
@@ -64,6 +71,10 @@ package struct DaemonOptions: Sendable, Equatable {
         allowRemote = flag(flags.allowRemote, "ALLOW_REMOTE")
         rootKey = setting(flags.rootKey, "ROOT_KEY")
         configPath = setting(flags.config, "CONFIG")
+        store = setting(flags.store, "STORE")
+        storePasswordFile = setting(flags.storePasswordFile, "STORE_PASSWORD_FILE")
+        storePasswordVariable = environment["PGPASSWORD"]
+        credentialsDirectory = environment["CREDENTIALS_DIRECTORY"]
         auditLog = setting(flags.auditLog, "AUDIT_LOG")
         ephemeral = flag(flags.ephemeral, "EPHEMERAL")
         fixturesPath = setting(flags.fixtures, "FIXTURES")
@@ -88,7 +99,31 @@ package struct DaemonOptions: Sendable, Equatable {
         }
         // An ephemeral daemon uses a random root key and never reads this one.
         if !ephemeral { _ = try rootKeySource }
+        if ephemeral, store != nil {
+            throw ValidationError("--ephemeral keeps everything in memory: leave out --store")
+        }
         try checkRequireAuth(keysBesidesConfig: fixturesPath != nil)
+    }
+
+    /// The PostgreSQL password: from `--store-password-file` (a file, or `credential:NAME` in
+    /// systemd's credentials directory), else `PGPASSWORD`; nil when neither is set. A trailing
+    /// newline is not part of it.
+    package func storePassword() throws -> String? {
+        guard let file = storePasswordFile else { return storePasswordVariable }
+        var path = file
+        if file.hasPrefix("credential:") {
+            guard let directory = credentialsDirectory else {
+                throw ValidationError(
+                    "--store-password-file \(file): CREDENTIALS_DIRECTORY is not set (not under systemd?)")
+            }
+            path = directory + "/" + file.dropFirst("credential:".count)
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("--store-password-file: cannot read \(path)")
+        }
+        var text = String(decoding: data, as: UTF8.self)
+        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+        return text
     }
 
     /// Refuses `--require-auth` when neither the config nor the fixtures give access keys.

@@ -22,7 +22,7 @@ struct AdminRoutes: Sendable {
     let settings: ServerSettings
     let started: Double
     let clock: any WallClock
-    let store: SQLiteStore?
+    let store: (any SealboxStorage)?
 
     /// The most audit lines one `GET /v1/audit` returns.
     static let maxAuditLines = 1000
@@ -115,6 +115,12 @@ struct AdminRoutes: Sendable {
     /// A new random root key; for a `file:` root key, staged beside the old file and installed once
     /// the store is re-wrapped. An ephemeral daemon's key lives in memory only.
     private func rotateRoot() throws(SealboxError) -> HTTPResponse {
+        // Every daemon of a fleet holds the root key: one of them cannot replace it for the others.
+        guard !(store is any SharedStore) else {
+            throw SealboxError.invalidState(
+                "This daemon shares its store with others, which hold the same root key: rotating it here would lock them out. Stop the fleet and rotate it as docs/operations.md describes."
+            )
+        }
         guard settings.ephemeral || settings.rootKeyFile != nil else {
             throw SealboxError.invalidState(
                 "This daemon's root key comes from \(settings.rootKeySource), which it cannot rewrite. Rotate it by hand: see Keys/README.md."
@@ -139,6 +145,10 @@ struct AdminRoutes: Sendable {
     /// never plaintext), taken online into a private temporary file and sent as the body.
     private func backup() throws(SealboxError) -> HTTPResponse {
         guard let store else { throw SealboxError.notFound("This daemon has no store to back up.") }
+        guard let store = store as? SQLiteStore else {
+            throw SealboxError.unsupportedOperation(
+                "This daemon's store is PostgreSQL: back it up with pg_dump, which holds only envelopes.")
+        }
         let path = NSTemporaryDirectory() + "sealbox-backup-\(KeyID.random()).db"
         defer { unlink(path) }
         do {

@@ -187,6 +187,7 @@ extension NativeError {
             case .invalidRequest: (.conflict, "InvalidRequest")
             case .decryptionFailure: (.forbidden, "DecryptionFailure")
             case .tooManyLeases: (.tooManyRequests, "TooManyLeases")
+            case .storeUnavailable, .storeConflict: (.serviceUnavailable, "ServiceUnavailable")
             default: (.internalServerError, "InternalError")
             }
         self.init(status: status, code: code, message: error.message)

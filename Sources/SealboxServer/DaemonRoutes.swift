@@ -22,6 +22,7 @@ struct DaemonRoutes: Sendable {
     let registry: PrometheusCollectorRegistry?
     let started: Double
     let clock: any WallClock
+    let storeStatus: StoreStatus?
 
     /// The routes: health, metrics and an ephemeral daemon's reset.
     var routes: [Route] {
@@ -42,10 +43,13 @@ struct DaemonRoutes: Sendable {
     }
 
     private func health() -> HTTPResponse {
-        .json(
-            .ok,
+        let degraded = storeStatus?.degradedReason
+        // Degraded still serves from memory (200); once reads are refused, the daemon is unavailable (503).
+        return .json(
+            storeStatus?.refusesReads == true ? .serviceUnavailable : .ok,
             Health(
-                status: "ok", version: settings.version, uptimeSeconds: Int(clock.now() - started),
+                status: degraded == nil ? "ok" : "degraded", reason: degraded, version: settings.version,
+                uptimeSeconds: Int(clock.now() - started),
                 ephemeral: settings.ephemeral, keys: kms.keyCount, parameters: ssm.parameterCount,
                 secrets: secrets?.secretCount, leases: leases.activeCount,
                 memoryLocked: MemoryLocking.unlockedBlocks == 0))

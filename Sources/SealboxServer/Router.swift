@@ -15,6 +15,7 @@ public struct Router: HTTPResponder {
     private let settings: ServerSettings
     /// TCP requests must name a loopback `Host` (no `--allow-remote`).
     private let checksHost: Bool
+    private let storeStatus: StoreStatus?
 
     /// - Parameters:
     ///   - kms: the KMS service.
@@ -31,6 +32,7 @@ public struct Router: HTTPResponder {
     ///   - seed: the fixtures applied at start, which a reset applies again.
     ///   - metrics: the daemon's metrics, and the registry `GET /metrics` renders, if kept.
     ///   - store: the store `GET /v1/backup` copies.
+    ///   - storeStatus: a shared store's reachability: reads are refused once it has been down too long.
     ///   - threadPool: where writes run, off the event loops.
     ///   - clock: the time source.
     ///   - logger: for failures; never given secrets.
@@ -47,13 +49,15 @@ public struct Router: HTTPResponder {
         served: ServedRecord? = nil,
         seed: FixtureSeed? = nil,
         metrics: (ServerMetrics, PrometheusCollectorRegistry)? = nil,
-        store: SQLiteStore? = nil,
+        store: (any SealboxStorage)? = nil,
+        storeStatus: StoreStatus? = nil,
         threadPool: NIOThreadPool,
         clock: any WallClock = SystemClock(),
         logger: Logger
     ) {
         self.settings = settings
         checksHost = !settings.allowRemote
+        self.storeStatus = storeStatus
         let started = clock.now()
         let stages = RouteStages(
             authenticator: Authenticator(settings: settings, security: security, token: extensionToken, clock: clock),
@@ -76,7 +80,8 @@ public struct Router: HTTPResponder {
                     kms: kms, ssm: ssm, secrets: secrets, leases: leases, settings: settings,
                     authenticator: stages.authenticator,
                     recorder: recorder, served: served, seed: seed,
-                    metrics: metrics?.0, registry: metrics?.1, started: started, clock: clock
+                    metrics: metrics?.0, registry: metrics?.1, started: started, clock: clock,
+                    storeStatus: storeStatus
                 ).routes)
     }
 
@@ -104,6 +109,15 @@ public struct Router: HTTPResponder {
                     .methodNotAllowed, code: "MethodNotAllowed", message: "use \(entry.allowedMethods) \(entry.path)")
             response.headers.add(name: "Allow", value: entry.allowedMethods)
             response.family = entry.family
+            return .now(response)
+        }
+        // A shared store down for longer than store.maxStaleSeconds: memory may be behind the fleet.
+        if let storeStatus, storeStatus.refusesReads, route.family != .other, route.family != .admin {
+            var response = route.style.answer(
+                SealboxError.storeUnavailable(
+                    "The store has been unreachable for longer than store.maxStaleSeconds; try again later.")
+            ).response
+            response.family = route.family
             return .now(response)
         }
         return stages.serve(route, request, on: eventLoop)

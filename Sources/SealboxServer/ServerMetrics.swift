@@ -29,6 +29,12 @@ public final class ServerMetrics: Sendable {
             ($0, Counter(label: "sealbox_secret_rotations_total", dimensions: [("outcome", $0)]))
         })
     let auditWriteFailures = Counter(label: "sealbox_audit_write_failures_total")
+    /// A shared store: 1 while it answers, 0 during an outage.
+    let storeUp = Gauge(label: "sealbox_store_up")
+    /// Changes other daemons made that this one applied.
+    let storeChangesApplied = Counter(label: "sealbox_store_changes_applied_total")
+    /// Times the store's connection was made again after an outage.
+    let storeReconnects = Counter(label: "sealbox_store_reconnects_total")
     let activeLeases = Gauge(label: "sealbox_active_leases")
     /// Guarded-memory blocks that could not be locked in RAM (over `RLIMIT_MEMLOCK`); 0 when all are.
     let unlockedMemoryBlocks = Gauge(label: "sealbox_unlocked_memory_blocks")

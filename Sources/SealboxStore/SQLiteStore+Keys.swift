@@ -31,6 +31,11 @@ extension SQLiteStore {
         }
     }
 
+    public func loadKey(_ address: KeyAddress) throws -> StoredKey? {
+        // One host needs no refresh; this serves `sealbox store copy` and the shared tests.
+        try loadKeys().first { $0.record.address == address }
+    }
+
     public func loadAliases() throws -> [AliasRecord] {
         try database.read { db in
             let rows = try Row.fetchAll(

@@ -59,20 +59,8 @@ extension SQLiteStore {
     /// it writes anything.
     public func loadParameters(reserve: (Int) -> Void, _ body: (StoredParameter) throws -> Void) throws {
         let (extras, count, split) = try database.read { db in
-            var tags: [ParameterAddress: [KeyTag]] = [:]
-            let tagged = try Row.fetchAll(db, sql: Self.taggedParametersQuery)
-            for row in tagged {
-                let address = ParameterAddress(row[2], in: Scope(account: row[0], region: row[1]))
-                tags[address] = try JSONDecoder().decode([KeyTag].self, from: Data((row[3] as String).utf8))
-            }
-            var shared: [ParameterAddress: [ParameterResourcePolicy]] = [:]
-            for row in try Row.fetchAll(db, sql: Self.sharedParametersQuery) {
-                let address = ParameterAddress(row[2], in: Scope(account: row[0], region: row[1]))
-                shared[address] = try JSONDecoder().decode(
-                    [ParameterResourcePolicy].self, from: Data((row[3] as String).utf8))
-            }
             let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM ssm_parameters") ?? 0
-            let extras = Extras(tags: tags, shared: shared)
+            let extras = try Self.extras(db)
             guard path != nil, count >= Self.parallelLoadThreshold else {
                 return (extras, count, ParameterAddress?.none)
             }
@@ -115,10 +103,36 @@ extension SQLiteStore {
         for parameter in try upper.withLock({ $0! }).get() { try body(parameter) }
     }
 
+    public func loadParameter(_ address: ParameterAddress) throws -> StoredParameter? {
+        // The smallest name above this one in byte order ends the range after it.
+        let next = ParameterAddress(address.name + "\u{0}", in: address.scope)
+        var found: StoredParameter?
+        try database.read { db in
+            let extras = try Self.extras(db)
+            try Self.readParameters(db, extras: extras, below: next, from: address) { found = $0 }
+        }
+        return found
+    }
+
     /// What the few parameters that have them carry besides their versions.
     private struct Extras {
         var tags: [ParameterAddress: [KeyTag]]
         var shared: [ParameterAddress: [ParameterResourcePolicy]]
+    }
+
+    private static func extras(_ db: Database) throws -> Extras {
+        var tags: [ParameterAddress: [KeyTag]] = [:]
+        for row in try Row.fetchAll(db, sql: Self.taggedParametersQuery) {
+            let address = ParameterAddress(row[2], in: Scope(account: row[0], region: row[1]))
+            tags[address] = try JSONDecoder().decode([KeyTag].self, from: Data((row[3] as String).utf8))
+        }
+        var shared: [ParameterAddress: [ParameterResourcePolicy]] = [:]
+        for row in try Row.fetchAll(db, sql: Self.sharedParametersQuery) {
+            let address = ParameterAddress(row[2], in: Scope(account: row[0], region: row[1]))
+            shared[address] = try JSONDecoder().decode(
+                [ParameterResourcePolicy].self, from: Data((row[3] as String).utf8))
+        }
+        return Extras(tags: tags, shared: shared)
     }
 
     /// The parameters with addresses in `from..<below` (either end open when nil), in the order of

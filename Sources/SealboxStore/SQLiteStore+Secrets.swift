@@ -34,6 +34,10 @@ extension SQLiteStore {
         }
     }
 
+    public func loadSecret(at address: Scoped<String>) throws -> StoredSecret? {
+        try loadSecrets().first { $0.address == address }
+    }
+
     public func apply(_ changes: [SecretChange]) throws {
         try database.write { db in
             for change in changes { try apply(change, db) }

@@ -63,7 +63,7 @@ struct Sealboxd: AsyncParsableCommand {
         settings.extraRegions = config?.regions ?? []
         Self.raiseOpenFileLimit(for: settings.limits, logger: logger)
         let opened = try Self.openStore(options, settings: &settings, logger: logger)
-        let kms = try Self.loadKeys(opened, dataDir: options.dataDir, logger: logger)
+        let kms = try Self.loadKeys(opened, logger: logger)
         // Created on first start, so the store always holds a secret that only the right root key opens.
         let auditKey = try kms.auditKey()
         let ssm = try SSM(store: opened.store, kms: kms)
@@ -80,6 +80,7 @@ struct Sealboxd: AsyncParsableCommand {
         let audit = try Self.openAuditLog(options.auditLogPath, key: auditKey, logger: logger)
 
         let recorder = options.ephemeral ? CallRecorder() : nil
+        let storeStatus = StoreStatus()
         let served = ServedRecord()
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -90,7 +91,8 @@ struct Sealboxd: AsyncParsableCommand {
         let router = Router(
             kms: kms, ssm: ssm, secrets: secrets, leases: leases, settings: settings, security: security,
             extensionToken: opened.extensionToken, audit: audit, recorder: recorder, served: served, seed: seed,
-            metrics: (metrics, registry), store: opened.store, threadPool: threadPool, logger: logger)
+            metrics: (metrics, registry), store: opened.store, storeStatus: storeStatus, threadPool: threadPool,
+            logger: logger)
         let rotationHandlers = RotationHandlers(
             socketPath: options.socketPath, openTCP: options.ephemeral && !settings.requireAuth)
         secrets.setRotationHandlers(config?.rotation.handlers ?? [:])
@@ -115,6 +117,12 @@ struct Sealboxd: AsyncParsableCommand {
                 rotationTimeout.withLock { $0 = reloaded?.rotation.timeoutSeconds ?? RotationSettings().timeoutSeconds }
             },
         ]
+        if let shared = opened.store as? PostgresStore {
+            services.append(
+                StoreFeedService(
+                    store: shared, follower: StoreFollower(kms: kms, ssm: ssm, secrets: secrets, leases: leases),
+                    status: storeStatus, settings: config?.store ?? StoreSettings(), metrics: metrics, logger: logger))
+        }
         if let watchdog = WatchdogService(environment: environment, notifier: notifier, group: group) {
             services.append(watchdog)
         }
@@ -210,7 +218,9 @@ struct Sealboxd: AsyncParsableCommand {
 
     /// What ``openStore(_:settings:logger:)`` opened.
     struct OpenedStore {
-        var store: SQLiteStore
+        var store: any SealboxStorage
+        /// Where it is, for messages.
+        var location: String = "memory"
         var rootKey: SecureBytes
         /// Set when the root key lives in a file: only such a key is rotated, and recovered, by the daemon.
         var rootFile: String?
@@ -243,16 +253,23 @@ struct Sealboxd: AsyncParsableCommand {
             rootFile = path
             settings.rootKeyFile = path
         }
-        let store = try SQLiteStore(
-            path: options.dataFile("sealbox.db"), home: Scope(account: options.accountID, region: options.region))
+        let location = try options.store.map(StoreLocation.init) ?? .sqlite(path: options.dataFile("sealbox.db"))
+        let store: any SealboxStorage
+        switch location {
+        case .sqlite(let path):
+            store = try SQLiteStore(path: path, home: Scope(account: options.accountID, region: options.region))
+        case .postgres(let database):
+            store = try PostgresStore(database, password: try options.storePassword(), logger: logger)
+            logger.info("opened the shared store", metadata: ["store": "\(location)"])
+        }
         return OpenedStore(
-            store: store, rootKey: key, rootFile: rootFile,
+            store: store, location: location.description, rootKey: key, rootFile: rootFile,
             accessKeys: try CredentialsFile.loadOrCreate(at: options.dataFile("credentials")),
             extensionToken: try writeExtensionToken(options.dataFile("token")))
     }
 
     /// Unwraps every key version, finishing or discarding a root key rotation that was interrupted.
-    static func loadKeys(_ opened: OpenedStore, dataDir: String, logger: Logger) throws -> KMS {
+    static func loadKeys(_ opened: OpenedStore, logger: Logger) throws -> KMS {
         do {
             let kms = try KMS(store: opened.store, rootKey: opened.rootKey)
             if let rootFile = opened.rootFile, RootKey.loadCandidate(for: rootFile) != nil {
@@ -267,7 +284,7 @@ struct Sealboxd: AsyncParsableCommand {
                 let recovered = try? KMS(store: opened.store, rootKey: candidate)
             else {
                 throw SetupError(
-                    description: "the root key does not unwrap the keys in \(dataDir)/sealbox.db: wrong --root-key?")
+                    description: "the root key does not unwrap the keys in \(opened.location): wrong --root-key?")
             }
             try RootKey.promoteCandidate(for: rootFile)
             logger.warning("finished an interrupted root key rotation: \(rootFile) now holds the new key")

@@ -19,6 +19,8 @@ final class CountingStore: ParameterStore {
         try inner.loadParameters(reserve: reserve, body)
     }
 
+    func loadParameter(_ address: ParameterAddress) throws -> StoredParameter? { try inner.loadParameter(address) }
+
     func apply(_ change: ParameterChange) throws { try apply([change]) }
 
     func apply(_ changes: [ParameterChange]) throws {

@@ -109,7 +109,7 @@ extension KMS {
             }
             guard commit else { return requested }
             do { try store.saveGrant(requested) } catch {
-                throw SealboxError.keyServiceFailure("The grant could not be stored")
+                throw SealboxError.store(error, otherwise: .keyServiceFailure("The grant could not be stored"))
             }
             index(requested)
             return requested
@@ -262,7 +262,7 @@ extension KMS {
     /// Deletes a grant from the store, then from the indexes; the caller holds the writer lock.
     private func remove(_ grant: GrantRecord) throws(SealboxError) {
         do { try store.deleteGrant(grant.id) } catch {
-            throw SealboxError.keyServiceFailure("The grant could not be deleted")
+            throw SealboxError.store(error, otherwise: .keyServiceFailure("The grant could not be deleted"))
         }
         grants.update(grant.key) { list in
             list?.removeAll { $0.id == grant.id }

@@ -22,7 +22,7 @@ public final class KMS: Sendable {
     package let grants = ShardedMap<KeyAddress, [GrantRecord]>()
     /// The key of each grant, for RetireGrant by token.
     package let grantKeys = ShardedMap<String, KeyAddress>()
-    let writer = Lock()
+    let writer: WriterLock
     let messageKeys = MessageKeyCache()
 
     /// Most on-demand rotations AWS allows per key.
@@ -39,6 +39,7 @@ public final class KMS: Sendable {
             throw CryptoError.invalidKeyLength(expected: Envelope.keyLength, got: rootKey.count)
         }
         self.store = store
+        writer = WriterLock(store: store)
         self.root = Locked(rootKey)
         self.clock = clock
         try reload()
@@ -76,7 +77,7 @@ public final class KMS: Sendable {
     /// The number of keys, for status reports.
     public var keyCount: Int { keys.values.count }
 
-    private func live(_ key: StoredKey, reusing previous: LiveKey?) throws -> LiveKey {
+    func live(_ key: StoredKey, reusing previous: LiveKey?) throws -> LiveKey {
         var material: [UInt32: SecureBytes] = [:]
         for version in key.versions {
             material[version.version] =
@@ -228,7 +229,7 @@ public final class KMS: Sendable {
             for key in next { keys[key.address] = key }
             return next[0]
         } catch {
-            throw SealboxError.keyServiceFailure("The key could not be stored")
+            throw SealboxError.store(error, otherwise: .keyServiceFailure("The key could not be stored"))
         }
     }
 
@@ -238,7 +239,7 @@ public final class KMS: Sendable {
 
     package func storeAlias(_ alias: AliasRecord) throws(SealboxError) {
         do { try store.saveAlias(alias) } catch {
-            throw SealboxError.keyServiceFailure("The alias could not be stored")
+            throw SealboxError.store(error, otherwise: .keyServiceFailure("The alias could not be stored"))
         }
         aliases[alias.address] = alias
         rebuildAliasIndex()
@@ -246,14 +247,14 @@ public final class KMS: Sendable {
 
     package func removeAlias(_ address: Scoped<String>) throws(SealboxError) {
         do { try store.deleteAlias(address) } catch {
-            throw SealboxError.keyServiceFailure("The alias could not be deleted")
+            throw SealboxError.store(error, otherwise: .keyServiceFailure("The alias could not be deleted"))
         }
         aliases[address] = nil
         rebuildAliasIndex()
     }
 
     /// Alias changes are rare and serialised by the writer; rebuild the reverse index wholesale.
-    private func rebuildAliasIndex() {
+    func rebuildAliasIndex() {
         let grouped = Dictionary(grouping: aliases.values, by: \.target)
         aliasesByKey.removeAll()
         for (id, list) in grouped { aliasesByKey[id] = list.map(\.name).sorted() }

@@ -3,10 +3,13 @@ import SealboxCrypto
 /// Durable storage for KMS keys, aliases and grants.
 ///
 /// Every method is synchronous and returns only once the change is durable. Callers run writes off
-/// the event loops. The SQLite store implements it; a PostgreSQL store could.
+/// the event loops.
 public protocol KeyStore: Sendable {
     /// Every key with its versions.
     func loadKeys() throws -> [StoredKey]
+    /// One key with its versions; nil if it is not stored.
+    /// - Parameter address: the key in its account and region.
+    func loadKey(_ address: KeyAddress) throws -> StoredKey?
     /// Every alias.
     func loadAliases() throws -> [AliasRecord]
     /// Inserts or replaces each key's metadata, inserts any versions not yet stored and deletes those

@@ -300,7 +300,22 @@ public final class LeaseService: Sendable {
             throw SealboxError.validation("prefix: a parameter name is at most \(ParameterName.maxLength) characters")
         }
         try authorize(context, .revokeLeases, [prefix + "*"])
-        return table.removeAll { $0.name.hasPrefix(prefix) }
+        let revoked = revokeHere(prefix: prefix)
+        // Every host sharing the store revokes its own leases under the prefix too.
+        if let shared = ssm.store as? any SharedStore {
+            do { try shared.publish(.revokeLeases(prefix: prefix)) } catch {
+                throw SealboxError.store(error, otherwise: .internalFailure("The revocation could not be published"))
+            }
+        }
+        return revoked
+    }
+
+    /// Ends every lease of this host on a name under `prefix`: a revocation made on another host.
+    /// - Parameter prefix: the name prefix.
+    /// - Returns: how many were revoked.
+    @discardableResult
+    package func revokeHere(prefix: String) -> Int {
+        table.removeAll { $0.name.hasPrefix(prefix) }
     }
 
     /// Drops leases that expired at least `grace` seconds ago.

@@ -43,6 +43,8 @@ public struct SealboxConfig: Sendable, Equatable {
     public var awsPrincipals: [String: [String]] = [:]
     /// `rotation`: the executables that stand in for rotation Lambda functions; reloaded.
     public var rotation = RotationSettings()
+    /// `store`: following a store shared with other daemons; read at start.
+    public var store = StoreSettings()
     /// `extension:`: the tokens the extension's and the agent's routes accept, and their headers;
     /// reloaded with the policy.
     public var extensionSettings = ExtensionSettings()
@@ -135,6 +137,8 @@ public struct SealboxConfig: Sendable, Equatable {
                 (config.regions, config.awsPrincipals) = try parseAWS(value, fail)
             case "rotation":
                 config.rotation = try RotationSettings.parse(value, fail)
+            case "store":
+                config.store = try StoreSettings.parse(value, fail)
             case "extension":
                 config.extensionSettings = try ExtensionSettings.parse(value, fail)
             case "policy":
@@ -143,7 +147,7 @@ public struct SealboxConfig: Sendable, Equatable {
                     rules: try list.enumerated().map { index, rule in try parseRule(rule, "policy[\(index)]", fail) })
             default:
                 throw fail(
-                    "unknown key '\(key)' (expected leases, server, accessKeys, logging, aws, rotation, extension, policy)"
+                    "unknown key '\(key)' (expected leases, server, accessKeys, logging, aws, rotation, store, extension, policy)"
                 )
             }
         }

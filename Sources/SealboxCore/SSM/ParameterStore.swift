@@ -6,6 +6,9 @@ public protocol ParameterStore: Sendable {
     ///   - reserve: called once, before any parameter, with their number.
     ///   - body: called with each parameter.
     func loadParameters(reserve: (Int) -> Void, _ body: (StoredParameter) throws -> Void) throws
+    /// One parameter with its versions; nil if it is not stored.
+    /// - Parameter address: the parameter in its account and region.
+    func loadParameter(_ address: ParameterAddress) throws -> StoredParameter?
     /// Applies one change atomically.
     /// - Parameter change: the change.
     func apply(_ change: ParameterChange) throws

@@ -19,7 +19,7 @@ public final class SSM: Sendable {
     private let index = Locked<[Scope: [String]]>([:])
     /// Service settings changed from their defaults, by account and region; read by every put.
     let serviceSettings = Locked<[Scoped<String>: ServiceSettingRecord]>([:])
-    private let writer = Lock()
+    private let writer: WriterLock
     /// The parameters whose newest version has policies: all the policy scheduler looks at.
     let policyNames = Locked<Set<ParameterAddress>>([])
     /// The parameters with resource policies: all that DescribeParameters' `Shared` looks at.
@@ -44,6 +44,7 @@ public final class SSM: Sendable {
     ///   - clock: the time source.
     public init(store: any ParameterStore, kms: KMS, clock: any WallClock = SystemClock()) throws {
         self.store = store
+        writer = WriterLock(store: store)
         self.kms = kms
         self.clock = clock
         (policyChanges, policyChangesContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -174,8 +175,14 @@ public final class SSM: Sendable {
         do {
             try store.apply(changes)
         } catch {
-            throw SealboxError.internalFailure("The parameter store could not be written")
+            throw SealboxError.store(error, otherwise: .internalFailure("The parameter store could not be written"))
         }
+        publish(changes)
+    }
+
+    /// Makes committed changes what reads see: the map, the name index and the policy sets. The
+    /// caller holds the writer lock.
+    func publish(_ changes: [ParameterChange]) {
         var added: [Scope: [String]] = [:]
         var deleted: [Scope: [String]] = [:]
         var policiesMoved = false

@@ -36,7 +36,7 @@ extension SSM {
             modifiedBy: context.principal.description)
         try withWriter { () throws(SealboxError) in
             do { try store.saveServiceSetting(record) } catch {
-                throw SealboxError.internalFailure("The service setting could not be stored")
+                throw SealboxError.store(error, otherwise: .internalFailure("The service setting could not be stored"))
             }
             serviceSettings.withLock { $0[record.address] = record }
         }
@@ -50,7 +50,7 @@ extension SSM {
         let address = Scoped(setting.rawValue, in: context.scope)
         try withWriter { () throws(SealboxError) in
             do { try store.deleteServiceSetting(address) } catch {
-                throw SealboxError.internalFailure("The service setting could not be reset")
+                throw SealboxError.store(error, otherwise: .internalFailure("The service setting could not be reset"))
             }
             _ = serviceSettings.withLock { $0.removeValue(forKey: address) }
         }

@@ -11,7 +11,7 @@ public final class SecretsManager: Sendable {
     package let kms: KMS
     package let clock: any WallClock
     package let secrets = ShardedMap<Scoped<String>, StoredSecret>()
-    private let writer = Lock()
+    private let writer: WriterLock
     /// The config's `rotation.handlers`: `RotationLambdaARN` to executable.
     let rotationHandlers = Locked<[String: String]>([:])
     /// Secrets whose rotation is running, so that one secret has one rotation at a time.
@@ -41,6 +41,7 @@ public final class SecretsManager: Sendable {
     ///   - clock: the time source.
     public init(store: any SecretStore, kms: KMS, clock: any WallClock = SystemClock()) throws {
         self.store = store
+        writer = WriterLock(store: store)
         self.kms = kms
         self.clock = clock
         (rotationJobs, rotationJobsContinuation) = AsyncStream.makeStream()
@@ -92,7 +93,7 @@ public final class SecretsManager: Sendable {
         do {
             try store.apply(all)
         } catch {
-            throw SealboxError.internalFailure("The secret store could not be written")
+            throw SealboxError.store(error, otherwise: .internalFailure("The secret store could not be written"))
         }
         for change in all {
             if let secret = change.secret { secrets[secret.address] = secret }
