@@ -138,6 +138,8 @@ let package = Package(
             dependencies: [
                 "SealboxAPI",
                 "SealboxClient",
+                "SealboxStore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

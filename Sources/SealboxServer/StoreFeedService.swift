@@ -73,15 +73,22 @@ public struct StoreFeedService: Service {
         }
     }
 
-    /// Every quarter second: during an outage, probes the store (reconnecting once its backoff has
-    /// passed) and updates the status; every `resyncSeconds`, catches up whatever was announced or not.
+    /// Every quarter second: probes the store (each second while it answers; during an outage, each
+    /// tick, reconnecting once its backoff has passed) and updates the status; every
+    /// `resyncSeconds`, catches up whatever was announced or not.
     private func watch() async {
         var lastSync = Date().timeIntervalSince1970
+        var lastProbe = lastSync
         var wasDown = false
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(250))
             let now = Date().timeIntervalSince1970
-            if store.outage != nil { await offLoop { try? store.probe() } }
+            // During an outage every tick may reconnect; otherwise a probe a second notices one
+            // even when nothing is written.
+            if store.outage != nil || now - lastProbe >= 1 {
+                await offLoop { try? store.probe() }
+                lastProbe = now
+            }
             let outage = store.outage
             status.update(outage, maxStale: Double(settings.maxStaleSeconds), now: now)
             metrics?.storeUp.record(outage == nil ? 1 : 0)

@@ -203,6 +203,14 @@ public final class PostgresStore: SealboxStorage, SharedStore {
         }
     }
 
+    public func loadDaemonSecrets() throws -> [String: [UInt8]] {
+        Dictionary(
+            uniqueKeysWithValues: try read("SELECT name, wrapped FROM sealbox_secrets").map { row in
+                let (name, wrapped) = try row.decode((String, ByteBuffer).self)
+                return (name, Array(wrapped.readableBytesView))
+            })
+    }
+
     public func saveSecret(_ name: String, _ wrapped: [UInt8]) throws {
         try write([]) { connection in
             try Self.run(

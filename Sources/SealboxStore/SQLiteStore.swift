@@ -70,6 +70,15 @@ public final class SQLiteStore: SealboxStorage {
         }
     }
 
+    public func loadDaemonSecrets() throws -> [String: [UInt8]] {
+        try database.read { db in
+            Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, wrapped FROM sealbox_secrets").map {
+                    ($0["name"] as String, Array($0["wrapped"] as Data))
+                })
+        }
+    }
+
     public func saveSecret(_ name: String, _ wrapped: [UInt8]) throws {
         try database.write { db in
             try db.execute(

@@ -27,7 +27,7 @@ struct SealboxCLI: AsyncParsableCommand {
             SecretCommand.self,
             LeaseCommand.self,
             AuditCommand.self, EnvCommand.self, RootCommand.self, FixturesCommand.self, InspectCommand.self,
-            BackupCommand.self,
+            BackupCommand.self, StoreCommand.self,
         ]
     )
 
