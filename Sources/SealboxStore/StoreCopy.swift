@@ -48,10 +48,12 @@ public struct StoreCopy {
         counts.grants = try store.loadGrants().count
         counts.daemonSecrets = try store.loadDaemonSecrets().count
         counts.serviceSettings = try store.loadServiceSettings().count
-        try store.loadParameters(reserve: { _ in }) { parameter in
-            counts.parameters += 1
-            counts.parameterVersions += parameter.versions.count
-        }
+        try store.loadParameters(
+            reserve: { _ in },
+            { parameter in
+                counts.parameters += 1
+                counts.parameterVersions += parameter.versions.count
+            })
         for secret in try store.loadSecrets() {
             counts.secrets += 1
             counts.secretVersions += secret.versions.count
@@ -85,11 +87,13 @@ public struct StoreCopy {
             pending.removeAll(keepingCapacity: true)
             progress("parameters", copied, expected.parameters)
         }
-        try source.loadParameters(reserve: { _ in }) { parameter in
-            pending.append(
-                ParameterChange(parameter: parameter, writtenVersions: parameter.versions.map(\.version)))
-            if pending.count == Self.batch { try flush() }
-        }
+        try source.loadParameters(
+            reserve: { _ in },
+            { parameter in
+                pending.append(
+                    ParameterChange(parameter: parameter, writtenVersions: parameter.versions.map(\.version)))
+                if pending.count == Self.batch { try flush() }
+            })
         if !pending.isEmpty { try flush() }
         let secrets = try source.loadSecrets()
         for (done, secret) in secrets.enumerated() {
