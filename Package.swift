@@ -199,6 +199,7 @@ let package = Package(
             name: "SealboxStoreTests",
             dependencies: [
                 "SealboxStore", "SealboxCore", "SealboxCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -170,7 +170,8 @@ public final class PostgresStore: SealboxStorage, SharedStore {
     }
 
     private func append(_ changes: [StoreChange], _ connection: PostgresConnection) throws {
-        let rows = Array(Set(changes)).map(\.row)
+        var seen = Set<StoreChange>()
+        let rows = changes.filter { seen.insert($0).inserted }.map(\.row)
         _ = try Self.run(
             connection,
             """

@@ -104,12 +104,10 @@ extension SQLiteStore {
     }
 
     public func loadParameter(_ address: ParameterAddress) throws -> StoredParameter? {
-        // The smallest name above this one in byte order ends the range after it.
-        let next = ParameterAddress(address.name + "\u{0}", in: address.scope)
         var found: StoredParameter?
         try database.read { db in
             let extras = try Self.extras(db)
-            try Self.readParameters(db, extras: extras, below: next, from: address) { found = $0 }
+            try Self.readParameters(db, extras: extras, only: address) { found = $0 }
         }
         return found
     }
@@ -135,16 +133,20 @@ extension SQLiteStore {
         return Extras(tags: tags, shared: shared)
     }
 
-    /// The parameters with addresses in `from..<below` (either end open when nil), in the order of
-    /// account, region and name.
+    /// The parameters with addresses in `from..<below` (either end open when nil), or only the one
+    /// at `only`, in the order of account, region and name.
     private static func readParameters(
-        _ db: Database, extras: Extras, below: ParameterAddress?, from: ParameterAddress?,
-        _ body: (StoredParameter) throws -> Void
+        _ db: Database, extras: Extras, below: ParameterAddress? = nil, from: ParameterAddress? = nil,
+        only: ParameterAddress? = nil, _ body: (StoredParameter) throws -> Void
     ) throws {
         var current: StoredParameter? = nil
         var pool = ParameterMetadataPool()
         var conditions: [String] = []
         var arguments: StatementArguments = []
+        if let only {
+            conditions.append("(account, region, name) = (?, ?, ?)")
+            arguments += [only.scope.account, only.scope.region, only.name]
+        }
         if let from {
             conditions.append("(account, region, name) >= (?, ?, ?)")
             arguments += [from.scope.account, from.scope.region, from.name]

@@ -8,8 +8,9 @@ import Testing
 
 /// Keys, aliases and grants stored by account and region.
 @Suite struct KeyScopeStoreTests {
-    @Test func oneKeyIdInTwoScopesIsTwoKeysWithTheirOwnVersionsAndAliases() throws {
-        let store = try SQLiteStore()
+    @Test(arguments: StoreBackend.available)
+    func oneKeyIdInTwoScopesIsTwoKeysWithTheirOwnVersionsAndAliases(_ backend: StoreBackend) throws {
+        let store = try backend.open()
         let home = SQLiteStoreTests.key([1, 2], scope: .home)
         let replica = SQLiteStoreTests.key([1], id: home.record.id)
         try store.saveKey(home)

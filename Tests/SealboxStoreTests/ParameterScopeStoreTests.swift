@@ -15,8 +15,9 @@ import Testing
         return StoredParameter(name: name, scope: scope, tags: [KeyTag(key: "k", value: value)], versions: [version])
     }
 
-    @Test func oneNameInTwoScopesIsTwoParameters() throws {
-        let store = try SQLiteStore()
+    @Test(arguments: StoreBackend.available)
+    func oneNameInTwoScopesIsTwoParameters(_ backend: StoreBackend) throws {
+        let store = try backend.open()
         let elsewhere = SQLiteStoreTests.scope
         for (scope, value) in [(Scope.home, "home"), (elsewhere, "away")] {
             try store.apply(

@@ -14,8 +14,9 @@ import Testing
             labels: labels, contextArn: nil, value: Array(value.utf8))
     }
 
-    @Test func parametersComeBackGroupedSortedAndWithTheirTags() throws {
-        let store = try SQLiteStore()
+    @Test(arguments: StoreBackend.available)
+    func parametersComeBackGroupedSortedAndWithTheirTags(_ backend: StoreBackend) throws {
+        let store = try backend.open()
         let names = ["/b/two", "/a/one", "/c/three"]
         for (index, name) in names.enumerated() {
             let versions = (1...index + 1).map { Self.version($0, "\(name)#\($0)", labels: $0 == 1 ? ["first"] : []) }
@@ -38,8 +39,9 @@ import Testing
         #expect(loaded[0].versions[1].description == "v2")
     }
 
-    @Test func loadedVersionsShareEqualMetadataAndStayIndependentValues() throws {
-        let store = try SQLiteStore()
+    @Test(arguments: StoreBackend.available)
+    func loadedVersionsShareEqualMetadataAndStayIndependentValues(_ backend: StoreBackend) throws {
+        let store = try backend.open()
         // Alternating metadata, as String and SecureString parameters interleave in name order.
         let names = (10..<22).map { "/shared/p\($0)" }
         for (index, name) in names.enumerated() {
@@ -65,8 +67,9 @@ import Testing
         #expect(String(decoding: loaded[3].value, as: UTF8.self) == "/shared/p13")
     }
 
-    @Test func contextArnsAreRebuiltFromTheNameAndSharePrefixes() throws {
-        let store = try SQLiteStore()
+    @Test(arguments: StoreBackend.available)
+    func contextArnsAreRebuiltFromTheNameAndSharePrefixes(_ backend: StoreBackend) throws {
+        let store = try backend.open()
         let prefix = "arn:aws:ssm:eu-west-1:123456789012:parameter/"
         // An ARN that is not the parameter's own binds nothing: such a value never opens.
         let arns: [String: String?] = [
@@ -154,8 +157,9 @@ import Testing
         #expect(try store.integrityCheck() == ["ok"])
     }
 
-    @Test func typesNullsAndEmptyTextComeBackAsWrittenWhenRowsRepeatOrAlternate() throws {
-        let store = try SQLiteStore()
+    @Test(arguments: StoreBackend.available)
+    func typesNullsAndEmptyTextComeBackAsWrittenWhenRowsRepeatOrAlternate(_ backend: StoreBackend) throws {
+        let store = try backend.open()
         let types: [ParameterType] = [.string, .secureString, .secureString, .stringList, .string]
         // NULL and "" alternate in one column, and a value repeats after a different one, as the
         // loader reuses the previous row's text only when the bytes are the same.

@@ -45,8 +45,9 @@ import Testing
         #expect(try reopened.integrityCheck() == ["ok"])
     }
 
-    @Test func savingAddsVersionsAndNeverRewritesThem() throws {
-        let store = try SQLiteStore()
+    @Test(arguments: StoreBackend.available)
+    func savingAddsVersionsAndNeverRewritesThem(_ backend: StoreBackend) throws {
+        let store = try backend.open()
         var key = Self.key([1])
         try store.saveKey(key)
         key.versions.append(KeyVersionRecord(version: 2, wrappedMaterial: [9], created: 2, rotationType: .onDemand))
@@ -60,8 +61,9 @@ import Testing
         #expect(loaded.versions[1].rotationType == .onDemand)
     }
 
-    @Test func deletingAKeyDeletesItsAliasesAndVersions() throws {
-        let store = try SQLiteStore()
+    @Test(arguments: StoreBackend.available)
+    func deletingAKeyDeletesItsAliasesAndVersions(_ backend: StoreBackend) throws {
+        let store = try backend.open()
         let doomed = Self.key([1, 2])
         let kept = Self.key([1])
         try store.saveKey(doomed)
@@ -111,8 +113,9 @@ import Testing
         #expect(try reopened.loadGrants() == [bare])
     }
 
-    @Test func deletingAKeyDeletesItsGrantsOnly() throws {
-        let store = try SQLiteStore()
+    @Test(arguments: StoreBackend.available)
+    func deletingAKeyDeletesItsGrantsOnly(_ backend: StoreBackend) throws {
+        let store = try backend.open()
         let doomed = Self.key([1])
         let kept = Self.key([1])
         try store.saveKey(doomed)
@@ -125,8 +128,9 @@ import Testing
         #expect(try store.loadGrants() == [survivor])
     }
 
-    @Test func aGrantNeedsItsKeyAndAnUnusedId() throws {
-        let store = try SQLiteStore()
+    @Test(arguments: StoreBackend.available)
+    func aGrantNeedsItsKeyAndAnUnusedId(_ backend: StoreBackend) throws {
+        let store = try backend.open()
         let key = Self.key([1])
         #expect(throws: (any Error).self) { try store.saveGrant(Self.grant(key)) }
         try store.saveKey(key)

@@ -85,7 +85,7 @@ public struct SecretRotation: Sendable, Hashable, Codable {
 }
 
 /// A secret with its versions, oldest first.
-public struct StoredSecret: Sendable {
+public struct StoredSecret: Sendable, Hashable {
     public var name: String
     public var scope: Scope
     public var metadata: SecretMetadata

@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import SealboxCore
+import SealboxCrypto
+import SealboxStore
+import Testing
+
+/// The two store implementations, for tests that every store must pass. PostgreSQL runs when
+/// `SEALBOX_TEST_POSTGRES` names a server (`make test` starts one); each store gets a database of
+/// its own, created through `psql`.
+enum StoreBackend: String, CaseIterable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    /// The server's URL, whose database new ones are created from.
+    static let postgresURL = ProcessInfo.processInfo.environment["SEALBOX_TEST_POSTGRES"]
+
+    /// SQLite always; PostgreSQL when a server was given.
+    static var available: [StoreBackend] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    var testDescription: String { rawValue }
+
+    /// A new, empty store.
+    func open() throws -> any SealboxStorage {
+        switch self {
+        case .sqlite: try SQLiteStore()
+        case .postgres: try PostgresStore(try Self.newDatabase(), password: nil, logger: Logger(label: "test"))
+        }
+    }
+
+    /// A second store on the same database as `store`: another daemon of the fleet.
+    static func sibling(of location: StoreLocation.PostgresLocation) throws -> PostgresStore {
+        try PostgresStore(location, password: nil, logger: Logger(label: "test"))
+    }
+
+    /// Creates a database on the test server.
+    static func newDatabase() throws -> StoreLocation.PostgresLocation {
+        let url = try #require(postgresURL, "SEALBOX_TEST_POSTGRES is not set")
+        guard case .postgres(var location) = try StoreLocation(url) else {
+            throw SetupError(description: "SEALBOX_TEST_POSTGRES is not a postgres:// URL")
+        }
+        let name = "store_test_\(KeyID.random().description.prefix(8).lowercased())"
+        let psql = Process()
+        psql.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        psql.arguments = ["psql", "-v", "ON_ERROR_STOP=1", "-q", url, "-c", "CREATE DATABASE \(name)"]
+        try psql.run()
+        psql.waitUntilExit()
+        guard psql.terminationStatus == 0 else { throw SetupError(description: "psql could not create \(name)") }
+        location.database = name
+        return location
+    }
+}
+
+@Suite struct StoreBackendTests {
+    /// `make test` sets SEALBOX_REQUIRE_POSTGRES, so a missing server fails rather than skips.
+    @Test func postgresIsThereWhenRequired() {
+        guard ProcessInfo.processInfo.environment["SEALBOX_REQUIRE_POSTGRES"] == "1" else { return }
+        #expect(StoreBackend.postgresURL != nil, "SEALBOX_REQUIRE_POSTGRES=1 but SEALBOX_TEST_POSTGRES is not set")
+    }
+}
