@@ -37,6 +37,10 @@ public struct StatusResponse: Codable, Sendable, Equatable {
     public var leases: Int
     /// Where the root key comes from, such as `file:/var/lib/sealbox/root.key`.
     public var rootKey: String
+    /// Where the store is: `sqlite:PATH`, a `postgres://` URL (never with a password) or `memory`.
+    public var store: String?
+    /// `ok`, or `degraded: <reason>` while a shared store is unreachable.
+    public var storeHealth: String?
     /// The audit log.
     public var audit: Audit
 
@@ -49,12 +53,16 @@ public struct StatusResponse: Codable, Sendable, Equatable {
     ///   - secrets: the secret count, if the daemon serves secrets.
     ///   - leases: the active lease count.
     ///   - rootKey: the root key source.
+    ///   - store: where the store is.
+    ///   - storeHealth: `ok` or `degraded: <reason>`.
     ///   - audit: the audit log's state.
     public init(
         version: String, uptimeSeconds: Int, ephemeral: Bool, keys: Int, parameters: Int, secrets: Int? = nil,
         leases: Int,
-        rootKey: String, audit: Audit
+        rootKey: String, store: String? = nil, storeHealth: String? = nil, audit: Audit
     ) {
+        self.store = store
+        self.storeHealth = storeHealth
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.ephemeral = ephemeral

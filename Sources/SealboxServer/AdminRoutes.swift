@@ -23,6 +23,7 @@ struct AdminRoutes: Sendable {
     let started: Double
     let clock: any WallClock
     let store: (any SealboxStorage)?
+    let storeStatus: StoreStatus?
 
     /// The most audit lines one `GET /v1/audit` returns.
     static let maxAuditLines = 1000
@@ -165,7 +166,8 @@ struct AdminRoutes: Sendable {
             version: settings.version, uptimeSeconds: Int(clock.now() - started), ephemeral: settings.ephemeral,
             keys: kms.keyCount, parameters: ssm.parameterCount, secrets: secrets?.secretCount,
             leases: leases.activeCount,
-            rootKey: settings.rootKeySource,
+            rootKey: settings.rootKeySource, store: settings.storeLocation,
+            storeHealth: storeStatus?.degradedReason.map { "degraded: \($0)" } ?? "ok",
             audit: StatusResponse.Audit(
                 enabled: audit != nil, path: audit?.path ?? (audit == nil ? nil : "-"),
                 writeFailures: audit?.writeFailures ?? 0))

@@ -68,7 +68,7 @@ public struct Router: HTTPResponder {
         let admin = AdminRoutes(
             kms: kms, ssm: ssm, secrets: secrets, leases: leases, env: EnvironmentTokens(kms: kms), audit: audit,
             settings: settings,
-            started: started, clock: clock, store: store)
+            started: started, clock: clock, store: store, storeStatus: storeStatus)
         let testing = TestingRoutes(
             kms: kms, ssm: ssm, secrets: secrets, recorder: recorder, served: served, settings: settings)
         table = RouteTable(

@@ -22,6 +22,8 @@ public struct ServerSettings: Sendable {
     public var version: String
     /// Where the root key came from (`file:...`, `env:...`, `credential:...`), for status reports.
     public var rootKeySource: String = "random (ephemeral)"
+    /// Where the store is, as `--store` names it; `memory` for an ephemeral daemon.
+    public var storeLocation: String = "memory"
     /// The root key file, when the source is `file:`: only such a key can be rotated by the daemon.
     public var rootKeyFile: String?
 

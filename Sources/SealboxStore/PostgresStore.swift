@@ -153,8 +153,9 @@ public final class PostgresStore: SealboxStorage, SharedStore {
     }
 
     private func checkConflicts(_ changes: [StoreChange], _ connection: PostgresConnection) throws {
-        guard !changes.isEmpty else { return }
-        let rows = changes.map(\.row)
+        // A revocation reads nothing from memory, so it conflicts with nothing.
+        let rows = changes.filter { if case .revokeLeases = $0 { false } else { true } }.map(\.row)
+        guard !rows.isEmpty else { return }
         let since = cursor.withLock { $0 }
         let found = try Self.run(
             connection,

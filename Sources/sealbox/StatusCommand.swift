@@ -26,6 +26,7 @@ struct StatusCommand: AsyncParsableCommand {
                 ("Secrets", status.secrets.map(String.init) ?? "not served"),
                 ("Active leases", String(status.leases)),
                 ("Root key", status.rootKey),
+                ("Store", status.store.map { "\($0) (\(status.storeHealth ?? "ok"))" }),
                 ("Audit log", auditText),
                 ("Socket", global.socketPath),
             ])

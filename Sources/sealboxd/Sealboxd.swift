@@ -262,6 +262,7 @@ struct Sealboxd: AsyncParsableCommand {
             store = try PostgresStore(database, password: try options.storePassword(), logger: logger)
             logger.info("opened the shared store", metadata: ["store": "\(location)"])
         }
+        settings.storeLocation = location.description
         return OpenedStore(
             store: store, location: location.description, rootKey: key, rootFile: rootFile,
             accessKeys: try CredentialsFile.loadOrCreate(at: options.dataFile("credentials")),
