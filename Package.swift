@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -10,6 +10,14 @@ let package = Package(
         .library(name: "SealboxAPI", targets: ["SealboxAPI"]),
         .library(name: "SealboxClient", targets: ["SealboxClient"]),
         .library(name: "SealboxTesting", targets: ["SealboxTesting"]),
+    ],
+    traits: [
+        .trait(
+            name: "PostgreSQL",
+            description:
+                "The PostgreSQL store (postgres-nio, which brings two copies of BoringSSL). The fuzz and sanitizer builds leave it out."
+        ),
+        .default(enabledTraits: ["PostgreSQL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -66,6 +74,15 @@ let package = Package(
                 "SealboxCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        // The store many daemons share; only with the PostgreSQL trait.
+        .target(
+            name: "SealboxPostgres",
+            dependencies: [
+                "SealboxCore",
+                "SealboxCrypto",
+                "SealboxStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -125,6 +142,7 @@ let package = Package(
                 "SealboxServer",
                 "SealboxCore",
                 "SealboxStore",
+                .target(name: "SealboxPostgres", condition: .when(traits: ["PostgreSQL"])),
                 "SealboxCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -139,6 +157,7 @@ let package = Package(
                 "SealboxAPI",
                 "SealboxClient",
                 "SealboxStore",
+                .target(name: "SealboxPostgres", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -200,6 +219,7 @@ let package = Package(
             dependencies: [
                 "SealboxStore", "SealboxCore", "SealboxCrypto", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .target(name: "SealboxPostgres", condition: .when(traits: ["PostgreSQL"])),
             ]
         ),
         .testTarget(

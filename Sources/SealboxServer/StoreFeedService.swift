@@ -2,7 +2,6 @@ import Dispatch
 import Foundation
 import Logging
 import SealboxCore
-import SealboxStore
 import ServiceLifecycle
 
 /// Follows a shared store: applies the changes other daemons commit, as soon as PostgreSQL
@@ -11,7 +10,7 @@ import ServiceLifecycle
 /// during an outage it retries the connection with backoff and moves the ``StoreStatus`` that
 /// `/health` and the read gate look at.
 public struct StoreFeedService: Service {
-    private let store: PostgresStore
+    private let store: any SharedStore
     private let follower: StoreFollower
     private let status: StoreStatus
     private let settings: StoreSettings
@@ -28,7 +27,7 @@ public struct StoreFeedService: Service {
     ///   - metrics: the store's gauges and counters, if kept.
     ///   - logger: reports outages and failed catch-ups.
     public init(
-        store: PostgresStore, follower: StoreFollower, status: StoreStatus, settings: StoreSettings,
+        store: any SharedStore, follower: StoreFollower, status: StoreStatus, settings: StoreSettings,
         metrics: ServerMetrics?, logger: Logger
     ) {
         self.store = store

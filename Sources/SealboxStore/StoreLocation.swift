@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import SealboxCore
 
 /// Where a daemon's store lives: `sqlite:PATH` (one host) or `postgres://USER@HOST:PORT/DB` (one
@@ -77,21 +76,3 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-extension StoreLocation {
-    /// Opens the store here, creating and migrating its schema if needed.
-    /// - Parameters:
-    ///   - password: a PostgreSQL password, if the server asks for one.
-    ///   - mustExist: refuse a SQLite file that does not exist yet, rather than create an empty one.
-    ///   - logger: for a PostgreSQL store's outages.
-    public func open(password: String?, mustExist: Bool, logger: Logger) throws -> any SealboxStorage {
-        switch self {
-        case .sqlite(let path):
-            if mustExist, !FileManager.default.fileExists(atPath: path) {
-                throw SetupError(description: "\(path) does not exist")
-            }
-            return try SQLiteStore(path: path)
-        case .postgres(let database):
-            return try PostgresStore(database, password: password, logger: logger)
-        }
-    }
-}

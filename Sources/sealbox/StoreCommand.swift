@@ -1,7 +1,12 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SealboxCore
 import SealboxStore
+
+#if PostgreSQL
+    import SealboxPostgres
+#endif
 
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,8 +52,8 @@ struct StoreCommand: AsyncParsableCommand {
             var logger = Logger(label: "sealbox")
             logger.logLevel = .error
             let counts = try StoreCopy(
-                from: try source.open(password: password, mustExist: true, logger: logger),
-                to: try target.open(password: password, mustExist: false, logger: logger)
+                from: try Self.open(source, password: password, mustExist: true, logger: logger),
+                to: try Self.open(target, password: password, mustExist: false, logger: logger)
             ).run { stage, done, total in
                 ProgressBar(title: stage).update(done: done, total: total)
                 if done == total { ProgressBar(title: stage).finish() }
@@ -62,6 +67,26 @@ struct StoreCommand: AsyncParsableCommand {
                     "serviceSettings": counts.serviceSettings, "daemonSecrets": counts.daemonSecrets,
                 ],
                 "copied \(counts) from \(source) to \(target); counts verified")
+        }
+
+        /// Opens a store, creating its schema if needed; a source's SQLite file must exist already.
+        static func open(_ location: StoreLocation, password: String?, mustExist: Bool, logger: Logger) throws
+            -> any SealboxStorage
+        {
+            switch location {
+            case .sqlite(let path):
+                if mustExist, !FileManager.default.fileExists(atPath: path) {
+                    throw CLIError(description: "\(path) does not exist")
+                }
+                return try SQLiteStore(path: path)
+            case .postgres(let database):
+                #if PostgreSQL
+                    return try PostgresStore(database, password: password, logger: logger)
+                #else
+                    _ = database
+                    throw CLIError(description: "this sealbox was built without the PostgreSQL trait")
+                #endif
+            }
         }
     }
 }

@@ -13,6 +13,10 @@ import SealboxServer
 import SealboxStore
 import ServiceLifecycle
 
+#if PostgreSQL
+    import SealboxPostgres
+#endif
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -117,7 +121,7 @@ struct Sealboxd: AsyncParsableCommand {
                 rotationTimeout.withLock { $0 = reloaded?.rotation.timeoutSeconds ?? RotationSettings().timeoutSeconds }
             },
         ]
-        if let shared = opened.store as? PostgresStore {
+        if let shared = opened.store as? any SharedStore {
             services.append(
                 StoreFeedService(
                     store: shared, follower: StoreFollower(kms: kms, ssm: ssm, secrets: secrets, leases: leases),
@@ -259,8 +263,13 @@ struct Sealboxd: AsyncParsableCommand {
         case .sqlite(let path):
             store = try SQLiteStore(path: path, home: Scope(account: options.accountID, region: options.region))
         case .postgres(let database):
-            store = try PostgresStore(database, password: try options.storePassword(), logger: logger)
-            logger.info("opened the shared store", metadata: ["store": "\(location)"])
+            #if PostgreSQL
+                store = try PostgresStore(database, password: try options.storePassword(), logger: logger)
+                logger.info("opened the shared store", metadata: ["store": "\(location)"])
+            #else
+                _ = database
+                throw SetupError(description: "this sealboxd was built without the PostgreSQL trait")
+            #endif
         }
         settings.storeLocation = location.description
         return OpenedStore(

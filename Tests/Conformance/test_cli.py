@@ -189,7 +189,8 @@ def test_status_table_and_json(sd, S, kms, ssm):
     new_key(S)
     t = fields(ok(run_cli("status", socket_path=S)).stdout)
     assert list(t) == ["Version", "Uptime", "Mode", "Keys", "Parameters", "Secrets", "Active leases", "Root key",
-                       "Audit log", "Socket"], t
+                       "Store", "Audit log", "Socket"], t
+    assert t["Store"] == f"sqlite:{sd.data_dir / 'sealbox.db'} (ok)", t
     assert t["Secrets"].isdigit(), t
     assert t["Mode"] == "persistent"
     assert t["Root key"] == f"file:{sd.data_dir / 'root.key'}"

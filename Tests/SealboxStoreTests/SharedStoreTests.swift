@@ -5,6 +5,10 @@ import SealboxCrypto
 import SealboxStore
 import Testing
 
+#if PostgreSQL
+    import SealboxPostgres
+#endif
+
 /// What every store does beyond the basics (one thing by its address, secrets, daemon secrets,
 /// copying), and what a shared PostgreSQL store does besides: its change feed, its conflicts and
 /// its outages.
@@ -120,6 +124,7 @@ import Testing
     }
 }
 
+#if PostgreSQL
 /// Two daemons on one PostgreSQL database: the feed, conflicts, migrations and outages.
 @Suite(.enabled(if: StoreBackend.postgresURL != nil, "needs SEALBOX_TEST_POSTGRES"))
 struct PostgresFeedTests {
@@ -212,3 +217,4 @@ struct PostgresFeedTests {
         #expect(try StoreLocation("sqlite:/tmp/x.db") == .sqlite(path: "/tmp/x.db"))
     }
 }
+#endif

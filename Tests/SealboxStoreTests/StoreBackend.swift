@@ -5,6 +5,10 @@ import SealboxCrypto
 import SealboxStore
 import Testing
 
+#if PostgreSQL
+    import SealboxPostgres
+#endif
+
 /// The two store implementations, for tests that every store must pass. PostgreSQL runs when
 /// `SEALBOX_TEST_POSTGRES` names a server (`make test` starts one); each store gets a database of
 /// its own, created through `psql`.
@@ -15,8 +19,14 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible {
     /// The server's URL, whose database new ones are created from.
     static let postgresURL = ProcessInfo.processInfo.environment["SEALBOX_TEST_POSTGRES"]
 
-    /// SQLite always; PostgreSQL when a server was given.
-    static var available: [StoreBackend] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+    /// SQLite always; PostgreSQL when the build has it and a server was given.
+    static var available: [StoreBackend] {
+        #if PostgreSQL
+            postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+        #else
+            [.sqlite]
+        #endif
+    }
 
     var testDescription: String { rawValue }
 
@@ -24,14 +34,21 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible {
     func open() throws -> any SealboxStorage {
         switch self {
         case .sqlite: try SQLiteStore()
-        case .postgres: try PostgresStore(try Self.newDatabase(), password: nil, logger: Logger(label: "test"))
+        case .postgres:
+            #if PostgreSQL
+                try PostgresStore(try Self.newDatabase(), password: nil, logger: Logger(label: "test"))
+            #else
+                throw SetupError(description: "this build has no PostgreSQL store")
+            #endif
         }
     }
 
-    /// A second store on the same database as `store`: another daemon of the fleet.
-    static func sibling(of location: StoreLocation.PostgresLocation) throws -> PostgresStore {
-        try PostgresStore(location, password: nil, logger: Logger(label: "test"))
-    }
+    #if PostgreSQL
+        /// A second store on the same database as `store`: another daemon of the fleet.
+        static func sibling(of location: StoreLocation.PostgresLocation) throws -> PostgresStore {
+            try PostgresStore(location, password: nil, logger: Logger(label: "test"))
+        }
+    #endif
 
     /// Creates a database on the test server.
     static func newDatabase() throws -> StoreLocation.PostgresLocation {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import PostgresNIO
 import SealboxCore
+import SealboxStore
 import SealboxCrypto
 
 // SSM parameters with their versions, tags and resource policies, and the service settings.

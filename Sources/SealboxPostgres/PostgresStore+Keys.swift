@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import PostgresNIO
 import SealboxCore
+import SealboxStore
 import SealboxCrypto
 
 // KMS keys, their versions, aliases and grants, by account and region.

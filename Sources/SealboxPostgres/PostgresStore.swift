@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import SealboxCore
+import SealboxStore
 import SealboxCrypto
 
 /// The shared store: one PostgreSQL database that every daemon of a fleet reads and writes.

@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 import SealboxCore
+import SealboxStore
 
 // The schema, versioned: each migration runs once, in order, in a transaction that records it. The
 // tables follow the SQLite store's, so `sealbox store copy` moves rows as they are.

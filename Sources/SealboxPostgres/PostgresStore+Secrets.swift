@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import PostgresNIO
 import SealboxCore
+import SealboxStore
 import SealboxCrypto
 
 // Secrets Manager secrets: a metadata row per secret and a row per version, by account and region.

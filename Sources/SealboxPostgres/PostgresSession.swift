@@ -5,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import PostgresNIO
 import SealboxCore
+import SealboxStore
 import SealboxCrypto
 
 /// One connection to PostgreSQL, used one call at a time, for the store's synchronous protocol.
