@@ -2,12 +2,12 @@
 SWIFT ?= swift
 PYTHON ?= python3
 SWIFT_FLAGS ?= -Xswiftc -warnings-as-errors
-APT_PACKAGES := libsodium-dev libssl-dev libsqlite3-dev pkg-config systemd
+APT_PACKAGES := libsodium-dev libssl-dev libsqlite3-dev pkg-config systemd postgresql
 PY_REQUIREMENTS := Tests/Conformance/requirements.txt
 NODE ?= node
 
 .PHONY: all build release run test unit conformance node-test bench bench-smoke lint format deps deps-apt deps-py clean install \
-	fuzz fuzz-build fuzz-smoke sanitize sanitize-address sanitize-thread soak
+	fuzz fuzz-build fuzz-smoke sanitize sanitize-address sanitize-thread soak postgres-up postgres-down
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -58,12 +58,26 @@ run: release
 ## that it cannot rot (no timing is asserted), a short run of every fuzz target, and the sanitizer runs.
 test: deps lint build unit conformance node-test bench-smoke fuzz-smoke sanitize
 
+# unit and conformance each run against a throwaway PostgreSQL cluster in $(PG_DIR), started for them
+# and stopped afterwards (scripts/with-postgres.sh), its URL in SEALBOX_TEST_POSTGRES; the conformance
+# suite fails rather than skips its PostgreSQL tests when there is none (SEALBOX_REQUIRE_POSTGRES).
+PG_DIR := $(CURDIR)/.build/pg
+WITH_POSTGRES := SEALBOX_PG_DIR=$(PG_DIR) scripts/with-postgres.sh
+
 unit:
-	$(SWIFT) test $(SWIFT_FLAGS)
+	$(WITH_POSTGRES) $(SWIFT) test $(SWIFT_FLAGS)
 
 conformance:
 	SEALBOXD=$(CURDIR)/.build/debug/sealboxd SEALBOX_VECTORS=$(CURDIR)/.build/debug/sealbox-vectors \
-		$(PYTHON) -m pytest Tests/Conformance -q
+		SEALBOX_REQUIRE_POSTGRES=1 $(WITH_POSTGRES) $(PYTHON) -m pytest Tests/Conformance -q
+
+## postgres-up: a fresh throwaway PostgreSQL cluster in .build/pg for running tests by hand; prints
+## its URL (export it as SEALBOX_TEST_POSTGRES). postgres-down stops it.
+postgres-up: postgres-down
+	@rm -rf $(PG_DIR) && mkdir -p $(PG_DIR) && scripts/postgres-cluster.sh start $(PG_DIR)
+
+postgres-down:
+	@if [ -d $(PG_DIR)/data ]; then scripts/postgres-cluster.sh stop $(PG_DIR); fi
 
 node-test: deps-apt
 	SEALBOXD=$(CURDIR)/.build/debug/sealboxd $(NODE) --test clients/node/test/*.test.js
