@@ -78,11 +78,18 @@ url_of() {
     echo "postgres://sealbox@127.0.0.1:$(port_of "$1")/sealbox?sslmode=disable"
 }
 
+# Alive and not a zombie: a killed postmaster waits for its (re)parent to reap it, yet is gone.
+alive() {
+    local state
+    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$state" ] && [ "$state" != Z ]
+}
+
 running_pid() {
     local pidfile="$1/data/postmaster.pid" pid
     [ -f "$pidfile" ] || return 1
     pid=$(head -1 "$pidfile")
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+    [ -n "$pid" ] && alive "$pid" && echo "$pid"
 }
 
 init_cluster() {
@@ -134,8 +141,14 @@ start() {
     if running_pid "$dir" >/dev/null; then
         die "the cluster in $dir is already running (pid $(running_pid "$dir")); stop it first"
     fi
-    if ! python3 -c 'import socket,sys; s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" \
-        2>/dev/null; then
+    # After kill9 the postmaster may linger as a zombie until its parent reaps it, and PostgreSQL would
+    # take its postmaster.pid and socket lock file for a live server's: the process is dead, so they go.
+    rm -f "$dir/data/postmaster.pid" "$dir/socket/.s.PGSQL.$port.lock" "$dir/socket/.s.PGSQL.$port"
+    # SO_REUSEADDR as PostgreSQL sets it: connections in TIME_WAIT from before a kill9 do not count.
+    if ! python3 -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
         die "port $port (of the cluster in $dir) is taken by another process"
     fi
     [ "$(id -u)" = 0 ] && { touch "$dir/server.log"; chown postgres: "$dir/server.log"; }
@@ -167,14 +180,13 @@ kill9() {
     # a restart needs.
     # shellcheck disable=SC2086
     kill -9 "$pid" $children 2>/dev/null || true
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
+    for p in "$pid" $children; do
+        for _ in $(seq 200); do
+            alive "$p" || break
+            sleep 0.01
+        done
+        ! alive "$p" || die "process $p of the cluster in $dir survived SIGKILL"
     done
-    for c in $children; do
-        while kill -0 "$c" 2>/dev/null; do sleep 0.05; done
-    done
-    ! kill -0 "$pid" 2>/dev/null || die "postmaster $pid survived SIGKILL"
 }
 
 [ $# -ge 1 ] || usage
