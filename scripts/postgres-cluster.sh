@@ -154,7 +154,11 @@ s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
     [ "$(id -u)" = 0 ] && { touch "$dir/server.log"; chown postgres: "$dir/server.log"; }
     # pg_ctl's notes (such as a stale postmaster.pid after kill9) are shown only if it fails.
     as_owner "$(tool pg_ctl)" -D "$dir/data" -l "$dir/server.log" -w -t 30 start >"$dir/pg_ctl.out" 2>&1 ||
-        { cat "$dir/pg_ctl.out" >&2; tail -20 "$dir/server.log" >&2; die "pg_ctl start failed for $dir (log: $dir/server.log)"; }
+        {
+            cat "$dir/pg_ctl.out" >&2
+            tail -20 "$dir/server.log" >&2
+            die "pg_ctl start failed for $dir (log: $dir/server.log)"
+        }
     wait_ready "$dir"
     if [ "$("$(tool psql)" -h 127.0.0.1 -p "$port" -U sealbox -d postgres -XAtq \
         -c "SELECT 1 FROM pg_database WHERE datname = 'sealbox'")" != 1 ]; then
