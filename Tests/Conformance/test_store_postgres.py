@@ -726,8 +726,9 @@ def test_reads_refused_after_max_stale_seconds(own_cluster, daemons):
     assert_unavailable(lambda: a.ssm.put_parameter(Name=f"{name}-x", Value="x", Type="String"))
     assert secure_value(a, name) == "stale-but-served"
     assert a.sm.get_secret_value(SecretId="pg/stale")["SecretString"] == "secret-stale"
+    wait_for("health degraded", lambda: health(a)[1]["status"] == "degraded", 1.0)
     status, body = health(a)
-    assert status == 200 and body["status"] == "degraded", (status, body)
+    assert status == 200 and body["status"] == "degraded" and body.get("reason"), (status, body)
     served_until = refused_at = time.monotonic()
     while time.monotonic() - killed_at < 8:
         refused_at = time.monotonic()  # a refusal counts from when the read was sent
