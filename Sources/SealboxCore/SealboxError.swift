@@ -211,6 +211,10 @@ public struct SealboxError: Error, Hashable, Sendable, CustomStringConvertible {
     package static func publicPolicy(_ message: String) -> Self { Self(.publicPolicy, message) }
     package static func storeUnavailable(_ message: String) -> Self { Self(.storeUnavailable, message) }
 
+    /// Whether this is the shared store's outage or conflict, which an operation passes on unwrapped:
+    /// a conflict must reach the writer that retries it, an outage its 503.
+    package var isStoreFailure: Bool { code == .storeConflict || code == .storeUnavailable }
+
     /// The error a failed store call becomes: the store's own outage or conflict keeps its code, so
     /// that it is answered 503 or retried; any other failure becomes `otherwise`.
     /// - Parameters:

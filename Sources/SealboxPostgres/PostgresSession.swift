@@ -5,8 +5,8 @@ import NIOPosix
 import NIOSSL
 import PostgresNIO
 import SealboxCore
-import SealboxStore
 import SealboxCrypto
+import SealboxStore
 
 /// One connection to PostgreSQL, used one call at a time, for the store's synchronous protocol.
 ///

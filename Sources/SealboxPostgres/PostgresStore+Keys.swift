@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 import PostgresNIO
 import SealboxCore
-import SealboxStore
 import SealboxCrypto
+import SealboxStore
 
 // KMS keys, their versions, aliases and grants, by account and region.
 extension PostgresStore {

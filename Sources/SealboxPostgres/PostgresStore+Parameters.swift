@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 import PostgresNIO
 import SealboxCore
-import SealboxStore
 import SealboxCrypto
+import SealboxStore
 
 // SSM parameters with their versions, tags and resource policies, and the service settings.
 extension PostgresStore {

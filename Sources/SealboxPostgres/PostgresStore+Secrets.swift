@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 import PostgresNIO
 import SealboxCore
-import SealboxStore
 import SealboxCrypto
+import SealboxStore
 
 // Secrets Manager secrets: a metadata row per secret and a row per version, by account and region.
 extension PostgresStore {

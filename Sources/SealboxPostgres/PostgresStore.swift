@@ -3,8 +3,8 @@ import Logging
 import NIOCore
 import PostgresNIO
 import SealboxCore
-import SealboxStore
 import SealboxCrypto
+import SealboxStore
 
 /// The shared store: one PostgreSQL database that every daemon of a fleet reads and writes.
 ///
@@ -26,6 +26,10 @@ public final class PostgresStore: SealboxStorage, SharedStore {
     /// Catch-ups run one at a time, so the feed is applied in order.
     private let catchingUp = Lock()
     private let follower = Locked<(@Sendable (StoreChange) throws -> Void)?>(nil)
+    /// What writes that failed with the connection touched: such a write may have committed without
+    /// its answer arriving, and the feed skips this daemon's own rows, so the next catch-up loads
+    /// these again from the store whatever happened.
+    private let uncertain = Locked<[StoreChange]>([])
 
     /// The channel the feed is announced on.
     public static let channel = "sealbox_changes"
@@ -96,6 +100,17 @@ public final class PostgresStore: SealboxStorage, SharedStore {
                 }
                 cursor.withLock { $0 = id }
             }
+            let unsure = uncertain.withLock { list in
+                defer { list.removeAll() }
+                return list
+            }
+            var seen = Set<StoreChange>()
+            for (index, change) in unsure.enumerated() where seen.insert(change).inserted {
+                do { try apply?(change) } catch {
+                    uncertain.withLock { $0.append(contentsOf: unsure[index...]) }
+                    throw error
+                }
+            }
         }
     }
 
@@ -146,8 +161,12 @@ public final class PostgresStore: SealboxStorage, SharedStore {
                 if !changes.isEmpty { try append(changes, connection) }
                 _ = try Self.run(connection, "COMMIT", logger)
             } catch {
-                // A broken connection rolls back by itself; the error says what happened.
-                _ = try? Self.run(connection, "ROLLBACK", logger)
+                // A broken connection rolls back by itself, unless it broke after COMMIT was sent.
+                if error is StoreError || !PostgresSession.isOutage(error) {
+                    _ = try? Self.run(connection, "ROLLBACK", logger)
+                } else {
+                    uncertain.withLock { $0 += changes }
+                }
                 throw error
             }
         }

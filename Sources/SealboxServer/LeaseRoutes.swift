@@ -21,7 +21,8 @@ struct LeaseRoutes: Sendable {
             group.route(.DELETE, RoutePath("\(NativePath.leases)/{id}"), .deleteLease, .eventLoop, delete),
             // Every lease, up to 100,000 of them: listed off the event loop.
             group.route(.GET, RoutePath(NativePath.leases), .listLeases, .threadPool, list),
-            group.route(.POST, RoutePath(NativePath.revokeLeases), .revokeLeases, .eventLoop, revoke),
+            // A revocation by prefix is published to a shared store: a write, off the event loop.
+            group.route(.POST, RoutePath(NativePath.revokeLeases), .revokeLeases, .threadPool, revoke),
         ]
     }
 

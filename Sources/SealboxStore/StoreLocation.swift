@@ -75,4 +75,3 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
         return text[..<scheme.upperBound] + "…" + text[at.lowerBound...]
     }
 }
-

@@ -125,96 +125,96 @@ import Testing
 }
 
 #if PostgreSQL
-/// Two daemons on one PostgreSQL database: the feed, conflicts, migrations and outages.
-@Suite(.enabled(if: StoreBackend.postgresURL != nil, "needs SEALBOX_TEST_POSTGRES"))
-struct PostgresFeedTests {
-    final class Applied: Sendable {
-        let changes = Locked<[StoreChange]>([])
-        func record(_ change: StoreChange) { changes.withLock { $0.append(change) } }
-        var all: [StoreChange] { changes.withLock { $0 } }
-    }
-
-    @Test func anotherDaemonAppliesEachChangeOnceInOrderAndNeverItsOwn() throws {
-        let location = try StoreBackend.newDatabase()
-        let writer = try StoreBackend.sibling(of: location)
-        let reader = try StoreBackend.sibling(of: location)
-        let (mine, theirs) = (Applied(), Applied())
-        writer.follow(mine.record)
-        reader.follow(theirs.record)
-        let key = SQLiteStoreTests.key([1])
-        let alias = AliasRecord(
-            name: "alias/x", scope: SharedStoreTests.scope, keyID: key.record.id, created: 1, updated: 1)
-        let grant = SQLiteStoreTests.grant(key)
-        let parameter = SharedStoreTests.parameter("/app/db", ["one"])
-        let secret = SharedStoreTests.secret("db", versions: [("v1", ["AWSCURRENT"])])
-        try writer.saveKey(key)
-        try writer.saveAlias(alias)
-        try writer.saveGrant(grant)
-        try SharedStoreTests.put(parameter, into: writer)
-        try writer.apply([SecretChange(secret: secret, writtenVersions: ["v1"])])
-        try writer.publish(.revokeLeases(prefix: "/app/"))
-        try writer.deleteGrant(grant.id)
-        try writer.deleteKey(key.record.address)
-        try reader.catchUp()
-        try writer.catchUp()
-        #expect(mine.all.isEmpty)
-        #expect(
-            theirs.all == [
-                .key(key.record.address), .alias(alias.address), .grants(key.record.address),
-                .parameter(parameter.address), .secret(secret.address), .revokeLeases(prefix: "/app/"),
-                .grants(key.record.address), .key(key.record.address), .grants(key.record.address),
-                .alias(alias.address),
-            ])
-        // Applied once: a second catch-up finds nothing new.
-        try reader.catchUp()
-        #expect(theirs.all.count == 10)
-        #expect(reader.appliedChange == writer.appliedChange || reader.appliedChange > 0)
-    }
-
-    @Test func aWriteOnWhatAnotherDaemonChangedIsAConflictUntilItCatchesUp() throws {
-        let location = try StoreBackend.newDatabase()
-        let first = try StoreBackend.sibling(of: location)
-        let second = try StoreBackend.sibling(of: location)
-        second.follow { _ in }
-        try SharedStoreTests.put(SharedStoreTests.parameter("/shared", ["one"]), into: first)
-        let stale = SharedStoreTests.parameter("/shared", ["two"])
-        #expect(throws: StoreError.self) { try SharedStoreTests.put(stale, into: second) }
-        // Nothing of the refused write was kept.
-        #expect(try first.loadParameter(stale.address)?.versions.map(\.value) == [Array("one".utf8)])
-        // Something the other daemon did not touch is no conflict.
-        try SharedStoreTests.put(SharedStoreTests.parameter("/mine", ["x"]), into: second)
-        try second.catchUp()
-        try SharedStoreTests.put(SharedStoreTests.parameter("/shared", ["one", "two"]), into: second)
-        #expect(try first.loadParameter(stale.address)?.versions.count == 2)
-    }
-
-    @Test func daemonsStartingAtOnceMigrateTheSchemaOnce() async throws {
-        let location = try StoreBackend.newDatabase()
-        let opened = await withTaskGroup(of: Bool.self) { group in
-            for _ in 0..<4 { group.addTask { (try? StoreBackend.sibling(of: location)) != nil } }
-            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+    /// Two daemons on one PostgreSQL database: the feed, conflicts, migrations and outages.
+    @Suite(.enabled(if: StoreBackend.postgresURL != nil, "needs SEALBOX_TEST_POSTGRES"))
+    struct PostgresFeedTests {
+        final class Applied: Sendable {
+            let changes = Locked<[StoreChange]>([])
+            func record(_ change: StoreChange) { changes.withLock { $0.append(change) } }
+            var all: [StoreChange] { changes.withLock { $0 } }
         }
-        #expect(opened == 4)
-        let store = try StoreBackend.sibling(of: location)
-        try SharedStoreTests.put(SharedStoreTests.parameter("/after", ["ok"]), into: store)
-        #expect(try store.loadParameters().map(\.name) == ["/after"])
-    }
 
-    @Test func anUnreachableServerIsAClearErrorWithoutAPassword() throws {
-        var location = try StoreBackend.newDatabase()
-        location.port = 1
-        let error = try #require(throws: SetupError.self) {
-            try PostgresStore(location, password: "hunter2-do-not-print", logger: Logger(label: "test"))
+        @Test func anotherDaemonAppliesEachChangeOnceInOrderAndNeverItsOwn() throws {
+            let location = try StoreBackend.newDatabase()
+            let writer = try StoreBackend.sibling(of: location)
+            let reader = try StoreBackend.sibling(of: location)
+            let (mine, theirs) = (Applied(), Applied())
+            writer.follow(mine.record)
+            reader.follow(theirs.record)
+            let key = SQLiteStoreTests.key([1])
+            let alias = AliasRecord(
+                name: "alias/x", scope: SharedStoreTests.scope, keyID: key.record.id, created: 1, updated: 1)
+            let grant = SQLiteStoreTests.grant(key)
+            let parameter = SharedStoreTests.parameter("/app/db", ["one"])
+            let secret = SharedStoreTests.secret("db", versions: [("v1", ["AWSCURRENT"])])
+            try writer.saveKey(key)
+            try writer.saveAlias(alias)
+            try writer.saveGrant(grant)
+            try SharedStoreTests.put(parameter, into: writer)
+            try writer.apply([SecretChange(secret: secret, writtenVersions: ["v1"])])
+            try writer.publish(.revokeLeases(prefix: "/app/"))
+            try writer.deleteGrant(grant.id)
+            try writer.deleteKey(key.record.address)
+            try reader.catchUp()
+            try writer.catchUp()
+            #expect(mine.all.isEmpty)
+            #expect(
+                theirs.all == [
+                    .key(key.record.address), .alias(alias.address), .grants(key.record.address),
+                    .parameter(parameter.address), .secret(secret.address), .revokeLeases(prefix: "/app/"),
+                    .grants(key.record.address), .key(key.record.address), .grants(key.record.address),
+                    .alias(alias.address),
+                ])
+            // Applied once: a second catch-up finds nothing new.
+            try reader.catchUp()
+            #expect(theirs.all.count == 10)
+            #expect(reader.appliedChange == writer.appliedChange || reader.appliedChange > 0)
         }
-        #expect(error.description.contains("127.0.0.1:1"))
-        #expect(!error.description.contains("hunter2"))
-    }
 
-    @Test func aPasswordInTheURLIsRefused() throws {
-        #expect(throws: SetupError.self) { try StoreLocation("postgres://me:secret@127.0.0.1:5432/db") }
-        #expect(throws: SetupError.self) { try StoreLocation("postgres://127.0.0.1:5432/db") }
-        #expect(throws: SetupError.self) { try StoreLocation("postgres://me@127.0.0.1:5432/db?sslmode=maybe") }
-        #expect(try StoreLocation("sqlite:/tmp/x.db") == .sqlite(path: "/tmp/x.db"))
+        @Test func aWriteOnWhatAnotherDaemonChangedIsAConflictUntilItCatchesUp() throws {
+            let location = try StoreBackend.newDatabase()
+            let first = try StoreBackend.sibling(of: location)
+            let second = try StoreBackend.sibling(of: location)
+            second.follow { _ in }
+            try SharedStoreTests.put(SharedStoreTests.parameter("/shared", ["one"]), into: first)
+            let stale = SharedStoreTests.parameter("/shared", ["two"])
+            #expect(throws: StoreError.self) { try SharedStoreTests.put(stale, into: second) }
+            // Nothing of the refused write was kept.
+            #expect(try first.loadParameter(stale.address)?.versions.map(\.value) == [Array("one".utf8)])
+            // Something the other daemon did not touch is no conflict.
+            try SharedStoreTests.put(SharedStoreTests.parameter("/mine", ["x"]), into: second)
+            try second.catchUp()
+            try SharedStoreTests.put(SharedStoreTests.parameter("/shared", ["one", "two"]), into: second)
+            #expect(try first.loadParameter(stale.address)?.versions.count == 2)
+        }
+
+        @Test func daemonsStartingAtOnceMigrateTheSchemaOnce() async throws {
+            let location = try StoreBackend.newDatabase()
+            let opened = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<4 { group.addTask { (try? StoreBackend.sibling(of: location)) != nil } }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(opened == 4)
+            let store = try StoreBackend.sibling(of: location)
+            try SharedStoreTests.put(SharedStoreTests.parameter("/after", ["ok"]), into: store)
+            #expect(try store.loadParameters().map(\.name) == ["/after"])
+        }
+
+        @Test func anUnreachableServerIsAClearErrorWithoutAPassword() throws {
+            var location = try StoreBackend.newDatabase()
+            location.port = 1
+            let error = try #require(throws: SetupError.self) {
+                try PostgresStore(location, password: "hunter2-do-not-print", logger: Logger(label: "test"))
+            }
+            #expect(error.description.contains("127.0.0.1:1"))
+            #expect(!error.description.contains("hunter2"))
+        }
+
+        @Test func aPasswordInTheURLIsRefused() throws {
+            #expect(throws: SetupError.self) { try StoreLocation("postgres://me:secret@127.0.0.1:5432/db") }
+            #expect(throws: SetupError.self) { try StoreLocation("postgres://127.0.0.1:5432/db") }
+            #expect(throws: SetupError.self) { try StoreLocation("postgres://me@127.0.0.1:5432/db?sslmode=maybe") }
+            #expect(try StoreLocation("sqlite:/tmp/x.db") == .sqlite(path: "/tmp/x.db"))
+        }
     }
-}
 #endif

@@ -19,26 +19,33 @@ extension SSM {
         let checks = requests.enumerated().map { index, request in
             try? patternCheck(request.get(), calls[index].context)
         }
-        withWriter {
-            var writes = PreparedWrites()
-            var accepted: [(index: Int, response: PutParameterResponse)] = []
-            for (index, request) in requests.enumerated() {
-                guard case .success(let request) = request else { continue }
-                do {
-                    let (version, tier) = try prepare(
-                        request, calls[index].context, into: &writes, checked: checks[index])
-                    accepted.append((index, PutParameterResponse(version: version, tier: tier)))
-                } catch {
-                    results[index] = .failure(AWSError(any: error))
+        let decoded = results
+        var accepted: [(index: Int, response: PutParameterResponse)] = []
+        do throws(SealboxError) {
+            // A shared store's conflict is thrown out of the body, so the writer catches up and
+            // prepares the whole group again on what the store now holds.
+            try withWriter { () throws(SealboxError) in
+                results = decoded
+                accepted = []
+                var writes = PreparedWrites()
+                for (index, request) in requests.enumerated() {
+                    guard case .success(let request) = request else { continue }
+                    do {
+                        let (version, tier) = try prepare(
+                            request, calls[index].context, into: &writes, checked: checks[index])
+                        accepted.append((index, PutParameterResponse(version: version, tier: tier)))
+                    } catch let error as SealboxError where error.isStoreFailure {
+                        throw error
+                    } catch {
+                        results[index] = .failure(AWSError(any: error))
+                    }
                 }
-            }
-            guard !writes.changes.isEmpty else { return }
-            do throws(SealboxError) {
+                guard !writes.changes.isEmpty else { return }
                 try commit(writes.changes)
                 for (index, response) in accepted { results[index] = .success(AWSJSON.encode(response)) }
-            } catch {
-                for (index, _) in accepted { results[index] = .failure(AWSError(error)) }
             }
+        } catch {
+            for index in results.indices where results[index] == nil { results[index] = .failure(AWSError(error)) }
         }
         return results.map { $0! }
     }
@@ -274,7 +281,7 @@ extension SSM {
     }
 
     func seal(_ value: [UInt8], keyReference: String, contextArn: String, _ context: RequestContext)
-        throws(AWSError) -> [UInt8]
+        throws -> [UInt8]
     {
         var value = value
         defer { value.withUnsafeMutableBytes { Sodium.zero($0) } }
@@ -289,6 +296,8 @@ extension SSM {
                 encryptionContext: .parameter(arn: contextArn), context: context
             ).ciphertext
         } catch {
+            // The default key's creation raced another daemon's: the put's writer retries it.
+            if error.isStoreFailure { throw error }
             throw AWSError.invalidKeyId(
                 "The KMS key \(keyReference) cannot encrypt the parameter: \(AWSError(error).type)")
         }

@@ -172,6 +172,7 @@ public final class SecretsManager: Sendable {
                 encryptionContext: Self.encryptionContext(arn: arn, version: version), context: context
             ).ciphertext
         } catch {
+            if error.isStoreFailure { throw error }
             throw SealboxError.encryptionFailure(
                 "Secrets Manager can't encrypt the protected secret text using the provided KMS key: \(error.message)")
         }
