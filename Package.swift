@@ -83,10 +83,11 @@ let package = Package(
                 "SealboxCore",
                 "SealboxCrypto",
                 "SealboxStore",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                // Conditional too, so that a build without the trait compiles none of postgres-nio.
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
+                .product(name: "NIOSSL", package: "swift-nio-ssl", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
