@@ -64,24 +64,38 @@
 
         /// A new connection of its own, for `LISTEN`.
         func connect() async throws -> PostgresConnection {
-            try await PostgresConnection.connect(
-                on: group.next(), configuration: configuration, id: 2, logger: logger
-            ).get()
+            try await attempt(id: 2).get()
         }
 
-        /// Since when, and why, the store is unreachable; nil while it is reachable.
-        var outage: (since: Double, reason: String)? { state.withLock { $0.outage } }
+        /// Since when, and why, the store is unreachable; nil while it is reachable. Kept apart from
+        /// the connection's lock, which a statement holds, so that health checks never wait on one.
+        var outage: (since: Double, reason: String)? { published.withLock { $0 } }
+        private let published = Locked<(since: Double, reason: String)?>(nil)
 
         /// How many times the connection was made again after an outage.
         var reconnects: Int { state.withLock { $0.reconnects } }
 
-        /// Runs `body` on the connection, connecting first if needed.
+        /// Runs `body` on the connection, connecting first if there is none and no outage.
+        ///
+        /// During an outage a call fails at once: only ``reconnect()`` (the daemon's watcher, every
+        /// quarter second) tries the server again, so no request waits on a connection attempt.
         /// - Parameter body: the statements; they run one after another on one connection.
         /// - Throws: ``StoreError/unavailable(_:)`` when the database cannot be reached or the connection
         ///   broke; what `body` threw otherwise.
         func withConnection<R>(_ body: (PostgresConnection) throws -> R) throws -> R {
             try state.withLock { state in
-                let connection = try connected(&state)
+                if state.connection?.isClosed == true { markDown(&state, reason: "the connection closed") }
+                if let outage = state.outage { throw StoreError.unavailable(outage.reason) }
+                let connection: PostgresConnection
+                if let open = state.connection {
+                    connection = open
+                } else {
+                    do { connection = try open() } catch {
+                        markDown(&state, reason: Self.describe(error))
+                        throw StoreError.unavailable(state.outage?.reason ?? "unreachable")
+                    }
+                    state.connection = connection
+                }
                 do {
                     return try body(connection)
                 } catch let error as StoreError {
@@ -94,37 +108,80 @@
             }
         }
 
-        private func connected(_ state: inout State) throws -> PostgresConnection {
-            if let connection = state.connection, !connection.isClosed { return connection }
-            state.connection = nil
+        /// During an outage, once its backoff has passed, connects again without holding up the
+        /// calls that meanwhile fail at once.
+        /// - Returns: whether the store is reachable now.
+        @discardableResult
+        func reconnect() -> Bool {
             let now = Date().timeIntervalSince1970
-            if let outage = state.outage, now < state.retryAt { throw StoreError.unavailable(outage.reason) }
+            guard let outage = self.outage else { return true }
+            guard state.withLock({ now >= $0.retryAt }) else { return false }
             do {
-                let connection = try PostgresConnection.connect(
-                    on: group.next(), configuration: configuration, id: 1, logger: logger
-                ).wait()
-                state.connection = connection
-                if let outage = state.outage {
+                let connection = try open()
+                state.withLock { state in
+                    state.connection = connection
+                    state.outage = nil
+                    state.backoff = Self.firstBackoff
                     state.reconnects += 1
-                    logger.info(
-                        "store reconnected",
-                        metadata: ["store": "\(target)", "downSeconds": "\(Int(now - outage.since))"])
+                    published.withLock { $0 = nil }
                 }
-                state.outage = nil
-                state.backoff = Self.firstBackoff
-                return connection
+                logger.info(
+                    "store reconnected", metadata: ["store": "\(target)", "downSeconds": "\(Int(now - outage.since))"])
+                return true
             } catch {
-                markDown(&state, reason: Self.describe(error))
-                throw StoreError.unavailable(state.outage?.reason ?? "unreachable")
+                state.withLock { markDown(&$0, reason: Self.describe(error)) }
+                return false
             }
+        }
+
+        /// How long a connection attempt, startup and login included, may take: postgres-nio's own
+        /// timeout covers the TCP connect only, and a dying server can accept and never answer.
+        static let connectTimeout = TimeAmount.seconds(3)
+        /// How long one statement may take before its connection is closed as broken.
+        static let statementTimeout = TimeAmount.seconds(15)
+
+        private func open() throws -> PostgresConnection {
+            try attempt(id: 1).wait()
+        }
+
+        /// A connection attempt that fails after ``connectTimeout``.
+        private func attempt(id: Int) -> EventLoopFuture<PostgresConnection> {
+            let loop = group.next()
+            let attempt = PostgresConnection.connect(on: loop, configuration: configuration, id: id, logger: logger)
+            let result = loop.makePromise(of: PostgresConnection.self)
+            let timer = loop.scheduleTask(in: Self.connectTimeout) {
+                result.fail(
+                    StoreError.unavailable("no answer within \(Self.connectTimeout.nanoseconds / 1_000_000_000) s"))
+                // A connection that completes after all is not used: close it.
+                attempt.whenSuccess { connection in connection.close().whenComplete { _ in _ = connection } }
+            }
+            attempt.whenComplete { outcome in
+                timer.cancel()
+                result.completeWith(outcome)
+            }
+            return result.futureResult
+        }
+
+        /// Runs one statement and collects its rows; a statement that hangs closes its connection,
+        /// which fails it as an outage.
+        static func run(_ connection: PostgresConnection, _ query: PostgresQuery, _ logger: Logger) throws
+            -> PostgresQueryResult
+        {
+            let timer = connection.eventLoop.scheduleTask(in: statementTimeout) {
+                connection.close().whenComplete { _ in _ = connection }
+            }
+            defer { timer.cancel() }
+            return try connection.query(query, logger: logger).wait()
         }
 
         private func markDown(_ state: inout State, reason: String) {
             let now = Date().timeIntervalSince1970
-            if let connection = state.connection { connection.close().whenComplete { _ in } }
+            // The callback keeps the connection until it has closed: postgres-nio requires it.
+            if let connection = state.connection { connection.close().whenComplete { _ in _ = connection } }
             state.connection = nil
             if state.outage == nil {
                 state.outage = (now, reason)
+                published.withLock { $0 = (now, reason) }
                 logger.warning("store unreachable", metadata: ["store": "\(target)", "reason": "\(reason)"])
             } else {
                 state.backoff = min(state.backoff * 2, Self.maxBackoff)

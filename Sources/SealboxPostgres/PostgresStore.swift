@@ -144,6 +144,7 @@
 
         /// Checks that the database answers, reconnecting if an outage's backoff has passed.
         public func probe() throws {
+            guard session.reconnect() else { throw StoreError.unavailable(session.outage?.reason ?? "unreachable") }
             try session.withConnection { connection in _ = try Self.run(connection, "SELECT 1", logger) }
         }
 
@@ -211,7 +212,7 @@
         static func run(_ connection: PostgresConnection, _ query: PostgresQuery, _ logger: Logger) throws
             -> PostgresQueryResult
         {
-            try connection.query(query, logger: logger).wait()
+            try PostgresSession.run(connection, query, logger)
         }
 
         /// Runs one statement and collects its rows, on the shared connection.
