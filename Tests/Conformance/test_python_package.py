@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import sys
 import textwrap
 import time
@@ -108,13 +109,21 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_the_sample_project_under_xdist_from_a_subdirectory(venv, tmp_path):
+@pytest.fixture
+def short_temp():
+    """The children's TMPDIR: short, since pytest's own temp paths leave a Unix socket under them too
+    little of its 103 bytes, and the plugin would then fall back to /tmp where these tests do not look."""
+    path = Path(tempfile.mkdtemp(prefix="sbx-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_the_sample_project_under_xdist_from_a_subdirectory(venv, tmp_path, short_temp):
     project = _project(tmp_path)
     (project / "tests" / "conftest.py").write_text(RECORDING_CONFTEST)
     records = tmp_path / "records"
     records.mkdir()
-    temp = tmp_path / "temp"
-    temp.mkdir()
+    temp = short_temp
     started = time.monotonic()
     p = _pytest(venv, project / "tests", temp, "-n", "2", RECORD_DIR=str(records))
     print(f"\nMEASURE: sample project, 2 xdist workers, {time.monotonic() - started:.1f} s")
@@ -142,7 +151,23 @@ def _python_blocks(markdown: str, heading: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", section, re.S)
 
 
-def test_the_documented_examples_run(venv, tmp_path):
+def test_a_tmpdir_too_deep_for_a_socket_puts_the_daemon_under_tmp(venv, tmp_path):
+    project = _project(tmp_path)
+    (project / "tests" / "conftest.py").write_text(RECORDING_CONFTEST)
+    records = tmp_path / "records"
+    records.mkdir()
+    deep = tmp_path / ("d" * 70) / "temp"
+    deep.mkdir(parents=True)
+    before = set(_leftovers(Path("/tmp")))
+    p = _pytest(venv, project / "tests", deep, RECORD_DIR=str(records))
+    assert p.returncode == 0, f"{p.stdout}\n{p.stderr}"
+    seen = [json.loads(f.read_text()) for f in records.iterdir()]
+    assert seen and all(r["daemon_dir"].startswith("/tmp/sealbox-pytest-") for r in seen), seen
+    assert set(_leftovers(Path("/tmp"))) == before
+    assert _leftovers(deep) == []
+
+
+def test_the_documented_examples_run(venv, tmp_path, short_temp):
     project = _project(tmp_path)
     tests = project / "tests"
     # The plugin's own docstring example.
@@ -187,8 +212,7 @@ def test_the_documented_examples_run(venv, tmp_path):
         "    readme_handler.handler({}, None)\n"
         "    assert readme_handler.CONNECTED == ['s3cr3t']\n"
         "    assert ('lease:Redeem', '/app/db/password') in sealbox.operations()\n")
-    temp = tmp_path / "temp"
-    temp.mkdir()
+    temp = short_temp
     p = _pytest(venv, project, temp, "-rA")
     assert p.returncode == 0, f"{p.stdout}\n{p.stderr}"
     passed = set(re.findall(r"^PASSED (\S+)", p.stdout, re.M))
@@ -200,10 +224,9 @@ def test_the_documented_examples_run(venv, tmp_path):
     assert _leftovers(temp) == []
 
 
-def test_a_wrong_binary_is_one_clear_error(venv, tmp_path):
+def test_a_wrong_binary_is_one_clear_error(venv, tmp_path, short_temp):
     project = _project(tmp_path)
-    temp = tmp_path / "temp"
-    temp.mkdir()
+    temp = short_temp
     # From $SEALBOXD, under xdist: the controller reports it once, before any worker starts.
     p = _pytest(venv, project, temp, "-n", "2", SEALBOXD="/nonexistent/sealboxd")
     assert p.returncode == 4, f"{p.stdout}\n{p.stderr}"
@@ -226,11 +249,10 @@ def test_a_wrong_binary_is_one_clear_error(venv, tmp_path):
     assert _leftovers(temp) == []
 
 
-def test_a_daemon_that_does_not_start_is_one_error_with_its_log(venv, tmp_path):
+def test_a_daemon_that_does_not_start_is_one_error_with_its_log(venv, tmp_path, short_temp):
     project = _project(tmp_path)
     (project / "tests" / "fixtures.yaml").write_text("parameters:\n  - {name: /app/x, type: Strng, value: v}\n")
-    temp = tmp_path / "temp"
-    temp.mkdir()
+    temp = short_temp
     for extra in ([], ["-n", "2"]):
         p = _pytest(venv, project, temp, *extra)
         assert p.returncode == 4, f"{extra}\n{p.stdout}\n{p.stderr}"
@@ -244,7 +266,7 @@ def test_a_daemon_that_does_not_start_is_one_error_with_its_log(venv, tmp_path):
         assert _leftovers(temp) == []
 
 
-def test_an_interrupted_run_removes_its_temp_directory_and_daemon(venv, tmp_path):
+def test_an_interrupted_run_removes_its_temp_directory_and_daemon(venv, tmp_path, short_temp):
     project = _project(tmp_path)
     (project / "tests" / "test_interrupt.py").write_text(textwrap.dedent("""\
         import os, signal
@@ -254,8 +276,7 @@ def test_an_interrupted_run_removes_its_temp_directory_and_daemon(venv, tmp_path
                 f.write(str(sealbox.pid))
             os.kill(os.getpid(), signal.SIGINT)
         """))
-    temp = tmp_path / "temp"
-    temp.mkdir()
+    temp = short_temp
     pid_file = tmp_path / "daemon.pid"
     p = _pytest(venv, project, temp, "tests/test_interrupt.py", PID_FILE=str(pid_file))
     assert p.returncode == 2 and "KeyboardInterrupt" in p.stdout, f"{p.stdout}\n{p.stderr}"
@@ -263,13 +284,12 @@ def test_an_interrupted_run_removes_its_temp_directory_and_daemon(venv, tmp_path
     assert _leftovers(temp) == []
 
 
-def test_an_interrupt_while_the_daemon_starts_removes_everything(venv, tmp_path):
+def test_an_interrupt_while_the_daemon_starts_removes_everything(venv, tmp_path, short_temp):
     # A "daemon" that never prints its ready line: pytest is interrupted while it waits.
     fake = tmp_path / "slow-sealboxd"
     fake.write_text("#!/bin/sh\necho $$ > \"$FAKE_PID\"\nexec sleep 60\n")
     fake.chmod(0o755)
-    temp = tmp_path / "temp"
-    temp.mkdir()
+    temp = short_temp
     fake_pid = tmp_path / "fake.pid"
     project = _project(tmp_path)
     child = subprocess.Popen([str(venv), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark"],
@@ -293,7 +313,7 @@ def test_an_interrupt_while_the_daemon_starts_removes_everything(venv, tmp_path)
     assert _leftovers(temp) == []
 
 
-def test_ctrl_c_under_xdist_removes_every_daemon_and_temp_directory(venv, tmp_path):
+def test_ctrl_c_under_xdist_removes_every_daemon_and_temp_directory(venv, tmp_path, short_temp):
     project = _project(tmp_path)
     (project / "tests" / "test_wait.py").write_text(textwrap.dedent("""\
         import os, time
@@ -312,8 +332,7 @@ def test_ctrl_c_under_xdist_removes_every_daemon_and_temp_directory(venv, tmp_pa
         """))
     ready = tmp_path / "ready"
     ready.mkdir()
-    temp = tmp_path / "temp"
-    temp.mkdir()
+    temp = short_temp
     # Its own process group, as a terminal's foreground job: Ctrl-C reaches the controller and the workers.
     child = subprocess.Popen([str(venv), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark",
                               "-n", "2", "tests/test_wait.py"], cwd=str(project),

@@ -174,7 +174,12 @@ extension SecretsManager {
         return secrets.values.compactMap { secret in
             guard !running.contains(secret.address), secret.metadata.deletionDate == nil else { return nil }
             return secret.metadata.rotation.flatMap { $0.enabled ? $0.nextRotation : nil }
+                .flatMap { isLeftToOthers(secret.address, at: $0) ? nil : $0 }
         }.min()
+    }
+
+    private func isLeftToOthers(_ address: Scoped<String>, at window: Double) -> Bool {
+        leftToOtherHosts.withLock { $0[address] == window }
     }
 
     /// Starts every rotation whose window has opened and that is not already running; the jobs go
@@ -184,8 +189,9 @@ extension SecretsManager {
     @discardableResult
     public func startDueRotations(now: Double) -> [RotationJob] {
         let due = secrets.values.filter { secret in
-            secret.metadata.deletionDate == nil && secret.metadata.rotation?.enabled == true
-                && (secret.metadata.rotation?.nextRotation ?? .infinity) <= now
+            let window = secret.metadata.rotation?.nextRotation ?? .infinity
+            return secret.metadata.deletionDate == nil && secret.metadata.rotation?.enabled == true && window <= now
+                && !isLeftToOthers(secret.address, at: window)
         }.map(\.address)
         var started: [RotationJob] = []
         for address in due {
@@ -194,6 +200,11 @@ extension SecretsManager {
                     rotating.withLock({ !$0.contains(address) })
                 else { return nil }
                 guard handlerPath(for: rotation.lambdaARN) != nil else {
+                    // Another daemon sharing the store may have the handler: leave the window to it.
+                    if store is any SharedStore, let window = rotation.nextRotation {
+                        leftToOtherHosts.withLock { $0[address] = window }
+                        return nil
+                    }
                     // No handler to run (the config changed): this window is skipped, not retried in a loop.
                     secret.metadata.rotation?.nextRotation = rotation.schedule?.next(after: now)
                     try commit(SecretChange(secret: secret, writtenVersions: []))

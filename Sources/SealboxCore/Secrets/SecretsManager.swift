@@ -16,6 +16,9 @@ public final class SecretsManager: Sendable {
     let rotationHandlers = Locked<[String: String]>([:])
     /// Secrets whose rotation is running, so that one secret has one rotation at a time.
     let rotating = Locked<Set<Scoped<String>>>([])
+    /// On a shared store, scheduled rotations this daemon has no handler for, with the window it
+    /// left to the daemons that have one; a later window is looked at again.
+    let leftToOtherHosts = Locked<[Scoped<String>: Double]>([:])
     /// Rotations to run, in the order they started; the daemon's RotationService runs them.
     public let rotationJobs: AsyncStream<RotationJob>
     let rotationJobsContinuation: AsyncStream<RotationJob>.Continuation

@@ -30,8 +30,8 @@ explicit AWS endpoint, and AWS clients that are not botocore (the AWS CLI v2, ot
 only get the environment above.
 
 A start failure ends the run with one error naming the binary, the reason and the daemon's log tail.
-The daemon's temp directory (``sealbox-pytest-*``) is removed when pytest ends, on failure and on
-Ctrl-C too.
+The daemon's temp directory (``sealbox-pytest-*``, under ``$TMPDIR``, or ``/tmp`` when that is too
+deep for a Unix socket's path) is removed when pytest ends, on failure and on Ctrl-C too.
 
 Fixtures:
     sealbox_daemon  (session)  the running daemon: endpoint_url, socket_path, pid, reset(), calls(),
@@ -103,6 +103,17 @@ class _UnixConnection(http.client.HTTPConnection):
             raise RuntimeError(f"{self._path} is served by uid {uid}, not by the daemon this plugin started")
 
 
+# The longest Unix socket path sealboxd takes (SwiftNIO keeps sun_path to 103 bytes).
+_SOCKET_PATH_MAX = 103
+
+
+def _socket_parent() -> str:
+    """The temp directory, or /tmp when a socket under it would have too long a path (a deep TMPDIR)."""
+    base = tempfile.gettempdir()
+    longest = os.path.join(base, "sealbox-pytest-" + "x" * 8, "sealbox.sock")
+    return base if len(os.fsencode(longest)) <= _SOCKET_PATH_MAX else "/tmp"
+
+
 class SealboxDaemon:
     """One `sealboxd --ephemeral` process: in memory, any AWS credentials accepted.
 
@@ -115,7 +126,7 @@ class SealboxDaemon:
         self.binary = binary
         self._process: subprocess.Popen | None = None
         self._stderr = None
-        self._directory = tempfile.mkdtemp(prefix="sealbox-pytest-")
+        self._directory = tempfile.mkdtemp(prefix="sealbox-pytest-", dir=_socket_parent())
         try:
             self._start(fixtures, extra_args, start_timeout)
         except BaseException:
