@@ -188,6 +188,58 @@ import Testing
             #expect(try first.loadParameter(stale.address)?.versions.count == 2)
         }
 
+        /// One daemon of the fleet: the services on its own store object, following the others.
+        struct Daemon {
+            let store: PostgresStore
+            let kms: KMS
+            let secrets: SecretsManager
+
+            init(
+                _ location: StoreLocation.PostgresLocation, root: SecureBytes, clock: ManualClock,
+                handlers: [String: String]
+            )
+                throws
+            {
+                store = try StoreBackend.sibling(of: location)
+                kms = try KMS(store: store, rootKey: root, clock: clock)
+                secrets = try SecretsManager(store: store, kms: kms, clock: clock)
+                secrets.setRotationHandlers(handlers)
+                let ssm = try SSM(store: store, kms: kms, clock: clock)
+                let follower = StoreFollower(
+                    kms: kms, ssm: ssm, secrets: secrets, leases: LeaseService(ssm: ssm, secrets: secrets, clock: clock)
+                )
+                store.follow { try follower.apply($0) }
+            }
+        }
+
+        @Test func aDaemonWithoutTheRotationHandlerLeavesTheWindowToOneThatHasIt() throws {
+            let location = try StoreBackend.newDatabase()
+            let (root, clock) = (SecureBytes.random(count: 32), ManualClock())
+            let handler = "arn:aws:lambda:us-east-1:123456789012:function:rotate"
+            let runner = try Daemon(location, root: root, clock: clock, handlers: [handler: "/bin/true"])
+            let other = try Daemon(location, root: root, clock: clock, handlers: [:])
+            let context = RequestContext(region: "us-east-1", accountID: "123456789012", principal: .anonymous)
+            _ = try runner.secrets.create(
+                name: "db", description: nil, kmsKeyId: nil, value: .string(SecureBytes(copying: Array("one".utf8))),
+                token: nil, tags: [], context: context)
+            _ = try runner.secrets.rotate(
+                "db", token: nil, lambdaARN: handler,
+                schedule: try RotationSchedule(
+                    automaticallyAfterDays: nil, scheduleExpression: "rate(1 day)", duration: nil),
+                immediately: false, context: context)
+            try other.store.catchUp()
+            let window = try #require(runner.secrets.nextRotationDue())
+            #expect(other.secrets.nextRotationDue() == window)
+            clock.advance(by: window - clock.now())
+            // The daemon without the handler neither rotates nor skips the window, and stops waiting for it.
+            #expect(other.secrets.startDueRotations(now: clock.now()).isEmpty)
+            #expect(other.secrets.nextRotationDue() == nil)
+            try runner.store.catchUp()
+            #expect(runner.secrets.nextRotationDue() == window)
+            let job = try #require(runner.secrets.startDueRotations(now: clock.now()).first)
+            #expect(job.address.name == "db" && job.lambdaARN == handler)
+        }
+
         @Test func daemonsStartingAtOnceMigrateTheSchemaOnce() async throws {
             let location = try StoreBackend.newDatabase()
             let opened = await withTaskGroup(of: Bool.self) { group in
