@@ -11,7 +11,9 @@ struct SealboxBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sealbox-bench",
         abstract: "Measures sealboxd throughput and latency, and seeds large parameter sets.",
-        subcommands: [Run.self, Suite.self, Seed.self, Scale.self, Soak.self, CryptoBench.self, Report.self],
+        subcommands: [
+            Run.self, Suite.self, Seed.self, Scale.self, StoreBench.self, Soak.self, CryptoBench.self, Report.self,
+        ],
         defaultSubcommand: Run.self
     )
 }
@@ -24,6 +26,7 @@ enum Workload: String, ExpressibleByArgument, CaseIterable {
     case secretRedeem = "secret-redeem"
     case extensionGet = "extension-get"
     case secretsGet = "secrets-get"
+    case putParameter = "put-parameter"
 }
 
 struct Run: AsyncParsableCommand {
@@ -37,6 +40,7 @@ struct Run: AsyncParsableCommand {
             redeem:         POST /v1/leases/{id}/redeem of a SecureString lease.
             extension-get:  GET /systemsmanager/parameters/get with decryption.
             secrets-get:    GET /secretsmanager/get of a secret's current value.
+            put-parameter:  SSM PutParameter Overwrite of a 32-byte String, over 1,000 names.
 
             Example: sealbox-bench run --socket .sealbox/sealbox.sock --workload get-parameter --connections 32
             """
@@ -128,6 +132,17 @@ struct Run: AsyncParsableCommand {
                 guard response.status == 200 else {
                     throw BenchError(description: "/secretsmanager/get answered \(response.status)")
                 }
+            }
+        case .putParameter:
+            let bodies = try (0..<1000).map { index in
+                Array(
+                    try JSONSerialization.data(withJSONObject: [
+                        "Name": "/sealbox-bench/put/\(index)", "Value": String(repeating: "w", count: 32),
+                        "Type": "String", "Overwrite": true,
+                    ]))
+            }
+            return { connection in
+                try await expect200(connection, "AmazonSSM.PutParameter", bodies.randomElement()!)
             }
         case .byPath:
             let path = self.path
