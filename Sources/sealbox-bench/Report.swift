@@ -6,7 +6,7 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Prints each performance target beside this run's figure, and gathers the run's figures in one file.",
         discussion: """
-            Reads what `suite`, `scale` and `crypto` (and Tests/Bench/peer_moto.py) wrote with --json. Each target \
+            Reads what `suite`, `scale`, `store` and `crypto` (and Tests/Bench/peer_moto.py) wrote with --json. Each target \
             is judged on the exact figure, so a ratio of 0.798 against "at least 0.8" is not met even where a table \
             rounds it to 0.80. A figure that was not measured, or was measured at a smaller scale than its target \
             names, is shown as such and not judged.
@@ -22,6 +22,9 @@ struct Report: ParsableCommand {
     @Option(help: "The figures `sealbox-bench scale --json` wrote.")
     var scale: String?
 
+    @Option(help: "The figures `sealbox-bench store --json` wrote.")
+    var store: String?
+
     @Option(help: "The figures `sealbox-bench crypto --json` wrote.")
     var crypto: String?
 
@@ -35,6 +38,7 @@ struct Report: ParsableCommand {
     struct Results: Codable {
         var suite: [Suite.Row]?
         var scale: Scale.Figures?
+        var store: StoreBench.Figures?
         var crypto: CryptoBench.Figures?
         var peer: [String: PeerCall]?
         var targets: [Verdict]
@@ -51,10 +55,12 @@ struct Report: ParsableCommand {
         var results = Results(
             suite: try suite.map { try Self.read([Suite.Row].self, from: $0) },
             scale: try scale.map { try Self.read(Scale.Figures.self, from: $0) },
+            store: try store.map { try Self.read(StoreBench.Figures.self, from: $0) },
             crypto: try crypto.map { try Self.read(CryptoBench.Figures.self, from: $0) },
             peer: try peer.map { try Self.read([String: PeerCall].self, from: $0) },
             targets: [])
         results.targets = Target.all.map { $0.judge(results) }
+        if let figures = results.store { say(Self.storeTable(figures)) }
         say(Self.table(results.targets))
         if let json {
             try writeJSON(results, to: json)
@@ -72,6 +78,32 @@ struct Report: ParsableCommand {
         } catch {
             throw ValidationError("\(path) does not hold what was expected: \(error)")
         }
+    }
+
+    /// The PostgreSQL store's rows beside SQLite's, those without a target too.
+    static func storeTable(_ figures: StoreBench.Figures) -> String {
+        var lines = ["\nPostgreSQL store beside SQLite, this run"]
+        for row in figures.hotPath + [figures.putParameter] {
+            lines.append(
+                String(
+                    format: "%@ %3d connections: SQLite %8.0f req/s, PostgreSQL %8.0f req/s, pg/sqlite %.3f",
+                    row.workload.padding(toLength: 14, withPad: " ", startingAt: 0), row.connections,
+                    row.sqlite.requestsPerSecond, row.postgres.requestsPerSecond,
+                    row.ratio))
+        }
+        let propagation = figures.propagation
+        lines.append(
+            String(
+                format: "propagation over %d changes: p50 %.2f ms, p99 %.2f ms, max %.2f ms", propagation.changes,
+                propagation.p50Millis, propagation.p99Millis, propagation.maxMillis))
+        if let startup = figures.startup {
+            lines.append(
+                String(
+                    format: "start to healthy, %d parameters: SQLite %.3f s, PostgreSQL %.3f s (copied in %.1f s)",
+                    startup.parameters, startup.sqliteStartSeconds, startup.postgresStartSeconds,
+                    startup.copySeconds))
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// The verdicts as an aligned table, with a count of each outcome under it.
@@ -182,6 +214,24 @@ struct Target: Sendable {
         results.suite?.first { $0.workload == workload.rawValue && $0.transport == "unix" && $0.connections == 32 }
     }
 
+    /// A hot-path row on PostgreSQL over the same row on SQLite: the hot path never reads the store,
+    /// so the two must be within noise of each other.
+    static func store(_ workload: Workload, _ label: String) -> Target {
+        Target(
+            name: "PostgreSQL store: \(label), Unix socket, 32 connections: req/s over SQLite's", bound: .atLeast(0.9),
+            unit: "", decimals: 3
+        ) { results in
+            guard let row = results.store?.hotPath.first(where: { $0.workload == workload.rawValue }) else {
+                return nil
+            }
+            return Figure(
+                value: row.ratio, smallerScale: row.connections < 32 ? "\(row.connections) connections" : nil,
+                note: String(
+                    format: "%.0f req/s against %.0f", row.postgres.requestsPerSecond,
+                    row.sqlite.requestsPerSecond))
+        }
+    }
+
     static func boto3(_ call: String, _ label: String) -> Target {
         Target(name: "boto3 \(label), sealboxd over moto_server, calls/s", bound: .atLeast(5), unit: "x") { results in
             guard let ratios = results.peer?[call]?.ratios, let ratio = ratios["sealboxd/moto_server"] else {
@@ -276,6 +326,21 @@ struct Target: Sendable {
                 Figure(
                     value: scale.startSeconds,
                     smallerScale: scale.parameters < 100_000 ? "\(scale.parameters) parameters" : nil)
+            }
+        },
+        store(.redeem, "lease redeem"),
+        store(.extensionGet, "extension GET"),
+        store(.decrypt, "KMS Decrypt"),
+        Target(
+            name: "PostgreSQL store: a change from one daemon seen by another, max over 1,000", bound: .atMost(1000),
+            unit: " ms", decimals: 1
+        ) { results in
+            results.store.map { store in
+                let propagation = store.propagation
+                return Figure(
+                    value: propagation.maxMillis,
+                    smallerScale: propagation.changes < 1000 ? "\(propagation.changes) changes" : nil,
+                    note: String(format: "p50 %.2f ms", propagation.p50Millis))
             }
         },
     ]
