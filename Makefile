@@ -85,8 +85,10 @@ node-test: deps-apt
 ## bench: release build, then every workload over the socket and TCP at 1, 8 and 32 connections,
 ## each against the bare NIO baseline; scale and memory with 100,000 parameters and 10,000 leases;
 ## crypto microbenchmarks beside Python's Fernet; boto3 against sealboxd and moto_server, and against
-## the bare baseline answering the same bytes (the most one boto3 client can show). Then each
-## performance target beside its figure, and every figure in bench-results.json. About ten minutes.
+## the bare baseline answering the same bytes (the most one boto3 client can show); the PostgreSQL
+## store beside SQLite (hot path, PutParameter, propagation between two daemons, start-up with 100,000
+## parameters) on a throwaway cluster (scripts/with-postgres.sh, needs the postgresql package). Then
+## each performance target beside its figure, and every figure in bench-results.json. About 15 minutes.
 BENCH_DIR := .build/bench
 bench: release deps-py
 	rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
@@ -94,11 +96,14 @@ bench: release deps-py
 		--baseline ./.build/release/sealbox-baseline --json $(BENCH_DIR)/suite.json
 	./.build/release/sealbox-bench scale --sealboxd ./.build/release/sealboxd \
 		--parameters 100000 --leases 10000 --requests 1000000 --json $(BENCH_DIR)/scale.json
+	SEALBOX_PG_DIR=$(CURDIR)/$(BENCH_DIR)/pg scripts/with-postgres.sh ./.build/release/sealbox-bench store \
+		--sealboxd ./.build/release/sealboxd --json $(BENCH_DIR)/store.json
 	./.build/release/sealbox-bench crypto --python-script Tests/Bench/fernet_python.py --json $(BENCH_DIR)/crypto.json
 	$(PYTHON) Tests/Bench/peer_moto.py --sealboxd ./.build/release/sealboxd \
 		--baseline ./.build/release/sealbox-baseline --json $(BENCH_DIR)/peer.json
 	./.build/release/sealbox-bench report --suite $(BENCH_DIR)/suite.json --scale $(BENCH_DIR)/scale.json \
-		--crypto $(BENCH_DIR)/crypto.json --peer $(BENCH_DIR)/peer.json --json bench-results.json
+		--store $(BENCH_DIR)/store.json --crypto $(BENCH_DIR)/crypto.json --peer $(BENCH_DIR)/peer.json \
+		--json bench-results.json
 
 ## bench-smoke: every part of make bench at low volume in the debug build, then the report's own
 ## tests (Tests/Bench) on these figures and on made-up ones. No timing is asserted.
@@ -109,12 +114,16 @@ bench-smoke: build deps-py
 		--duration 0.2 --connections 2 --json $(SMOKE_DIR)/suite.json
 	./.build/debug/sealbox-bench scale --sealboxd ./.build/debug/sealboxd --parameters 200 --leases 20 \
 		--requests 2000 --record-calls 2000 --secrets 50 --json $(SMOKE_DIR)/scale.json
+	SEALBOX_PG_DIR=$(SMOKE_DIR)/pg scripts/with-postgres.sh ./.build/debug/sealbox-bench store \
+		--sealboxd ./.build/debug/sealboxd --duration 0.2 --rounds 2 --connections 2 --changes 20 --parameters 200 --seed 20 \
+		--starts 1 --json $(SMOKE_DIR)/store.json
 	./.build/debug/sealbox-bench crypto --duration 0.1 --python-script Tests/Bench/fernet_python.py \
 		--json $(SMOKE_DIR)/crypto.json
 	$(PYTHON) Tests/Bench/peer_moto.py --sealboxd ./.build/debug/sealboxd --baseline ./.build/debug/sealbox-baseline \
 		--duration 0.4 --rounds 2 --json $(SMOKE_DIR)/peer.json
 	./.build/debug/sealbox-bench report --suite $(SMOKE_DIR)/suite.json --scale $(SMOKE_DIR)/scale.json \
-		--crypto $(SMOKE_DIR)/crypto.json --peer $(SMOKE_DIR)/peer.json --json $(SMOKE_DIR)/results.json
+		--store $(SMOKE_DIR)/store.json --crypto $(SMOKE_DIR)/crypto.json --peer $(SMOKE_DIR)/peer.json \
+		--json $(SMOKE_DIR)/results.json
 	SEALBOX_BENCH=$(CURDIR)/.build/debug/sealbox-bench SEALBOX_BENCH_SMOKE=$(SMOKE_DIR)/results.json \
 		$(PYTHON) -m pytest Tests/Bench -q
 
