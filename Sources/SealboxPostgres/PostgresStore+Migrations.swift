@@ -81,7 +81,16 @@
                         region text NOT NULL, name text NOT NULL, at timestamptz NOT NULL DEFAULT now())
                     """,
                 ]
-            )
+            ),
+            (
+                "v2-feed-pruning",
+                [
+                    // The highest feed id deleted by pruning: a daemon whose last applied id is below it reloads.
+                    "CREATE TABLE sealbox_feed (pruned_upto bigint NOT NULL)",
+                    "INSERT INTO sealbox_feed VALUES (0)",
+                    "CREATE INDEX sealbox_changes_at ON sealbox_changes (at)",
+                ]
+            ),
         ]
 
         /// Applies the migrations not yet applied, holding an advisory lock so that daemons starting at

@@ -32,6 +32,8 @@
         /// its answer arriving, and the feed skips this daemon's own rows, so the next catch-up loads
         /// these again from the store whatever happened.
         private let uncertain = Locked<[StoreChange]>([])
+        /// When this daemon last pruned the feed.
+        private let lastPrune = Locked<Double>(0)
 
         /// The channel the feed is announced on.
         public static let channel = "sealbox_changes"
@@ -78,7 +80,25 @@
 
         public func catchUp() throws {
             try catchingUp.withLock {
-                let from = cursor.withLock { $0 }
+                try pruneIfDue()
+                var from = cursor.withLock { $0 }
+                let apply = follower.withLock { $0 }
+                let feed = try session.withConnection { connection -> PostgresQueryResult in
+                    try Self.run(
+                        connection,
+                        "SELECT pruned_upto, (SELECT coalesce(max(id), 0)::int8 FROM sealbox_changes) FROM sealbox_feed",
+                        logger)
+                }
+                var (pruned, end): (Int64, Int64) = (0, 0)
+                if let row = feed.first { (pruned, end) = try row.decode((Int64, Int64).self) }
+                // Changes this daemon never applied were pruned (it was cut off for longer than the
+                // feed keeps them): everything is loaded again, and the feed read on from its end.
+                if from < pruned {
+                    logger.warning("the change feed moved past this daemon; reloading the whole store")
+                    try apply?(.everything)
+                    cursor.withLock { $0 = end }
+                    from = end
+                }
                 let rows = try session.withConnection { connection in
                     try Self.run(
                         connection,
@@ -87,7 +107,6 @@
                         WHERE id > \(from) ORDER BY id
                         """, logger)
                 }
-                let apply = follower.withLock { $0 }
                 for row in rows {
                     let (id, origin, kind, account, region, name) = try row.decode(
                         (Int64, String, String, String, String, String).self)
@@ -117,6 +136,28 @@
             }
         }
 
+        /// How long the feed keeps a change: a daemon cut off for longer reloads everything.
+        static let feedRetention = "1 hour"
+        private static let pruneInterval = 60.0
+
+        /// Deletes changes older than ``feedRetention``, at most once a minute, and records the
+        /// highest id deleted, so that a daemon behind it knows to reload.
+        private func pruneIfDue() throws {
+            let now = Date().timeIntervalSince1970
+            guard lastPrune.withLock({ now - $0 >= Self.pruneInterval }) else { return }
+            _ = try session.withConnection { connection in
+                try Self.run(
+                    connection,
+                    """
+                    WITH gone AS (
+                        DELETE FROM sealbox_changes WHERE at < now() - interval '\(unescaped: Self.feedRetention)'
+                        RETURNING id)
+                    UPDATE sealbox_feed SET pruned_upto = greatest(pruned_upto, (SELECT coalesce(max(id), 0) FROM gone))
+                    """, logger)
+            }
+            lastPrune.withLock { $0 = now }
+        }
+
         public func publish(_ change: StoreChange) throws {
             try write([change]) { _ in }
         }
@@ -140,6 +181,23 @@
                 throw error
             }
             try? await connection.close()
+        }
+
+        public func excludingOtherWriters<R>(_ body: () -> R) -> R {
+            // A session-level hold on the lock every write transaction takes: this daemon's own
+            // transactions still get it (advisory locks stack within a session), the others wait.
+            let held =
+                (try? session.withConnection { connection in
+                    try Self.run(connection, "SELECT pg_advisory_lock(\(Self.writeLock))", logger)
+                }) != nil
+            defer {
+                if held {
+                    _ = try? session.withConnection { connection in
+                        try Self.run(connection, "SELECT pg_advisory_unlock(\(Self.writeLock))", logger)
+                    }
+                }
+            }
+            return body()
         }
 
         /// Checks that the database answers, reconnecting if an outage's backoff has passed.

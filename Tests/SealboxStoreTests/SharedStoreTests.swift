@@ -171,6 +171,26 @@ import Testing
             #expect(reader.appliedChange == writer.appliedChange || reader.appliedChange > 0)
         }
 
+        @Test func aDaemonBehindWhatTheFeedPrunedReloadsEverything() throws {
+            let location = try StoreBackend.newDatabase()
+            let writer = try StoreBackend.sibling(of: location)
+            let reader = try StoreBackend.sibling(of: location)
+            let applied = Applied()
+            reader.follow(applied.record)
+            writer.follow { _ in }
+            try SharedStoreTests.put(SharedStoreTests.parameter("/old", ["one"]), into: writer)
+            try StoreBackend.psql(location, "UPDATE sealbox_changes SET at = now() - interval '2 hours'")
+            try writer.catchUp()
+            try SharedStoreTests.put(SharedStoreTests.parameter("/new", ["two"]), into: writer)
+            try reader.catchUp()
+            // The pruned change cannot be applied on its own: the whole store is loaded instead, then
+            // the feed goes on from where it was at that moment.
+            #expect(applied.all.first == .everything)
+            #expect(!applied.all.contains(.parameter(ParameterAddress("/old", in: SharedStoreTests.scope))))
+            try reader.catchUp()
+            #expect(applied.all.filter { $0 == .everything }.count == 1)
+        }
+
         @Test func aWriteOnWhatAnotherDaemonChangedIsAConflictUntilItCatchesUp() throws {
             let location = try StoreBackend.newDatabase()
             let first = try StoreBackend.sibling(of: location)

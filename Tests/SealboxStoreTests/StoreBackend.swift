@@ -57,14 +57,27 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible {
             throw SetupError(description: "SEALBOX_TEST_POSTGRES is not a postgres:// URL")
         }
         let name = "store_test_\(KeyID.random().description.prefix(8).lowercased())"
-        let psql = Process()
-        psql.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        psql.arguments = ["psql", "-v", "ON_ERROR_STOP=1", "-q", url, "-c", "CREATE DATABASE \(name)"]
-        try psql.run()
-        psql.waitUntilExit()
-        guard psql.terminationStatus == 0 else { throw SetupError(description: "psql could not create \(name)") }
+        try psql(url, "CREATE DATABASE \(name)")
         location.database = name
         return location
+    }
+
+    /// Runs SQL on a database of the test server, as an operator would.
+    static func psql(_ location: StoreLocation.PostgresLocation, _ sql: String) throws {
+        let server = try #require(postgresURL, "SEALBOX_TEST_POSTGRES is not set")
+        var url = try #require(URLComponents(string: server))
+        url.path = "/" + location.database
+        let target = try #require(url.string)
+        try psql(target, sql)
+    }
+
+    private static func psql(_ url: String, _ sql: String) throws {
+        let psql = Process()
+        psql.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        psql.arguments = ["psql", "-v", "ON_ERROR_STOP=1", "-q", url, "-c", sql]
+        try psql.run()
+        psql.waitUntilExit()
+        guard psql.terminationStatus == 0 else { throw SetupError(description: "psql failed: \(sql)") }
     }
 }
 

@@ -15,6 +15,10 @@ public protocol SharedStore: Sendable {
     /// - Parameter announced: called once listening has begun, for what came before, and on each
     ///   announcement.
     func listen(_ announced: @escaping @Sendable () async -> Void) async throws
+    /// Runs `body` while no other daemon can commit: a write that lost a race runs again this way, so
+    /// that it cannot lose the next one too. Without the store, `body` runs all the same (and fails).
+    /// - Parameter body: the catch-up and the write.
+    func excludingOtherWriters<R>(_ body: () -> R) -> R
     /// Checks that the store answers, reconnecting if an outage's backoff has passed.
     func probe() throws
     /// Since when, and why, the store is unreachable; nil while it answers.

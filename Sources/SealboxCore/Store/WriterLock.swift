@@ -9,16 +9,15 @@ import SealboxCrypto
 /// catching up takes the locks of the services it changes.
 package final class WriterLock: Sendable {
     @TaskLocal private static var isHeld = false
-    /// Conflicts in a row one write survives; each is another daemon's commit to the same thing.
-    private static let maxAttempts = 8
+    /// Runs of one write at most; a rerun holds the other daemons off, so a second is rare.
+    private static let maxAttempts = 4
 
     private let lock = Lock()
-    private let catchUp: @Sendable () throws -> Void
+    private let shared: (any SharedStore)?
 
     /// - Parameter store: the service's store; a ``SharedStore`` is caught up before a retry.
     package init(store: any Sendable) {
-        let shared = store as? any SharedStore
-        catchUp = { try shared?.catchUp() }
+        shared = store as? any SharedStore
     }
 
     /// Runs `body` with the lock held, again after catching up if the store refused it as a conflict.
@@ -26,22 +25,27 @@ package final class WriterLock: Sendable {
     /// - Returns: what `body` returns.
     package func withLock<R, Failure: Error>(_ body: () throws(Failure) -> R) throws(Failure) -> R {
         if Self.isHeld { return try lock.withLock(body) }
-        var attempt = 1
-        while true {
-            let result = Self.$isHeld.withValue(true) {
+        func run() -> Result<R, Failure> {
+            Self.$isHeld.withValue(true) {
                 lock.withLock { () -> Result<R, Failure> in
                     do throws(Failure) { return .success(try body()) } catch { return .failure(error) }
                 }
             }
-            switch result {
-            case .success(let value):
-                return value
-            case .failure(let error):
-                guard attempt < Self.maxAttempts, (error as? SealboxError)?.code == .storeConflict else { throw error }
-                attempt += 1
-                // An unreachable store fails the retry itself, with its own error.
-                try? catchUp()
+        }
+        var result = run()
+        var attempt = 1
+        // A conflict: catch up and run again while the other daemons wait, so the rerun cannot lose
+        // another race (under steady writes to the same names, optimistic reruns kept losing). An
+        // unreachable store fails the rerun itself, with its own error.
+        while case .failure(let error) = result, let shared, attempt < Self.maxAttempts,
+            (error as? SealboxError)?.code == .storeConflict
+        {
+            attempt += 1
+            result = shared.excludingOtherWriters {
+                try? shared.catchUp()
+                return run()
             }
         }
+        return try result.get()
     }
 }
