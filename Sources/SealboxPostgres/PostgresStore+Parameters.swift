@@ -150,14 +150,10 @@
         }
 
         public func apply(_ changes: [ParameterChange]) throws {
-            var touched: [StoreChange] = []
-            for change in changes {
-                if let parameter = change.parameter { touched.append(.parameter(parameter.address)) }
-                touched += change.deleted.map { .parameter($0) }
-            }
-            try write(touched) { connection in
-                for change in changes { try apply(change, connection) }
-            }
+            try write(
+                changes, touching: { ($0.parameter.map { [$0.address] } ?? []) + $0.deleted },
+                as: StoreChange.parameter,
+                apply)
         }
 
         private func apply(_ change: ParameterChange, _ connection: PostgresConnection) throws {

@@ -54,14 +54,9 @@
         }
 
         public func apply(_ changes: [SecretChange]) throws {
-            var touched: [StoreChange] = []
-            for change in changes {
-                if let secret = change.secret { touched.append(.secret(secret.address)) }
-                touched += change.deleted.map { .secret($0) }
-            }
-            try write(touched) { connection in
-                for change in changes { try apply(change, connection) }
-            }
+            try write(
+                changes, touching: { ($0.secret.map { [$0.address] } ?? []) + $0.deleted }, as: StoreChange.secret,
+                apply)
         }
 
         private func apply(_ change: SecretChange, _ connection: PostgresConnection) throws {

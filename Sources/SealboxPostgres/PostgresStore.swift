@@ -234,6 +234,22 @@
             }
         }
 
+        /// Runs changes of one kind as one transaction that announces every thing they touch.
+        /// - Parameters:
+        ///   - changes: the changes.
+        ///   - touched: the addresses one change writes or deletes.
+        ///   - kind: the feed's change for an address.
+        ///   - apply: the statements of one change.
+        func write<Change>(
+            _ changes: [Change], touching touched: (Change) -> [Scoped<String>],
+            as kind: (Scoped<String>) -> StoreChange,
+            _ apply: (Change, PostgresConnection) throws -> Void
+        ) throws {
+            try write(changes.flatMap(touched).map(kind)) { connection in
+                for change in changes { try apply(change, connection) }
+            }
+        }
+
         private func checkConflicts(_ changes: [StoreChange], _ connection: PostgresConnection) throws {
             // A revocation reads nothing from memory, so it conflicts with nothing.
             let rows = changes.filter { if case .revokeLeases = $0 { false } else { true } }.map(\.row)
