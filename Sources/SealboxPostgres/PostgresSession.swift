@@ -33,6 +33,9 @@
         private let group: MultiThreadedEventLoopGroup
         private let logger: Logger
         private let state = Locked(State())
+        /// The shared connection, readable without ``state``'s lock (which a hung statement may hold),
+        /// so that an outage seen elsewhere can close it and fail that statement at once.
+        private let current = Locked<PostgresConnection?>(nil)
 
         /// - Parameters:
         ///   - location: the database.
@@ -83,7 +86,9 @@
         /// - Throws: ``StoreError/unavailable(_:)`` when the database cannot be reached or the connection
         ///   broke; what `body` threw otherwise.
         func withConnection<R>(_ body: (PostgresConnection) throws -> R) throws -> R {
-            try state.withLock { state in
+            // Fails at once during an outage, even while a hung statement holds the connection.
+            if let outage = self.outage { throw StoreError.unavailable(outage.reason) }
+            return try state.withLock { state in
                 if state.connection?.isClosed == true { markDown(&state, reason: "the connection closed") }
                 if let outage = state.outage { throw StoreError.unavailable(outage.reason) }
                 let connection: PostgresConnection
@@ -95,6 +100,7 @@
                         throw StoreError.unavailable(state.outage?.reason ?? "unreachable")
                     }
                     state.connection = connection
+                    current.withLock { $0 = connection }
                 }
                 do {
                     return try body(connection)
@@ -120,6 +126,7 @@
                 let connection = try open()
                 state.withLock { state in
                     state.connection = connection
+                    current.withLock { $0 = connection }
                     state.outage = nil
                     state.backoff = Self.firstBackoff
                     state.reconnects += 1
@@ -134,11 +141,20 @@
             }
         }
 
+        /// The statement each connection waits on, so that an outage seen on another connection can
+        /// end that wait at once: a server killed mid-statement may leave it unanswered.
+        private static let inFlight = Locked<[ObjectIdentifier: EventLoopPromise<PostgresQueryResult>]>([:])
+
+        /// Fails the statement the connection waits on, if any.
+        static func abandonStatement(on connection: PostgresConnection, _ reason: String) {
+            inFlight.withLock { $0[ObjectIdentifier(connection)] }?.fail(StoreError.unavailable(reason))
+        }
+
         /// How long a connection attempt, startup and login included, may take: postgres-nio's own
         /// timeout covers the TCP connect only, and a dying server can accept and never answer.
         static let connectTimeout = TimeAmount.seconds(3)
         /// How long one statement may take before its connection is closed as broken.
-        static let statementTimeout = TimeAmount.seconds(15)
+        static let statementTimeout = TimeAmount.seconds(10)
 
         private func open() throws -> PostgresConnection {
             try attempt(id: 1).wait()
@@ -167,11 +183,53 @@
         static func run(_ connection: PostgresConnection, _ query: PostgresQuery, _ logger: Logger) throws
             -> PostgresQueryResult
         {
+            // Our own promise: whatever the connection's state, the wait ends by the deadline, or as
+            // soon as an outage is seen elsewhere (``abandonStatement(on:)``).
+            let result = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+            let key = ObjectIdentifier(connection)
+            inFlight.withLock { $0[key] = result }
             let timer = connection.eventLoop.scheduleTask(in: statementTimeout) {
+                result.fail(
+                    StoreError.unavailable(
+                        "no answer to a statement within \(statementTimeout.nanoseconds / 1_000_000_000) s"))
                 connection.close().whenComplete { _ in _ = connection }
             }
-            defer { timer.cancel() }
-            return try connection.query(query, logger: logger).wait()
+            connection.query(query, logger: logger).whenComplete { outcome in
+                timer.cancel()
+                result.completeWith(outcome)
+            }
+            defer { inFlight.withLock { _ = $0.removeValue(forKey: key) } }
+            return try result.futureResult.wait()
+        }
+
+        /// Records an outage unless one is recorded. - Returns: whether this call recorded it.
+        private func publish(_ since: Double, _ reason: String) -> Bool {
+            published.withLock { outage in
+                guard outage == nil else { return false }
+                outage = (since, reason)
+                return true
+            }
+        }
+
+        /// Checks the server on a connection of its own, so a statement that holds the shared one
+        /// cannot delay it; a failure is an outage, and closing the shared connection fails that
+        /// statement rather than leave it waiting on a server that is gone.
+        func ping() throws {
+            do {
+                let connection = try open()
+                defer { connection.close().whenComplete { _ in _ = connection } }
+                _ = try Self.run(connection, "SELECT 1", logger)
+            } catch {
+                let reason = Self.describe(error)
+                if publish(Date().timeIntervalSince1970, reason) {
+                    logger.warning("store unreachable", metadata: ["store": "\(target)", "reason": "\(reason)"])
+                }
+                if let connection = current.withLock({ $0 }) {
+                    Self.abandonStatement(on: connection, reason)
+                    connection.close().whenComplete { _ in _ = connection }
+                }
+                throw StoreError.unavailable(reason)
+            }
         }
 
         private func markDown(_ state: inout State, reason: String) {
@@ -179,10 +237,12 @@
             // The callback keeps the connection until it has closed: postgres-nio requires it.
             if let connection = state.connection { connection.close().whenComplete { _ in _ = connection } }
             state.connection = nil
+            current.withLock { $0 = nil }
             if state.outage == nil {
-                state.outage = (now, reason)
-                published.withLock { $0 = (now, reason) }
-                logger.warning("store unreachable", metadata: ["store": "\(target)", "reason": "\(reason)"])
+                state.outage = published.withLock { $0 } ?? (now, reason)
+                if publish(now, reason) {
+                    logger.warning("store unreachable", metadata: ["store": "\(target)", "reason": "\(reason)"])
+                }
             } else {
                 state.backoff = min(state.backoff * 2, Self.maxBackoff)
             }

@@ -1,6 +1,7 @@
 // Built only with the PostgreSQL trait (Package.swift).
 #if PostgreSQL
     import Foundation
+    import Logging
     import NIOCore
     import PostgresNIO
     import SealboxCore
@@ -150,10 +151,15 @@
         }
 
         public func apply(_ changes: [ParameterChange]) throws {
-            try write(
-                changes, touching: { ($0.parameter.map { [$0.address] } ?? []) + $0.deleted },
-                as: StoreChange.parameter,
-                apply)
+            // A group of puts is a few statements whatever its size: each round trip to the server is
+            // paid once per group, not once per put. A deletion keeps the order of its group's changes.
+            guard changes.count > 1, changes.allSatisfy({ $0.deleted.isEmpty }) else {
+                return try write(
+                    changes, touching: { ($0.parameter.map { [$0.address] } ?? []) + $0.deleted },
+                    as: StoreChange.parameter, apply)
+            }
+            let rows = try ParameterRows(changes)
+            try write(rows.touched.map(StoreChange.parameter)) { connection in try rows.write(connection, logger) }
         }
 
         private func apply(_ change: ParameterChange, _ connection: PostgresConnection) throws {
@@ -210,6 +216,106 @@
                     """
                     DELETE FROM ssm_parameters
                     WHERE account = \(address.scope.account) AND region = \(address.scope.region) AND name = \(address.name)
+                    """, logger)
+            }
+        }
+    }
+
+    /// A group of puts as columns, each written by one statement through `unnest`; a later change
+    /// of the same parameter or version wins, as it would one statement at a time.
+    struct ParameterRows {
+        private var parameters: [ParameterAddress: (tags: String, shared: String?)] = [:]
+        private var versions:
+            [[String]: (
+                address: ParameterAddress, version: ParameterVersionRecord, policies: String?,
+                labels: String
+            )] = [:]
+        private var removed: [(address: ParameterAddress, versions: [Int64])] = []
+        private(set) var touched: [ParameterAddress] = []
+
+        init(_ changes: [ParameterChange]) throws {
+            func json(_ list: [some Encodable]) throws -> String {
+                list.isEmpty ? "[]" : String(decoding: try JSONEncoder().encode(list), as: UTF8.self)
+            }
+            for change in changes {
+                guard let parameter = change.parameter else { continue }
+                let address = parameter.address
+                touched.append(address)
+                parameters[address] = (
+                    try json(parameter.tags),
+                    parameter.resourcePolicies.isEmpty ? nil : try json(parameter.resourcePolicies)
+                )
+                for version in parameter.versions where change.writtenVersions.contains(version.version) {
+                    versions[[address.scope.account, address.scope.region, address.name, String(version.version)]] = (
+                        address, version, version.policies.isEmpty ? nil : try json(version.policies),
+                        try json(version.labels)
+                    )
+                }
+                if !change.removedVersions.isEmpty {
+                    removed.append((address, change.removedVersions.map { Int64($0) }))
+                }
+            }
+        }
+
+        func write(_ connection: PostgresConnection, _ logger: Logger) throws {
+            let parameters = Array(parameters)
+            _ = try PostgresSession.run(
+                connection,
+                """
+                INSERT INTO ssm_parameters (account, region, name, tags, resource_policies)
+                SELECT a, r, n, t, CASE WHEN pn THEN NULL ELSE p END
+                FROM unnest(\(parameters.map(\.key.scope.account)), \(parameters.map(\.key.scope.region)),
+                            \(parameters.map(\.key.name)), \(parameters.map(\.value.tags)),
+                            \(parameters.map { $0.value.shared ?? "" }), \(parameters.map { $0.value.shared == nil }))
+                     AS u(a, r, n, t, p, pn)
+                ON CONFLICT (account, region, name)
+                DO UPDATE SET tags = excluded.tags, resource_policies = excluded.resource_policies
+                """, logger)
+            let rows = Array(versions.values)
+            if !rows.isEmpty {
+                func text(_ column: (ParameterVersionRecord) -> String?) -> ([String], [Bool]) {
+                    (rows.map { column($0.version) ?? "" }, rows.map { column($0.version) == nil })
+                }
+                let (keyIds, noKeyId) = text(\.keyId)
+                let (descriptions, noDescription) = text(\.description)
+                let (patterns, noPattern) = text(\.allowedPattern)
+                let (sealedRegions, noSealedRegion) = text { $0.sealedIn?.region }
+                let (sealedAccounts, noSealedAccount) = text { $0.sealedIn?.account }
+                _ = try PostgresSession.run(
+                    connection,
+                    """
+                    INSERT INTO ssm_parameter_versions
+                        (account, region, name, version, type, key_id, description, allowed_pattern, tier, data_type,
+                         modified, modified_by, labels, sealed_region, sealed_account, value, policies)
+                    SELECT a, r, n, v, ty, CASE WHEN k0 THEN NULL ELSE k END, CASE WHEN d0 THEN NULL ELSE d END,
+                           CASE WHEN ap0 THEN NULL ELSE ap END, ti, dt, m, mb, l, CASE WHEN sr0 THEN NULL ELSE sr END,
+                           CASE WHEN sa0 THEN NULL ELSE sa END, val, CASE WHEN po0 THEN NULL ELSE po END
+                    FROM unnest(
+                        \(rows.map(\.address.scope.account)), \(rows.map(\.address.scope.region)),
+                        \(rows.map(\.address.name)), \(rows.map { Int64($0.version.version) }),
+                        \(rows.map(\.version.type.rawValue)), \(keyIds), \(noKeyId), \(descriptions), \(noDescription),
+                        \(patterns), \(noPattern), \(rows.map(\.version.tier)), \(rows.map(\.version.dataType)),
+                        \(rows.map(\.version.modified)), \(rows.map(\.version.modifiedBy)), \(rows.map(\.labels)),
+                        \(sealedRegions), \(noSealedRegion), \(sealedAccounts), \(noSealedAccount),
+                        \(rows.map { ByteBuffer(bytes: $0.version.value) }), \(rows.map { $0.policies ?? "" }),
+                        \(rows.map { $0.policies == nil }))
+                    AS u(a, r, n, v, ty, k, k0, d, d0, ap, ap0, ti, dt, m, mb, l, sr, sr0, sa, sa0, val, po, po0)
+                    ON CONFLICT (account, region, name, version) DO UPDATE SET
+                        type = excluded.type, key_id = excluded.key_id, description = excluded.description,
+                        allowed_pattern = excluded.allowed_pattern, tier = excluded.tier,
+                        data_type = excluded.data_type, modified = excluded.modified,
+                        modified_by = excluded.modified_by, labels = excluded.labels,
+                        sealed_region = excluded.sealed_region, sealed_account = excluded.sealed_account,
+                        value = excluded.value, policies = excluded.policies
+                    """, logger)
+            }
+            for (address, numbers) in removed {
+                _ = try PostgresSession.run(
+                    connection,
+                    """
+                    DELETE FROM ssm_parameter_versions
+                    WHERE account = \(address.scope.account) AND region = \(address.scope.region)
+                      AND name = \(address.name) AND version = ANY(\(numbers))
                     """, logger)
             }
         }

@@ -202,8 +202,13 @@
 
         /// Checks that the database answers, reconnecting if an outage's backoff has passed.
         public func probe() throws {
-            guard session.reconnect() else { throw StoreError.unavailable(session.outage?.reason ?? "unreachable") }
-            try session.withConnection { connection in _ = try Self.run(connection, "SELECT 1", logger) }
+            if session.outage != nil {
+                guard session.reconnect() else {
+                    throw StoreError.unavailable(session.outage?.reason ?? "unreachable")
+                }
+                return
+            }
+            try session.ping()
         }
 
         // MARK: Transactions
@@ -223,10 +228,12 @@
                     if !changes.isEmpty { try append(changes, connection) }
                     _ = try Self.run(connection, "COMMIT", logger)
                 } catch {
-                    // A broken connection rolls back by itself, unless it broke after COMMIT was sent.
-                    if error is StoreError || !PostgresSession.isOutage(error) {
+                    // A broken connection rolls back by itself, unless it broke after COMMIT was sent; a
+                    // statement sent on it would only wait for its deadline.
+                    let refused = (error as? StoreError)?.isConflict == true
+                    if refused || (!(error is StoreError) && !PostgresSession.isOutage(error)), !connection.isClosed {
                         _ = try? Self.run(connection, "ROLLBACK", logger)
-                    } else {
+                    } else if !refused {
                         uncertain.withLock { $0 += changes }
                     }
                     throw error

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import SealboxCore
+import SealboxCrypto
 import ServiceLifecycle
 
 /// Follows a shared store: applies the changes other daemons commit, as soon as PostgreSQL
@@ -18,6 +19,9 @@ public struct StoreFeedService: Service {
     private let logger: Logger
     /// Catch-ups block on the store and on the services' writer locks: never on the cooperative pool.
     private let queue = DispatchQueue(label: "sealbox.store-feed")
+    /// Probes run on a queue of their own, one at a time.
+    private let probes = DispatchQueue(label: "sealbox.store-probe")
+    private let probing = Locked(false)
 
     /// - Parameters:
     ///   - store: the shared store.
@@ -84,9 +88,14 @@ public struct StoreFeedService: Service {
             let now = Date().timeIntervalSince1970
             // During an outage every tick may reconnect; otherwise a probe a second notices one
             // even when nothing is written.
-            if store.outage != nil || now - lastProbe >= 1 {
-                await offLoop { try? store.probe() }
+            if store.outage != nil || now - lastProbe >= 1, probing.withLock({ !$0 }) {
+                // Never awaited: a probe that waits out a dead server must not hold the status back.
+                probing.withLock { $0 = true }
                 lastProbe = now
+                probes.async { [store, probing] in
+                    try? store.probe()
+                    probing.withLock { $0 = false }
+                }
             }
             let outage = store.outage
             status.update(outage, maxStale: Double(settings.maxStaleSeconds), now: now)

@@ -57,6 +57,43 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func aGroupOfChangesLandsAsItWouldOneByOne(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        try Self.put(Self.parameter("/old", ["0"]), into: store)
+        let arn = "arn:aws:ssm:eu-west-1:111122223333:parameter/secure"
+        let secure = ParameterVersionRecord(
+            name: "/secure", version: 1, type: .secureString, keyId: "alias/app", description: nil,
+            allowedPattern: "^.*$", tier: "Advanced", dataType: "text", modified: 9, modifiedBy: "uid:1",
+            labels: ["prod"], contextArn: arn, value: [0, 1, 2, 255])
+        var twice = Self.parameter("/twice", ["a"])
+        var tagged = Self.parameter("/tagged", ["t"])
+        tagged.tags = [KeyTag(key: "team", value: "core")]
+        var group = [
+            ParameterChange(parameter: twice, writtenVersions: [1]),
+            ParameterChange(
+                parameter: StoredParameter(name: "/secure", scope: Self.scope, tags: [], versions: [secure]),
+                writtenVersions: [1]),
+            ParameterChange(parameter: tagged, writtenVersions: [1]),
+        ]
+        twice = Self.parameter("/twice", ["a", "b"])
+        group.append(ParameterChange(parameter: twice, writtenVersions: [2]))
+        var old = Self.parameter("/old", ["0", "1"])
+        group.append(ParameterChange(parameter: old, writtenVersions: [2]))
+        old.versions.removeFirst()
+        group.append(ParameterChange(parameter: old, writtenVersions: [], removedVersions: [1]))
+        try store.apply(group)
+        let loaded = Dictionary(uniqueKeysWithValues: try store.loadParameters().map { ($0.name, $0) })
+        #expect(loaded["/twice"]?.versions.map(\.value) == [Array("a".utf8), Array("b".utf8)])
+        #expect(loaded["/old"]?.versions.map(\.version) == [2])
+        #expect(loaded["/tagged"]?.tags == [KeyTag(key: "team", value: "core")])
+        let stored = try #require(loaded["/secure"]?.versions.last)
+        #expect(stored.keyId == "alias/app" && stored.description == nil && stored.allowedPattern == "^.*$")
+        #expect(stored.labels == ["prod"] && stored.tier == "Advanced" && stored.value == [0, 1, 2, 255])
+        #expect(stored.contextArn(name: "/secure") == arn)
+        #expect(loaded["/twice"]?.versions.first?.sealedIn == nil && loaded["/twice"]?.versions.first?.keyId == nil)
+    }
+
+    @Test(arguments: StoreBackend.available)
     func secretVersionsAreWrittenRemovedAndDeletedWithTheirSecret(_ backend: StoreBackend) throws {
         let store = try backend.open()
         var secret = Self.secret("api", versions: [("a", ["AWSCURRENT"])])
